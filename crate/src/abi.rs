@@ -1,0 +1,219 @@
+//! The C ABI of the WebAssembly module: the only `extern "C"` items of the crate, mirrored one
+//! to one by `ts/wasm/abi.ts`. Each wrapper turns `(pointer, length)` pairs into slices and
+//! calls the safe kernel; there is no math here.
+//!
+//! # Safety contract (all functions)
+//!
+//! Every `*const f32` / `*mut f32` argument points to a live block from [`nn_alloc`] (so it is
+//! 16-byte aligned) holding at least the number of floats its dimensions imply, or the length
+//! is 0 (the pointer is then not used at all, and may be anything, including 0). Outputs do not
+//! overlap any input, except where a function works in place on one buffer (`nn_add_bias`'s
+//! `x`, `nn_sgd`'s `param`). `ts/backend.ts` checks all of this before it calls. Sizes are
+//! `usize` (i32 on wasm32: the TS side passes byte offsets and element counts as numbers).
+
+use crate::{activation, alloc, bias, gemm, sgd, softmax_xent};
+
+/// Allocates `bytes` bytes, 16-byte aligned; returns the pointer, or 0 if memory cannot grow.
+#[no_mangle]
+pub extern "C" fn nn_alloc(bytes: usize) -> *mut u8 {
+    alloc::alloc(bytes)
+}
+
+/// Frees a block from [`nn_alloc`].
+///
+/// # Safety
+/// `ptr` came from `nn_alloc(bytes)` with the same `bytes` and is not freed twice.
+#[no_mangle]
+pub unsafe extern "C" fn nn_free(ptr: *mut u8, bytes: usize) {
+    // SAFETY: forwarded contract.
+    unsafe { alloc::free(ptr, bytes) }
+}
+
+/// `C[m×n] = A[m×k] · B[k×n]`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_gemm_nn(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) {
+    // SAFETY: A, B, C are live, distinct buffers of m·k, k·n, m·n floats (module contract).
+    let (a, b, c) = unsafe { (slice(a, len(m, k)), slice(b, len(k, n)), slice_mut(c, len(m, n))) };
+    gemm::gemm_nn(m, k, n, a, b, c)
+}
+
+/// `C[m×n] = A[m×k] · B[n×k]ᵀ`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_gemm_nt(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) {
+    // SAFETY: A, B, C are live, distinct buffers of m·k, n·k, m·n floats (module contract).
+    let (a, b, c) = unsafe { (slice(a, len(m, k)), slice(b, len(n, k)), slice_mut(c, len(m, n))) };
+    gemm::gemm_nt(m, k, n, a, b, c)
+}
+
+/// `C[m×n] = A[k×m]ᵀ · B[k×n]`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_gemm_tn(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) {
+    // SAFETY: A, B, C are live, distinct buffers of k·m, k·n, m·n floats (module contract).
+    let (a, b, c) = unsafe { (slice(a, len(k, m)), slice(b, len(k, n)), slice_mut(c, len(m, n))) };
+    gemm::gemm_tn(m, k, n, a, b, c)
+}
+
+/// In place: `x[i, j] += b[j]` for a `rows×cols` matrix `x`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_add_bias(rows: usize, cols: usize, x: *mut f32, b: *const f32) {
+    // SAFETY: x (rows·cols floats, written in place) and b (cols floats) are live and distinct.
+    let (x, b) = unsafe { (slice_mut(x, len(rows, cols)), slice(b, cols)) };
+    bias::add_bias(rows, cols, x, b)
+}
+
+/// `out[j] = Σ_i x[i, j]`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_col_sum(rows: usize, cols: usize, x: *const f32, out: *mut f32) {
+    // SAFETY: x (rows·cols floats) and out (cols floats) are live and distinct.
+    let (x, out) = unsafe { (slice(x, len(rows, cols)), slice_mut(out, cols)) };
+    bias::col_sum(rows, cols, x, out)
+}
+
+/// `out = max(x, 0)`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_relu_forward(n: usize, x: *const f32, out: *mut f32) {
+    // SAFETY: x and out are live, distinct buffers of n floats.
+    let (x, out) = unsafe { (slice(x, n), slice_mut(out, n)) };
+    activation::relu_forward(x, out)
+}
+
+/// `dx = y > 0 ? dout : 0`, where `y` is the forward output.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_relu_backward(n: usize, y: *const f32, dout: *const f32, dx: *mut f32) {
+    // SAFETY: y, dout and dx are live buffers of n floats; dx overlaps neither input.
+    let (y, dout, dx) = unsafe { (slice(y, n), slice(dout, n), slice_mut(dx, n)) };
+    activation::relu_backward(y, dout, dx)
+}
+
+/// `out = 1 / (1 + exp(−x))`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_sigmoid_forward(n: usize, x: *const f32, out: *mut f32) {
+    // SAFETY: x and out are live, distinct buffers of n floats.
+    let (x, out) = unsafe { (slice(x, n), slice_mut(out, n)) };
+    activation::sigmoid_forward(x, out)
+}
+
+/// `dx = dout · (1 − y) · y`, where `y` is the forward output.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_sigmoid_backward(n: usize, y: *const f32, dout: *const f32, dx: *mut f32) {
+    // SAFETY: y, dout and dx are live buffers of n floats; dx overlaps neither input.
+    let (y, dout, dx) = unsafe { (slice(y, n), slice(dout, n), slice_mut(dx, n)) };
+    activation::sigmoid_backward(y, dout, dx)
+}
+
+/// `y = softmax(x)` per row; returns the mean cross-entropy against the one-hot `t`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_softmax_xent_onehot(rows: usize, cols: usize, x: *const f32, t: *const f32, y: *mut f32) -> f64 {
+    let size = len(rows, cols);
+    // SAFETY: x, t and y are live buffers of rows·cols floats; y overlaps neither input.
+    let (x, t, y) = unsafe { (slice(x, size), slice(t, size), slice_mut(y, size)) };
+    softmax_xent::softmax_xent_onehot(rows, cols, x, t, y)
+}
+
+/// `y = softmax(x)` per row; returns the mean cross-entropy against the class indices `labels`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_softmax_xent_labels(rows: usize, cols: usize, x: *const f32, labels: *const f32, y: *mut f32) -> f64 {
+    let size = len(rows, cols);
+    // SAFETY: x and y hold rows·cols floats, labels rows floats; y overlaps neither input.
+    let (x, labels, y) = unsafe { (slice(x, size), slice(labels, rows), slice_mut(y, size)) };
+    softmax_xent::softmax_xent_labels(rows, cols, x, labels, y)
+}
+
+/// `dx = (y − t) / rows`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_softmax_xent_backward_onehot(rows: usize, cols: usize, y: *const f32, t: *const f32, dx: *mut f32) {
+    let size = len(rows, cols);
+    // SAFETY: y, t and dx are live buffers of rows·cols floats; dx overlaps neither input.
+    let (y, t, dx) = unsafe { (slice(y, size), slice(t, size), slice_mut(dx, size)) };
+    softmax_xent::softmax_xent_backward_onehot(rows, cols, y, t, dx)
+}
+
+/// `dx = (y − onehot(labels)) / rows`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_softmax_xent_backward_labels(rows: usize, cols: usize, y: *const f32, labels: *const f32, dx: *mut f32) {
+    let size = len(rows, cols);
+    // SAFETY: y and dx hold rows·cols floats, labels rows floats; dx overlaps neither input.
+    let (y, labels, dx) = unsafe { (slice(y, size), slice(labels, rows), slice_mut(dx, size)) };
+    softmax_xent::softmax_xent_backward_labels(rows, cols, y, labels, dx)
+}
+
+/// SGD step: `param −= lr · grad`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_sgd(n: usize, lr: f32, param: *mut f32, grad: *const f32) {
+    // SAFETY: param (updated in place) and grad are live, distinct buffers of n floats.
+    let (param, grad) = unsafe { (slice_mut(param, n), slice(grad, n)) };
+    sgd::sgd(lr, param, grad)
+}
+
+/// `rows · cols`, trapping instead of wrapping.
+fn len(rows: usize, cols: usize) -> usize {
+    rows.checked_mul(cols).expect("nn: matrix size overflows usize")
+}
+
+/// The `len` floats at `ptr` as a slice; an empty slice when `len = 0` (any `ptr`, even null).
+///
+/// # Safety
+/// If `len > 0`: `ptr` is aligned and valid for reads of `len` floats, which nobody writes
+/// while the slice lives.
+unsafe fn slice<'a>(ptr: *const f32, len: usize) -> &'a [f32] {
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: forwarded contract.
+    unsafe { std::slice::from_raw_parts(ptr, len) }
+}
+
+/// The `len` floats at `ptr` as a mutable slice; empty when `len = 0` (any `ptr`, even null).
+///
+/// # Safety
+/// If `len > 0`: `ptr` is aligned and valid for reads and writes of `len` floats, which nobody
+/// else reads or writes while the slice lives.
+unsafe fn slice_mut<'a>(ptr: *mut f32, len: usize) -> &'a mut [f32] {
+    if len == 0 {
+        return &mut [];
+    }
+    // SAFETY: forwarded contract.
+    unsafe { std::slice::from_raw_parts_mut(ptr, len) }
+}

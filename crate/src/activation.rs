@@ -1,0 +1,56 @@
+//! Element-wise activations and their backward passes. The backward functions take the
+//! forward *output* `y` (what the layer caches), and never write into `dout`.
+
+/// `out = max(x, 0)`; a NaN input gives 0, like the TypeScript `x > 0 ? x : 0`.
+///
+/// # Panics
+/// If the lengths differ.
+pub fn relu_forward(x: &[f32], out: &mut [f32]) {
+    check_lengths("relu_forward", &[x.len()], out.len());
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = if v > 0.0 { v } else { 0.0 };
+    }
+}
+
+/// `dx = y > 0 ? dout : 0`, with `y` the forward output.
+///
+/// # Panics
+/// If the lengths differ.
+pub fn relu_backward(y: &[f32], dout: &[f32], dx: &mut [f32]) {
+    check_lengths("relu_backward", &[y.len(), dout.len()], dx.len());
+    for ((d, &yi), &g) in dx.iter_mut().zip(y).zip(dout) {
+        *d = if yi > 0.0 { g } else { 0.0 };
+    }
+}
+
+/// `out = 1 / (1 + exp(−x))`.
+///
+/// # Panics
+/// If the lengths differ.
+pub fn sigmoid_forward(x: &[f32], out: &mut [f32]) {
+    check_lengths("sigmoid_forward", &[x.len()], out.len());
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = 1.0 / (1.0 + (-v).exp());
+    }
+}
+
+/// `dx = dout · (1 − y) · y`, with `y` the forward output.
+///
+/// # Panics
+/// If the lengths differ.
+pub fn sigmoid_backward(y: &[f32], dout: &[f32], dx: &mut [f32]) {
+    check_lengths("sigmoid_backward", &[y.len(), dout.len()], dx.len());
+    for ((d, &yi), &g) in dx.iter_mut().zip(y).zip(dout) {
+        *d = g * (1.0 - yi) * yi;
+    }
+}
+
+fn check_lengths(op: &str, inputs: &[usize], out: usize) {
+    for (i, &len) in inputs.iter().enumerate() {
+        assert!(
+            len == out,
+            "{op}: input {} holds {len} elements, the output {out}",
+            i + 1
+        );
+    }
+}

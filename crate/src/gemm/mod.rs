@@ -1,0 +1,179 @@
+//! `C ← A·B` for f32 matrices described by strides: one packed, register-tiled core serves
+//! the three products of an Affine layer (`x·W`, `dout·Wᵀ`, `xᵀ·dout`).
+//!
+//! Element `(i, p)` of the `m×k` matrix A is `a[i * rsa + p * csa]`, element `(p, j)` of the
+//! `k×n` matrix B is `b[p * rsb + j * csb]`, element `(i, j)` of the `m×n` matrix C is
+//! `c[i * rsc + j * csc]`. A transposed operand is the stored matrix with its strides swapped,
+//! so [`gemm_nn`], [`gemm_nt`] and [`gemm_tn`] are the same core and all reach the fast path.
+//!
+//! How it runs (BLIS loop nest, see `loops.rs`): blocks of B (`kc×nc`) and A (`mc×kc`) are
+//! packed into zero-padded panels in a reused, 16-byte-aligned scratch buffer (`pack.rs`); an
+//! `MR×NR` micro-kernel (`kernel.rs`) multiplies one A panel by one B panel with its
+//! accumulators in registers and stores the tile, masked at the matrix edges.
+
+mod kernel;
+mod loops;
+mod pack;
+
+use std::cell::RefCell;
+
+use kernel::MicroKernel;
+
+/// `C ← A·B` for an `m×k` A, a `k×n` B and an `m×n` C given by row and column strides (see
+/// the module docs). C is overwritten: its old contents are never read.
+///
+/// - `k = 0` sets C to zero; `m = 0` or `n = 0` writes nothing.
+/// - Each slice must reach its last element: `a.len() ≥ (m−1)·rsa + (k−1)·csa + 1` (0 when
+///   the matrix is empty), likewise for B and C.
+/// - The strides of C must not make two elements of C share a slot.
+///
+/// # Panics
+/// If a slice is too short or C's strides alias. Nothing is written then.
+#[allow(clippy::too_many_arguments)]
+#[rustfmt::skip]
+pub fn gemm(
+    m: usize, k: usize, n: usize,
+    a: &[f32], rsa: usize, csa: usize,
+    b: &[f32], rsb: usize, csb: usize,
+    c: &mut [f32], rsc: usize, csc: usize,
+) {
+    gemm_with::<kernel::Selected>(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc);
+}
+
+/// `C[m×n] = A[m×k] · B[k×n]`, all row-major and contiguous.
+pub fn gemm_nn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    check_len("gemm_nn", "A", a, m * k);
+    check_len("gemm_nn", "B", b, k * n);
+    check_len("gemm_nn", "C", c, m * n);
+    gemm(m, k, n, a, k, 1, b, n, 1, c, n, 1);
+}
+
+/// `C[m×n] = A[m×k] · B[n×k]ᵀ`, all row-major and contiguous.
+pub fn gemm_nt(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    check_len("gemm_nt", "A", a, m * k);
+    check_len("gemm_nt", "B", b, n * k);
+    check_len("gemm_nt", "C", c, m * n);
+    gemm(m, k, n, a, k, 1, b, 1, k, c, n, 1);
+}
+
+/// `C[m×n] = A[k×m]ᵀ · B[k×n]`, all row-major and contiguous.
+pub fn gemm_tn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    check_len("gemm_tn", "A", a, k * m);
+    check_len("gemm_tn", "B", b, k * n);
+    check_len("gemm_tn", "C", c, m * n);
+    gemm(m, k, n, a, 1, m, b, n, 1, c, n, 1);
+}
+
+/// [`gemm`] with a chosen micro-kernel (tests run the loop nest with several shapes).
+#[allow(clippy::too_many_arguments)]
+#[rustfmt::skip]
+pub(crate) fn gemm_with<K: MicroKernel>(
+    m: usize, k: usize, n: usize,
+    a: &[f32], rsa: usize, csa: usize,
+    b: &[f32], rsb: usize, csb: usize,
+    c: &mut [f32], rsc: usize, csc: usize,
+) {
+    assert!(a.len() >= extent(m, k, rsa, csa), "gemm: A ({m}×{k}, strides {rsa}, {csa}) needs {} elements, got {}", extent(m, k, rsa, csa), a.len());
+    assert!(b.len() >= extent(k, n, rsb, csb), "gemm: B ({k}×{n}, strides {rsb}, {csb}) needs {} elements, got {}", extent(k, n, rsb, csb), b.len());
+    assert!(c.len() >= extent(m, n, rsc, csc), "gemm: C ({m}×{n}, strides {rsc}, {csc}) needs {} elements, got {}", extent(m, n, rsc, csc), c.len());
+    assert!(distinct_slots(m, n, rsc, csc), "gemm: strides {rsc}, {csc} make elements of the {m}×{n} C overlap");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        for i in 0..m {
+            for j in 0..n {
+                c[i * rsc + j * csc] = 0.0;
+            }
+        }
+        return;
+    }
+    let blocking = loops::Blocking::new::<K>(m, k, n);
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let (a_pack, b_pack) = scratch.split(blocking.a_pack_len(), blocking.b_pack_len());
+        // SAFETY: the asserts above put every (i, p) < (m, k) of A, (p, j) < (k, n) of B and
+        // (i, j) < (m, n) of C inside its slice, and C's slots are distinct. C is a `&mut`, so it
+        // overlaps neither A, B (shared borrows) nor the scratch (owned by this thread).
+        unsafe {
+            loops::gemm_packed::<K>(
+                &blocking, a.as_ptr(), rsa, csa, b.as_ptr(), rsb, csb, c.as_mut_ptr(), rsc, csc,
+                a_pack, b_pack,
+            );
+        }
+    });
+}
+
+/// Number of elements a strided `rows×cols` matrix spans: `(rows−1)·rs + (cols−1)·cs + 1`,
+/// 0 when it is empty. Panics on overflow (no slice could be that long anyway).
+fn extent(rows: usize, cols: usize, rs: usize, cs: usize) -> usize {
+    if rows == 0 || cols == 0 {
+        return 0;
+    }
+    (rows - 1)
+        .checked_mul(rs)
+        .and_then(|r| (cols - 1).checked_mul(cs).and_then(|c| r.checked_add(c)))
+        .and_then(|e| e.checked_add(1))
+        .expect("gemm: matrix extent overflows usize")
+}
+
+/// Whether the strides give every element of a `rows×cols` matrix its own slot. Sufficient,
+/// not necessary: accepts row-major-like (`rs ≥ cols·cs`) and column-major-like layouts.
+fn distinct_slots(rows: usize, cols: usize, rs: usize, cs: usize) -> bool {
+    if rows == 0 || cols == 0 {
+        return true;
+    }
+    match (rows > 1, cols > 1) {
+        (false, false) => true,
+        (false, true) => cs != 0,
+        (true, false) => rs != 0,
+        (true, true) => {
+            (cs != 0 && cols.checked_mul(cs).is_some_and(|w| rs >= w))
+                || (rs != 0 && rows.checked_mul(rs).is_some_and(|h| cs >= h))
+        }
+    }
+}
+
+fn check_len(op: &str, name: &str, x: &[f32], expected: usize) {
+    assert!(
+        x.len() == expected,
+        "{op}: expected {name} to hold {expected} elements, got {}",
+        x.len()
+    );
+}
+
+thread_local! {
+    /// Packing buffers, grown on demand and kept: a training step repeats the same shapes, so
+    /// after the first step GEMM allocates nothing.
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch { buf: Vec::new() }) };
+}
+
+/// Backing store for the packed A and B blocks.
+struct Scratch {
+    buf: Vec<f32>,
+}
+
+impl Scratch {
+    /// Two disjoint slices of `a_len` and `b_len` floats, each starting 16-byte aligned.
+    fn split(&mut self, a_len: usize, b_len: usize) -> (&mut [f32], &mut [f32]) {
+        let a_room = a_len.next_multiple_of(4);
+        let need = a_room + b_len + 3; // + 3: room to slide to a 16-byte boundary
+        if self.buf.len() < need {
+            self.buf.resize(need, 0.0);
+        }
+        let skip = self.buf.as_ptr().align_offset(16);
+        assert!(skip < 4, "gemm: cannot align the packing buffer");
+        let (a, rest) = self.buf[skip..].split_at_mut(a_room);
+        (&mut a[..a_len], &mut rest[..b_len])
+    }
+}
+
+/// Floats held by this thread's packing scratch (tests check that it stops growing).
+#[cfg(test)]
+pub(crate) fn scratch_len() -> usize {
+    SCRATCH.with(|s| s.borrow().buf.len())
+}
+
+/// The kernels the tests can run the loop nest with.
+#[cfg(test)]
+pub(crate) use kernel::{MicroKernel as TestKernel, Scalar as ScalarKernel};

@@ -1,0 +1,54 @@
+//! f32 kernels for backpropagation (Deep Learning from Scratch, ch. 5), compiled to
+//! `wasm32-unknown-unknown` and called from TypeScript through the C ABI in [`abi`]
+//! (mirrored one to one by `ts/wasm/abi.ts`).
+//!
+//! # Conventions
+//!
+//! - Matrices are **row-major**: element `(i, j)` of an `r×c` matrix `x` is `x[i * c + j]`.
+//!   The GEMM core takes explicit strides instead: element `(i, j)` of A is `a[i * rsa + j * csa]`,
+//!   so a transpose is the same matrix with its two strides swapped.
+//! - Argument order follows BLAS: dimensions first (`m, k, n` or `rows, cols`), then inputs,
+//!   then outputs. Outputs are overwritten, never accumulated into, unless a function says it
+//!   works in place ([`add_bias`], [`sgd`]).
+//!
+//! # Contracts
+//!
+//! The safe functions here check every slice length against its dimensions and panic on a
+//! mismatch (a trap in WebAssembly). That is the last line of defence: the TypeScript side
+//! validates shapes first and throws a readable error. Inputs and outputs are distinct slices,
+//! so Rust's borrow rules already forbid aliasing; at the ABI, the caller promises it.
+//!
+//! Unsafe code lives in two places only: [`abi`] (pointers from JavaScript become slices) and
+//! the internals of [`gemm`] (packing, loop nest, micro-kernels). The crate keeps no global
+//! state apart from the allocator and the GEMM packing scratch (one per thread, grown on
+//! demand and reused, so a training step does not allocate once warmed up).
+//!
+//! SIMD128 is chosen at compile time: building with `-C target-feature=+simd128` selects the
+//! `core::arch::wasm32` micro-kernel; otherwise the portable scalar one, which is always
+//! compiled and is what native `cargo test` exercises.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+#[rustfmt::skip] // one line per signature: the wrappers stay short enough to read side by side
+pub mod abi;
+pub mod activation;
+mod alloc;
+pub mod bias;
+pub mod gemm;
+pub mod sgd;
+pub mod softmax_xent;
+
+#[cfg(test)]
+mod naive;
+#[cfg(test)]
+mod tests;
+
+pub use activation::{relu_backward, relu_forward, sigmoid_backward, sigmoid_forward};
+pub use bias::{add_bias, col_sum};
+pub use gemm::{gemm, gemm_nn, gemm_nt, gemm_tn};
+pub use sgd::sgd;
+pub use softmax_xent::{
+    softmax_xent_backward_labels, softmax_xent_backward_onehot, softmax_xent_labels,
+    softmax_xent_onehot,
+};

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Builds crate/ into the two WebAssembly modules the package ships:
+#   build/wasm/nn_simd128.wasm  (-C target-feature=+simd128)  → ts/wasm/generated/simd128.ts
+#   build/wasm/nn_scalar.wasm   (no SIMD, the fallback)        → ts/wasm/generated/scalar.ts
+# each from its own cargo target dir (target/wasm-simd128, target/wasm-scalar). The .ts files
+# embed the module as base64; scripts/embed-wasm.mjs first checks that it imports nothing and
+# exports `memory` and every function of ts/wasm/abi.ts.
+#
+# Usage: scripts/build-wasm.sh [--force]
+# Exits at once when every output is newer than crate/, Cargo.toml, Cargo.lock and these scripts.
+# The toolchain comes from scripts/setup-toolchain.sh (Debian "web" Rust with -Zbuild-std, or
+# rustup with the wasm32 target). The Debian settings are passed on the command line here, on
+# purpose, not in a .cargo/config.toml that would break the rustup route.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+VARIANTS=(simd128 scalar)
+outputs=()
+for v in "${VARIANTS[@]}"; do outputs+=("build/wasm/nn_$v.wasm" "ts/wasm/generated/$v.ts"); done
+inputs=(crate Cargo.toml scripts/build-wasm.sh scripts/embed-wasm.mjs scripts/setup-toolchain.sh)
+[[ -f Cargo.lock ]] && inputs+=(Cargo.lock)
+
+up_to_date() {
+  local oldest=""
+  for o in "${outputs[@]}"; do
+    [[ -f $o ]] || return 1
+    if [[ -z $oldest || $o -ot $oldest ]]; then oldest=$o; fi
+  done
+  [[ -z $(find "${inputs[@]}" -newer "$oldest" -print -quit) ]]
+}
+
+if [[ "${1:-}" != --force ]] && up_to_date; then
+  echo "[build-wasm] up to date (build/wasm/nn_{simd128,scalar}.wasm, ts/wasm/generated/*.ts)"
+  exit 0
+fi
+
+bash scripts/setup-toolchain.sh
+route=$(bash scripts/setup-toolchain.sh --route)
+command -v node >/dev/null 2>&1 || { echo "[build-wasm] node is needed to check and embed the modules" >&2; exit 1; }
+
+# Flags for every variant: no name section / debug info in the shipped module.
+common_flags="-C link-arg=--strip-all"
+
+if [[ $route == debian ]]; then
+  export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
+  cargo=(/usr/bin/cargo build --release --target wasm32-unknown-unknown
+    -Zbuild-std=std,panic_abort
+    --config 'source.crates-io.replace-with="rust-std-vendor"'
+    --config 'source.rust-std-vendor.directory="/usr/lib/rustlib/src/rust/library/vendor"'
+    --config 'target.wasm32-unknown-unknown.linker="/usr/lib/llvm-19/bin/wasm-ld"')
+  # std is rebuilt anyway, so drop the panic-message machinery too (a panic is a trap either
+  # way; the TS side validates before calling). Only if this rustc knows the option.
+  if /usr/bin/rustc -Zunstable-options -Cpanic=immediate-abort --print cfg --target wasm32-unknown-unknown >/dev/null 2>&1; then
+    common_flags+=" -Zunstable-options -Cpanic=immediate-abort"
+  fi
+else
+  cargo=(cargo build --release --target wasm32-unknown-unknown)
+fi
+
+mkdir -p build/wasm ts/wasm/generated
+for v in "${VARIANTS[@]}"; do
+  case $v in
+    simd128) flags="-C target-feature=+simd128 $common_flags" ;;
+    scalar) flags="$common_flags" ;;
+  esac
+  echo "[build-wasm] $v ($route route): RUSTFLAGS=\"$flags\""
+  RUSTFLAGS="$flags" "${cargo[@]}" --target-dir "target/wasm-$v"
+  built="target/wasm-$v/wasm32-unknown-unknown/release/nn.wasm"
+  node scripts/embed-wasm.mjs "$built" "ts/wasm/generated/$v.ts"
+  cp "$built" "build/wasm/nn_$v.wasm.tmp"
+  mv "build/wasm/nn_$v.wasm.tmp" "build/wasm/nn_$v.wasm"
+  echo "[build-wasm] build/wasm/nn_$v.wasm $(wc -c <"build/wasm/nn_$v.wasm") bytes"
+done

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Brings a fresh clone (or a stale one) to a runnable state, doing only what is missing:
+# the Rust→wasm32 toolchain, node_modules (npm ci when package-lock.json changed), the .wasm
+# builds and their embedded copies. Sourced by the npm scripts; fast when nothing is missing.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/setup-toolchain.sh
+
+# npm ci when node_modules is missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "[ensure] installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+bash scripts/build-wasm.sh

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { Affine, createBackend, Relu, SGD, Sigmoid, SoftmaxWithLoss, TwoLayerNet, type Backend } from '../ts/index.js';
+import { allBackends } from './backends.js';
+
+const backends = await allBackends();
+
+describe.each(backends.map((b) => [b.name, b] as const))('bad input on %s gets a readable error', (_name, backend: Backend) => {
+  it('tensor(): wrong counts, ragged arrays, non-finite values, bad shapes', () => {
+    expect(() => backend.tensor([1, 2, 3], [2, 2])).toThrow(`${backend.name}.tensor: expected 4 values for the shape, got 3`);
+    expect(() => backend.tensor([[1, 2], [3]])).toThrow('expected values[1] to have length 2, got 1');
+    expect(() => backend.tensor([1, NaN], [2])).toThrow('expected finite numbers, found NaN at index 1');
+    expect(() => backend.tensor([[1, Infinity]])).toThrow('found Infinity at index [0][1]');
+    expect(() => backend.zeros([2, -1])).toThrow('expected dimensions to be non-negative integers, got shape [2, -1]');
+    expect(() => backend.tensor([1, 2], [2]).reshape([3])).toThrow('cannot view 2 elements of shape [2] as shape [3]');
+    expect(backend.memoryStats().liveTensors).toBeGreaterThanOrEqual(1); // the failed tensor() calls freed what they took
+  });
+
+  it('kernels: sizes, aliasing and label ranges are checked before any kernel runs', () => {
+    const a = backend.zeros([2, 3]);
+    const b = backend.zeros([4, 2]);
+    const c = backend.zeros([2, 2]);
+    expect(() => backend.gemmNN(2, 3, 2, a, b, c)).toThrow(`${backend.name}.gemmNN: expected B to hold 3×2 = 6 elements, got shape [4, 2] (8 elements)`);
+    const sq = backend.zeros([2, 2]);
+    expect(() => backend.gemmNN(2, 2, 2, sq, sq.reshape([4]).reshape([2, 2]), sq)).toThrow('must not share memory with an input');
+    expect(() => backend.gemmNN(2.5, 3, 2, a, b, c)).toThrow('expected m to be a non-negative integer, got 2.5');
+    const x = backend.zeros([2, 3]);
+    const y = backend.zeros([2, 3]);
+    expect(() => backend.softmaxXent(2, 3, x, backend.tensor([0, 3], [2]), 'labels', y)).toThrow('expected class indices (integers in 0..2), found 3 at row 1');
+    expect(() => backend.softmaxXent(2, 3, x, backend.tensor([0, 0.5], [2]), 'labels', y)).toThrow('found 0.5 at row 1');
+    expect(() => backend.sgd(NaN, a, x)).toThrow('expected a finite learning rate, got NaN');
+  });
+
+  it('layers: wrong shapes, wrong targets, backward before forward', () => {
+    const affine = new Affine(backend.zeros([784, 50]), backend.zeros([50]));
+    expect(() => affine.forward(backend.zeros([100, 780]))).toThrow('Affine.forward: x has 780 features per row (shape [100, 780]) but W expects 784 (W shape [784, 50])');
+    expect(() => affine.forward(backend.zeros([784]))).toThrow('expected x of shape [batch, ...] with 784 features per row, got [784]');
+    expect(() => new Affine(backend.zeros([3, 2]), backend.zeros([3]))).toThrow('expected b of shape [2] to match W [3, 2], got [3]');
+    expect(() => new Relu().backward(backend.zeros([1]))).toThrow('Relu.backward: backward() was called before forward()');
+    const sigmoid = new Sigmoid();
+    sigmoid.forward(backend.zeros([2, 2]));
+    expect(() => sigmoid.backward(backend.zeros([2, 3]))).toThrow('Sigmoid.backward: expected dout of shape [2, 2] (the forward output), got [2, 3]');
+    const loss = new SoftmaxWithLoss();
+    expect(() => loss.backward()).toThrow('SoftmaxWithLoss.backward: backward() was called before forward()');
+    expect(() => loss.forward(backend.zeros([4, 10]), backend.zeros([4, 9]))).toThrow('SoftmaxWithLoss.forward: expected targets t of shape [4, 10] (one-hot) or [4] (class indices), got [4, 9]');
+    expect(() => loss.forward(backend.zeros([4, 10]), backend.tensor([1, 2, 10, 0], [4]))).toThrow('found 10 at row 2');
+  });
+
+  it('a NaN that reaches the loss is reported with its position', () => {
+    const x = backend.zeros([2, 3]);
+    x.data[4] = NaN;
+    expect(() => new SoftmaxWithLoss().forward(x, backend.tensor([0, 1], [2]))).toThrow('SoftmaxWithLoss.forward: the loss is NaN; x holds NaN at flat index 4 (shape [2, 3])');
+  });
+
+  it('nets and optimisers: bad sizes and mismatched gradients', () => {
+    expect(() => new TwoLayerNet(backend, 784, 0, 10)).toThrow('new TwoLayerNet: expected hiddenSize to be a positive integer, got 0');
+    expect(() => new SGD({ lr: -1 })).toThrow('expected a positive learning rate, got -1');
+    const net = new TwoLayerNet(backend, 4, 3, 2);
+    expect(() => new SGD().update(net.params, { W9: backend.zeros([1]) })).toThrow("SGD.update: grads has 'W9' but params does not (params: W1, b1, W2, b2)");
+    expect(() => new SGD().update(net.params, { W1: backend.zeros([3, 4]) })).toThrow("SGD.update: params['W1'] has shape [4, 3] but its gradient has [3, 4]");
+    expect(() => new SGD().update(net.params, { W1: backend.zeros([5]) })).toThrow("SGD.update: params['W1'] has shape [4, 3] but its gradient has [5]");
+    net.dispose();
+  });
+});
+
+it('tensors cannot be mixed across backends', async () => {
+  const [a, b] = [await createBackend('ts'), await createBackend('wasm')];
+  const x = a.zeros([2]);
+  expect(() => b.reluForward(x, b.zeros([2]))).toThrow(`${b.name}.reluForward: input 1 belongs to backend 'ts', not to this '${b.name}' backend instance`);
+  expect(() => new Affine(a.zeros([2, 2]), b.zeros([2]))).toThrow("new Affine(W, b): W is on backend 'ts' but b is on");
+});
+
+it('createBackend rejects unknown kinds and variants', async () => {
+  await expect(createBackend('gpu' as 'ts')).rejects.toThrow(`createBackend: expected 'wasm' or 'ts', got "gpu"`);
+  await expect(createBackend('wasm', { variant: 'avx' as 'scalar' })).rejects.toThrow("expected variant 'auto', 'simd128' or 'scalar', got \"avx\"");
+});

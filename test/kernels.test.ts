@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import type { Backend, Tensor } from '../ts/index.js';
+import { allBackends, integerValues, randomValues, toleranceRatio } from './backends.js';
+import { naiveGemm, naiveSoftmaxXent } from './naive.js';
+
+const [tsBackend, ...wasmBackends] = await allBackends();
+
+interface Input {
+  values: Float32Array;
+  shape: number[];
+}
+
+/**
+ * Runs one kernel call on `backend` with fresh input tensors and an output pre-filled with NaN
+ * (so an element the kernel forgot stays NaN), between two NaN guard tensors allocated just
+ * before and after it (so a write past either end shows up). Returns the output, the kernel's
+ * return value and whether the guards survived.
+ */
+function runKernel(backend: Backend, inputs: Input[], outShape: number[], call: (ins: Tensor[], out: Tensor) => number | void) {
+  const ins = inputs.map((i) => backend.tensor(i.values, i.shape));
+  const before = backend.zeros([8]);
+  const out = backend.zeros(outShape);
+  const after = backend.zeros([8]);
+  for (const t of [before, out, after]) t.data.fill(NaN);
+  const result = call(ins, out);
+  const guardsIntact = [...before.data, ...after.data].every(Number.isNaN);
+  const output = out.toArray();
+  for (const t of [...ins, before, out, after]) t.dispose();
+  return { output, result, guardsIntact };
+}
+
+const FORMS = ['nn', 'nt', 'tn'] as const;
+const gemmOf = (b: Backend, form: (typeof FORMS)[number]) => (form === 'nn' ? b.gemmNN : form === 'nt' ? b.gemmNT : b.gemmTN).bind(b);
+
+/** m, k, n: empty, one, odd, around SIMD widths and tile sizes, and the MNIST training shapes. */
+const GEMM_SHAPES: [number, number, number][] = [
+  [0, 0, 0], [0, 3, 5], [3, 0, 5], [3, 5, 0], [1, 1, 1], [1, 7, 1], [2, 3, 4], [3, 3, 3], [4, 4, 4],
+  [5, 7, 9], [7, 1, 13], [8, 8, 8], [9, 17, 5], [13, 11, 31], [16, 16, 16], [17, 33, 15], [31, 5, 33],
+  [33, 64, 65], [64, 1, 64], [100, 10, 50], [127, 129, 3],
+  [100, 784, 50], // Affine1 forward: x·W1
+  [784, 100, 50], // Affine1 backward dW1 = xᵀ·dout (TN)
+  [100, 50, 784], // Affine1 backward dx = dout·W1ᵀ (NT)
+];
+
+function gemmInputs(form: (typeof FORMS)[number], m: number, k: number, n: number, values: (size: number, seed: number) => Float32Array): Input[] {
+  const aShape = form === 'tn' ? [k, m] : [m, k];
+  const bShape = form === 'nt' ? [n, k] : [k, n];
+  return [
+    { values: values(m * k, m * 1000 + k), shape: aShape },
+    { values: values(k * n, k * 1000 + n + 7), shape: bShape },
+  ];
+}
+
+describe('the TS backend (the oracle) against textbook references', () => {
+  for (const form of FORMS) {
+    it(`gemm ${form.toUpperCase()} equals the naive triple loop on every shape`, () => {
+      for (const [m, k, n] of GEMM_SHAPES) {
+        const inputs = gemmInputs(form, m, k, n, randomValues);
+        const { output, guardsIntact } = runKernel(tsBackend, inputs, [m, n], ([a, b], c) => gemmOf(tsBackend, form)(m, k, n, a, b, c));
+        expect(guardsIntact).toBe(true);
+        expect(toleranceRatio(output, naiveGemm(form, m, k, n, inputs[0].values, inputs[1].values)), `${form} ${m}×${k}×${n}`).toBeLessThanOrEqual(1);
+      }
+    });
+  }
+
+  it('gemm on a hand-computed 2×3·3×2 product', () => {
+    const { output } = runKernel(tsBackend, [{ values: Float32Array.of(1, 2, 3, 4, 5, 6), shape: [2, 3] }, { values: Float32Array.of(7, 8, 9, 10, 11, 12), shape: [3, 2] }], [2, 2], ([a, b], c) => tsBackend.gemmNN(2, 3, 2, a, b, c));
+    expect([...output]).toEqual([58, 64, 139, 154]);
+  });
+
+  it('softmax + cross-entropy equals the definition, with one-hot and label targets', () => {
+    for (const [rows, cols] of [[1, 1], [1, 10], [3, 5], [100, 10], [7, 1000]]) {
+      const x = randomValues(rows * cols, rows + cols).map((v) => v * 20);
+      const labels = Float32Array.from({ length: rows }, (_, i) => (i * 7) % cols);
+      const onehot = new Float32Array(rows * cols);
+      labels.forEach((l, i) => (onehot[i * cols + l] = 1));
+      const ref = naiveSoftmaxXent(rows, cols, x, labels, true);
+      for (const [t, kind] of [[labels, 'labels'], [onehot, 'onehot']] as const) {
+        const tShape = kind === 'labels' ? [rows] : [rows, cols];
+        const { output, result } = runKernel(tsBackend, [{ values: x, shape: [rows, cols] }, { values: t, shape: tShape }], [rows, cols], ([xt, tt], y) => tsBackend.softmaxXent(rows, cols, xt, tt, kind, y));
+        expect(toleranceRatio(output, ref.y, 1e-7, 1e-5)).toBeLessThanOrEqual(1);
+        expect(result as number).toBeCloseTo(ref.loss, 4);
+      }
+    }
+  });
+
+  it('softmax does not overflow on scores of ±1000', () => {
+    const { output, result } = runKernel(tsBackend, [{ values: Float32Array.of(1000, 0, -1000), shape: [1, 3] }, { values: Float32Array.of(1), shape: [1] }], [1, 3], ([x, t], y) => tsBackend.softmaxXent(1, 3, x, t, 'labels', y));
+    expect([...output]).toEqual([1, 0, 0]);
+    expect(result).toBeCloseTo(1000, 3);
+  });
+});
+
+/** Each element-wise or reduction kernel: inputs, output shape, and the call. */
+function otherKernelCases(rows: number, cols: number, seed: number) {
+  const size = rows * cols;
+  const x = randomValues(size, seed).map((v) => v * 6);
+  const y = randomValues(size, seed + 1).map((v) => v * 0.5 + 0.5); // a sigmoid output lies in (0, 1)
+  const dout = randomValues(size, seed + 2);
+  const bias = randomValues(cols, seed + 3);
+  const labels = Float32Array.from({ length: rows }, (_, i) => (i * 5 + seed) % cols);
+  const probs = new Float32Array(size).fill(1 / cols);
+  const onehot = new Float32Array(size);
+  labels.forEach((l, i) => (onehot[i * cols + l] = 1));
+  const m = (values: Float32Array, shape: number[]): Input => ({ values, shape });
+  const rc = [rows, cols];
+  return [
+    { name: 'addBias', inputs: [m(x, rc), m(bias, [cols])], out: rc, call: (b: Backend, [xt, bt]: Tensor[], o: Tensor) => { o.data.set(xt.data); b.addBias(rows, cols, o, bt); } },
+    { name: 'colSum', inputs: [m(x, rc)], out: [cols], call: (b: Backend, [xt]: Tensor[], o: Tensor) => b.colSum(rows, cols, xt, o) },
+    { name: 'reluForward', inputs: [m(x, rc)], out: rc, call: (b: Backend, [xt]: Tensor[], o: Tensor) => b.reluForward(xt, o) },
+    { name: 'reluBackward', inputs: [m(x.map((v) => Math.max(v, 0)), rc), m(dout, rc)], out: rc, call: (b: Backend, [yt, dt]: Tensor[], o: Tensor) => b.reluBackward(yt, dt, o) },
+    { name: 'sigmoidForward', inputs: [m(x, rc)], out: rc, call: (b: Backend, [xt]: Tensor[], o: Tensor) => b.sigmoidForward(xt, o) },
+    { name: 'sigmoidBackward', inputs: [m(y, rc), m(dout, rc)], out: rc, call: (b: Backend, [yt, dt]: Tensor[], o: Tensor) => b.sigmoidBackward(yt, dt, o) },
+    { name: 'softmaxXent (labels)', inputs: [m(x, rc), m(labels, [rows])], out: rc, call: (b: Backend, [xt, tt]: Tensor[], o: Tensor) => b.softmaxXent(rows, cols, xt, tt, 'labels', o) },
+    { name: 'softmaxXent (one-hot)', inputs: [m(x, rc), m(onehot, rc)], out: rc, call: (b: Backend, [xt, tt]: Tensor[], o: Tensor) => b.softmaxXent(rows, cols, xt, tt, 'onehot', o) },
+    { name: 'softmaxXentBackward (labels)', inputs: [m(probs, rc), m(labels, [rows])], out: rc, call: (b: Backend, [yt, tt]: Tensor[], o: Tensor) => b.softmaxXentBackward(rows, cols, yt, tt, 'labels', o) },
+    { name: 'softmaxXentBackward (one-hot)', inputs: [m(probs, rc), m(onehot, rc)], out: rc, call: (b: Backend, [yt, tt]: Tensor[], o: Tensor) => b.softmaxXentBackward(rows, cols, yt, tt, 'onehot', o) },
+    { name: 'sgd', inputs: [m(dout, rc)], out: rc, call: (b: Backend, [gt]: Tensor[], o: Tensor) => { o.data.set(x); b.sgd(0.1, o, gt); } },
+  ];
+}
+
+/** rows × cols: empty, one, odd, not multiples of 4, and the MNIST batch shapes. */
+const ELEMENTWISE_SHAPES: [number, number][] = [[0, 5], [1, 1], [1, 3], [2, 5], [3, 7], [4, 4], [5, 9], [17, 13], [33, 10], [100, 10], [100, 50], [64, 784]];
+
+describe.each(wasmBackends.map((b) => [b.name, b] as const))('%s matches the TS backend', (_name, wasm) => {
+  for (const form of FORMS) {
+    it(`gemm ${form.toUpperCase()}: exact on small integers, within f32 tolerance on random values, nothing written outside C`, () => {
+      for (const [m, k, n] of GEMM_SHAPES) {
+        for (const [values, exact] of [[integerValues, true], [randomValues, false]] as const) {
+          const inputs = gemmInputs(form, m, k, n, values);
+          const call = (b: Backend) => runKernel(b, inputs, [m, n], ([a, bt], c) => gemmOf(b, form)(m, k, n, a, bt, c));
+          const got = call(wasm);
+          const want = call(tsBackend);
+          const label = `${form} ${m}×${k}×${n}`;
+          expect(got.guardsIntact, label).toBe(true);
+          if (exact) expect([...got.output], label).toEqual([...want.output]);
+          else expect(toleranceRatio(got.output, want.output), label).toBeLessThanOrEqual(1);
+        }
+      }
+    });
+  }
+
+  it('every element-wise, reduction, softmax and update kernel, on every shape', () => {
+    for (const [rows, cols] of ELEMENTWISE_SHAPES) {
+      for (const k of otherKernelCases(rows, cols, rows * 31 + cols)) {
+        const got = runKernel(wasm, k.inputs, k.out, (ins, o) => k.call(wasm, ins, o));
+        const want = runKernel(tsBackend, k.inputs, k.out, (ins, o) => k.call(tsBackend, ins, o));
+        const label = `${k.name} ${rows}×${cols}`;
+        expect(got.guardsIntact, label).toBe(true);
+        expect(toleranceRatio(got.output, want.output, 1e-6, 1e-5), label).toBeLessThanOrEqual(1);
+        if (typeof want.result === 'number') expect(toleranceRatio([got.result as number], [want.result], 1e-6, 1e-5), label).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+});

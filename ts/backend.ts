@@ -1,0 +1,258 @@
+import { Tensor, checkShape, formatShape, shapeSize, type Storage } from './tensor.js';
+import { fillFlat, inferShape, isNested, type TensorValues } from './values.js';
+
+/** How the targets of a softmax-with-loss are given. */
+export type TargetKind = 'onehot' | 'labels';
+
+/** Three forms of C = A·B that a training step needs; the letters say which operand is transposed. */
+export type GemmForm = 'nn' | 'nt' | 'tn';
+
+/** Memory held by a backend's live tensors. */
+export interface MemoryStats {
+  /** Tensors created and not yet disposed. */
+  liveTensors: number;
+  /** Bytes held by those tensors. */
+  allocatedBytes: number;
+  /** Size of the WASM linear memory (0 on the TS backend). */
+  linearMemoryBytes: number;
+}
+
+/**
+ * A backend owns tensors and runs the kernel set on them. The public kernel methods check their
+ * arguments here, once, for every backend (sizes, ownership, liveness, aliasing, labels) and then
+ * call the backend's raw `*Impl` method, which may trust them. Outputs are always the last
+ * arguments and must not share memory with an input.
+ */
+export abstract class Backend {
+  /** `ts`, or the WASM variant that was loaded: `wasm-simd128`, `wasm-scalar`. */
+  abstract readonly name: string;
+  abstract readonly kind: 'ts' | 'wasm';
+  #liveTensors = 0;
+  #allocatedBytes = 0;
+
+  /**
+   * A tensor from nested arrays (`[[1, 2], [3, 4]]`, shape inferred) or flat values plus a shape
+   * (row-major). Values must be finite numbers.
+   */
+  tensor(values: TensorValues, shape?: readonly number[]): Tensor {
+    const where = `${this.name}.tensor`;
+    const nestedShape = isNested(values) ? inferShape(values) : undefined;
+    const finalShape = shape ?? nestedShape ?? [values.length];
+    checkShape(where, finalShape);
+    const t = this.zeros(finalShape);
+    try {
+      fillFlat(where, values, t.data);
+    } catch (e) {
+      t.dispose();
+      throw e;
+    }
+    return t;
+  }
+
+  /** A tensor of zeros. */
+  zeros(shape: readonly number[]): Tensor {
+    checkShape(`${this.name}.zeros`, shape);
+    const storage = this.allocateImpl(shapeSize(shape));
+    this.#liveTensors++;
+    this.#allocatedBytes += storage.size * 4;
+    return new Tensor(this, shape, storage);
+  }
+
+  /** @internal Called by `Tensor.dispose()`. */
+  release(storage: Storage): void {
+    if (storage.freed) return;
+    storage.free();
+    this.#liveTensors--;
+    this.#allocatedBytes -= storage.size * 4;
+  }
+
+  memoryStats(): MemoryStats {
+    return { liveTensors: this.#liveTensors, allocatedBytes: this.#allocatedBytes, linearMemoryBytes: this.linearMemoryBytes() };
+  }
+
+  // ---- the kernel set -------------------------------------------------------------------
+
+  /** C[m×n] = A[m×k] · B[k×n]. */
+  gemmNN(m: number, k: number, n: number, a: Tensor, b: Tensor, c: Tensor): void {
+    this.#checkGemm('gemmNN', m, k, n, a, b, c);
+    this.gemmImpl('nn', m, k, n, a, b, c);
+  }
+
+  /** C[m×n] = A[m×k] · B[n×k]ᵀ. */
+  gemmNT(m: number, k: number, n: number, a: Tensor, b: Tensor, c: Tensor): void {
+    this.#checkGemm('gemmNT', m, k, n, a, b, c);
+    this.gemmImpl('nt', m, k, n, a, b, c);
+  }
+
+  /** C[m×n] = A[k×m]ᵀ · B[k×n]. */
+  gemmTN(m: number, k: number, n: number, a: Tensor, b: Tensor, c: Tensor): void {
+    this.#checkGemm('gemmTN', m, k, n, a, b, c);
+    this.gemmImpl('tn', m, k, n, a, b, c);
+  }
+
+  /** In place: x[i, j] += b[j] for a rows×cols matrix x. */
+  addBias(rows: number, cols: number, x: Tensor, b: Tensor): void {
+    const where = `${this.name}.addBias`;
+    this.#checkDims(where, { rows, cols });
+    this.#checkSize(where, 'x', x, rows * cols, `${rows}×${cols}`);
+    this.#checkSize(where, 'b', b, cols, `${cols}`);
+    this.#checkDistinct(where, [x], [b]);
+    this.addBiasImpl(rows, cols, x, b);
+  }
+
+  /** out[j] = Σ_i x[i, j]. */
+  colSum(rows: number, cols: number, x: Tensor, out: Tensor): void {
+    const where = `${this.name}.colSum`;
+    this.#checkDims(where, { rows, cols });
+    this.#checkSize(where, 'x', x, rows * cols, `${rows}×${cols}`);
+    this.#checkSize(where, 'out', out, cols, `${cols}`);
+    this.#checkDistinct(where, [out], [x]);
+    this.colSumImpl(rows, cols, x, out);
+  }
+
+  /** out = max(x, 0). */
+  reluForward(x: Tensor, out: Tensor): void {
+    this.#checkElementwise('reluForward', [x], out);
+    this.reluForwardImpl(x, out);
+  }
+
+  /** dx = dout where the forward output y > 0, else 0. */
+  reluBackward(y: Tensor, dout: Tensor, dx: Tensor): void {
+    this.#checkElementwise('reluBackward', [y, dout], dx);
+    this.reluBackwardImpl(y, dout, dx);
+  }
+
+  /** out = 1 / (1 + exp(−x)). */
+  sigmoidForward(x: Tensor, out: Tensor): void {
+    this.#checkElementwise('sigmoidForward', [x], out);
+    this.sigmoidForwardImpl(x, out);
+  }
+
+  /** dx = dout · (1 − y) · y, with y the forward output. */
+  sigmoidBackward(y: Tensor, dout: Tensor, dx: Tensor): void {
+    this.#checkElementwise('sigmoidBackward', [y, dout], dx);
+    this.sigmoidBackwardImpl(y, dout, dx);
+  }
+
+  /**
+   * y = softmax(x) per row; returns the mean cross-entropy −(1/rows) Σ t·log y. `t` is a
+   * rows×cols one-hot (or any probability) matrix, or `rows` class indices when `targets` is
+   * `'labels'`.
+   */
+  softmaxXent(rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, y: Tensor): number {
+    const where = `${this.name}.softmaxXent`;
+    this.#checkSoftmax(where, rows, cols, x, t, targets, y);
+    this.#checkDistinct(where, [y], [x, t]);
+    return this.softmaxXentImpl(rows, cols, x, t, targets, y);
+  }
+
+  /** dx = (y − t) / rows, with y from `softmaxXent`. */
+  softmaxXentBackward(rows: number, cols: number, y: Tensor, t: Tensor, targets: TargetKind, dx: Tensor): void {
+    const where = `${this.name}.softmaxXentBackward`;
+    this.#checkSoftmax(where, rows, cols, y, t, targets, dx);
+    this.#checkDistinct(where, [dx], [y, t]);
+    this.softmaxXentBackwardImpl(rows, cols, y, t, targets, dx);
+  }
+
+  /** param −= lr · grad. */
+  sgd(lr: number, param: Tensor, grad: Tensor): void {
+    const where = `${this.name}.sgd`;
+    if (!Number.isFinite(lr)) throw new Error(`${where}: expected a finite learning rate, got ${lr}`);
+    this.#checkElementwise('sgd', [grad], param);
+    this.sgdImpl(lr, param, grad);
+  }
+
+  // ---- what each backend implements ------------------------------------------------------
+
+  protected abstract allocateImpl(size: number): Storage;
+  protected abstract linearMemoryBytes(): number;
+  protected abstract gemmImpl(form: GemmForm, m: number, k: number, n: number, a: Tensor, b: Tensor, c: Tensor): void;
+  protected abstract addBiasImpl(rows: number, cols: number, x: Tensor, b: Tensor): void;
+  protected abstract colSumImpl(rows: number, cols: number, x: Tensor, out: Tensor): void;
+  protected abstract reluForwardImpl(x: Tensor, out: Tensor): void;
+  protected abstract reluBackwardImpl(y: Tensor, dout: Tensor, dx: Tensor): void;
+  protected abstract sigmoidForwardImpl(x: Tensor, out: Tensor): void;
+  protected abstract sigmoidBackwardImpl(y: Tensor, dout: Tensor, dx: Tensor): void;
+  protected abstract softmaxXentImpl(rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, y: Tensor): number;
+  protected abstract softmaxXentBackwardImpl(rows: number, cols: number, y: Tensor, t: Tensor, targets: TargetKind, dx: Tensor): void;
+  protected abstract sgdImpl(lr: number, param: Tensor, grad: Tensor): void;
+
+  // ---- argument checks -------------------------------------------------------------------
+
+  #checkGemm(op: string, m: number, k: number, n: number, a: Tensor, b: Tensor, c: Tensor): void {
+    const where = `${this.name}.${op}`;
+    this.#checkDims(where, { m, k, n });
+    const [aDims, bDims] = op === 'gemmNN' ? [[m, k], [k, n]] : op === 'gemmNT' ? [[m, k], [n, k]] : [[k, m], [k, n]];
+    this.#checkSize(where, 'A', a, m * k, `${aDims[0]}×${aDims[1]}`);
+    this.#checkSize(where, 'B', b, k * n, `${bDims[0]}×${bDims[1]}`);
+    this.#checkSize(where, 'C', c, m * n, `${m}×${n}`);
+    this.#checkDistinct(where, [c], [a, b]);
+  }
+
+  #checkElementwise(op: string, inputs: Tensor[], out: Tensor): void {
+    const where = `${this.name}.${op}`;
+    for (const [i, t] of inputs.entries()) {
+      this.#checkSize(where, `input ${i + 1}`, t, out.size, formatShape(out.shape));
+    }
+    this.#checkSize(where, 'output', out, out.size, formatShape(out.shape));
+    this.#checkDistinct(where, [out], inputs);
+  }
+
+  #checkSoftmax(where: string, rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, out: Tensor): void {
+    this.#checkDims(where, { rows, cols });
+    this.#checkSize(where, 'scores', x, rows * cols, `${rows}×${cols}`);
+    this.#checkSize(where, 'output', out, rows * cols, `${rows}×${cols}`);
+    if (targets === 'onehot') {
+      this.#checkSize(where, 't (one-hot)', t, rows * cols, `${rows}×${cols}`);
+    } else if (targets === 'labels') {
+      this.#checkSize(where, 't (labels)', t, rows, `${rows} class indices`);
+      checkLabels(where, t.data, cols);
+    } else {
+      throw new Error(`${where}: expected targets 'onehot' or 'labels', got ${String(targets)}`);
+    }
+  }
+
+  #checkDims(where: string, dims: Record<string, number>): void {
+    for (const [name, d] of Object.entries(dims)) {
+      if (!Number.isInteger(d) || d < 0) throw new Error(`${where}: expected ${name} to be a non-negative integer, got ${d}`);
+    }
+  }
+
+  #checkSize(where: string, name: string, t: Tensor, size: number, expected: string): void {
+    if (!(t instanceof Tensor)) throw new Error(`${where}: expected ${name} to be a Tensor, got ${describeValue(t)}`);
+    if (t.backend !== this) {
+      throw new Error(`${where}: ${name} belongs to backend '${t.backend.name}', not to this '${this.name}' backend instance; tensors cannot be mixed across backends`);
+    }
+    if (t.disposed) throw new Error(`${where}: ${name} (shape ${formatShape(t.shape)}) was disposed`);
+    if (t.size !== size) {
+      throw new Error(`${where}: expected ${name} to hold ${expected} = ${size} elements, got shape ${formatShape(t.shape)} (${t.size} elements)`);
+    }
+  }
+
+  #checkDistinct(where: string, outputs: Tensor[], inputs: Tensor[]): void {
+    for (const o of outputs) {
+      for (const i of inputs) {
+        if (o.size > 0 && o.storage === i.storage) {
+          throw new Error(`${where}: the output must not share memory with an input (both are shape ${formatShape(o.shape)} over the same storage)`);
+        }
+      }
+    }
+  }
+}
+
+/** Throws unless every label is an integer class index in [0, classes). */
+export function checkLabels(where: string, labels: Float32Array, classes: number): void {
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i];
+    if (!(Number.isInteger(v) && v >= 0 && v < classes)) {
+      throw new Error(`${where}: expected class indices (integers in 0..${classes - 1}), found ${v} at row ${i}`);
+    }
+  }
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  return typeof v;
+}

@@ -1,0 +1,66 @@
+import { Backend, type GemmForm, type TargetKind } from '../backend.js';
+import type { Storage, Tensor } from '../tensor.js';
+import * as k from './ts_kernels.js';
+
+/** Storage on the JS heap: the view is the array itself and never goes stale. */
+class HeapStorage implements Storage {
+  readonly ptr = -1;
+  #array: Float32Array | null;
+  constructor(readonly size: number) {
+    this.#array = new Float32Array(size);
+  }
+  get freed(): boolean {
+    return this.#array === null;
+  }
+  view(): Float32Array {
+    if (this.#array === null) throw new Error('storage was freed');
+    return this.#array;
+  }
+  free(): void {
+    this.#array = null;
+  }
+}
+
+/** The pure-TypeScript backend: no WASM, runs anywhere; the oracle and baseline for WASM. */
+export class TsBackend extends Backend {
+  readonly name = 'ts';
+  readonly kind = 'ts';
+
+  protected allocateImpl(size: number): Storage {
+    return new HeapStorage(size);
+  }
+  protected linearMemoryBytes(): number {
+    return 0;
+  }
+  protected gemmImpl(form: GemmForm, m: number, kk: number, n: number, a: Tensor, b: Tensor, c: Tensor): void {
+    const gemm = form === 'nn' ? k.gemmNN : form === 'nt' ? k.gemmNT : k.gemmTN;
+    gemm(m, kk, n, a.data, b.data, c.data);
+  }
+  protected addBiasImpl(rows: number, cols: number, x: Tensor, b: Tensor): void {
+    k.addBias(rows, cols, x.data, b.data);
+  }
+  protected colSumImpl(rows: number, cols: number, x: Tensor, out: Tensor): void {
+    k.colSum(rows, cols, x.data, out.data);
+  }
+  protected reluForwardImpl(x: Tensor, out: Tensor): void {
+    k.reluForward(x.data, out.data);
+  }
+  protected reluBackwardImpl(y: Tensor, dout: Tensor, dx: Tensor): void {
+    k.reluBackward(y.data, dout.data, dx.data);
+  }
+  protected sigmoidForwardImpl(x: Tensor, out: Tensor): void {
+    k.sigmoidForward(x.data, out.data);
+  }
+  protected sigmoidBackwardImpl(y: Tensor, dout: Tensor, dx: Tensor): void {
+    k.sigmoidBackward(y.data, dout.data, dx.data);
+  }
+  protected softmaxXentImpl(rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, y: Tensor): number {
+    return k.softmaxXent(rows, cols, x.data, t.data, targets === 'labels', y.data);
+  }
+  protected softmaxXentBackwardImpl(rows: number, cols: number, y: Tensor, t: Tensor, targets: TargetKind, dx: Tensor): void {
+    k.softmaxXentBackward(rows, cols, y.data, t.data, targets === 'labels', dx.data);
+  }
+  protected sgdImpl(lr: number, param: Tensor, grad: Tensor): void {
+    k.sgd(lr, param.data, grad.data);
+  }
+}

@@ -1,0 +1,101 @@
+import { Backend, type GemmForm, type TargetKind } from '../backend.js';
+import type { Storage, Tensor } from '../tensor.js';
+import type { NnExports } from '../wasm/abi.js';
+import type { WasmVariant } from '../wasm/load.js';
+
+/**
+ * A block of WASM linear memory. Growing the memory detaches the old ArrayBuffer (every view on
+ * it drops to length 0), so the view is re-derived whenever its buffer is no longer the
+ * memory's buffer.
+ */
+class LinearStorage implements Storage {
+  #view: Float32Array;
+  #freed = false;
+  constructor(
+    private readonly exports: NnExports,
+    readonly ptr: number,
+    readonly size: number,
+  ) {
+    this.#view = new Float32Array(exports.memory.buffer, ptr, size);
+  }
+  get freed(): boolean {
+    return this.#freed;
+  }
+  view(): Float32Array {
+    if (this.#freed) throw new Error('storage was freed');
+    const buffer = this.exports.memory.buffer;
+    if (this.#view.buffer !== buffer) this.#view = new Float32Array(buffer, this.ptr, this.size);
+    return this.#view;
+  }
+  free(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    if (this.size > 0) this.exports.nn_free(this.ptr, this.size * 4);
+  }
+}
+
+/**
+ * The WebAssembly backend: tensors live in the module's linear memory and every kernel is one
+ * call into Rust with pointers, so nothing is copied between JS and WASM.
+ */
+export class WasmBackend extends Backend {
+  readonly name: string;
+  readonly kind = 'wasm';
+  readonly variant: WasmVariant;
+  readonly #x: NnExports;
+
+  /** Use `createBackend('wasm')`, which loads the module. */
+  constructor(exports: NnExports, variant: WasmVariant) {
+    super();
+    this.#x = exports;
+    this.variant = variant;
+    this.name = `wasm-${variant}`;
+  }
+
+  protected allocateImpl(size: number): Storage {
+    if (size === 0) return new LinearStorage(this.#x, 0, 0);
+    const bytes = size * 4;
+    if (bytes >= 2 ** 32) throw new Error(`${this.name}: cannot allocate ${size} floats (${bytes} bytes); a 32-bit WASM memory holds at most 4 GiB`);
+    const ptr = this.#x.nn_alloc(bytes) >>> 0;
+    if (ptr === 0) throw new Error(`${this.name}: out of memory: cannot allocate ${bytes} bytes (linear memory is ${this.linearMemoryBytes()} bytes, at most 4 GiB)`);
+    const storage = new LinearStorage(this.#x, ptr, size);
+    storage.view().fill(0); // the allocator hands back freed blocks as they were left
+    return storage;
+  }
+  protected linearMemoryBytes(): number {
+    return this.#x.memory.buffer.byteLength;
+  }
+  protected gemmImpl(form: GemmForm, m: number, k: number, n: number, a: Tensor, b: Tensor, c: Tensor): void {
+    const gemm = form === 'nn' ? this.#x.nn_gemm_nn : form === 'nt' ? this.#x.nn_gemm_nt : this.#x.nn_gemm_tn;
+    gemm(m, k, n, a.storage.ptr, b.storage.ptr, c.storage.ptr);
+  }
+  protected addBiasImpl(rows: number, cols: number, x: Tensor, b: Tensor): void {
+    this.#x.nn_add_bias(rows, cols, x.storage.ptr, b.storage.ptr);
+  }
+  protected colSumImpl(rows: number, cols: number, x: Tensor, out: Tensor): void {
+    this.#x.nn_col_sum(rows, cols, x.storage.ptr, out.storage.ptr);
+  }
+  protected reluForwardImpl(x: Tensor, out: Tensor): void {
+    this.#x.nn_relu_forward(out.size, x.storage.ptr, out.storage.ptr);
+  }
+  protected reluBackwardImpl(y: Tensor, dout: Tensor, dx: Tensor): void {
+    this.#x.nn_relu_backward(dx.size, y.storage.ptr, dout.storage.ptr, dx.storage.ptr);
+  }
+  protected sigmoidForwardImpl(x: Tensor, out: Tensor): void {
+    this.#x.nn_sigmoid_forward(out.size, x.storage.ptr, out.storage.ptr);
+  }
+  protected sigmoidBackwardImpl(y: Tensor, dout: Tensor, dx: Tensor): void {
+    this.#x.nn_sigmoid_backward(dx.size, y.storage.ptr, dout.storage.ptr, dx.storage.ptr);
+  }
+  protected softmaxXentImpl(rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, y: Tensor): number {
+    const xent = targets === 'labels' ? this.#x.nn_softmax_xent_labels : this.#x.nn_softmax_xent_onehot;
+    return xent(rows, cols, x.storage.ptr, t.storage.ptr, y.storage.ptr);
+  }
+  protected softmaxXentBackwardImpl(rows: number, cols: number, y: Tensor, t: Tensor, targets: TargetKind, dx: Tensor): void {
+    const backward = targets === 'labels' ? this.#x.nn_softmax_xent_backward_labels : this.#x.nn_softmax_xent_backward_onehot;
+    backward(rows, cols, y.storage.ptr, t.storage.ptr, dx.storage.ptr);
+  }
+  protected sgdImpl(lr: number, param: Tensor, grad: Tensor): void {
+    this.#x.nn_sgd(param.size, lr, param.storage.ptr, grad.storage.ptr);
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * backprop-wasm: the backpropagation layers of *Deep Learning from Scratch*, chapter 5, on a
+ * pure-TypeScript backend and a Rust → WebAssembly SIMD backend with the same API.
+ */
+export { Backend, checkLabels } from './backend.js';
+export type { GemmForm, MemoryStats, TargetKind } from './backend.js';
+export { TsBackend } from './backends/ts.js';
+export { WasmBackend } from './backends/wasm.js';
+export { createBackend } from './create.js';
+export type { CreateBackendOptions } from './create.js';
+export { Tensor, formatShape, shapeSize } from './tensor.js';
+export type { TensorValues, NestedArray } from './values.js';
+export { MulLayer } from './layers/mul.js';
+export { AddLayer } from './layers/add.js';
+export { Relu } from './layers/relu.js';
+export { Sigmoid } from './layers/sigmoid.js';
+export { Affine } from './layers/affine.js';
+export { SoftmaxWithLoss } from './layers/softmax_with_loss.js';
+export type { Layer } from './layers/layer.js';
+export { Sequential } from './net.js';
+export type { MlpOptions, Params } from './net.js';
+export { TwoLayerNet } from './two_layer_net.js';
+export type { TwoLayerNetOptions } from './two_layer_net.js';
+export { SGD } from './optim.js';
+export { Random } from './random.js';
+export { initStd, initWeights } from './init.js';
+export type { WeightInit } from './init.js';
+export { gradientCheck, numericalGradient, compareGradients } from './gradient_check.js';
+export type { GradientCheckOptions, GradientComparison, GradientCheckable } from './gradient_check.js';
+export { simd128Supported, bestVariant } from './wasm/load.js';
+export type { WasmVariant } from './wasm/load.js';

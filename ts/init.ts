@@ -1,0 +1,26 @@
+import type { Backend } from './backend.js';
+import type { Random } from './random.js';
+import type { Tensor } from './tensor.js';
+
+/**
+ * How to draw initial weights: a fixed standard deviation (the book's `weight_init_std`, 0.01 in
+ * TwoLayerNet), `'he'` (√(2 / fan-in), for ReLU) or `'xavier'` (√(1 / fan-in), for sigmoid),
+ * as in the book's §6.2.
+ */
+export type WeightInit = number | 'he' | 'xavier';
+
+export function initStd(init: WeightInit, fanIn: number): number {
+  if (init === 'he') return Math.sqrt(2 / Math.max(fanIn, 1));
+  if (init === 'xavier') return Math.sqrt(1 / Math.max(fanIn, 1));
+  if (typeof init === 'number' && Number.isFinite(init) && init >= 0) return init;
+  throw new Error(`weight init: expected 'he', 'xavier' or a non-negative standard deviation, got ${String(init)}`);
+}
+
+/** A [fanIn, fanOut] weight matrix of normal values with the chosen standard deviation. */
+export function initWeights(backend: Backend, fanIn: number, fanOut: number, init: WeightInit, rng: Random): Tensor {
+  const std = initStd(init, fanIn);
+  const W = backend.zeros([fanIn, fanOut]);
+  const data = W.data;
+  for (let i = 0; i < data.length; i++) data[i] = std * rng.normal();
+  return W;
+}

@@ -1,0 +1,38 @@
+import type { Backend } from '../backend.js';
+import type { Tensor } from '../tensor.js';
+import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
+
+/**
+ * An element-wise activation whose backward needs only its forward output `out` (true of both
+ * ReLU and Sigmoid), so `out` is the whole cache.
+ */
+export abstract class OutputCachingActivation implements Layer {
+  /** The last forward output (owned by the layer, reused across calls). */
+  out: Tensor | null = null;
+  #dx: Tensor | null = null;
+
+  protected abstract readonly layerName: string;
+  protected abstract forwardKernel(backend: Backend, x: Tensor, out: Tensor): void;
+  protected abstract backwardKernel(backend: Backend, out: Tensor, dout: Tensor, dx: Tensor): void;
+
+  forward(x: Tensor): Tensor {
+    this.out = reuseBuffer(this.out, x.backend, x.shape);
+    this.forwardKernel(x.backend, x, this.out);
+    return this.out;
+  }
+
+  backward(dout: Tensor): Tensor {
+    const where = `${this.layerName}.backward`;
+    const out = requireForward(where, this.out);
+    checkDout(where, dout, out);
+    this.#dx = reuseBuffer(this.#dx, out.backend, out.shape);
+    this.backwardKernel(out.backend, out, dout, this.#dx);
+    return this.#dx;
+  }
+
+  dispose(): void {
+    this.out?.dispose();
+    this.#dx?.dispose();
+    this.out = this.#dx = null;
+  }
+}

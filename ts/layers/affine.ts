@@ -1,0 +1,71 @@
+import { formatShape, Tensor } from '../tensor.js';
+import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
+
+/**
+ * The batched Affine layer (§5.6.2): out = x·W + b for a batch x of shape [N, ...], flattened to
+ * [N, D] as in the book. Backward: dx = dout·Wᵀ (reshaped back to x's shape), dW = xᵀ·dout,
+ * db = Σ over the batch of dout.
+ *
+ * `W` ([D, M]) and `b` ([M]) are the caller's tensors (a network owns them); `dW` and `db` are
+ * the layer's own, overwritten by every backward.
+ */
+export class Affine implements Layer {
+  readonly W: Tensor;
+  readonly b: Tensor;
+  dW: Tensor | null = null;
+  db: Tensor | null = null;
+  /** The input of the last forward (kept by reference, as the book keeps `self.x`). */
+  x: Tensor | null = null;
+  #out: Tensor | null = null;
+  #dx: Tensor | null = null;
+
+  constructor(W: Tensor, b: Tensor) {
+    if (!(W instanceof Tensor) || !(b instanceof Tensor)) throw new Error('new Affine(W, b): expected W and b to be Tensors');
+    if (W.shape.length !== 2) throw new Error(`new Affine(W, b): expected W of shape [inputs, outputs], got ${formatShape(W.shape)}`);
+    if (b.shape.length !== 1 || b.shape[0] !== W.shape[1]) {
+      throw new Error(`new Affine(W, b): expected b of shape [${W.shape[1]}] to match W ${formatShape(W.shape)}, got ${formatShape(b.shape)}`);
+    }
+    if (W.backend !== b.backend) throw new Error(`new Affine(W, b): W is on backend '${W.backend.name}' but b is on '${b.backend.name}'`);
+    this.W = W;
+    this.b = b;
+  }
+
+  forward(x: Tensor): Tensor {
+    const [inputs, outputs] = this.W.shape;
+    if (x.shape.length < 2) {
+      throw new Error(`Affine.forward: expected x of shape [batch, ...] with ${inputs} features per row, got ${formatShape(x.shape)} (use x.reshape([1, ${x.size}]) for a single sample)`);
+    }
+    const batch = x.shape[0];
+    const features = x.shape.slice(1).reduce((a, d) => a * d, 1);
+    if (features !== inputs) {
+      throw new Error(`Affine.forward: x has ${features} features per row (shape ${formatShape(x.shape)}) but W expects ${inputs} (W shape ${formatShape(this.W.shape)})`);
+    }
+    const backend = this.W.backend;
+    this.x = x;
+    this.#out = reuseBuffer(this.#out, backend, [batch, outputs]);
+    backend.gemmNN(batch, inputs, outputs, x, this.W, this.#out);
+    backend.addBias(batch, outputs, this.#out, this.b);
+    return this.#out;
+  }
+
+  backward(dout: Tensor): Tensor {
+    const out = requireForward('Affine.backward', this.#out);
+    const x = requireForward('Affine.backward', this.x);
+    checkDout('Affine.backward', dout, out);
+    const [inputs, outputs] = this.W.shape;
+    const batch = out.shape[0];
+    const backend = this.W.backend;
+    this.#dx = reuseBuffer(this.#dx, backend, x.shape);
+    this.dW = reuseBuffer(this.dW, backend, this.W.shape);
+    this.db = reuseBuffer(this.db, backend, this.b.shape);
+    backend.gemmNT(batch, outputs, inputs, dout, this.W, this.#dx);
+    backend.gemmTN(inputs, batch, outputs, x, dout, this.dW);
+    backend.colSum(batch, outputs, dout, this.db);
+    return this.#dx;
+  }
+
+  dispose(): void {
+    for (const t of [this.#out, this.#dx, this.dW, this.db]) t?.dispose();
+    this.#out = this.#dx = this.dW = this.db = this.x = null;
+  }
+}

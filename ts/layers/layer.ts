@@ -1,0 +1,45 @@
+import type { Backend } from '../backend.js';
+import { formatShape, type Tensor } from '../tensor.js';
+
+/**
+ * A node of the network in the book's sense: `forward` does the local computation and keeps what
+ * `backward` needs; `backward` turns the upstream gradient into the gradient of its input.
+ *
+ * Outputs are owned by the layer and reused: the tensor `forward` returns is overwritten by the
+ * next `forward` (copy it with `toArray()` to keep it). That is what lets a training step run
+ * without allocating.
+ */
+export interface Layer {
+  forward(x: Tensor): Tensor;
+  backward(dout: Tensor): Tensor;
+  /** Frees the layer's own buffers (not tensors it was given, such as Affine's W and b). */
+  dispose(): void;
+}
+
+/**
+ * Returns `current` if it already has this shape on this backend, otherwise disposes it and
+ * allocates a new zero tensor. Layers keep their outputs in such buffers, so they allocate once
+ * per batch size.
+ */
+export function reuseBuffer(current: Tensor | null, backend: Backend, shape: readonly number[]): Tensor {
+  if (current && !current.disposed && current.backend === backend && sameShape(current.shape, shape)) return current;
+  current?.dispose();
+  return backend.zeros(shape);
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Throws unless `forward` ran before `backward` (the value is what forward cached). */
+export function requireForward<T>(where: string, cached: T | null): T {
+  if (cached === null) throw new Error(`${where}: backward() was called before forward(); run forward first`);
+  return cached;
+}
+
+/** Throws unless the upstream gradient has the shape of the forward output. */
+export function checkDout(where: string, dout: Tensor, out: Tensor): void {
+  if (!sameShape(dout.shape, out.shape)) {
+    throw new Error(`${where}: expected dout of shape ${formatShape(out.shape)} (the forward output), got ${formatShape(dout.shape)}`);
+  }
+}

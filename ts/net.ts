@@ -1,0 +1,142 @@
+import type { Backend } from './backend.js';
+import { numericalGradient } from './gradient_check.js';
+import { initWeights, type WeightInit } from './init.js';
+import { Affine } from './layers/affine.js';
+import type { Layer } from './layers/layer.js';
+import { Relu } from './layers/relu.js';
+import { Sigmoid } from './layers/sigmoid.js';
+import { SoftmaxWithLoss, targetKind } from './layers/softmax_with_loss.js';
+import { Random } from './random.js';
+import { formatShape, type Tensor } from './tensor.js';
+
+/** Parameters or their gradients, keyed as in the book: W1, b1, W2, b2, … */
+export type Params = Record<string, Tensor>;
+
+export interface MlpOptions {
+  /** Hidden activation (default `'relu'`). */
+  activation?: 'relu' | 'sigmoid';
+  /** Weight initialisation (default `'he'` for ReLU, `'xavier'` for sigmoid). */
+  init?: WeightInit;
+  /** Seed of the initialisation (default 42). */
+  seed?: number;
+}
+
+/**
+ * A network as an ordered list of named layers ending in a SoftmaxWithLoss, as the book's
+ * TwoLayerNet / MultiLayerNet keep them (`OrderedDict` + `lastLayer`). The i-th Affine layer's
+ * weights are `params['W' + i]` and `params['b' + i]`.
+ */
+export class Sequential {
+  readonly layers: ReadonlyMap<string, Layer>;
+  readonly lastLayer: SoftmaxWithLoss;
+  readonly params: Params;
+  readonly #affines: Affine[];
+
+  constructor(layers: Iterable<readonly [string, Layer]>, lastLayer: SoftmaxWithLoss = new SoftmaxWithLoss()) {
+    const map = new Map<string, Layer>();
+    for (const [name, layer] of layers) {
+      if (map.has(name)) throw new Error(`Sequential: two layers are named '${name}'; names must be unique`);
+      map.set(name, layer);
+    }
+    this.layers = map;
+    this.lastLayer = lastLayer;
+    this.#affines = [...map.values()].filter((l): l is Affine => l instanceof Affine);
+    this.params = {};
+    this.#affines.forEach((affine, i) => {
+      if (affine.W.backend !== this.#affines[0].W.backend) throw new Error(`Sequential: Affine layer ${i + 1} is on backend '${affine.W.backend.name}', the first on '${this.#affines[0].W.backend.name}'`);
+      this.params[`W${i + 1}`] = affine.W;
+      this.params[`b${i + 1}`] = affine.b;
+    });
+  }
+
+  /**
+   * A fully connected net: Affine → activation → … → Affine, then SoftmaxWithLoss.
+   * `sizes` = [inputs, hidden…, classes], e.g. [784, 50, 10].
+   */
+  static mlp(backend: Backend, sizes: readonly number[], options: MlpOptions = {}): Sequential {
+    if (sizes.length < 2 || !sizes.every((s) => Number.isInteger(s) && s > 0)) {
+      throw new Error(`Sequential.mlp: expected sizes [inputs, hidden..., classes] of positive integers, got ${formatShape(sizes)}`);
+    }
+    const activation = options.activation ?? 'relu';
+    if (activation !== 'relu' && activation !== 'sigmoid') throw new Error(`Sequential.mlp: expected activation 'relu' or 'sigmoid', got ${String(activation)}`);
+    const init = options.init ?? (activation === 'relu' ? 'he' : 'xavier');
+    const rng = new Random(options.seed ?? 42);
+    const layers: [string, Layer][] = [];
+    for (let i = 1; i < sizes.length; i++) {
+      const W = initWeights(backend, sizes[i - 1], sizes[i], init, rng);
+      layers.push([`Affine${i}`, new Affine(W, backend.zeros([sizes[i]]))]);
+      if (i < sizes.length - 1) layers.push(activation === 'relu' ? [`Relu${i}`, new Relu()] : [`Sigmoid${i}`, new Sigmoid()]);
+    }
+    return new Sequential(layers);
+  }
+
+  /** The scores (before softmax) for a batch; owned by the last layer, overwritten next call. */
+  predict(x: Tensor): Tensor {
+    for (const layer of this.layers.values()) x = layer.forward(x);
+    return x;
+  }
+
+  /** Mean cross-entropy loss on a batch; `t` is one-hot or class indices. */
+  loss(x: Tensor, t: Tensor): number {
+    return this.lastLayer.forward(this.predict(x), t);
+  }
+
+  /** Fraction of rows whose highest score is the target class. */
+  accuracy(x: Tensor, t: Tensor): number {
+    const y = this.predict(x);
+    const [batch, classes] = y.shape;
+    const kind = targetKind('Sequential.accuracy', t, batch, classes);
+    const scores = y.data;
+    const targets = t.data;
+    let correct = 0;
+    for (let i = 0; i < batch; i++) {
+      const predicted = argmax(scores, i * classes, classes);
+      const expected = kind === 'labels' ? targets[i] : argmax(targets, i * classes, classes);
+      if (predicted === expected) correct++;
+    }
+    return batch > 0 ? correct / batch : 0;
+  }
+
+  /**
+   * Backprop gradients of the loss for every parameter (forward, then backward through the
+   * layers in reverse). The returned tensors are the layers' own dW/db, overwritten next call.
+   */
+  gradient(x: Tensor, t: Tensor): Params {
+    this.loss(x, t);
+    let dout = this.lastLayer.backward();
+    const layers = [...this.layers.values()];
+    for (let i = layers.length - 1; i >= 0; i--) dout = layers[i].backward(dout);
+    const grads: Params = {};
+    this.#affines.forEach((affine, i) => {
+      grads[`W${i + 1}`] = affine.dW!;
+      grads[`b${i + 1}`] = affine.db!;
+    });
+    return grads;
+  }
+
+  /**
+   * The same gradients by central differences, as the book's `numerical_gradient` (slow: two
+   * forward passes per weight; use a tiny batch). Returns new tensors that the caller disposes.
+   */
+  numericalGradient(x: Tensor, t: Tensor, h = 1e-3): Params {
+    const grads: Params = {};
+    for (const [key, param] of Object.entries(this.params)) {
+      const grad = numericalGradient(() => this.loss(x, t), param, h);
+      grads[key] = param.backend.tensor(grad, param.shape);
+    }
+    return grads;
+  }
+
+  /** Frees every layer's buffers and the parameters. */
+  dispose(): void {
+    for (const layer of this.layers.values()) layer.dispose();
+    this.lastLayer.dispose();
+    for (const p of Object.values(this.params)) p.dispose();
+  }
+}
+
+function argmax(values: Float32Array, start: number, count: number): number {
+  let best = 0;
+  for (let j = 1; j < count; j++) if (values[start + j] > values[start + best]) best = j;
+  return best;
+}

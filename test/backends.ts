@@ -6,7 +6,9 @@ import { createBackend, Random, type Backend } from '../ts/index.js';
  */
 export const BACKEND_NAMES = ['ts', 'wasm-simd128', 'wasm-scalar'] as const;
 
-export function makeBackend(name: (typeof BACKEND_NAMES)[number]): Promise<Backend> {
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export function makeBackend(name: BackendName): Promise<Backend> {
   if (name === 'ts') return createBackend('ts');
   return createBackend('wasm', { variant: name === 'wasm-simd128' ? 'simd128' : 'scalar' });
 }

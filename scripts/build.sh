@@ -6,5 +6,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure.sh
 rm -rf dist
 npx esbuild ts/index.ts --bundle --format=esm --platform=neutral --target=es2022 --outfile=dist/index.js --log-level=warning
+# backprop-wasm/render: the graph renderer, a second entry point; Graphviz (@viz-js/viz) stays
+# an external, optional peer dependency, so the core bundle above never contains it.
+npx esbuild ts/render/index.ts --bundle --format=esm --platform=neutral --target=es2022 --outfile=dist/render.js --external:@viz-js/viz --log-level=warning
 npx tsc -p tsconfig.build.json
-echo "[build] dist/index.js $(wc -c < dist/index.js) bytes"
+echo "[build] dist/index.js $(wc -c < dist/index.js) bytes, dist/render.js $(wc -c < dist/render.js) bytes"
+# The figures the README shows (deterministic: it changes only when the graph or renderer does).
+npx tsx scripts/render-docs.ts

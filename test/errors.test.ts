@@ -30,6 +30,21 @@ describe.each(backends.map((b) => [b.name, b] as const))('bad input on %s gets a
     expect(() => backend.sgd(NaN, a, x)).toThrow('expected a finite learning rate, got NaN');
   });
 
+  it('fused kernels: sizes, aliasing between outputs, labels', () => {
+    const [x, W, b, out] = [backend.zeros([2, 3]), backend.zeros([3, 4]), backend.zeros([4]), backend.zeros([2, 4])];
+    expect(() => backend.affineForward(2, 3, 4, x, W, backend.zeros([3]), out)).toThrow(`${backend.name}.affineForward: expected b to hold 4 = 4 elements, got shape [3] (3 elements)`);
+    const [dW, db, dx] = [backend.zeros([3, 4]), backend.zeros([4]), backend.zeros([2, 3])];
+    expect(() => backend.affineBackward(2, 3, 4, x, W, out, dW, db, null)).not.toThrow(); // null: no dx wanted
+    expect(() => backend.affineBackward(2, 3, 4, x, W, out, dW, db, x)).toThrow(`${backend.name}.affineBackward: the output must not share memory with an input`);
+    expect(() => backend.affineBackward(2, 3, 4, x, W, out, dW, dW.reshape([12]).reshape([3, 4]) as never, dx)).toThrow('expected db to hold 4 = 4 elements');
+    // m = k = n = 4: dW and dx have the same size, so only the aliasing check can catch this.
+    const [x4, W4, d4, dW4, db4] = [backend.zeros([4, 4]), backend.zeros([4, 4]), backend.zeros([4, 4]), backend.zeros([4, 4]), backend.zeros([4])];
+    expect(() => backend.affineBackward(4, 4, 4, x4, W4, d4, dW4, db4, dW4.reshape([4, 4]))).toThrow('the output must not share memory with an input');
+    const s = backend.zeros([2, 3]);
+    expect(() => backend.softmaxXentGrad(2, 3, x, backend.tensor([0, 3], [2]), 'labels', s, backend.zeros([2, 3]))).toThrow(`${backend.name}.softmaxXentGrad: expected class indices (integers in 0..2), found 3 at row 1`);
+    expect(() => backend.softmaxXentGrad(2, 3, x, backend.tensor([0, 1], [2]), 'labels', s, s)).toThrow('must not share memory with an input');
+  });
+
   it('layers: wrong shapes, wrong targets, backward before forward', () => {
     const affine = new Affine(backend.zeros([784, 50]), backend.zeros([50]));
     expect(() => affine.forward(backend.zeros([100, 780]))).toThrow('Affine.forward: x has 780 features per row (shape [100, 780]) but W expects 784 (W shape [784, 50])');
@@ -71,5 +86,5 @@ it('tensors cannot be mixed across backends', async () => {
 
 it('createBackend rejects unknown kinds and variants', async () => {
   await expect(createBackend('gpu' as 'ts')).rejects.toThrow(`createBackend: expected 'wasm' or 'ts', got "gpu"`);
-  await expect(createBackend('wasm', { variant: 'avx' as 'scalar' })).rejects.toThrow("expected variant 'auto', 'simd128' or 'scalar', got \"avx\"");
+  await expect(createBackend('wasm', { variant: 'avx' as 'scalar' })).rejects.toThrow("expected variant 'auto', 'relaxed-simd', 'simd128' or 'scalar', got \"avx\"");
 });

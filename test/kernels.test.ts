@@ -153,3 +153,131 @@ describe.each(wasmBackends.map((b) => [b.name, b] as const))('%s matches the TS 
     }
   });
 });
+
+// ---- fused kernels: the composition they replace, on the oracle; then every WASM variant -------
+
+/** Like `runKernel` with several outputs, each pre-filled with NaN and followed by a NaN guard. */
+function runFused(backend: Backend, inputs: Input[], outShapes: number[][], call: (ins: Tensor[], outs: Tensor[]) => number | void) {
+  const ins = inputs.map((i) => backend.tensor(i.values, i.shape));
+  const first = backend.zeros([8]);
+  const outs: Tensor[] = [];
+  const guards: Tensor[] = [first];
+  for (const shape of outShapes) {
+    outs.push(backend.zeros(shape));
+    guards.push(backend.zeros([8]));
+  }
+  for (const t of [...outs, ...guards]) t.data.fill(NaN);
+  const result = call(ins, outs);
+  const guardsIntact = guards.every((g) => g.data.every(Number.isNaN));
+  const outputs = outs.map((o) => o.toArray());
+  for (const t of [...ins, ...outs, ...guards]) t.dispose();
+  return { outputs, result, guardsIntact };
+}
+
+/** m (batch), k (inputs), n (outputs) for the Affine kernels. */
+const AFFINE_SHAPES: [number, number, number][] = [
+  [0, 3, 5], [3, 0, 5], [3, 5, 0], [1, 1, 1], [2, 3, 4], [5, 7, 9], [7, 1, 13], [9, 17, 5], [13, 11, 31], [33, 64, 65], [100, 784, 50], [100, 50, 10],
+];
+
+function affineCases(m: number, k: number, n: number, values: (size: number, seed: number) => Float32Array) {
+  const x = { values: values(m * k, m * 100 + k), shape: [m, k] };
+  const W = { values: values(k * n, k * 100 + n + 1), shape: [k, n] };
+  const b = { values: values(n, n + 2), shape: [n] };
+  const dout = { values: values(m * n, m * 100 + n + 3), shape: [m, n] };
+  return [
+    { name: 'affineForward', inputs: [x, W, b], outs: [[m, n]], call: (be: Backend, [xt, wt, bt]: Tensor[], [o]: Tensor[]) => be.affineForward(m, k, n, xt, wt, bt, o) },
+    { name: 'affineBackward', inputs: [x, W, dout], outs: [[k, n], [n], [m, k]], call: (be: Backend, [xt, wt, dt]: Tensor[], [dW, db, dx]: Tensor[]) => be.affineBackward(m, k, n, xt, wt, dt, dW, db, dx) },
+    { name: 'affineBackward without dx', inputs: [x, W, dout], outs: [[k, n], [n], [m, k]], call: (be: Backend, [xt, wt, dt]: Tensor[], [dW, db]: Tensor[]) => be.affineBackward(m, k, n, xt, wt, dt, dW, db, null) },
+  ];
+}
+
+/** The same results from the unfused kernels, on the TS backend. */
+function unfusedAffine(name: string, m: number, k: number, n: number, ins: Tensor[], outs: Tensor[]): void {
+  const [x, W, third] = ins;
+  if (name === 'affineForward') {
+    tsBackend.gemmNN(m, k, n, x, W, outs[0]);
+    tsBackend.addBias(m, n, outs[0], third);
+    return;
+  }
+  tsBackend.gemmTN(k, m, n, x, third, outs[0]);
+  tsBackend.colSum(m, n, third, outs[1]);
+  if (name === 'affineBackward') tsBackend.gemmNT(m, n, k, third, W, outs[2]);
+}
+
+function softmaxGradCases(rows: number, cols: number, seed: number) {
+  const x = { values: randomValues(rows * cols, seed).map((v) => v * 20), shape: [rows, cols] };
+  const labels = Float32Array.from({ length: rows }, (_, i) => (i * 3 + seed) % cols);
+  const onehot = new Float32Array(rows * cols);
+  labels.forEach((l, i) => (onehot[i * cols + l] = 1));
+  return (['labels', 'onehot'] as const).map((kind) => ({
+    kind,
+    inputs: [x, kind === 'labels' ? { values: labels, shape: [rows] } : { values: onehot, shape: [rows, cols] }],
+  }));
+}
+
+const SOFTMAX_SHAPES: [number, number][] = [[0, 5], [1, 1], [1, 3], [2, 5], [3, 7], [5, 9], [17, 13], [100, 10], [33, 1000]];
+
+describe('fused kernels on the TS backend equal the kernels they fuse', () => {
+  it('affineForward = gemmNN + addBias; affineBackward = gemmTN + colSum (+ gemmNT), exact on small integers', () => {
+    for (const [m, k, n] of AFFINE_SHAPES) {
+      for (const c of affineCases(m, k, n, integerValues)) {
+        const got = runFused(tsBackend, c.inputs, c.outs, (ins, outs) => c.call(tsBackend, ins, outs));
+        const want = runFused(tsBackend, c.inputs, c.outs, (ins, outs) => unfusedAffine(c.name, m, k, n, ins, outs));
+        const label = `${c.name} ${m}×${k}×${n}`;
+        expect(got.guardsIntact, label).toBe(true);
+        got.outputs.forEach((o, i) => expect([...o], `${label} output ${i}`).toEqual([...want.outputs[i]]));
+      }
+    }
+  });
+
+  it('softmaxXentGrad = softmaxXent + softmaxXentBackward, bit for bit', () => {
+    for (const [rows, cols] of SOFTMAX_SHAPES) {
+      for (const c of softmaxGradCases(rows, cols, rows + cols)) {
+        const got = runFused(tsBackend, c.inputs, [[rows, cols], [rows, cols]], ([x, t], [y, dx]) => tsBackend.softmaxXentGrad(rows, cols, x, t, c.kind, y, dx));
+        const want = runFused(tsBackend, c.inputs, [[rows, cols], [rows, cols]], ([x, t], [y, dx]) => {
+          const loss = tsBackend.softmaxXent(rows, cols, x, t, c.kind, y);
+          tsBackend.softmaxXentBackward(rows, cols, y, t, c.kind, dx);
+          return loss;
+        });
+        const label = `softmaxXentGrad ${c.kind} ${rows}×${cols}`;
+        expect(got.guardsIntact, label).toBe(true);
+        expect(got.result, label).toBe(want.result);
+        got.outputs.forEach((o, i) => expect([...o], `${label} output ${i}`).toEqual([...want.outputs[i]]));
+      }
+    }
+  });
+});
+
+describe.each(wasmBackends.map((b) => [b.name, b] as const))('%s fused kernels match the TS backend', (_name, wasm) => {
+  it('affineForward and affineBackward (with and without dx): exact on small integers, within tolerance on floats, dx untouched when skipped', () => {
+    for (const [m, k, n] of AFFINE_SHAPES) {
+      for (const [values, exact] of [[integerValues, true], [randomValues, false]] as const) {
+        for (const c of affineCases(m, k, n, values)) {
+          const got = runFused(wasm, c.inputs, c.outs, (ins, outs) => c.call(wasm, ins, outs));
+          const want = runFused(tsBackend, c.inputs, c.outs, (ins, outs) => c.call(tsBackend, ins, outs));
+          const label = `${c.name} ${m}×${k}×${n}`;
+          expect(got.guardsIntact, label).toBe(true);
+          got.outputs.forEach((o, i) => {
+            const skippedDx = c.name.endsWith('without dx') && i === 2; // must stay all NaN on both
+            if (exact || skippedDx) expect([...o].map(String), `${label} output ${i}`).toEqual([...want.outputs[i]].map(String));
+            else expect(toleranceRatio(o, want.outputs[i]), `${label} output ${i}`).toBeLessThanOrEqual(1);
+          });
+        }
+      }
+    }
+  });
+
+  it('softmaxXentGrad: y, dx and the loss within f32 tolerance, labels and one-hot', () => {
+    for (const [rows, cols] of SOFTMAX_SHAPES) {
+      for (const c of softmaxGradCases(rows, cols, rows * 7 + cols)) {
+        const call = (b: Backend) => runFused(b, c.inputs, [[rows, cols], [rows, cols]], ([x, t], [y, dx]) => b.softmaxXentGrad(rows, cols, x, t, c.kind, y, dx));
+        const got = call(wasm);
+        const want = call(tsBackend);
+        const label = `softmaxXentGrad ${c.kind} ${rows}×${cols}`;
+        expect(got.guardsIntact, label).toBe(true);
+        got.outputs.forEach((o, i) => expect(toleranceRatio(o, want.outputs[i], 1e-6, 1e-5), `${label} output ${i}`).toBeLessThanOrEqual(1));
+        expect(toleranceRatio([got.result as number], [want.result as number], 1e-6, 1e-5), label).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+});

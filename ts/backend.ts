@@ -24,7 +24,7 @@ export interface MemoryStats {
  * arguments and must not share memory with an input.
  */
 export abstract class Backend {
-  /** `ts`, or the WASM variant that was loaded: `wasm-simd128`, `wasm-scalar`. */
+  /** `ts`, or the WASM variant that was loaded: `wasm-relaxed-simd`, `wasm-simd128`, `wasm-scalar`. */
   abstract readonly name: string;
   abstract readonly kind: 'ts' | 'wasm';
   #liveTensors = 0;
@@ -154,12 +154,95 @@ export abstract class Backend {
     this.softmaxXentBackwardImpl(rows, cols, y, t, targets, dx);
   }
 
+  // Fused passes: one call per layer and direction (fewer boundary crossings and checks, and
+  // the work shares passes over memory). Each equals the composition of the kernels above.
+
+  /** Affine forward: out[m×n] = x[m×k] · W[k×n] + b (b added to every row). */
+  affineForward(m: number, k: number, n: number, x: Tensor, W: Tensor, b: Tensor, out: Tensor): void {
+    const where = `${this.name}.affineForward`;
+    this.#checkDims(where, { m, k, n });
+    this.#checkSize(where, 'x', x, m * k, `${m}×${k}`);
+    this.#checkSize(where, 'W', W, k * n, `${k}×${n}`);
+    this.#checkSize(where, 'b', b, n, `${n}`);
+    this.#checkSize(where, 'out', out, m * n, `${m}×${n}`);
+    this.#checkDistinct(where, [out], [x, W, b]);
+    this.affineForwardImpl(m, k, n, x, W, b, out);
+  }
+
+  /**
+   * Affine backward for x [m×k], W [k×n], dout [m×n]: dW = xᵀ·dout, db = Σ_rows dout, and
+   * dx = dout·Wᵀ unless `dx` is null (a network's first layer: nothing uses its input gradient).
+   */
+  affineBackward(m: number, k: number, n: number, x: Tensor, W: Tensor, dout: Tensor, dW: Tensor, db: Tensor, dx: Tensor | null): void {
+    const where = `${this.name}.affineBackward`;
+    this.#checkDims(where, { m, k, n });
+    this.#checkSize(where, 'x', x, m * k, `${m}×${k}`);
+    this.#checkSize(where, 'W', W, k * n, `${k}×${n}`);
+    this.#checkSize(where, 'dout', dout, m * n, `${m}×${n}`);
+    this.#checkSize(where, 'dW', dW, k * n, `${k}×${n}`);
+    this.#checkSize(where, 'db', db, n, `${n}`);
+    const outputs = [dW, db];
+    if (dx !== null) {
+      this.#checkSize(where, 'dx', dx, m * k, `${m}×${k}`);
+      outputs.push(dx);
+    }
+    this.#checkDistinct(where, outputs, [x, W, dout]);
+    for (let i = 1; i < outputs.length; i++) this.#checkDistinct(where, outputs.slice(i), [outputs[i - 1]]);
+    this.affineBackwardImpl(m, k, n, x, W, dout, dW, db, dx);
+  }
+
+  /**
+   * Softmax-with-loss forward and backward in one pass: y = softmax(x) per row, dx = (y − t) / rows;
+   * returns the mean cross-entropy. The same as `softmaxXent` followed by `softmaxXentBackward`.
+   */
+  softmaxXentGrad(rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, y: Tensor, dx: Tensor): number {
+    const where = `${this.name}.softmaxXentGrad`;
+    this.#checkSoftmax(where, rows, cols, x, t, targets, y);
+    this.#checkSize(where, 'dx', dx, rows * cols, `${rows}×${cols}`);
+    this.#checkDistinct(where, [y, dx], [x, t]);
+    this.#checkDistinct(where, [dx], [y]);
+    return this.softmaxXentGradImpl(rows, cols, x, t, targets, y, dx);
+  }
+
   /** param −= lr · grad. */
   sgd(lr: number, param: Tensor, grad: Tensor): void {
     const where = `${this.name}.sgd`;
     if (!Number.isFinite(lr)) throw new Error(`${where}: expected a finite learning rate, got ${lr}`);
     this.#checkElementwise('sgd', [grad], param);
     this.sgdImpl(lr, param, grad);
+  }
+
+  // Chapter-6 optimizers: one element-wise pass each, updating `param` and the optimizer's state
+  // tensors in place from `grad` (formulas in crate/src/optim.rs and ts/backends/ts_kernels.ts).
+
+  /** Momentum: v = momentum·v − lr·grad; param += v. */
+  momentum(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
+    this.#checkUpdate('momentum', { lr, momentum }, param, grad, [v]);
+    this.momentumImpl(lr, momentum, param, grad, v);
+  }
+
+  /** The book's Nesterov: v = momentum·v − lr·grad; param += momentum²·v − (1 + momentum)·lr·grad. */
+  nesterov(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
+    this.#checkUpdate('nesterov', { lr, momentum }, param, grad, [v]);
+    this.nesterovImpl(lr, momentum, param, grad, v);
+  }
+
+  /** AdaGrad: h += grad²; param −= lr·grad / (√h + eps). */
+  adagrad(lr: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
+    this.#checkUpdate('adagrad', { lr, eps }, param, grad, [h]);
+    this.adagradImpl(lr, eps, param, grad, h);
+  }
+
+  /** RMSprop: h = decay·h + (1 − decay)·grad²; param −= lr·grad / (√h + eps). */
+  rmsprop(lr: number, decay: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
+    this.#checkUpdate('rmsprop', { lr, decay, eps }, param, grad, [h]);
+    this.rmspropImpl(lr, decay, eps, param, grad, h);
+  }
+
+  /** Adam: m += (1 − β1)(grad − m); v += (1 − β2)(grad² − v); param −= lrT·m / (√v + eps), lrT bias-corrected by the caller. */
+  adam(lrT: number, beta1: number, beta2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
+    this.#checkUpdate('adam', { lrT, beta1, beta2, eps }, param, grad, [m, v]);
+    this.adamImpl(lrT, beta1, beta2, eps, param, grad, m, v);
   }
 
   // ---- what each backend implements ------------------------------------------------------
@@ -175,7 +258,15 @@ export abstract class Backend {
   protected abstract sigmoidBackwardImpl(y: Tensor, dout: Tensor, dx: Tensor): void;
   protected abstract softmaxXentImpl(rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, y: Tensor): number;
   protected abstract softmaxXentBackwardImpl(rows: number, cols: number, y: Tensor, t: Tensor, targets: TargetKind, dx: Tensor): void;
+  protected abstract affineForwardImpl(m: number, k: number, n: number, x: Tensor, W: Tensor, b: Tensor, out: Tensor): void;
+  protected abstract affineBackwardImpl(m: number, k: number, n: number, x: Tensor, W: Tensor, dout: Tensor, dW: Tensor, db: Tensor, dx: Tensor | null): void;
+  protected abstract softmaxXentGradImpl(rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, y: Tensor, dx: Tensor): number;
   protected abstract sgdImpl(lr: number, param: Tensor, grad: Tensor): void;
+  protected abstract momentumImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void;
+  protected abstract nesterovImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void;
+  protected abstract adagradImpl(lr: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void;
+  protected abstract rmspropImpl(lr: number, decay: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void;
+  protected abstract adamImpl(lrT: number, beta1: number, beta2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void;
 
   // ---- argument checks -------------------------------------------------------------------
 
@@ -196,6 +287,19 @@ export abstract class Backend {
     }
     this.#checkSize(where, 'output', out, out.size, formatShape(out.shape));
     this.#checkDistinct(where, [out], inputs);
+  }
+
+  /** An in-place update: finite hyper-parameters; grad and every state as large as param; no two sharing memory. */
+  #checkUpdate(op: string, hyper: Record<string, number>, param: Tensor, grad: Tensor, states: Tensor[]): void {
+    const where = `${this.name}.${op}`;
+    for (const [name, value] of Object.entries(hyper)) {
+      if (!Number.isFinite(value)) throw new Error(`${where}: expected a finite ${name}, got ${value}`);
+    }
+    this.#checkElementwise(op, [grad], param);
+    for (const [i, s] of states.entries()) {
+      this.#checkSize(where, `state ${i + 1}`, s, param.size, formatShape(param.shape));
+      this.#checkDistinct(where, [s], [param, grad, ...states.slice(0, i)]);
+    }
   }
 
   #checkSoftmax(where: string, rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, out: Tensor): void {

@@ -5,8 +5,9 @@ import { bestVariant, instantiateVariant, type WasmVariant } from './wasm/load.j
 
 export interface CreateBackendOptions {
   /**
-   * Which WASM build to load: `'auto'` (default) picks SIMD128 where the engine supports it and
-   * the build without SIMD otherwise. Ignored by the `'ts'` backend.
+   * Which WASM build to load: `'auto'` (default) picks relaxed SIMD (fused multiply-add) where
+   * the engine validates it, else SIMD128 where supported, else the build without SIMD. Ignored
+   * by the `'ts'` backend.
    */
   variant?: 'auto' | WasmVariant;
 }
@@ -19,8 +20,8 @@ export async function createBackend(kind: 'ts' | 'wasm', options: CreateBackendO
   if (kind === 'ts') return new TsBackend();
   if (kind !== 'wasm') throw new Error(`createBackend: expected 'wasm' or 'ts', got ${JSON.stringify(kind)}`);
   const requested = options.variant ?? 'auto';
-  if (requested !== 'auto' && requested !== 'simd128' && requested !== 'scalar') {
-    throw new Error(`createBackend('wasm'): expected variant 'auto', 'simd128' or 'scalar', got ${JSON.stringify(requested)}`);
+  if (requested !== 'auto' && requested !== 'relaxed-simd' && requested !== 'simd128' && requested !== 'scalar') {
+    throw new Error(`createBackend('wasm'): expected variant 'auto', 'relaxed-simd', 'simd128' or 'scalar', got ${JSON.stringify(requested)}`);
   }
   const variant = requested === 'auto' ? bestVariant() : requested;
   return new WasmBackend(await instantiateVariant(variant), variant);

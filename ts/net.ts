@@ -105,7 +105,11 @@ export class Sequential {
     this.loss(x, t);
     let dout = this.lastLayer.backward();
     const layers = [...this.layers.values()];
-    for (let i = layers.length - 1; i >= 0; i--) dout = layers[i].backward(dout);
+    for (let i = layers.length - 1; i >= 1; i--) dout = layers[i].backward(dout);
+    // Nothing uses the gradient of the network's input, so a first Affine skips dx = dout·Wᵀ.
+    const first = layers[0];
+    if (first instanceof Affine) first.backwardParams(dout);
+    else first?.backward(dout);
     const grads: Params = {};
     this.#affines.forEach((affine, i) => {
       grads[`W${i + 1}`] = affine.dW!;

@@ -1,9 +1,16 @@
 import type { Params } from './net.js';
 import { sameShape } from './layers/layer.js';
-import { formatShape } from './tensor.js';
+import { formatShape, type Tensor } from './tensor.js';
+
+/**
+ * The optimizers of the book's chapter 6 (`common/optimizer.py`), each with `update(params,
+ * grads)` that changes the params in place. The element-wise passes are backend kernels (WASM on
+ * the WASM backend, TS loops on the TS backend); this file holds the hyper-parameters, the
+ * per-key state and Adam's step count.
+ */
 
 /** Stochastic gradient descent (§6.1.2): W ← W − lr · ∂L/∂W, in place, for every key of grads. */
-export class SGD {
+export class SGD implements Optimizer {
   readonly lr: number;
 
   constructor({ lr = 0.01 }: { lr?: number } = {}) {
@@ -13,12 +20,175 @@ export class SGD {
 
   update(params: Params, grads: Params): void {
     for (const [key, grad] of Object.entries(grads)) {
-      const param = params[key];
-      if (!param) throw new Error(`SGD.update: grads has '${key}' but params does not (params: ${Object.keys(params).join(', ')})`);
-      if (!sameShape(param.shape, grad.shape)) {
-        throw new Error(`SGD.update: params['${key}'] has shape ${formatShape(param.shape)} but its gradient has ${formatShape(grad.shape)}`);
-      }
+      const param = checkPair('SGD', params, key, grad);
       param.backend.sgd(this.lr, param, grad);
     }
+  }
+
+  dispose(): void {}
+}
+
+/** params[key], checked to exist and to have the gradient's shape. */
+function checkPair(owner: string, params: Params, key: string, grad: Tensor): Tensor {
+  const param = params[key];
+  if (!param) throw new Error(`${owner}.update: grads has '${key}' but params does not (params: ${Object.keys(params).join(', ')})`);
+  if (!sameShape(param.shape, grad.shape)) {
+    throw new Error(`${owner}.update: params['${key}'] has shape ${formatShape(param.shape)} but its gradient has ${formatShape(grad.shape)}`);
+  }
+  return param;
+}
+
+/** What every optimizer offers: one update of all params from their grads, and freeing its state. */
+export interface Optimizer {
+  readonly lr: number;
+  update(params: Params, grads: Params): void;
+  /** Frees the optimizer's state tensors (a no-op for SGD). */
+  dispose(): void;
+}
+
+/**
+ * The book's divide-by-zero guard in AdaGrad, RMSprop and Adam (`+ 1e-7`). Kept at this value,
+ * not configurable, so the numbers match `optimizer.py`.
+ */
+export const EPS = 1e-7;
+
+/** Throws a readable error unless `value` is finite and inside [min, max) (or (min, max) when `openMin`). */
+function checkHyper(owner: string, name: string, value: number, min: number, max: number, openMin: boolean): number {
+  const ok = Number.isFinite(value) && (openMin ? value > min : value >= min) && value < max;
+  if (!ok) {
+    const range = max === Infinity ? (openMin ? `> ${min}` : `≥ ${min}`) : `in ${openMin ? '(' : '['}${min}, ${max})`;
+    throw new Error(`new ${owner}({ ${name} }): expected a number ${range}, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Base of the stateful optimizers: checks params against grads and keeps, per parameter key, the
+ * state tensors (`v`, `h`, `m`), created as zeros on the param's backend on first use (the book's
+ * `np.zeros_like` on the first call) and reused afterwards, so training steps allocate nothing.
+ */
+abstract class StatefulOptimizer implements Optimizer {
+  readonly lr: number;
+  readonly #state = new Map<string, Tensor[]>();
+
+  constructor(owner: string, lr: number, private readonly stateCount: number) {
+    this.lr = checkHyper(owner, 'lr', lr, 0, Infinity, true);
+  }
+
+  update(params: Params, grads: Params): void {
+    this.beginStep();
+    for (const [key, grad] of Object.entries(grads)) {
+      const param = checkPair(this.constructor.name, params, key, grad);
+      this.step(param, grad, this.#stateFor(key, param));
+    }
+  }
+
+  dispose(): void {
+    for (const states of this.#state.values()) for (const s of states) s.dispose();
+    this.#state.clear();
+  }
+
+  /** Called once per `update`, before the per-key steps (Adam counts its steps here). */
+  protected beginStep(): void {}
+  protected abstract step(param: Tensor, grad: Tensor, state: Tensor[]): void;
+
+  #stateFor(key: string, param: Tensor): Tensor[] {
+    let states = this.#state.get(key);
+    if (states && states[0].backend === param.backend && sameShape(states[0].shape, param.shape) && !states[0].disposed) return states;
+    if (states) for (const s of states) s.dispose(); // the param was replaced by one of another shape or backend
+    states = Array.from({ length: this.stateCount }, () => param.backend.zeros(param.shape));
+    this.#state.set(key, states);
+    return states;
+  }
+}
+
+/** Momentum (§6.1.4): v ← momentum·v − lr·∂L/∂W; W ← W + v. Defaults as in the book: lr 0.01, momentum 0.9. */
+export class Momentum extends StatefulOptimizer {
+  readonly momentum: number;
+  constructor({ lr = 0.01, momentum = 0.9 }: { lr?: number; momentum?: number } = {}) {
+    super('Momentum', lr, 1);
+    this.momentum = checkHyper('Momentum', 'momentum', momentum, 0, 1, false);
+  }
+  protected step(param: Tensor, grad: Tensor, [v]: Tensor[]): void {
+    param.backend.momentum(this.lr, this.momentum, param, grad, v);
+  }
+}
+
+/**
+ * Nesterov's accelerated gradient in the book's form (optimizer.py, after
+ * http://arxiv.org/abs/1212.0901): v ← momentum·v − lr·g; W ← W + momentum²·v − (1 + momentum)·lr·g.
+ */
+export class Nesterov extends StatefulOptimizer {
+  readonly momentum: number;
+  constructor({ lr = 0.01, momentum = 0.9 }: { lr?: number; momentum?: number } = {}) {
+    super('Nesterov', lr, 1);
+    this.momentum = checkHyper('Nesterov', 'momentum', momentum, 0, 1, false);
+  }
+  protected step(param: Tensor, grad: Tensor, [v]: Tensor[]): void {
+    param.backend.nesterov(this.lr, this.momentum, param, grad, v);
+  }
+}
+
+/** AdaGrad (§6.1.5): h ← h + g²; W ← W − lr·g / (√h + 1e-7). Default lr 0.01. */
+export class AdaGrad extends StatefulOptimizer {
+  constructor({ lr = 0.01 }: { lr?: number } = {}) {
+    super('AdaGrad', lr, 1);
+  }
+  protected step(param: Tensor, grad: Tensor, [h]: Tensor[]): void {
+    param.backend.adagrad(this.lr, EPS, param, grad, h);
+  }
+}
+
+/** RMSprop (optimizer.py): h ← decay·h + (1 − decay)·g²; W ← W − lr·g / (√h + 1e-7). Defaults lr 0.01, decayRate 0.99. */
+export class RMSprop extends StatefulOptimizer {
+  readonly decayRate: number;
+  constructor({ lr = 0.01, decayRate = 0.99 }: { lr?: number; decayRate?: number } = {}) {
+    super('RMSprop', lr, 1);
+    this.decayRate = checkHyper('RMSprop', 'decayRate', decayRate, 0, 1, false);
+  }
+  protected step(param: Tensor, grad: Tensor, [h]: Tensor[]): void {
+    param.backend.rmsprop(this.lr, this.decayRate, EPS, param, grad, h);
+  }
+}
+
+/**
+ * Adam (§6.1.6, http://arxiv.org/abs/1412.6980v8) as the book writes it: per update t,
+ * lr_t = lr·√(1 − β2^t) / (1 − β1^t); m ← m + (1 − β1)(g − m); v ← v + (1 − β2)(g² − v);
+ * W ← W − lr_t·m / (√v + 1e-7). Defaults lr 0.001, beta1 0.9, beta2 0.999.
+ */
+export class Adam extends StatefulOptimizer {
+  readonly beta1: number;
+  readonly beta2: number;
+  /** Updates done so far (the book's `self.iter`). */
+  iter = 0;
+  #lrT = 0;
+  constructor({ lr = 0.001, beta1 = 0.9, beta2 = 0.999 }: { lr?: number; beta1?: number; beta2?: number } = {}) {
+    super('Adam', lr, 2);
+    this.beta1 = checkHyper('Adam', 'beta1', beta1, 0, 1, false);
+    this.beta2 = checkHyper('Adam', 'beta2', beta2, 0, 1, false);
+  }
+  protected override beginStep(): void {
+    this.iter++;
+    this.#lrT = (this.lr * Math.sqrt(1 - this.beta2 ** this.iter)) / (1 - this.beta1 ** this.iter);
+  }
+  protected step(param: Tensor, grad: Tensor, [m, v]: Tensor[]): void {
+    param.backend.adam(this.#lrT, this.beta1, this.beta2, EPS, param, grad, m, v);
+  }
+}
+
+/** The optimizers by the names the CLI and the demo page use. */
+export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+/** An optimizer by name, with the book's defaults for everything but `lr` (when given). */
+export function createOptimizer(name: OptimizerName, options: { lr?: number } = {}): Optimizer {
+  switch (name) {
+    case 'sgd': return new SGD(options);
+    case 'momentum': return new Momentum(options);
+    case 'nesterov': return new Nesterov(options);
+    case 'adagrad': return new AdaGrad(options);
+    case 'rmsprop': return new RMSprop(options);
+    case 'adam': return new Adam(options);
+    default: throw new Error(`createOptimizer: expected one of ${OPTIMIZERS.join(', ')}, got ${JSON.stringify(name)}`);
   }
 }

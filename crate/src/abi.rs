@@ -11,7 +11,7 @@
 //! `x`, `nn_sgd`'s `param`). `ts/backend.ts` checks all of this before it calls. Sizes are
 //! `usize` (i32 on wasm32: the TS side passes byte offsets and element counts as numbers).
 
-use crate::{activation, alloc, bias, gemm, sgd, softmax_xent};
+use crate::{activation, affine, alloc, bias, gemm, optim, sgd, softmax_xent};
 
 /// Allocates `bytes` bytes, 16-byte aligned; returns the pointer, or 0 if memory cannot grow.
 #[no_mangle]
@@ -60,6 +60,30 @@ pub unsafe extern "C" fn nn_gemm_tn(m: usize, k: usize, n: usize, a: *const f32,
     // SAFETY: A, B, C are live, distinct buffers of k·m, k·n, m·n floats (module contract).
     let (a, b, c) = unsafe { (slice(a, len(k, m)), slice(b, len(k, n)), slice_mut(c, len(m, n))) };
     gemm::gemm_tn(m, k, n, a, b, c)
+}
+
+/// Affine forward: `out[m×n] = x[m×k] · W[k×n] + b`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_affine_forward(m: usize, k: usize, n: usize, x: *const f32, w: *const f32, b: *const f32, out: *mut f32) {
+    // SAFETY: x, W, b, out are live buffers of m·k, k·n, n, m·n floats; out overlaps no input.
+    let (x, w, b, out) = unsafe { (slice(x, len(m, k)), slice(w, len(k, n)), slice(b, n), slice_mut(out, len(m, n))) };
+    affine::affine_forward(m, k, n, x, w, b, out)
+}
+
+/// Affine backward: `dW = xᵀ·dout`, `db = Σ_rows dout`, and `dx = dout·Wᵀ` unless `dx` is null.
+///
+/// # Safety
+/// See the module docs; `dx` may be null (no input gradient wanted).
+#[no_mangle]
+pub unsafe extern "C" fn nn_affine_backward(m: usize, k: usize, n: usize, x: *const f32, w: *const f32, dout: *const f32, dw: *mut f32, db: *mut f32, dx: *mut f32) {
+    // SAFETY: x, W, dout, dW, db (and dx unless null) are live buffers of m·k, k·n, m·n, k·n,
+    // n (and m·k) floats; the outputs overlap no input and each other.
+    let (x, w, dout, dw, db) = unsafe { (slice(x, len(m, k)), slice(w, len(k, n)), slice(dout, len(m, n)), slice_mut(dw, len(k, n)), slice_mut(db, n)) };
+    let dx = if dx.is_null() { None } else { Some(unsafe { slice_mut(dx, len(m, k)) }) };
+    affine::affine_backward(m, k, n, x, w, dout, dw, db, dx)
 }
 
 /// In place: `x[i, j] += b[j]` for a `rows×cols` matrix `x`.
@@ -176,6 +200,31 @@ pub unsafe extern "C" fn nn_softmax_xent_backward_labels(rows: usize, cols: usiz
     softmax_xent::softmax_xent_backward_labels(rows, cols, y, labels, dx)
 }
 
+/// Softmax-CE forward and backward in one pass: `y = softmax(x)`, `dx = (y − t) / rows`;
+/// returns the mean loss against the one-hot `t`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_softmax_xent_grad_onehot(rows: usize, cols: usize, x: *const f32, t: *const f32, y: *mut f32, dx: *mut f32) -> f64 {
+    let size = len(rows, cols);
+    // SAFETY: x, t, y, dx are live buffers of rows·cols floats; y and dx overlap no input or each other.
+    let (x, t, y, dx) = unsafe { (slice(x, size), slice(t, size), slice_mut(y, size), slice_mut(dx, size)) };
+    softmax_xent::softmax_xent_grad_onehot(rows, cols, x, t, y, dx)
+}
+
+/// As `nn_softmax_xent_grad_onehot` with one class index per row.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_softmax_xent_grad_labels(rows: usize, cols: usize, x: *const f32, labels: *const f32, y: *mut f32, dx: *mut f32) -> f64 {
+    let size = len(rows, cols);
+    // SAFETY: x, y, dx hold rows·cols floats, labels rows floats; y and dx overlap no input or each other.
+    let (x, labels, y, dx) = unsafe { (slice(x, size), slice(labels, rows), slice_mut(y, size), slice_mut(dx, size)) };
+    softmax_xent::softmax_xent_grad_labels(rows, cols, x, labels, y, dx)
+}
+
 /// SGD step: `param −= lr · grad`.
 ///
 /// # Safety
@@ -185,6 +234,61 @@ pub unsafe extern "C" fn nn_sgd(n: usize, lr: f32, param: *mut f32, grad: *const
     // SAFETY: param (updated in place) and grad are live, distinct buffers of n floats.
     let (param, grad) = unsafe { (slice_mut(param, n), slice(grad, n)) };
     sgd::sgd(lr, param, grad)
+}
+
+/// Momentum step (`optim::momentum`): `v = momentum·v − lr·grad; param += v`.
+///
+/// # Safety
+/// See the module docs; `param` and `v` are updated in place.
+#[no_mangle]
+pub unsafe extern "C" fn nn_momentum(n: usize, lr: f32, momentum: f32, param: *mut f32, grad: *const f32, v: *mut f32) {
+    // SAFETY: param, grad and v are live, pairwise distinct buffers of n floats.
+    let (param, grad, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(v, n)) };
+    optim::momentum(lr, momentum, param, grad, v)
+}
+
+/// The book's Nesterov step (`optim::nesterov`).
+///
+/// # Safety
+/// See the module docs; `param` and `v` are updated in place.
+#[no_mangle]
+pub unsafe extern "C" fn nn_nesterov(n: usize, lr: f32, momentum: f32, param: *mut f32, grad: *const f32, v: *mut f32) {
+    // SAFETY: param, grad and v are live, pairwise distinct buffers of n floats.
+    let (param, grad, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(v, n)) };
+    optim::nesterov(lr, momentum, param, grad, v)
+}
+
+/// AdaGrad step (`optim::adagrad`).
+///
+/// # Safety
+/// See the module docs; `param` and `h` are updated in place.
+#[no_mangle]
+pub unsafe extern "C" fn nn_adagrad(n: usize, lr: f32, eps: f32, param: *mut f32, grad: *const f32, h: *mut f32) {
+    // SAFETY: param, grad and h are live, pairwise distinct buffers of n floats.
+    let (param, grad, h) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(h, n)) };
+    optim::adagrad(lr, eps, param, grad, h)
+}
+
+/// RMSprop step (`optim::rmsprop`).
+///
+/// # Safety
+/// See the module docs; `param` and `h` are updated in place.
+#[no_mangle]
+pub unsafe extern "C" fn nn_rmsprop(n: usize, lr: f32, decay: f32, eps: f32, param: *mut f32, grad: *const f32, h: *mut f32) {
+    // SAFETY: param, grad and h are live, pairwise distinct buffers of n floats.
+    let (param, grad, h) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(h, n)) };
+    optim::rmsprop(lr, decay, eps, param, grad, h)
+}
+
+/// Adam step (`optim::adam`); `lr_t` already holds the bias corrections of this step.
+///
+/// # Safety
+/// See the module docs; `param`, `m` and `v` are updated in place.
+#[no_mangle]
+pub unsafe extern "C" fn nn_adam(n: usize, lr_t: f32, beta1: f32, beta2: f32, eps: f32, param: *mut f32, grad: *const f32, m: *mut f32, v: *mut f32) {
+    // SAFETY: param, grad, m and v are live, pairwise distinct buffers of n floats.
+    let (param, grad, m, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(m, n), slice_mut(v, n)) };
+    optim::adam(lr_t, beta1, beta2, eps, param, grad, m, v)
 }
 
 /// `rows · cols`, trapping instead of wrapping.

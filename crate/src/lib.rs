@@ -33,9 +33,12 @@
 #[rustfmt::skip] // one line per signature: the wrappers stay short enough to read side by side
 pub mod abi;
 pub mod activation;
+pub mod affine;
 mod alloc;
 pub mod bias;
+pub mod exp;
 pub mod gemm;
+pub mod optim;
 pub mod sgd;
 pub mod softmax_xent;
 
@@ -44,11 +47,12 @@ mod naive;
 #[cfg(test)]
 mod tests;
 
+pub use affine::{affine_backward, affine_forward};
 pub use activation::{relu_backward, relu_forward, sigmoid_backward, sigmoid_forward};
 pub use bias::{add_bias, col_sum};
-pub use gemm::{gemm, gemm_nn, gemm_nt, gemm_tn};
+pub use gemm::{gemm, gemm_acc, gemm_nn, gemm_nt, gemm_tn};
 pub use sgd::sgd;
 pub use softmax_xent::{
-    softmax_xent_backward_labels, softmax_xent_backward_onehot, softmax_xent_labels,
-    softmax_xent_onehot,
+    softmax_xent_backward_labels, softmax_xent_backward_onehot, softmax_xent_grad_labels,
+    softmax_xent_grad_onehot, softmax_xent_labels, softmax_xent_onehot,
 };

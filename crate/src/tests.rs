@@ -3,6 +3,9 @@
 //! output pre-filled with NaN proves it is not read before it is written); small-integer inputs
 //! where the result is exact, a relative tolerance against f64 otherwise.
 
+/// The fused kernels (Affine passes, softmax-CE forward+backward) and the vectorised exp.
+mod fused;
+
 use crate::gemm::{self, ScalarKernel, TestKernel};
 use crate::{abi, activation, bias, naive, sgd, softmax_xent};
 
@@ -288,7 +291,7 @@ fn gemm_loop_nest_with_other_kernel_shapes() {
                 let (a, b) = (rng.ints(m * k), rng.ints(k * n));
                 let ((rsa, csa), (rsb, csb)) = form.strides(m, k, n);
                 let mut c = Canaried::new(m * n);
-                gemm::gemm_with::<K>(m, k, n, &a, rsa, csa, &b, rsb, csb, c.out(), n, 1);
+                gemm::gemm_with::<K>(m, k, n, &a, rsa, csa, &b, rsb, csb, c.out(), n, 1, false);
                 let mut want = vec![0.0; m * n];
                 naive::gemm(m, k, n, &a, rsa, csa, &b, rsb, csb, &mut want, n, 1);
                 let what = format!("{}×{} kernel, {form:?} m={m} k={k} n={n}", K::MR, K::NR);

@@ -60,7 +60,31 @@ export class TsBackend extends Backend {
   protected softmaxXentBackwardImpl(rows: number, cols: number, y: Tensor, t: Tensor, targets: TargetKind, dx: Tensor): void {
     k.softmaxXentBackward(rows, cols, y.data, t.data, targets === 'labels', dx.data);
   }
+  protected affineForwardImpl(m: number, kk: number, n: number, x: Tensor, W: Tensor, b: Tensor, out: Tensor): void {
+    k.affineForward(m, kk, n, x.data, W.data, b.data, out.data);
+  }
+  protected affineBackwardImpl(m: number, kk: number, n: number, x: Tensor, W: Tensor, dout: Tensor, dW: Tensor, db: Tensor, dx: Tensor | null): void {
+    k.affineBackward(m, kk, n, x.data, W.data, dout.data, dW.data, db.data, dx === null ? null : dx.data);
+  }
+  protected softmaxXentGradImpl(rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, y: Tensor, dx: Tensor): number {
+    return k.softmaxXentGrad(rows, cols, x.data, t.data, targets === 'labels', y.data, dx.data);
+  }
   protected sgdImpl(lr: number, param: Tensor, grad: Tensor): void {
     k.sgd(lr, param.data, grad.data);
+  }
+  protected momentumImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
+    k.momentum(lr, momentum, param.data, grad.data, v.data);
+  }
+  protected nesterovImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
+    k.nesterov(lr, momentum, param.data, grad.data, v.data);
+  }
+  protected adagradImpl(lr: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
+    k.adagrad(lr, eps, param.data, grad.data, h.data);
+  }
+  protected rmspropImpl(lr: number, decay: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
+    k.rmsprop(lr, decay, eps, param.data, grad.data, h.data);
+  }
+  protected adamImpl(lrT: number, beta1: number, beta2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
+    k.adam(lrT, beta1, beta2, eps, param.data, grad.data, m.data, v.data);
   }
 }

@@ -5,9 +5,14 @@
  * WASM-vs-TS comparison dishonest.
  */
 
-/** C[m×n] = A[m×k] · B[k×n]: i-k-j order, so the inner loop streams a row of B into a row of C. */
+/** C[m×n] = A[m×k] · B[k×n]. */
 export function gemmNN(m: number, k: number, n: number, a: Float32Array, b: Float32Array, c: Float32Array): void {
   c.fill(0, 0, m * n);
+  gemmNNAdd(m, k, n, a, b, c);
+}
+
+/** C[m×n] += A[m×k] · B[k×n]: i-k-j order, so the inner loop streams a row of B into a row of C. */
+function gemmNNAdd(m: number, k: number, n: number, a: Float32Array, b: Float32Array, c: Float32Array): void {
   const k4 = k - (k % 4);
   for (let i = 0; i < m; i++) {
     const ci = i * n;
@@ -115,51 +120,137 @@ export function sigmoidBackward(y: Float32Array, dout: Float32Array, dx: Float32
 
 /**
  * Row-wise softmax of x into y and the mean cross-entropy against t, computed as a
- * log-softmax (x − max − log Σ exp) so it neither overflows nor takes log(0).
- * `labels`: t holds one class index per row; otherwise t is rows×cols.
+ * log-softmax (x − log Σ exp x, with the max subtracted first) so it neither overflows nor takes
+ * log(0). `labels`: t holds one class index per row; otherwise t is rows×cols.
  */
 export function softmaxXent(rows: number, cols: number, x: Float32Array, t: Float32Array, labels: boolean, y: Float32Array): number {
   let total = 0;
+  for (let i = 0; i < rows; i++) total += rowXent(i, cols, x, t, labels, softmaxRow(i * cols, cols, x, y));
+  return rows > 0 ? total / rows : 0;
+}
+
+/** Forward and backward in one pass per row: y = softmax(x), dx = (y − t) / rows; returns the mean loss. */
+export function softmaxXentGrad(rows: number, cols: number, x: Float32Array, t: Float32Array, labels: boolean, y: Float32Array, dx: Float32Array): number {
+  const scale = rows > 0 ? 1 / rows : 0;
+  let total = 0;
   for (let i = 0; i < rows; i++) {
-    const xi = i * cols;
-    let max = -Infinity;
-    for (let j = 0; j < cols; j++) if (x[xi + j] > max) max = x[xi + j];
-    let sum = 0;
-    for (let j = 0; j < cols; j++) {
-      const e = Math.exp(x[xi + j] - max);
-      y[xi + j] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let j = 0; j < cols; j++) y[xi + j] *= inv;
-    const logSum = Math.log(sum);
-    if (labels) {
-      total -= x[xi + t[i]] - max - logSum;
-    } else {
-      for (let j = 0; j < cols; j++) {
-        const tij = t[xi + j];
-        if (tij !== 0) total -= tij * (x[xi + j] - max - logSum);
-      }
-    }
+    total += rowXent(i, cols, x, t, labels, softmaxRow(i * cols, cols, x, y));
+    rowGrad(i, cols, y, t, labels, scale, dx);
   }
   return rows > 0 ? total / rows : 0;
+}
+
+/** Softmax of the row at x[xi .. xi + cols] into y; returns its log-normaliser max + log Σ exp(x − max). */
+function softmaxRow(xi: number, cols: number, x: Float32Array, y: Float32Array): number {
+  let max = -Infinity;
+  for (let j = 0; j < cols; j++) if (x[xi + j] > max) max = x[xi + j];
+  let sum = 0;
+  for (let j = 0; j < cols; j++) {
+    const e = Math.exp(x[xi + j] - max);
+    y[xi + j] = e;
+    sum += e;
+  }
+  const inv = 1 / sum;
+  for (let j = 0; j < cols; j++) y[xi + j] *= inv;
+  return max + Math.log(sum);
+}
+
+/** −Σ_j t_j · log y_j of row i, with log y_j = x_j − logZ. */
+function rowXent(i: number, cols: number, x: Float32Array, t: Float32Array, labels: boolean, logZ: number): number {
+  const xi = i * cols;
+  if (labels) return logZ - x[xi + t[i]];
+  let loss = 0;
+  for (let j = 0; j < cols; j++) {
+    const tij = t[xi + j];
+    if (tij !== 0) loss -= tij * (x[xi + j] - logZ);
+  }
+  return loss;
+}
+
+/** Row i of dx = (y − t) · scale. */
+function rowGrad(i: number, cols: number, y: Float32Array, t: Float32Array, labels: boolean, scale: number, dx: Float32Array): void {
+  const xi = i * cols;
+  if (labels) {
+    for (let j = 0; j < cols; j++) dx[xi + j] = y[xi + j] * scale;
+    dx[xi + t[i]] = (y[xi + t[i]] - 1) * scale;
+  } else {
+    for (let j = 0; j < cols; j++) dx[xi + j] = (y[xi + j] - t[xi + j]) * scale;
+  }
 }
 
 /** dx = (y − t) / rows. */
 export function softmaxXentBackward(rows: number, cols: number, y: Float32Array, t: Float32Array, labels: boolean, dx: Float32Array): void {
   const scale = rows > 0 ? 1 / rows : 0;
-  if (labels) {
-    for (let i = 0; i < rows * cols; i++) dx[i] = y[i] * scale;
-    for (let i = 0; i < rows; i++) {
-      const at = i * cols + t[i];
-      dx[at] = (y[at] - 1) * scale;
-    }
-  } else {
-    for (let i = 0; i < rows * cols; i++) dx[i] = (y[i] - t[i]) * scale;
-  }
+  for (let i = 0; i < rows; i++) rowGrad(i, cols, y, t, labels, scale, dx);
+}
+
+/** Affine forward: out[m×n] = x[m×k] · W[k×n] + b, with out started at the bias rows. */
+export function affineForward(m: number, k: number, n: number, x: Float32Array, w: Float32Array, b: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < m; i++) out.set(b, i * n);
+  gemmNNAdd(m, k, n, x, w, out);
+}
+
+/** Affine backward: dW = xᵀ·dout, db = Σ_rows dout, and dx = dout·Wᵀ unless dx is null. */
+export function affineBackward(m: number, k: number, n: number, x: Float32Array, w: Float32Array, dout: Float32Array, dw: Float32Array, db: Float32Array, dx: Float32Array | null): void {
+  gemmTN(k, m, n, x, dout, dw);
+  colSum(m, n, dout, db);
+  if (dx !== null) gemmNT(m, n, k, dout, w, dx);
 }
 
 /** param −= lr · grad. */
 export function sgd(lr: number, param: Float32Array, grad: Float32Array): void {
   for (let i = 0; i < param.length; i++) param[i] -= lr * grad[i];
+}
+
+// Chapter-6 optimizers, in the order of operations of crate/src/optim.rs (the book's
+// optimizer.py). Each element is computed in f64 and stored as f32, so the two backends agree up
+// to rounding (the parity tests use a tolerance). State arrays are updated in place.
+
+/** Momentum: v = momentum·v − lr·grad; param += v. */
+export function momentum(lr: number, mom: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
+  for (let i = 0; i < param.length; i++) {
+    v[i] = mom * v[i] - lr * grad[i];
+    param[i] += v[i];
+  }
+}
+
+/** The book's Nesterov: v = momentum·v − lr·grad; param += momentum²·v; param −= (1 + momentum)·lr·grad. */
+export function nesterov(lr: number, mom: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
+  const mm = mom * mom;
+  const step = (1 + mom) * lr;
+  for (let i = 0; i < param.length; i++) {
+    v[i] = v[i] * mom - lr * grad[i];
+    param[i] += mm * v[i];
+    param[i] -= step * grad[i];
+  }
+}
+
+/** AdaGrad: h += grad²; param −= lr·grad / (√h + eps). */
+export function adagrad(lr: number, eps: number, param: Float32Array, grad: Float32Array, h: Float32Array): void {
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i];
+    h[i] += g * g;
+    param[i] -= (lr * g) / (Math.sqrt(h[i]) + eps);
+  }
+}
+
+/** RMSprop: h = decay·h + (1 − decay)·grad²; param −= lr·grad / (√h + eps). */
+export function rmsprop(lr: number, decay: number, eps: number, param: Float32Array, grad: Float32Array, h: Float32Array): void {
+  const keep = 1 - decay;
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i];
+    h[i] = decay * h[i] + keep * g * g;
+    param[i] -= (lr * g) / (Math.sqrt(h[i]) + eps);
+  }
+}
+
+/** Adam: m += (1 − β1)(grad − m); v += (1 − β2)(grad² − v); param −= lrT·m / (√v + eps). */
+export function adam(lrT: number, beta1: number, beta2: number, eps: number, param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array): void {
+  const k1 = 1 - beta1, k2 = 1 - beta2;
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i];
+    m[i] += k1 * (g - m[i]);
+    v[i] += k2 * (g * g - v[i]);
+    param[i] -= (lrT * m[i]) / (Math.sqrt(v[i]) + eps);
+  }
 }

@@ -95,7 +95,33 @@ export class WasmBackend extends Backend {
     const backward = targets === 'labels' ? this.#x.nn_softmax_xent_backward_labels : this.#x.nn_softmax_xent_backward_onehot;
     backward(rows, cols, y.storage.ptr, t.storage.ptr, dx.storage.ptr);
   }
+  protected affineForwardImpl(m: number, k: number, n: number, x: Tensor, W: Tensor, b: Tensor, out: Tensor): void {
+    this.#x.nn_affine_forward(m, k, n, x.storage.ptr, W.storage.ptr, b.storage.ptr, out.storage.ptr);
+  }
+  protected affineBackwardImpl(m: number, k: number, n: number, x: Tensor, W: Tensor, dout: Tensor, dW: Tensor, db: Tensor, dx: Tensor | null): void {
+    // A null dx pointer tells Rust to skip dx = dout·Wᵀ.
+    this.#x.nn_affine_backward(m, k, n, x.storage.ptr, W.storage.ptr, dout.storage.ptr, dW.storage.ptr, db.storage.ptr, dx === null ? 0 : dx.storage.ptr);
+  }
+  protected softmaxXentGradImpl(rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, y: Tensor, dx: Tensor): number {
+    const grad = targets === 'labels' ? this.#x.nn_softmax_xent_grad_labels : this.#x.nn_softmax_xent_grad_onehot;
+    return grad(rows, cols, x.storage.ptr, t.storage.ptr, y.storage.ptr, dx.storage.ptr);
+  }
   protected sgdImpl(lr: number, param: Tensor, grad: Tensor): void {
     this.#x.nn_sgd(param.size, lr, param.storage.ptr, grad.storage.ptr);
+  }
+  protected momentumImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
+    this.#x.nn_momentum(param.size, lr, momentum, param.storage.ptr, grad.storage.ptr, v.storage.ptr);
+  }
+  protected nesterovImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
+    this.#x.nn_nesterov(param.size, lr, momentum, param.storage.ptr, grad.storage.ptr, v.storage.ptr);
+  }
+  protected adagradImpl(lr: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
+    this.#x.nn_adagrad(param.size, lr, eps, param.storage.ptr, grad.storage.ptr, h.storage.ptr);
+  }
+  protected rmspropImpl(lr: number, decay: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
+    this.#x.nn_rmsprop(param.size, lr, decay, eps, param.storage.ptr, grad.storage.ptr, h.storage.ptr);
+  }
+  protected adamImpl(lrT: number, beta1: number, beta2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
+    this.#x.nn_adam(param.size, lrT, beta1, beta2, eps, param.storage.ptr, grad.storage.ptr, m.storage.ptr, v.storage.ptr);
   }
 }

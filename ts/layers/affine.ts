@@ -43,25 +43,35 @@ export class Affine implements Layer {
     const backend = this.W.backend;
     this.x = x;
     this.#out = reuseBuffer(this.#out, backend, [batch, outputs]);
-    backend.gemmNN(batch, inputs, outputs, x, this.W, this.#out);
-    backend.addBias(batch, outputs, this.#out, this.b);
+    backend.affineForward(batch, inputs, outputs, x, this.W, this.b, this.#out);
     return this.#out;
   }
 
+  /** dW = xᵀ·dout, db = Σ dout, and returns dx = dout·Wᵀ in x's shape. */
   backward(dout: Tensor): Tensor {
-    const out = requireForward('Affine.backward', this.#out);
-    const x = requireForward('Affine.backward', this.x);
-    checkDout('Affine.backward', dout, out);
+    this.#backward('Affine.backward', dout, true);
+    return this.#dx!;
+  }
+
+  /**
+   * dW and db only, without dx: for the first layer of a network, whose input gradient nothing
+   * uses (its dx = dout·Wᵀ is a third of the layer's backward work). `Sequential.gradient` calls it.
+   */
+  backwardParams(dout: Tensor): void {
+    this.#backward('Affine.backwardParams', dout, false);
+  }
+
+  #backward(where: string, dout: Tensor, wantDx: boolean): void {
+    const out = requireForward(where, this.#out);
+    const x = requireForward(where, this.x);
+    checkDout(where, dout, out);
     const [inputs, outputs] = this.W.shape;
     const batch = out.shape[0];
     const backend = this.W.backend;
-    this.#dx = reuseBuffer(this.#dx, backend, x.shape);
+    if (wantDx) this.#dx = reuseBuffer(this.#dx, backend, x.shape);
     this.dW = reuseBuffer(this.dW, backend, this.W.shape);
     this.db = reuseBuffer(this.db, backend, this.b.shape);
-    backend.gemmNT(batch, outputs, inputs, dout, this.W, this.#dx);
-    backend.gemmTN(inputs, batch, outputs, x, dout, this.dW);
-    backend.colSum(batch, outputs, dout, this.db);
-    return this.#dx;
+    backend.affineBackward(batch, inputs, outputs, x, this.W, dout, this.dW, this.db, wantDx ? this.#dx : null);
   }
 
   dispose(): void {

@@ -16,6 +16,7 @@ export class SoftmaxWithLoss {
   /** The targets of the last forward (kept by reference, as the book keeps `self.t`). */
   t: Tensor | null = null;
   #targets: TargetKind = 'onehot';
+  /** (y − t) / N from the last forward. */
   #dx: Tensor | null = null;
 
   forward(x: Tensor, t: Tensor): number {
@@ -25,8 +26,11 @@ export class SoftmaxWithLoss {
     this.#targets = targetKind('SoftmaxWithLoss.forward', t, batch, classes);
     const backend = x.backend;
     this.y = reuseBuffer(this.y, backend, x.shape);
+    this.#dx = reuseBuffer(this.#dx, backend, x.shape);
     this.t = t;
-    const loss = backend.softmaxXent(batch, classes, x, t, this.#targets, this.y);
+    // dx = (y − t) / N is computed here, in the same pass as y, while each row is in cache;
+    // backward() then only hands it out.
+    const loss = backend.softmaxXentGrad(batch, classes, x, t, this.#targets, this.y, this.#dx);
     if (!Number.isFinite(loss)) throw new Error(`SoftmaxWithLoss.forward: the loss is ${loss}; ${findNonFinite(x, 'x') ?? findNonFinite(t, 't') ?? 'the inputs are finite'}`);
     this.loss = loss;
     return loss;
@@ -35,12 +39,7 @@ export class SoftmaxWithLoss {
   /** dx = (y − t) / N. As in the book, `dout` is the gradient of the final output and must be 1. */
   backward(dout = 1): Tensor {
     if (dout !== 1) throw new Error(`SoftmaxWithLoss.backward: the loss is the end of the graph, so dout must be 1, got ${dout}`);
-    const y = requireForward('SoftmaxWithLoss.backward', this.y);
-    const t = requireForward('SoftmaxWithLoss.backward', this.t);
-    const [batch, classes] = y.shape;
-    this.#dx = reuseBuffer(this.#dx, y.backend, y.shape);
-    y.backend.softmaxXentBackward(batch, classes, y, t, this.#targets, this.#dx);
-    return this.#dx;
+    return requireForward('SoftmaxWithLoss.backward', this.#dx);
   }
 
   dispose(): void {

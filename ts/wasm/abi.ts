@@ -22,6 +22,12 @@ export interface NnExports {
   /** C[m×n] = A[k×m]ᵀ · B[k×n]. */
   nn_gemm_tn(m: number, k: number, n: number, a: number, b: number, c: number): void;
 
+  // Fused Affine passes (crate/src/affine.rs): one call per layer and direction.
+  /** out[m×n] = x[m×k] · W[k×n] + b. */
+  nn_affine_forward(m: number, k: number, n: number, x: number, w: number, b: number, out: number): void;
+  /** dW[k×n] = xᵀ·dout, db[n] = Σ_rows dout, and dx[m×k] = dout·Wᵀ unless dx is 0 (null: skipped). */
+  nn_affine_backward(m: number, k: number, n: number, x: number, w: number, dout: number, dw: number, db: number, dx: number): void;
+
   /** In place: x[i, j] += b[j] for a rows×cols matrix x. */
   nn_add_bias(rows: number, cols: number, x: number, b: number): void;
   /** out[j] = Σ_i x[i, j]. */
@@ -49,6 +55,23 @@ export interface NnExports {
   /** dx = (y − onehot(labels)) / rows. */
   nn_softmax_xent_backward_labels(rows: number, cols: number, y: number, labels: number, dx: number): void;
 
+  /** Forward and backward in one pass: y = softmax(x), dx = (y − t) / rows; returns the mean loss (f64). */
+  nn_softmax_xent_grad_onehot(rows: number, cols: number, x: number, t: number, y: number, dx: number): number;
+  /** As above with t given as one class index per row. */
+  nn_softmax_xent_grad_labels(rows: number, cols: number, x: number, labels: number, y: number, dx: number): number;
+
   /** SGD step: param −= lr · grad (lr is an f32 on the Rust side). */
   nn_sgd(n: number, lr: number, param: number, grad: number): void;
+
+  // Chapter-6 optimizers (crate/src/optim.rs): param and the state buffers are updated in place.
+  /** Momentum: v = momentum·v − lr·grad; param += v. */
+  nn_momentum(n: number, lr: number, momentum: number, param: number, grad: number, v: number): void;
+  /** The book's Nesterov: v = momentum·v − lr·grad; param += momentum²·v − (1 + momentum)·lr·grad. */
+  nn_nesterov(n: number, lr: number, momentum: number, param: number, grad: number, v: number): void;
+  /** AdaGrad: h += grad²; param −= lr·grad / (√h + eps). */
+  nn_adagrad(n: number, lr: number, eps: number, param: number, grad: number, h: number): void;
+  /** RMSprop: h = decay·h + (1 − decay)·grad²; param −= lr·grad / (√h + eps). */
+  nn_rmsprop(n: number, lr: number, decay: number, eps: number, param: number, grad: number, h: number): void;
+  /** Adam: m += (1 − β1)(grad − m); v += (1 − β2)(grad² − v); param −= lrT·m / (√v + eps). */
+  nn_adam(n: number, lrT: number, beta1: number, beta2: number, eps: number, param: number, grad: number, m: number, v: number): void;
 }

@@ -1,9 +1,19 @@
 import type { NnExports } from './abi.js';
+import { WASM_BASE64 as RELAXED_SIMD_BASE64 } from './generated/relaxed-simd.js';
 import { WASM_BASE64 as SCALAR_BASE64 } from './generated/scalar.js';
 import { WASM_BASE64 as SIMD128_BASE64 } from './generated/simd128.js';
 
-/** The builds of the Rust crate that ship inside this package. */
-export type WasmVariant = 'simd128' | 'scalar';
+/**
+ * The builds of the Rust crate that ship inside this package: SIMD128 with relaxed-SIMD's fused
+ * multiply-add in the GEMM micro-kernel, plain SIMD128, and no SIMD.
+ */
+export type WasmVariant = 'relaxed-simd' | 'simd128' | 'scalar';
+
+const BASE64: Record<WasmVariant, string> = {
+  'relaxed-simd': RELAXED_SIMD_BASE64,
+  simd128: SIMD128_BASE64,
+  scalar: SCALAR_BASE64,
+};
 
 /**
  * The smallest module that uses a SIMD128 instruction (i8x16.splat + i8x16.popcnt); an engine
@@ -13,7 +23,18 @@ const SIMD128_PROBE = Uint8Array.of(
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 );
 
+/**
+ * The smallest module that uses relaxed SIMD: three `i8x16.splat`s into one `f32x4.relaxed_madd`
+ * (the instruction the relaxed build's GEMM uses). Chromium accepts it; Node 20 only with
+ * `--experimental-wasm-relaxed-simd`.
+ */
+const RELAXED_SIMD_PROBE = Uint8Array.of(
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0,
+  65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 133, 2, 11,
+);
+
 let simdCache: boolean | undefined;
+let relaxedCache: boolean | undefined;
 
 /** Whether this engine validates WASM SIMD128 (asked once). */
 export function simd128Supported(): boolean {
@@ -21,9 +42,20 @@ export function simd128Supported(): boolean {
   return simdCache;
 }
 
+/** Whether this engine validates relaxed SIMD (asked once). */
+export function relaxedSimdSupported(): boolean {
+  relaxedCache ??= simd128Supported() && WebAssembly.validate(RELAXED_SIMD_PROBE);
+  return relaxedCache;
+}
+
+/** Whether this engine can run the given variant. */
+export function variantSupported(variant: WasmVariant): boolean {
+  return variant === 'relaxed-simd' ? relaxedSimdSupported() : variant === 'simd128' ? simd128Supported() : true;
+}
+
 /** The best variant this engine runs. */
 export function bestVariant(): WasmVariant {
-  return simd128Supported() ? 'simd128' : 'scalar';
+  return relaxedSimdSupported() ? 'relaxed-simd' : simd128Supported() ? 'simd128' : 'scalar';
 }
 
 const modules = new Map<WasmVariant, Promise<WebAssembly.Module>>();
@@ -32,7 +64,7 @@ const modules = new Map<WasmVariant, Promise<WebAssembly.Module>>();
 function compileVariant(variant: WasmVariant): Promise<WebAssembly.Module> {
   let module = modules.get(variant);
   if (!module) {
-    const bytes = decodeBase64(variant === 'simd128' ? SIMD128_BASE64 : SCALAR_BASE64);
+    const bytes = decodeBase64(BASE64[variant]);
     module = WebAssembly.compile(bytes);
     modules.set(variant, module);
   }
@@ -43,6 +75,9 @@ function compileVariant(variant: WasmVariant): Promise<WebAssembly.Module> {
 export async function instantiateVariant(variant: WasmVariant): Promise<NnExports> {
   if (variant === 'simd128' && !simd128Supported()) {
     throw new Error("createBackend('wasm', { variant: 'simd128' }): this JavaScript engine does not support WebAssembly SIMD128; use variant 'auto' or 'scalar'");
+  }
+  if (variant === 'relaxed-simd' && !relaxedSimdSupported()) {
+    throw new Error("createBackend('wasm', { variant: 'relaxed-simd' }): this JavaScript engine does not support WebAssembly relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd); use variant 'auto' or 'simd128'");
   }
   const instance = await WebAssembly.instantiate(await compileVariant(variant), {});
   return instance.exports as unknown as NnExports;

@@ -3,8 +3,9 @@
 //! run the micro-kernel over every `MR×NR` tile. A B panel (`kc×NR`) stays in L1 while the
 //! innermost loop walks the A panels of the block (L2).
 //!
-//! The first `kc` slice overwrites C, the later ones add to it, so C is never read before it
-//! is written.
+//! The first `kc` slice overwrites C (unless the caller asks to accumulate, `C ← A·B + C`, as
+//! the Affine forward does with C pre-filled with the bias), the later ones add to it, so C is
+//! never read before it is written.
 
 use super::kernel::MicroKernel;
 
@@ -79,6 +80,7 @@ pub(crate) unsafe fn gemm_packed<K: MicroKernel>(
     c: *mut f32, rsc: usize, csc: usize,
     a_pack: &mut [f32],
     b_pack: &mut [f32],
+    accumulate: bool,
 ) {
     let &Blocking { m, k, n, kc: kc_max, mc: mc_max, nc: nc_max, .. } = blocking;
     debug_assert!(a_pack.len() >= blocking.a_pack_len() && b_pack.len() >= blocking.b_pack_len());
@@ -110,7 +112,7 @@ pub(crate) unsafe fn gemm_packed<K: MicroKernel>(
                                 csc,
                                 K::MR.min(mc - ir),
                                 K::NR.min(nc - jr),
-                                pc > 0,
+                                accumulate || pc > 0,
                             )
                         };
                     }

@@ -37,7 +37,20 @@ pub fn gemm(
     b: &[f32], rsb: usize, csb: usize,
     c: &mut [f32], rsc: usize, csc: usize,
 ) {
-    gemm_with::<kernel::Selected>(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc);
+    gemm_with::<kernel::Selected>(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc, false);
+}
+
+/// `C ← A·B + C`: as [`gemm`], but adds the product to C's contents (BLAS β = 1). The Affine
+/// forward pre-fills C with the bias rows and lets the micro-kernel's store add it for free.
+#[allow(clippy::too_many_arguments)]
+#[rustfmt::skip]
+pub fn gemm_acc(
+    m: usize, k: usize, n: usize,
+    a: &[f32], rsa: usize, csa: usize,
+    b: &[f32], rsb: usize, csb: usize,
+    c: &mut [f32], rsc: usize, csc: usize,
+) {
+    gemm_with::<kernel::Selected>(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc, true);
 }
 
 /// `C[m×n] = A[m×k] · B[k×n]`, all row-major and contiguous.
@@ -72,6 +85,7 @@ pub(crate) fn gemm_with<K: MicroKernel>(
     a: &[f32], rsa: usize, csa: usize,
     b: &[f32], rsb: usize, csb: usize,
     c: &mut [f32], rsc: usize, csc: usize,
+    accumulate: bool,
 ) {
     assert!(a.len() >= extent(m, k, rsa, csa), "gemm: A ({m}×{k}, strides {rsa}, {csa}) needs {} elements, got {}", extent(m, k, rsa, csa), a.len());
     assert!(b.len() >= extent(k, n, rsb, csb), "gemm: B ({k}×{n}, strides {rsb}, {csb}) needs {} elements, got {}", extent(k, n, rsb, csb), b.len());
@@ -81,6 +95,9 @@ pub(crate) fn gemm_with<K: MicroKernel>(
         return;
     }
     if k == 0 {
+        if accumulate {
+            return; // C + (empty product) = C
+        }
         for i in 0..m {
             for j in 0..n {
                 c[i * rsc + j * csc] = 0.0;
@@ -98,7 +115,7 @@ pub(crate) fn gemm_with<K: MicroKernel>(
         unsafe {
             loops::gemm_packed::<K>(
                 &blocking, a.as_ptr(), rsa, csa, b.as_ptr(), rsb, csb, c.as_mut_ptr(), rsc, csc,
-                a_pack, b_pack,
+                a_pack, b_pack, accumulate,
             );
         }
     });

@@ -1,0 +1,53 @@
+/**
+ * The shopping example (§5.4) stepped through one node at a time: forward through
+ * `graph.forwardSteps()`, then backward through `graph.backwardSteps(price)`, drawn after every
+ * step with the node that just ran highlighted and its local computation spelled out.
+ */
+import { shoppingGraph } from '../../ts/graph/examples.js';
+import type { GraphNode } from '../../ts/graph/node.js';
+import { dotToSvg, explainStep, toDot } from '../../ts/render/index.js';
+
+const el = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const OPS = shoppingGraph().graph.nodes.filter((n) => n.op).length;
+const LAST = 2 * OPS; // step 0: nothing computed; 1..OPS: forward; OPS+1..2·OPS: backward
+let step = 0;
+
+/** A fresh graph run up to `k` steps (cheap, and it makes Back exact). */
+function runTo(k: number): { graph: ReturnType<typeof shoppingGraph>['graph']; node: GraphNode | null; phase: 'forward' | 'backward' } {
+  const { graph, price } = shoppingGraph();
+  let node: GraphNode | null = null;
+  const forward = graph.forwardSteps();
+  for (let i = 0; i < Math.min(k, OPS); i++) node = forward.next().value ?? null;
+  if (k <= OPS) return { graph, node, phase: 'forward' };
+  forward.next(); // finishes the forward pass, so backward may start
+  const backward = graph.backwardSteps(price);
+  for (let i = OPS; i < k; i++) node = backward.next().value ?? null;
+  return { graph, node, phase: 'backward' };
+}
+
+async function show(): Promise<void> {
+  const { graph, node, phase } = runTo(step);
+  el('graph').innerHTML = await dotToSvg(toDot(graph, { highlight: node }));
+  el('explain').textContent = node
+    ? explainStep(node, phase)
+    : 'Nothing computed yet: only the inputs have values. Step ▶ runs the first multiply node.';
+  const label = el('phase');
+  label.textContent = step === 0 ? '' : phase === 'forward' ? `forward ${step}/${OPS}` : `backward ${step - OPS}/${OPS}`;
+  label.className = phase;
+  el<HTMLButtonElement>('back').disabled = step === 0;
+  el<HTMLButtonElement>('next').disabled = step === LAST;
+}
+
+function go(k: number): void {
+  step = Math.max(0, Math.min(LAST, k));
+  show().catch((e: unknown) => (el('explain').textContent = `Error: ${(e as Error).message}`));
+}
+
+el('next').addEventListener('click', () => go(step + 1));
+el('back').addEventListener('click', () => go(step - 1));
+el('restart').addEventListener('click', () => go(0));
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'ArrowRight') go(step + 1);
+  if (e.key === 'ArrowLeft') go(step - 1);
+});
+go(0);

@@ -1,0 +1,143 @@
+/**
+ * The MNIST training loop shared by the CLI (demo/mnist.ts) and the browser page's worker
+ * (demo/web/worker.ts): an MLP, an optimizer, the data as tensors on the backend, seeded
+ * shuffling, one step at a time. No Node or DOM imports.
+ */
+import { createOptimizer, Random, Sequential, type Backend, type Optimizer, type OptimizerName, type Tensor, type WeightInit } from '../ts/index.js';
+import { CLASSES, IMAGE_SIZE, type Digits } from './mnist_format.js';
+
+export interface TrainConfig {
+  /** Hidden layer sizes, e.g. [256, 128]. */
+  hidden: number[];
+  batch: number;
+  lr: number;
+  optimizer: OptimizerName;
+  init: WeightInit;
+  seed: number;
+}
+
+/**
+ * The default recipe: 784→256→128→10, He init, the book's Nesterov (momentum 0.9) at lr 0.1,
+ * batch 100, 10 epochs. Measured here: 0.951–0.957 test accuracy on the embedded split over
+ * seeds 1–5 and 42 in 2–4 s of WASM training; plain Momentum is as fast but dipped to 0.949 on
+ * one seed of those six.
+ */
+export const DEFAULT_CONFIG: TrainConfig = { hidden: [256, 128], batch: 100, lr: 0.1, optimizer: 'nesterov', init: 'he', seed: 42 };
+export const DEFAULT_EPOCHS = 10;
+
+export class Trainer {
+  readonly net: Sequential;
+  readonly optimizer: Optimizer;
+  readonly stepsPerEpoch: number;
+  /** Steps taken so far; `step % stepsPerEpoch === 0` marks an epoch boundary. */
+  steps = 0;
+  readonly #trainX: Tensor;
+  readonly #trainT: Tensor;
+  readonly #testX: Tensor;
+  readonly #testT: Tensor;
+  readonly #batchX: Tensor;
+  readonly #batchT: Tensor;
+  readonly #order: Uint32Array;
+  readonly #rng: Random;
+  #input: Tensor | null = null;
+
+  constructor(
+    readonly backend: Backend,
+    readonly data: { train: Digits; test: Digits },
+    readonly config: TrainConfig,
+  ) {
+    const { train, test } = data;
+    if (!(Number.isInteger(config.batch) && config.batch > 0 && config.batch <= train.count)) {
+      throw new Error(`Trainer: expected a batch size in 1..${train.count} (the training set), got ${config.batch}`);
+    }
+    this.net = Sequential.mlp(backend, [IMAGE_SIZE, ...config.hidden, CLASSES], { init: config.init, seed: config.seed });
+    this.optimizer = createOptimizer(config.optimizer, { lr: config.lr });
+    this.#trainX = backend.tensor(train.images, [train.count, IMAGE_SIZE]);
+    this.#trainT = backend.tensor(train.labels, [train.count]);
+    this.#testX = backend.tensor(test.images, [test.count, IMAGE_SIZE]);
+    this.#testT = backend.tensor(test.labels, [test.count]);
+    this.#batchX = backend.zeros([config.batch, IMAGE_SIZE]);
+    this.#batchT = backend.zeros([config.batch]);
+    this.#order = Uint32Array.from({ length: train.count }, (_, i) => i);
+    this.#rng = new Random(config.seed);
+    this.stepsPerEpoch = Math.floor(train.count / config.batch);
+  }
+
+  /** The epoch the next step belongs to, from 1. */
+  get epoch(): number {
+    return Math.floor(this.steps / this.stepsPerEpoch) + 1;
+  }
+
+  /** One minibatch step (reshuffling at each epoch start); returns the batch loss. */
+  step(): number {
+    const inEpoch = this.steps % this.stepsPerEpoch;
+    if (inEpoch === 0) this.#rng.shuffle(this.#order);
+    this.#fillBatch(inEpoch);
+    const grads = this.net.gradient(this.#batchX, this.#batchT);
+    this.optimizer.update(this.net.params, grads);
+    this.steps++;
+    return this.net.lastLayer.loss!;
+  }
+
+  /** Accuracy on the whole training and test sets. */
+  evaluate(): { trainAccuracy: number; testAccuracy: number } {
+    return { trainAccuracy: this.net.accuracy(this.#trainX, this.#trainT), testAccuracy: this.net.accuracy(this.#testX, this.#testT) };
+  }
+
+  /** The predicted class of the test digits at these indices (one forward pass over the test set). */
+  predictTest(indices: readonly number[]): Uint8Array {
+    const scores = this.net.predict(this.#testX).data;
+    return Uint8Array.from(indices, (i) => argmax(scores, i * CLASSES, CLASSES));
+  }
+
+  /** The first `count` columns of W1 (each the 784 weights of one hidden unit), concatenated. */
+  firstLayerWeights(count: number): Float32Array {
+    const W1 = this.net.params.W1.data;
+    const hidden = this.net.params.W1.shape[1];
+    const n = Math.min(count, hidden);
+    const out = new Float32Array(n * IMAGE_SIZE);
+    for (let p = 0; p < IMAGE_SIZE; p++) for (let j = 0; j < n; j++) out[j * IMAGE_SIZE + p] = W1[p * hidden + j];
+    return out;
+  }
+
+  /** Class probabilities (softmax of the scores) for one 784-pixel image in [0, 1]. */
+  probabilities(pixels: Float32Array): Float64Array {
+    if (pixels.length !== IMAGE_SIZE) throw new Error(`Trainer.probabilities: expected ${IMAGE_SIZE} pixels, got ${pixels.length}`);
+    this.#input ??= this.backend.zeros([1, IMAGE_SIZE]);
+    this.#input.data.set(pixels);
+    return softmax(this.net.predict(this.#input).data);
+  }
+
+  /** Frees the net, the optimizer state and the data tensors. */
+  dispose(): void {
+    this.net.dispose();
+    this.optimizer.dispose();
+    for (const t of [this.#trainX, this.#trainT, this.#testX, this.#testT, this.#batchX, this.#batchT, this.#input]) t?.dispose();
+  }
+
+  /** Copies the rows of this step into the batch tensors (inside WASM memory on the WASM backend). */
+  #fillBatch(inEpoch: number): void {
+    const b = this.config.batch;
+    const images = this.#trainX.data, labels = this.#trainT.data, x = this.#batchX.data, t = this.#batchT.data;
+    for (let r = 0; r < b; r++) {
+      const i = this.#order[inEpoch * b + r];
+      x.set(images.subarray(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE), r * IMAGE_SIZE);
+      t[r] = labels[i];
+    }
+  }
+}
+
+export function argmax(values: ArrayLike<number>, start: number, count: number): number {
+  let best = 0;
+  for (let j = 1; j < count; j++) if (values[start + j] > values[start + best]) best = j;
+  return best;
+}
+
+/** Softmax of a short score vector, max-subtracted. */
+export function softmax(scores: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < scores.length; i++) max = Math.max(max, scores[i]);
+  const out = Float64Array.from({ length: scores.length }, (_, i) => Math.exp(scores[i] - max));
+  const sum = out.reduce((a, v) => a + v, 0);
+  return out.map((v) => v / sum);
+}

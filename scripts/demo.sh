@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds the browser page (scripts/build-demo.ts → build/demo) and serves it on localhost.
+# Extra arguments go to the server: npm run demo -- build/demo 9000   (folder, port; PORT= works too)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/ensure.sh
+npx tsx scripts/build-demo.ts
+exec npx tsx demo/serve.ts "$@"

@@ -1,0 +1,126 @@
+import { Affine } from '../layers/affine.js';
+import { AddLayer } from '../layers/add.js';
+import { MulLayer } from '../layers/mul.js';
+import { Relu } from '../layers/relu.js';
+import { Sigmoid } from '../layers/sigmoid.js';
+import { SoftmaxWithLoss } from '../layers/softmax_with_loss.js';
+import type { Tensor } from '../tensor.js';
+
+/** What flows along an edge: a plain number (the book's scalar nodes) or a tensor. */
+export type Value = number | Tensor;
+export type ValueKind = 'scalar' | 'tensor';
+
+/** The operations a graph node can apply; `input` nodes hold a value the user gives. */
+export type OpType = 'input' | 'mul' | 'add' | 'affine' | 'relu' | 'sigmoid' | 'softmaxWithLoss';
+
+/**
+ * The local computation of one node, done by one instance of an existing layer class: the graph
+ * only decides the order, the layer does the math (so there is exactly one set of derivatives).
+ * `backward` returns one gradient per input, or `null` where the layer computes none (the
+ * targets `t` of SoftmaxWithLoss).
+ */
+export interface Op {
+  readonly type: Exclude<OpType, 'input'>;
+  /** What each input must be, in order; checked when the node is recorded. */
+  readonly inputKinds: readonly ValueKind[];
+  readonly outputKind: ValueKind;
+  forward(inputs: readonly Value[]): Value;
+  backward(dout: Value): (Value | null)[];
+  /** Frees the layer's own buffers (never the tensors the user gave). */
+  dispose(): void;
+}
+
+/** The multiplication node (§5.4.1) through `MulLayer`. */
+export class MulOp implements Op {
+  readonly type = 'mul';
+  readonly inputKinds = ['scalar', 'scalar'] as const;
+  readonly outputKind = 'scalar';
+  readonly layer = new MulLayer();
+  forward([x, y]: readonly Value[]): number {
+    return this.layer.forward(x as number, y as number);
+  }
+  backward(dout: Value): number[] {
+    return this.layer.backward(dout as number);
+  }
+  dispose(): void {}
+}
+
+/** The addition node (§5.4.2) through `AddLayer`. */
+export class AddOp implements Op {
+  readonly type = 'add';
+  readonly inputKinds = ['scalar', 'scalar'] as const;
+  readonly outputKind = 'scalar';
+  readonly layer = new AddLayer();
+  forward([x, y]: readonly Value[]): number {
+    return this.layer.forward(x as number, y as number);
+  }
+  backward(dout: Value): number[] {
+    return this.layer.backward(dout as number);
+  }
+  dispose(): void {}
+}
+
+/**
+ * Affine (§5.6.2) with W and b as inputs of the node, so that dW and db appear on their edges
+ * like any other gradient. `Affine` binds W and b at construction, so the layer is made at the
+ * first forward and made again only if another W or b tensor arrives (e.g. after `Graph.set`).
+ */
+export class AffineOp implements Op {
+  readonly type = 'affine';
+  readonly inputKinds = ['tensor', 'tensor', 'tensor'] as const;
+  readonly outputKind = 'tensor';
+  layer: Affine | null = null;
+  forward([x, W, b]: readonly Value[]): Tensor {
+    if (this.layer === null || this.layer.W !== W || this.layer.b !== b) {
+      this.layer?.dispose();
+      this.layer = new Affine(W as Tensor, b as Tensor);
+    }
+    return this.layer.forward(x as Tensor);
+  }
+  backward(dout: Value): Tensor[] {
+    if (this.layer === null) throw new Error('Affine.backward: backward() was called before forward(); run forward first');
+    const dx = this.layer.backward(dout as Tensor);
+    return [dx, this.layer.dW!, this.layer.db!];
+  }
+  dispose(): void {
+    this.layer?.dispose();
+    this.layer = null;
+  }
+}
+
+/** ReLU (§5.5.1) or Sigmoid (§5.5.2): one tensor in, one out. */
+export class ActivationOp implements Op {
+  readonly inputKinds = ['tensor'] as const;
+  readonly outputKind = 'tensor';
+  readonly layer: Relu | Sigmoid;
+  constructor(readonly type: 'relu' | 'sigmoid') {
+    this.layer = type === 'relu' ? new Relu() : new Sigmoid();
+  }
+  forward([x]: readonly Value[]): Tensor {
+    return this.layer.forward(x as Tensor);
+  }
+  backward(dout: Value): Tensor[] {
+    return [this.layer.backward(dout as Tensor)];
+  }
+  dispose(): void {
+    this.layer.dispose();
+  }
+}
+
+/** Softmax-with-Loss (§5.6.3): scores and targets in, the mean loss (a number) out. */
+export class SoftmaxWithLossOp implements Op {
+  readonly type = 'softmaxWithLoss';
+  readonly inputKinds = ['tensor', 'tensor'] as const;
+  readonly outputKind = 'scalar';
+  readonly layer = new SoftmaxWithLoss();
+  forward([x, t]: readonly Value[]): number {
+    return this.layer.forward(x as Tensor, t as Tensor);
+  }
+  /** No gradient flows to the targets: they are data, not something the loss is a function of. */
+  backward(dout: Value): [Tensor, null] {
+    return [this.layer.backward(dout as number), null];
+  }
+  dispose(): void {
+    this.layer.dispose();
+  }
+}

@@ -1,0 +1,30 @@
+import type { Graph } from '../graph/graph.js';
+import { toDot, type DotOptions } from './dot.js';
+
+type Viz = Awaited<ReturnType<(typeof import('@viz-js/viz'))['instance']>>;
+let viz: Promise<Viz> | null = null;
+
+/**
+ * Graphviz (compiled to WebAssembly by @viz-js/viz) lays the graph out. It is an optional peer
+ * dependency, loaded on first use, so that `toDot` and the core library need nothing installed.
+ */
+function loadViz(): Promise<Viz> {
+  viz ??= import('@viz-js/viz').then(
+    (m) => m.instance(),
+    (e: unknown) => {
+      viz = null;
+      throw new Error(`toSvg needs the optional peer dependency @viz-js/viz (npm install @viz-js/viz): ${(e as Error).message}`, { cause: e });
+    },
+  );
+  return viz;
+}
+
+/** DOT text → SVG text, laid out by Graphviz `dot`. Throws with Graphviz's message on bad DOT. */
+export async function dotToSvg(dot: string): Promise<string> {
+  return (await loadViz()).renderString(dot, { format: 'svg', engine: 'dot' });
+}
+
+/** The graph as an SVG image: `toDot` laid out by Graphviz. */
+export async function toSvg(graph: Graph, options: DotOptions = {}): Promise<string> {
+  return dotToSvg(toDot(graph, options));
+}

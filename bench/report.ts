@@ -47,7 +47,7 @@ export function computeTargets(kernels: KernelResult[], training: TrainResult[],
   const list = (rows: KernelResult[], f: (k: KernelResult) => number, unit: string, d = 1) => rows.map((k) => `${fmt(f(k), d)}${unit} (${k.shape})`).join(', ');
 
   const nn = gemm('gemmNN', ['100×784·784×50', '128×784·784×256']);
-  const bwd = [...gemm('gemmTN', ['784×100ᵀ·100×50']), ...gemm('gemmNT', ['100×50·784×50ᵀ'])];
+  const bwd = [...gemm('gemmTN', ['100×784ᵀ·100×50']), ...gemm('gemmNT', ['100×50·784×50ᵀ'])];
   for (const [rows, name, minGf, minRatio] of [[nn, 'GEMM A·B at the MNIST shapes', 25, 1.2], [bwd, 'GEMM Aᵀ·B and A·Bᵀ at the backward shapes', 20, 10]] as const) {
     if (rows.length === 0) continue;
     const gf = (k: KernelResult) => gflops(k.flops, k.us[ref]);

@@ -6,26 +6,16 @@
  *
  * Usage: npx tsx scripts/build-demo.ts [out-dir]    (run by scripts/demo.sh and the e2e test)
  */
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { bundlePage } from './bundle-page.js';
 import { EMBEDDED_MNIST } from '../demo/mnist_data.js';
 
 export async function buildDemo(out = resolve(import.meta.dirname, '..', 'build', 'demo')): Promise<string> {
   const root = resolve(import.meta.dirname, '..');
   if (!existsSync(EMBEDDED_MNIST)) throw new Error(`${EMBEDDED_MNIST} is missing: run \`bash scripts/ensure.sh\` first`);
-  mkdirSync(out, { recursive: true });
-  await build({
-    entryPoints: { main: join(root, 'demo/web/main.ts'), worker: join(root, 'demo/web/worker.ts') },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    outdir: out,
-    logLevel: 'warning',
-  });
+  await bundlePage({ main: join(root, 'demo/web/main.ts'), worker: join(root, 'demo/web/worker.ts') }, out);
   const uplotCss = join(dirname(createRequire(import.meta.url).resolve('uplot')), 'uPlot.min.css');
   copyFileSync(join(root, 'demo/web/index.html'), join(out, 'index.html'));
   copyFileSync(uplotCss, join(out, 'uPlot.min.css'));

@@ -5,23 +5,13 @@
  *
  * Usage: npx tsx scripts/build-graph-page.ts [out-dir]    (npm run demo:graph)
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { bundlePage } from './bundle-page.js';
 
 export async function buildGraphPage(out = resolve(import.meta.dirname, '..', 'build', 'graph')): Promise<string> {
   const root = resolve(import.meta.dirname, '..');
-  mkdirSync(out, { recursive: true });
-  await build({
-    entryPoints: { main: join(root, 'demo/graph/main.ts') },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    outdir: out,
-    logLevel: 'warning',
-  });
+  await bundlePage({ main: join(root, 'demo/graph/main.ts') }, out);
   copyFileSync(join(root, 'demo/graph/index.html'), join(out, 'index.html'));
   return out;
 }

@@ -281,3 +281,12 @@ describe.each(wasmBackends.map((b) => [b.name, b] as const))('%s fused kernels m
     }
   });
 });
+
+describe.each([tsBackend, ...wasmBackends].map((b) => [b.name, b] as const))('accumulate on %s', (_name, backend) => {
+  it('adds the source into the target exactly and checks its arguments', () => {
+    const target = backend.tensor([1, 2, 3], [3]);
+    backend.accumulate(target, backend.tensor([0.5, -2, 10], [3]));
+    expect([...target.data]).toEqual([1.5, 0, 13]);
+    expect(() => backend.accumulate(target, backend.zeros([4]))).toThrow(`${backend.name}.accumulate: expected input 1 to hold [3] = 3 elements, got shape [4] (4 elements)`);
+  });
+});

@@ -212,6 +212,12 @@ export abstract class Backend {
     this.sgdImpl(lr, param, grad);
   }
 
+  /** target += source: the SGD pass with lr = −1, which is exact (−(−1)·g = g). */
+  accumulate(target: Tensor, source: Tensor): void {
+    this.#checkElementwise('accumulate', [source], target);
+    this.sgdImpl(-1, target, source);
+  }
+
   // Chapter-6 optimizers: one element-wise pass each, updating `param` and the optimizer's state
   // tensors in place from `grad` (formulas in crate/src/optim.rs and ts/backends/ts_kernels.ts).
 

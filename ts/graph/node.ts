@@ -133,10 +133,10 @@ export class GraphNode {
       this.#grad = (this.#grad as number) + g;
     } else {
       // A second tensor gradient: sum into a buffer this node owns (the first one belongs to a
-      // consumer's layer). backend.sgd(-1, acc, g) is acc −= (−1)·g, the existing axpy kernel.
+      // consumer's layer).
       const acc = reuseBuffer(this.#gradSum, g.backend, g.shape);
       if (this.#grad !== acc) acc.data.set((this.#grad as Tensor).data);
-      g.backend.sgd(-1, acc, g);
+      g.backend.accumulate(acc, g);
       this.#gradSum = this.#grad = acc;
     }
   }

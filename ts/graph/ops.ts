@@ -30,12 +30,12 @@ export interface Op {
   dispose(): void;
 }
 
-/** The multiplication node (§5.4.1) through `MulLayer`. */
-export class MulOp implements Op {
-  readonly type = 'mul';
+/** A node on two numbers through one of the book's scalar layers. */
+abstract class ScalarPairOp implements Op {
+  abstract readonly type: 'mul' | 'add';
   readonly inputKinds = ['scalar', 'scalar'] as const;
   readonly outputKind = 'scalar';
-  readonly layer = new MulLayer();
+  abstract readonly layer: MulLayer | AddLayer;
   forward([x, y]: readonly Value[]): number {
     return this.layer.forward(x as number, y as number);
   }
@@ -45,19 +45,16 @@ export class MulOp implements Op {
   dispose(): void {}
 }
 
+/** The multiplication node (§5.4.1) through `MulLayer`. */
+export class MulOp extends ScalarPairOp {
+  readonly type = 'mul';
+  readonly layer = new MulLayer();
+}
+
 /** The addition node (§5.4.2) through `AddLayer`. */
-export class AddOp implements Op {
+export class AddOp extends ScalarPairOp {
   readonly type = 'add';
-  readonly inputKinds = ['scalar', 'scalar'] as const;
-  readonly outputKind = 'scalar';
   readonly layer = new AddLayer();
-  forward([x, y]: readonly Value[]): number {
-    return this.layer.forward(x as number, y as number);
-  }
-  backward(dout: Value): number[] {
-    return this.layer.backward(dout as number);
-  }
-  dispose(): void {}
 }
 
 /**

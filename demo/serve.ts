@@ -55,5 +55,5 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
   const dir = process.argv[2] ?? resolve(import.meta.dirname, '..', 'build', 'demo');
   const port = Number(process.argv[3] ?? process.env.PORT ?? 8080);
   const { url } = await serveStatic(dir, port);
-  console.log(`MNIST demo: open ${url} (serving ${dir}; Ctrl-C to stop)`);
+  console.log(`open ${url} (serving ${dir}; Ctrl-C to stop)`);
 }

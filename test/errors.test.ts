@@ -21,7 +21,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('bad input on %s gets a
     const c = backend.zeros([2, 2]);
     expect(() => backend.gemmNN(2, 3, 2, a, b, c)).toThrow(`${backend.name}.gemmNN: expected B to hold 3×2 = 6 elements, got shape [4, 2] (8 elements)`);
     const sq = backend.zeros([2, 2]);
-    expect(() => backend.gemmNN(2, 2, 2, sq, sq.reshape([4]).reshape([2, 2]), sq)).toThrow('must not share memory with an input');
+    expect(() => backend.gemmNN(2, 2, 2, sq, sq.reshape([4]).reshape([2, 2]), sq)).toThrow('must not share memory with an input (an output of shape [2, 2] and an input of shape [2, 2] use the same storage)');
     expect(() => backend.gemmNN(2.5, 3, 2, a, b, c)).toThrow('expected m to be a non-negative integer, got 2.5');
     const x = backend.zeros([2, 3]);
     const y = backend.zeros([2, 3]);
@@ -39,10 +39,10 @@ describe.each(backends.map((b) => [b.name, b] as const))('bad input on %s gets a
     expect(() => backend.affineBackward(2, 3, 4, x, W, out, dW, dW.reshape([12]).reshape([3, 4]) as never, dx)).toThrow('expected db to hold 4 = 4 elements');
     // m = k = n = 4: dW and dx have the same size, so only the aliasing check can catch this.
     const [x4, W4, d4, dW4, db4] = [backend.zeros([4, 4]), backend.zeros([4, 4]), backend.zeros([4, 4]), backend.zeros([4, 4]), backend.zeros([4])];
-    expect(() => backend.affineBackward(4, 4, 4, x4, W4, d4, dW4, db4, dW4.reshape([4, 4]))).toThrow('the output must not share memory with an input');
+    expect(() => backend.affineBackward(4, 4, 4, x4, W4, d4, dW4, db4, dW4.reshape([4, 4]))).toThrow('the output must not share memory with another output (an output of shape [4, 4] and another output of shape [4, 4] use the same storage)');
     const s = backend.zeros([2, 3]);
     expect(() => backend.softmaxXentGrad(2, 3, x, backend.tensor([0, 3], [2]), 'labels', s, backend.zeros([2, 3]))).toThrow(`${backend.name}.softmaxXentGrad: expected class indices (integers in 0..2), found 3 at row 1`);
-    expect(() => backend.softmaxXentGrad(2, 3, x, backend.tensor([0, 1], [2]), 'labels', s, s)).toThrow('must not share memory with an input');
+    expect(() => backend.softmaxXentGrad(2, 3, x, backend.tensor([0, 1], [2]), 'labels', s, s)).toThrow('must not share memory with another output');
   });
 
   it('layers: wrong shapes, wrong targets, backward before forward', () => {

@@ -187,7 +187,7 @@ export abstract class Backend {
       outputs.push(dx);
     }
     this.#checkDistinct(where, outputs, [x, W, dout]);
-    for (let i = 1; i < outputs.length; i++) this.#checkDistinct(where, outputs.slice(i), [outputs[i - 1]]);
+    for (let i = 1; i < outputs.length; i++) this.#checkDistinct(where, outputs.slice(i), [outputs[i - 1]], 'another output');
     this.affineBackwardImpl(m, k, n, x, W, dout, dW, db, dx);
   }
 
@@ -200,7 +200,7 @@ export abstract class Backend {
     this.#checkSoftmax(where, rows, cols, x, t, targets, y);
     this.#checkSize(where, 'dx', dx, rows * cols, `${rows}×${cols}`);
     this.#checkDistinct(where, [y, dx], [x, t]);
-    this.#checkDistinct(where, [dx], [y]);
+    this.#checkDistinct(where, [dx], [y], 'another output');
     return this.softmaxXentGradImpl(rows, cols, x, t, targets, y, dx);
   }
 
@@ -304,7 +304,7 @@ export abstract class Backend {
     this.#checkElementwise(op, [grad], param);
     for (const [i, s] of states.entries()) {
       this.#checkSize(where, `state ${i + 1}`, s, param.size, formatShape(param.shape));
-      this.#checkDistinct(where, [s], [param, grad, ...states.slice(0, i)]);
+      this.#checkDistinct(where, [s], [param, grad, ...states.slice(0, i)], 'the parameter, its gradient or another state');
     }
   }
 
@@ -339,11 +339,12 @@ export abstract class Backend {
     }
   }
 
-  #checkDistinct(where: string, outputs: Tensor[], inputs: Tensor[]): void {
+  /** Throws if an output shares storage with any of `others` (inputs, or outputs checked before it). */
+  #checkDistinct(where: string, outputs: Tensor[], others: Tensor[], othersAre = 'an input'): void {
     for (const o of outputs) {
-      for (const i of inputs) {
+      for (const i of others) {
         if (o.size > 0 && o.storage === i.storage) {
-          throw new Error(`${where}: the output must not share memory with an input (both are shape ${formatShape(o.shape)} over the same storage)`);
+          throw new Error(`${where}: the output must not share memory with ${othersAre} (an output of shape ${formatShape(o.shape)} and ${othersAre} of shape ${formatShape(i.shape)} use the same storage)`);
         }
       }
     }

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Builds the npm package into dist/: one ESM file with both .wasm builds inlined (so no .wasm
-# path needs configuring anywhere) and the .d.ts types.
+# Builds the npm package into dist/: the ESM library (index.js) with each .wasm build inlined as
+# base64 in a chunk of its own (dist/wasm-*.js, imported by a relative path only when that
+# variant is chosen, so no .wasm path needs configuring anywhere and an engine loads one build),
+# the renderer entry point and the .d.ts types.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure.sh
 rm -rf dist
-npx esbuild ts/index.ts --bundle --format=esm --platform=neutral --target=es2022 --outfile=dist/index.js --log-level=warning
+npx esbuild ts/index.ts --bundle --splitting --format=esm --platform=neutral --target=es2022 --outdir=dist --chunk-names=wasm-[name]-[hash] --log-level=warning
 # backprop-wasm/render: the graph renderer, a second entry point; Graphviz (@viz-js/viz) stays
 # an external, optional peer dependency, so the core bundle above never contains it.
 npx esbuild ts/render/index.ts --bundle --format=esm --platform=neutral --target=es2022 --outfile=dist/render.js --external:@viz-js/viz --log-level=warning
 npx tsc -p tsconfig.build.json
-echo "[build] dist/index.js $(wc -c < dist/index.js) bytes, dist/render.js $(wc -c < dist/render.js) bytes"
+echo "[build] dist/index.js $(wc -c < dist/index.js) bytes, dist/render.js $(wc -c < dist/render.js) bytes, wasm chunks:" $(wc -c dist/wasm-*.js | head -n -1 | awk '{print $1}')
 # The figures the README shows (deterministic: it changes only when the graph or renderer does).
 npx tsx scripts/render-docs.ts

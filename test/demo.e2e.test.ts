@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,10 +22,11 @@ describe.skipIf(missing !== null)('in Chromium', () => {
 
   beforeAll(async () => {
     const site = await buildDemo(join(work, 'demo'));
-    // A bare page next to the built package: no bundler, just an ES module import of dist/index.js.
+    // A bare page next to the built package's JS (index.js and the wasm chunks it imports on
+    // demand): no bundler, just an ES module import of dist/index.js.
     if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run `npm run build` (npm test does it) first');
     mkdirSync(join(site, 'pkg'));
-    copyFileSync(join(root, 'dist', 'index.js'), join(site, 'pkg', 'index.js'));
+    for (const file of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'))) copyFileSync(join(root, 'dist', file), join(site, 'pkg', file));
     writeFileSync(join(site, 'pkg', 'bare.html'), `<!doctype html><meta charset="utf-8"><script type="module">
 import { createBackend } from './index.js';
 try {
@@ -60,12 +61,18 @@ try {
     return page;
   }
 
-  it('imports dist/index.js as an ES module in a bare page and runs a WASM kernel', async () => {
+  it('imports dist/index.js as an ES module in a bare page and runs a WASM kernel, loading one build', async () => {
     const page = await openPage('pkg/bare.html');
     await page.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, null, { timeout: 20_000 });
     const result = await page.evaluate(() => (window as unknown as { result: unknown }).result);
     expect(result).toMatchObject({ product: [7, 10, 15, 22] });
-    expect((result as { name: string }).name).toMatch(/^wasm-/);
+    const name = (result as { name: string }).name;
+    expect(name).toMatch(/^wasm-/);
+    // Only the chosen variant's chunk is fetched (the others stay on the server).
+    const fetched = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+    const wasmChunks = fetched.filter((u) => /\/wasm-[^/]*\.js$/.test(u));
+    expect(wasmChunks).toHaveLength(1);
+    expect(wasmChunks[0]).toContain(`/${name}-`);
     await page.close();
   }, 60_000);
 

@@ -1,7 +1,4 @@
 import type { NnExports } from './abi.js';
-import { WASM_BASE64 as RELAXED_SIMD_BASE64 } from './generated/relaxed-simd.js';
-import { WASM_BASE64 as SCALAR_BASE64 } from './generated/scalar.js';
-import { WASM_BASE64 as SIMD128_BASE64 } from './generated/simd128.js';
 
 /**
  * The builds of the Rust crate that ship inside this package: SIMD128 with relaxed-SIMD's fused
@@ -9,10 +6,14 @@ import { WASM_BASE64 as SIMD128_BASE64 } from './generated/simd128.js';
  */
 export type WasmVariant = 'relaxed-simd' | 'simd128' | 'scalar';
 
-const BASE64: Record<WasmVariant, string> = {
-  'relaxed-simd': RELAXED_SIMD_BASE64,
-  simd128: SIMD128_BASE64,
-  scalar: SCALAR_BASE64,
+/**
+ * Each build's bytes (base64) are a module of their own, imported only when that variant is
+ * chosen: the package's dist/ puts each in its own chunk, so an engine loads one build, not all.
+ */
+const LOAD_BASE64: Record<WasmVariant, () => Promise<{ WASM_BASE64: string }>> = {
+  'relaxed-simd': () => import('./generated/relaxed-simd.js'),
+  simd128: () => import('./generated/simd128.js'),
+  scalar: () => import('./generated/scalar.js'),
 };
 
 /**
@@ -60,12 +61,11 @@ export function bestVariant(): WasmVariant {
 
 const modules = new Map<WasmVariant, Promise<WebAssembly.Module>>();
 
-/** Compiles a variant once per process (the bytes travel inside this JS module as base64). */
+/** Compiles a variant once per process (its bytes travel with this package's JS as base64). */
 function compileVariant(variant: WasmVariant): Promise<WebAssembly.Module> {
   let module = modules.get(variant);
   if (!module) {
-    const bytes = decodeBase64(BASE64[variant]);
-    module = WebAssembly.compile(bytes);
+    module = LOAD_BASE64[variant]().then(({ WASM_BASE64 }) => WebAssembly.compile(decodeBase64(WASM_BASE64)));
     modules.set(variant, module);
   }
   return module;

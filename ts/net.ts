@@ -31,6 +31,8 @@ export class Sequential {
   readonly lastLayer: SoftmaxWithLoss;
   readonly params: Params;
   readonly #affines: Affine[];
+  /** The layers in order, kept as an array so a training step walks them without allocating. */
+  readonly #order: Layer[];
 
   constructor(layers: Iterable<readonly [string, Layer]>, lastLayer: SoftmaxWithLoss = new SoftmaxWithLoss()) {
     const map = new Map<string, Layer>();
@@ -40,7 +42,8 @@ export class Sequential {
     }
     this.layers = map;
     this.lastLayer = lastLayer;
-    this.#affines = [...map.values()].filter((l): l is Affine => l instanceof Affine);
+    this.#order = [...map.values()];
+    this.#affines = this.#order.filter((l): l is Affine => l instanceof Affine);
     this.params = {};
     this.#affines.forEach((affine, i) => {
       if (affine.W.backend !== this.#affines[0].W.backend) throw new Error(`Sequential: Affine layer ${i + 1} is on backend '${affine.W.backend.name}', the first on '${this.#affines[0].W.backend.name}'`);
@@ -72,7 +75,7 @@ export class Sequential {
 
   /** The scores (before softmax) for a batch; owned by the last layer, overwritten next call. */
   predict(x: Tensor): Tensor {
-    for (const layer of this.layers.values()) x = layer.forward(x);
+    for (const layer of this.#order) x = layer.forward(x);
     return x;
   }
 
@@ -104,7 +107,7 @@ export class Sequential {
   gradient(x: Tensor, t: Tensor): Params {
     this.loss(x, t);
     let dout = this.lastLayer.backward();
-    const layers = [...this.layers.values()];
+    const layers = this.#order;
     for (let i = layers.length - 1; i >= 1; i--) dout = layers[i].backward(dout);
     // Nothing uses the gradient of the network's input, so a first Affine skips dx = dout·Wᵀ.
     const first = layers[0];

@@ -2,7 +2,7 @@
 # Builds the npm package into dist/: the ESM library (index.js) with each .wasm build inlined as
 # base64 in a chunk of its own (dist/wasm-*.js, imported by a relative path only when that
 # variant is chosen, so no .wasm path needs configuring anywhere and an engine loads one build),
-# the renderer entry point and the .d.ts types.
+# the renderer entry point, the .d.ts types and the compiled MNIST CLI (dist/mnist-cli.js).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure.sh
@@ -12,6 +12,8 @@ npx esbuild ts/index.ts --bundle --splitting --format=esm --platform=neutral --t
 # an external, optional peer dependency, so the core bundle above never contains it.
 npx esbuild ts/render/index.ts --bundle --format=esm --platform=neutral --target=es2022 --outfile=dist/render.js --external:@viz-js/viz --log-level=warning
 npx tsc -p tsconfig.build.json
-echo "[build] dist/index.js $(wc -c < dist/index.js) bytes, dist/render.js $(wc -c < dist/render.js) bytes, wasm chunks:" $(wc -c dist/wasm-*.js | head -n -1 | awk '{print $1}')
+# The `backprop-wasm-mnist` bin: the CLI compiled for plain Node, importing ./index.js.
+npx tsx scripts/build-cli.ts
+echo >&2 "[build] dist/index.js $(wc -c < dist/index.js) bytes, dist/render.js $(wc -c < dist/render.js) bytes, wasm chunks:" $(wc -c dist/wasm-*.js | head -n -1 | awk '{print $1}')
 # The figures the README shows (deterministic: it changes only when the graph or renderer does).
 npx tsx scripts/render-docs.ts

@@ -215,11 +215,13 @@ try {
     await ready(page);
     expect(await page.inputValue('#lr')).toBe('0.1');
     await page.selectOption('#optimizer', 'adam');
+    expect(await page.inputValue('#lr')).toBe('0.003');
+    await page.selectOption('#optimizer', 'rmsprop');
     expect(await page.inputValue('#lr')).toBe('0.001');
     await page.selectOption('#optimizer', 'adagrad');
-    expect(await page.inputValue('#lr')).toBe('0.01');
+    expect(await page.inputValue('#lr')).toBe('0.03');
     await page.fill('#lr', '0.02'); // typed: the user's rate stays
-    await page.selectOption('#optimizer', 'rmsprop');
+    await page.selectOption('#optimizer', 'adam');
     expect(await page.inputValue('#lr')).toBe('0.02');
 
     // One epoch, then the run stops by itself and offers more.
@@ -260,6 +262,7 @@ try {
       expect(fit.cut).toEqual([]);
       mkdirSync(SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: join(SCREENSHOTS, `mnist-demo-phone-${width}.png`), fullPage: true });
+      await page.screenshot({ path: join(SCREENSHOTS, `mnist-demo-phone-${width}-first-screen.png`) });
       await page.click('#pause');
       expect((page as Opened).errors).toEqual([]);
       await page.close();

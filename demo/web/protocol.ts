@@ -17,7 +17,7 @@ export type ToWorker =
 export type FromWorker = { run: number } & (
   | { type: 'ready'; backend: string; trainCount: number; testCount: number; stepsPerEpoch: number; sizes: number[]; grid: { indices: number[]; labels: number[]; pixels: Uint8Array } }
   | { type: 'progress'; step: number; epoch: number; loss: number; stepsPerSecond: number }
-  /** `units` are the hidden units whose weights `weights` holds (784 floats each), most changed first. */
+  /** `units` are the hidden units whose change since init `weights` holds (784 floats each), most changed first. */
   | { type: 'eval'; step: number; epoch: number; trainAccuracy: number; testAccuracy: number; predictions: Uint8Array; weights: Float32Array; units: number[] }
   | { type: 'done'; step: number; epoch: number }
   | { type: 'probs'; probs: Float64Array }

@@ -163,6 +163,9 @@ try {
       const r = page.responses.find((x) => x.url.endsWith(`/${name}`));
       expect(r?.encoding, name).toBe('br');
     }
+    // A favicon of its own (inline), so the browser asks for no /favicon.ico (a 404 and a console error).
+    expect(await page.locator('link[rel="icon"]').count()).toBe(1);
+    expect(page.responses.filter((r) => r.url.includes('favicon'))).toEqual([]);
     console.log(`[e2e] page + worker JavaScript: ${jsBytes} bytes (${js.map((r) => r.url.split('/').pop()).join(', ')})`);
 
     // The drawing's probabilities are the new net's after a Reset, not the old one's.

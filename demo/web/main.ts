@@ -187,7 +187,7 @@ function start(): void {
     return;
   }
   $('error').textContent = '';
-  // Train to the next multiple of `epochs` epochs past where the net is.
+  // A paused run keeps its target; otherwise train `epochs` more epochs from where the net is.
   const at = state.evals.length > 0 ? state.evals[state.evals.length - 1].step : 0;
   if (targetStep <= at) targetStep = at + epochs * stepsPerEpoch;
   state.phase = 'training';

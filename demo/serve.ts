@@ -15,7 +15,7 @@
  *
  * Usage: npx tsx demo/serve.ts [dir] [port]     (default build/demo, port 8080; 0 = any free port)
  */
-import { createReadStream, realpathSync, statSync, type ReadStream } from 'node:fs';
+import { createReadStream, existsSync, realpathSync, statSync, type ReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -62,6 +62,7 @@ function fail(res: ServerResponse, status: number, text: string, extra: Record<s
 
 /** Serves `dir`; resolves once listening, with the server and its http:// address. */
 export function serveStatic(dir: string, port = 0): Promise<{ server: Server; url: string }> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`serveStatic: expected a folder to serve, found ${existsSync(dir) ? 'a file' : 'nothing'} at ${resolve(dir)}`);
   const root = realpathSync(resolve(dir));
   const inside = (p: string) => p === root || p.startsWith(root + sep);
   /** The real path of a regular file inside the root, or the status that refuses it. */

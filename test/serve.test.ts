@@ -53,6 +53,10 @@ describe('demo/serve.ts', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
+  it('refuses to start on a folder that is not there', () => {
+    expect(() => serveStatic(join(work, 'missing'))).toThrow(`serveStatic: expected a folder to serve, found nothing at ${join(work, 'missing')}`);
+  });
+
   it('answers malformed percent-encoding with 400 and keeps serving', async () => {
     for (const path of ['/%', '/%E0%A4%A', '/%c0%ae%c0%ae/secret.txt', '/a%00b']) {
       const r = await get(port, path);

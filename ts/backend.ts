@@ -1,5 +1,5 @@
 import { Tensor, checkShape, formatShape, shapeSize, type Storage } from './tensor.js';
-import { fillFlat, inferShape, isNested, type TensorValues } from './values.js';
+import { checkF32, fillFlat, inferShape, isNested, type TensorValues } from './values.js';
 
 /** How the targets of a softmax-with-loss are given. */
 export type TargetKind = 'onehot' | 'labels';
@@ -207,7 +207,7 @@ export abstract class Backend {
   /** param −= lr · grad. */
   sgd(lr: number, param: Tensor, grad: Tensor): void {
     const where = `${this.name}.sgd`;
-    if (!Number.isFinite(lr)) throw new Error(`${where}: expected a finite learning rate, got ${lr}`);
+    checkF32(where, 'learning rate', lr);
     this.#checkElementwise('sgd', [grad], param);
     this.sgdImpl(lr, param, grad);
   }
@@ -227,7 +227,7 @@ export abstract class Backend {
     this.momentumImpl(lr, momentum, param, grad, v);
   }
 
-  /** The book's Nesterov: v = momentum·v − lr·grad; param += momentum²·v − (1 + momentum)·lr·grad. */
+  /** The book's Nesterov: param += momentum²·v − (1 + momentum)·lr·grad with the old v; then v = momentum·v − lr·grad. */
   nesterov(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
     this.#checkUpdate('nesterov', { lr, momentum }, param, grad, [v]);
     this.nesterovImpl(lr, momentum, param, grad, v);
@@ -295,12 +295,10 @@ export abstract class Backend {
     this.#checkDistinct(where, [out], inputs);
   }
 
-  /** An in-place update: finite hyper-parameters; grad and every state as large as param; no two sharing memory. */
+  /** An in-place update: hyper-parameters finite in f32; grad and every state as large as param; no two sharing memory. */
   #checkUpdate(op: string, hyper: Record<string, number>, param: Tensor, grad: Tensor, states: Tensor[]): void {
     const where = `${this.name}.${op}`;
-    for (const [name, value] of Object.entries(hyper)) {
-      if (!Number.isFinite(value)) throw new Error(`${where}: expected a finite ${name}, got ${value}`);
-    }
+    for (const [name, value] of Object.entries(hyper)) checkF32(where, name, value);
     this.#checkElementwise(op, [grad], param);
     for (const [i, s] of states.entries()) {
       this.#checkSize(where, `state ${i + 1}`, s, param.size, formatShape(param.shape));

@@ -230,18 +230,19 @@ pub unsafe extern "C" fn nn_softmax_xent_grad_labels(rows: usize, cols: usize, x
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_sgd(n: usize, lr: f32, param: *mut f32, grad: *const f32) {
+pub unsafe extern "C" fn nn_sgd(n: usize, lr: f64, param: *mut f32, grad: *const f32) {
     // SAFETY: param (updated in place) and grad are live, distinct buffers of n floats.
     let (param, grad) = unsafe { (slice_mut(param, n), slice(grad, n)) };
     sgd::sgd(lr, param, grad)
 }
 
-/// Momentum step (`optim::momentum`): `v = momentum·v − lr·grad; param += v`.
+/// Momentum step (`optim::momentum`): `v = momentum·v − lr·grad; param += v`. Optimizer
+/// hyper-parameters are f64 (each element is computed in f64, as on the TS backend).
 ///
 /// # Safety
 /// See the module docs; `param` and `v` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_momentum(n: usize, lr: f32, momentum: f32, param: *mut f32, grad: *const f32, v: *mut f32) {
+pub unsafe extern "C" fn nn_momentum(n: usize, lr: f64, momentum: f64, param: *mut f32, grad: *const f32, v: *mut f32) {
     // SAFETY: param, grad and v are live, pairwise distinct buffers of n floats.
     let (param, grad, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(v, n)) };
     optim::momentum(lr, momentum, param, grad, v)
@@ -252,7 +253,7 @@ pub unsafe extern "C" fn nn_momentum(n: usize, lr: f32, momentum: f32, param: *m
 /// # Safety
 /// See the module docs; `param` and `v` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_nesterov(n: usize, lr: f32, momentum: f32, param: *mut f32, grad: *const f32, v: *mut f32) {
+pub unsafe extern "C" fn nn_nesterov(n: usize, lr: f64, momentum: f64, param: *mut f32, grad: *const f32, v: *mut f32) {
     // SAFETY: param, grad and v are live, pairwise distinct buffers of n floats.
     let (param, grad, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(v, n)) };
     optim::nesterov(lr, momentum, param, grad, v)
@@ -263,7 +264,7 @@ pub unsafe extern "C" fn nn_nesterov(n: usize, lr: f32, momentum: f32, param: *m
 /// # Safety
 /// See the module docs; `param` and `h` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_adagrad(n: usize, lr: f32, eps: f32, param: *mut f32, grad: *const f32, h: *mut f32) {
+pub unsafe extern "C" fn nn_adagrad(n: usize, lr: f64, eps: f64, param: *mut f32, grad: *const f32, h: *mut f32) {
     // SAFETY: param, grad and h are live, pairwise distinct buffers of n floats.
     let (param, grad, h) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(h, n)) };
     optim::adagrad(lr, eps, param, grad, h)
@@ -274,7 +275,7 @@ pub unsafe extern "C" fn nn_adagrad(n: usize, lr: f32, eps: f32, param: *mut f32
 /// # Safety
 /// See the module docs; `param` and `h` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_rmsprop(n: usize, lr: f32, decay: f32, eps: f32, param: *mut f32, grad: *const f32, h: *mut f32) {
+pub unsafe extern "C" fn nn_rmsprop(n: usize, lr: f64, decay: f64, eps: f64, param: *mut f32, grad: *const f32, h: *mut f32) {
     // SAFETY: param, grad and h are live, pairwise distinct buffers of n floats.
     let (param, grad, h) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(h, n)) };
     optim::rmsprop(lr, decay, eps, param, grad, h)
@@ -285,7 +286,7 @@ pub unsafe extern "C" fn nn_rmsprop(n: usize, lr: f32, decay: f32, eps: f32, par
 /// # Safety
 /// See the module docs; `param`, `m` and `v` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_adam(n: usize, lr_t: f32, beta1: f32, beta2: f32, eps: f32, param: *mut f32, grad: *const f32, m: *mut f32, v: *mut f32) {
+pub unsafe extern "C" fn nn_adam(n: usize, lr_t: f64, beta1: f64, beta2: f64, eps: f64, param: *mut f32, grad: *const f32, m: *mut f32, v: *mut f32) {
     // SAFETY: param, grad, m and v are live, pairwise distinct buffers of n floats.
     let (param, grad, m, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(m, n), slice_mut(v, n)) };
     optim::adam(lr_t, beta1, beta2, eps, param, grad, m, v)

@@ -203,8 +203,9 @@ export function sgd(lr: number, param: Float32Array, grad: Float32Array): void {
 }
 
 // Chapter-6 optimizers, in the order of operations of crate/src/optim.rs (the book's
-// optimizer.py). Each element is computed in f64 and stored as f32, so the two backends agree up
-// to rounding (the parity tests use a tolerance). State arrays are updated in place.
+// optimizer.py). Each element is computed in f64 (JS numbers) and stored as f32; the Rust kernels
+// do the same operations in f64, so the two backends give the same bits. State arrays are
+// updated in place.
 
 /** Momentum: v = momentum·v − lr·grad; param += v. */
 export function momentum(lr: number, mom: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
@@ -214,14 +215,17 @@ export function momentum(lr: number, mom: number, param: Float32Array, grad: Flo
   }
 }
 
-/** The book's Nesterov: v = momentum·v − lr·grad; param += momentum²·v; param −= (1 + momentum)·lr·grad. */
+/**
+ * The book's current Nesterov (optimizer.py): the parameter moves with the old velocity, then
+ * the velocity is updated: param += momentum²·v − (1 + momentum)·lr·grad; v = momentum·v − lr·grad.
+ */
 export function nesterov(lr: number, mom: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
   const mm = mom * mom;
   const step = (1 + mom) * lr;
   for (let i = 0; i < param.length; i++) {
-    v[i] = v[i] * mom - lr * grad[i];
-    param[i] += mm * v[i];
-    param[i] -= step * grad[i];
+    const g = grad[i], old = v[i];
+    param[i] = param[i] + mm * old - step * g;
+    v[i] = mom * old - lr * g;
   }
 }
 

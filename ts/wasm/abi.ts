@@ -60,13 +60,14 @@ export interface NnExports {
   /** As above with t given as one class index per row. */
   nn_softmax_xent_grad_labels(rows: number, cols: number, x: number, labels: number, y: number, dx: number): number;
 
-  /** SGD step: param −= lr · grad (lr is an f32 on the Rust side). */
+  /** SGD step: param −= lr · grad (computed in f64, stored as f32, as on the TS backend). */
   nn_sgd(n: number, lr: number, param: number, grad: number): void;
 
   // Chapter-6 optimizers (crate/src/optim.rs): param and the state buffers are updated in place.
+  // Hyper-parameters are f64 and each element is computed in f64, exactly as the TS loops do.
   /** Momentum: v = momentum·v − lr·grad; param += v. */
   nn_momentum(n: number, lr: number, momentum: number, param: number, grad: number, v: number): void;
-  /** The book's Nesterov: v = momentum·v − lr·grad; param += momentum²·v − (1 + momentum)·lr·grad. */
+  /** The book's Nesterov: param += momentum²·v − (1 + momentum)·lr·grad (old v); v = momentum·v − lr·grad. */
   nn_nesterov(n: number, lr: number, momentum: number, param: number, grad: number, v: number): void;
   /** AdaGrad: h += grad²; param −= lr·grad / (√h + eps). */
   nn_adagrad(n: number, lr: number, eps: number, param: number, grad: number, h: number): void;

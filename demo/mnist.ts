@@ -8,7 +8,7 @@ import { createBackend, type Backend } from '../ts/index.js';
 import { parseCli, USAGE, type CliOptions } from './cli_args.js';
 import { loadEmbeddedMnist, loadIdxMnist } from './mnist_data.js';
 import type { Digits } from './mnist_format.js';
-import { Trainer } from './trainer.js';
+import { Trainer, TrainingDivergedError } from './trainer.js';
 
 interface EpochReport {
   epoch: number;
@@ -96,7 +96,13 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
     let lossSum = 0;
     const start = performance.now();
     for (let s = 0; s < trainer.stepsPerEpoch; s++) {
-      lossSum += trainer.step();
+      try {
+        lossSum += trainer.step();
+      } catch (e) {
+        if (tty) stream.write('\n'); // end the progress bar's line before main() prints the error
+        trainer.dispose();
+        throw e;
+      }
       if (tty && (s % 10 === 9 || s === trainer.stepsPerEpoch - 1)) {
         const done = Math.round(((s + 1) / trainer.stepsPerEpoch) * BAR);
         const rate = (s + 1) / ((performance.now() - start) / 1000);
@@ -144,5 +150,6 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
 
 main().catch((e: Error) => {
   console.error(`mnist: ${e.message}`);
-  process.exit(1);
+  // a diverged run is the user's setting, not a crash: exit 3 so scripts can tell them apart
+  process.exit(e instanceof TrainingDivergedError ? 3 : 1);
 });

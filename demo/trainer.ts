@@ -3,7 +3,7 @@
  * (demo/web/worker.ts): an MLP, an optimizer, the data as tensors on the backend, seeded
  * shuffling, one step at a time. No Node or DOM imports.
  */
-import { createOptimizer, Random, Sequential, type Backend, type Optimizer, type OptimizerName, type Tensor, type WeightInit } from '../ts/index.js';
+import { createOptimizer, NonFiniteLossError, Random, Sequential, type Backend, type Optimizer, type OptimizerName, type Tensor, type WeightInit } from '../ts/index.js';
 import { CLASSES, IMAGE_SIZE, type Digits } from './mnist_format.js';
 
 export interface TrainConfig {
@@ -24,6 +24,18 @@ export interface TrainConfig {
  */
 export const DEFAULT_CONFIG: TrainConfig = { hidden: [256, 128], batch: 100, lr: 0.1, optimizer: 'nesterov', init: 'he', seed: 42 };
 export const DEFAULT_EPOCHS = 10;
+
+/**
+ * Training diverged: the loss of step `step` (counted from 1) was NaN or ±Infinity. The CLI
+ * prints the message and exits non-zero; the page's worker can forward `step`, `loss` and the
+ * message (`name` is 'TrainingDivergedError').
+ */
+export class TrainingDivergedError extends Error {
+  override readonly name = 'TrainingDivergedError';
+  constructor(readonly step: number, readonly loss: number) {
+    super(`training diverged at step ${step} (loss ${loss}): lower the learning rate`);
+  }
+}
 
 export class Trainer {
   readonly net: Sequential;
@@ -68,12 +80,21 @@ export class Trainer {
     return Math.floor(this.steps / this.stepsPerEpoch) + 1;
   }
 
-  /** One minibatch step (reshuffling at each epoch start); returns the batch loss. */
+  /**
+   * One minibatch step (reshuffling at each epoch start); returns the batch loss. Throws a
+   * `TrainingDivergedError` at the first non-finite loss (the parameters are then unusable).
+   */
   step(): number {
     const inEpoch = this.steps % this.stepsPerEpoch;
     if (inEpoch === 0) this.#rng.shuffle(this.#order);
     this.#fillBatch(inEpoch);
-    const grads = this.net.gradient(this.#batchX, this.#batchT);
+    let grads;
+    try {
+      grads = this.net.gradient(this.#batchX, this.#batchT);
+    } catch (e) {
+      if (e instanceof NonFiniteLossError) throw new TrainingDivergedError(this.steps + 1, e.loss);
+      throw e;
+    }
     this.optimizer.update(this.net.params, grads);
     this.steps++;
     return this.net.lastLayer.loss!;

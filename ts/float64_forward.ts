@@ -2,7 +2,7 @@ import { Affine } from './layers/affine.js';
 import type { Layer } from './layers/layer.js';
 import { Relu } from './layers/relu.js';
 import { Sigmoid } from './layers/sigmoid.js';
-import { targetKind } from './layers/softmax_with_loss.js';
+import { checkTargets } from './layers/softmax_with_loss.js';
 import type { Sequential } from './net.js';
 import type { Tensor } from './tensor.js';
 
@@ -58,7 +58,7 @@ export class Float64Forward {
     }
     const scores = this.#acts[this.#acts.length - 1];
     this.#classes = this.rows > 0 ? scores.length / this.rows : 0;
-    this.#labels = targetKind(where, t, this.rows, this.#classes) === 'labels';
+    this.#labels = checkTargets(where, t, { backend: x.backend, shape: [this.rows, this.#classes] }) === 'labels';
     this.#targets = Float64Array.from(t.data);
     this.#scratch = new Float64Array(Math.max(0, ...this.#acts.map((a) => a.length)));
   }

@@ -15,7 +15,7 @@ export { AddLayer } from './layers/add.js';
 export { Relu } from './layers/relu.js';
 export { Sigmoid } from './layers/sigmoid.js';
 export { Affine } from './layers/affine.js';
-export { SoftmaxWithLoss } from './layers/softmax_with_loss.js';
+export { SoftmaxWithLoss, NonFiniteLossError, checkTargets } from './layers/softmax_with_loss.js';
 export type { Layer } from './layers/layer.js';
 export { Graph, topologicalOrder } from './graph/graph.js';
 export { GraphNode } from './graph/node.js';

@@ -66,10 +66,16 @@ export class Sequential {
     const init = options.init ?? (activation === 'relu' ? 'he' : 'xavier');
     const rng = new Random(options.seed ?? 42);
     const layers: [string, Layer][] = [];
-    for (let i = 1; i < sizes.length; i++) {
-      const W = initWeights(backend, sizes[i - 1], sizes[i], init, rng);
-      layers.push([`Affine${i}`, new Affine(W, backend.zeros([sizes[i]]))]);
-      if (i < sizes.length - 1) layers.push(activation === 'relu' ? [`Relu${i}`, new Relu()] : [`Sigmoid${i}`, new Sigmoid()]);
+    try {
+      for (let i = 1; i < sizes.length; i++) {
+        const W = initWeights(backend, sizes[i - 1], sizes[i], init, rng);
+        layers.push([`Affine${i}`, new Affine(W, backend.zeros([sizes[i]]))]);
+        if (i < sizes.length - 1) layers.push(activation === 'relu' ? [`Relu${i}`, new Relu()] : [`Sigmoid${i}`, new Sigmoid()]);
+      }
+    } catch (e) {
+      // weights beyond f32 in a later layer: free the earlier layers' parameters
+      for (const [, layer] of layers) if (layer instanceof Affine) [layer.W, layer.b].forEach((p) => p.dispose());
+      throw e;
     }
     return new Sequential(layers);
   }

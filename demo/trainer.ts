@@ -26,14 +26,22 @@ export const DEFAULT_CONFIG: TrainConfig = { hidden: [256, 128], batch: 100, lr:
 export const DEFAULT_EPOCHS = 10;
 
 /**
- * Training diverged: the loss of step `step` (counted from 1) was NaN or ±Infinity. The CLI
+ * A mean cross-entropy above this means diverged: the correct class gets probability e^−10000,
+ * the scores have blown up (a fresh net starts near ln 10 ≈ 2.3). With lr 1e10 a small net's
+ * loss reaches 1e35 while staying finite, so waiting for NaN or Infinity is not enough.
+ */
+export const DIVERGED_LOSS = 1e4;
+
+/**
+ * Training diverged: the loss of step `step` (counted from 1) was NaN, ±Infinity or above
+ * `DIVERGED_LOSS`; the step's update is not applied. The CLI
  * prints the message and exits non-zero; the page's worker can forward `step`, `loss` and the
  * message (`name` is 'TrainingDivergedError').
  */
 export class TrainingDivergedError extends Error {
   override readonly name = 'TrainingDivergedError';
   constructor(readonly step: number, readonly loss: number) {
-    super(`training diverged at step ${step} (loss ${loss}): lower the learning rate`);
+    super(`training diverged at step ${step} (loss ${Number.isFinite(loss) ? loss.toPrecision(3) : loss}): lower the learning rate`);
   }
 }
 
@@ -82,7 +90,7 @@ export class Trainer {
 
   /**
    * One minibatch step (reshuffling at each epoch start); returns the batch loss. Throws a
-   * `TrainingDivergedError` at the first non-finite loss (the parameters are then unusable).
+   * `TrainingDivergedError` at the first loss that is not finite or exceeds `DIVERGED_LOSS`.
    */
   step(): number {
     const inEpoch = this.steps % this.stepsPerEpoch;
@@ -95,9 +103,11 @@ export class Trainer {
       if (e instanceof NonFiniteLossError) throw new TrainingDivergedError(this.steps + 1, e.loss);
       throw e;
     }
+    const loss = this.net.lastLayer.loss!;
+    if (loss > DIVERGED_LOSS) throw new TrainingDivergedError(this.steps + 1, loss);
     this.optimizer.update(this.net.params, grads);
     this.steps++;
-    return this.net.lastLayer.loss!;
+    return loss;
   }
 
   /** Accuracy on the whole training and test sets. */

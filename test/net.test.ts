@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gradientCheck, NonFiniteLossError, SGD, Sequential, SoftmaxWithLoss, TwoLayerNet, type Backend } from '../ts/index.js';
+import { Affine, gradientCheck, NonFiniteLossError, SGD, Sequential, SoftmaxWithLoss, TwoLayerNet, type Backend } from '../ts/index.js';
 import { allBackends, randomValues } from './backends.js';
 
 const backends = await allBackends();
@@ -170,6 +170,38 @@ describe.each(backends.map((b) => [b.name, b] as const))('targets, failures and 
     // weights that overflow only in the second layer: the first layer's tensors are freed too
     expect(() => new TwoLayerNet(backend, 2, 2, 5000, { weightInitStd: 1e38 })).toThrow('beyond the f32 range');
     expect(() => Sequential.mlp(backend, [2, 2, 5000], { init: 1e38 })).toThrow('beyond the f32 range');
-    expect(backend.memoryStats()).toEqual(before); // nothing leaked by the refused constructions
+    const after = backend.memoryStats(); // nothing leaked by the refused constructions (WASM memory may have grown)
+    expect([after.liveTensors, after.allocatedBytes]).toEqual([before.liveTensors, before.allocatedBytes]);
+  });
+});
+
+describe('near the f32 limit, every backend agrees', () => {
+  it('the loss of logits ±3e38 is the same finite 6e38 (computed in f64), not Infinity on WASM', () => {
+    const losses = backends.map((backend) => {
+      const layer = new SoftmaxWithLoss();
+      const loss = layer.forward(backend.tensor([3e38, -3e38, -3e38, 3e38], [2, 2]), backend.tensor([1, 0], [2]));
+      layer.dispose();
+      return loss;
+    });
+    for (const loss of losses) expect(loss).toBeCloseTo(Math.fround(3e38) * 2, -30);
+    expect(new Set(losses).size).toBe(1);
+  });
+
+  it('dot products whose partial sums overflow are ±Infinity on every backend, and the loss refuses them', () => {
+    const cases: [number[], number][] = [
+      [[3e38, 3e38], Infinity],
+      [[3e38, 3e38, 3e38, 3e38, -3e38, -3e38, -3e38, -3e38], Infinity],
+      [Array.from({ length: 16 }, (_, i) => (i < 8 ? -2e38 : 2e38)), -Infinity],
+    ];
+    for (const [a, want] of cases) {
+      for (const backend of backends) {
+        const x = backend.tensor(a, [1, a.length]);
+        const affine = new Affine(backend.tensor(new Array(a.length * 2).fill(1), [a.length, 2]), backend.zeros([2]));
+        const scores = affine.forward(x);
+        expect([...scores.data], `${backend.name} k=${a.length}`).toEqual([want, want]);
+        expect(() => new SoftmaxWithLoss().forward(scores, backend.tensor([0], [1]))).toThrow(NonFiniteLossError);
+        affine.dispose();
+      }
+    }
   });
 });

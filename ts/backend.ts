@@ -220,6 +220,8 @@ export abstract class Backend {
 
   // Chapter-6 optimizers: one element-wise pass each, updating `param` and the optimizer's state
   // tensors in place from `grad` (formulas in crate/src/optim.rs and ts/backends/ts_kernels.ts).
+  // The constants derived from the hyper-parameters (1 − β, momentum², …) are computed here, in
+  // f64, once, and both backends round them to f32 the same way: in f32, 1 − 0.999 is 1.3e-5 off.
 
   /** Momentum: v = momentum·v − lr·grad; param += v. */
   momentum(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
@@ -230,7 +232,7 @@ export abstract class Backend {
   /** The book's Nesterov: param += momentum²·v − (1 + momentum)·lr·grad with the old v; then v = momentum·v − lr·grad. */
   nesterov(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
     this.#checkUpdate('nesterov', { lr, momentum }, param, grad, [v]);
-    this.nesterovImpl(lr, momentum, param, grad, v);
+    this.nesterovImpl(lr, momentum, momentum * momentum, (1 + momentum) * lr, param, grad, v);
   }
 
   /** AdaGrad: h += grad²; param −= lr·grad / (√h + eps). */
@@ -242,13 +244,13 @@ export abstract class Backend {
   /** RMSprop: h = decay·h + (1 − decay)·grad²; param −= lr·grad / (√h + eps). */
   rmsprop(lr: number, decay: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
     this.#checkUpdate('rmsprop', { lr, decay, eps }, param, grad, [h]);
-    this.rmspropImpl(lr, decay, eps, param, grad, h);
+    this.rmspropImpl(lr, decay, 1 - decay, eps, param, grad, h);
   }
 
   /** Adam: m += (1 − β1)(grad − m); v += (1 − β2)(grad² − v); param −= lrT·m / (√v + eps), lrT bias-corrected by the caller. */
   adam(lrT: number, beta1: number, beta2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
     this.#checkUpdate('adam', { lrT, beta1, beta2, eps }, param, grad, [m, v]);
-    this.adamImpl(lrT, beta1, beta2, eps, param, grad, m, v);
+    this.adamImpl(lrT, 1 - beta1, 1 - beta2, eps, param, grad, m, v);
   }
 
   // ---- what each backend implements ------------------------------------------------------
@@ -269,10 +271,10 @@ export abstract class Backend {
   protected abstract softmaxXentGradImpl(rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, y: Tensor, dx: Tensor): number;
   protected abstract sgdImpl(lr: number, param: Tensor, grad: Tensor): void;
   protected abstract momentumImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void;
-  protected abstract nesterovImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void;
+  protected abstract nesterovImpl(lr: number, momentum: number, mm: number, step: number, param: Tensor, grad: Tensor, v: Tensor): void;
   protected abstract adagradImpl(lr: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void;
-  protected abstract rmspropImpl(lr: number, decay: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void;
-  protected abstract adamImpl(lrT: number, beta1: number, beta2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void;
+  protected abstract rmspropImpl(lr: number, decay: number, keep: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void;
+  protected abstract adamImpl(lrT: number, k1: number, k2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void;
 
   // ---- argument checks -------------------------------------------------------------------
 

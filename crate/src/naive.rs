@@ -84,11 +84,9 @@ pub fn sigmoid_backward(y: &[f32], dout: &[f32]) -> Vec<f64> {
         .collect()
 }
 
-/// `param −= lr · grad`, rounded once per element (the subtraction in f64, then to f32).
-pub fn sgd(lr: f64, param: &mut [f32], grad: &[f32]) {
+pub fn sgd(lr: f32, param: &mut [f32], grad: &[f32]) {
     for (w, &g) in param.iter_mut().zip(grad) {
-        let exact = f64::from(*w) - lr * f64::from(g);
-        *w = exact as f32;
+        *w -= lr * g;
     }
 }
 

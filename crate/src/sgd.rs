@@ -1,11 +1,10 @@
 //! Plain stochastic gradient descent.
 
-/// `param −= lr · grad`, element-wise, computed in f64 and stored as f32 (what the TS backend
-/// does, so both give the same bits; `lr` is not rounded to f32 first).
+/// `param −= lr · grad`, element-wise.
 ///
 /// # Panics
 /// If the lengths differ.
-pub fn sgd(lr: f64, param: &mut [f32], grad: &[f32]) {
+pub fn sgd(lr: f32, param: &mut [f32], grad: &[f32]) {
     assert!(
         param.len() == grad.len(),
         "sgd: param holds {} elements, grad {}",
@@ -13,6 +12,6 @@ pub fn sgd(lr: f64, param: &mut [f32], grad: &[f32]) {
         grad.len()
     );
     for (w, &g) in param.iter_mut().zip(grad) {
-        *w = (f64::from(*w) - lr * f64::from(g)) as f32;
+        *w -= lr * g;
     }
 }

@@ -156,7 +156,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
     expect(paramBits(net)).toEqual(before);
     for (const p of Object.values(net.params)) numericalGradient(() => net.loss(x, t), p, 1e-3);
     expect(paramBits(net)).toEqual(before);
-    net.numericalGradient(x, t);
+    for (const g of Object.values(net.numericalGradient(x, t))) g.dispose();
     expect(paramBits(net)).toEqual(before);
     // and when the function throws half-way, the element it was changing is restored
     let calls = 0;

@@ -1,5 +1,5 @@
 import { Tensor, checkShape, formatShape, shapeSize, type Storage } from './tensor.js';
-import { fillFlat, inferShape, isNested, type TensorValues } from './values.js';
+import { checkF32, fillFlat, inferShape, isNested, type TensorValues } from './values.js';
 
 /** How the targets of a softmax-with-loss are given. */
 export type TargetKind = 'onehot' | 'labels';
@@ -207,7 +207,7 @@ export abstract class Backend {
   /** param −= lr · grad. */
   sgd(lr: number, param: Tensor, grad: Tensor): void {
     const where = `${this.name}.sgd`;
-    if (!Number.isFinite(lr)) throw new Error(`${where}: expected a finite learning rate, got ${lr}`);
+    checkF32(where, 'learning rate', lr);
     this.#checkElementwise('sgd', [grad], param);
     this.sgdImpl(lr, param, grad);
   }
@@ -220,6 +220,8 @@ export abstract class Backend {
 
   // Chapter-6 optimizers: one element-wise pass each, updating `param` and the optimizer's state
   // tensors in place from `grad` (formulas in crate/src/optim.rs and ts/backends/ts_kernels.ts).
+  // The constants derived from the hyper-parameters (1 − β, momentum², …) are computed here, in
+  // f64, once, and both backends round them to f32 the same way: in f32, 1 − 0.999 is 1.3e-5 off.
 
   /** Momentum: v = momentum·v − lr·grad; param += v. */
   momentum(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
@@ -227,10 +229,10 @@ export abstract class Backend {
     this.momentumImpl(lr, momentum, param, grad, v);
   }
 
-  /** The book's Nesterov: v = momentum·v − lr·grad; param += momentum²·v − (1 + momentum)·lr·grad. */
+  /** The book's Nesterov: param += momentum²·v − (1 + momentum)·lr·grad with the old v; then v = momentum·v − lr·grad. */
   nesterov(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
     this.#checkUpdate('nesterov', { lr, momentum }, param, grad, [v]);
-    this.nesterovImpl(lr, momentum, param, grad, v);
+    this.nesterovImpl(lr, momentum, momentum * momentum, (1 + momentum) * lr, param, grad, v);
   }
 
   /** AdaGrad: h += grad²; param −= lr·grad / (√h + eps). */
@@ -242,13 +244,13 @@ export abstract class Backend {
   /** RMSprop: h = decay·h + (1 − decay)·grad²; param −= lr·grad / (√h + eps). */
   rmsprop(lr: number, decay: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
     this.#checkUpdate('rmsprop', { lr, decay, eps }, param, grad, [h]);
-    this.rmspropImpl(lr, decay, eps, param, grad, h);
+    this.rmspropImpl(lr, decay, 1 - decay, eps, param, grad, h);
   }
 
   /** Adam: m += (1 − β1)(grad − m); v += (1 − β2)(grad² − v); param −= lrT·m / (√v + eps), lrT bias-corrected by the caller. */
   adam(lrT: number, beta1: number, beta2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
     this.#checkUpdate('adam', { lrT, beta1, beta2, eps }, param, grad, [m, v]);
-    this.adamImpl(lrT, beta1, beta2, eps, param, grad, m, v);
+    this.adamImpl(lrT, 1 - beta1, 1 - beta2, eps, param, grad, m, v);
   }
 
   // ---- what each backend implements ------------------------------------------------------
@@ -269,10 +271,10 @@ export abstract class Backend {
   protected abstract softmaxXentGradImpl(rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, y: Tensor, dx: Tensor): number;
   protected abstract sgdImpl(lr: number, param: Tensor, grad: Tensor): void;
   protected abstract momentumImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void;
-  protected abstract nesterovImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void;
+  protected abstract nesterovImpl(lr: number, momentum: number, mm: number, step: number, param: Tensor, grad: Tensor, v: Tensor): void;
   protected abstract adagradImpl(lr: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void;
-  protected abstract rmspropImpl(lr: number, decay: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void;
-  protected abstract adamImpl(lrT: number, beta1: number, beta2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void;
+  protected abstract rmspropImpl(lr: number, decay: number, keep: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void;
+  protected abstract adamImpl(lrT: number, k1: number, k2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void;
 
   // ---- argument checks -------------------------------------------------------------------
 
@@ -295,12 +297,10 @@ export abstract class Backend {
     this.#checkDistinct(where, [out], inputs);
   }
 
-  /** An in-place update: finite hyper-parameters; grad and every state as large as param; no two sharing memory. */
+  /** An in-place update: hyper-parameters finite in f32; grad and every state as large as param; no two sharing memory. */
   #checkUpdate(op: string, hyper: Record<string, number>, param: Tensor, grad: Tensor, states: Tensor[]): void {
     const where = `${this.name}.${op}`;
-    for (const [name, value] of Object.entries(hyper)) {
-      if (!Number.isFinite(value)) throw new Error(`${where}: expected a finite ${name}, got ${value}`);
-    }
+    for (const [name, value] of Object.entries(hyper)) checkF32(where, name, value);
     this.#checkElementwise(op, [grad], param);
     for (const [i, s] of states.entries()) {
       this.#checkSize(where, `state ${i + 1}`, s, param.size, formatShape(param.shape));

@@ -5,7 +5,7 @@ import { Affine } from './layers/affine.js';
 import type { Layer } from './layers/layer.js';
 import { Relu } from './layers/relu.js';
 import { Sigmoid } from './layers/sigmoid.js';
-import { SoftmaxWithLoss, targetKind } from './layers/softmax_with_loss.js';
+import { checkTargets, SoftmaxWithLoss } from './layers/softmax_with_loss.js';
 import { Random } from './random.js';
 import { formatShape, type Tensor } from './tensor.js';
 
@@ -33,6 +33,7 @@ export class Sequential {
   readonly #affines: Affine[];
   /** The layers in order, kept as an array so a training step walks them without allocating. */
   readonly #order: Layer[];
+  #disposed = false;
 
   constructor(layers: Iterable<readonly [string, Layer]>, lastLayer: SoftmaxWithLoss = new SoftmaxWithLoss()) {
     const map = new Map<string, Layer>();
@@ -65,30 +66,39 @@ export class Sequential {
     const init = options.init ?? (activation === 'relu' ? 'he' : 'xavier');
     const rng = new Random(options.seed ?? 42);
     const layers: [string, Layer][] = [];
-    for (let i = 1; i < sizes.length; i++) {
-      const W = initWeights(backend, sizes[i - 1], sizes[i], init, rng);
-      layers.push([`Affine${i}`, new Affine(W, backend.zeros([sizes[i]]))]);
-      if (i < sizes.length - 1) layers.push(activation === 'relu' ? [`Relu${i}`, new Relu()] : [`Sigmoid${i}`, new Sigmoid()]);
+    try {
+      for (let i = 1; i < sizes.length; i++) {
+        const W = initWeights(backend, sizes[i - 1], sizes[i], init, rng);
+        layers.push([`Affine${i}`, new Affine(W, backend.zeros([sizes[i]]))]);
+        if (i < sizes.length - 1) layers.push(activation === 'relu' ? [`Relu${i}`, new Relu()] : [`Sigmoid${i}`, new Sigmoid()]);
+      }
+    } catch (e) {
+      // weights beyond f32 in a later layer: free the earlier layers' parameters
+      for (const [, layer] of layers) if (layer instanceof Affine) [layer.W, layer.b].forEach((p) => p.dispose());
+      throw e;
     }
     return new Sequential(layers);
   }
 
   /** The scores (before softmax) for a batch; owned by the last layer, overwritten next call. */
   predict(x: Tensor): Tensor {
+    this.#checkAlive('predict');
     for (const layer of this.#order) x = layer.forward(x);
     return x;
   }
 
   /** Mean cross-entropy loss on a batch; `t` is one-hot or class indices. */
   loss(x: Tensor, t: Tensor): number {
+    this.#checkAlive('loss');
     return this.lastLayer.forward(this.predict(x), t);
   }
 
   /** Fraction of rows whose highest score is the target class. */
   accuracy(x: Tensor, t: Tensor): number {
+    this.#checkAlive('accuracy');
     const y = this.predict(x);
     const [batch, classes] = y.shape;
-    const kind = targetKind('Sequential.accuracy', t, batch, classes);
+    const kind = checkTargets('Sequential.accuracy', t, y);
     const scores = y.data;
     const targets = t.data;
     let correct = 0;
@@ -105,6 +115,7 @@ export class Sequential {
    * layers in reverse). The returned tensors are the layers' own dW/db, overwritten next call.
    */
   gradient(x: Tensor, t: Tensor): Params {
+    this.#checkAlive('gradient');
     this.loss(x, t);
     let dout = this.lastLayer.backward();
     const layers = this.#order;
@@ -126,6 +137,7 @@ export class Sequential {
    * forward passes per weight; use a tiny batch). Returns new tensors that the caller disposes.
    */
   numericalGradient(x: Tensor, t: Tensor, h = 1e-3): Params {
+    this.#checkAlive('numericalGradient');
     const grads: Params = {};
     for (const [key, param] of Object.entries(this.params)) {
       const grad = numericalGradient(() => this.loss(x, t), param, h);
@@ -134,11 +146,22 @@ export class Sequential {
     return grads;
   }
 
-  /** Frees every layer's buffers and the parameters. */
+  /** True after `dispose()`. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Frees every layer's buffers and the parameters; every later use of the net throws. Idempotent. */
   dispose(): void {
+    this.#disposed = true;
     for (const layer of this.layers.values()) layer.dispose();
     this.lastLayer.dispose();
     for (const p of Object.values(this.params)) p.dispose();
+  }
+
+  /** Refuses any use after dispose(), before anything is allocated. */
+  #checkAlive(method: string): void {
+    if (this.#disposed) throw new Error(`${this.constructor.name}.${method}: this net was disposed; it cannot be used any more (create a new one)`);
   }
 }
 

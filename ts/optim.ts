@@ -1,6 +1,7 @@
 import type { Params } from './net.js';
 import { sameShape } from './layers/layer.js';
 import { formatShape, type Tensor } from './tensor.js';
+import { checkF32 } from './values.js';
 
 /**
  * The optimizers of the book's chapter 6 (`common/optimizer.py`), each with `update(params,
@@ -14,8 +15,8 @@ export class SGD implements Optimizer {
   readonly lr: number;
 
   constructor({ lr = 0.01 }: { lr?: number } = {}) {
-    if (!(Number.isFinite(lr) && lr > 0)) throw new Error(`new SGD({ lr }): expected a positive learning rate, got ${lr}`);
-    this.lr = lr;
+    if (!(lr > 0)) throw new Error(`new SGD({ lr }): expected a positive learning rate, got ${lr}`);
+    this.lr = checkF32('new SGD({ lr })', 'learning rate', lr);
   }
 
   update(params: Params, grads: Params): void {
@@ -52,14 +53,18 @@ export interface Optimizer {
  */
 export const EPS = 1e-7;
 
-/** Throws a readable error unless `value` is finite and inside [min, max) (or (min, max) when `openMin`). */
+/**
+ * Throws a readable error unless `value` is inside [min, max) (or (min, max) when `openMin`) and
+ * finite in f32 (the kernels compute in f64 but the parameters they move are f32: an lr of 1e39
+ * turns every weight into ±Infinity).
+ */
 function checkHyper(owner: string, name: string, value: number, min: number, max: number, openMin: boolean): number {
-  const ok = Number.isFinite(value) && (openMin ? value > min : value >= min) && value < max;
+  const ok = typeof value === 'number' && (openMin ? value > min : value >= min) && value < max;
   if (!ok) {
     const range = max === Infinity ? (openMin ? `> ${min}` : `≥ ${min}`) : `in ${openMin ? '(' : '['}${min}, ${max})`;
     throw new Error(`new ${owner}({ ${name} }): expected a number ${range}, got ${value}`);
   }
-  return value;
+  return checkF32(`new ${owner}({ ${name} })`, name, value);
 }
 
 /**
@@ -115,8 +120,9 @@ export class Momentum extends StatefulOptimizer {
 }
 
 /**
- * Nesterov's accelerated gradient in the book's form (optimizer.py, after
- * http://arxiv.org/abs/1212.0901): v ← momentum·v − lr·g; W ← W + momentum²·v − (1 + momentum)·lr·g.
+ * Nesterov's accelerated gradient in the form of the book's current optimizer.py (after
+ * http://arxiv.org/abs/1212.0901): W ← W + momentum²·v − (1 + momentum)·lr·g with the previous
+ * v, then v ← momentum·v − lr·g.
  */
 export class Nesterov extends StatefulOptimizer {
   readonly momentum: number;

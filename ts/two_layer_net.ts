@@ -24,7 +24,13 @@ export class TwoLayerNet extends Sequential {
     const std = options.weightInitStd ?? 0.01;
     const rng = new Random(options.seed ?? 42);
     const W1 = initWeights(backend, inputSize, hiddenSize, std, rng);
-    const W2 = initWeights(backend, hiddenSize, outputSize, std, rng);
+    let W2;
+    try {
+      W2 = initWeights(backend, hiddenSize, outputSize, std, rng);
+    } catch (e) {
+      W1.dispose(); // a refused W2 (weights beyond f32) must not leak W1
+      throw e;
+    }
     super([
       ['Affine1', new Affine(W1, backend.zeros([hiddenSize]))],
       ['Relu1', new Relu()],

@@ -247,15 +247,15 @@ pub unsafe extern "C" fn nn_momentum(n: usize, lr: f32, momentum: f32, param: *m
     optim::momentum(lr, momentum, param, grad, v)
 }
 
-/// The book's Nesterov step (`optim::nesterov`).
+/// The book's Nesterov step (`optim::nesterov`); `mm = momentum²`, `step = (1 + momentum)·lr`.
 ///
 /// # Safety
 /// See the module docs; `param` and `v` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_nesterov(n: usize, lr: f32, momentum: f32, param: *mut f32, grad: *const f32, v: *mut f32) {
+pub unsafe extern "C" fn nn_nesterov(n: usize, lr: f32, momentum: f32, mm: f32, step: f32, param: *mut f32, grad: *const f32, v: *mut f32) {
     // SAFETY: param, grad and v are live, pairwise distinct buffers of n floats.
     let (param, grad, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(v, n)) };
-    optim::nesterov(lr, momentum, param, grad, v)
+    optim::nesterov(lr, momentum, mm, step, param, grad, v)
 }
 
 /// AdaGrad step (`optim::adagrad`).
@@ -269,26 +269,26 @@ pub unsafe extern "C" fn nn_adagrad(n: usize, lr: f32, eps: f32, param: *mut f32
     optim::adagrad(lr, eps, param, grad, h)
 }
 
-/// RMSprop step (`optim::rmsprop`).
+/// RMSprop step (`optim::rmsprop`); `keep = 1 − decay`.
 ///
 /// # Safety
 /// See the module docs; `param` and `h` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_rmsprop(n: usize, lr: f32, decay: f32, eps: f32, param: *mut f32, grad: *const f32, h: *mut f32) {
+pub unsafe extern "C" fn nn_rmsprop(n: usize, lr: f32, decay: f32, keep: f32, eps: f32, param: *mut f32, grad: *const f32, h: *mut f32) {
     // SAFETY: param, grad and h are live, pairwise distinct buffers of n floats.
     let (param, grad, h) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(h, n)) };
-    optim::rmsprop(lr, decay, eps, param, grad, h)
+    optim::rmsprop(lr, decay, keep, eps, param, grad, h)
 }
 
-/// Adam step (`optim::adam`); `lr_t` already holds the bias corrections of this step.
+/// Adam step (`optim::adam`); `k1 = 1 − β1`, `k2 = 1 − β2`; `lr_t` holds the bias corrections.
 ///
 /// # Safety
 /// See the module docs; `param`, `m` and `v` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_adam(n: usize, lr_t: f32, beta1: f32, beta2: f32, eps: f32, param: *mut f32, grad: *const f32, m: *mut f32, v: *mut f32) {
+pub unsafe extern "C" fn nn_adam(n: usize, lr_t: f32, k1: f32, k2: f32, eps: f32, param: *mut f32, grad: *const f32, m: *mut f32, v: *mut f32) {
     // SAFETY: param, grad, m and v are live, pairwise distinct buffers of n floats.
     let (param, grad, m, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(m, n), slice_mut(v, n)) };
-    optim::adam(lr_t, beta1, beta2, eps, param, grad, m, v)
+    optim::adam(lr_t, k1, k2, eps, param, grad, m, v)
 }
 
 /// `rows · cols`, trapping instead of wrapping.

@@ -597,6 +597,23 @@ fn softmax_xent_known_values() {
 }
 
 #[test]
+fn softmax_xent_loss_of_extreme_logits_is_finite() {
+    // Logits ±3e38: x_label − max = −6e38 is beyond f32 but the loss (6e38, in f64) is not; all
+    // four entry points must return it, as the TS backend does.
+    let (x, labels, onehot) = ([3e38f32, -3e38, -3e38, 3e38], [1.0f32, 0.0], [0.0f32, 1.0, 1.0, 0.0]);
+    let (mut y, mut dx) = ([0.0; 4], [0.0; 4]);
+    let want = (f64::from(3e38f32) - f64::from(-3e38f32)) / 1.0;
+    for loss in [
+        softmax_xent::softmax_xent_labels(2, 2, &x, &labels, &mut y),
+        softmax_xent::softmax_xent_onehot(2, 2, &x, &onehot, &mut y),
+        softmax_xent::softmax_xent_grad_labels(2, 2, &x, &labels, &mut y, &mut dx),
+        softmax_xent::softmax_xent_grad_onehot(2, 2, &x, &onehot, &mut y, &mut dx),
+    ] {
+        assert!((loss - want).abs() <= want * 1e-12, "loss {loss}, want {want}");
+    }
+}
+
+#[test]
 #[should_panic(expected = "expected a class index in 0..3, got 3")]
 fn softmax_xent_rejects_a_bad_label() {
     let mut y = [0.0; 3];

@@ -75,16 +75,16 @@ export class TsBackend extends Backend {
   protected momentumImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
     k.momentum(lr, momentum, param.data, grad.data, v.data);
   }
-  protected nesterovImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
-    k.nesterov(lr, momentum, param.data, grad.data, v.data);
+  protected nesterovImpl(lr: number, momentum: number, mm: number, step: number, param: Tensor, grad: Tensor, v: Tensor): void {
+    k.nesterov(lr, momentum, mm, step, param.data, grad.data, v.data);
   }
   protected adagradImpl(lr: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
     k.adagrad(lr, eps, param.data, grad.data, h.data);
   }
-  protected rmspropImpl(lr: number, decay: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
-    k.rmsprop(lr, decay, eps, param.data, grad.data, h.data);
+  protected rmspropImpl(lr: number, decay: number, keep: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
+    k.rmsprop(lr, decay, keep, eps, param.data, grad.data, h.data);
   }
-  protected adamImpl(lrT: number, beta1: number, beta2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
-    k.adam(lrT, beta1, beta2, eps, param.data, grad.data, m.data, v.data);
+  protected adamImpl(lrT: number, k1: number, k2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
+    k.adam(lrT, k1, k2, eps, param.data, grad.data, m.data, v.data);
   }
 }

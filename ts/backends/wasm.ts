@@ -112,16 +112,16 @@ export class WasmBackend extends Backend {
   protected momentumImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
     this.#x.nn_momentum(param.size, lr, momentum, param.storage.ptr, grad.storage.ptr, v.storage.ptr);
   }
-  protected nesterovImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
-    this.#x.nn_nesterov(param.size, lr, momentum, param.storage.ptr, grad.storage.ptr, v.storage.ptr);
+  protected nesterovImpl(lr: number, momentum: number, mm: number, step: number, param: Tensor, grad: Tensor, v: Tensor): void {
+    this.#x.nn_nesterov(param.size, lr, momentum, mm, step, param.storage.ptr, grad.storage.ptr, v.storage.ptr);
   }
   protected adagradImpl(lr: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
     this.#x.nn_adagrad(param.size, lr, eps, param.storage.ptr, grad.storage.ptr, h.storage.ptr);
   }
-  protected rmspropImpl(lr: number, decay: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
-    this.#x.nn_rmsprop(param.size, lr, decay, eps, param.storage.ptr, grad.storage.ptr, h.storage.ptr);
+  protected rmspropImpl(lr: number, decay: number, keep: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
+    this.#x.nn_rmsprop(param.size, lr, decay, keep, eps, param.storage.ptr, grad.storage.ptr, h.storage.ptr);
   }
-  protected adamImpl(lrT: number, beta1: number, beta2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
-    this.#x.nn_adam(param.size, lrT, beta1, beta2, eps, param.storage.ptr, grad.storage.ptr, m.storage.ptr, v.storage.ptr);
+  protected adamImpl(lrT: number, k1: number, k2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
+    this.#x.nn_adam(param.size, lrT, k1, k2, eps, param.storage.ptr, grad.storage.ptr, m.storage.ptr, v.storage.ptr);
   }
 }

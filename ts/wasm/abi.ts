@@ -64,14 +64,16 @@ export interface NnExports {
   nn_sgd(n: number, lr: number, param: number, grad: number): void;
 
   // Chapter-6 optimizers (crate/src/optim.rs): param and the state buffers are updated in place.
+  // Hyper-parameters are f32; the derived constants (mm, step, keep, k1, k2) come from the TS
+  // side, computed in f64 (ts/backend.ts).
   /** Momentum: v = momentum·v − lr·grad; param += v. */
   nn_momentum(n: number, lr: number, momentum: number, param: number, grad: number, v: number): void;
-  /** The book's Nesterov: v = momentum·v − lr·grad; param += momentum²·v − (1 + momentum)·lr·grad. */
-  nn_nesterov(n: number, lr: number, momentum: number, param: number, grad: number, v: number): void;
+  /** The book's Nesterov: param += momentum²·v − (1 + momentum)·lr·grad (old v); v = momentum·v − lr·grad. */
+  nn_nesterov(n: number, lr: number, momentum: number, mm: number, step: number, param: number, grad: number, v: number): void;
   /** AdaGrad: h += grad²; param −= lr·grad / (√h + eps). */
   nn_adagrad(n: number, lr: number, eps: number, param: number, grad: number, h: number): void;
-  /** RMSprop: h = decay·h + (1 − decay)·grad²; param −= lr·grad / (√h + eps). */
-  nn_rmsprop(n: number, lr: number, decay: number, eps: number, param: number, grad: number, h: number): void;
-  /** Adam: m += (1 − β1)(grad − m); v += (1 − β2)(grad² − v); param −= lrT·m / (√v + eps). */
-  nn_adam(n: number, lrT: number, beta1: number, beta2: number, eps: number, param: number, grad: number, m: number, v: number): void;
+  /** RMSprop: h = decay·h + keep·grad²; param −= lr·grad / (√h + eps), keep = 1 − decay. */
+  nn_rmsprop(n: number, lr: number, decay: number, keep: number, eps: number, param: number, grad: number, h: number): void;
+  /** Adam: m += k1·(grad − m); v += k2·(grad² − v); param −= lrT·m / (√v + eps), k = 1 − β. */
+  nn_adam(n: number, lrT: number, k1: number, k2: number, eps: number, param: number, grad: number, m: number, v: number): void;
 }

@@ -13,6 +13,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('bad input on %s gets a
     expect(() => backend.tensor([1, NaN], [2])).toThrow('expected finite numbers, found NaN at index 1');
     expect(() => backend.tensor([[1, Infinity]])).toThrow('found Infinity at index [0][1]');
     expect(() => backend.zeros([2, -1])).toThrow('expected dimensions to be integers from 0 to 2³¹ − 1, got shape [2, -1]');
+    expect(() => backend.tensor([1], [-1])).toThrow(`${backend.name}.tensor: expected dimensions to be integers from 0 to 2³¹ − 1, got shape [-1]`);
     expect(() => backend.tensor([1, 2], [2]).reshape([3])).toThrow('cannot view 2 elements of shape [2] as shape [3]');
     expect(backend.memoryStats().liveTensors).toBeGreaterThanOrEqual(1); // the failed tensor() calls freed what they took
   });

@@ -50,7 +50,10 @@ pub fn with_workspace<R>(floats: usize, f: impl FnOnce(&mut [f32]) -> R) -> Resu
         buf.resize(need, 0.0); // within capacity: cannot allocate
     }
     let skip = buf.as_ptr().align_offset(16);
-    debug_assert!(skip < 4, "an f32 pointer is at most 3 floats from a 16-byte boundary");
+    debug_assert!(
+        skip < 4,
+        "an f32 pointer is at most 3 floats from a 16-byte boundary"
+    );
     let skip = skip.min(3);
     let result = f(&mut buf[skip..skip + floats]);
     BUFFER.with(|b| b.set(buf));

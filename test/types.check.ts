@@ -21,6 +21,6 @@ export async function typeErrors(t: Tensor): Promise<void> {
   // @ts-expect-error shape is read-only
   t.shape.push(1);
   // @ts-expect-error tensors come from backend.tensor / zeros / reshape: the constructor is private
-  new Tensor(backend, [1]);
+  new Tensor(backend, [1], t as never, true, Symbol());
   void d;
 }

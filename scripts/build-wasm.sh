@@ -4,7 +4,7 @@
 #   build/wasm/nn_relaxed-simd.wasm  (+simd128,+relaxed-simd: FMA)    → ts/wasm/generated/relaxed-simd.ts
 #   build/wasm/nn_scalar.wasm        (no SIMD, the fallback)          → ts/wasm/generated/scalar.ts
 # each from its own cargo target dir (target/wasm-simd128, target/wasm-scalar). The .ts files
-# embed the module as base64; scripts/embed-wasm.mjs first checks that it imports nothing and
+# embed the module as base64; scripts/embed-wasm.mjs first checks that it imports only its memory and
 # exports `memory` and every function of ts/wasm/abi.ts.
 #
 # Usage: scripts/build-wasm.sh [--force]
@@ -39,8 +39,10 @@ bash scripts/setup-toolchain.sh
 route=$(bash scripts/setup-toolchain.sh --route)
 command -v node >/dev/null 2>&1 || { echo "[build-wasm] node is needed to check and embed the modules" >&2; exit 1; }
 
-# Flags for every variant: no name section / debug info in the shipped module.
-common_flags="-C link-arg=--strip-all"
+# Flags for every variant: no name section / debug info in the shipped module; the memory is
+# imported (and re-exported) so that ts/wasm/load.ts creates it with the maximum a backend asks
+# for (createBackend's maxMemoryBytes): a full memory then fails cleanly at that limit.
+common_flags="-C link-arg=--strip-all -C link-arg=--import-memory -C link-arg=--export-memory"
 
 if [[ $route == debian ]]; then
   export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1

@@ -1,4 +1,4 @@
-import type { Backend } from './backend.js';
+import { checkBackend, type Backend } from './backend.js';
 import { numericalGradient } from './gradient_check.js';
 import { initWeights, type WeightInit } from './init.js';
 import { Affine } from './layers/affine.js';
@@ -7,7 +7,8 @@ import { Relu } from './layers/relu.js';
 import { Sigmoid } from './layers/sigmoid.js';
 import { checkTargets, SoftmaxWithLoss } from './layers/softmax_with_loss.js';
 import { Random } from './random.js';
-import { formatShape, type Tensor } from './tensor.js';
+import { describeValue } from './checks.js';
+import { checkTensor, formatShape, type Tensor } from './tensor.js';
 
 /** Parameters or their gradients, keyed as in the book: W1, b1, W2, b2, … */
 export type Params = Record<string, Tensor>;
@@ -36,6 +37,7 @@ export class Sequential {
   #disposed = false;
 
   constructor(layers: Iterable<readonly [string, Layer]>, lastLayer: SoftmaxWithLoss = new SoftmaxWithLoss()) {
+    checkLayerList(layers, lastLayer);
     const map = new Map<string, Layer>();
     for (const [name, layer] of layers) {
       if (map.has(name)) throw new Error(`Sequential: two layers are named '${name}'; names must be unique`);
@@ -58,8 +60,9 @@ export class Sequential {
    * `sizes` = [inputs, hidden…, classes], e.g. [784, 50, 10].
    */
   static mlp(backend: Backend, sizes: readonly number[], options: MlpOptions = {}): Sequential {
-    if (sizes.length < 2 || !sizes.every((s) => Number.isInteger(s) && s > 0)) {
-      throw new Error(`Sequential.mlp: expected sizes [inputs, hidden..., classes] of positive integers, got ${formatShape(sizes)}`);
+    checkBackend('Sequential.mlp', backend);
+    if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((s) => Number.isInteger(s) && s > 0)) {
+      throw new Error(`Sequential.mlp: expected sizes [inputs, hidden..., classes] of positive integers, got ${Array.isArray(sizes) ? formatShape(sizes) : describeValue(sizes)}`);
     }
     const activation = options.activation ?? 'relu';
     if (activation !== 'relu' && activation !== 'sigmoid') throw new Error(`Sequential.mlp: expected activation 'relu' or 'sigmoid', got ${String(activation)}`);
@@ -83,6 +86,7 @@ export class Sequential {
   /** The scores (before softmax) for a batch; owned by the last layer, overwritten next call. */
   predict(x: Tensor): Tensor {
     this.#checkAlive('predict');
+    checkTensor('Sequential.predict', 'x', x);
     for (const layer of this.#order) x = layer.forward(x);
     return x;
   }
@@ -90,12 +94,14 @@ export class Sequential {
   /** Mean cross-entropy loss on a batch; `t` is one-hot or class indices. */
   loss(x: Tensor, t: Tensor): number {
     this.#checkAlive('loss');
+    checkInputs('Sequential.loss', x, t);
     return this.lastLayer.forward(this.predict(x), t);
   }
 
   /** Fraction of rows whose highest score is the target class. */
   accuracy(x: Tensor, t: Tensor): number {
     this.#checkAlive('accuracy');
+    checkInputs('Sequential.accuracy', x, t);
     const y = this.predict(x);
     const [batch, classes] = y.shape;
     const kind = checkTargets('Sequential.accuracy', t, y);
@@ -116,6 +122,7 @@ export class Sequential {
    */
   gradient(x: Tensor, t: Tensor): Params {
     this.#checkAlive('gradient');
+    checkInputs('Sequential.gradient', x, t);
     this.loss(x, t);
     let dout = this.lastLayer.backward();
     const layers = this.#order;
@@ -138,6 +145,7 @@ export class Sequential {
    */
   numericalGradient(x: Tensor, t: Tensor, h = 1e-3): Params {
     this.#checkAlive('numericalGradient');
+    checkInputs('Sequential.numericalGradient', x, t);
     const grads: Params = {};
     for (const [key, param] of Object.entries(this.params)) {
       const grad = numericalGradient(() => this.loss(x, t), param, h);
@@ -163,6 +171,32 @@ export class Sequential {
   #checkAlive(method: string): void {
     if (this.#disposed) throw new Error(`${this.constructor.name}.${method}: this net was disposed; it cannot be used any more (create a new one)`);
   }
+}
+
+function checkInputs(where: string, x: unknown, t: unknown): void {
+  checkTensor(where, 'x', x);
+  checkTensor(where, 't', t);
+}
+
+/** Entry checks for `new Sequential(layers, lastLayer)` from plain JavaScript. */
+function checkLayerList(layers: unknown, lastLayer: unknown): void {
+  const where = 'new Sequential(layers)';
+  if (typeof layers !== 'object' || layers === null || typeof (layers as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw new Error(`${where}: expected layers to be an array of [name, layer] pairs, got ${describeValue(layers)}`);
+  }
+  let i = 0;
+  for (const entry of layers as Iterable<unknown>) {
+    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') {
+      throw new Error(`${where}: expected entry ${i} to be a [name, layer] pair with a string name, got ${describeValue(entry)}`);
+    }
+    const layer = entry[1] as Record<string, unknown> | null;
+    const missing = ['forward', 'backward', 'dispose'].filter((m) => typeof layer?.[m] !== 'function');
+    if (missing.length > 0) {
+      throw new Error(`${where}: expected '${entry[0]}' to be a layer (with forward, backward and dispose methods), got ${describeValue(layer)} without ${missing.join(', ')}`);
+    }
+    i++;
+  }
+  if (!(lastLayer instanceof SoftmaxWithLoss)) throw new Error(`${where}: expected lastLayer to be a SoftmaxWithLoss, got ${describeValue(lastLayer)}`);
 }
 
 function argmax(values: Float32Array, start: number, count: number): number {

@@ -1,4 +1,4 @@
-import type { Backend } from './backend.js';
+import { checkBackend, type Backend } from './backend.js';
 import { initWeights } from './init.js';
 import { Affine } from './layers/affine.js';
 import { Relu } from './layers/relu.js';
@@ -18,6 +18,7 @@ export interface TwoLayerNetOptions {
  */
 export class TwoLayerNet extends Sequential {
   constructor(backend: Backend, inputSize: number, hiddenSize: number, outputSize: number, options: TwoLayerNetOptions = {}) {
+    checkBackend('new TwoLayerNet', backend);
     for (const [name, v] of Object.entries({ inputSize, hiddenSize, outputSize })) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`new TwoLayerNet: expected ${name} to be a positive integer, got ${v}`);
     }

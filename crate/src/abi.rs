@@ -10,7 +10,12 @@
 //! overlap any input, except where a function works in place on one buffer (`nn_add_bias`'s
 //! `x`, `nn_sgd`'s `param`). `ts/backend.ts` checks all of this before it calls. Sizes are
 //! `usize` (i32 on wasm32: the TS side passes byte offsets and element counts as numbers).
+//!
+//! Functions that need a workspace (GEMM packing) return a status: 0 on success, otherwise the
+//! number of bytes of workspace that could not be reserved (memory is full). They never trap for
+//! lack of memory, and a failed call leaves the module usable.
 
+use crate::workspace::OutOfMemory;
 use crate::{activation, affine, alloc, bias, gemm, optim, sgd, softmax_xent};
 
 /// Allocates `bytes` bytes, 16-byte aligned; returns the pointer, or 0 if memory cannot grow.
@@ -34,10 +39,10 @@ pub unsafe extern "C" fn nn_free(ptr: *mut u8, bytes: usize) {
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_gemm_nn(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) {
+pub unsafe extern "C" fn nn_gemm_nn(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) -> usize {
     // SAFETY: A, B, C are live, distinct buffers of m·k, k·n, m·n floats (module contract).
     let (a, b, c) = unsafe { (slice(a, len(m, k)), slice(b, len(k, n)), slice_mut(c, len(m, n))) };
-    gemm::gemm_nn(m, k, n, a, b, c)
+    OutOfMemory::status(gemm::gemm_nn(m, k, n, a, b, c))
 }
 
 /// `C[m×n] = A[m×k] · B[n×k]ᵀ`.
@@ -45,10 +50,10 @@ pub unsafe extern "C" fn nn_gemm_nn(m: usize, k: usize, n: usize, a: *const f32,
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_gemm_nt(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) {
+pub unsafe extern "C" fn nn_gemm_nt(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) -> usize {
     // SAFETY: A, B, C are live, distinct buffers of m·k, n·k, m·n floats (module contract).
     let (a, b, c) = unsafe { (slice(a, len(m, k)), slice(b, len(n, k)), slice_mut(c, len(m, n))) };
-    gemm::gemm_nt(m, k, n, a, b, c)
+    OutOfMemory::status(gemm::gemm_nt(m, k, n, a, b, c))
 }
 
 /// `C[m×n] = A[k×m]ᵀ · B[k×n]`.
@@ -56,10 +61,10 @@ pub unsafe extern "C" fn nn_gemm_nt(m: usize, k: usize, n: usize, a: *const f32,
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_gemm_tn(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) {
+pub unsafe extern "C" fn nn_gemm_tn(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) -> usize {
     // SAFETY: A, B, C are live, distinct buffers of k·m, k·n, m·n floats (module contract).
     let (a, b, c) = unsafe { (slice(a, len(k, m)), slice(b, len(k, n)), slice_mut(c, len(m, n))) };
-    gemm::gemm_tn(m, k, n, a, b, c)
+    OutOfMemory::status(gemm::gemm_tn(m, k, n, a, b, c))
 }
 
 /// Affine forward: `out[m×n] = x[m×k] · W[k×n] + b`.
@@ -67,10 +72,10 @@ pub unsafe extern "C" fn nn_gemm_tn(m: usize, k: usize, n: usize, a: *const f32,
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_affine_forward(m: usize, k: usize, n: usize, x: *const f32, w: *const f32, b: *const f32, out: *mut f32) {
+pub unsafe extern "C" fn nn_affine_forward(m: usize, k: usize, n: usize, x: *const f32, w: *const f32, b: *const f32, out: *mut f32) -> usize {
     // SAFETY: x, W, b, out are live buffers of m·k, k·n, n, m·n floats; out overlaps no input.
     let (x, w, b, out) = unsafe { (slice(x, len(m, k)), slice(w, len(k, n)), slice(b, n), slice_mut(out, len(m, n))) };
-    affine::affine_forward(m, k, n, x, w, b, out)
+    OutOfMemory::status(affine::affine_forward(m, k, n, x, w, b, out))
 }
 
 /// Affine backward: `dW = xᵀ·dout`, `db = Σ_rows dout`, and `dx = dout·Wᵀ` unless `dx` is null.
@@ -78,12 +83,12 @@ pub unsafe extern "C" fn nn_affine_forward(m: usize, k: usize, n: usize, x: *con
 /// # Safety
 /// See the module docs; `dx` may be null (no input gradient wanted).
 #[no_mangle]
-pub unsafe extern "C" fn nn_affine_backward(m: usize, k: usize, n: usize, x: *const f32, w: *const f32, dout: *const f32, dw: *mut f32, db: *mut f32, dx: *mut f32) {
+pub unsafe extern "C" fn nn_affine_backward(m: usize, k: usize, n: usize, x: *const f32, w: *const f32, dout: *const f32, dw: *mut f32, db: *mut f32, dx: *mut f32) -> usize {
     // SAFETY: x, W, dout, dW, db (and dx unless null) are live buffers of m·k, k·n, m·n, k·n,
     // n (and m·k) floats; the outputs overlap no input and each other.
     let (x, w, dout, dw, db) = unsafe { (slice(x, len(m, k)), slice(w, len(k, n)), slice(dout, len(m, n)), slice_mut(dw, len(k, n)), slice_mut(db, n)) };
     let dx = if dx.is_null() { None } else { Some(unsafe { slice_mut(dx, len(m, k)) }) };
-    affine::affine_backward(m, k, n, x, w, dout, dw, db, dx)
+    OutOfMemory::status(affine::affine_backward(m, k, n, x, w, dout, dw, db, dx))
 }
 
 /// In place: `x[i, j] += b[j]` for a `rows×cols` matrix `x`.

@@ -20,8 +20,11 @@
 //!
 //! Unsafe code lives in two places only: [`abi`] (pointers from JavaScript become slices) and
 //! the internals of [`gemm`] (packing, loop nest, micro-kernels). The crate keeps no global
-//! state apart from the allocator and the GEMM packing scratch (one per thread, grown on
+//! state apart from the allocator and the kernels' [`workspace`] (one per thread, grown on
 //! demand and reused, so a training step does not allocate once warmed up).
+//!
+//! Nothing here panics for lack of memory: the workspace grows with `try_reserve`, and the
+//! kernels that use it return [`workspace::OutOfMemory`] (a status code at the ABI).
 //!
 //! SIMD128 is chosen at compile time: building with `-C target-feature=+simd128` selects the
 //! `core::arch::wasm32` micro-kernel; otherwise the portable scalar one, which is always
@@ -41,6 +44,7 @@ pub mod gemm;
 pub mod optim;
 pub mod sgd;
 pub mod softmax_xent;
+pub mod workspace;
 
 #[cfg(test)]
 mod naive;

@@ -1,4 +1,5 @@
 import { Backend, type GemmForm, type TargetKind } from '../backend.js';
+import { MAX_DIMENSION } from '../checks.js';
 import type { Storage, Tensor } from '../tensor.js';
 import * as k from './ts_kernels.js';
 
@@ -26,8 +27,16 @@ export class TsBackend extends Backend {
   readonly name = 'ts';
   readonly kind = 'ts';
 
+  protected elementLimit(): { elements: number; reason: string } {
+    return { elements: MAX_DIMENSION, reason: `a tensor on the TS backend holds at most 2³¹ − 1 = ${MAX_DIMENSION} elements` };
+  }
   protected allocateImpl(size: number): Storage {
-    return new HeapStorage(size);
+    try {
+      return new HeapStorage(size);
+    } catch (e) {
+      // The engine refuses a typed array this large ("Array buffer allocation failed").
+      throw new Error(`${this.name}: out of memory: cannot allocate ${size} floats (${size * 4} bytes): ${(e as Error).message}`);
+    }
   }
   protected linearMemoryBytes(): number {
     return 0;

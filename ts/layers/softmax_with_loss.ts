@@ -1,5 +1,5 @@
 import { checkLabels, type TargetKind } from '../backend.js';
-import { formatShape, Tensor } from '../tensor.js';
+import { checkTensor, formatShape, Tensor } from '../tensor.js';
 import { requireForward, reuseBuffer } from './layer.js';
 
 /**
@@ -22,7 +22,8 @@ export class SoftmaxWithLoss {
   #failure: string | null = null;
 
   forward(x: Tensor, t: Tensor): number {
-    if (!(x instanceof Tensor) || !(t instanceof Tensor)) throw new Error('SoftmaxWithLoss.forward(x, t): expected x and t to be Tensors');
+    checkTensor('SoftmaxWithLoss.forward', 'x', x);
+    checkTensor('SoftmaxWithLoss.forward', 't', t);
     if (x.shape.length !== 2) throw new Error(`SoftmaxWithLoss.forward: expected scores x of shape [batch, classes], got ${formatShape(x.shape)}`);
     const [batch, classes] = x.shape;
     const targets = checkTargets('SoftmaxWithLoss.forward', t, x);

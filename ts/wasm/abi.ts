@@ -6,6 +6,10 @@
  * allocated with `nn_alloc`; the TS side validates all shapes before calling, so the Rust side
  * never sees a length it has to doubt. Outputs never alias inputs unless a function says so.
  * Label vectors are f32 buffers holding integer class indices (exact below 2^24).
+ *
+ * The memory is imported (`env.memory`, created by `load.ts` with the backend's maximum) and
+ * re-exported. Kernels that need workspace (GEMM packing) return a status: 0 on success, else the
+ * bytes of workspace they could not reserve; they wrote nothing then and the module stays usable.
  */
 export interface NnExports {
   readonly memory: WebAssembly.Memory;
@@ -16,17 +20,17 @@ export interface NnExports {
   nn_free(ptr: number, bytes: number): void;
 
   /** C[m×n] = A[m×k] · B[k×n]. */
-  nn_gemm_nn(m: number, k: number, n: number, a: number, b: number, c: number): void;
+  nn_gemm_nn(m: number, k: number, n: number, a: number, b: number, c: number): number;
   /** C[m×n] = A[m×k] · B[n×k]ᵀ. */
-  nn_gemm_nt(m: number, k: number, n: number, a: number, b: number, c: number): void;
+  nn_gemm_nt(m: number, k: number, n: number, a: number, b: number, c: number): number;
   /** C[m×n] = A[k×m]ᵀ · B[k×n]. */
-  nn_gemm_tn(m: number, k: number, n: number, a: number, b: number, c: number): void;
+  nn_gemm_tn(m: number, k: number, n: number, a: number, b: number, c: number): number;
 
   // Fused Affine passes (crate/src/affine.rs): one call per layer and direction.
   /** out[m×n] = x[m×k] · W[k×n] + b. */
-  nn_affine_forward(m: number, k: number, n: number, x: number, w: number, b: number, out: number): void;
+  nn_affine_forward(m: number, k: number, n: number, x: number, w: number, b: number, out: number): number;
   /** dW[k×n] = xᵀ·dout, db[n] = Σ_rows dout, and dx[m×k] = dout·Wᵀ unless dx is 0 (null: skipped). */
-  nn_affine_backward(m: number, k: number, n: number, x: number, w: number, dout: number, dw: number, db: number, dx: number): void;
+  nn_affine_backward(m: number, k: number, n: number, x: number, w: number, dout: number, dw: number, db: number, dx: number): number;
 
   /** In place: x[i, j] += b[j] for a rows×cols matrix x. */
   nn_add_bias(rows: number, cols: number, x: number, b: number): void;

@@ -16,7 +16,8 @@
 //! lack of memory, and a failed call leaves the module usable.
 
 use crate::workspace::OutOfMemory;
-use crate::{activation, affine, alloc, bias, gemm, optim, sgd, softmax_xent};
+use crate::conv::Window;
+use crate::{activation, affine, alloc, bias, conv, gemm, optim, pool, sgd, softmax_xent};
 
 /// Allocates `bytes` bytes, 16-byte aligned; returns the pointer, or 0 if memory cannot grow.
 #[no_mangle]
@@ -294,6 +295,59 @@ pub unsafe extern "C" fn nn_adam(n: usize, lr_t: f32, k1: f32, k2: f32, eps: f32
     // SAFETY: param, grad, m and v are live, pairwise distinct buffers of n floats.
     let (param, grad, m, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(m, n), slice_mut(v, n)) };
     optim::adam(lr_t, k1, k2, eps, param, grad, m, v)
+}
+
+/// Convolution forward (`crate::conv`): `col[N, C·FH·FW, OH·OW]` and `out[N, FN, OH·OW] = W·col_n + b`.
+///
+/// # Safety
+/// See the module docs; the window fits the padded input (stride ≥ 1).
+#[no_mangle]
+pub unsafe extern "C" fn nn_conv_forward(n: usize, c: usize, h: usize, w: usize, fh: usize, fw: usize, stride: usize, pad: usize, filters: usize, x: *const f32, wt: *const f32, b: *const f32, col: *mut f32, out: *mut f32) -> usize {
+    let g = Window { n, c, h, w, fh, fw, stride, pad };
+    let (k, p) = (g.patch(), g.positions());
+    // SAFETY: x, W, b, col, out are live, distinct buffers of the sizes the window implies.
+    let (x, wt, b, col, out) = unsafe { (slice(x, n * c * h * w), slice(wt, filters * k), slice(b, filters), slice_mut(col, n * k * p), slice_mut(out, n * filters * p)) };
+    OutOfMemory::status(conv::conv_forward(&g, filters, x, wt, b, col, out))
+}
+
+/// Convolution backward: `dW`, `db`, and `dx` (with the one-sample scratch `dcol`) unless `dx` is null.
+///
+/// # Safety
+/// See the module docs; `dcol` and `dx` are both null or both live.
+#[no_mangle]
+pub unsafe extern "C" fn nn_conv_backward(n: usize, c: usize, h: usize, w: usize, fh: usize, fw: usize, stride: usize, pad: usize, filters: usize, col: *const f32, wt: *const f32, dout: *const f32, dw: *mut f32, db: *mut f32, dcol: *mut f32, dx: *mut f32) -> usize {
+    let g = Window { n, c, h, w, fh, fw, stride, pad };
+    let (k, p) = (g.patch(), g.positions());
+    // SAFETY: as above; the outputs overlap no input and each other.
+    let (col, wt, dout, dw, db) = unsafe { (slice(col, n * k * p), slice(wt, filters * k), slice(dout, n * filters * p), slice_mut(dw, filters * k), slice_mut(db, filters)) };
+    let dx = if dx.is_null() { None } else { Some(unsafe { (slice_mut(dcol, k * p), slice_mut(dx, n * c * h * w)) }) };
+    OutOfMemory::status(conv::conv_backward(&g, filters, col, wt, dout, dw, db, dx))
+}
+
+/// Max pooling forward (`crate::pool`): `out` and `argmax` (`[N, C, OH·OW]`) from `x[N, C, H, W]`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_max_pool_forward(n: usize, c: usize, h: usize, w: usize, ph: usize, pw: usize, stride: usize, pad: usize, x: *const f32, out: *mut f32, argmax: *mut f32) {
+    let g = Window { n, c, h, w, fh: ph, fw: pw, stride, pad };
+    let o = n * c * g.positions();
+    // SAFETY: x, out, argmax are live, distinct buffers of the sizes the window implies.
+    let (x, out, argmax) = unsafe { (slice(x, n * c * h * w), slice_mut(out, o), slice_mut(argmax, o)) };
+    pool::max_pool_forward(&g, x, out, argmax)
+}
+
+/// Max pooling backward: `dx[N, C, H, W]` from `dout` and the forward's `argmax`.
+///
+/// # Safety
+/// See the module docs; `argmax` holds window indices written by [`nn_max_pool_forward`].
+#[no_mangle]
+pub unsafe extern "C" fn nn_max_pool_backward(n: usize, c: usize, h: usize, w: usize, ph: usize, pw: usize, stride: usize, pad: usize, dout: *const f32, argmax: *const f32, dx: *mut f32) {
+    let g = Window { n, c, h, w, fh: ph, fw: pw, stride, pad };
+    let o = n * c * g.positions();
+    // SAFETY: as above.
+    let (dout, argmax, dx) = unsafe { (slice(dout, o), slice(argmax, o), slice_mut(dx, n * c * h * w)) };
+    pool::max_pool_backward(&g, dout, argmax, dx)
 }
 
 /// `rows · cols`, trapping instead of wrapping.

@@ -1,0 +1,55 @@
+//! Max pooling (DLFS §7.4.4): each output is the largest value of its window, padding reading as
+//! 0 (the book pools over `im2col`, which pads with zeros); ties go to the first maximum in
+//! row-major window order, as numpy's `argmax`. The forward records that choice as the index
+//! `i·PW + j` inside the window (an f32, exact for any window), so the backward routes each
+//! gradient to it; overlapping windows add up, as the book's `col2im` does.
+
+use crate::conv::Window;
+
+/// `out[N, C, OH·OW]` and `argmax` (same size) from `x[N, C, H, W]`.
+pub fn max_pool_forward(g: &Window, x: &[f32], out: &mut [f32], argmax: &mut [f32]) {
+    let (oh, ow, plane) = (g.oh(), g.ow(), g.h * g.w);
+    assert!(x.len() == g.n * g.c * plane && out.len() == g.n * g.c * oh * ow && argmax.len() == out.len(), "max_pool_forward: slice lengths do not match the window");
+    for (plane_i, (o, a)) in out.chunks_exact_mut((oh * ow).max(1)).zip(argmax.chunks_exact_mut((oh * ow).max(1))).enumerate() {
+        let xc = &x[plane_i * plane..(plane_i + 1) * plane];
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let (mut best, mut at) = (f32::NEG_INFINITY, 0usize);
+                for i in 0..g.fh {
+                    let y = (oy * g.stride + i).wrapping_sub(g.pad);
+                    for j in 0..g.fw {
+                        let xx = (ox * g.stride + j).wrapping_sub(g.pad);
+                        let v = if y < g.h && xx < g.w { xc[y * g.w + xx] } else { 0.0 };
+                        if v > best || (i == 0 && j == 0) {
+                            best = v;
+                            at = i * g.fw + j;
+                        }
+                    }
+                }
+                o[oy * ow + ox] = best;
+                a[oy * ow + ox] = at as f32;
+            }
+        }
+    }
+}
+
+/// `dx[N, C, H, W]`: each `dout` added at the input its window's `argmax` chose (overwrites dx).
+pub fn max_pool_backward(g: &Window, dout: &[f32], argmax: &[f32], dx: &mut [f32]) {
+    let (oh, ow, plane) = (g.oh(), g.ow(), g.h * g.w);
+    assert!(dx.len() == g.n * g.c * plane && dout.len() == g.n * g.c * oh * ow && argmax.len() == dout.len(), "max_pool_backward: slice lengths do not match the window");
+    dx.fill(0.0);
+    for (plane_i, (d, a)) in dout.chunks_exact((oh * ow).max(1)).zip(argmax.chunks_exact((oh * ow).max(1))).enumerate() {
+        let dxc = &mut dx[plane_i * plane..(plane_i + 1) * plane];
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let at = a[oy * ow + ox] as usize;
+                let (i, j) = (at / g.fw, at % g.fw);
+                let y = (oy * g.stride + i).wrapping_sub(g.pad);
+                let xx = (ox * g.stride + j).wrapping_sub(g.pad);
+                if y < g.h && xx < g.w {
+                    dxc[y * g.w + xx] += d[oy * ow + ox];
+                }
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import { checkDimension, describeValue } from './checks.js';
 import { Tensor, checkShape, checkTensor, createTensor, formatShape, shapeSize, type Storage } from './tensor.js';
 import { checkF32, fillFlat, inferShape, isNested, type TensorValues } from './values.js';
+import { checkWindow, outputSize, type Window } from './window.js';
 
 /** How the targets of a softmax-with-loss are given. */
 export type TargetKind = 'onehot' | 'labels';
@@ -263,6 +264,75 @@ export abstract class Backend {
     this.adamImpl(lrT, 1 - beta1, 1 - beta2, eps, param, grad, m, v);
   }
 
+  // Chapter 7: convolution as im2col + GEMM, and max pooling (crate/src/conv.rs, pool.rs and
+  // ts/backends/conv_kernels.ts). `g` is the window over the input x [n, c, h, w].
+
+  /** Convolution forward: `col` [n, c·fh·fw, oh·ow] (kept for the backward) and `out` [n, filters, oh, ow] = W·col_n + b. */
+  convForward(g: Window, filters: number, x: Tensor, W: Tensor, b: Tensor, col: Tensor, out: Tensor): void {
+    const where = `${this.name}.convForward`;
+    const { k, p } = this.#checkConv(where, g, filters, W);
+    this.#checkSize(where, 'x', x, g.n * g.c * g.h * g.w, `${g.n}×${g.c}×${g.h}×${g.w}`);
+    this.#checkSize(where, 'b', b, filters, `${filters}`);
+    this.#checkSize(where, 'col', col, g.n * k * p, `${g.n}×${k}×${p}`);
+    this.#checkSize(where, 'out', out, g.n * filters * p, `${g.n}×${filters}×${p}`);
+    this.#checkDistinct(where, [col, out], [x, W, b]);
+    this.#checkDistinct(where, [out], [col], 'another output');
+    if (out.size > 0 || col.size > 0) this.convForwardImpl(g, filters, x, W, b, col, out);
+  }
+
+  /**
+   * Convolution backward from the forward's `col`: dW = Σ_n dout_n·col_nᵀ, db = Σ dout per filter,
+   * and dx = col2im(Wᵀ·dout_n) with `dcol` [c·fh·fw, oh·ow] as scratch, unless dx and dcol are null.
+   */
+  convBackward(g: Window, filters: number, col: Tensor, W: Tensor, dout: Tensor, dW: Tensor, db: Tensor, dcol: Tensor | null, dx: Tensor | null): void {
+    const where = `${this.name}.convBackward`;
+    const { k, p } = this.#checkConv(where, g, filters, W);
+    this.#checkSize(where, 'col', col, g.n * k * p, `${g.n}×${k}×${p}`);
+    this.#checkSize(where, 'dout', dout, g.n * filters * p, `${g.n}×${filters}×${p}`);
+    this.#checkSize(where, 'dW', dW, filters * k, `${filters}×${k}`);
+    this.#checkSize(where, 'db', db, filters, `${filters}`);
+    const outputs = [dW, db];
+    if ((dx === null) !== (dcol === null)) throw new Error(`${where}: expected dx and dcol both given or both null, got ${dx === null ? 'only dcol' : 'only dx'}`);
+    if (dx !== null && dcol !== null) {
+      this.#checkSize(where, 'dcol', dcol, k * p, `${k}×${p}`);
+      this.#checkSize(where, 'dx', dx, g.n * g.c * g.h * g.w, `${g.n}×${g.c}×${g.h}×${g.w}`);
+      outputs.push(dcol, dx);
+    }
+    this.#checkDistinct(where, outputs, [col, W, dout]);
+    for (let i = 1; i < outputs.length; i++) this.#checkDistinct(where, outputs.slice(i), [outputs[i - 1]], 'another output');
+    this.convBackwardImpl(g, filters, col, W, dout, dW, db, dcol, dx);
+  }
+
+  /** Max pooling forward: `out` [n, c, oh, ow] holds each window's first maximum (padding reads 0), `argmax` its index i·fw + j. */
+  maxPoolForward(g: Window, x: Tensor, out: Tensor, argmax: Tensor): void {
+    const where = `${this.name}.maxPoolForward`;
+    checkWindow(where, g, 'pooling window');
+    const o = g.n * g.c * this.#positions(g);
+    this.#checkSize(where, 'x', x, g.n * g.c * g.h * g.w, `${g.n}×${g.c}×${g.h}×${g.w}`);
+    this.#checkSize(where, 'out', out, o, `${o}`);
+    this.#checkSize(where, 'argmax', argmax, o, `${o}`);
+    this.#checkDistinct(where, [out, argmax], [x]);
+    this.#checkDistinct(where, [argmax], [out], 'another output');
+    this.maxPoolForwardImpl(g, x, out, argmax);
+  }
+
+  /** Max pooling backward: dx [n, c, h, w] gets each dout at the input its window's argmax chose. */
+  maxPoolBackward(g: Window, dout: Tensor, argmax: Tensor, dx: Tensor): void {
+    const where = `${this.name}.maxPoolBackward`;
+    checkWindow(where, g, 'pooling window');
+    const o = g.n * g.c * this.#positions(g);
+    this.#checkSize(where, 'dout', dout, o, `${o}`);
+    this.#checkSize(where, 'argmax', argmax, o, `${o}`);
+    this.#checkSize(where, 'dx', dx, g.n * g.c * g.h * g.w, `${g.n}×${g.c}×${g.h}×${g.w}`);
+    this.#checkDistinct(where, [dx], [dout, argmax]);
+    const window = g.fh * g.fw;
+    const a = argmax.data;
+    for (let i = 0; i < a.length; i++) {
+      if (!(Number.isInteger(a[i]) && a[i] >= 0 && a[i] < window)) throw new Error(`${where}: expected argmax to hold window indices 0..${window - 1} (from maxPoolForward), found ${a[i]} at ${i}`);
+    }
+    this.maxPoolBackwardImpl(g, dout, argmax, dx);
+  }
+
   // ---- what each backend implements ------------------------------------------------------
 
   /** The most elements one tensor may have here, and why (for the error message). */
@@ -287,8 +357,26 @@ export abstract class Backend {
   protected abstract adagradImpl(lr: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void;
   protected abstract rmspropImpl(lr: number, decay: number, keep: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void;
   protected abstract adamImpl(lrT: number, k1: number, k2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void;
+  protected abstract convForwardImpl(g: Window, filters: number, x: Tensor, W: Tensor, b: Tensor, col: Tensor, out: Tensor): void;
+  protected abstract convBackwardImpl(g: Window, filters: number, col: Tensor, W: Tensor, dout: Tensor, dW: Tensor, db: Tensor, dcol: Tensor | null, dx: Tensor | null): void;
+  protected abstract maxPoolForwardImpl(g: Window, x: Tensor, out: Tensor, argmax: Tensor): void;
+  protected abstract maxPoolBackwardImpl(g: Window, dout: Tensor, argmax: Tensor, dx: Tensor): void;
 
   // ---- argument checks -------------------------------------------------------------------
+
+  /** The window fits, `filters` is a dimension and W holds filters×c·fh·fw; returns k = c·fh·fw and p = oh·ow. */
+  #checkConv(where: string, g: Window, filters: number, W: Tensor): { k: number; p: number } {
+    checkWindow(where, g);
+    checkDimension(where, 'filters', filters);
+    const k = g.c * g.fh * g.fw;
+    this.#checkSize(where, 'W', W, filters * k, `${filters}×${g.c}×${g.fh}×${g.fw}`);
+    return { k, p: this.#positions(g) };
+  }
+
+  #positions(g: Window): number {
+    const { oh, ow } = outputSize(g);
+    return oh * ow;
+  }
 
   #checkGemm(op: string, m: number, k: number, n: number, a: Tensor, b: Tensor, c: Tensor): void {
     const where = `${this.name}.${op}`;

@@ -2,6 +2,7 @@ import { checkBackend, type Backend } from './backend.js';
 import { numericalGradient } from './gradient_check.js';
 import { initWeights, type WeightInit } from './init.js';
 import { Affine } from './layers/affine.js';
+import { Convolution } from './layers/convolution.js';
 import type { Layer } from './layers/layer.js';
 import { Relu } from './layers/relu.js';
 import { Sigmoid } from './layers/sigmoid.js';
@@ -24,14 +25,15 @@ export interface MlpOptions {
 
 /**
  * A network as an ordered list of named layers ending in a SoftmaxWithLoss, as the book's
- * TwoLayerNet / MultiLayerNet keep them (`OrderedDict` + `lastLayer`). The i-th Affine layer's
- * weights are `params['W' + i]` and `params['b' + i]`.
+ * TwoLayerNet / MultiLayerNet keep them (`OrderedDict` + `lastLayer`). The i-th layer with
+ * weights (Affine or Convolution) has `params['W' + i]` and `params['b' + i]`.
  */
 export class Sequential {
   readonly layers: ReadonlyMap<string, Layer>;
   readonly lastLayer: SoftmaxWithLoss;
   readonly params: Params;
-  readonly #affines: Affine[];
+  /** The layers with weights (Affine and Convolution), in order: their W and b are W1, b1, W2, … */
+  readonly #affines: (Affine | Convolution)[];
   /** The layers in order, kept as an array so a training step walks them without allocating. */
   readonly #order: Layer[];
   #disposed = false;
@@ -46,10 +48,10 @@ export class Sequential {
     this.layers = map;
     this.lastLayer = lastLayer;
     this.#order = [...map.values()];
-    this.#affines = this.#order.filter((l): l is Affine => l instanceof Affine);
+    this.#affines = this.#order.filter((l): l is Affine | Convolution => l instanceof Affine || l instanceof Convolution);
     this.params = {};
     this.#affines.forEach((affine, i) => {
-      if (affine.W.backend !== this.#affines[0].W.backend) throw new Error(`Sequential: Affine layer ${i + 1} is on backend '${affine.W.backend.name}', the first on '${this.#affines[0].W.backend.name}'`);
+      if (affine.W.backend !== this.#affines[0].W.backend) throw new Error(`Sequential: weighted layer ${i + 1} is on backend '${affine.W.backend.name}', the first on '${this.#affines[0].W.backend.name}'`);
       this.params[`W${i + 1}`] = affine.W;
       this.params[`b${i + 1}`] = affine.b;
     });
@@ -127,9 +129,9 @@ export class Sequential {
     let dout = this.lastLayer.backward();
     const layers = this.#order;
     for (let i = layers.length - 1; i >= 1; i--) dout = layers[i].backward(dout);
-    // Nothing uses the gradient of the network's input, so a first Affine skips dx = dout·Wᵀ.
+    // Nothing uses the gradient of the network's input, so a first Affine or Convolution skips dx.
     const first = layers[0];
-    if (first instanceof Affine) first.backwardParams(dout);
+    if (first instanceof Affine || first instanceof Convolution) first.backwardParams(dout);
     else first?.backward(dout);
     const grads: Params = {};
     this.#affines.forEach((affine, i) => {

@@ -2,6 +2,8 @@ import { Backend, type GemmForm, type TargetKind } from '../backend.js';
 import { MAX_DIMENSION } from '../checks.js';
 import type { Storage, Tensor } from '../tensor.js';
 import * as k from './ts_kernels.js';
+import * as conv from './conv_kernels.js';
+import type { Window } from '../window.js';
 
 /** Storage on the JS heap: the view is the array itself and never goes stale. */
 class HeapStorage implements Storage {
@@ -95,5 +97,17 @@ export class TsBackend extends Backend {
   }
   protected adamImpl(lrT: number, k1: number, k2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
     k.adam(lrT, k1, k2, eps, param.data, grad.data, m.data, v.data);
+  }
+  protected convForwardImpl(g: Window, filters: number, x: Tensor, W: Tensor, b: Tensor, col: Tensor, out: Tensor): void {
+    conv.convForward(g, filters, x.data, W.data, b.data, col.data, out.data);
+  }
+  protected convBackwardImpl(g: Window, filters: number, col: Tensor, W: Tensor, dout: Tensor, dW: Tensor, db: Tensor, dcol: Tensor | null, dx: Tensor | null): void {
+    conv.convBackward(g, filters, col.data, W.data, dout.data, dW.data, db.data, dcol?.data ?? null, dx?.data ?? null);
+  }
+  protected maxPoolForwardImpl(g: Window, x: Tensor, out: Tensor, argmax: Tensor): void {
+    conv.maxPoolForward(g, x.data, out.data, argmax.data);
+  }
+  protected maxPoolBackwardImpl(g: Window, dout: Tensor, argmax: Tensor, dx: Tensor): void {
+    conv.maxPoolBackward(g, dout.data, argmax.data, dx.data);
   }
 }

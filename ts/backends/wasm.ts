@@ -2,6 +2,7 @@ import { Backend, type GemmForm, type TargetKind } from '../backend.js';
 import type { Storage, Tensor } from '../tensor.js';
 import type { NnExports } from '../wasm/abi.js';
 import { WASM32_MAX_BYTES, type WasmVariant } from '../wasm/load.js';
+import type { Window } from '../window.js';
 
 /**
  * A block of WASM linear memory. Growing the memory detaches the old ArrayBuffer (every view on
@@ -140,5 +141,20 @@ export class WasmBackend extends Backend {
   }
   protected adamImpl(lrT: number, k1: number, k2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
     this.#x.nn_adam(param.size, lrT, k1, k2, eps, param.storage.ptr, grad.storage.ptr, m.storage.ptr, v.storage.ptr);
+  }
+  protected convForwardImpl(g: Window, filters: number, x: Tensor, W: Tensor, b: Tensor, col: Tensor, out: Tensor): void {
+    const status = this.#x.nn_conv_forward(g.n, g.c, g.h, g.w, g.fh, g.fw, g.stride, g.pad, filters, x.storage.ptr, W.storage.ptr, b.storage.ptr, col.storage.ptr, out.storage.ptr);
+    this.#checkStatus('convForward', status);
+  }
+  protected convBackwardImpl(g: Window, filters: number, col: Tensor, W: Tensor, dout: Tensor, dW: Tensor, db: Tensor, dcol: Tensor | null, dx: Tensor | null): void {
+    // Null dcol/dx pointers tell Rust to skip the input gradient.
+    const status = this.#x.nn_conv_backward(g.n, g.c, g.h, g.w, g.fh, g.fw, g.stride, g.pad, filters, col.storage.ptr, W.storage.ptr, dout.storage.ptr, dW.storage.ptr, db.storage.ptr, dcol === null ? 0 : dcol.storage.ptr, dx === null ? 0 : dx.storage.ptr);
+    this.#checkStatus('convBackward', status);
+  }
+  protected maxPoolForwardImpl(g: Window, x: Tensor, out: Tensor, argmax: Tensor): void {
+    this.#x.nn_max_pool_forward(g.n, g.c, g.h, g.w, g.fh, g.fw, g.stride, g.pad, x.storage.ptr, out.storage.ptr, argmax.storage.ptr);
+  }
+  protected maxPoolBackwardImpl(g: Window, dout: Tensor, argmax: Tensor, dx: Tensor): void {
+    this.#x.nn_max_pool_backward(g.n, g.c, g.h, g.w, g.fh, g.fw, g.stride, g.pad, dout.storage.ptr, argmax.storage.ptr, dx.storage.ptr);
   }
 }

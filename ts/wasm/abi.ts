@@ -80,4 +80,14 @@ export interface NnExports {
   nn_rmsprop(n: number, lr: number, decay: number, keep: number, eps: number, param: number, grad: number, h: number): void;
   /** Adam: m += k1·(grad − m); v += k2·(grad² − v); param −= lrT·m / (√v + eps), k = 1 − β. */
   nn_adam(n: number, lrT: number, k1: number, k2: number, eps: number, param: number, grad: number, m: number, v: number): void;
+
+  // Chapter 7 (crate/src/conv.rs, pool.rs): the window is n, c, h, w, fh, fw, stride, pad.
+  /** col[n, c·fh·fw, oh·ow] and out[n, filters, oh·ow] = W·col_n + b; returns a workspace status. */
+  nn_conv_forward(n: number, c: number, h: number, w: number, fh: number, fw: number, stride: number, pad: number, filters: number, x: number, wt: number, b: number, col: number, out: number): number;
+  /** dW, db, and dx (with the one-sample scratch dcol) unless dcol and dx are 0; returns a workspace status. */
+  nn_conv_backward(n: number, c: number, h: number, w: number, fh: number, fw: number, stride: number, pad: number, filters: number, col: number, wt: number, dout: number, dw: number, db: number, dcol: number, dx: number): number;
+  /** out and argmax (the first maximum's index i·fw + j in its window, as f32) from x. */
+  nn_max_pool_forward(n: number, c: number, h: number, w: number, ph: number, pw: number, stride: number, pad: number, x: number, out: number, argmax: number): void;
+  /** dx from dout and the forward's argmax (overlapping windows add up). */
+  nn_max_pool_backward(n: number, c: number, h: number, w: number, ph: number, pw: number, stride: number, pad: number, dout: number, argmax: number, dx: number): void;
 }

@@ -1,0 +1,116 @@
+import { describeValue } from '../checks.js';
+import { checkTensor, formatShape, type Tensor } from '../tensor.js';
+import { checkWindow, outputSize, type Window } from '../window.js';
+import { checkDout, requireForward, reuseBuffer, sameShape, type Layer } from './layer.js';
+
+export interface ConvolutionOptions {
+  /** Step of the filter (default 1). */
+  stride?: number;
+  /** Zeros added on each side of the input (default 0). */
+  pad?: number;
+}
+
+/**
+ * The convolution layer (§7.4.3): W is [FN, C, FH, FW], b is [FN], x is [N, C, H, W] and the
+ * output is [N, FN, OH, OW], computed as im2col + GEMM (see crate/src/conv.rs for the layout).
+ * `backward` returns dx and leaves dW and db on the layer, as the book's `Convolution` does.
+ *
+ * `W` and `b` are the caller's tensors (a network owns them); everything else is the layer's own,
+ * allocated once per input shape and overwritten by every call.
+ */
+export class Convolution implements Layer {
+  readonly W: Tensor;
+  readonly b: Tensor;
+  readonly stride: number;
+  readonly pad: number;
+  dW: Tensor | null = null;
+  db: Tensor | null = null;
+  /** The im2col columns of the last forward, [N, C·FH·FW, OH·OW] (the book's `self.col`, transposed per sample). */
+  col: Tensor | null = null;
+  /** The input of the last forward (kept by reference). */
+  x: Tensor | null = null;
+  #window: Window | null = null;
+  #out: Tensor | null = null;
+  #dx: Tensor | null = null;
+  #dcol: Tensor | null = null;
+
+  constructor(W: Tensor, b: Tensor, options: ConvolutionOptions = {}) {
+    const where = 'new Convolution(W, b)';
+    checkTensor(where, 'W', W);
+    checkTensor(where, 'b', b);
+    if (W.shape.length !== 4) throw new Error(`${where}: expected W of shape [filters, channels, height, width], got ${formatShape(W.shape)}`);
+    if (b.shape.length !== 1 || b.shape[0] !== W.shape[0]) {
+      throw new Error(`${where}: expected b of shape [${W.shape[0]}] to match W ${formatShape(W.shape)}, got ${formatShape(b.shape)}`);
+    }
+    if (W.backend !== b.backend) throw new Error(`${where}: W is on backend '${W.backend.name}' but b is on '${b.backend.name}'`);
+    if (typeof options !== 'object' || options === null) throw new Error(`${where}: expected options { stride, pad }, got ${describeValue(options)}`);
+    const { stride = 1, pad = 0 } = options;
+    if (!Number.isInteger(stride) || stride < 1) throw new Error(`${where}: expected stride to be an integer ≥ 1, got ${describeValue(stride)}`);
+    if (!Number.isInteger(pad) || pad < 0) throw new Error(`${where}: expected pad to be an integer ≥ 0, got ${describeValue(pad)}`);
+    this.W = W;
+    this.b = b;
+    this.stride = stride;
+    this.pad = pad;
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = 'Convolution.forward';
+    checkTensor(where, 'x', x);
+    const [filters, channels, fh, fw] = this.W.shape;
+    if (x.shape.length !== 4) throw new Error(`${where}: expected x of shape [batch, ${channels}, height, width], got ${formatShape(x.shape)}`);
+    const [n, c, h, w] = x.shape;
+    if (c !== channels) throw new Error(`${where}: x has ${c} channels (shape ${formatShape(x.shape)}) but W expects ${channels} (W shape ${formatShape(this.W.shape)})`);
+    const g = this.#windowFor(where, n, c, h, w, fh, fw);
+    const { oh, ow } = outputSize(g);
+    const backend = this.W.backend;
+    this.x = x;
+    this.col = reuseBuffer(this.col, backend, [n, c * fh * fw, oh * ow]);
+    this.#out = reuseBuffer(this.#out, backend, [n, filters, oh, ow]);
+    backend.convForward(g, filters, x, this.W, this.b, this.col, this.#out);
+    return this.#out;
+  }
+
+  /** dW, db, and returns dx in x's shape. */
+  backward(dout: Tensor): Tensor {
+    this.#backward('Convolution.backward', dout, true);
+    return this.#dx!;
+  }
+
+  /** dW and db only: for a network's first layer, whose input gradient nothing uses. */
+  backwardParams(dout: Tensor): void {
+    this.#backward('Convolution.backwardParams', dout, false);
+  }
+
+  #backward(where: string, dout: Tensor, wantDx: boolean): void {
+    checkTensor(where, 'dout', dout);
+    const out = requireForward(where, this.#out);
+    const x = requireForward(where, this.x);
+    const g = requireForward(where, this.#window);
+    checkDout(where, dout, out);
+    const backend = this.W.backend;
+    const filters = this.W.shape[0];
+    this.dW = reuseBuffer(this.dW, backend, this.W.shape);
+    this.db = reuseBuffer(this.db, backend, this.b.shape);
+    if (wantDx) {
+      this.#dx = reuseBuffer(this.#dx, backend, x.shape);
+      this.#dcol = reuseBuffer(this.#dcol, backend, [this.col!.shape[1], this.col!.shape[2]]);
+    }
+    backend.convBackward(g, filters, this.col!, this.W, dout, this.dW, this.db, wantDx ? this.#dcol : null, wantDx ? this.#dx : null);
+  }
+
+  /** The window for this input, reused while the input shape stays (a training step allocates nothing). */
+  #windowFor(where: string, n: number, c: number, h: number, w: number, fh: number, fw: number): Window {
+    const last = this.#window;
+    if (last && sameShape([last.n, last.c, last.h, last.w], [n, c, h, w])) return last;
+    const g = { n, c, h, w, fh, fw, stride: this.stride, pad: this.pad };
+    checkWindow(where, g);
+    this.#window = g;
+    return g;
+  }
+
+  dispose(): void {
+    for (const t of [this.#out, this.#dx, this.#dcol, this.col, this.dW, this.db]) t?.dispose();
+    this.#out = this.#dx = this.#dcol = this.col = this.dW = this.db = this.x = null;
+    this.#window = null;
+  }
+}

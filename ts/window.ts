@@ -1,0 +1,34 @@
+import { checkDimension } from './checks.js';
+
+/**
+ * The geometry of a convolution or pooling window sliding over a batch `x[n, c, h, w]`: a
+ * `fh×fw` window moved by `stride`, over the input padded with `pad` zeros on each side.
+ */
+export interface Window {
+  readonly n: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly fh: number;
+  readonly fw: number;
+  readonly stride: number;
+  readonly pad: number;
+}
+
+/** The output height and width, as the book's `1 + (H + 2·pad − FH) // stride`. */
+export function outputSize(g: Window): { oh: number; ow: number } {
+  return { oh: Math.floor((g.h + 2 * g.pad - g.fh) / g.stride) + 1, ow: Math.floor((g.w + 2 * g.pad - g.fw) / g.stride) + 1 };
+}
+
+/**
+ * Throws unless every field is an integer in range (stride ≥ 1, window ≥ 1×1) and the window fits
+ * the padded input: "Convolution.forward: a 5×5 filter with pad 0 does not fit a 4×4 input".
+ */
+export function checkWindow(where: string, g: Window, what = 'filter'): void {
+  for (const key of ['n', 'c', 'h', 'w', 'fh', 'fw', 'stride', 'pad'] as const) checkDimension(where, key, g[key]);
+  if (g.stride < 1) throw new Error(`${where}: expected stride ≥ 1, got ${g.stride}`);
+  if (g.fh < 1 || g.fw < 1) throw new Error(`${where}: expected a ${what} of at least 1×1, got ${g.fh}×${g.fw}`);
+  if (g.fh > g.h + 2 * g.pad || g.fw > g.w + 2 * g.pad) {
+    throw new Error(`${where}: a ${g.fh}×${g.fw} ${what} with pad ${g.pad} does not fit a ${g.h}×${g.w} input`);
+  }
+}

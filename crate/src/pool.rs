@@ -12,6 +12,10 @@ pub fn max_pool_forward(g: &Window, x: &[f32], out: &mut [f32], argmax: &mut [f3
     assert!(x.len() == g.n * g.c * plane && out.len() == g.n * g.c * oh * ow && argmax.len() == out.len(), "max_pool_forward: slice lengths do not match the window");
     for (plane_i, (o, a)) in out.chunks_exact_mut((oh * ow).max(1)).zip(argmax.chunks_exact_mut((oh * ow).max(1))).enumerate() {
         let xc = &x[plane_i * plane..(plane_i + 1) * plane];
+        if g.pad == 0 {
+            window_max_unpadded(g, xc, o, a);
+            continue;
+        }
         for oy in 0..oh {
             for ox in 0..ow {
                 let (mut best, mut at) = (f32::NEG_INFINITY, 0usize);
@@ -29,6 +33,28 @@ pub fn max_pool_forward(g: &Window, x: &[f32], out: &mut [f32], argmax: &mut [f3
                 o[oy * ow + ox] = best;
                 a[oy * ow + ox] = at as f32;
             }
+        }
+    }
+}
+
+/// Without padding every window lies inside the plane: no bounds tests per element.
+fn window_max_unpadded(g: &Window, xc: &[f32], out: &mut [f32], argmax: &mut [f32]) {
+    let (oh, ow) = (g.oh(), g.ow());
+    for oy in 0..oh {
+        for ox in 0..ow {
+            let base = oy * g.stride * g.w + ox * g.stride;
+            let (mut best, mut at) = (xc[base], 0usize);
+            for i in 0..g.fh {
+                let row = &xc[base + i * g.w..base + i * g.w + g.fw];
+                for (j, &v) in row.iter().enumerate() {
+                    if v > best {
+                        best = v;
+                        at = i * g.fw + j;
+                    }
+                }
+            }
+            out[oy * ow + ox] = best;
+            argmax[oy * ow + ox] = at as f32;
         }
     }
 }

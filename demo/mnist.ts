@@ -22,6 +22,7 @@ interface EpochReport {
 export interface RunSummary {
   backend: string;
   variant: string | null;
+  model: 'mlp' | 'cnn';
   sizes: number[];
   optimizer: string;
   lr: number;
@@ -85,8 +86,10 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
   const { config, epochs } = options;
   const wallStart = performance.now();
   const trainer = new Trainer(backend, data, config);
-  const sizes = [data.train.images.length / data.train.count, ...config.hidden, 10];
-  log(`${backend.name}: ${sizes.join('→')} MLP, ${config.optimizer} lr ${config.lr}, batch ${config.batch}, init ${config.init}, seed ${config.seed}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);
+  const cnn = config.model === 'cnn';
+  const sizes = cnn ? [784, 100, 10] : [data.train.images.length / data.train.count, ...config.hidden, 10];
+  const model = cnn ? 'SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)' : `${sizes.join('→')} MLP`;
+  log(`${backend.name}: ${model}, ${config.optimizer} lr ${config.lr}, batch ${config.batch}, init ${config.init}, seed ${config.seed}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);
   const tty = options.json ? process.stderr.isTTY : process.stdout.isTTY;
   const stream = options.json ? process.stderr : process.stdout;
   const history: EpochReport[] = [];
@@ -129,6 +132,7 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
   const summary: RunSummary = {
     backend: backend.name,
     variant: backend.kind === 'wasm' ? backend.name.slice('wasm-'.length) : null,
+    model: cnn ? 'cnn' : 'mlp',
     sizes,
     optimizer: config.optimizer,
     lr: config.lr,

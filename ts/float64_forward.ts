@@ -1,10 +1,13 @@
 import { Affine } from './layers/affine.js';
+import { Convolution } from './layers/convolution.js';
 import type { Layer } from './layers/layer.js';
+import { Pooling } from './layers/pooling.js';
 import { Relu } from './layers/relu.js';
 import { Sigmoid } from './layers/sigmoid.js';
 import { checkTargets } from './layers/softmax_with_loss.js';
 import type { Sequential } from './net.js';
-import type { Tensor } from './tensor.js';
+import { formatShape, type Tensor } from './tensor.js';
+import { outputSize, type Window } from './window.js';
 
 /**
  * The forward pass of a `Sequential` in float64 on the JS side, for the numerical side of the
@@ -17,10 +20,11 @@ import type { Tensor } from './tensor.js';
  * Perturbing one weight W[i, j] (or b[j]) of an Affine layer changes only column j of its output,
  * by δ·x[:, i] (or δ), so `lossWith` starts from the cached output of that layer, updates that
  * column, and runs only the layers after it: the check costs a few thousand flops per weight
- * instead of a whole forward pass.
+ * instead of a whole forward pass. A Convolution's filter weight W[f, c, i, j] likewise changes
+ * only output channel f, by δ times the input pixels it meets.
  *
- * Non-differentiable points: a layer that chooses (ReLU: pass or block; later max-pooling:
- * which input wins) records the choices of the unperturbed pass, and `lossWith` reports
+ * Non-differentiable points: a layer that chooses (ReLU: pass or block; max pooling:
+ * which input of a window wins) records the choices of the unperturbed pass, and `lossWith` reports
  * whether a perturbed pass chose differently. A central difference across such a kink measures
  * a mix of the two one-sided slopes, not the gradient, so the check skips (and counts) those
  * elements instead of failing on them.
@@ -38,18 +42,19 @@ export class Float64Forward {
   readonly #scratch: Float64Array;
 
   constructor(where: string, net: Sequential, x: Tensor, t: Tensor) {
-    this.#layers = [...net.layers.entries()].map(([name, layer]) => toF64(where, name, layer));
+    this.rows = x.shape[0] ?? 0;
+    let shape = x.shape.slice(1); // one sample's shape, layer by layer
+    this.#layers = [...net.layers.entries()].map(([name, layer]) => {
+      const f64 = toF64(where, name, layer, shape);
+      shape = f64.outputShape;
+      return f64;
+    });
     [...net.layers.values()].forEach((layer, i) => {
-      if (layer instanceof Affine) {
+      if (layer instanceof Affine || layer instanceof Convolution) {
         this.#where.set(layer.W, { layer: i, part: 'W' });
         this.#where.set(layer.b, { layer: i, part: 'b' });
       }
     });
-    this.rows = x.shape[0] ?? 0;
-    const first = this.#layers.find((l): l is F64Affine => l instanceof F64Affine);
-    if (first && x.size !== this.rows * first.inputs) {
-      throw new Error(`${where}: x has shape [${x.shape.join(', ')}], but the first Affine layer expects ${first.inputs} features per row`);
-    }
     this.#acts = [Float64Array.from(x.data)];
     for (const layer of this.#layers) {
       const out = layer.forward(this.#acts[this.#acts.length - 1], this.rows);
@@ -75,19 +80,12 @@ export class Float64Forward {
    */
   lossWith(param: Tensor, index: number, delta: number): { loss: number; crossedKink: boolean } {
     const at = this.#where.get(param);
-    if (!at) throw new Error(`Float64Forward.lossWith: the tensor ${param.toString()} is not a parameter of this net's Affine layers`);
-    const affine = this.#layers[at.layer] as F64Affine;
-    const input = this.#acts[at.layer];
+    if (!at) throw new Error(`Float64Forward.lossWith: the tensor ${param.toString()} is not a parameter of this net's Affine or Convolution layers`);
+    const layer = this.#layers[at.layer] as F64Affine | F64Convolution;
     const base = this.#acts[at.layer + 1];
     const out = this.#scratch.subarray(0, base.length);
     out.set(base);
-    const n = affine.outputs;
-    if (at.part === 'b') {
-      for (let r = 0; r < this.rows; r++) out[r * n + index] += delta;
-    } else {
-      const i = Math.floor(index / n), j = index % n, k = affine.inputs;
-      for (let r = 0; r < this.rows; r++) out[r * n + j] += delta * input[r * k + i];
-    }
+    layer.perturb(this.#acts[at.layer], out, this.rows, at.part, index, delta);
     let h: Float64Array = out;
     let crossedKink = false;
     for (let l = at.layer + 1; l < this.#layers.length; l++) {
@@ -100,6 +98,8 @@ export class Float64Forward {
 
 /** A layer's forward in float64. Outputs are the layer's own buffers, overwritten by the next call. */
 interface F64Layer {
+  /** One sample's output shape. */
+  readonly outputShape: number[];
   forward(x: Float64Array, rows: number): Float64Array;
   /** Keeps the non-differentiable choices of the last forward as the reference (no-op if none). */
   remember(): void;
@@ -107,24 +107,49 @@ interface F64Layer {
   choseDifferently(): boolean;
 }
 
-function toF64(where: string, name: string, layer: Layer): F64Layer {
-  if (layer instanceof Affine) return new F64Affine(layer);
-  if (layer instanceof Relu) return new F64Relu();
-  if (layer instanceof Sigmoid) return new F64Sigmoid();
+/** The float64 twin of a layer whose input sample has shape `input`. */
+function toF64(where: string, name: string, layer: Layer, input: number[]): F64Layer {
+  if (layer instanceof Affine) {
+    const features = input.reduce((a, d) => a * d, 1);
+    if (features !== layer.W.shape[0]) throw new Error(`${where}: layer '${name}' (Affine) expects ${layer.W.shape[0]} features per row, but its input has shape ${formatShape(input)} per row`);
+    return new F64Affine(layer);
+  }
+  if (layer instanceof Convolution || layer instanceof Pooling) {
+    const [c, h, w] = input;
+    const [fh, fw] = layer instanceof Pooling ? [layer.poolH, layer.poolW] : layer.W.shape.slice(2);
+    const fits = input.length === 3 && (layer instanceof Pooling || c === layer.W.shape[1]) && fh <= h + 2 * layer.pad && fw <= w + 2 * layer.pad;
+    if (!fits) throw new Error(`${where}: layer '${name}' (${layer.constructor.name}) cannot take an input of shape ${formatShape(input)} per sample`);
+    const g = { n: 1, c, h, w, fh, fw, stride: layer.stride, pad: layer.pad };
+    return layer instanceof Pooling ? new F64MaxPool(g) : new F64Convolution(layer, g);
+  }
+  if (layer instanceof Relu) return new F64Relu(input);
+  if (layer instanceof Sigmoid) return new F64Sigmoid(input);
   const kind = (layer as object)?.constructor?.name ?? typeof layer;
-  throw new Error(`${where}: layer '${name}' (${kind}) has no float64 forward; the check supports Affine, Relu and Sigmoid layers`);
+  throw new Error(`${where}: layer '${name}' (${kind}) has no float64 forward; the check supports Affine, Convolution, Pooling, Relu and Sigmoid layers`);
 }
 
 class F64Affine implements F64Layer {
   readonly inputs: number;
   readonly outputs: number;
+  readonly outputShape: number[];
   readonly #W: Float64Array;
   readonly #b: Float64Array;
   #out = new Float64Array(0);
   constructor(layer: Affine) {
     [this.inputs, this.outputs] = layer.W.shape;
+    this.outputShape = [this.outputs];
     this.#W = Float64Array.from(layer.W.data);
     this.#b = Float64Array.from(layer.b.data);
+  }
+  /** `out` (the unperturbed output) += the change from W[i, j] or b[j] moving by delta. */
+  perturb(input: Float64Array, out: Float64Array, rows: number, part: 'W' | 'b', index: number, delta: number): void {
+    const n = this.outputs;
+    if (part === 'b') {
+      for (let r = 0; r < rows; r++) out[r * n + index] += delta;
+    } else {
+      const i = Math.floor(index / n), j = index % n, k = this.inputs;
+      for (let r = 0; r < rows; r++) out[r * n + j] += delta * input[r * k + i];
+    }
   }
   forward(x: Float64Array, rows: number): Float64Array {
     const { inputs: k, outputs: n } = this;
@@ -146,8 +171,108 @@ class F64Affine implements F64Layer {
   }
 }
 
+/**
+ * Convolution by its definition: out[n, f, oy, ox] = b[f] + Σ W[f, c, i, j]·x[n, c, oy·s + i − pad, ox·s + j − pad],
+ * pixels outside the input being 0.
+ */
+class F64Convolution implements F64Layer {
+  readonly outputShape: number[];
+  readonly #W: Float64Array;
+  readonly #b: Float64Array;
+  readonly #g: Window;
+  readonly #filters: number;
+  #out = new Float64Array(0);
+  constructor(layer: Convolution, g: Window) {
+    this.#g = g;
+    this.#filters = layer.W.shape[0];
+    const { oh, ow } = outputSize(g);
+    this.outputShape = [this.#filters, oh, ow];
+    this.#W = Float64Array.from(layer.W.data);
+    this.#b = Float64Array.from(layer.b.data);
+  }
+  forward(x: Float64Array, rows: number): Float64Array {
+    const g = this.#g, F = this.#filters, { oh, ow } = outputSize(g);
+    if (this.#out.length !== rows * F * oh * ow) this.#out = new Float64Array(rows * F * oh * ow);
+    for (let n = 0; n < rows; n++) {
+      for (let f = 0; f < F; f++) {
+        for (let q = 0; q < oh * ow; q++) {
+          let s = this.#b[f];
+          for (let k = 0; k < g.c * g.fh * g.fw; k++) s += this.#W[f * g.c * g.fh * g.fw + k] * this.#pixel(x, n, k, q);
+          this.#out[(n * F + f) * oh * ow + q] = s;
+        }
+      }
+    }
+    return this.#out;
+  }
+  /** The input pixel that filter element k = (c, i, j) meets at output position q of sample n (0 on padding). */
+  #pixel(x: Float64Array, n: number, k: number, q: number): number {
+    const g = this.#g, { ow } = outputSize(g);
+    const c = Math.floor(k / (g.fh * g.fw)), i = Math.floor(k / g.fw) % g.fh, j = k % g.fw;
+    const y = Math.floor(q / ow) * g.stride + i - g.pad, xx = (q % ow) * g.stride + j - g.pad;
+    return y >= 0 && y < g.h && xx >= 0 && xx < g.w ? x[((n * g.c + c) * g.h + y) * g.w + xx] : 0;
+  }
+  perturb(input: Float64Array, out: Float64Array, rows: number, part: 'W' | 'b', index: number, delta: number): void {
+    const g = this.#g, { oh, ow } = outputSize(g), k = g.c * g.fh * g.fw;
+    const f = part === 'b' ? index : Math.floor(index / k);
+    for (let n = 0; n < rows; n++) {
+      const o = (n * this.#filters + f) * oh * ow;
+      for (let q = 0; q < oh * ow; q++) out[o + q] += part === 'b' ? delta : delta * this.#pixel(input, n, index % k, q);
+    }
+  }
+  remember(): void {}
+  choseDifferently(): boolean {
+    return false;
+  }
+}
+
+/** Max pooling: its choice per window is which input wins (the first maximum; padding reads 0). */
+class F64MaxPool implements F64Layer {
+  readonly outputShape: number[];
+  readonly #g: Window;
+  #out = new Float64Array(0);
+  #choice = new Int32Array(0);
+  #reference = new Int32Array(0);
+  #changed = false;
+  constructor(g: Window) {
+    this.#g = g;
+    const { oh, ow } = outputSize(g);
+    this.outputShape = [g.c, oh, ow];
+  }
+  forward(x: Float64Array, rows: number): Float64Array {
+    const g = this.#g, { oh, ow } = outputSize(g);
+    const size = rows * g.c * oh * ow;
+    if (this.#out.length !== size) [this.#out, this.#choice] = [new Float64Array(size), new Int32Array(size)];
+    const ref = this.#reference.length === size ? this.#reference : null;
+    let changed = false, o = 0;
+    for (let plane = 0; plane < rows * g.c; plane++) {
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++, o++) {
+          let best = -Infinity, at = 0;
+          for (let k = 0; k < g.fh * g.fw; k++) {
+            const y = oy * g.stride + Math.floor(k / g.fw) - g.pad, xx = ox * g.stride + (k % g.fw) - g.pad;
+            const v = y >= 0 && y < g.h && xx >= 0 && xx < g.w ? x[(plane * g.h + y) * g.w + xx] : 0;
+            if (k === 0 || v > best) [best, at] = [v, k];
+          }
+          this.#out[o] = best;
+          this.#choice[o] = at;
+          if (ref && ref[o] !== at) changed = true;
+        }
+      }
+    }
+    this.#changed = changed;
+    return this.#out;
+  }
+  remember(): void {
+    this.#reference = this.#choice.slice();
+  }
+  choseDifferently(): boolean {
+    return this.#changed;
+  }
+}
+
 /** ReLU: its choice per element is pass (x > 0) or block, as the backward's mask. */
 class F64Relu implements F64Layer {
+  constructor(readonly outputShape: number[]) {}
   #out = new Float64Array(0);
   #mask = new Uint8Array(0);
   #reference = new Uint8Array(0);
@@ -174,6 +299,7 @@ class F64Relu implements F64Layer {
 }
 
 class F64Sigmoid implements F64Layer {
+  constructor(readonly outputShape: number[]) {}
   #out = new Float64Array(0);
   forward(x: Float64Array): Float64Array {
     if (this.#out.length !== x.length) this.#out = new Float64Array(x.length);

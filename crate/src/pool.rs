@@ -59,7 +59,8 @@ fn window_max_unpadded(g: &Window, xc: &[f32], out: &mut [f32], argmax: &mut [f3
     }
 }
 
-/// `dx[N, C, H, W]`: each `dout` added at the input its window's `argmax` chose (overwrites dx).
+/// `dx[N, C, H, W]`: each `dout` added at the input its window's `argmax` chose (overwrites dx);
+/// an index outside the window drops its gradient.
 pub fn max_pool_backward(g: &Window, dout: &[f32], argmax: &[f32], dx: &mut [f32]) {
     let (oh, ow, plane) = (g.oh(), g.ow(), g.h * g.w);
     assert!(dx.len() == g.n * g.c * plane && dout.len() == g.n * g.c * oh * ow && argmax.len() == dout.len(), "max_pool_backward: slice lengths do not match the window");
@@ -68,7 +69,11 @@ pub fn max_pool_backward(g: &Window, dout: &[f32], argmax: &[f32], dx: &mut [f32
         let dxc = &mut dx[plane_i * plane..(plane_i + 1) * plane];
         for oy in 0..oh {
             for ox in 0..ow {
-                let at = a[oy * ow + ox] as usize;
+                let at = a[oy * ow + ox];
+                if !(at >= 0.0 && at < (g.fh * g.fw) as f32) {
+                    continue; // not a window index (not from the forward): dropped
+                }
+                let at = at as usize;
                 let (i, j) = (at / g.fw, at % g.fw);
                 let y = (oy * g.stride + i).wrapping_sub(g.pad);
                 let xx = (ox * g.stride + j).wrapping_sub(g.pad);

@@ -151,7 +151,8 @@ export function maxPoolBackward(g: Window, dout: Float32Array, argmax: Float32Ar
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++, o++) {
         const at = argmax[o];
-        const i = Math.floor(at / g.fw), j = at - i * g.fw;
+        if (!(at >= 0 && at < g.fh * g.fw)) continue; // not a window index: dropped, as in Rust
+        const i = Math.floor(at / g.fw), j = Math.floor(at - i * g.fw);
         const y = oy * g.stride + i - g.pad, xx = ox * g.stride + j - g.pad;
         if (y >= 0 && y < g.h && xx >= 0 && xx < g.w) dx[xc + y * g.w + xx] += dout[o];
       }

@@ -8,7 +8,7 @@ const backends = await allBackends();
 /** Random geometries that fit: strides 1–3, pads 0–2, odd sizes, N = 1 and C > 1 among them. */
 function geometries(count: number, seed: number): Geometry[] {
   const rng = new Random(seed);
-  const out: Geometry[] = [{ n: 1, c: 3, h: 7, w: 5, fh: 3, fw: 3, stride: 2, pad: 1 }];
+  const out: Geometry[] = [{ n: 1, c: 3, h: 7, w: 5, fh: 3, fw: 3, stride: 2, pad: 1 }, { n: 2, c: 3, h: 9, w: 7, fh: 2, fw: 2, stride: 2, pad: 0 }];
   while (out.length < count) {
     const g = { n: 1 + rng.int(3), c: 1 + rng.int(4), h: 1 + rng.int(11), w: 1 + rng.int(11), fh: 1 + rng.int(5), fw: 1 + rng.int(5), stride: 1 + rng.int(3), pad: rng.int(3) };
     if (g.fh <= g.h + 2 * g.pad && g.fw <= g.w + 2 * g.pad) out.push(g);

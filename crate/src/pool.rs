@@ -40,6 +40,9 @@ pub fn max_pool_forward(g: &Window, x: &[f32], out: &mut [f32], argmax: &mut [f3
 /// Without padding every window lies inside the plane: no bounds tests per element.
 fn window_max_unpadded(g: &Window, xc: &[f32], out: &mut [f32], argmax: &mut [f32]) {
     let (oh, ow) = (g.oh(), g.ow());
+    if g.fh == 2 && g.fw == 2 && g.stride == 2 {
+        return max_2x2(g.w, xc, oh, ow, out, argmax);
+    }
     for oy in 0..oh {
         for ox in 0..ow {
             let base = oy * g.stride * g.w + ox * g.stride;
@@ -47,14 +50,32 @@ fn window_max_unpadded(g: &Window, xc: &[f32], out: &mut [f32], argmax: &mut [f3
             for i in 0..g.fh {
                 let row = &xc[base + i * g.w..base + i * g.w + g.fw];
                 for (j, &v) in row.iter().enumerate() {
-                    if v > best {
-                        best = v;
-                        at = i * g.fw + j;
-                    }
+                    // selects, not a branch: which input wins is data-dependent and unpredictable
+                    let gt = v > best;
+                    at = if gt { i * g.fw + j } else { at };
+                    best = if gt { v } else { best };
                 }
             }
             out[oy * ow + ox] = best;
             argmax[oy * ow + ox] = at as f32;
+        }
+    }
+}
+
+/// The common 2×2, stride-2 window (SimpleConvNet's), two input rows at a time without bounds tests.
+fn max_2x2(w: usize, xc: &[f32], oh: usize, ow: usize, out: &mut [f32], argmax: &mut [f32]) {
+    for oy in 0..oh {
+        let (r0, r1) = (&xc[2 * oy * w..2 * oy * w + 2 * ow], &xc[(2 * oy + 1) * w..(2 * oy + 1) * w + 2 * ow]);
+        let (o, a) = (&mut out[oy * ow..(oy + 1) * ow], &mut argmax[oy * ow..(oy + 1) * ow]);
+        for (((top, bottom), o), a) in r0.chunks_exact(2).zip(r1.chunks_exact(2)).zip(o).zip(a) {
+            let (mut best, mut at) = (top[0], 0.0);
+            for (v, k) in [(top[1], 1.0), (bottom[0], 2.0), (bottom[1], 3.0)] {
+                let gt = v > best;
+                at = if gt { k } else { at };
+                best = if gt { v } else { best };
+            }
+            *o = best;
+            *a = at;
         }
     }
 }
@@ -84,3 +105,4 @@ pub fn max_pool_backward(g: &Window, dout: &[f32], argmax: &[f32], dx: &mut [f32
         }
     }
 }
+

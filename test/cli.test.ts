@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCli, USAGE } from '../demo/cli_args.js';
+import { CNN_EPOCHS } from '../demo/trainer.js';
 import { progressLine } from '../demo/cli_progress.js';
 
 // The MNIST CLI run directly from its source (test/package.test.ts runs the compiled bin from the
@@ -57,18 +58,37 @@ describe('npm run mnist', () => {
     expect(cli('--data', '/nonexistent/mnist').stderr).toContain('--data /nonexistent/mnist: expected a directory with the four MNIST IDX files');
   }, 120_000);
 
+  it('--model cnn trains SimpleConvNet: one epoch is far above chance', () => {
+    const r = cli('--model', 'cnn', '--epochs', '1', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ model: 'cnn', optimizer: 'adam', lr: 0.001, init: 'he', epochs: 1, steps: 80 });
+    expect(summary.testAccuracy).toBeGreaterThan(0.85);
+    expect(r.stderr).toContain('SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10), adam lr 0.001');
+  }, 120_000);
+
   it('--help lists every option', () => {
     const r = cli('--help');
-    for (const o of ['--backend', '--hidden', '--epochs', '--batch', '--lr', '--optimizer', '--init', '--seed', '--data', '--json', '--compare']) expect(r.stdout).toContain(o);
+    for (const o of ['--backend', '--model', '--shift', '--hidden', '--epochs', '--batch', '--lr', '--optimizer', '--init', '--seed', '--data', '--json', '--compare']) expect(r.stdout).toContain(o);
   }, 60_000);
 });
 
 describe('option parsing', () => {
   it('reads lists, numbers and init names', () => {
     const o = parseCli(['--hidden', '256, 128', '--lr', '0.05', '--init', 'std', '--batch', '64', '--seed=3']);
-    expect(o.config).toEqual({ hidden: [256, 128], lr: 0.05, init: 0.01, batch: 64, seed: 3, optimizer: 'nesterov' });
+    expect(o.config).toEqual({ model: 'mlp', hidden: [256, 128], lr: 0.05, init: 0.01, batch: 64, seed: 3, optimizer: 'nesterov', shift: 0 });
     expect(parseCli(['--seed', '4294967295']).config.seed).toBe(2 ** 32 - 1);
     expect(parseCli(['--init', '0.02']).config.init).toBe(0.02);
+  });
+
+  it('--model cnn takes the CNN recipe, and what is given overrides it', () => {
+    const o = parseCli(['--model', 'cnn']);
+    expect(o.config).toMatchObject({ model: 'cnn', optimizer: 'adam', lr: 0.001, init: 'he', shift: 2 });
+    expect(o.epochs).toBe(CNN_EPOCHS);
+    expect(parseCli(['--model', 'cnn', '--lr', '0.002', '--init', 'std', '--shift', '0', '--epochs', '3'])).toMatchObject({ epochs: 3, config: { lr: 0.002, init: 0.01, shift: 0 } });
+    expect(parseCli([]).config).toMatchObject({ model: 'mlp', optimizer: 'nesterov', lr: 0.1, shift: 0 });
+    expect(() => parseCli(['--model', 'rnn'])).toThrow('--model: expected mlp or cnn, found "rnn"');
+    expect(() => parseCli(['--shift', '9'])).toThrow('--shift: expected a whole number of pixels from 0 to 8, found "9"');
   });
 
   it('rejects malformed values with expected-vs-found messages', () => {

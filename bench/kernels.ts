@@ -4,6 +4,7 @@
  * Inputs are seeded; outputs are preallocated, as in a training step.
  */
 import type { Backend, Tensor } from '../ts/index.js';
+import { benchConvKernels } from './conv.js';
 import { tfName, type Contenders } from './contenders.js';
 import { onTfBackend, tf, type TfBackendName } from './tfjs.js';
 import { seededLabels, seededValues, sink, timeInterleaved, type Contender, type TimingOptions } from './util.js';
@@ -97,6 +98,8 @@ export function benchKernels(c: Contenders, timing: TimingOptions): KernelResult
     { kernel: 'sigmoidBackward', shape: '100×50', make: (be) => { const [y, d, o] = [t(be, [100, 50]), t(be, [100, 50]), be.zeros([100, 50])]; return () => be.sigmoidBackward(y, d, o); } },
     { kernel: 'sgd', shape: '784×50', make: (be) => { const [p, g] = [t(be, [784, 50]), t(be, [784, 50])]; return () => be.sgd(1e-9, p, g); } },
   ];
+  benchConvKernels(c, timing, record);
+
   for (const o of others) {
     const flops = o.kernel.startsWith('affineForward') ? 2 * 100 * 784 * 50 : o.kernel.includes('dW db dx') ? 4 * 100 * 784 * 50 : o.kernel.includes('dW db only') ? 2 * 100 * 784 * 50 : 0;
     record(o.kernel, o.shape, flops, c.ours.map((be) => ({ name: be.name, run: o.make(be) })));

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeContenders } from './contenders.js';
+import { benchConvTraining } from './conv.js';
 import { benchKernels } from './kernels.js';
 import { describeMachine } from './machine.js';
 import { benchMemory } from './memory.js';
@@ -30,7 +31,7 @@ console.log(`[bench] ours: ${contenders.ours.map((b) => b.name).join(', ')}; Ten
 for (const s of contenders.skipped) console.log(`[bench] skipped ${s}`);
 
 console.log('[bench] training steps');
-const training = benchTraining(contenders, timing);
+const training = [...benchTraining(contenders, timing), benchConvTraining(contenders, timing)];
 console.log('[bench] kernels');
 const kernels = benchKernels(contenders, timing);
 console.log(`[bench] memory over ${steps} training steps`);

@@ -39,7 +39,16 @@ function columns(names: Iterable<string>): string[] {
 
 const fmt = (v: number, digits: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(digits));
 
-export function computeTargets(kernels: KernelResult[], training: TrainResult[], memory: MemoryResult[]): Target[] {
+/**
+ * The book's SimpleConvNet step in numpy (float32, one thread), from `bench/numpy_conv.py`'s
+ * bench/results/numpy_conv.json when it was run on this machine (`npm run bench` runs it first).
+ */
+export interface NumpyConv {
+  median_ms: number;
+  load_average: number;
+}
+
+export function computeTargets(kernels: KernelResult[], training: TrainResult[], memory: MemoryResult[], numpyConv: NumpyConv | null = null): Target[] {
   const targets: Target[] = [];
   const ref = REFERENCE;
   const gemm = (prefix: string, shapes: string[]) => kernels.filter((k) => k.kernel.startsWith(prefix) && shapes.includes(k.shape));
@@ -70,6 +79,15 @@ export function computeTargets(kernels: KernelResult[], training: TrainResult[],
     const ms = big.ms[ref];
     add(`Training step ${big.net}, batch ${big.batch}: ≤ 5 ms`, `${ms.toFixed(3)} ms (${fmt(1000 / ms, 0)} steps/s)`, ms <= 5);
     if (big.ms['tfjs-wasm']) add('… ≥ 8× TensorFlow.js wasm', `${(big.ms['tfjs-wasm'] / ms).toFixed(1)}×`, big.ms['tfjs-wasm'] / ms >= 8);
+  }
+
+  const cnn = training.find((t) => t.net.startsWith('SimpleConvNet'));
+  if (cnn) {
+    const ms = cnn.ms[ref];
+    add(`Training step ${cnn.net}, batch ${cnn.batch}: ≤ 20 ms`, `${ms.toFixed(2)} ms (${fmt(1000 / ms, 0)} steps/s)`, ms <= 20);
+    if (cnn.ms['tfjs-wasm']) add('… ≥ 3× TensorFlow.js wasm', `${(cnn.ms['tfjs-wasm'] / ms).toFixed(1)}×`, cnn.ms['tfjs-wasm'] / ms >= 3);
+    if (numpyConv) add(`… ≥ 4× the book's numpy in float32, one thread (${numpyConv.median_ms.toFixed(1)} ms, bench/numpy_conv.py at load ${numpyConv.load_average.toFixed(1)})`, `${(numpyConv.median_ms / ms).toFixed(1)}×`, numpyConv.median_ms / ms >= 4);
+    else add("… ≥ 4× the book's numpy in float32, one thread", 'not measured: run bench/numpy_conv.py (needs python3 with numpy)', null);
   }
 
   for (const [shape, limitUs, text] of [['(1024, 1000)', 2500, '≤ 2.5 ms (numpy)'], ['(100, 10)', 10, '≤ 10 µs']] as const) {

@@ -13,7 +13,7 @@ import { benchConvTraining } from './conv.js';
 import { benchKernels } from './kernels.js';
 import { describeMachine } from './machine.js';
 import { benchMemory } from './memory.js';
-import { computeTargets, markdown, type Results } from './report.js';
+import { computeTargets, markdown, type NumpyConv, type Results } from './report.js';
 import { benchTraining } from './train.js';
 import { sinkTotal } from './util.js';
 
@@ -37,8 +37,9 @@ const kernels = benchKernels(contenders, timing);
 console.log(`[bench] memory over ${steps} training steps`);
 const memory = await benchMemory(contenders, steps);
 
-const results: Results = { machine, rounds: timing.rounds, skipped: contenders.skipped, kernels, training, memory, targets: computeTargets(kernels, training, memory) };
 const outDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+const numpyConv = readNumpyConv(join(outDir, 'numpy_conv.json'));
+const results: Results = { machine, rounds: timing.rounds, skipped: contenders.skipped, kernels, training, memory, targets: computeTargets(kernels, training, memory, numpyConv) };
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
 const md = markdown(results);
@@ -54,4 +55,13 @@ if (args.includes('--readme')) {
   if (i < 0 || j < i) throw new Error(`bench --readme: README.md has no ${start} … ${end} markers`);
   writeFileSync(readme, `${text.slice(0, i + start.length)}\n${md}${text.slice(j)}`);
   console.log('[bench] copied the table into README.md');
+}
+
+/** The numpy SimpleConvNet step that scripts/bench.sh measured just before (null if it could not run). */
+function readNumpyConv(path: string): NumpyConv | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as NumpyConv;
+  } catch {
+    return null;
+  }
 }

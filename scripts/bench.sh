@@ -17,4 +17,12 @@ pin=()
 if command -v taskset >/dev/null 2>&1; then
   pin=(taskset -c "${BENCH_CPU:-$(( $(nproc) - 1 ))}")
 fi
+# The book's SimpleConvNet step in numpy (float32, one thread, same CPU) for the chapter-7 target;
+# skipped with a note when python3 or numpy is missing.
+rm -f bench/results/numpy_conv.json
+if python3 -c 'import numpy' >/dev/null 2>&1; then
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "${pin[@]}" python3 bench/numpy_conv.py || echo "[bench] bench/numpy_conv.py failed; the numpy target stays unmeasured" >&2
+else
+  echo "[bench] python3 with numpy not found: the numpy SimpleConvNet target stays unmeasured" >&2
+fi
 exec "${pin[@]}" node "${node_flags[@]}" --import tsx bench/run.ts "$@"

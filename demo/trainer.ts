@@ -33,9 +33,15 @@ export interface TrainConfig {
 export const DEFAULT_CONFIG: TrainConfig = { hidden: [256, 128], batch: 100, lr: 0.1, optimizer: 'nesterov', init: 'he', seed: 42 };
 export const DEFAULT_EPOCHS = 10;
 
-/** The CNN recipe: SimpleConvNet (30 5×5 filters, 100 hidden), Adam; see CNN_EPOCHS. */
+/**
+ * The CNN recipe: the book's SimpleConvNet (30 5×5 filters, 100 hidden) and its Adam lr 0.001,
+ * batch 100, with He init and images shifted by up to 2 pixels, 20 epochs (1,600 steps).
+ * Measured here (test accuracy after epoch 20): He 0.9805 (seed 42) and 0.9770 (seed 1); the
+ * book's weight_init_std 0.01 0.9715 (seed 42). Without the shifts, He reaches 0.967 by epoch 9
+ * and stops there: it fits the 8,000 training digits exactly (train accuracy 1.0000).
+ */
 export const CNN_CONFIG: TrainConfig = { model: 'cnn', hidden: [100], batch: 100, lr: 0.001, optimizer: 'adam', init: 'he', seed: 42, shift: 2 };
-export const CNN_EPOCHS = 10;
+export const CNN_EPOCHS = 20;
 
 /** Rows per forward pass when evaluating: a CNN's im2col buffer grows with the batch (25 floats per pixel of every feature map). */
 const EVAL_CHUNK = 500;

@@ -249,6 +249,44 @@ try {
     await page.close();
   }, 120_000);
 
+  it('offers the CNN: its 30 learned 5×5 filters and the feature maps of a drawn digit', async () => {
+    const page = await openPage('');
+    await ready(page);
+    await page.selectOption('#model', 'cnn');
+    // the CNN's recipe: Adam 0.001, 20 epochs; hidden sizes do not apply
+    expect([await page.inputValue('#optimizer'), await page.inputValue('#lr'), await page.inputValue('#epochs')]).toEqual(['adam', '0.001', '20']);
+    expect(await page.isDisabled('#hidden')).toBe(true);
+    await page.fill('#epochs', '1');
+    await page.click('#start'); // "Reset and start": the model changed
+    await waitFor(page, "s.phase === 'done'", 120_000);
+    const done = await state(page);
+    expect(done.evals[done.evals.length - 1].testAccuracy).toBeGreaterThan(0.85);
+    expect(await page.textContent('#status')).toContain('SimpleConvNet');
+    const filters = page.locator('#weights canvas');
+    expect(await filters.count()).toBe(30);
+    expect(await filters.first().getAttribute('width')).toBe('5');
+    expect(await page.textContent('#weights-what')).toContain('5×5 filters');
+    expect(await page.isHidden('#maps-section')).toBe(true);
+
+    const box = (await page.locator('#draw').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+    await page.mouse.down();
+    for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + i * 0.06));
+    await page.mouse.up();
+    await waitFor(page, 's.prediction !== null', 10_000);
+    await page.waitForSelector('#maps-section:not([hidden])', { timeout: 10_000 });
+    const maps = page.locator('#feature-maps canvas');
+    expect(await maps.count()).toBe(30);
+    expect(await maps.first().getAttribute('width')).toBe('24');
+    // a feature map of a stroke is not blank: some pixel is lit
+    const lit = await page.evaluate(() => Array.from(document.querySelectorAll<HTMLCanvasElement>("#feature-maps canvas")).some((c) => Array.from(c.getContext("2d")!.getImageData(0, 0, 24, 24).data).some((v: number, i: number) => i % 4 !== 3 && v > 0)));
+    expect(lit).toBe(true);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'mnist-demo-cnn.png'), fullPage: true });
+    expect((page as Opened).errors).toEqual([]);
+    await page.close();
+  }, 240_000);
+
   for (const width of [360, 390]) {
     it(`fits a ${width} px phone while training: no sideways scrolling, nothing cut off`, async () => {
       const page = await openPage('', { width, height: 800 });

@@ -6,9 +6,10 @@
  */
 import uPlot from 'uplot';
 import { IMAGE_SIDE, IMAGE_SIZE } from '../mnist_format.js';
+import { CNN_CONFIG, CNN_EPOCHS } from '../cnn_recipe.js';
 import type { TrainConfig } from '../trainer.js';
 import { preprocessDrawing } from './preprocess.js';
-import type { FromWorker, ToWorker } from './protocol.js';
+import { FILTER_SIDE, MAP_SIDE, WEIGHT_IMAGES, type FromWorker, type ToWorker } from './protocol.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -89,7 +90,7 @@ window.addEventListener('resize', () => {
  */
 const LEARNING_RATES: Record<TrainConfig['optimizer'], number> = { sgd: 0.3, momentum: 0.1, nesterov: 0.1, adagrad: 0.03, rmsprop: 0.001, adam: 0.003 };
 /** The controls a Reset applies (epochs is read at Start). */
-const NET_SETTINGS = ['backend', 'hidden', 'lr', 'batch', 'optimizer'] as const;
+const NET_SETTINGS = ['backend', 'model', 'hidden', 'lr', 'batch', 'optimizer'] as const;
 
 function readConfig(): TrainConfig {
   const hidden = $<HTMLInputElement>('hidden').value.split(',').map((s) => Number(s.trim()));
@@ -99,6 +100,8 @@ function readConfig(): TrainConfig {
   const batch = Number($<HTMLInputElement>('batch').value);
   if (!(Number.isInteger(batch) && batch >= 1 && batch <= 8000)) throw new Error(`batch: expected an integer 1–8000, found "${$<HTMLInputElement>('batch').value}"`);
   const optimizer = $<HTMLSelectElement>('optimizer').value as TrainConfig['optimizer'];
+  // the CNN: the CLI's recipe (He init, images shifted by up to 2 pixels); hidden sizes do not apply
+  if ($<HTMLSelectElement>('model').value === 'cnn') return { ...CNN_CONFIG, lr, batch, optimizer };
   return { hidden, lr, batch, optimizer, init: 'he', seed: 42 };
 }
 
@@ -207,6 +210,17 @@ $('reset').onclick = () => {
 };
 let lrTyped = false;
 $('lr').addEventListener('input', () => (lrTyped = true));
+/** The page's MLP settings as it loaded, restored when the model goes back to the MLP. */
+const mlpDefaults = { optimizer: settingValue('optimizer'), lr: settingValue('lr'), epochs: settingValue('epochs') };
+$('model').addEventListener('change', () => {
+  // the CNN trains with the book's Adam 0.001 for 20 epochs (the CLI's recipe)
+  const cnn = settingValue('model') === 'cnn';
+  $<HTMLSelectElement>('optimizer').value = cnn ? CNN_CONFIG.optimizer : mlpDefaults.optimizer;
+  if (!lrTyped) $<HTMLInputElement>('lr').value = cnn ? String(CNN_CONFIG.lr) : mlpDefaults.lr;
+  $<HTMLInputElement>('epochs').value = cnn ? String(CNN_EPOCHS) : mlpDefaults.epochs;
+  $<HTMLInputElement>('hidden').disabled = cnn;
+  render();
+});
 $('optimizer').addEventListener('change', () => {
   const optimizer = settingValue('optimizer') as TrainConfig['optimizer'];
   if (!lrTyped) $<HTMLInputElement>('lr').value = String(LEARNING_RATES[optimizer]);
@@ -263,7 +277,42 @@ function showPredictions(predictions: Uint8Array): void {
   $('grid-score').textContent = `— ${right}/${gridCells.length} right, wrong ones in red`;
 }
 
+/** Draws side×side values, each scaled by `max`: red positive, blue negative (filters), or black to white from 0 (maps). */
+function paintSquare(canvas: HTMLCanvasElement, values: Float32Array, offset: number, side: number, signed: boolean): void {
+  canvas.width = canvas.height = side;
+  let max = 1e-12;
+  for (let p = 0; p < side * side; p++) max = Math.max(max, Math.abs(values[offset + p]));
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(side, side);
+  for (let p = 0; p < side * side; p++) {
+    const w = values[offset + p];
+    const v = Math.round((Math.abs(w) / max) * 255);
+    img.data.set(signed ? (w >= 0 ? [255, 255 - v, 255 - v, 255] : [255 - v, 255 - v, 255, 255]) : [v, v, v, 255], p * 4);
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+/** Fills `root` with `count` canvases of side×side pictures from `values`. */
+function showSquares(root: HTMLElement, values: Float32Array, side: number, signed: boolean, title: (j: number) => string): void {
+  const count = values.length / (side * side);
+  while (root.children.length < count) root.append(document.createElement('canvas'));
+  while (root.children.length > count) root.lastChild!.remove();
+  for (let j = 0; j < count; j++) {
+    const canvas = root.children[j] as HTMLCanvasElement;
+    canvas.title = title(j);
+    paintSquare(canvas, values, j * side * side, side, signed);
+  }
+}
+
+/** The CNN's filters (figure 7-24 of the book), each scaled to its largest weight. */
+function showFilters(filters: Float32Array): void {
+  state.units = [];
+  showSquares($('weights'), filters, FILTER_SIDE, true, (j) => `filter ${j + 1}`);
+  $('weights-what').textContent = `Each picture: one of the CNN's ${filters.length / (FILTER_SIDE * FILTER_SIDE)} learned 5×5 filters (as the book's figure 7-24).`;
+}
+
 function showWeights(weights: Float32Array, units: number[]): void {
+  $('weights-what').textContent = `Each picture: how training changed one hidden unit's 784 input weights (now minus at init), for the ${WEIGHT_IMAGES} units that changed most.`;
   const count = units.length;
   state.units = units;
   const root = $('weights');
@@ -386,7 +435,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'ready':
       state.backend = m.backend;
       stepsPerEpoch = m.stepsPerEpoch;
-      readyText = `${m.backend}: ${m.sizes.join('→')} on ${m.trainCount} training / ${m.testCount} test digits.`;
+      readyText = `${m.backend}: ${m.sizes.length ? m.sizes.join('→') : 'SimpleConvNet (conv 30×5×5 → pool → 100 → 10)'} on ${m.trainCount} training / ${m.testCount} test digits.`;
       buildGrid(m.grid);
       state.phase = 'evaluating';
       render();
@@ -409,7 +458,8 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       $('train-acc').textContent = m.trainAccuracy.toFixed(3);
       $('test-acc').textContent = m.testAccuracy.toFixed(3);
       showPredictions(m.predictions);
-      showWeights(m.weights, m.units);
+      if (m.filters) showFilters(m.filters);
+      else showWeights(m.weights, m.units);
       if (state.phase === 'evaluating') {
         state.phase = 'paused';
         if (padHasInk) predict(); // the drawing, seen by the new net
@@ -426,6 +476,8 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       break;
     case 'probs':
       showProbs(m.probs, m.run);
+      $('maps-section').hidden = !m.featureMaps;
+      if (m.featureMaps) showSquares($('feature-maps'), m.featureMaps, MAP_SIDE, false, (j) => `feature map of filter ${j + 1}`);
       break;
     case 'error':
       $('error').textContent = m.message;

@@ -18,12 +18,16 @@ export type FromWorker = { run: number } & (
   | { type: 'ready'; backend: string; trainCount: number; testCount: number; stepsPerEpoch: number; sizes: number[]; grid: { indices: number[]; labels: number[]; pixels: Uint8Array } }
   | { type: 'progress'; step: number; epoch: number; loss: number; stepsPerSecond: number }
   /** `units` are the hidden units whose change since init `weights` holds (784 floats each), most changed first. */
-  | { type: 'eval'; step: number; epoch: number; trainAccuracy: number; testAccuracy: number; predictions: Uint8Array; weights: Float32Array; units: number[] }
+  | { type: 'eval'; step: number; epoch: number; trainAccuracy: number; testAccuracy: number; predictions: Uint8Array; weights: Float32Array; units: number[]; filters?: Float32Array }
   | { type: 'done'; step: number; epoch: number }
-  | { type: 'probs'; probs: Float64Array }
+  /** `featureMaps`: for the CNN, the 30 ReLU-ed 24×24 maps of its convolution for this image. */
+  | { type: 'probs'; probs: Float64Array; featureMaps?: Float32Array }
   | { type: 'error'; message: string }
 );
 
 /** How many test digits the page shows, and how many first-layer units it draws. */
 export const GRID_SIZE = 40;
 export const WEIGHT_IMAGES = 16;
+/** The CNN's filters are 5×5 and its feature maps 24×24 (SimpleConvNet on 28×28 digits). */
+export const FILTER_SIDE = 5;
+export const MAP_SIDE = 24;

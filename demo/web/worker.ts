@@ -45,9 +45,16 @@ function evaluate(t: Trainer): void {
   const { trainAccuracy, testAccuracy } = t.evaluate();
   const predictions = t.predictTest(gridIndices(t.data.test.count));
   const W1 = t.net.params.W1;
-  const { units, weights } = mostChangedUnits(W1.data, initialW1 ?? W1.data, W1.shape[1], WEIGHT_IMAGES);
   lastEvalStep = t.steps;
-  post(run, { type: 'eval', step: t.steps, epoch: t.steps / t.stepsPerEpoch, trainAccuracy, testAccuracy, predictions, weights, units }, [weights.buffer]);
+  const base = { type: 'eval', step: t.steps, epoch: t.steps / t.stepsPerEpoch, trainAccuracy, testAccuracy, predictions } as const;
+  if (t.config.model === 'cnn') {
+    // the filters themselves, as the book's figure 7-24 shows them
+    const filters = t.firstLayerWeights(W1.shape[0]);
+    post(run, { ...base, weights: new Float32Array(0), units: [], filters }, [filters.buffer]);
+    return;
+  }
+  const { units, weights } = mostChangedUnits(W1.data, initialW1 ?? W1.data, W1.shape[1], WEIGHT_IMAGES);
+  post(run, { ...base, weights, units }, [weights.buffer]);
 }
 
 /**
@@ -118,7 +125,7 @@ async function handle(m: ToWorker): Promise<void> {
       indices.forEach((i, k) => {
         for (let p = 0; p < IMAGE_SIZE; p++) pixels[k * IMAGE_SIZE + p] = Math.round(d.test.images[i * IMAGE_SIZE + p] * 255);
       });
-      post(run, { type: 'ready', backend: backend.name, trainCount: d.train.count, testCount: d.test.count, stepsPerEpoch: trainer.stepsPerEpoch, sizes: [IMAGE_SIZE, ...m.config.hidden, 10], grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels } });
+      post(run, { type: 'ready', backend: backend.name, trainCount: d.train.count, testCount: d.test.count, stepsPerEpoch: trainer.stepsPerEpoch, sizes: m.config.model === 'cnn' ? [] : [IMAGE_SIZE, ...m.config.hidden, 10], grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels } });
       evaluate(trainer);
       break;
     }
@@ -134,7 +141,7 @@ async function handle(m: ToWorker): Promise<void> {
       if (m.run === run) running = false;
       break;
     case 'predict':
-      if (m.run === run && trainer) post(run, { type: 'probs', probs: trainer.probabilities(m.pixels) });
+      if (m.run === run && trainer) post(run, { type: 'probs', probs: trainer.probabilities(m.pixels), featureMaps: trainer.featureMaps() ?? undefined });
       break;
   }
 }

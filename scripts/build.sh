@@ -11,7 +11,12 @@ npx esbuild ts/index.ts --bundle --splitting --format=esm --platform=neutral --t
 # backprop-wasm/render: the graph renderer, a second entry point; Graphviz (@viz-js/viz) stays
 # an external, optional peer dependency, so the core bundle above never contains it.
 npx esbuild ts/render/index.ts --bundle --format=esm --platform=neutral --target=es2022 --outfile=dist/render.js --external:@viz-js/viz --log-level=warning
+# backprop-wasm/onnx (ONNX export; protobufjs stays an optional peer) and backprop-wasm/node
+# (model files on disk) are compiled file by file, not bundled: their `../index.js` imports then
+# reach dist/index.js, so they share the core's classes instead of carrying copies.
+npx esbuild ts/onnx/*.ts --format=esm --platform=neutral --target=es2022 --outdir=dist/onnx --log-level=warning
+npx esbuild ts/io/node.ts --format=esm --platform=node --target=es2022 --outdir=dist/io --log-level=warning
 npx tsc -p tsconfig.build.json
-echo "[build] dist/index.js $(wc -c < dist/index.js) bytes, dist/render.js $(wc -c < dist/render.js) bytes, wasm chunks:" $(wc -c dist/wasm-*.js | head -n -1 | awk '{print $1}')
+echo "[build] dist/index.js $(wc -c < dist/index.js) bytes, dist/render.js $(wc -c < dist/render.js) bytes, dist/onnx $(cat dist/onnx/*.js | wc -c) bytes, wasm chunks:" $(wc -c dist/wasm-*.js | head -n -1 | awk '{print $1}')
 # The figures the README shows (deterministic: it changes only when the graph or renderer does).
 npx tsx scripts/render-docs.ts

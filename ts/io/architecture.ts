@@ -43,11 +43,12 @@ interface LayerKind {
   /** The tensors the layer keeps, in the order `tensors` and `build` use them. */
   tensors(layer: Layer): Tensor[];
   /**
-   * Checks the spec's fields and the features per sample coming in (null when unknown), and
-   * returns the features going out and the layer's tensors, named with `ordinal` (1 for the
-   * first layer of this kind in the net, as the book numbers W1, W2, gamma1, …).
+   * Checks the spec's fields against the shape of one sample coming in (null when unknown: an
+   * Affine flattens whatever it gets, a Convolution will need [C, H, W]), and returns the shape
+   * going out and the layer's tensors, named with `ordinal` (1 for the first layer of this kind
+   * in the net, as the book numbers W1, W2, gamma1, …).
    */
-  check(spec: LayerSpec, incoming: number | null, ordinal: number): { outgoing: number | null; params: ParamSpec[] };
+  check(spec: LayerSpec, incoming: readonly number[] | null, ordinal: number): { outgoing: readonly number[] | null; params: ParamSpec[] };
   /** The layer, made from checked tensors (created on the backend by the caller). */
   build(spec: LayerSpec, tensors: Tensor[]): Layer;
 }
@@ -77,10 +78,9 @@ const LAYER_KINDS: readonly LayerKind[] = [
       noExtraFields(spec, ['inputs', 'outputs']);
       const inputs = positiveSize(spec, 'inputs');
       const outputs = positiveSize(spec, 'outputs');
-      if (incoming !== null && incoming !== inputs) {
-        throw new Error(`loadModel: layer '${spec.name}' takes ${inputs} inputs but the layer before it gives ${incoming}`);
-      }
-      return { outgoing: outputs, params: [{ name: `W${ordinal}`, shape: [inputs, outputs] }, { name: `b${ordinal}`, shape: [outputs] }] };
+      const features = incoming?.reduce((a, d) => a * d, 1) ?? inputs;
+      if (features !== inputs) throw new Error(`loadModel: layer '${spec.name}' takes ${inputs} inputs but the layer before it gives ${features}`);
+      return { outgoing: [outputs], params: [{ name: `W${ordinal}`, shape: [inputs, outputs] }, { name: `b${ordinal}`, shape: [outputs] }] };
     },
     build: (_spec, [W, b]) => new Affine(W, b),
   },
@@ -152,7 +152,7 @@ export function checkArchitecture(value: unknown): { spec: ArchitectureSpec; par
   const names = new Set<string>();
   const ordinals = new Map<string, number>();
   const params: ParamSpec[][] = [];
-  let features: number | null = null;
+  let sample: readonly number[] | null = null;
   for (const layer of spec.layers as unknown[]) {
     if (typeof layer !== 'object' || layer === null || Array.isArray(layer)) throw new Error(`loadModel: each layer must be an object { type, name, … }, got ${JSON.stringify(layer)}`);
     const { type, name } = layer as Record<string, unknown>;
@@ -161,8 +161,8 @@ export function checkArchitecture(value: unknown): { spec: ArchitectureSpec; par
     const kind = layerKind(type);
     const ordinal = (ordinals.get(kind.type) ?? 0) + 1;
     ordinals.set(kind.type, ordinal);
-    const checked = kind.check(layer as LayerSpec, features, ordinal);
-    features = checked.outgoing;
+    const checked = kind.check(layer as LayerSpec, sample, ordinal);
+    sample = checked.outgoing;
     params.push(checked.params);
   }
   return { spec: spec as unknown as ArchitectureSpec, params };

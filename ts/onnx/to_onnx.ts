@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs/light.js';
-// The core, imported as the package's main entry: the build keeps this import (it is external to
-// the /onnx bundle), so the classes below are the very ones the user's net is made of.
+// The core, imported as the package's main entry: the build keeps this import (these files are
+// compiled one by one, not bundled), so the classes below are the very ones the user's net is made of.
 import { Affine, LIBRARY_VERSION, Relu, Sequential, Sigmoid, type Layer, type Tensor } from '../index.js';
 import { ATTRIBUTE_INT, FLOAT, ONNX_SCHEMA } from './schema.js';
 
@@ -8,6 +8,26 @@ import { ATTRIBUTE_INT, FLOAT, ONNX_SCHEMA } from './schema.js';
 export const OPSET = 13;
 /** ONNX IR version 7 is the first that opset 13 may use; every current runtime reads it. */
 const IR_VERSION = 7;
+
+/** What one layer adds to the graph: its nodes and its weights (as ONNX initializers). */
+interface Exported {
+  nodes: object[];
+  initializers: object[];
+}
+
+/**
+ * One entry per layer class: how it becomes ONNX nodes, from the name of its input value to
+ * `output`. `ordinal` counts the layers of this class from 1 (W1, W2, …, as in `net.params`).
+ * Chapter 6–7 layers (BatchNormalization, Conv, MaxPool, Flatten) add one entry each.
+ */
+const EXPORTERS: readonly [new (...args: never[]) => Layer, (layer: never, name: string, input: string, output: string, ordinal: number) => Exported][] = [
+  [Affine, (layer: Affine, name, input, output, i) => ({
+    nodes: [{ name, opType: 'Gemm', input: [input, `W${i}`, `b${i}`], output: [output] }],
+    initializers: [initializer(`W${i}`, layer.W), initializer(`b${i}`, layer.b)],
+  })],
+  [Relu, (_layer: Relu, name, input, output) => ({ nodes: [{ name, opType: 'Relu', input: [input], output: [output] }], initializers: [] })],
+  [Sigmoid, (_layer: Sigmoid, name, input, output) => ({ nodes: [{ name, opType: 'Sigmoid', input: [input], output: [output] }], initializers: [] })],
+];
 
 let modelType: protobuf.Type | null = null;
 
@@ -19,27 +39,22 @@ let modelType: protobuf.Type | null = null;
  */
 export function toOnnx(net: Sequential): Uint8Array {
   if (!(net instanceof Sequential)) throw new Error(`toOnnx: expected a Sequential or TwoLayerNet, got ${net === null ? 'null' : typeof net}`);
+  const affines = [...net.layers.values()].filter((l): l is Affine => l instanceof Affine);
+  if (affines.length === 0) throw new Error('toOnnx: the net has no Affine layer, so its input size is unknown');
   const nodes: object[] = [];
   const initializers: object[] = [];
+  const ordinals = new Map<unknown, number>();
   let current = 'x';
-  let features: number | null = null;
-  let classes = 0;
-  let affines = 0;
   for (const [name, layer] of net.layers) {
-    const output = `${name}_out`;
-    if (layer instanceof Affine) {
-      affines++;
-      const [inputs, outputs] = layer.W.shape;
-      features ??= inputs;
-      classes = outputs;
-      initializers.push(initializer(`W${affines}`, layer.W), initializer(`b${affines}`, layer.b));
-      nodes.push({ name, opType: 'Gemm', input: [current, `W${affines}`, `b${affines}`], output: [output] });
-    } else {
-      nodes.push({ name, opType: activationOp(name, layer), input: [current], output: [output] });
-    }
-    current = output;
+    const entry = EXPORTERS.find(([ctor]) => layer instanceof ctor);
+    if (!entry) throw new Error(`toOnnx: layer '${name}' is a ${layer.constructor.name}, which has no ONNX export yet (known: ${EXPORTERS.map(([c]) => c.name).join(', ')})`);
+    const ordinal = (ordinals.get(entry) ?? 0) + 1;
+    ordinals.set(entry, ordinal);
+    const exported = entry[1](layer as never, name, current, `${name}_out`, ordinal);
+    nodes.push(...exported.nodes);
+    initializers.push(...exported.initializers);
+    current = `${name}_out`;
   }
-  if (features === null) throw new Error('toOnnx: the net has no Affine layer, so its input size is unknown');
   nodes.push({ name: 'Softmax', opType: 'Softmax', input: [current], output: ['probabilities'], attribute: [{ name: 'axis', type: ATTRIBUTE_INT, i: 1 }] });
 
   const Model = (modelType ??= protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto'));
@@ -52,17 +67,11 @@ export function toOnnx(net: Sequential): Uint8Array {
       name: net.constructor.name,
       node: nodes,
       initializer: initializers,
-      input: [valueInfo('x', features)],
-      output: [valueInfo('probabilities', classes)],
+      input: [valueInfo('x', affines[0].W.shape[0])],
+      output: [valueInfo('probabilities', affines[affines.length - 1].W.shape[1])],
     },
   });
   return Model.encode(model).finish();
-}
-
-function activationOp(name: string, layer: Layer): string {
-  if (layer instanceof Relu) return 'Relu';
-  if (layer instanceof Sigmoid) return 'Sigmoid';
-  throw new Error(`toOnnx: layer '${name}' is a ${layer.constructor.name}, which has no ONNX export yet (known: Affine, Relu, Sigmoid)`);
 }
 
 /** An f32 initializer: dims and little-endian raw bytes. */

@@ -17,6 +17,6 @@ npx esbuild ts/render/index.ts --bundle --format=esm --platform=neutral --target
 npx esbuild ts/onnx/*.ts --format=esm --platform=neutral --target=es2022 --outdir=dist/onnx --log-level=warning
 npx esbuild ts/io/node.ts --format=esm --platform=node --target=es2022 --outdir=dist/io --log-level=warning
 npx tsc -p tsconfig.build.json
-echo "[build] dist/index.js $(wc -c < dist/index.js) bytes, dist/render.js $(wc -c < dist/render.js) bytes, dist/onnx $(cat dist/onnx/*.js | wc -c) bytes, wasm chunks:" $(wc -c dist/wasm-*.js | head -n -1 | awk '{print $1}')
+echo "[build] dist/index.js $(wc -c < dist/index.js) bytes, dist/render.js $(wc -c < dist/render.js) bytes, wasm chunks:" $(wc -c dist/wasm-*.js | head -n -1 | awk '{print $1}')
 # The figures the README shows (deterministic: it changes only when the graph or renderer does).
 npx tsx scripts/render-docs.ts

@@ -6,10 +6,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createBackend, saveModel, type Backend } from '../ts/index.js';
+import { loadMnistModel } from './mnist_model.js';
 import { parseCli, USAGE, type CliOptions } from './cli_args.js';
 import { loadEmbeddedMnist, loadIdxMnist } from './mnist_data.js';
 import type { Digits } from './mnist_format.js';
-import { loadMnistModel } from './mnist_model.js';
 import { Trainer } from './trainer.js';
 
 interface EpochReport {

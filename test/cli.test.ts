@@ -1,14 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCli } from '../demo/cli_args.js';
+import { parseCli, USAGE } from '../demo/cli_args.js';
+import { progressLine } from '../demo/cli_progress.js';
 
-// The MNIST CLI as a user runs it (through the package's bin launcher): a short seeded run's
-// --json summary, reproducibility, and errors for bad options.
+// The MNIST CLI run directly from its source (test/package.test.ts runs the compiled bin from the
+// tarball): a short seeded run's --json summary, reproducibility, and errors for bad options.
 const root = resolve(import.meta.dirname, '..');
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['demo/bin/mnist.mjs', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'demo/mnist.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -43,6 +44,9 @@ describe('npm run mnist', () => {
     expect(speedup).toBeGreaterThan(0);
     expect(Math.abs(runs[0].testAccuracy - runs[1].testAccuracy)).toBeLessThan(0.01); // same seed; only f32 summation order differs
     expect(r.stderr).toMatch(/compare: wasm-\S+ [\d.]+ ms\/step vs ts [\d.]+ ms\/step → [\d.]+× faster on WASM/);
+    // It says what it is doing before the long part, and how long each run will take.
+    expect(r.stderr).toMatch(/^compare: training the same seeded net twice, on wasm then on ts/);
+    expect(r.stderr).toMatch(/\nts: about \d+ s for 1 epoch \(\d+ steps\/s\)/);
   }, 120_000);
 
   it('bad options say what was expected and what was found, with exit code 2', () => {
@@ -61,17 +65,59 @@ describe('npm run mnist', () => {
 
 describe('option parsing', () => {
   it('reads lists, numbers and init names', () => {
-    const o = parseCli(['--hidden', '256, 128', '--lr', '0.05', '--init', 'std', '--batch', '64', '--seed=-3']);
-    expect(o.config).toEqual({ hidden: [256, 128], lr: 0.05, init: 0.01, batch: 64, seed: -3, optimizer: 'nesterov' });
+    const o = parseCli(['--hidden', '256, 128', '--lr', '0.05', '--init', 'std', '--batch', '64', '--seed=3']);
+    expect(o.config).toEqual({ hidden: [256, 128], lr: 0.05, init: 0.01, batch: 64, seed: 3, optimizer: 'nesterov' });
+    expect(parseCli(['--seed', '4294967295']).config.seed).toBe(2 ** 32 - 1);
     expect(parseCli(['--init', '0.02']).config.init).toBe(0.02);
   });
 
   it('rejects malformed values with expected-vs-found messages', () => {
     expect(() => parseCli(['--hidden', '0'])).toThrow('--hidden: expected positive integer sizes separated by commas (e.g. 50 or 256,128), found "0"');
     expect(() => parseCli(['--epochs', '1.5'])).toThrow('--epochs: expected a positive integer, found "1.5"');
-    expect(() => parseCli(['--lr=-1'])).toThrow('--lr: expected a positive number, found "-1"');
+    expect(() => parseCli(['--lr=-1'])).toThrow('--lr: must be > 0, found "-1"');
+    // A negative value after a space is a value, not an unknown option ("argument is ambiguous").
+    expect(() => parseCli(['--lr', '-1'])).toThrow('--lr: must be > 0, found "-1"');
+    expect(() => parseCli(['--seed', '-1'])).toThrow('--seed: expected an integer from 0 to 4294967295, found "-1"');
+    // Seeds were silently taken mod 2^32 (42 and 2^32 + 42 gave the same run).
+    expect(() => parseCli(['--seed', '4294967338'])).toThrow('--seed: expected an integer from 0 to 4294967295, found "4294967338"');
     expect(() => parseCli(['--backend', 'gpu'])).toThrow('--backend: expected wasm or ts, found "gpu"');
     expect(() => parseCli(['--init', 'glorot'])).toThrow('--init: expected he, xavier, std or a positive standard deviation, found "glorot"');
     expect(() => parseCli(['--seed', 'x'])).toThrow('--seed: expected an integer, found "x"');
   });
+});
+
+describe('what the CLI prints', () => {
+  it('the help table has one column of descriptions, whatever the flag or default', () => {
+    const rows = USAGE.split('\n').filter((l) => l.startsWith('  --'));
+    expect(rows.length).toBeGreaterThanOrEqual(12);
+    const starts = rows.map((l) => l.slice(2).search(/ {2}\S/) + 4);
+    expect(new Set(starts).size).toBe(1);
+    expect(USAGE).toContain('--optimizer NAME      sgd|momentum|nesterov|adagrad|rmsprop|adam (default nesterov)');
+  });
+
+  it('fits the progress line to the terminal width so it never wraps', () => {
+    const p = { epoch: 3, epochs: 10, done: 40, total: 80, loss: 0.1234, stepsPerSecond: 321 };
+    for (const columns of [30, 40, 50, 66, 80, 120, 200]) {
+      const line = progressLine(p, columns);
+      expect(line.length, `${columns} columns: ${line}`).toBeLessThan(columns);
+      expect(line).toContain('loss 0.1234');
+    }
+    expect(progressLine(p, 200)).toContain(`[${'█'.repeat(14)}${'·'.repeat(14)}]`);
+    expect(progressLine(p, 50)).toMatch(/\[█+·+\]/); // a shorter bar, still half full
+  });
+
+  it('--json: stdout is exactly one JSON object (progress and messages on stderr)', () => {
+    const r = cli('--hidden', '8', '--epochs', '1', '--json', '--seed', '3');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ seed: 3, epochs: 1 });
+  }, 120_000);
+
+  it('--seed -1 and --lr -1 say what is allowed (exit 2), not "argument is ambiguous"', () => {
+    for (const [args, message] of [[['--seed', '-1'], '--seed: expected an integer from 0 to 4294967295, found "-1"'], [['--lr', '-1'], '--lr: must be > 0, found "-1"']] as const) {
+      const r = cli(...args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  }, 60_000);
 });

@@ -8,8 +8,10 @@ import { serveStatic } from '../demo/serve.js';
 import { buildDemo } from '../scripts/build-demo.js';
 import { chromiumMissing, launchChromium } from './chromium.js';
 
-// End to end in real headless Chromium: the MNIST page trains in its worker, accuracy rises, a
-// drawn digit gets a prediction; and the built package imports in a bare page and runs a kernel.
+// End to end in real headless Chromium, served by demo/serve.ts (compression, COOP/COEP): the
+// MNIST page trains in its worker, accuracy rises, a drawn digit gets a prediction; Reset during
+// training, pending settings, per-optimizer learning rates, divergence, a set number of epochs,
+// a phone's width; and the built package imports in a bare page and runs a kernel.
 const root = resolve(import.meta.dirname, '..');
 const SCREENSHOTS = join(root, 'build', 'e2e'); // build/ is gitignored
 const missing = chromiumMissing();
@@ -47,19 +49,36 @@ try {
     rmSync(work, { recursive: true, force: true });
   });
 
-  async function openPage(path: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  type Opened = Page & { errors: string[]; responses: { url: string; encoding: string | undefined; bytes: number }[] };
+  async function openPage(path: string, viewport = { width: 1280, height: 1000 }): Promise<Opened> {
+    const page = (await browser.newPage({ viewport })) as Opened;
     const errors: string[] = [];
+    page.responses = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    // Nothing may be fetched from anywhere but the local server.
+    // Nothing may be fetched from anywhere but the local server (the favicon is inline).
     page.on('request', (r) => {
-      if (!r.url().startsWith(url)) errors.push(`external request: ${r.url()}`);
+      if (!r.url().startsWith(url) && !r.url().startsWith('data:')) errors.push(`external request: ${r.url()}`);
+    });
+    // Every response, the worker's included: what was fetched, how it was encoded, its size.
+    page.on('response', async (r) => {
+      const body = await r.body().catch(() => Buffer.alloc(0));
+      page.responses.push({ url: r.url(), encoding: r.headers()['content-encoding'], bytes: body.length });
     });
     await page.goto(url + path);
-    (page as Page & { errors: string[] }).errors = errors;
+    page.errors = errors;
     return page;
   }
+
+  type State = {
+    run: number; backend: string; phase: string; stale: number; units: number[];
+    evals: { step: number; epoch: number; trainAccuracy: number; testAccuracy: number }[]; losses: [number, number][];
+    prediction: number | null; probs: number[] | null; probsRun: number;
+  };
+  const state = (page: Page) => page.evaluate(() => (window as unknown as { demoState: State }).demoState);
+  const waitFor = (page: Page, predicate: string, timeout = 60_000) => page.waitForFunction(`(() => { const s = window.demoState; return ${predicate}; })()`, null, { timeout });
+  /** The untrained net is built and evaluated, and Start can act. */
+  const ready = (page: Page) => waitFor(page, "s.phase === 'paused'");
 
   it('imports dist/index.js as an ES module in a bare page and runs a WASM kernel, loading one build', async () => {
     const page = await openPage('pkg/bare.html');
@@ -76,21 +95,18 @@ try {
     await page.close();
   }, 60_000);
 
-  it('trains the MNIST page live: accuracy rises, a drawn digit gets a prediction', async () => {
+  it('trains the MNIST page live: accuracy rises, a drawn digit gets a prediction; charts, weights, transfer', async () => {
     const page = await openPage('');
-    type State = { backend: string; evals: { testAccuracy: number }[]; prediction: number | null; probs: number[] | null };
-    const state = () => page.evaluate(() => (window as unknown as { demoState: State }).demoState);
-    // Ready: the worker built the net and evaluated it once, untrained.
-    await page.waitForFunction(() => (window as unknown as { demoState: State }).demoState.evals.length === 1, null, { timeout: 30_000 });
+    await ready(page);
     expect(await page.isEnabled('#start')).toBe(true);
-    const before = await state();
+    const before = await state(page);
     expect(before.backend).toMatch(/^wasm-/);
     expect(before.evals).toHaveLength(1); // the untrained net, evaluated at reset
     await page.click('#start');
     // Two epochs of the default net (four evaluations after the first) take a few seconds.
-    await page.waitForFunction(() => (window as unknown as { demoState: State }).demoState.evals.length >= 5, null, { timeout: 60_000 });
+    await waitFor(page, 's.evals.length >= 5');
     await page.click('#pause');
-    const after = await state();
+    const after = await state(page);
     const first = before.evals[0].testAccuracy;
     const last = after.evals[after.evals.length - 1].testAccuracy;
     expect(first).toBeLessThan(0.3); // chance is 0.1
@@ -98,14 +114,33 @@ try {
     expect(Number(await page.textContent('#test-acc'))).toBeCloseTo(last, 3);
     expect(Number(await page.textContent('#speed'))).toBeGreaterThan(0);
 
+    // Charts that say something: the loss on a log scale, the accuracy axis zoomed to the data,
+    // legends that name what they show.
+    const charts = await page.evaluate(() => {
+      const c = (window as unknown as { demoCharts: Record<string, { scales: Record<string, { distr?: number; min?: number; max?: number }> }> }).demoCharts;
+      return { lossDistr: c.loss.scales.y.distr, accMin: c.accuracy.scales.y.min, accMax: c.accuracy.scales.y.max };
+    });
+    expect(charts.lossDistr).toBe(3); // uPlot's log scale
+    expect(charts.accMax).toBe(1);
+    const lastEval = after.evals[after.evals.length - 1];
+    // Zoomed to 0.8–1 once both curves are above 0.9 (0.5–1 between 0.6 and 0.9).
+    expect(charts.accMin).toBe(Math.min(lastEval.trainAccuracy, lastEval.testAccuracy) >= 0.9 ? 0.8 : 0.5);
+    const legends = await page.locator('.u-legend').allTextContents();
+    expect(legends.join(' ')).not.toMatch(/Value|per slice/);
+    expect(legends.join(' ')).toContain('epoch');
+
+    // The weight pictures show the units that learned most, not simply the first 16.
+    expect(after.units).toHaveLength(16);
+    expect(after.units).not.toEqual(Array.from({ length: 16 }, (_, i) => i));
+
     // Draw a "1": a vertical stroke on the pad.
     const box = (await page.locator('#draw').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
     await page.mouse.down();
     for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + box.width * (0.5 - i * 0.004), box.y + box.height * (0.15 + i * 0.06));
     await page.mouse.up();
-    await page.waitForFunction(() => (window as unknown as { demoState: State }).demoState.prediction !== null, null, { timeout: 10_000 });
-    const drawn = await state();
+    await waitFor(page, 's.prediction !== null', 10_000);
+    const drawn = await state(page);
     expect(drawn.probs!.reduce((a, p) => a + p, 0)).toBeCloseTo(1, 5);
     expect(drawn.prediction).toBe(1);
     expect(await page.textContent('#prediction')).toBe('1');
@@ -115,12 +150,125 @@ try {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'mnist-demo.png'), fullPage: true });
 
-    // The toggle to pure TypeScript rebuilds the net on the other backend.
-    await page.selectOption('#backend', 'ts');
+    // Transfer: cross-origin isolated (COOP/COEP from the server), compressed, one WASM build
+    // fetched by the worker, and page + worker JavaScript within 150 KB.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    const js = page.responses.filter((r) => r.url.endsWith('.js'));
+    const wasmChunks = js.filter((r) => /\/(simd128|relaxed-simd|scalar)-[^/]*\.js$/.test(r.url));
+    expect(wasmChunks.map((r) => r.url)).toHaveLength(1);
+    expect(wasmChunks[0].url).toContain(`/${before.backend.slice('wasm-'.length)}-`);
+    const jsBytes = js.reduce((n, r) => n + r.bytes, 0);
+    expect(jsBytes).toBeLessThanOrEqual(150 * 1024);
+    for (const name of ['main.js', 'worker.js', 'mnist.bin', 'uPlot.min.css']) {
+      const r = page.responses.find((x) => x.url.endsWith(`/${name}`));
+      expect(r?.encoding, name).toBe('br');
+    }
+    // A favicon of its own (inline), so the browser asks for no /favicon.ico (a 404 and a console error).
+    expect(await page.locator('link[rel="icon"]').count()).toBe(1);
+    expect(page.responses.filter((r) => r.url.includes('favicon'))).toEqual([]);
+    console.log(`[e2e] page + worker JavaScript: ${jsBytes} bytes (${js.map((r) => r.url.split('/').pop()).join(', ')})`);
+
+    // The drawing's probabilities are the new net's after a Reset, not the old one's.
     await page.click('#reset');
-    await page.waitForFunction(() => (window as unknown as { demoState: State }).demoState.backend === 'ts', null, { timeout: 30_000 });
-    expect(await page.textContent('#status')).toContain('ts: 784→256→128→10');
-    expect((page as Page & { errors: string[] }).errors).toEqual([]);
+    const cleared = await state(page);
+    expect(cleared.probs).toBeNull();
+    await ready(page);
+    await waitFor(page, 's.probsRun === s.run && s.probs !== null', 10_000);
+    expect((page as Opened).errors).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it('Reset during training draws nothing of the old run; changed settings are marked and applied by "Reset and start"', async () => {
+    const page = await openPage('');
+    await ready(page);
+    await page.click('#start');
+    await waitFor(page, 's.losses.length >= 5');
+    // Reset while the worker is mid-slice: its last progress (and maybe an evaluation) is on its way.
+    await page.click('#reset');
+    await ready(page);
+    const fresh = await state(page);
+    expect(fresh.losses).toEqual([]); // nothing from the old run on the new chart
+    expect(fresh.evals.map((e) => e.step)).toEqual([0]);
+    expect(await page.textContent('#epoch')).toBe('0');
+    expect(await page.textContent('#loss')).toBe('–');
+    console.log(`[e2e] stale messages dropped after Reset: ${fresh.stale}`);
+
+    // Pick pure TypeScript without Reset: the control says the change is pending, Start says
+    // what it will do, and pressing it trains on TypeScript.
+    await page.selectOption('#backend', 'ts');
+    expect(await page.locator('label:has(#backend)').getAttribute('class')).toContain('pending');
+    expect(await page.isVisible('#pending')).toBe(true);
+    expect(await page.textContent('#start')).toBe('Reset and start');
+    await page.click('#start');
+    // The TS net is evaluated untrained first (seconds): the page says so and Start waits.
+    await waitFor(page, "s.phase === 'evaluating'", 20_000);
+    expect(await page.textContent('#status')).toContain('evaluating the untrained net');
+    expect(await page.isEnabled('#start')).toBe(false);
+    await waitFor(page, "s.backend === 'ts' && s.phase === 'training' && s.losses.length >= 2");
+    expect(await page.textContent('#status')).toContain('ts: 784→256→128→10');
+    expect(await page.isVisible('#pending')).toBe(false);
+    expect((await state(page)).losses[0][0]).toBeLessThan(0.2); // the new run's chart starts at epoch ≈ 0
+    await page.click('#pause');
+    expect((page as Opened).errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('learning rates follow the optimizer unless typed; a set number of epochs, then "Train more"; divergence is named', async () => {
+    const page = await openPage('');
+    await ready(page);
+    expect(await page.inputValue('#lr')).toBe('0.1');
+    await page.selectOption('#optimizer', 'adam');
+    expect(await page.inputValue('#lr')).toBe('0.003');
+    await page.selectOption('#optimizer', 'rmsprop');
+    expect(await page.inputValue('#lr')).toBe('0.001');
+    await page.selectOption('#optimizer', 'adagrad');
+    expect(await page.inputValue('#lr')).toBe('0.03');
+    await page.fill('#lr', '0.02'); // typed: the user's rate stays
+    await page.selectOption('#optimizer', 'adam');
+    expect(await page.inputValue('#lr')).toBe('0.02');
+
+    // One epoch, then the run stops by itself and offers more.
+    await page.selectOption('#optimizer', 'sgd');
+    await page.fill('#lr', '0.1');
+    await page.fill('#epochs', '1');
+    await page.click('#start'); // "Reset and start": the optimizer changed
+    await waitFor(page, "s.phase === 'done'");
+    const done = await state(page);
+    expect(done.evals[done.evals.length - 1].epoch).toBe(1);
+    expect(await page.textContent('#start')).toBe('Train 1 more');
+    await page.click('#start');
+    await waitFor(page, "s.phase === 'done' && s.evals[s.evals.length - 1].epoch === 2");
+
+    // A learning rate of 1e9 diverges: the page says so in words, not as NaN.
+    await page.fill('#lr', '1e9');
+    await page.click('#start');
+    await page.waitForFunction(() => /diverged/.test(document.getElementById('error')!.textContent!), null, { timeout: 30_000 });
+    expect(await page.textContent('#error')).toMatch(/training diverged at step \d+ .*lower the learning rate/);
+    expect(await page.textContent('#loss')).not.toBe('NaN');
+    expect((page as Opened).errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  for (const width of [360, 390]) {
+    it(`fits a ${width} px phone while training: no sideways scrolling, nothing cut off`, async () => {
+      const page = await openPage('', { width, height: 800 });
+      await ready(page);
+      await page.click('#start');
+      await waitFor(page, 's.evals.length >= 3');
+      const fit = await page.evaluate(() => {
+        const cut = Array.from(document.querySelectorAll<HTMLElement>('button, label, .stat, .bar, .note, #status, h2'))
+          .filter((e) => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > window.innerWidth + 0.5)
+          .map((e) => `${e.tagName.toLowerCase()}#${e.id || e.className}: ${e.textContent!.trim().slice(0, 30)}`);
+        return { scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, cut };
+      });
+      expect(fit.scrollWidth).toBeLessThanOrEqual(fit.innerWidth);
+      expect(fit.cut).toEqual([]);
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOTS, `mnist-demo-phone-${width}.png`), fullPage: true });
+      await page.screenshot({ path: join(SCREENSHOTS, `mnist-demo-phone-${width}-first-screen.png`) });
+      await page.click('#pause');
+      expect((page as Opened).errors).toEqual([]);
+      await page.close();
+    }, 120_000);
+  }
 });

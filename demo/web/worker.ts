@@ -2,11 +2,13 @@
  * The page's training loop, in a Web Worker so the page stays responsive: it loads the
  * embedded digits (mnist.bin, served next to the page), trains in slices of about 40 ms and
  * answers messages between slices, so pause and predictions never wait for a whole epoch.
+ * Every message it sends carries the run id of the Reset it belongs to (protocol.ts).
  */
 import { createBackend } from '../../ts/index.js';
 import { decodeMnist, IMAGE_SIZE, type Digits } from '../mnist_format.js';
 import { Trainer } from '../trainer.js';
 import { GRID_SIZE, WEIGHT_IMAGES, type FromWorker, type ToWorker } from './protocol.js';
+import { mostChangedUnits } from './weights.js';
 
 const SLICE_MS = 40;
 /** Evaluate (accuracy, grid predictions, weight pictures) this many times per epoch. */
@@ -14,12 +16,17 @@ const EVALS_PER_EPOCH = 2;
 
 let data: { train: Digits; test: Digits } | null = null;
 let trainer: Trainer | null = null;
+/** The first layer's weights at init, to find the units that learned most. */
+let initialW1: Float32Array | null = null;
 let running = false;
-let generation = 0; // bumps on reset, so a slice scheduled for an old trainer stops
+let untilStep = 0;
+let lastEvalStep = -1;
+let run = 0; // the newest Reset's id; a slice or an await from an older run stops
 /** Steps/s over at least a second of training (one 40 ms slice is too noisy on a busy machine). */
 const speed = { steps: 0, ms: 0, rate: 0 };
 
-const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
+type Body = FromWorker extends infer M ? (M extends unknown ? Omit<M, 'run'> : never) : never;
+const post = (forRun: number, m: Body, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage({ ...m, run: forRun } as FromWorker, transfer);
 
 async function loadData(): Promise<{ train: Digits; test: Digits }> {
   if (data) return data;
@@ -37,67 +44,102 @@ function gridIndices(testCount: number): number[] {
 function evaluate(t: Trainer): void {
   const { trainAccuracy, testAccuracy } = t.evaluate();
   const predictions = t.predictTest(gridIndices(t.data.test.count));
-  const weights = t.firstLayerWeights(WEIGHT_IMAGES);
-  post({ type: 'eval', step: t.steps, epoch: t.steps / t.stepsPerEpoch, trainAccuracy, testAccuracy, predictions, weights, weightCount: weights.length / IMAGE_SIZE }, [weights.buffer]);
+  const W1 = t.net.params.W1;
+  const { units, weights } = mostChangedUnits(W1.data, initialW1 ?? W1.data, W1.shape[1], WEIGHT_IMAGES);
+  lastEvalStep = t.steps;
+  post(run, { type: 'eval', step: t.steps, epoch: t.steps / t.stepsPerEpoch, trainAccuracy, testAccuracy, predictions, weights, units }, [weights.buffer]);
 }
 
-function slice(gen: number): void {
-  if (!running || !trainer || gen !== generation) return;
+/**
+ * A non-finite loss means the learning rate is too high for this net: say that, with the
+ * library's own words in brackets (the trainer's "training diverged" message passes as it is).
+ */
+function explain(e: Error, t: Trainer): string {
+  if (/diverged/.test(e.message) || !/NaN|Infinity|non-finite/.test(e.message)) return e.message;
+  return `training diverged at step ${t.steps + 1} (${e.message}): lower the learning rate and press Reset`;
+}
+
+function slice(forRun: number): void {
+  if (!running || !trainer || forRun !== run) return;
   const t = trainer;
-  const evalEvery = Math.max(1, Math.floor(t.stepsPerEpoch / EVALS_PER_EPOCH));
-  const start = performance.now();
-  let loss = 0, steps = 0;
-  do {
-    loss += t.step();
-    steps++;
-    if (t.steps % evalEvery === 0) break; // report the evaluation right at its step
-  } while (performance.now() - start < SLICE_MS);
-  speed.steps += steps;
-  speed.ms += performance.now() - start;
-  if (speed.ms >= 1000 || speed.rate === 0) {
-    speed.rate = (speed.steps * 1000) / speed.ms;
-    if (speed.ms >= 1000) speed.steps = speed.ms = 0;
+  try {
+    const evalEvery = Math.max(1, Math.floor(t.stepsPerEpoch / EVALS_PER_EPOCH));
+    const start = performance.now();
+    let loss = 0, steps = 0;
+    do {
+      loss += t.step();
+      steps++;
+      if (t.steps % evalEvery === 0) break; // report the evaluation right at its step
+    } while (t.steps < untilStep && performance.now() - start < SLICE_MS);
+    if (!Number.isFinite(loss)) {
+      // (The trainer may also throw its own "training diverged" error: the catch below shows it.)
+      running = false;
+      post(run, { type: 'error', message: `training diverged at step ${t.steps} (loss ${loss / steps}): lower the learning rate and press Reset` });
+      return;
+    }
+    speed.steps += steps;
+    speed.ms += performance.now() - start;
+    if (speed.ms >= 1000 || speed.rate === 0) {
+      speed.rate = (speed.steps * 1000) / speed.ms;
+      if (speed.ms >= 1000) speed.steps = speed.ms = 0;
+    }
+    post(run, { type: 'progress', step: t.steps, epoch: t.steps / t.stepsPerEpoch, loss: loss / steps, stepsPerSecond: speed.rate });
+    if (t.steps % evalEvery === 0) evaluate(t);
+    if (t.steps >= untilStep) {
+      running = false;
+      if (lastEvalStep !== t.steps) evaluate(t);
+      post(run, { type: 'done', step: t.steps, epoch: t.steps / t.stepsPerEpoch });
+      return;
+    }
+  } catch (e) {
+    running = false;
+    post(run, { type: 'error', message: explain(e as Error, t) });
+    return;
   }
-  post({ type: 'progress', step: t.steps, epoch: t.steps / t.stepsPerEpoch, loss: loss / steps, stepsPerSecond: speed.rate });
-  if (t.steps % evalEvery === 0) evaluate(t);
-  setTimeout(() => slice(gen), 0); // lets queued messages (pause, predict) run first
+  setTimeout(() => slice(forRun), 0); // lets queued messages (pause, predict) run first
 }
 
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
     case 'reset': {
+      run = m.run;
       running = false;
-      generation++;
+      lastEvalStep = -1;
       Object.assign(speed, { steps: 0, ms: 0, rate: 0 });
       trainer?.dispose();
       trainer = null;
       const d = await loadData();
       const backend = await createBackend(m.backend);
+      if (m.run !== run) return; // a newer Reset came in while this one waited
       trainer = new Trainer(backend, d, m.config);
+      initialW1 = trainer.net.params.W1.data.slice();
       const indices = gridIndices(d.test.count);
       const pixels = new Uint8Array(indices.length * IMAGE_SIZE);
       indices.forEach((i, k) => {
         for (let p = 0; p < IMAGE_SIZE; p++) pixels[k * IMAGE_SIZE + p] = Math.round(d.test.images[i * IMAGE_SIZE + p] * 255);
       });
-      post({ type: 'ready', backend: backend.name, trainCount: d.train.count, testCount: d.test.count, sizes: [IMAGE_SIZE, ...m.config.hidden, 10], grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels } });
+      post(run, { type: 'ready', backend: backend.name, trainCount: d.train.count, testCount: d.test.count, stepsPerEpoch: trainer.stepsPerEpoch, sizes: [IMAGE_SIZE, ...m.config.hidden, 10], grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels } });
       evaluate(trainer);
       break;
     }
     case 'start':
-      if (!running && trainer) {
+      if (m.run !== run || !trainer) break;
+      untilStep = m.untilStep;
+      if (!running && trainer.steps < untilStep) {
         running = true;
-        slice(generation);
+        slice(run);
       }
       break;
     case 'pause':
-      running = false;
+      if (m.run === run) running = false;
       break;
     case 'predict':
-      if (trainer) post({ type: 'probs', probs: trainer.probabilities(m.pixels) });
+      if (m.run === run && trainer) post(run, { type: 'probs', probs: trainer.probabilities(m.pixels) });
       break;
   }
 }
 
 self.onmessage = (e: MessageEvent<ToWorker>) => {
-  handle(e.data).catch((err: Error) => post({ type: 'error', message: err.message }));
+  const forRun = e.data.run;
+  handle(e.data).catch((err: Error) => post(forRun, { type: 'error', message: err.message }));
 };

@@ -95,7 +95,7 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
   const trainer = new Trainer(backend, data, config, model);
   const sizes = model?.sizes ?? [data.train.images.length / data.train.count, ...config.hidden, 10];
   // A loaded optimizer (with its state) goes on as saved; otherwise --optimizer and --lr make one.
-  const optimizer = model?.optimizerName?.toLowerCase() ?? config.optimizer;
+  const optimizer = model?.optimizerName ?? config.optimizer;
   const lr = trainer.optimizer.lr;
   log(`${backend.name}: ${sizes.join('→')} MLP${model ? ` from ${options.load}` : ''}, ${optimizer} lr ${lr}, batch ${config.batch}, init ${config.init}, seed ${config.seed}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);
   const tty = options.json ? process.stderr.isTTY : process.stdout.isTTY;

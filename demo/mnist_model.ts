@@ -3,7 +3,7 @@
  * MNIST (784 inputs, 10 classes) and a one-line description for logs and the JSON summary.
  * No Node or DOM imports: the CLI reads the file, the page's worker gets the bytes.
  */
-import { loadModel, type Backend, type Optimizer, type Sequential } from '../ts/index.js';
+import { createOptimizer, loadModel, OPTIMIZERS, type Backend, type Optimizer, type OptimizerName, type Sequential } from '../ts/index.js';
 import { CLASSES, IMAGE_SIZE } from './mnist_format.js';
 
 export interface MnistModel {
@@ -12,8 +12,8 @@ export interface MnistModel {
   optimizer?: Optimizer;
   /** Layer sizes, inputs first: [784, 256, 128, 10]. */
   sizes: number[];
-  /** The saved optimizer's class name, or null. */
-  optimizerName: string | null;
+  /** The saved optimizer by its CLI / page name ('adam'), or null. */
+  optimizerName: OptimizerName | null;
 }
 
 /** The layer sizes of a net: W1's inputs, then every Affine's outputs. */
@@ -36,5 +36,10 @@ export function loadMnistModel(backend: Backend, bytes: Uint8Array, source: stri
     loaded.optimizer?.dispose();
     throw new Error(`${source}: expected an MNIST model (${IMAGE_SIZE} inputs → … → ${CLASSES} classes), found ${sizes.join('→') || 'no Affine layer'}`);
   }
-  return { net: loaded.net, optimizer: loaded.optimizer, sizes, optimizerName: loaded.optimizer?.constructor.name ?? null };
+  return { net: loaded.net, optimizer: loaded.optimizer, sizes, optimizerName: loaded.optimizer ? optimizerName(loaded.optimizer) : null };
+}
+
+/** 'adam' for an Adam, …: by class, not by class name (the page's minified bundle renames classes). */
+function optimizerName(optimizer: Optimizer): OptimizerName | null {
+  return OPTIMIZERS.find((name) => createOptimizer(name).constructor === optimizer.constructor) ?? null;
 }

@@ -31,7 +31,7 @@ describe('npm run mnist -- --save / --load', () => {
     expect(evaluated.status, evaluated.stderr).toBe(0);
     const second = JSON.parse(evaluated.stdout);
     expect(second).toMatchObject({ backend: 'ts', sizes: [784, 24, 10], optimizer: 'adam', lr: 0.003, steps: 0, loss: null, msPerStep: null, history: [], saved: null });
-    expect(second.loaded).toEqual({ path, sizes: [784, 24, 10], optimizer: 'Adam' });
+    expect(second.loaded).toEqual({ path, sizes: [784, 24, 10], optimizer: 'adam' });
     // The same weights on another backend: the same predictions, up to f32 summation order.
     expect(Math.abs(second.testAccuracy - first.testAccuracy)).toBeLessThanOrEqual(0.002);
     expect(evaluated.stderr).toContain(`ts: 784→24→10 MLP from ${path}, adam lr 0.003`);

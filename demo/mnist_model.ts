@@ -3,7 +3,7 @@
  * MNIST (784 inputs, 10 classes) and a one-line description for logs and the JSON summary.
  * No Node or DOM imports: the CLI reads the file, the page's worker gets the bytes.
  */
-import { createOptimizer, loadModel, OPTIMIZERS, type Backend, type Optimizer, type OptimizerName, type Sequential } from '../ts/index.js';
+import { createOptimizer, loadModel, OPTIMIZERS, saveModel, type Backend, type Optimizer, type OptimizerName, type Sequential } from '../ts/index.js';
 import { CLASSES, IMAGE_SIZE } from './mnist_format.js';
 
 export interface MnistModel {
@@ -14,6 +14,11 @@ export interface MnistModel {
   sizes: number[];
   /** The saved optimizer by its CLI / page name ('adam'), or null. */
   optimizerName: OptimizerName | null;
+}
+
+/** The bytes of a model file: the net and its optimizer's state (for exact resumption). */
+export function saveMnistModel(net: Sequential, optimizer: Optimizer): Uint8Array {
+  return saveModel(net, { optimizer });
 }
 
 /** The layer sizes of a net: W1's inputs, then every Affine's outputs. */

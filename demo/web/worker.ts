@@ -4,9 +4,9 @@
  * answers messages between slices, so pause and predictions never wait for a whole epoch.
  * Every message it sends carries the run id of the Reset it belongs to (protocol.ts).
  */
-import { createBackend, saveModel } from '../../ts/index.js';
+import { createBackend } from '../../ts/index.js';
 import { decodeMnist, IMAGE_SIZE, type Digits } from '../mnist_format.js';
-import { loadMnistModel } from '../mnist_model.js';
+import { loadMnistModel, saveMnistModel } from '../mnist_model.js';
 import { Trainer } from '../trainer.js';
 import { GRID_SIZE, WEIGHT_IMAGES, type FromWorker, type ToWorker } from './protocol.js';
 import { mostChangedUnits } from './weights.js';
@@ -137,7 +137,7 @@ async function handle(m: ToWorker): Promise<void> {
       break;
     case 'save':
       if (m.run === run && trainer) {
-        const bytes = saveModel(trainer.net, { optimizer: trainer.optimizer });
+        const bytes = saveMnistModel(trainer.net, trainer.optimizer);
         post(run, { type: 'model', bytes }, [bytes.buffer]);
       }
       break;

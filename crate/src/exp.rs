@@ -122,7 +122,13 @@ pub(crate) fn exp_f32x4_with(x: core::arch::wasm32::v128, k: &ExpConsts) -> core
     let y = f32x4_mul(er, pow2n);
     // Out of range lanes, as in the scalar version: 0 below MIN_X, +∞ above MAX_X.
     let y = v128_andnot(y, f32x4_lt(x, k.min_x));
-    v128_bitselect(k.inf, y, f32x4_gt(x, k.max_x))
+    let y = v128_bitselect(k.inf, y, f32x4_gt(x, k.max_x));
+    // With +relaxed-simd, LLVM turns the pmin/pmax above into f32x4.relaxed_min/max, which may
+    // return the other operand when one is NaN (x64's minps does): the clamp then makes a NaN
+    // lane finite. Fixed in LLVM by llvm/llvm-project#177968; until then NaN is put back here.
+    #[cfg(target_feature = "relaxed-simd")]
+    let y = v128_bitselect(x, y, f32x4_ne(x, x));
+    y
 }
 
 /// `y[j] = e^(scale·x[j] − shift)` for every j; returns `Σ y[j]` (in f32, four partial sums).
@@ -184,7 +190,12 @@ mod simd {
             for (i, a) in acc.iter_mut().enumerate() {
                 // SAFETY: the chunk is 16 floats, so floats 4i..4i+4 are inside; v128 loads need
                 // no alignment. pmax(a, v) = a < v ? v : a.
-                *a = f32x4_pmax(*a, unsafe { v128_load(xs.as_ptr().add(4 * i).cast()) });
+                let v = unsafe { v128_load(xs.as_ptr().add(4 * i).cast()) };
+                // With +relaxed-simd this pmax becomes f32x4.relaxed_max (see exp_f32x4_with),
+                // which may take a NaN v: NaN lanes become −∞ first.
+                #[cfg(target_feature = "relaxed-simd")]
+                let v = v128_bitselect(v, f32x4_splat(f32::NEG_INFINITY), f32x4_eq(v, v));
+                *a = f32x4_pmax(*a, v);
             }
         }
         let v = f32x4_pmax(f32x4_pmax(acc[0], acc[1]), f32x4_pmax(acc[2], acc[3]));

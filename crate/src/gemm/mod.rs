@@ -194,3 +194,6 @@ pub(crate) fn scratch_len() -> usize {
 /// The kernels the tests can run the loop nest with.
 #[cfg(test)]
 pub(crate) use kernel::{MicroKernel as TestKernel, Scalar as ScalarKernel};
+/// The SIMD128 kernel, for tests of its tile edges with other row counts.
+#[cfg(all(test, target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) use kernel::Simd128 as Simd128Kernel;

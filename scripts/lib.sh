@@ -78,5 +78,5 @@ relaxed_node_flags() {
 # scripts/build.sh under scripts/test.sh) return at once.
 ensure() {
   bash scripts/ensure.sh
-  export NN_ENSURED=1
+  export NN_ENSURED=1 NN_TOOLCHAIN_READY=1
 }

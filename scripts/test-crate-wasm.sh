@@ -22,6 +22,7 @@ export RUSTC_BOOTSTRAP=1
 profile=(--config profile.test.opt-level=2 --config profile.test.debug=false
   --config 'profile.test.package."*".opt-level=0')
 
+failed=()
 for v in simd128 relaxed-simd; do
   case $v in
     simd128) features=+simd128 ;;
@@ -33,5 +34,9 @@ for v in simd128 relaxed-simd; do
   [[ -n $exe ]] || { say "cargo reported no test executable for $v"; exit 1; }
   RELAXED_NODE_FLAGS=()
   [[ $v == relaxed-simd ]] && relaxed_node_flags # Node 20 validates the module only with it
-  node "${RELAXED_NODE_FLAGS[@]}" scripts/run-wasm-tests.mjs "$exe" "$v" "${1:-}"
+  node "${RELAXED_NODE_FLAGS[@]}" scripts/run-wasm-tests.mjs "$exe" "$v" "${1:-}" || failed+=("$v")
 done
+if (( ${#failed[@]} )); then
+  say "failures on wasm32 ${failed[*]}"
+  exit 1
+fi

@@ -5,6 +5,8 @@
 
 /// The fused kernels (Affine passes, softmax-CE forward+backward) and the vectorised exp.
 mod fused;
+/// The SIMD128 paths: lanes, accumulators, tile edges, the packing's transpose.
+mod simd;
 
 use crate::gemm::{self, ScalarKernel, TestKernel};
 use crate::{abi, activation, bias, naive, sgd, softmax_xent, workspace};

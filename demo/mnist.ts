@@ -11,7 +11,7 @@ import { parseCli, USAGE, type CliOptions } from './cli_args.js';
 import { progressLine } from './cli_progress.js';
 import { loadDefaultMnist, loadIdxMnist } from './mnist_data.js';
 import type { Digits } from './mnist_format.js';
-import { Trainer } from './trainer.js';
+import { Trainer, TrainingDivergedError } from './trainer.js';
 
 interface EpochReport {
   epoch: number;
@@ -107,7 +107,13 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
     let lossSum = 0;
     const start = performance.now();
     for (let s = 0; s < trainer.stepsPerEpoch; s++) {
-      lossSum += trainer.step();
+      try {
+        lossSum += trainer.step();
+      } catch (e) {
+        if (tty) stream.write('\n'); // end the progress bar's line before main() prints the error
+        trainer.dispose();
+        throw e;
+      }
       const elapsed = performance.now() - start;
       if (!estimated && (elapsed > 1000 || s === trainer.stepsPerEpoch - 1)) {
         estimated = true;
@@ -186,5 +192,6 @@ function readModel(path: string): Uint8Array {
 
 main().catch((e: Error) => {
   console.error(`mnist: ${e.message}`);
-  process.exit(1);
+  // a diverged run is the user's setting, not a crash: exit 3 so scripts can tell them apart
+  process.exit(e instanceof TrainingDivergedError ? 3 : 1);
 });

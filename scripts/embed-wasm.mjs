@@ -2,7 +2,8 @@
 //
 // Usage: node scripts/embed-wasm.mjs <module.wasm> <out.ts>
 //
-// The module must compile, import nothing, and export `memory` plus every `nn_*` function that
+// The module must compile, import only its memory (env.memory, so the loader sets its maximum),
+// and export `memory` plus every `nn_*` function that
 // ts/wasm/abi.ts declares (it may export more, e.g. the linker's __heap_base / __data_end).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,9 +23,10 @@ if (wanted.length === 0) throw new Error('embed-wasm: found no nn_* functions in
 const bytes = readFileSync(wasmPath);
 const module = new WebAssembly.Module(bytes);
 const imports = WebAssembly.Module.imports(module);
-if (imports.length > 0) {
-  const list = imports.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ');
-  throw new Error(`embed-wasm: ${wasmPath} must import nothing, but imports ${list}`);
+const memoryOnly = imports.length === 1 && imports[0].module === 'env' && imports[0].name === 'memory' && imports[0].kind === 'memory';
+if (!memoryOnly) {
+  const list = imports.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ') || 'nothing';
+  throw new Error(`embed-wasm: ${wasmPath} must import its memory (env.memory) and nothing else, but imports ${list}`);
 }
 const exports = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));
 const missing = [['memory', 'memory'], ...wanted.map((name) => [name, 'function'])]

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SGD, TwoLayerNet, type Backend } from '../ts/index.js';
-import { allBackends, makeBackend, randomValues, type BackendName } from './backends.js';
+import { Affine, createBackend, SGD, TwoLayerNet, type Backend, type Tensor, type WasmVariant } from '../ts/index.js';
+import { allBackends, makeBackend, randomValues, toleranceRatio, type BackendName } from './backends.js';
 
 const backends = await allBackends();
 const wasmBackends = backends.filter((b) => b.kind === 'wasm');
@@ -87,5 +87,86 @@ describe.each(backends.map((b) => [b.name, b] as const))('tensor lifetime on %s'
     x.dispose();
     t.dispose();
     expect(fresh.memoryStats().liveTensors).toBe(0);
+  });
+});
+
+describe.each(wasmBackends.map((b) => [b.name, b] as const))('out of memory on %s', (name) => {
+  const variant = name.slice('wasm-'.length) as WasmVariant;
+  const MAX = 16 * 1024 * 1024; // a small maximum keeps filling memory fast
+
+  /** Allocates tensors, largest first, until not even 16 floats fit; returns them. */
+  function fill(backend: Backend): Tensor[] {
+    const fillers: Tensor[] = [];
+    for (let size = 1 << 20; size >= 16; size >>= 2) {
+      for (;;) {
+        try {
+          fillers.push(backend.zeros([size]));
+        } catch (e) {
+          expect((e as Error).message).toMatch(/out of memory: cannot allocate \d+ bytes \(linear memory is \d+ bytes and may grow to at most 16777216\)/);
+          break;
+        }
+      }
+    }
+    return fillers;
+  }
+
+  it('a GEMM that cannot get its workspace throws, names the bytes, and GEMM, Affine and training work after a free', async () => {
+    const backend = await createBackend('wasm', { variant, maxMemoryBytes: MAX });
+    const [m, k, n] = [64, 300, 70];
+    const a = backend.tensor(randomValues(m * k, 1), [m, k]);
+    const b = backend.tensor(randomValues(k * n, 2), [k, n]);
+    const c = backend.zeros([m, n]);
+    const bias = backend.zeros([n]);
+    const fillers = fill(backend);
+    expect(backend.memoryStats().linearMemoryBytes).toBeGreaterThan(MAX - 64 * 1024);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect(() => backend.gemmNN(m, k, n, a, b, c)).toThrow(new RegExp(`${name}\\.gemmNN: out of memory: the kernel needs \\d+ bytes of workspace \\(linear memory is 16777216 bytes and may grow to at most 16777216\\)`));
+    }
+    expect(() => backend.affineForward(m, k, n, a, b, bias, c)).toThrow(`${name}.affineForward: out of memory: the kernel needs`);
+    for (const f of fillers) f.dispose();
+
+    backend.gemmNN(m, k, n, a, b, c);
+    const ts = await createBackend('ts');
+    const want = ts.zeros([m, n]);
+    ts.gemmNN(m, k, n, ts.tensor(a.toArray(), [m, k]), ts.tensor(b.toArray(), [k, n]), want);
+    expect(toleranceRatio(c.data, want.data)).toBeLessThanOrEqual(1);
+
+    const affine = new Affine(b, bias);
+    const out = affine.forward(a);
+    affine.backward(out);
+    expect(affine.dW!.data.some((v) => v !== 0)).toBe(true);
+
+    const net = new TwoLayerNet(backend, 64, 32, 10, { seed: 1 });
+    const x = backend.tensor(randomValues(20 * 64, 3), [20, 64]);
+    const t = backend.tensor(Float32Array.from({ length: 20 }, (_, i) => i % 10), [20]);
+    const before = net.loss(x, t);
+    const sgd = new SGD({ lr: 0.5 });
+    for (let step = 0; step < 5; step++) sgd.update(net.params, net.gradient(x, t));
+    expect(net.loss(x, t)).toBeLessThan(before);
+  });
+
+  it('a failed training step leaves the net trainable once memory is freed', async () => {
+    const backend = await createBackend('wasm', { variant, maxMemoryBytes: MAX });
+    const net = new TwoLayerNet(backend, 784, 100, 10, { seed: 2 });
+    const x = backend.tensor(randomValues(100 * 784, 4), [100, 784]);
+    const t = backend.tensor(Float32Array.from({ length: 100 }, (_, i) => i % 10), [100]);
+    const fillers = fill(backend);
+    expect(() => net.gradient(x, t)).toThrow('out of memory');
+    for (const f of fillers) f.dispose();
+    const before = net.loss(x, t);
+    new SGD({ lr: 0.1 }).update(net.params, net.gradient(x, t));
+    expect(net.loss(x, t)).toBeLessThan(before);
+  });
+
+  it('the out-of-memory message states the real limit', async () => {
+    const backend = await createBackend('wasm', { variant, maxMemoryBytes: MAX });
+    const almostAll = 2 ** 22 - 1000; // within the limit, but the module's own data and stack take more than 4000 bytes
+    expect(() => backend.zeros([almostAll])).toThrow(`${name}: out of memory: cannot allocate ${almostAll * 4} bytes (linear memory is`);
+    expect(() => backend.zeros([almostAll])).toThrow('and may grow to at most 16777216); dispose tensors you no longer need');
+    expect(() => backend.zeros([2 ** 23])).toThrow(`${name}.zeros: shape [8388608] has 8388608 elements (33554432 bytes), more than this backend can hold: its linear memory is limited to 16777216 bytes`);
+    const full = await createBackend('wasm', { variant });
+    expect(() => full.zeros([2 ** 30])).toThrow('more than this backend can hold: its linear memory is limited to 4294967296 bytes');
+    expect(() => full.zeros([2 ** 29, 3])).toThrow('its linear memory is limited to 4294967296 bytes');
+    expect(backend.zeros([4]).size).toBe(4); // still usable
   });
 });

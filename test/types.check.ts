@@ -1,6 +1,6 @@
 // Compiled by `tsc` in `npm test`, never run: the calls marked @ts-expect-error must not
 // type-check, so the public types really catch these mistakes.
-import { AddLayer, Affine, createBackend, MulLayer, SGD, TwoLayerNet, type Tensor } from '../ts/index.js';
+import { AddLayer, Affine, createBackend, MulLayer, SGD, Tensor, TwoLayerNet } from '../ts/index.js';
 
 export async function typeErrors(t: Tensor): Promise<void> {
   // @ts-expect-error the backend kind is 'ts' or 'wasm'
@@ -20,5 +20,7 @@ export async function typeErrors(t: Tensor): Promise<void> {
   new TwoLayerNet(backend, '784', 50, 10);
   // @ts-expect-error shape is read-only
   t.shape.push(1);
+  // @ts-expect-error tensors come from backend.tensor / zeros / reshape: the constructor is private
+  new Tensor(backend, [1], t as never, true, Symbol());
   void d;
 }

@@ -1,5 +1,6 @@
-import { Tensor, checkShape, formatShape, shapeSize, type Storage } from './tensor.js';
-import { fillFlat, inferShape, isNested, type TensorValues } from './values.js';
+import { checkDimension, describeValue } from './checks.js';
+import { Tensor, checkShape, checkTensor, createTensor, formatShape, shapeSize, type Storage } from './tensor.js';
+import { checkF32, fillFlat, inferShape, isNested, type TensorValues } from './values.js';
 
 /** How the targets of a softmax-with-loss are given. */
 export type TargetKind = 'onehot' | 'labels';
@@ -36,6 +37,9 @@ export abstract class Backend {
    */
   tensor(values: TensorValues, shape?: readonly number[]): Tensor {
     const where = `${this.name}.tensor`;
+    if (typeof values !== 'object' || values === null) {
+      throw new Error(`${where}: expected values to be an array of numbers, a nested array or a Float32Array, got ${describeValue(values)}`);
+    }
     const nestedShape = isNested(values) ? inferShape(values) : undefined;
     const finalShape = shape ?? nestedShape ?? [values.length];
     checkShape(where, finalShape);
@@ -51,11 +55,17 @@ export abstract class Backend {
 
   /** A tensor of zeros. */
   zeros(shape: readonly number[]): Tensor {
-    checkShape(`${this.name}.zeros`, shape);
-    const storage = this.allocateImpl(shapeSize(shape));
+    const where = `${this.name}.zeros`;
+    checkShape(where, shape);
+    const size = shapeSize(shape);
+    const limit = this.elementLimit();
+    if (size > limit.elements) {
+      throw new Error(`${where}: shape ${formatShape(shape)} has ${size} elements (${size * 4} bytes), more than this backend can hold: ${limit.reason}`);
+    }
+    const storage = this.allocateImpl(size);
     this.#liveTensors++;
     this.#allocatedBytes += storage.size * 4;
-    return new Tensor(this, shape, storage);
+    return createTensor(this, shape, storage);
   }
 
   /** @internal Called by `Tensor.dispose()`. */
@@ -75,19 +85,19 @@ export abstract class Backend {
   /** C[m×n] = A[m×k] · B[k×n]. */
   gemmNN(m: number, k: number, n: number, a: Tensor, b: Tensor, c: Tensor): void {
     this.#checkGemm('gemmNN', m, k, n, a, b, c);
-    this.gemmImpl('nn', m, k, n, a, b, c);
+    if (c.size > 0) this.gemmImpl('nn', m, k, n, a, b, c);
   }
 
   /** C[m×n] = A[m×k] · B[n×k]ᵀ. */
   gemmNT(m: number, k: number, n: number, a: Tensor, b: Tensor, c: Tensor): void {
     this.#checkGemm('gemmNT', m, k, n, a, b, c);
-    this.gemmImpl('nt', m, k, n, a, b, c);
+    if (c.size > 0) this.gemmImpl('nt', m, k, n, a, b, c);
   }
 
   /** C[m×n] = A[k×m]ᵀ · B[k×n]. */
   gemmTN(m: number, k: number, n: number, a: Tensor, b: Tensor, c: Tensor): void {
     this.#checkGemm('gemmTN', m, k, n, a, b, c);
-    this.gemmImpl('tn', m, k, n, a, b, c);
+    if (c.size > 0) this.gemmImpl('tn', m, k, n, a, b, c);
   }
 
   /** In place: x[i, j] += b[j] for a rows×cols matrix x. */
@@ -97,7 +107,7 @@ export abstract class Backend {
     this.#checkSize(where, 'x', x, rows * cols, `${rows}×${cols}`);
     this.#checkSize(where, 'b', b, cols, `${cols}`);
     this.#checkDistinct(where, [x], [b]);
-    this.addBiasImpl(rows, cols, x, b);
+    if (x.size > 0) this.addBiasImpl(rows, cols, x, b);
   }
 
   /** out[j] = Σ_i x[i, j]. */
@@ -107,7 +117,7 @@ export abstract class Backend {
     this.#checkSize(where, 'x', x, rows * cols, `${rows}×${cols}`);
     this.#checkSize(where, 'out', out, cols, `${cols}`);
     this.#checkDistinct(where, [out], [x]);
-    this.colSumImpl(rows, cols, x, out);
+    if (out.size > 0) this.colSumImpl(rows, cols, x, out);
   }
 
   /** out = max(x, 0). */
@@ -166,7 +176,7 @@ export abstract class Backend {
     this.#checkSize(where, 'b', b, n, `${n}`);
     this.#checkSize(where, 'out', out, m * n, `${m}×${n}`);
     this.#checkDistinct(where, [out], [x, W, b]);
-    this.affineForwardImpl(m, k, n, x, W, b, out);
+    if (out.size > 0) this.affineForwardImpl(m, k, n, x, W, b, out);
   }
 
   /**
@@ -188,7 +198,7 @@ export abstract class Backend {
     }
     this.#checkDistinct(where, outputs, [x, W, dout]);
     for (let i = 1; i < outputs.length; i++) this.#checkDistinct(where, outputs.slice(i), [outputs[i - 1]], 'another output');
-    this.affineBackwardImpl(m, k, n, x, W, dout, dW, db, dx);
+    if (outputs.some((o) => o.size > 0)) this.affineBackwardImpl(m, k, n, x, W, dout, dW, db, dx);
   }
 
   /**
@@ -207,7 +217,7 @@ export abstract class Backend {
   /** param −= lr · grad. */
   sgd(lr: number, param: Tensor, grad: Tensor): void {
     const where = `${this.name}.sgd`;
-    if (!Number.isFinite(lr)) throw new Error(`${where}: expected a finite learning rate, got ${lr}`);
+    checkF32(where, 'learning rate', lr);
     this.#checkElementwise('sgd', [grad], param);
     this.sgdImpl(lr, param, grad);
   }
@@ -220,6 +230,8 @@ export abstract class Backend {
 
   // Chapter-6 optimizers: one element-wise pass each, updating `param` and the optimizer's state
   // tensors in place from `grad` (formulas in crate/src/optim.rs and ts/backends/ts_kernels.ts).
+  // The constants derived from the hyper-parameters (1 − β, momentum², …) are computed here, in
+  // f64, once, and both backends round them to f32 the same way: in f32, 1 − 0.999 is 1.3e-5 off.
 
   /** Momentum: v = momentum·v − lr·grad; param += v. */
   momentum(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
@@ -227,10 +239,10 @@ export abstract class Backend {
     this.momentumImpl(lr, momentum, param, grad, v);
   }
 
-  /** The book's Nesterov: v = momentum·v − lr·grad; param += momentum²·v − (1 + momentum)·lr·grad. */
+  /** The book's Nesterov: param += momentum²·v − (1 + momentum)·lr·grad with the old v; then v = momentum·v − lr·grad. */
   nesterov(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
     this.#checkUpdate('nesterov', { lr, momentum }, param, grad, [v]);
-    this.nesterovImpl(lr, momentum, param, grad, v);
+    this.nesterovImpl(lr, momentum, momentum * momentum, (1 + momentum) * lr, param, grad, v);
   }
 
   /** AdaGrad: h += grad²; param −= lr·grad / (√h + eps). */
@@ -242,17 +254,19 @@ export abstract class Backend {
   /** RMSprop: h = decay·h + (1 − decay)·grad²; param −= lr·grad / (√h + eps). */
   rmsprop(lr: number, decay: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
     this.#checkUpdate('rmsprop', { lr, decay, eps }, param, grad, [h]);
-    this.rmspropImpl(lr, decay, eps, param, grad, h);
+    this.rmspropImpl(lr, decay, 1 - decay, eps, param, grad, h);
   }
 
   /** Adam: m += (1 − β1)(grad − m); v += (1 − β2)(grad² − v); param −= lrT·m / (√v + eps), lrT bias-corrected by the caller. */
   adam(lrT: number, beta1: number, beta2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
     this.#checkUpdate('adam', { lrT, beta1, beta2, eps }, param, grad, [m, v]);
-    this.adamImpl(lrT, beta1, beta2, eps, param, grad, m, v);
+    this.adamImpl(lrT, 1 - beta1, 1 - beta2, eps, param, grad, m, v);
   }
 
   // ---- what each backend implements ------------------------------------------------------
 
+  /** The most elements one tensor may have here, and why (for the error message). */
+  protected abstract elementLimit(): { elements: number; reason: string };
   protected abstract allocateImpl(size: number): Storage;
   protected abstract linearMemoryBytes(): number;
   protected abstract gemmImpl(form: GemmForm, m: number, k: number, n: number, a: Tensor, b: Tensor, c: Tensor): void;
@@ -269,10 +283,10 @@ export abstract class Backend {
   protected abstract softmaxXentGradImpl(rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, y: Tensor, dx: Tensor): number;
   protected abstract sgdImpl(lr: number, param: Tensor, grad: Tensor): void;
   protected abstract momentumImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void;
-  protected abstract nesterovImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void;
+  protected abstract nesterovImpl(lr: number, momentum: number, mm: number, step: number, param: Tensor, grad: Tensor, v: Tensor): void;
   protected abstract adagradImpl(lr: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void;
-  protected abstract rmspropImpl(lr: number, decay: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void;
-  protected abstract adamImpl(lrT: number, beta1: number, beta2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void;
+  protected abstract rmspropImpl(lr: number, decay: number, keep: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void;
+  protected abstract adamImpl(lrT: number, k1: number, k2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void;
 
   // ---- argument checks -------------------------------------------------------------------
 
@@ -288,6 +302,7 @@ export abstract class Backend {
 
   #checkElementwise(op: string, inputs: Tensor[], out: Tensor): void {
     const where = `${this.name}.${op}`;
+    checkTensor(where, 'output', out);
     for (const [i, t] of inputs.entries()) {
       this.#checkSize(where, `input ${i + 1}`, t, out.size, formatShape(out.shape));
     }
@@ -295,12 +310,10 @@ export abstract class Backend {
     this.#checkDistinct(where, [out], inputs);
   }
 
-  /** An in-place update: finite hyper-parameters; grad and every state as large as param; no two sharing memory. */
+  /** An in-place update: hyper-parameters finite in f32; grad and every state as large as param; no two sharing memory. */
   #checkUpdate(op: string, hyper: Record<string, number>, param: Tensor, grad: Tensor, states: Tensor[]): void {
     const where = `${this.name}.${op}`;
-    for (const [name, value] of Object.entries(hyper)) {
-      if (!Number.isFinite(value)) throw new Error(`${where}: expected a finite ${name}, got ${value}`);
-    }
+    for (const [name, value] of Object.entries(hyper)) checkF32(where, name, value);
     this.#checkElementwise(op, [grad], param);
     for (const [i, s] of states.entries()) {
       this.#checkSize(where, `state ${i + 1}`, s, param.size, formatShape(param.shape));
@@ -310,6 +323,7 @@ export abstract class Backend {
 
   #checkSoftmax(where: string, rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, out: Tensor): void {
     this.#checkDims(where, { rows, cols });
+    if (rows > 0 && cols === 0) throw new Error(`${where}: expected cols ≥ 1 (a softmax needs at least one class), got ${rows} rows of 0 classes`);
     this.#checkSize(where, 'scores', x, rows * cols, `${rows}×${cols}`);
     this.#checkSize(where, 'output', out, rows * cols, `${rows}×${cols}`);
     if (targets === 'onehot') {
@@ -322,14 +336,13 @@ export abstract class Backend {
     }
   }
 
+  /** Every dimension an integer in [0, 2³¹ − 1]; element counts are then pinned by the tensors' sizes. */
   #checkDims(where: string, dims: Record<string, number>): void {
-    for (const [name, d] of Object.entries(dims)) {
-      if (!Number.isInteger(d) || d < 0) throw new Error(`${where}: expected ${name} to be a non-negative integer, got ${d}`);
-    }
+    for (const [name, d] of Object.entries(dims)) checkDimension(where, name, d);
   }
 
   #checkSize(where: string, name: string, t: Tensor, size: number, expected: string): void {
-    if (!(t instanceof Tensor)) throw new Error(`${where}: expected ${name} to be a Tensor, got ${describeValue(t)}`);
+    checkTensor(where, name, t);
     if (t.backend !== this) {
       throw new Error(`${where}: ${name} belongs to backend '${t.backend.name}', not to this '${this.name}' backend instance; tensors cannot be mixed across backends`);
     }
@@ -361,9 +374,7 @@ export function checkLabels(where: string, labels: Float32Array, classes: number
   }
 }
 
-function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
-  return typeof v;
+/** Throws unless `backend` is a Backend (from `createBackend`). */
+export function checkBackend(where: string, backend: unknown): asserts backend is Backend {
+  if (!(backend instanceof Backend)) throw new Error(`${where}: expected a backend from createBackend('wasm' | 'ts'), got ${describeValue(backend)}`);
 }

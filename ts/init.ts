@@ -1,6 +1,7 @@
 import type { Backend } from './backend.js';
 import type { Random } from './random.js';
 import type { Tensor } from './tensor.js';
+import { F32_RANGE, isF32Finite } from './values.js';
 
 /**
  * How to draw initial weights: a fixed standard deviation (the book's `weight_init_std`, 0.01 in
@@ -12,8 +13,8 @@ export type WeightInit = number | 'he' | 'xavier';
 export function initStd(init: WeightInit, fanIn: number): number {
   if (init === 'he') return Math.sqrt(2 / Math.max(fanIn, 1));
   if (init === 'xavier') return Math.sqrt(1 / Math.max(fanIn, 1));
-  if (typeof init === 'number' && Number.isFinite(init) && init >= 0) return init;
-  throw new Error(`weight init: expected 'he', 'xavier' or a non-negative standard deviation, got ${String(init)}`);
+  if (typeof init === 'number' && isF32Finite(init) && init >= 0) return init;
+  throw new Error(`weight init: expected 'he', 'xavier' or a non-negative standard deviation within ${F32_RANGE}, got ${String(init)}`);
 }
 
 /** A [fanIn, fanOut] weight matrix of normal values with the chosen standard deviation. */
@@ -21,6 +22,13 @@ export function initWeights(backend: Backend, fanIn: number, fanOut: number, ini
   const std = initStd(init, fanIn);
   const W = backend.zeros([fanIn, fanOut]);
   const data = W.data;
-  for (let i = 0; i < data.length; i++) data[i] = std * rng.normal();
+  for (let i = 0; i < data.length; i++) {
+    const w = std * rng.normal();
+    data[i] = w;
+    if (!Number.isFinite(data[i])) {
+      W.dispose();
+      throw new Error(`weight init: a standard deviation of ${std} draws the weight ${w} (index ${i}), beyond ${F32_RANGE}; use a smaller one`);
+    }
+  }
   return W;
 }

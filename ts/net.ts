@@ -1,13 +1,14 @@
-import type { Backend } from './backend.js';
+import { checkBackend, type Backend } from './backend.js';
 import { numericalGradient } from './gradient_check.js';
 import { initWeights, type WeightInit } from './init.js';
 import { Affine } from './layers/affine.js';
 import type { Layer } from './layers/layer.js';
 import { Relu } from './layers/relu.js';
 import { Sigmoid } from './layers/sigmoid.js';
-import { SoftmaxWithLoss, targetKind } from './layers/softmax_with_loss.js';
+import { checkTargets, SoftmaxWithLoss } from './layers/softmax_with_loss.js';
 import { Random } from './random.js';
-import { formatShape, type Tensor } from './tensor.js';
+import { describeValue } from './checks.js';
+import { checkTensor, formatShape, type Tensor } from './tensor.js';
 
 /** Parameters or their gradients, keyed as in the book: W1, b1, W2, b2, … */
 export type Params = Record<string, Tensor>;
@@ -33,8 +34,10 @@ export class Sequential {
   readonly #affines: Affine[];
   /** The layers in order, kept as an array so a training step walks them without allocating. */
   readonly #order: Layer[];
+  #disposed = false;
 
   constructor(layers: Iterable<readonly [string, Layer]>, lastLayer: SoftmaxWithLoss = new SoftmaxWithLoss()) {
+    checkLayerList(layers, lastLayer);
     const map = new Map<string, Layer>();
     for (const [name, layer] of layers) {
       if (map.has(name)) throw new Error(`Sequential: two layers are named '${name}'; names must be unique`);
@@ -57,38 +60,51 @@ export class Sequential {
    * `sizes` = [inputs, hidden…, classes], e.g. [784, 50, 10].
    */
   static mlp(backend: Backend, sizes: readonly number[], options: MlpOptions = {}): Sequential {
-    if (sizes.length < 2 || !sizes.every((s) => Number.isInteger(s) && s > 0)) {
-      throw new Error(`Sequential.mlp: expected sizes [inputs, hidden..., classes] of positive integers, got ${formatShape(sizes)}`);
+    checkBackend('Sequential.mlp', backend);
+    if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((s) => Number.isInteger(s) && s > 0)) {
+      throw new Error(`Sequential.mlp: expected sizes [inputs, hidden..., classes] of positive integers, got ${Array.isArray(sizes) ? formatShape(sizes) : describeValue(sizes)}`);
     }
     const activation = options.activation ?? 'relu';
     if (activation !== 'relu' && activation !== 'sigmoid') throw new Error(`Sequential.mlp: expected activation 'relu' or 'sigmoid', got ${String(activation)}`);
     const init = options.init ?? (activation === 'relu' ? 'he' : 'xavier');
     const rng = new Random(options.seed ?? 42);
     const layers: [string, Layer][] = [];
-    for (let i = 1; i < sizes.length; i++) {
-      const W = initWeights(backend, sizes[i - 1], sizes[i], init, rng);
-      layers.push([`Affine${i}`, new Affine(W, backend.zeros([sizes[i]]))]);
-      if (i < sizes.length - 1) layers.push(activation === 'relu' ? [`Relu${i}`, new Relu()] : [`Sigmoid${i}`, new Sigmoid()]);
+    try {
+      for (let i = 1; i < sizes.length; i++) {
+        const W = initWeights(backend, sizes[i - 1], sizes[i], init, rng);
+        layers.push([`Affine${i}`, new Affine(W, backend.zeros([sizes[i]]))]);
+        if (i < sizes.length - 1) layers.push(activation === 'relu' ? [`Relu${i}`, new Relu()] : [`Sigmoid${i}`, new Sigmoid()]);
+      }
+    } catch (e) {
+      // weights beyond f32 in a later layer: free the earlier layers' parameters
+      for (const [, layer] of layers) if (layer instanceof Affine) [layer.W, layer.b].forEach((p) => p.dispose());
+      throw e;
     }
     return new Sequential(layers);
   }
 
   /** The scores (before softmax) for a batch; owned by the last layer, overwritten next call. */
   predict(x: Tensor): Tensor {
+    this.#checkAlive('predict');
+    checkTensor('Sequential.predict', 'x', x);
     for (const layer of this.#order) x = layer.forward(x);
     return x;
   }
 
   /** Mean cross-entropy loss on a batch; `t` is one-hot or class indices. */
   loss(x: Tensor, t: Tensor): number {
+    this.#checkAlive('loss');
+    checkInputs('Sequential.loss', x, t);
     return this.lastLayer.forward(this.predict(x), t);
   }
 
   /** Fraction of rows whose highest score is the target class. */
   accuracy(x: Tensor, t: Tensor): number {
+    this.#checkAlive('accuracy');
+    checkInputs('Sequential.accuracy', x, t);
     const y = this.predict(x);
     const [batch, classes] = y.shape;
-    const kind = targetKind('Sequential.accuracy', t, batch, classes);
+    const kind = checkTargets('Sequential.accuracy', t, y);
     const scores = y.data;
     const targets = t.data;
     let correct = 0;
@@ -105,6 +121,8 @@ export class Sequential {
    * layers in reverse). The returned tensors are the layers' own dW/db, overwritten next call.
    */
   gradient(x: Tensor, t: Tensor): Params {
+    this.#checkAlive('gradient');
+    checkInputs('Sequential.gradient', x, t);
     this.loss(x, t);
     let dout = this.lastLayer.backward();
     const layers = this.#order;
@@ -126,6 +144,8 @@ export class Sequential {
    * forward passes per weight; use a tiny batch). Returns new tensors that the caller disposes.
    */
   numericalGradient(x: Tensor, t: Tensor, h = 1e-3): Params {
+    this.#checkAlive('numericalGradient');
+    checkInputs('Sequential.numericalGradient', x, t);
     const grads: Params = {};
     for (const [key, param] of Object.entries(this.params)) {
       const grad = numericalGradient(() => this.loss(x, t), param, h);
@@ -134,12 +154,49 @@ export class Sequential {
     return grads;
   }
 
-  /** Frees every layer's buffers and the parameters. */
+  /** True after `dispose()`. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Frees every layer's buffers and the parameters; every later use of the net throws. Idempotent. */
   dispose(): void {
+    this.#disposed = true;
     for (const layer of this.layers.values()) layer.dispose();
     this.lastLayer.dispose();
     for (const p of Object.values(this.params)) p.dispose();
   }
+
+  /** Refuses any use after dispose(), before anything is allocated. */
+  #checkAlive(method: string): void {
+    if (this.#disposed) throw new Error(`${this.constructor.name}.${method}: this net was disposed; it cannot be used any more (create a new one)`);
+  }
+}
+
+function checkInputs(where: string, x: unknown, t: unknown): void {
+  checkTensor(where, 'x', x);
+  checkTensor(where, 't', t);
+}
+
+/** Entry checks for `new Sequential(layers, lastLayer)` from plain JavaScript. */
+function checkLayerList(layers: unknown, lastLayer: unknown): void {
+  const where = 'new Sequential(layers)';
+  if (typeof layers !== 'object' || layers === null || typeof (layers as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw new Error(`${where}: expected layers to be an array of [name, layer] pairs, got ${describeValue(layers)}`);
+  }
+  let i = 0;
+  for (const entry of layers as Iterable<unknown>) {
+    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') {
+      throw new Error(`${where}: expected entry ${i} to be a [name, layer] pair with a string name, got ${describeValue(entry)}`);
+    }
+    const layer = entry[1] as Record<string, unknown> | null;
+    const missing = ['forward', 'backward', 'dispose'].filter((m) => typeof layer?.[m] !== 'function');
+    if (missing.length > 0) {
+      throw new Error(`${where}: expected '${entry[0]}' to be a layer (with forward, backward and dispose methods), got ${describeValue(layer)} without ${missing.join(', ')}`);
+    }
+    i++;
+  }
+  if (!(lastLayer instanceof SoftmaxWithLoss)) throw new Error(`${where}: expected lastLayer to be a SoftmaxWithLoss, got ${describeValue(lastLayer)}`);
 }
 
 function argmax(values: Float32Array, start: number, count: number): number {

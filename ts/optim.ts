@@ -1,6 +1,8 @@
 import type { Params } from './net.js';
 import { sameShape } from './layers/layer.js';
-import { formatShape, type Tensor } from './tensor.js';
+import { checkObject } from './checks.js';
+import { checkTensor, formatShape, type Tensor } from './tensor.js';
+import { checkF32 } from './values.js';
 
 /**
  * The optimizers of the book's chapter 6 (`common/optimizer.py`), each with `update(params,
@@ -13,12 +15,14 @@ import { formatShape, type Tensor } from './tensor.js';
 export class SGD implements Optimizer {
   readonly lr: number;
 
-  constructor({ lr = 0.01 }: { lr?: number } = {}) {
-    if (!(Number.isFinite(lr) && lr > 0)) throw new Error(`new SGD({ lr }): expected a positive learning rate, got ${lr}`);
-    this.lr = lr;
+  constructor(options: { lr?: number } = {}) {
+    const { lr = 0.01 } = checkOptions(new.target.name, options);
+    if (!(lr > 0)) throw new Error(`new SGD({ lr }): expected a positive learning rate, got ${lr}`);
+    this.lr = checkF32('new SGD({ lr })', 'learning rate', lr);
   }
 
   update(params: Params, grads: Params): void {
+    checkUpdateArgs('SGD', params, grads);
     for (const [key, grad] of Object.entries(grads)) {
       const param = checkPair('SGD', params, key, grad);
       param.backend.sgd(this.lr, param, grad);
@@ -28,10 +32,24 @@ export class SGD implements Optimizer {
   dispose(): void {}
 }
 
+/** An optimizer's options object (`undefined` gives the defaults). */
+function checkOptions<T extends object>(owner: string, options: T): T {
+  checkObject(`new ${owner}(options)`, 'options', options, '{ lr: 0.01 }');
+  return options;
+}
+
+/** `update(params, grads)` from plain JavaScript: two objects of tensors. */
+function checkUpdateArgs(owner: string, params: unknown, grads: unknown): void {
+  checkObject(`${owner}.update`, 'params', params, 'net.params');
+  checkObject(`${owner}.update`, 'grads', grads, 'net.gradient(x, t)');
+}
+
 /** params[key], checked to exist and to have the gradient's shape. */
 function checkPair(owner: string, params: Params, key: string, grad: Tensor): Tensor {
+  checkTensor(`${owner}.update`, `grads['${key}']`, grad);
   const param = params[key];
   if (!param) throw new Error(`${owner}.update: grads has '${key}' but params does not (params: ${Object.keys(params).join(', ')})`);
+  checkTensor(`${owner}.update`, `params['${key}']`, param);
   if (!sameShape(param.shape, grad.shape)) {
     throw new Error(`${owner}.update: params['${key}'] has shape ${formatShape(param.shape)} but its gradient has ${formatShape(grad.shape)}`);
   }
@@ -52,14 +70,18 @@ export interface Optimizer {
  */
 export const EPS = 1e-7;
 
-/** Throws a readable error unless `value` is finite and inside [min, max) (or (min, max) when `openMin`). */
+/**
+ * Throws a readable error unless `value` is inside [min, max) (or (min, max) when `openMin`) and
+ * finite in f32 (the kernels compute in f64 but the parameters they move are f32: an lr of 1e39
+ * turns every weight into ±Infinity).
+ */
 function checkHyper(owner: string, name: string, value: number, min: number, max: number, openMin: boolean): number {
-  const ok = Number.isFinite(value) && (openMin ? value > min : value >= min) && value < max;
+  const ok = typeof value === 'number' && (openMin ? value > min : value >= min) && value < max;
   if (!ok) {
     const range = max === Infinity ? (openMin ? `> ${min}` : `≥ ${min}`) : `in ${openMin ? '(' : '['}${min}, ${max})`;
     throw new Error(`new ${owner}({ ${name} }): expected a number ${range}, got ${value}`);
   }
-  return value;
+  return checkF32(`new ${owner}({ ${name} })`, name, value);
 }
 
 /**
@@ -76,6 +98,7 @@ abstract class StatefulOptimizer implements Optimizer {
   }
 
   update(params: Params, grads: Params): void {
+    checkUpdateArgs(this.constructor.name, params, grads);
     this.beginStep();
     for (const [key, grad] of Object.entries(grads)) {
       const param = checkPair(this.constructor.name, params, key, grad);
@@ -113,7 +136,8 @@ abstract class StatefulOptimizer implements Optimizer {
 /** Momentum (§6.1.4): v ← momentum·v − lr·∂L/∂W; W ← W + v. Defaults as in the book: lr 0.01, momentum 0.9. */
 export class Momentum extends StatefulOptimizer {
   readonly momentum: number;
-  constructor({ lr = 0.01, momentum = 0.9 }: { lr?: number; momentum?: number } = {}) {
+  constructor(options: { lr?: number; momentum?: number } = {}) {
+    const { lr = 0.01, momentum = 0.9 } = checkOptions(new.target.name, options);
     super('Momentum', lr, 1);
     this.momentum = checkHyper('Momentum', 'momentum', momentum, 0, 1, false);
   }
@@ -123,12 +147,14 @@ export class Momentum extends StatefulOptimizer {
 }
 
 /**
- * Nesterov's accelerated gradient in the book's form (optimizer.py, after
- * http://arxiv.org/abs/1212.0901): v ← momentum·v − lr·g; W ← W + momentum²·v − (1 + momentum)·lr·g.
+ * Nesterov's accelerated gradient in the form of the book's current optimizer.py (after
+ * http://arxiv.org/abs/1212.0901): W ← W + momentum²·v − (1 + momentum)·lr·g with the previous
+ * v, then v ← momentum·v − lr·g.
  */
 export class Nesterov extends StatefulOptimizer {
   readonly momentum: number;
-  constructor({ lr = 0.01, momentum = 0.9 }: { lr?: number; momentum?: number } = {}) {
+  constructor(options: { lr?: number; momentum?: number } = {}) {
+    const { lr = 0.01, momentum = 0.9 } = checkOptions(new.target.name, options);
     super('Nesterov', lr, 1);
     this.momentum = checkHyper('Nesterov', 'momentum', momentum, 0, 1, false);
   }
@@ -139,7 +165,8 @@ export class Nesterov extends StatefulOptimizer {
 
 /** AdaGrad (§6.1.5): h ← h + g²; W ← W − lr·g / (√h + 1e-7). Default lr 0.01. */
 export class AdaGrad extends StatefulOptimizer {
-  constructor({ lr = 0.01 }: { lr?: number } = {}) {
+  constructor(options: { lr?: number } = {}) {
+    const { lr = 0.01 } = checkOptions(new.target.name, options);
     super('AdaGrad', lr, 1);
   }
   protected step(param: Tensor, grad: Tensor, [h]: Tensor[]): void {
@@ -150,7 +177,8 @@ export class AdaGrad extends StatefulOptimizer {
 /** RMSprop (optimizer.py): h ← decay·h + (1 − decay)·g²; W ← W − lr·g / (√h + 1e-7). Defaults lr 0.01, decayRate 0.99. */
 export class RMSprop extends StatefulOptimizer {
   readonly decayRate: number;
-  constructor({ lr = 0.01, decayRate = 0.99 }: { lr?: number; decayRate?: number } = {}) {
+  constructor(options: { lr?: number; decayRate?: number } = {}) {
+    const { lr = 0.01, decayRate = 0.99 } = checkOptions(new.target.name, options);
     super('RMSprop', lr, 1);
     this.decayRate = checkHyper('RMSprop', 'decayRate', decayRate, 0, 1, false);
   }
@@ -170,7 +198,8 @@ export class Adam extends StatefulOptimizer {
   /** Updates done so far (the book's `self.iter`). */
   iter = 0;
   #lrT = 0;
-  constructor({ lr = 0.001, beta1 = 0.9, beta2 = 0.999 }: { lr?: number; beta1?: number; beta2?: number } = {}) {
+  constructor(options: { lr?: number; beta1?: number; beta2?: number } = {}) {
+    const { lr = 0.001, beta1 = 0.9, beta2 = 0.999 } = checkOptions(new.target.name, options);
     super('Adam', lr, 2);
     this.beta1 = checkHyper('Adam', 'beta1', beta1, 0, 1, false);
     this.beta2 = checkHyper('Adam', 'beta2', beta2, 0, 1, false);

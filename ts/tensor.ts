@@ -1,4 +1,5 @@
 import type { Backend } from './backend.js';
+import { checkDimension, describeValue } from './checks.js';
 
 /**
  * Where a tensor's numbers live. Each backend has its own kind: a `Float32Array` on the JS heap
@@ -29,14 +30,33 @@ export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-/** Throws unless every dimension is a non-negative integer. */
+/** Throws unless `shape` is an array of integers, each in [0, 2³¹ − 1]. */
 export function checkShape(where: string, shape: readonly number[]): void {
-  if (!Array.isArray(shape)) throw new Error(`${where}: expected a shape (array of dimensions), got ${typeof shape}`);
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) {
-      throw new Error(`${where}: expected dimensions to be non-negative integers, got shape ${formatShape(shape)}`);
+  if (!Array.isArray(shape)) throw new Error(`${where}: expected a shape (array of dimensions), got ${describeValue(shape)}`);
+  for (const [i, d] of shape.entries()) {
+    try {
+      checkDimension(where, `dimension ${i}`, d);
+    } catch {
+      throw new Error(`${where}: expected dimensions to be integers from 0 to 2³¹ − 1, got shape ${formatShape(shape)}`);
     }
   }
+}
+
+/** Throws unless `value` is a live-or-disposed Tensor (liveness is checked where it is used). */
+export function checkTensor(where: string, name: string, value: unknown): asserts value is Tensor {
+  if (!(value instanceof Tensor)) throw new Error(`${where}: expected ${name} to be a Tensor, got ${describeValue(value)}`);
+}
+
+/** Only this module holds it: `new Tensor(...)` from outside is refused, so no tensor can be forged. */
+const CONSTRUCT = Symbol('Tensor.construct');
+let construct: (backend: Backend, shape: readonly number[], storage: Storage, ownsStorage: boolean) => Tensor;
+
+/**
+ * @internal A tensor viewing `storage` with `shape` (backends and `reshape` make tensors through
+ * this; it is not exported from the package). The shape must fit the storage.
+ */
+export function createTensor(backend: Backend, shape: readonly number[], storage: Storage, ownsStorage = true): Tensor {
+  return construct(backend, shape, storage, ownsStorage);
 }
 
 /**
@@ -56,11 +76,22 @@ export class Tensor {
   #disposed = false;
   readonly #ownsStorage: boolean;
 
-  /** @internal Tensors are made by `backend.tensor()`, `backend.zeros()` and `reshape()`. */
-  constructor(backend: Backend, shape: readonly number[], storage: Storage, ownsStorage = true) {
+  static {
+    construct = (backend, shape, storage, ownsStorage) => new Tensor(backend, shape, storage, ownsStorage, CONSTRUCT);
+  }
+
+  /** Tensors are made by `backend.tensor()`, `backend.zeros()` and `reshape()`. */
+  private constructor(backend: Backend, shape: readonly number[], storage: Storage, ownsStorage: boolean, token: symbol) {
+    if (token !== CONSTRUCT) {
+      throw new Error('new Tensor(): tensors are made by backend.tensor(values, shape), backend.zeros(shape) or tensor.reshape(shape), not by the constructor');
+    }
+    checkShape('Tensor', shape);
+    this.size = shapeSize(shape);
+    if (this.size > storage.size) {
+      throw new Error(`Tensor: shape ${formatShape(shape)} needs ${this.size} elements but its storage holds ${storage.size}`);
+    }
     this.backend = backend;
     this.shape = Object.freeze([...shape]);
-    this.size = shapeSize(shape);
     this.#storage = storage;
     this.#ownsStorage = ownsStorage;
   }
@@ -95,7 +126,7 @@ export class Tensor {
     if (size !== this.size) {
       throw new Error(`Tensor.reshape: cannot view ${this.size} elements of shape ${formatShape(this.shape)} as shape ${formatShape(shape)} (${size} elements)`);
     }
-    return new Tensor(this.backend, shape, this.storage, false);
+    return createTensor(this.backend, shape, this.storage, false);
   }
 
   /** Frees the memory (a reshaped view only detaches itself). Safe to call twice. */

@@ -1,4 +1,4 @@
-import type { Backend } from './backend.js';
+import { checkBackend, type Backend } from './backend.js';
 import { initWeights } from './init.js';
 import { Affine } from './layers/affine.js';
 import { Relu } from './layers/relu.js';
@@ -18,13 +18,20 @@ export interface TwoLayerNetOptions {
  */
 export class TwoLayerNet extends Sequential {
   constructor(backend: Backend, inputSize: number, hiddenSize: number, outputSize: number, options: TwoLayerNetOptions = {}) {
+    checkBackend('new TwoLayerNet', backend);
     for (const [name, v] of Object.entries({ inputSize, hiddenSize, outputSize })) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`new TwoLayerNet: expected ${name} to be a positive integer, got ${v}`);
     }
     const std = options.weightInitStd ?? 0.01;
     const rng = new Random(options.seed ?? 42);
     const W1 = initWeights(backend, inputSize, hiddenSize, std, rng);
-    const W2 = initWeights(backend, hiddenSize, outputSize, std, rng);
+    let W2;
+    try {
+      W2 = initWeights(backend, hiddenSize, outputSize, std, rng);
+    } catch (e) {
+      W1.dispose(); // a refused W2 (weights beyond f32) must not leak W1
+      throw e;
+    }
     super([
       ['Affine1', new Affine(W1, backend.zeros([hiddenSize]))],
       ['Relu1', new Relu()],

@@ -4,6 +4,24 @@ import { formatShape } from './tensor.js';
 export type TensorValues = ArrayLike<number> | NestedArray;
 export interface NestedArray extends ReadonlyArray<number | NestedArray> {}
 
+/** The largest finite f32, 3.4028234663852886e38: a tensor element or hyper-parameter beyond it becomes ±Infinity. */
+export const F32_MAX = 3.4028234663852886e38;
+
+/** The f32 range as error messages state it. */
+export const F32_RANGE = `the f32 range (|x| ≤ ${F32_MAX.toPrecision(8)})`;
+
+/** True when `value` is a number that stays finite once rounded to f32 (the backends' storage). */
+export function isF32Finite(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(Math.fround(value));
+}
+
+/** Returns `value` if it is finite in f32, else throws naming `name`, the value and (when it is finite in f64) the f32 range. */
+export function checkF32(where: string, name: string, value: number): number {
+  if (isF32Finite(value)) return value;
+  const why = typeof value === 'number' && Number.isFinite(value) ? `, which is beyond ${F32_RANGE}` : '';
+  throw new Error(`${where}: expected a finite ${name}, got ${String(value)}${why}`);
+}
+
 /** The shape of nested arrays, `[[1, 2], [3, 4]]` → `[2, 2]`; throws on ragged input. */
 export function inferShape(values: TensorValues): number[] {
   const shape: number[] = [];
@@ -24,7 +42,8 @@ export function isNested(values: TensorValues): values is NestedArray {
 
 /**
  * Copies nested or flat values into `out` (row-major), checking that nested arrays are not
- * ragged, that the count matches `out.length`, and that every value is a finite number.
+ * ragged, that the count matches `out.length`, and that every value is a number that stays
+ * finite in f32 (1e39 would silently become Infinity).
  */
 export function fillFlat(where: string, values: TensorValues, out: Float32Array): void {
   let pos = 0;
@@ -36,9 +55,7 @@ export function fillFlat(where: string, values: TensorValues, out: Float32Array)
       if (!Array.isArray(row) || row.length !== n) throw ragged(where, shape, path, n, Array.isArray(row) ? row.length : 'a number');
       for (let i = 0; i < n; i++) {
         const x = row[i];
-        if (typeof x !== 'number' || !Number.isFinite(x)) {
-          throw new Error(`${where}: expected finite numbers, found ${String(x)} at index ${formatIndex([...path, i])}`);
-        }
+        if (!isF32Finite(x)) throw notF32(where, x, formatIndex([...path, i]));
         out[pos++] = x;
       }
       return;
@@ -64,11 +81,14 @@ export function fillFlat(where: string, values: TensorValues, out: Float32Array)
   }
   for (let i = 0; i < flat.length; i++) {
     const x = flat[i];
-    if (typeof x !== 'number' || !Number.isFinite(x)) {
-      throw new Error(`${where}: expected finite numbers, found ${String(x)} at index ${i}`);
-    }
+    if (!isF32Finite(x)) throw notF32(where, x, String(i));
     out[i] = x;
   }
+}
+
+function notF32(where: string, x: unknown, index: string): Error {
+  const why = typeof x === 'number' && Number.isFinite(x) ? `, which is beyond ${F32_RANGE} and would become ${Math.fround(x)}` : '';
+  return new Error(`${where}: expected finite numbers, found ${String(x)} at index ${index}${why}`);
 }
 
 function formatIndex(path: number[]): string {

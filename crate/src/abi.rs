@@ -10,7 +10,12 @@
 //! overlap any input, except where a function works in place on one buffer (`nn_add_bias`'s
 //! `x`, `nn_sgd`'s `param`). `ts/backend.ts` checks all of this before it calls. Sizes are
 //! `usize` (i32 on wasm32: the TS side passes byte offsets and element counts as numbers).
+//!
+//! Functions that need a workspace (GEMM packing) return a status: 0 on success, otherwise the
+//! number of bytes of workspace that could not be reserved (memory is full). They never trap for
+//! lack of memory, and a failed call leaves the module usable.
 
+use crate::workspace::OutOfMemory;
 use crate::{activation, affine, alloc, bias, gemm, optim, sgd, softmax_xent};
 
 /// Allocates `bytes` bytes, 16-byte aligned; returns the pointer, or 0 if memory cannot grow.
@@ -34,10 +39,10 @@ pub unsafe extern "C" fn nn_free(ptr: *mut u8, bytes: usize) {
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_gemm_nn(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) {
+pub unsafe extern "C" fn nn_gemm_nn(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) -> usize {
     // SAFETY: A, B, C are live, distinct buffers of m·k, k·n, m·n floats (module contract).
     let (a, b, c) = unsafe { (slice(a, len(m, k)), slice(b, len(k, n)), slice_mut(c, len(m, n))) };
-    gemm::gemm_nn(m, k, n, a, b, c)
+    OutOfMemory::status(gemm::gemm_nn(m, k, n, a, b, c))
 }
 
 /// `C[m×n] = A[m×k] · B[n×k]ᵀ`.
@@ -45,10 +50,10 @@ pub unsafe extern "C" fn nn_gemm_nn(m: usize, k: usize, n: usize, a: *const f32,
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_gemm_nt(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) {
+pub unsafe extern "C" fn nn_gemm_nt(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) -> usize {
     // SAFETY: A, B, C are live, distinct buffers of m·k, n·k, m·n floats (module contract).
     let (a, b, c) = unsafe { (slice(a, len(m, k)), slice(b, len(n, k)), slice_mut(c, len(m, n))) };
-    gemm::gemm_nt(m, k, n, a, b, c)
+    OutOfMemory::status(gemm::gemm_nt(m, k, n, a, b, c))
 }
 
 /// `C[m×n] = A[k×m]ᵀ · B[k×n]`.
@@ -56,10 +61,10 @@ pub unsafe extern "C" fn nn_gemm_nt(m: usize, k: usize, n: usize, a: *const f32,
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_gemm_tn(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) {
+pub unsafe extern "C" fn nn_gemm_tn(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) -> usize {
     // SAFETY: A, B, C are live, distinct buffers of k·m, k·n, m·n floats (module contract).
     let (a, b, c) = unsafe { (slice(a, len(k, m)), slice(b, len(k, n)), slice_mut(c, len(m, n))) };
-    gemm::gemm_tn(m, k, n, a, b, c)
+    OutOfMemory::status(gemm::gemm_tn(m, k, n, a, b, c))
 }
 
 /// Affine forward: `out[m×n] = x[m×k] · W[k×n] + b`.
@@ -67,10 +72,10 @@ pub unsafe extern "C" fn nn_gemm_tn(m: usize, k: usize, n: usize, a: *const f32,
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_affine_forward(m: usize, k: usize, n: usize, x: *const f32, w: *const f32, b: *const f32, out: *mut f32) {
+pub unsafe extern "C" fn nn_affine_forward(m: usize, k: usize, n: usize, x: *const f32, w: *const f32, b: *const f32, out: *mut f32) -> usize {
     // SAFETY: x, W, b, out are live buffers of m·k, k·n, n, m·n floats; out overlaps no input.
     let (x, w, b, out) = unsafe { (slice(x, len(m, k)), slice(w, len(k, n)), slice(b, n), slice_mut(out, len(m, n))) };
-    affine::affine_forward(m, k, n, x, w, b, out)
+    OutOfMemory::status(affine::affine_forward(m, k, n, x, w, b, out))
 }
 
 /// Affine backward: `dW = xᵀ·dout`, `db = Σ_rows dout`, and `dx = dout·Wᵀ` unless `dx` is null.
@@ -78,12 +83,12 @@ pub unsafe extern "C" fn nn_affine_forward(m: usize, k: usize, n: usize, x: *con
 /// # Safety
 /// See the module docs; `dx` may be null (no input gradient wanted).
 #[no_mangle]
-pub unsafe extern "C" fn nn_affine_backward(m: usize, k: usize, n: usize, x: *const f32, w: *const f32, dout: *const f32, dw: *mut f32, db: *mut f32, dx: *mut f32) {
+pub unsafe extern "C" fn nn_affine_backward(m: usize, k: usize, n: usize, x: *const f32, w: *const f32, dout: *const f32, dw: *mut f32, db: *mut f32, dx: *mut f32) -> usize {
     // SAFETY: x, W, dout, dW, db (and dx unless null) are live buffers of m·k, k·n, m·n, k·n,
     // n (and m·k) floats; the outputs overlap no input and each other.
     let (x, w, dout, dw, db) = unsafe { (slice(x, len(m, k)), slice(w, len(k, n)), slice(dout, len(m, n)), slice_mut(dw, len(k, n)), slice_mut(db, n)) };
     let dx = if dx.is_null() { None } else { Some(unsafe { slice_mut(dx, len(m, k)) }) };
-    affine::affine_backward(m, k, n, x, w, dout, dw, db, dx)
+    OutOfMemory::status(affine::affine_backward(m, k, n, x, w, dout, dw, db, dx))
 }
 
 /// In place: `x[i, j] += b[j]` for a `rows×cols` matrix `x`.
@@ -247,15 +252,15 @@ pub unsafe extern "C" fn nn_momentum(n: usize, lr: f32, momentum: f32, param: *m
     optim::momentum(lr, momentum, param, grad, v)
 }
 
-/// The book's Nesterov step (`optim::nesterov`).
+/// The book's Nesterov step (`optim::nesterov`); `mm = momentum²`, `step = (1 + momentum)·lr`.
 ///
 /// # Safety
 /// See the module docs; `param` and `v` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_nesterov(n: usize, lr: f32, momentum: f32, param: *mut f32, grad: *const f32, v: *mut f32) {
+pub unsafe extern "C" fn nn_nesterov(n: usize, lr: f32, momentum: f32, mm: f32, step: f32, param: *mut f32, grad: *const f32, v: *mut f32) {
     // SAFETY: param, grad and v are live, pairwise distinct buffers of n floats.
     let (param, grad, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(v, n)) };
-    optim::nesterov(lr, momentum, param, grad, v)
+    optim::nesterov(lr, momentum, mm, step, param, grad, v)
 }
 
 /// AdaGrad step (`optim::adagrad`).
@@ -269,26 +274,26 @@ pub unsafe extern "C" fn nn_adagrad(n: usize, lr: f32, eps: f32, param: *mut f32
     optim::adagrad(lr, eps, param, grad, h)
 }
 
-/// RMSprop step (`optim::rmsprop`).
+/// RMSprop step (`optim::rmsprop`); `keep = 1 − decay`.
 ///
 /// # Safety
 /// See the module docs; `param` and `h` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_rmsprop(n: usize, lr: f32, decay: f32, eps: f32, param: *mut f32, grad: *const f32, h: *mut f32) {
+pub unsafe extern "C" fn nn_rmsprop(n: usize, lr: f32, decay: f32, keep: f32, eps: f32, param: *mut f32, grad: *const f32, h: *mut f32) {
     // SAFETY: param, grad and h are live, pairwise distinct buffers of n floats.
     let (param, grad, h) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(h, n)) };
-    optim::rmsprop(lr, decay, eps, param, grad, h)
+    optim::rmsprop(lr, decay, keep, eps, param, grad, h)
 }
 
-/// Adam step (`optim::adam`); `lr_t` already holds the bias corrections of this step.
+/// Adam step (`optim::adam`); `k1 = 1 − β1`, `k2 = 1 − β2`; `lr_t` holds the bias corrections.
 ///
 /// # Safety
 /// See the module docs; `param`, `m` and `v` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_adam(n: usize, lr_t: f32, beta1: f32, beta2: f32, eps: f32, param: *mut f32, grad: *const f32, m: *mut f32, v: *mut f32) {
+pub unsafe extern "C" fn nn_adam(n: usize, lr_t: f32, k1: f32, k2: f32, eps: f32, param: *mut f32, grad: *const f32, m: *mut f32, v: *mut f32) {
     // SAFETY: param, grad, m and v are live, pairwise distinct buffers of n floats.
     let (param, grad, m, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(m, n), slice_mut(v, n)) };
-    optim::adam(lr_t, beta1, beta2, eps, param, grad, m, v)
+    optim::adam(lr_t, k1, k2, eps, param, grad, m, v)
 }
 
 /// `rows · cols`, trapping instead of wrapping.

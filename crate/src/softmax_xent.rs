@@ -63,7 +63,7 @@ pub fn softmax_xent_labels(
     {
         let (max, sum) = softmax_row(xr, yr);
         let l = label_index("softmax_xent_labels", label, cols);
-        loss.add_label(xr[l] - max, sum);
+        loss.add_label(xr[l], max, sum);
     }
     loss.mean(rows)
 }
@@ -187,7 +187,7 @@ pub fn softmax_xent_grad_labels(
     {
         let (max, sum) = exp_row(xr, yr);
         let l = label_index("softmax_xent_grad_labels", label, cols);
-        loss.add_label(xr[l] - max, sum);
+        loss.add_label(xr[l], max, sum);
         let inv = 1.0 / sum;
         for (d, yj) in dr.iter_mut().zip(yr.iter_mut()) {
             *yj *= inv;
@@ -247,9 +247,10 @@ impl Xent {
     /// Moves the product into `logs` beyond this size.
     const FLUSH: f64 = 1e250;
 
-    /// A row whose target is class `l`: `x_l − max` and `s`.
-    fn add_label(&mut self, xl_minus_max: f32, sum: f32) {
-        self.linear += f64::from(xl_minus_max);
+    /// A row whose target is class `l`: `x_l`, the row's max and `s`. The difference is taken in
+    /// f64: in f32, `x_l − max` overflows to −∞ for logits of opposite signs near ±1.7e38.
+    fn add_label(&mut self, xl: f32, max: f32, sum: f32) {
+        self.linear += f64::from(xl) - f64::from(max);
         self.add_log(sum);
     }
 
@@ -258,7 +259,7 @@ impl Xent {
         let mut weight = 0.0f64;
         for (&xj, &tj) in x.iter().zip(t) {
             if tj != 0.0 {
-                self.linear += f64::from(tj) * f64::from(xj - max);
+                self.linear += f64::from(tj) * (f64::from(xj) - f64::from(max));
                 weight += f64::from(tj);
             }
         }

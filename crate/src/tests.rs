@@ -5,9 +5,11 @@
 
 /// The fused kernels (Affine passes, softmax-CE forward+backward) and the vectorised exp.
 mod fused;
+/// The SIMD128 paths: lanes, accumulators, tile edges, the packing's transpose.
+mod simd;
 
 use crate::gemm::{self, ScalarKernel, TestKernel};
-use crate::{abi, activation, bias, naive, sgd, softmax_xent};
+use crate::{abi, activation, bias, naive, sgd, softmax_xent, workspace};
 
 const SMALL: std::ops::RangeInclusive<usize> = 0..=20;
 const BIG: [usize; 7] = [31, 33, 63, 64, 65, 100, 257];
@@ -120,9 +122,9 @@ impl Form {
     }
     fn run(self, m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
         match self {
-            Form::NN => gemm::gemm_nn(m, k, n, a, b, c),
-            Form::NT => gemm::gemm_nt(m, k, n, a, b, c),
-            Form::TN => gemm::gemm_tn(m, k, n, a, b, c),
+            Form::NN => gemm::gemm_nn(m, k, n, a, b, c).unwrap(),
+            Form::NT => gemm::gemm_nt(m, k, n, a, b, c).unwrap(),
+            Form::TN => gemm::gemm_tn(m, k, n, a, b, c).unwrap(),
         }
     }
 }
@@ -256,7 +258,7 @@ fn gemm_general_strides() {
                 (m - 1) * rsc + (n - 1) * csc + 1
             };
             let mut c = Canaried::new(len);
-            gemm::gemm(m, k, n, &a, rsa, csa, &b, rsb, csb, c.out(), rsc, csc);
+            gemm::gemm(m, k, n, &a, rsa, csa, &b, rsb, csb, c.out(), rsc, csc).unwrap();
             let what = format!("gemm strided m={m} k={k} n={n} C strides ({rsc}, {csc})");
             c.check_canaries(&what);
             let mut want = vec![f32::NAN; len];
@@ -291,7 +293,7 @@ fn gemm_loop_nest_with_other_kernel_shapes() {
                 let (a, b) = (rng.ints(m * k), rng.ints(k * n));
                 let ((rsa, csa), (rsb, csb)) = form.strides(m, k, n);
                 let mut c = Canaried::new(m * n);
-                gemm::gemm_with::<K>(m, k, n, &a, rsa, csa, &b, rsb, csb, c.out(), n, 1, false);
+                gemm::gemm_with::<K>(m, k, n, &a, rsa, csa, &b, rsb, csb, c.out(), n, 1, false).unwrap();
                 let mut want = vec![0.0; m * n];
                 naive::gemm(m, k, n, &a, rsa, csa, &b, rsb, csb, &mut want, n, 1);
                 let what = format!("{}×{} kernel, {form:?} m={m} k={k} n={n}", K::MR, K::NR);
@@ -323,37 +325,53 @@ fn gemm_reuses_its_scratch() {
         }
     };
     step(&mut rng);
-    let warmed = gemm::scratch_len();
+    let warmed = workspace::len();
     assert!(warmed > 0);
     for _ in 0..3 {
         step(&mut rng);
         assert_eq!(
-            gemm::scratch_len(),
+            workspace::len(),
             warmed,
-            "the packing scratch grew in steady state"
+            "the packing workspace grew in steady state"
         );
     }
+}
+
+/// A workspace that cannot be had is an error, not an abort, and leaves GEMM usable; so does a
+/// kernel that dies while holding the workspace (the buffer is moved out, never borrowed).
+#[test]
+fn workspace_failure_is_an_error_and_gemm_recovers() {
+    let huge = usize::MAX / 8; // more bytes than any address space
+    let err = workspace::with_workspace(huge, |_| unreachable!()).unwrap_err();
+    assert!(err.bytes >= huge, "names the bytes it wanted: {err:?}");
+    assert_ne!(workspace::OutOfMemory::status(Err(err)), 0);
+    let died = std::panic::catch_unwind(|| workspace::with_workspace(16, |_| panic!("a kernel died")));
+    assert!(died.is_err());
+    let (a, b) = ([1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]);
+    let mut c = [0.0; 4];
+    gemm::gemm_nn(2, 2, 2, &a, &b, &mut c).expect("gemm works after both failures");
+    assert_eq!(c, [19.0, 22.0, 43.0, 50.0]);
 }
 
 #[test]
 #[should_panic(expected = "needs 12 elements")]
 fn gemm_rejects_a_short_slice() {
     let mut c = [0.0; 12];
-    gemm::gemm(3, 4, 4, &[0.0; 11], 4, 1, &[0.0; 16], 4, 1, &mut c, 4, 1);
+    let _ = gemm::gemm(3, 4, 4, &[0.0; 11], 4, 1, &[0.0; 16], 4, 1, &mut c, 4, 1);
 }
 
 #[test]
 #[should_panic(expected = "overlap")]
 fn gemm_rejects_aliasing_strides_for_c() {
     let mut c = [0.0; 4];
-    gemm::gemm(2, 2, 2, &[0.0; 4], 2, 1, &[0.0; 4], 2, 1, &mut c, 1, 1);
+    let _ = gemm::gemm(2, 2, 2, &[0.0; 4], 2, 1, &[0.0; 4], 2, 1, &mut c, 1, 1);
 }
 
 #[test]
 #[should_panic(expected = "gemm_nt: expected B to hold 12 elements")]
 fn gemm_nt_checks_exact_lengths() {
     let mut c = [0.0; 6];
-    gemm::gemm_nt(2, 3, 4, &[0.0; 6], &[0.0; 13], &mut c);
+    let _ = gemm::gemm_nt(2, 3, 4, &[0.0; 6], &[0.0; 13], &mut c);
 }
 
 // ---- bias, reductions, activations, SGD ------------------------------------------------------
@@ -597,6 +615,23 @@ fn softmax_xent_known_values() {
 }
 
 #[test]
+fn softmax_xent_loss_of_extreme_logits_is_finite() {
+    // Logits ±3e38: x_label − max = −6e38 is beyond f32 but the loss (6e38, in f64) is not; all
+    // four entry points must return it, as the TS backend does.
+    let (x, labels, onehot) = ([3e38f32, -3e38, -3e38, 3e38], [1.0f32, 0.0], [0.0f32, 1.0, 1.0, 0.0]);
+    let (mut y, mut dx) = ([0.0; 4], [0.0; 4]);
+    let want = (f64::from(3e38f32) - f64::from(-3e38f32)) / 1.0;
+    for loss in [
+        softmax_xent::softmax_xent_labels(2, 2, &x, &labels, &mut y),
+        softmax_xent::softmax_xent_onehot(2, 2, &x, &onehot, &mut y),
+        softmax_xent::softmax_xent_grad_labels(2, 2, &x, &labels, &mut y, &mut dx),
+        softmax_xent::softmax_xent_grad_onehot(2, 2, &x, &onehot, &mut y, &mut dx),
+    ] {
+        assert!((loss - want).abs() <= want * 1e-12, "loss {loss}, want {want}");
+    }
+}
+
+#[test]
 #[should_panic(expected = "expected a class index in 0..3, got 3")]
 fn softmax_xent_rejects_a_bad_label() {
     let mut y = [0.0; 3];
@@ -624,9 +659,9 @@ fn abi_wrappers_reach_the_kernels() {
     naive::gemm(m, k, n, &a, k, 1, &b, n, 1, &mut want, n, 1);
     // SAFETY: live nn_alloc blocks of the right sizes; zero-size calls may pass null.
     unsafe {
-        abi::nn_gemm_nn(m, k, n, pa, pb, pc);
+        assert_eq!(abi::nn_gemm_nn(m, k, n, pa, pb, pc), 0, "status 0: success");
         assert_eq!(std::slice::from_raw_parts(pc, m * n), want.as_slice());
-        abi::nn_gemm_nt(
+        let _ = abi::nn_gemm_nt(
             0,
             k,
             0,
@@ -634,7 +669,7 @@ fn abi_wrappers_reach_the_kernels() {
             std::ptr::null(),
             std::ptr::null_mut(),
         );
-        abi::nn_gemm_tn(m, 0, n, std::ptr::null(), std::ptr::null(), pc);
+        assert_eq!(abi::nn_gemm_tn(m, 0, n, std::ptr::null(), std::ptr::null(), pc), 0);
         assert!(std::slice::from_raw_parts(pc, m * n)
             .iter()
             .all(|&v| v == 0.0));

@@ -1,4 +1,5 @@
 import { Backend, type GemmForm, type TargetKind } from '../backend.js';
+import { MAX_DIMENSION } from '../checks.js';
 import type { Storage, Tensor } from '../tensor.js';
 import * as k from './ts_kernels.js';
 
@@ -26,8 +27,16 @@ export class TsBackend extends Backend {
   readonly name = 'ts';
   readonly kind = 'ts';
 
+  protected elementLimit(): { elements: number; reason: string } {
+    return { elements: MAX_DIMENSION, reason: `a tensor on the TS backend holds at most 2³¹ − 1 = ${MAX_DIMENSION} elements` };
+  }
   protected allocateImpl(size: number): Storage {
-    return new HeapStorage(size);
+    try {
+      return new HeapStorage(size);
+    } catch (e) {
+      // The engine refuses a typed array this large ("Array buffer allocation failed").
+      throw new Error(`${this.name}: out of memory: cannot allocate ${size} floats (${size * 4} bytes): ${(e as Error).message}`);
+    }
   }
   protected linearMemoryBytes(): number {
     return 0;
@@ -75,16 +84,16 @@ export class TsBackend extends Backend {
   protected momentumImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
     k.momentum(lr, momentum, param.data, grad.data, v.data);
   }
-  protected nesterovImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
-    k.nesterov(lr, momentum, param.data, grad.data, v.data);
+  protected nesterovImpl(lr: number, momentum: number, mm: number, step: number, param: Tensor, grad: Tensor, v: Tensor): void {
+    k.nesterov(lr, momentum, mm, step, param.data, grad.data, v.data);
   }
   protected adagradImpl(lr: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
     k.adagrad(lr, eps, param.data, grad.data, h.data);
   }
-  protected rmspropImpl(lr: number, decay: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
-    k.rmsprop(lr, decay, eps, param.data, grad.data, h.data);
+  protected rmspropImpl(lr: number, decay: number, keep: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
+    k.rmsprop(lr, decay, keep, eps, param.data, grad.data, h.data);
   }
-  protected adamImpl(lrT: number, beta1: number, beta2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
-    k.adam(lrT, beta1, beta2, eps, param.data, grad.data, m.data, v.data);
+  protected adamImpl(lrT: number, k1: number, k2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
+    k.adam(lrT, k1, k2, eps, param.data, grad.data, m.data, v.data);
   }
 }

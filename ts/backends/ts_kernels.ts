@@ -197,60 +197,72 @@ export function affineBackward(m: number, k: number, n: number, x: Float32Array,
   if (dx !== null) gemmNT(m, n, k, dout, w, dx);
 }
 
-/** param −= lr · grad. */
+/** param −= lr · grad, in f32 (lr rounded to f32, one rounding per operation, as the WASM kernel). */
 export function sgd(lr: number, param: Float32Array, grad: Float32Array): void {
-  for (let i = 0; i < param.length; i++) param[i] -= lr * grad[i];
+  const lr32 = f32(lr);
+  for (let i = 0; i < param.length; i++) param[i] = param[i] - f32(lr32 * grad[i]);
 }
 
 // Chapter-6 optimizers, in the order of operations of crate/src/optim.rs (the book's
-// optimizer.py). Each element is computed in f64 and stored as f32, so the two backends agree up
-// to rounding (the parity tests use a tolerance). State arrays are updated in place.
+// optimizer.py) and in f32 arithmetic: every operation's result is rounded to f32 (`f32` =
+// Math.fround; storing into a Float32Array rounds too), exactly as the Rust kernels do, so the
+// two backends give the same bits. (A product or sum of two f32 values is exact or correctly
+// rounded in f64, and rounding that to f32 gives the f32 operation's result; the same holds for
+// division and square root.) The derived constants (mm, step, keep, k1, k2) arrive computed in
+// f64 by ts/backend.ts. State arrays are updated in place.
+
+const f32 = Math.fround;
 
 /** Momentum: v = momentum·v − lr·grad; param += v. */
 export function momentum(lr: number, mom: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
+  const [lr32, mom32] = [f32(lr), f32(mom)];
   for (let i = 0; i < param.length; i++) {
-    v[i] = mom * v[i] - lr * grad[i];
-    param[i] += v[i];
+    v[i] = f32(mom32 * v[i]) - f32(lr32 * grad[i]);
+    param[i] = param[i] + v[i];
   }
 }
 
-/** The book's Nesterov: v = momentum·v − lr·grad; param += momentum²·v; param −= (1 + momentum)·lr·grad. */
-export function nesterov(lr: number, mom: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
-  const mm = mom * mom;
-  const step = (1 + mom) * lr;
+/**
+ * The book's current Nesterov (optimizer.py): the parameter moves with the old velocity, then
+ * the velocity is updated: param += mm·v; param −= step·grad; v = momentum·v − lr·grad, with
+ * mm = momentum² and step = (1 + momentum)·lr.
+ */
+export function nesterov(lr: number, mom: number, mm: number, step: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
+  const [lr32, mom32, mm32, step32] = [f32(lr), f32(mom), f32(mm), f32(step)];
   for (let i = 0; i < param.length; i++) {
-    v[i] = v[i] * mom - lr * grad[i];
-    param[i] += mm * v[i];
-    param[i] -= step * grad[i];
+    const g = grad[i];
+    param[i] = f32(param[i] + f32(mm32 * v[i])) - f32(step32 * g);
+    v[i] = f32(mom32 * v[i]) - f32(lr32 * g);
   }
 }
 
 /** AdaGrad: h += grad²; param −= lr·grad / (√h + eps). */
 export function adagrad(lr: number, eps: number, param: Float32Array, grad: Float32Array, h: Float32Array): void {
+  const [lr32, eps32] = [f32(lr), f32(eps)];
   for (let i = 0; i < param.length; i++) {
     const g = grad[i];
-    h[i] += g * g;
-    param[i] -= (lr * g) / (Math.sqrt(h[i]) + eps);
+    h[i] = h[i] + f32(g * g);
+    param[i] = param[i] - f32(f32(lr32 * g) / f32(f32(Math.sqrt(h[i])) + eps32));
   }
 }
 
-/** RMSprop: h = decay·h + (1 − decay)·grad²; param −= lr·grad / (√h + eps). */
-export function rmsprop(lr: number, decay: number, eps: number, param: Float32Array, grad: Float32Array, h: Float32Array): void {
-  const keep = 1 - decay;
+/** RMSprop: h = decay·h + keep·grad²; param −= lr·grad / (√h + eps), keep = 1 − decay. */
+export function rmsprop(lr: number, decay: number, keep: number, eps: number, param: Float32Array, grad: Float32Array, h: Float32Array): void {
+  const [lr32, decay32, keep32, eps32] = [f32(lr), f32(decay), f32(keep), f32(eps)];
   for (let i = 0; i < param.length; i++) {
     const g = grad[i];
-    h[i] = decay * h[i] + keep * g * g;
-    param[i] -= (lr * g) / (Math.sqrt(h[i]) + eps);
+    h[i] = f32(decay32 * h[i]) + f32(f32(keep32 * g) * g);
+    param[i] = param[i] - f32(f32(lr32 * g) / f32(f32(Math.sqrt(h[i])) + eps32));
   }
 }
 
-/** Adam: m += (1 − β1)(grad − m); v += (1 − β2)(grad² − v); param −= lrT·m / (√v + eps). */
-export function adam(lrT: number, beta1: number, beta2: number, eps: number, param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array): void {
-  const k1 = 1 - beta1, k2 = 1 - beta2;
+/** Adam: m += k1·(grad − m); v += k2·(grad² − v); param −= lrT·m / (√v + eps), k = 1 − β. */
+export function adam(lrT: number, k1: number, k2: number, eps: number, param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array): void {
+  const [lr32, k1_32, k2_32, eps32] = [f32(lrT), f32(k1), f32(k2), f32(eps)];
   for (let i = 0; i < param.length; i++) {
     const g = grad[i];
-    m[i] += k1 * (g - m[i]);
-    v[i] += k2 * (g * g - v[i]);
-    param[i] -= (lrT * m[i]) / (Math.sqrt(v[i]) + eps);
+    m[i] = m[i] + f32(k1_32 * f32(g - m[i]));
+    v[i] = v[i] + f32(k2_32 * f32(f32(g * g) - v[i]));
+    param[i] = param[i] - f32(f32(lr32 * m[i]) / f32(f32(Math.sqrt(v[i])) + eps32));
   }
 }

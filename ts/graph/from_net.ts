@@ -1,8 +1,9 @@
 import { Affine } from '../layers/affine.js';
 import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
-import type { Sequential } from '../net.js';
-import type { Tensor } from '../tensor.js';
+import { describeValue } from '../checks.js';
+import { Sequential } from '../net.js';
+import { checkTensor, type Tensor } from '../tensor.js';
 import { Graph } from './graph.js';
 import type { GraphNode } from './node.js';
 
@@ -21,6 +22,9 @@ export interface NetGraph {
  * own layer instances; `net` is only read.
  */
 export function graphFromNet(net: Sequential, x: Tensor, t: Tensor): NetGraph {
+  if (!(net instanceof Sequential)) throw new Error(`graphFromNet: expected a network (Sequential or TwoLayerNet), got ${describeValue(net)}`);
+  checkTensor('graphFromNet', 'x', x);
+  checkTensor('graphFromNet', 't', t);
   const graph = new Graph();
   const keyOf = new Map<Tensor, string>(Object.entries(net.params).map(([key, p]) => [p, key]));
   const params: Record<string, GraphNode> = {};

@@ -1,5 +1,5 @@
 import type { Backend } from '../backend.js';
-import type { Tensor } from '../tensor.js';
+import { checkTensor, type Tensor } from '../tensor.js';
 import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
 
 /**
@@ -16,6 +16,7 @@ export abstract class OutputCachingActivation implements Layer {
   protected abstract backwardKernel(backend: Backend, out: Tensor, dout: Tensor, dx: Tensor): void;
 
   forward(x: Tensor): Tensor {
+    checkTensor(`${this.layerName}.forward`, 'x', x);
     this.out = reuseBuffer(this.out, x.backend, x.shape);
     this.forwardKernel(x.backend, x, this.out);
     return this.out;
@@ -23,6 +24,7 @@ export abstract class OutputCachingActivation implements Layer {
 
   backward(dout: Tensor): Tensor {
     const where = `${this.layerName}.backward`;
+    checkTensor(where, 'dout', dout);
     const out = requireForward(where, this.out);
     checkDout(where, dout, out);
     this.#dx = reuseBuffer(this.#dx, out.backend, out.shape);

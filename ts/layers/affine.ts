@@ -1,4 +1,4 @@
-import { formatShape, Tensor } from '../tensor.js';
+import { checkTensor, formatShape, type Tensor } from '../tensor.js';
 import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
 
 /**
@@ -20,7 +20,8 @@ export class Affine implements Layer {
   #dx: Tensor | null = null;
 
   constructor(W: Tensor, b: Tensor) {
-    if (!(W instanceof Tensor) || !(b instanceof Tensor)) throw new Error('new Affine(W, b): expected W and b to be Tensors');
+    checkTensor('new Affine(W, b)', 'W', W);
+    checkTensor('new Affine(W, b)', 'b', b);
     if (W.shape.length !== 2) throw new Error(`new Affine(W, b): expected W of shape [inputs, outputs], got ${formatShape(W.shape)}`);
     if (b.shape.length !== 1 || b.shape[0] !== W.shape[1]) {
       throw new Error(`new Affine(W, b): expected b of shape [${W.shape[1]}] to match W ${formatShape(W.shape)}, got ${formatShape(b.shape)}`);
@@ -31,6 +32,7 @@ export class Affine implements Layer {
   }
 
   forward(x: Tensor): Tensor {
+    checkTensor('Affine.forward', 'x', x);
     const [inputs, outputs] = this.W.shape;
     if (x.shape.length < 2) {
       throw new Error(`Affine.forward: expected x of shape [batch, ...] with ${inputs} features per row, got ${formatShape(x.shape)} (use x.reshape([1, ${x.size}]) for a single sample)`);
@@ -62,6 +64,7 @@ export class Affine implements Layer {
   }
 
   #backward(where: string, dout: Tensor, wantDx: boolean): void {
+    checkTensor(where, 'dout', dout);
     const out = requireForward(where, this.#out);
     const x = requireForward(where, this.x);
     checkDout(where, dout, out);

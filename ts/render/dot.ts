@@ -1,6 +1,7 @@
 import type { Graph } from '../graph/graph.js';
 import type { GraphNode } from '../graph/node.js';
 import type { Value } from '../graph/ops.js';
+import { checkObject, describeValue } from '../checks.js';
 import { formatValue, type FormatOptions } from './format.js';
 
 export interface DotOptions extends FormatOptions {
@@ -24,6 +25,8 @@ const SYMBOLS: Partial<Record<GraphNode['type'], string>> = { mul: '×', add: '+
  * to the right carrying their value and the seed gradient.
  */
 export function toDot(graph: Graph, options: DotOptions = {}): string {
+  checkGraph('toDot', graph);
+  checkObject('toDot', 'options', options, '{ preview: 4 }');
   const valueColor = options.valueColor ?? 'black';
   const gradColor = options.gradColor ?? 'red';
   const used = new Set<GraphNode>();
@@ -72,4 +75,14 @@ function quote(s: string): string {
 
 function html(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * Throws unless `graph` looks like a Graph. Checked by shape, not `instanceof`: this entry point
+ * is bundled apart from the core, so a Graph from the core bundle is another class object here.
+ */
+export function checkGraph(where: string, graph: unknown): void {
+  if (typeof graph !== 'object' || graph === null || !Array.isArray((graph as Graph).nodes)) {
+    throw new Error(`${where}: expected a Graph (from new Graph(), shoppingGraph() or graphFromNet()), got ${describeValue(graph)}`);
+  }
 }

@@ -1,5 +1,6 @@
 import type { GraphNode } from '../graph/node.js';
 import type { Value } from '../graph/ops.js';
+import { describeValue } from '../checks.js';
 import { formatValue, type FormatOptions } from './format.js';
 
 /**
@@ -8,6 +9,10 @@ import { formatValue, type FormatOptions } from './format.js';
  * values the node already holds; it computes nothing itself.
  */
 export function explainStep(node: GraphNode, phase: 'forward' | 'backward', options: FormatOptions = {}): string {
+  if (typeof node !== 'object' || node === null || !Array.isArray(node.inputs) || typeof node.name !== 'string') {
+    throw new Error(`explainStep: expected a node of a Graph, got ${describeValue(node)}`);
+  }
+  if (phase !== 'forward' && phase !== 'backward') throw new Error(`explainStep: expected phase 'forward' or 'backward', got ${describeValue(phase)}`);
   const f = (v: Value | null | undefined) => formatValue(v, options);
   const [a, b] = node.inputs;
   const out = f(node.value);

@@ -1,5 +1,6 @@
+import { describeValue } from '../checks.js';
 import type { Graph } from '../graph/graph.js';
-import { toDot, type DotOptions } from './dot.js';
+import { checkGraph, toDot, type DotOptions } from './dot.js';
 
 type Viz = Awaited<ReturnType<(typeof import('@viz-js/viz'))['instance']>>;
 let viz: Promise<Viz> | null = null;
@@ -21,10 +22,12 @@ function loadViz(): Promise<Viz> {
 
 /** DOT text → SVG text, laid out by Graphviz `dot`. Throws with Graphviz's message on bad DOT. */
 export async function dotToSvg(dot: string): Promise<string> {
+  if (typeof dot !== 'string') throw new Error(`dotToSvg: expected DOT text (a string), got ${describeValue(dot)}`);
   return (await loadViz()).renderString(dot, { format: 'svg', engine: 'dot' });
 }
 
 /** The graph as an SVG image: `toDot` laid out by Graphviz. */
 export async function toSvg(graph: Graph, options: DotOptions = {}): Promise<string> {
+  checkGraph('toSvg', graph);
   return dotToSvg(toDot(graph, options));
 }

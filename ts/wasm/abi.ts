@@ -6,6 +6,10 @@
  * allocated with `nn_alloc`; the TS side validates all shapes before calling, so the Rust side
  * never sees a length it has to doubt. Outputs never alias inputs unless a function says so.
  * Label vectors are f32 buffers holding integer class indices (exact below 2^24).
+ *
+ * The memory is imported (`env.memory`, created by `load.ts` with the backend's maximum) and
+ * re-exported. Kernels that need workspace (GEMM packing) return a status: 0 on success, else the
+ * bytes of workspace they could not reserve; they wrote nothing then and the module stays usable.
  */
 export interface NnExports {
   readonly memory: WebAssembly.Memory;
@@ -16,17 +20,17 @@ export interface NnExports {
   nn_free(ptr: number, bytes: number): void;
 
   /** C[m×n] = A[m×k] · B[k×n]. */
-  nn_gemm_nn(m: number, k: number, n: number, a: number, b: number, c: number): void;
+  nn_gemm_nn(m: number, k: number, n: number, a: number, b: number, c: number): number;
   /** C[m×n] = A[m×k] · B[n×k]ᵀ. */
-  nn_gemm_nt(m: number, k: number, n: number, a: number, b: number, c: number): void;
+  nn_gemm_nt(m: number, k: number, n: number, a: number, b: number, c: number): number;
   /** C[m×n] = A[k×m]ᵀ · B[k×n]. */
-  nn_gemm_tn(m: number, k: number, n: number, a: number, b: number, c: number): void;
+  nn_gemm_tn(m: number, k: number, n: number, a: number, b: number, c: number): number;
 
   // Fused Affine passes (crate/src/affine.rs): one call per layer and direction.
   /** out[m×n] = x[m×k] · W[k×n] + b. */
-  nn_affine_forward(m: number, k: number, n: number, x: number, w: number, b: number, out: number): void;
+  nn_affine_forward(m: number, k: number, n: number, x: number, w: number, b: number, out: number): number;
   /** dW[k×n] = xᵀ·dout, db[n] = Σ_rows dout, and dx[m×k] = dout·Wᵀ unless dx is 0 (null: skipped). */
-  nn_affine_backward(m: number, k: number, n: number, x: number, w: number, dout: number, dw: number, db: number, dx: number): void;
+  nn_affine_backward(m: number, k: number, n: number, x: number, w: number, dout: number, dw: number, db: number, dx: number): number;
 
   /** In place: x[i, j] += b[j] for a rows×cols matrix x. */
   nn_add_bias(rows: number, cols: number, x: number, b: number): void;
@@ -64,14 +68,16 @@ export interface NnExports {
   nn_sgd(n: number, lr: number, param: number, grad: number): void;
 
   // Chapter-6 optimizers (crate/src/optim.rs): param and the state buffers are updated in place.
+  // Hyper-parameters are f32; the derived constants (mm, step, keep, k1, k2) come from the TS
+  // side, computed in f64 (ts/backend.ts).
   /** Momentum: v = momentum·v − lr·grad; param += v. */
   nn_momentum(n: number, lr: number, momentum: number, param: number, grad: number, v: number): void;
-  /** The book's Nesterov: v = momentum·v − lr·grad; param += momentum²·v − (1 + momentum)·lr·grad. */
-  nn_nesterov(n: number, lr: number, momentum: number, param: number, grad: number, v: number): void;
+  /** The book's Nesterov: param += momentum²·v − (1 + momentum)·lr·grad (old v); v = momentum·v − lr·grad. */
+  nn_nesterov(n: number, lr: number, momentum: number, mm: number, step: number, param: number, grad: number, v: number): void;
   /** AdaGrad: h += grad²; param −= lr·grad / (√h + eps). */
   nn_adagrad(n: number, lr: number, eps: number, param: number, grad: number, h: number): void;
-  /** RMSprop: h = decay·h + (1 − decay)·grad²; param −= lr·grad / (√h + eps). */
-  nn_rmsprop(n: number, lr: number, decay: number, eps: number, param: number, grad: number, h: number): void;
-  /** Adam: m += (1 − β1)(grad − m); v += (1 − β2)(grad² − v); param −= lrT·m / (√v + eps). */
-  nn_adam(n: number, lrT: number, beta1: number, beta2: number, eps: number, param: number, grad: number, m: number, v: number): void;
+  /** RMSprop: h = decay·h + keep·grad²; param −= lr·grad / (√h + eps), keep = 1 − decay. */
+  nn_rmsprop(n: number, lr: number, decay: number, keep: number, eps: number, param: number, grad: number, h: number): void;
+  /** Adam: m += k1·(grad − m); v += k2·(grad² − v); param −= lrT·m / (√v + eps), k = 1 − β. */
+  nn_adam(n: number, lrT: number, k1: number, k2: number, eps: number, param: number, grad: number, m: number, v: number): void;
 }

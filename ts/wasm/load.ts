@@ -59,28 +59,101 @@ export function bestVariant(): WasmVariant {
   return relaxedSimdSupported() ? 'relaxed-simd' : simd128Supported() ? 'simd128' : 'scalar';
 }
 
-const modules = new Map<WasmVariant, Promise<WebAssembly.Module>>();
+/** Bytes in one page of WebAssembly memory. */
+export const WASM_PAGE_BYTES = 65536;
+/** The most a 32-bit WebAssembly memory can hold: 65536 pages, 4 GiB. */
+export const WASM32_MAX_BYTES = 65536 * WASM_PAGE_BYTES;
 
-/** Compiles a variant once per process (its bytes travel with this package's JS as base64). */
-function compileVariant(variant: WasmVariant): Promise<WebAssembly.Module> {
-  let module = modules.get(variant);
-  if (!module) {
-    module = LOAD_BASE64[variant]().then(({ WASM_BASE64 }) => WebAssembly.compile(decodeBase64(WASM_BASE64)));
-    modules.set(variant, module);
-  }
-  return module;
+interface CompiledVariant {
+  module: WebAssembly.Module;
+  /** Pages the module's imported memory must start with (its data and stack). */
+  minPages: number;
 }
 
-/** A fresh instance (its own linear memory) of the given variant. */
-export async function instantiateVariant(variant: WasmVariant): Promise<NnExports> {
+const modules = new Map<WasmVariant, Promise<CompiledVariant>>();
+
+/** Compiles a variant once per process (its bytes travel with this package's JS as base64). */
+function compileVariant(variant: WasmVariant): Promise<CompiledVariant> {
+  let compiled = modules.get(variant);
+  if (!compiled) {
+    compiled = LOAD_BASE64[variant]().then(async ({ WASM_BASE64 }) => {
+      const bytes = decodeBase64(WASM_BASE64);
+      return { module: await WebAssembly.compile(bytes), minPages: importedMemoryMinPages(bytes) };
+    });
+    modules.set(variant, compiled);
+  }
+  return compiled;
+}
+
+/**
+ * A fresh instance (its own linear memory) of the given variant. The module imports its memory,
+ * so this creates it with the given maximum: `memory.grow` fails there, and the allocator and
+ * the kernels' workspace report that as out of memory instead of growing further.
+ */
+export async function instantiateVariant(variant: WasmVariant, maxMemoryBytes = WASM32_MAX_BYTES): Promise<NnExports> {
   if (variant === 'simd128' && !simd128Supported()) {
     throw new Error("createBackend('wasm', { variant: 'simd128' }): this JavaScript engine does not support WebAssembly SIMD128; use variant 'auto' or 'scalar'");
   }
   if (variant === 'relaxed-simd' && !relaxedSimdSupported()) {
     throw new Error("createBackend('wasm', { variant: 'relaxed-simd' }): this JavaScript engine does not support WebAssembly relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd); use variant 'auto' or 'simd128'");
   }
-  const instance = await WebAssembly.instantiate(await compileVariant(variant), {});
+  const { module, minPages } = await compileVariant(variant);
+  const maximum = Math.floor(maxMemoryBytes / WASM_PAGE_BYTES);
+  if (maximum < minPages) {
+    throw new Error(`createBackend('wasm'): maxMemoryBytes must be at least ${minPages * WASM_PAGE_BYTES} bytes (the module's own data and stack), got ${maxMemoryBytes}`);
+  }
+  const memory = new WebAssembly.Memory({ initial: minPages, maximum });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
   return instance.exports as unknown as NnExports;
+}
+
+/**
+ * The initial page count declared by the module's memory import (`env.memory`), read from its
+ * import section: the JS API cannot tell it (no type reflection in Node 20).
+ */
+export function importedMemoryMinPages(bytes: Uint8Array): number {
+  let pos = 8; // magic and version
+  const leb = (): number => {
+    let result = 0;
+    let scale = 1;
+    let byte: number;
+    do {
+      byte = bytes[pos++];
+      result += (byte & 0x7f) * scale;
+      scale *= 128;
+    } while (byte & 0x80);
+    return result;
+  };
+  const skipName = (): void => {
+    const length = leb(); // read first: `pos += leb()` would add to the old pos
+    pos += length;
+  };
+  const skipLimits = (): void => {
+    const flags = bytes[pos++];
+    leb();
+    if (flags & 1) leb();
+  };
+  while (pos < bytes.length) {
+    const id = bytes[pos++];
+    const size = leb();
+    const end = pos + size;
+    if (id === 2) {
+      for (let count = leb(); count > 0; count--) {
+        skipName(); // module
+        skipName(); // field
+        const kind = bytes[pos++];
+        if (kind === 2) {
+          pos++; // limits flags
+          return leb();
+        }
+        if (kind === 0) leb(); // function: type index
+        else if (kind === 1) (pos++, skipLimits()); // table: element type, limits
+        else if (kind === 3) pos += 2; // global: value type, mutability
+      }
+    }
+    pos = end;
+  }
+  throw new Error('backprop-wasm: the embedded WebAssembly module does not import its memory (rebuild it with scripts/build-wasm.sh)');
 }
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {

@@ -7,7 +7,8 @@
 //! so [`gemm_nn`], [`gemm_nt`] and [`gemm_tn`] are the same core and all reach the fast path.
 //!
 //! How it runs (BLIS loop nest, see `loops.rs`): blocks of B (`kc×nc`) and A (`mc×kc`) are
-//! packed into zero-padded panels in a reused, 16-byte-aligned scratch buffer (`pack.rs`); an
+//! packed into zero-padded panels in the thread's reused, 16-byte-aligned workspace
+//! ([`crate::workspace`]: reserved fallibly, so a full memory is an [`OutOfMemory`] error); an
 //! `MR×NR` micro-kernel (`kernel.rs`) multiplies one A panel by one B panel with its
 //! accumulators in registers and stores the tile, masked at the matrix edges.
 
@@ -15,9 +16,9 @@ mod kernel;
 mod loops;
 mod pack;
 
-use std::cell::RefCell;
-
 use kernel::MicroKernel;
+
+use crate::workspace::{self, OutOfMemory};
 
 /// `C ← A·B` for an `m×k` A, a `k×n` B and an `m×n` C given by row and column strides (see
 /// the module docs). C is overwritten: its old contents are never read.
@@ -26,6 +27,9 @@ use kernel::MicroKernel;
 /// - Each slice must reach its last element: `a.len() ≥ (m−1)·rsa + (k−1)·csa + 1` (0 when
 ///   the matrix is empty), likewise for B and C.
 /// - The strides of C must not make two elements of C share a slot.
+///
+/// # Errors
+/// [`OutOfMemory`] if the packing workspace cannot grow; nothing is written then.
 ///
 /// # Panics
 /// If a slice is too short or C's strides alias. Nothing is written then.
@@ -36,8 +40,8 @@ pub fn gemm(
     a: &[f32], rsa: usize, csa: usize,
     b: &[f32], rsb: usize, csb: usize,
     c: &mut [f32], rsc: usize, csc: usize,
-) {
-    gemm_with::<kernel::Selected>(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc, false);
+) -> Result<(), OutOfMemory> {
+    gemm_with::<kernel::Selected>(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc, false)
 }
 
 /// `C ← A·B + C`: as [`gemm`], but adds the product to C's contents (BLAS β = 1). The Affine
@@ -49,32 +53,32 @@ pub fn gemm_acc(
     a: &[f32], rsa: usize, csa: usize,
     b: &[f32], rsb: usize, csb: usize,
     c: &mut [f32], rsc: usize, csc: usize,
-) {
-    gemm_with::<kernel::Selected>(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc, true);
+) -> Result<(), OutOfMemory> {
+    gemm_with::<kernel::Selected>(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc, true)
 }
 
 /// `C[m×n] = A[m×k] · B[k×n]`, all row-major and contiguous.
-pub fn gemm_nn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+pub fn gemm_nn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> Result<(), OutOfMemory> {
     check_len("gemm_nn", "A", a, m * k);
     check_len("gemm_nn", "B", b, k * n);
     check_len("gemm_nn", "C", c, m * n);
-    gemm(m, k, n, a, k, 1, b, n, 1, c, n, 1);
+    gemm(m, k, n, a, k, 1, b, n, 1, c, n, 1)
 }
 
 /// `C[m×n] = A[m×k] · B[n×k]ᵀ`, all row-major and contiguous.
-pub fn gemm_nt(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+pub fn gemm_nt(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> Result<(), OutOfMemory> {
     check_len("gemm_nt", "A", a, m * k);
     check_len("gemm_nt", "B", b, n * k);
     check_len("gemm_nt", "C", c, m * n);
-    gemm(m, k, n, a, k, 1, b, 1, k, c, n, 1);
+    gemm(m, k, n, a, k, 1, b, 1, k, c, n, 1)
 }
 
 /// `C[m×n] = A[k×m]ᵀ · B[k×n]`, all row-major and contiguous.
-pub fn gemm_tn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+pub fn gemm_tn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> Result<(), OutOfMemory> {
     check_len("gemm_tn", "A", a, k * m);
     check_len("gemm_tn", "B", b, k * n);
     check_len("gemm_tn", "C", c, m * n);
-    gemm(m, k, n, a, 1, m, b, n, 1, c, n, 1);
+    gemm(m, k, n, a, 1, m, b, n, 1, c, n, 1)
 }
 
 /// [`gemm`] with a chosen micro-kernel (tests run the loop nest with several shapes).
@@ -86,39 +90,39 @@ pub(crate) fn gemm_with<K: MicroKernel>(
     b: &[f32], rsb: usize, csb: usize,
     c: &mut [f32], rsc: usize, csc: usize,
     accumulate: bool,
-) {
+) -> Result<(), OutOfMemory> {
     assert!(a.len() >= extent(m, k, rsa, csa), "gemm: A ({m}×{k}, strides {rsa}, {csa}) needs {} elements, got {}", extent(m, k, rsa, csa), a.len());
     assert!(b.len() >= extent(k, n, rsb, csb), "gemm: B ({k}×{n}, strides {rsb}, {csb}) needs {} elements, got {}", extent(k, n, rsb, csb), b.len());
     assert!(c.len() >= extent(m, n, rsc, csc), "gemm: C ({m}×{n}, strides {rsc}, {csc}) needs {} elements, got {}", extent(m, n, rsc, csc), c.len());
     assert!(distinct_slots(m, n, rsc, csc), "gemm: strides {rsc}, {csc} make elements of the {m}×{n} C overlap");
     if m == 0 || n == 0 {
-        return;
+        return Ok(());
     }
     if k == 0 {
         if accumulate {
-            return; // C + (empty product) = C
+            return Ok(()); // C + (empty product) = C
         }
         for i in 0..m {
             for j in 0..n {
                 c[i * rsc + j * csc] = 0.0;
             }
         }
-        return;
+        return Ok(());
     }
     let blocking = loops::Blocking::new::<K>(m, k, n);
-    SCRATCH.with(|scratch| {
-        let mut scratch = scratch.borrow_mut();
-        let (a_pack, b_pack) = scratch.split(blocking.a_pack_len(), blocking.b_pack_len());
+    let a_room = blocking.a_pack_len().next_multiple_of(4); // keeps B's panel 16-byte aligned
+    workspace::with_workspace(a_room + blocking.b_pack_len(), |buf| {
+        let (a_pack, b_pack) = buf.split_at_mut(a_room);
         // SAFETY: the asserts above put every (i, p) < (m, k) of A, (p, j) < (k, n) of B and
         // (i, j) < (m, n) of C inside its slice, and C's slots are distinct. C is a `&mut`, so it
-        // overlaps neither A, B (shared borrows) nor the scratch (owned by this thread).
+        // overlaps neither A, B (shared borrows) nor the workspace (owned by this call).
         unsafe {
             loops::gemm_packed::<K>(
                 &blocking, a.as_ptr(), rsa, csa, b.as_ptr(), rsb, csb, c.as_mut_ptr(), rsc, csc,
                 a_pack, b_pack, accumulate,
             );
         }
-    });
+    })
 }
 
 /// Number of elements a strided `rows×cols` matrix spans: `(rows−1)·rs + (cols−1)·cs + 1`,
@@ -159,38 +163,9 @@ fn check_len(op: &str, name: &str, x: &[f32], expected: usize) {
     );
 }
 
-thread_local! {
-    /// Packing buffers, grown on demand and kept: a training step repeats the same shapes, so
-    /// after the first step GEMM allocates nothing.
-    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch { buf: Vec::new() }) };
-}
-
-/// Backing store for the packed A and B blocks.
-struct Scratch {
-    buf: Vec<f32>,
-}
-
-impl Scratch {
-    /// Two disjoint slices of `a_len` and `b_len` floats, each starting 16-byte aligned.
-    fn split(&mut self, a_len: usize, b_len: usize) -> (&mut [f32], &mut [f32]) {
-        let a_room = a_len.next_multiple_of(4);
-        let need = a_room + b_len + 3; // + 3: room to slide to a 16-byte boundary
-        if self.buf.len() < need {
-            self.buf.resize(need, 0.0);
-        }
-        let skip = self.buf.as_ptr().align_offset(16);
-        assert!(skip < 4, "gemm: cannot align the packing buffer");
-        let (a, rest) = self.buf[skip..].split_at_mut(a_room);
-        (&mut a[..a_len], &mut rest[..b_len])
-    }
-}
-
-/// Floats held by this thread's packing scratch (tests check that it stops growing).
-#[cfg(test)]
-pub(crate) fn scratch_len() -> usize {
-    SCRATCH.with(|s| s.borrow().buf.len())
-}
-
 /// The kernels the tests can run the loop nest with.
 #[cfg(test)]
 pub(crate) use kernel::{MicroKernel as TestKernel, Scalar as ScalarKernel};
+/// The SIMD128 kernel, for tests of its tile edges with other row counts.
+#[cfg(all(test, target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) use kernel::Simd128 as Simd128Kernel;

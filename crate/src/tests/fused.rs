@@ -87,7 +87,7 @@ fn affine_forward_is_gemm_plus_bias() {
     for (m, k, n) in shapes {
         let (x, w, b) = (rng.ints(m * k), rng.ints(k * n), rng.ints(n));
         let mut out = Canaried::new(m * n);
-        affine::affine_forward(m, k, n, &x, &w, &b, out.out());
+        affine::affine_forward(m, k, n, &x, &w, &b, out.out()).unwrap();
         out.check_canaries("affine_forward");
         let mut want = vec![0.0; m * n];
         naive::gemm(m, k, n, &x, k, 1, &w, n, 1, &mut want, n, 1);
@@ -103,14 +103,14 @@ fn affine_backward_is_three_products() {
     for (m, k, n) in shapes {
         let (x, w, dout) = (rng.ints(m * k), rng.ints(k * n), rng.ints(m * n));
         let mut want_dw = vec![0.0; k * n];
-        gemm::gemm_tn(k, m, n, &x, &dout, &mut want_dw);
+        gemm::gemm_tn(k, m, n, &x, &dout, &mut want_dw).unwrap();
         let mut want_db = vec![0.0; n];
         bias::col_sum(m, n, &dout, &mut want_db);
         let mut want_dx = vec![0.0; m * k];
-        gemm::gemm_nt(m, n, k, &dout, &w, &mut want_dx);
+        gemm::gemm_nt(m, n, k, &dout, &w, &mut want_dx).unwrap();
         for with_dx in [true, false] {
             let (mut dw, mut db, mut dx) = (Canaried::new(k * n), Canaried::new(n), Canaried::new(m * k));
-            affine::affine_backward(m, k, n, &x, &w, &dout, dw.out(), db.out(), if with_dx { Some(dx.out()) } else { None });
+            affine::affine_backward(m, k, n, &x, &w, &dout, dw.out(), db.out(), if with_dx { Some(dx.out()) } else { None }).unwrap();
             let what = format!("affine_backward {m}×{k}×{n} dx={with_dx}");
             for c in [&dw, &db, &dx] {
                 c.check_canaries(&what);
@@ -131,7 +131,7 @@ fn gemm_acc_adds_to_c() {
     for (m, k, n) in [(1, 1, 1), (4, 0, 8), (9, 17, 5), (33, 300, 65)] {
         let (a, b, c0) = (rng.ints(m * k), rng.ints(k * n), rng.ints(m * n));
         let mut c = c0.clone();
-        gemm::gemm_acc(m, k, n, &a, k, 1, &b, n, 1, &mut c, n, 1);
+        gemm::gemm_acc(m, k, n, &a, k, 1, &b, n, 1, &mut c, n, 1).unwrap();
         let mut want = vec![0.0; m * n];
         naive::gemm(m, k, n, &a, k, 1, &b, n, 1, &mut want, n, 1);
         for (w, &c0) in want.iter_mut().zip(&c0) {

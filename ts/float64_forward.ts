@@ -1,0 +1,203 @@
+import { Affine } from './layers/affine.js';
+import type { Layer } from './layers/layer.js';
+import { Relu } from './layers/relu.js';
+import { Sigmoid } from './layers/sigmoid.js';
+import { checkTargets } from './layers/softmax_with_loss.js';
+import type { Sequential } from './net.js';
+import type { Tensor } from './tensor.js';
+
+/**
+ * The forward pass of a `Sequential` in float64 on the JS side, for the numerical side of the
+ * gradient check. A central difference divides the rounding error of the loss by 2h: in f32
+ * (the backends' precision) that error drowns a step of h = 1e-4, in float64 it is ~1e-12 of
+ * the difference. (PyTorch's gradcheck insists on double precision for the same reason.)
+ *
+ * The weights are read once (the f32 values, exactly); nothing is written back to the net.
+ *
+ * Perturbing one weight W[i, j] (or b[j]) of an Affine layer changes only column j of its output,
+ * by δ·x[:, i] (or δ), so `lossWith` starts from the cached output of that layer, updates that
+ * column, and runs only the layers after it: the check costs a few thousand flops per weight
+ * instead of a whole forward pass.
+ *
+ * Non-differentiable points: a layer that chooses (ReLU: pass or block; later max-pooling:
+ * which input wins) records the choices of the unperturbed pass, and `lossWith` reports
+ * whether a perturbed pass chose differently. A central difference across such a kink measures
+ * a mix of the two one-sided slopes, not the gradient, so the check skips (and counts) those
+ * elements instead of failing on them.
+ */
+export class Float64Forward {
+  readonly rows: number;
+  readonly #layers: F64Layer[];
+  /** Per layer, its input in the unperturbed pass ([0] is x); [layers.length] is the scores. */
+  readonly #acts: Float64Array[];
+  readonly #targets: Float64Array;
+  readonly #labels: boolean;
+  readonly #classes: number;
+  /** Where each parameter tensor lives: its layer and whether it is the weight or the bias. */
+  readonly #where = new Map<Tensor, { layer: number; part: 'W' | 'b' }>();
+  readonly #scratch: Float64Array;
+
+  constructor(where: string, net: Sequential, x: Tensor, t: Tensor) {
+    this.#layers = [...net.layers.entries()].map(([name, layer]) => toF64(where, name, layer));
+    [...net.layers.values()].forEach((layer, i) => {
+      if (layer instanceof Affine) {
+        this.#where.set(layer.W, { layer: i, part: 'W' });
+        this.#where.set(layer.b, { layer: i, part: 'b' });
+      }
+    });
+    this.rows = x.shape[0] ?? 0;
+    const first = this.#layers.find((l): l is F64Affine => l instanceof F64Affine);
+    if (first && x.size !== this.rows * first.inputs) {
+      throw new Error(`${where}: x has shape [${x.shape.join(', ')}], but the first Affine layer expects ${first.inputs} features per row`);
+    }
+    this.#acts = [Float64Array.from(x.data)];
+    for (const layer of this.#layers) {
+      const out = layer.forward(this.#acts[this.#acts.length - 1], this.rows);
+      layer.remember();
+      this.#acts.push(out.slice());
+    }
+    const scores = this.#acts[this.#acts.length - 1];
+    this.#classes = this.rows > 0 ? scores.length / this.rows : 0;
+    this.#labels = checkTargets(where, t, { backend: x.backend, shape: [this.rows, this.#classes] }) === 'labels';
+    this.#targets = Float64Array.from(t.data);
+    this.#scratch = new Float64Array(Math.max(0, ...this.#acts.map((a) => a.length)));
+  }
+
+  /** The mean cross-entropy loss of the unperturbed pass. */
+  loss(): number {
+    return softmaxXent64(this.#acts[this.#acts.length - 1], this.rows, this.#classes, this.#targets, this.#labels);
+  }
+
+  /**
+   * The loss with element `index` of the parameter `param` changed by `delta` (in float64,
+   * without rounding the weight to f32), and whether that changed a choice of a later layer
+   * (a ReLU input crossing 0) compared with the unperturbed pass.
+   */
+  lossWith(param: Tensor, index: number, delta: number): { loss: number; crossedKink: boolean } {
+    const at = this.#where.get(param);
+    if (!at) throw new Error(`Float64Forward.lossWith: the tensor ${param.toString()} is not a parameter of this net's Affine layers`);
+    const affine = this.#layers[at.layer] as F64Affine;
+    const input = this.#acts[at.layer];
+    const base = this.#acts[at.layer + 1];
+    const out = this.#scratch.subarray(0, base.length);
+    out.set(base);
+    const n = affine.outputs;
+    if (at.part === 'b') {
+      for (let r = 0; r < this.rows; r++) out[r * n + index] += delta;
+    } else {
+      const i = Math.floor(index / n), j = index % n, k = affine.inputs;
+      for (let r = 0; r < this.rows; r++) out[r * n + j] += delta * input[r * k + i];
+    }
+    let h: Float64Array = out;
+    let crossedKink = false;
+    for (let l = at.layer + 1; l < this.#layers.length; l++) {
+      h = this.#layers[l].forward(h, this.rows);
+      crossedKink ||= this.#layers[l].choseDifferently();
+    }
+    return { loss: softmaxXent64(h, this.rows, this.#classes, this.#targets, this.#labels), crossedKink };
+  }
+}
+
+/** A layer's forward in float64. Outputs are the layer's own buffers, overwritten by the next call. */
+interface F64Layer {
+  forward(x: Float64Array, rows: number): Float64Array;
+  /** Keeps the non-differentiable choices of the last forward as the reference (no-op if none). */
+  remember(): void;
+  /** True when the last forward chose differently from the remembered one. */
+  choseDifferently(): boolean;
+}
+
+function toF64(where: string, name: string, layer: Layer): F64Layer {
+  if (layer instanceof Affine) return new F64Affine(layer);
+  if (layer instanceof Relu) return new F64Relu();
+  if (layer instanceof Sigmoid) return new F64Sigmoid();
+  const kind = (layer as object)?.constructor?.name ?? typeof layer;
+  throw new Error(`${where}: layer '${name}' (${kind}) has no float64 forward; the check supports Affine, Relu and Sigmoid layers`);
+}
+
+class F64Affine implements F64Layer {
+  readonly inputs: number;
+  readonly outputs: number;
+  readonly #W: Float64Array;
+  readonly #b: Float64Array;
+  #out = new Float64Array(0);
+  constructor(layer: Affine) {
+    [this.inputs, this.outputs] = layer.W.shape;
+    this.#W = Float64Array.from(layer.W.data);
+    this.#b = Float64Array.from(layer.b.data);
+  }
+  forward(x: Float64Array, rows: number): Float64Array {
+    const { inputs: k, outputs: n } = this;
+    if (this.#out.length !== rows * n) this.#out = new Float64Array(rows * n);
+    const out = this.#out;
+    for (let r = 0; r < rows; r++) {
+      out.set(this.#b, r * n);
+      for (let p = 0; p < k; p++) {
+        const xp = x[r * k + p];
+        if (xp === 0) continue;
+        for (let j = 0; j < n; j++) out[r * n + j] += xp * this.#W[p * n + j];
+      }
+    }
+    return out;
+  }
+  remember(): void {}
+  choseDifferently(): boolean {
+    return false;
+  }
+}
+
+/** ReLU: its choice per element is pass (x > 0) or block, as the backward's mask. */
+class F64Relu implements F64Layer {
+  #out = new Float64Array(0);
+  #mask = new Uint8Array(0);
+  #reference = new Uint8Array(0);
+  #changed = false;
+  forward(x: Float64Array): Float64Array {
+    if (this.#out.length !== x.length) [this.#out, this.#mask] = [new Float64Array(x.length), new Uint8Array(x.length)];
+    const ref = this.#reference.length === x.length ? this.#reference : null;
+    let changed = false;
+    for (let i = 0; i < x.length; i++) {
+      const pass = x[i] > 0 ? 1 : 0;
+      this.#out[i] = pass ? x[i] : 0;
+      this.#mask[i] = pass;
+      if (ref && ref[i] !== pass) changed = true;
+    }
+    this.#changed = changed;
+    return this.#out;
+  }
+  remember(): void {
+    this.#reference = this.#mask.slice();
+  }
+  choseDifferently(): boolean {
+    return this.#changed;
+  }
+}
+
+class F64Sigmoid implements F64Layer {
+  #out = new Float64Array(0);
+  forward(x: Float64Array): Float64Array {
+    if (this.#out.length !== x.length) this.#out = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) this.#out[i] = 1 / (1 + Math.exp(-x[i]));
+    return this.#out;
+  }
+  remember(): void {}
+  choseDifferently(): boolean {
+    return false;
+  }
+}
+
+/** Mean cross-entropy of softmax(scores) against labels or one-hot rows, as a log-softmax in float64. */
+function softmaxXent64(scores: Float64Array, rows: number, classes: number, t: Float64Array, labels: boolean): number {
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const s = r * classes;
+    let max = -Infinity;
+    for (let j = 0; j < classes; j++) max = Math.max(max, scores[s + j]);
+    let sum = 0;
+    for (let j = 0; j < classes; j++) sum += Math.exp(scores[s + j] - max);
+    const logZ = max + Math.log(sum);
+    if (labels) total += logZ - scores[s + t[r]];
+    else for (let j = 0; j < classes; j++) if (t[s + j] !== 0) total -= t[s + j] * (scores[s + j] - logZ);
+  }
+  return rows > 0 ? total / rows : 0;
+}

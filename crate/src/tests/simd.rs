@@ -170,7 +170,8 @@ fn check_strided<K: TestKernel>(
         }
     }
     let mut c = Canaried::from(&start);
-    gemm::gemm_with::<K>(m, k, n, &a, rsa, csa, &b, rsb, csb, c.out(), rsc, csc, accumulate);
+    gemm::gemm_with::<K>(m, k, n, &a, rsa, csa, &b, rsb, csb, c.out(), rsc, csc, accumulate)
+        .expect("a small GEMM gets its workspace");
     let what = format!(
         "{}×{} kernel, m={m} k={k} n={n}, strides A ({rsa}, {csa}) B ({rsb}, {csb}) C ({rsc}, {csc}), accumulate={accumulate}",
         K::MR, K::NR

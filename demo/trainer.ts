@@ -3,7 +3,17 @@
  * (demo/web/worker.ts): an MLP, an optimizer, the data as tensors on the backend, seeded
  * shuffling, one step at a time. No Node or DOM imports.
  */
-import { createOptimizer, NonFiniteLossError, Random, Relu, Sequential, SimpleConvNet, type Backend, type Optimizer, type OptimizerName, type Tensor, type WeightInit } from '../ts/index.js';
+// The library's modules directly, not the package entry: the page's bundler then leaves the
+// model-file code (re-exported by the entry) out of the worker's first download.
+import type { Backend } from '../ts/backend.js';
+import type { WeightInit } from '../ts/init.js';
+import { Relu } from '../ts/layers/relu.js';
+import { NonFiniteLossError } from '../ts/layers/softmax_with_loss.js';
+import { Sequential } from '../ts/net.js';
+import { createOptimizer, type Optimizer, type OptimizerName } from '../ts/optim.js';
+import { Random } from '../ts/random.js';
+import { SimpleConvNet } from '../ts/simple_conv_net.js';
+import type { Tensor } from '../ts/tensor.js';
 import { CLASSES, IMAGE_SIDE, IMAGE_SIZE, type Digits } from './mnist_format.js';
 
 export interface TrainConfig {
@@ -80,16 +90,18 @@ export class Trainer {
     readonly backend: Backend,
     readonly data: { train: Digits; test: Digits },
     readonly config: TrainConfig,
+    /** A loaded model to go on from (its optimizer too, if saved); by default a new seeded MLP. */
+    model?: { net: Sequential; optimizer?: Optimizer },
   ) {
     const { train, test } = data;
     if (!(Number.isInteger(config.batch) && config.batch > 0 && config.batch <= train.count)) {
       throw new Error(`Trainer: expected a batch size in 1..${train.count} (the training set), got ${config.batch}`);
     }
     const cnn = config.model === 'cnn';
-    this.net = cnn
+    this.net = model?.net ?? (cnn
       ? new SimpleConvNet(backend, { weightInitStd: config.init, seed: config.seed })
-      : Sequential.mlp(backend, [IMAGE_SIZE, ...config.hidden, CLASSES], { init: config.init, seed: config.seed });
-    this.optimizer = createOptimizer(config.optimizer, { lr: config.lr });
+      : Sequential.mlp(backend, [IMAGE_SIZE, ...config.hidden, CLASSES], { init: config.init, seed: config.seed }));
+    this.optimizer = model?.optimizer ?? createOptimizer(config.optimizer, { lr: config.lr });
     this.inputShape = cnn ? [1, 28, 28] : [IMAGE_SIZE];
     this.#trainX = backend.tensor(train.images, [train.count, ...this.inputShape]);
     this.#trainT = backend.tensor(train.labels, [train.count]);

@@ -9,10 +9,10 @@
 # last one, or BENCH_CPU=n.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/ensure.sh
+source scripts/lib.sh bench
+ensure
 
-node_flags=()
-if node --experimental-wasm-relaxed-simd -e 0 >/dev/null 2>&1; then node_flags+=(--experimental-wasm-relaxed-simd); fi
+relaxed_node_flags
 pin=()
 if command -v taskset >/dev/null 2>&1; then
   pin=(taskset -c "${BENCH_CPU:-$(( $(nproc) - 1 ))}")
@@ -25,4 +25,4 @@ if python3 -c 'import numpy' >/dev/null 2>&1; then
 else
   echo "[bench] python3 with numpy not found: the numpy SimpleConvNet target stays unmeasured" >&2
 fi
-exec "${pin[@]}" node "${node_flags[@]}" --import tsx bench/run.ts "$@"
+exec "${pin[@]}" node "${RELAXED_NODE_FLAGS[@]}" --import tsx bench/run.ts "$@"

@@ -4,7 +4,9 @@
  * answers messages between slices, so pause and predictions never wait for a whole epoch.
  * Every message it sends carries the run id of the Reset it belongs to (protocol.ts).
  */
-import { createBackend } from '../../ts/index.js';
+// The library's modules directly, not the package entry: the page's bundler then leaves the
+// model-file code (re-exported by the entry) out of the worker's first download.
+import { createBackend } from '../../ts/create.js';
 import { decodeMnist, IMAGE_SIZE, type Digits } from '../mnist_format.js';
 import { Trainer } from '../trainer.js';
 import { GRID_SIZE, WEIGHT_IMAGES, type FromWorker, type ToWorker } from './protocol.js';
@@ -117,15 +119,18 @@ async function handle(m: ToWorker): Promise<void> {
       trainer = null;
       const d = await loadData();
       const backend = await createBackend(m.backend);
+      // Model files are read by a chunk of their own, fetched only when a model is loaded or saved.
+      const modelFiles = m.model ? await import('../mnist_model.js') : null;
       if (m.run !== run) return; // a newer Reset came in while this one waited
-      trainer = new Trainer(backend, d, m.config);
+      const model = modelFiles && m.model ? modelFiles.loadMnistModel(backend, m.model.bytes, m.model.name) : undefined;
+      trainer = new Trainer(backend, d, m.config, model);
       initialW1 = trainer.net.params.W1.data.slice();
       const indices = gridIndices(d.test.count);
       const pixels = new Uint8Array(indices.length * IMAGE_SIZE);
       indices.forEach((i, k) => {
         for (let p = 0; p < IMAGE_SIZE; p++) pixels[k * IMAGE_SIZE + p] = Math.round(d.test.images[i * IMAGE_SIZE + p] * 255);
       });
-      post(run, { type: 'ready', backend: backend.name, trainCount: d.train.count, testCount: d.test.count, stepsPerEpoch: trainer.stepsPerEpoch, sizes: m.config.model === 'cnn' ? [] : [IMAGE_SIZE, ...m.config.hidden, 10], grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels } });
+      post(run, { type: 'ready', backend: backend.name, trainCount: d.train.count, testCount: d.test.count, stepsPerEpoch: trainer.stepsPerEpoch, sizes: model?.sizes ?? (m.config.model === 'cnn' ? [] : [IMAGE_SIZE, ...m.config.hidden, 10]), grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels }, loaded: model && m.model ? { name: m.model.name, optimizer: model.optimizerName ?? m.config.optimizer, lr: trainer.optimizer.lr } : undefined });
       evaluate(trainer);
       break;
     }
@@ -139,6 +144,14 @@ async function handle(m: ToWorker): Promise<void> {
       break;
     case 'pause':
       if (m.run === run) running = false;
+      break;
+    case 'save':
+      if (m.run === run && trainer) {
+        const { saveMnistModel } = await import('../mnist_model.js');
+        if (m.run !== run || !trainer) break; // a Reset came in while the chunk loaded
+        const bytes = saveMnistModel(trainer.net, trainer.optimizer);
+        post(run, { type: 'model', bytes }, [bytes.buffer]);
+      }
       break;
     case 'predict':
       if (m.run === run && trainer) post(run, { type: 'probs', probs: trainer.probabilities(m.pixels), featureMaps: trainer.featureMaps() ?? undefined });

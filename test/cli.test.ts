@@ -88,6 +88,8 @@ describe('option parsing', () => {
     expect(parseCli(['--model', 'cnn', '--lr', '0.002', '--init', 'std', '--shift', '0', '--epochs', '3'])).toMatchObject({ epochs: 3, config: { lr: 0.002, init: 0.01, shift: 0 } });
     expect(parseCli([]).config).toMatchObject({ model: 'mlp', optimizer: 'nesterov', lr: 0.1, shift: 0 });
     expect(() => parseCli(['--model', 'rnn'])).toThrow('--model: expected mlp or cnn, found "rnn"');
+    expect(() => parseCli(['--model', 'cnn', '--save', 'x.safetensors'])).toThrow('--save: model files hold MLPs so far; not available with --model cnn');
+    expect(() => parseCli(['--model', 'cnn', '--load', 'x.safetensors'])).toThrow('--load: model files hold MLPs so far');
     expect(() => parseCli(['--shift', '9'])).toThrow('--shift: expected a whole number of pixels from 0 to 8, found "9"');
   });
 

@@ -2,7 +2,8 @@
  * backprop-wasm: the backpropagation layers of *Deep Learning from Scratch*, chapter 5, on a
  * pure-TypeScript backend and a Rust → WebAssembly SIMD backend with the same API.
  */
-export { Backend, checkLabels } from './backend.js';
+export { Backend } from './backend.js';
+export { checkLabels } from './checks.js';
 export type { GemmForm, MemoryStats, TargetKind } from './backend.js';
 export { TsBackend } from './backends/ts.js';
 export { WasmBackend } from './backends/wasm.js';

@@ -1,4 +1,5 @@
-//! The update rules of the book's chapter 6 (`common/optimizer.py`), one element-wise pass each.
+//! The update rules of the book's chapters 4 and 6 (`common/optimizer.py`), one element-wise pass
+//! each, and the gradient accumulation of a value used twice.
 //! Every function updates `param` and its optimizer state (`v`, `h`, `m`) in place from `grad`,
 //! in exactly the book's order of operations, in f32 (as the book's numpy arrays are).
 //!
@@ -21,6 +22,22 @@ fn check(op: &str, param: &[f32], others: &[&[f32]]) {
     }
 }
 
+/// Plain stochastic gradient descent: `param −= lr · grad`.
+pub fn sgd(lr: f32, param: &mut [f32], grad: &[f32]) {
+    check("sgd", param, &[grad]);
+    for (w, &g) in param.iter_mut().zip(grad) {
+        *w -= lr * g;
+    }
+}
+
+/// `target += source`: the gradients of a value used in two places add up.
+pub fn accumulate(target: &mut [f32], source: &[f32]) {
+    check("accumulate", target, &[source]);
+    for (t, &s) in target.iter_mut().zip(source) {
+        *t += s;
+    }
+}
+
 /// Momentum (§6.1.4): `v = momentum·v − lr·grad; param += v`.
 pub fn momentum(lr: f32, momentum: f32, param: &mut [f32], grad: &[f32], v: &mut [f32]) {
     check("momentum", param, &[grad, v]);
@@ -34,7 +51,15 @@ pub fn momentum(lr: f32, momentum: f32, param: &mut [f32], grad: &[f32], v: &mut
 /// moves with the velocity of the previous step, then the velocity is updated:
 /// `param += momentum²·v; param −= (1 + momentum)·lr·grad; v = momentum·v − lr·grad`, with
 /// `mm = momentum²` and `step = (1 + momentum)·lr` from the caller.
-pub fn nesterov(lr: f32, momentum: f32, mm: f32, step: f32, param: &mut [f32], grad: &[f32], v: &mut [f32]) {
+pub fn nesterov(
+    lr: f32,
+    momentum: f32,
+    mm: f32,
+    step: f32,
+    param: &mut [f32],
+    grad: &[f32],
+    v: &mut [f32],
+) {
     check("nesterov", param, &[grad, v]);
     for ((w, &g), v) in param.iter_mut().zip(grad).zip(v.iter_mut()) {
         *w += mm * *v;
@@ -54,7 +79,15 @@ pub fn adagrad(lr: f32, eps: f32, param: &mut [f32], grad: &[f32], h: &mut [f32]
 
 /// RMSprop (`optimizer.py`): `h = decay·h + (1 − decay)·grad²; param −= lr·grad / (√h + eps)`,
 /// with `keep = 1 − decay` from the caller.
-pub fn rmsprop(lr: f32, decay: f32, keep: f32, eps: f32, param: &mut [f32], grad: &[f32], h: &mut [f32]) {
+pub fn rmsprop(
+    lr: f32,
+    decay: f32,
+    keep: f32,
+    eps: f32,
+    param: &mut [f32],
+    grad: &[f32],
+    h: &mut [f32],
+) {
     check("rmsprop", param, &[grad, h]);
     for ((w, &g), h) in param.iter_mut().zip(grad).zip(h.iter_mut()) {
         *h *= decay;
@@ -67,9 +100,23 @@ pub fn rmsprop(lr: f32, decay: f32, keep: f32, eps: f32, param: &mut [f32], grad
 /// param −= lr_t·m / (√v + eps)`, with `k1 = 1 − β1`, `k2 = 1 − β2` and the bias corrections
 /// folded into `lr_t = lr·√(1 − β2^t) / (1 − β1^t)` by the caller (the same for every element).
 #[allow(clippy::too_many_arguments)]
-pub fn adam(lr_t: f32, k1: f32, k2: f32, eps: f32, param: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+pub fn adam(
+    lr_t: f32,
+    k1: f32,
+    k2: f32,
+    eps: f32,
+    param: &mut [f32],
+    grad: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+) {
     check("adam", param, &[grad, m, v]);
-    for (((w, &g), m), v) in param.iter_mut().zip(grad).zip(m.iter_mut()).zip(v.iter_mut()) {
+    for (((w, &g), m), v) in param
+        .iter_mut()
+        .zip(grad)
+        .zip(m.iter_mut())
+        .zip(v.iter_mut())
+    {
         *m += k1 * (g - *m);
         *v += k2 * (g * g - *v);
         *w -= lr_t * *m / (v.sqrt() + eps);
@@ -101,7 +148,10 @@ mod tests {
     fn close(got: &[f32], want: &[f64], what: &str) {
         assert_eq!(got.len(), want.len(), "{what}: length");
         for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-            assert!((g as f64 - w).abs() <= 1e-5 + 1e-4 * w.abs(), "{what}[{i}]: got {g}, want {w}");
+            assert!(
+                (g as f64 - w).abs() <= 1e-5 + 1e-4 * w.abs(),
+                "{what}[{i}]: got {g}, want {w}"
+            );
         }
     }
 
@@ -111,7 +161,12 @@ mod tests {
 
     /// Runs `steps` updates with fresh gradients through `kernel` (f32) and `naive` (f64) and
     /// compares params and every state buffer after each step.
-    fn run(name: &str, states: usize, kernel: impl Fn(&mut [f32], &[f32], &mut [Vec<f32>]), naive: impl Fn(&mut [f64], &[f64], &mut [Vec<f64>])) {
+    fn run(
+        name: &str,
+        states: usize,
+        kernel: impl Fn(&mut [f32], &[f32], &mut [Vec<f32>]),
+        naive: impl Fn(&mut [f64], &[f64], &mut [Vec<f64>]),
+    ) {
         for n in SIZES {
             let mut p = values(n, 1);
             let mut p64 = f64s(&p);
@@ -131,25 +186,35 @@ mod tests {
 
     #[test]
     fn momentum_matches_naive() {
-        run("momentum", 1, |p, g, s| momentum(0.1, 0.9, p, g, &mut s[0]), |p, g, s| {
-            for i in 0..p.len() {
-                s[0][i] = 0.9 * s[0][i] - 0.1 * g[i];
-                p[i] += s[0][i];
-            }
-        });
+        run(
+            "momentum",
+            1,
+            |p, g, s| momentum(0.1, 0.9, p, g, &mut s[0]),
+            |p, g, s| {
+                for i in 0..p.len() {
+                    s[0][i] = 0.9 * s[0][i] - 0.1 * g[i];
+                    p[i] += s[0][i];
+                }
+            },
+        );
     }
 
     #[test]
     fn nesterov_matches_naive() {
         // The book's current order: the parameter moves with the old velocity, then v is updated.
-        run("nesterov", 1, |p, g, s| nesterov(0.1, 0.9, 0.81, 0.19, p, g, &mut s[0]), |p, g, s| {
-            for i in 0..p.len() {
-                p[i] += 0.9 * 0.9 * s[0][i];
-                p[i] -= (1.0 + 0.9) * 0.1 * g[i];
-                s[0][i] *= 0.9;
-                s[0][i] -= 0.1 * g[i];
-            }
-        });
+        run(
+            "nesterov",
+            1,
+            |p, g, s| nesterov(0.1, 0.9, 0.81, 0.19, p, g, &mut s[0]),
+            |p, g, s| {
+                for i in 0..p.len() {
+                    p[i] += 0.9 * 0.9 * s[0][i];
+                    p[i] -= (1.0 + 0.9) * 0.1 * g[i];
+                    s[0][i] *= 0.9;
+                    s[0][i] -= 0.1 * g[i];
+                }
+            },
+        );
     }
 
     #[test]
@@ -169,7 +234,16 @@ mod tests {
         // f32); with 1 − f32(0.999) = 9.99987e-4 it would be −1.00000346.
         let lr_t = ((1.0f64 - 0.999).sqrt() / (1.0 - 0.9)) as f32;
         let (mut w, mut m, mut v) = ([0.0f32], [0.0f32], [0.0f32]);
-        adam(lr_t, (1.0 - 0.9f64) as f32, (1.0 - 0.999f64) as f32, 1e-7, &mut w, &[1.0], &mut m, &mut v);
+        adam(
+            lr_t,
+            (1.0 - 0.9f64) as f32,
+            (1.0 - 0.999f64) as f32,
+            1e-7,
+            &mut w,
+            &[1.0],
+            &mut m,
+            &mut v,
+        );
         assert!((f64::from(w[0]) + 0.999996841).abs() < 2e-7, "got {}", w[0]);
     }
 

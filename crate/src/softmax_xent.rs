@@ -170,13 +170,21 @@ pub fn softmax_xent_grad_labels(
     y: &mut [f32],
     dx: &mut [f32],
 ) -> f64 {
-    for (name, v, c) in [("x", x, cols), ("labels", labels, 1), ("y", &*y, cols), ("dx", &*dx, cols)] {
+    for (name, v, c) in [
+        ("x", x, cols),
+        ("labels", labels, 1),
+        ("y", &*y, cols),
+        ("dx", &*dx, cols),
+    ] {
         check_matrix("softmax_xent_grad_labels", name, v, rows, c);
     }
     if rows == 0 {
         return 0.0;
     }
-    assert!(cols > 0, "softmax_xent_grad_labels: no class index is valid when cols = 0");
+    assert!(
+        cols > 0,
+        "softmax_xent_grad_labels: no class index is valid when cols = 0"
+    );
     let scale = 1.0 / rows as f32;
     let mut loss = Xent::default();
     for (((xr, &label), yr), dr) in x

@@ -58,7 +58,14 @@ pub fn gemm_acc(
 }
 
 /// `C[m×n] = A[m×k] · B[k×n]`, all row-major and contiguous.
-pub fn gemm_nn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> Result<(), OutOfMemory> {
+pub fn gemm_nn(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+) -> Result<(), OutOfMemory> {
     check_len("gemm_nn", "A", a, m * k);
     check_len("gemm_nn", "B", b, k * n);
     check_len("gemm_nn", "C", c, m * n);
@@ -66,7 +73,14 @@ pub fn gemm_nn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]
 }
 
 /// `C[m×n] = A[m×k] · B[n×k]ᵀ`, all row-major and contiguous.
-pub fn gemm_nt(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> Result<(), OutOfMemory> {
+pub fn gemm_nt(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+) -> Result<(), OutOfMemory> {
     check_len("gemm_nt", "A", a, m * k);
     check_len("gemm_nt", "B", b, n * k);
     check_len("gemm_nt", "C", c, m * n);
@@ -74,7 +88,14 @@ pub fn gemm_nt(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]
 }
 
 /// `C[m×n] = A[k×m]ᵀ · B[k×n]`, all row-major and contiguous.
-pub fn gemm_tn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> Result<(), OutOfMemory> {
+pub fn gemm_tn(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+) -> Result<(), OutOfMemory> {
     check_len("gemm_tn", "A", a, k * m);
     check_len("gemm_tn", "B", b, k * n);
     check_len("gemm_tn", "C", c, m * n);
@@ -163,9 +184,9 @@ fn check_len(op: &str, name: &str, x: &[f32], expected: usize) {
     );
 }
 
-/// The kernels the tests can run the loop nest with.
-#[cfg(test)]
-pub(crate) use kernel::{MicroKernel as TestKernel, Scalar as ScalarKernel};
 /// The SIMD128 kernel, for tests of its tile edges with other row counts.
 #[cfg(all(test, target_arch = "wasm32", target_feature = "simd128"))]
 pub(crate) use kernel::Simd128 as Simd128Kernel;
+/// The kernels the tests can run the loop nest with.
+#[cfg(test)]
+pub(crate) use kernel::{MicroKernel as TestKernel, Scalar as ScalarKernel};

@@ -110,31 +110,45 @@ export abstract class Backend {
   /** Checks a kernel call by the roles of its arguments, then runs it (or skips it when all its outputs are empty). */
   #run(name: KernelName, plan: Plan, values: unknown[]): number | void {
     const where = `${this.name}.${name}`;
+    // Arguments by name for the contract's functions; same keys in the same order for every call
+    // of a kernel, so they share one hidden class and their property reads stay fast.
     const a: Args = {};
-    plan.publicNames.forEach((n, i) => (a[n] = values[i]));
-    for (const arg of plan.spec.args) {
-      if (arg.role === 'dim') checkDimension(where, arg.name, a[arg.name]);
-      else if (arg.role === 'scalar') checkF32(where, arg.label, a[arg.name]);
-      else if (arg.role === 'flag' && !arg.values.includes(a[arg.name])) {
-        throw new Error(`${where}: expected ${arg.name} '${arg.values[0]}' or '${arg.values[1]}', got ${String(a[arg.name])}`);
-      }
+    for (let i = 0; i < plan.publicNames.length; i++) a[plan.publicNames[i]] = values[i];
+    for (const { index, name: n } of plan.dims) checkDimension(where, n, values[index]);
+    for (const { index, label } of plan.scalars) checkF32(where, label, values[index] as number);
+    for (const { index, name: n, values: words } of plan.flags) {
+      if (values[index] !== words[0] && values[index] !== words[1]) throw new Error(`${where}: expected ${n} '${words[0]}' or '${words[1]}', got ${String(values[index])}`);
     }
     plan.spec.check?.(where, a);
-    const present = plan.tensors.filter((t) => !(t.role === 'optOut' && a[t.name] === null));
-    for (const t of present) checkTensor(where, labelOf(t, a), a[t.name]);
-    for (const t of present) {
-      const [size, text] = t.expect(a);
-      checkKernelTensor(where, this, labelOf(t, a), a[t.name], size, text);
-      t.values?.(where, a[t.name], a);
+    const inputs: Tensor[] = [];
+    const outputs: Tensor[] = [];
+    for (const t of plan.tensors) {
+      const v = values[t.index];
+      if (t.spec.role === 'optOut' && v === null) continue;
+      checkTensor(where, labelOf(t.spec, a), v);
     }
-    const inputs = present.filter((t) => t.role === 'input').map((t) => a[t.name] as Tensor);
-    const outputs = present.filter((t) => t.role !== 'input').map((t) => a[t.name] as Tensor);
-    outputs.forEach((o, j) => {
+    for (const t of plan.tensors) {
+      const v = values[t.index] as Tensor | null;
+      if (v === null) continue; // an absent optional output (only those may be null, checked above)
+      const size = t.spec.expect.size(a);
+      if (v.size !== size || v.backend !== this || v.disposed) checkKernelTensor(where, this, labelOf(t.spec, a), v, size, t.spec.expect.text(a));
+      t.spec.values?.(where, v, a);
+      (t.spec.role === 'input' ? inputs : outputs).push(v);
+    }
+    let empty = true;
+    for (let j = 0; j < outputs.length; j++) {
+      const o = outputs[j];
+      if (o.size > 0) empty = false;
       for (const i of inputs) checkDistinct(where, o, i, 'an input');
-      for (const earlier of outputs.slice(0, j)) checkDistinct(where, o, earlier, 'another output');
-    });
-    if (plan.spec.returns !== 'value' && outputs.every((o) => o.size === 0)) return;
-    const raw = plan.raw.map((arg): RawValue => (arg.role === 'derived' ? arg.value(a) : arg.role === 'flag' ? a[arg.name] === arg.values[1] : a[arg.name]));
+      for (let e = 0; e < j; e++) checkDistinct(where, o, outputs[e], 'another output');
+    }
+    if (empty && plan.spec.returns !== 'value') return;
+    const raw: RawValue[] = [];
+    for (const arg of plan.raw) {
+      if (arg.role === 'derived') raw.push(arg.value(a));
+      else if (arg.role === 'flag') raw.push(a[arg.name] === arg.values[1]);
+      else raw.push(a[arg.name]);
+    }
     return this.callKernel(name, raw, plan.spec.returns);
   }
 }
@@ -144,23 +158,29 @@ export type RawValue = number | Tensor | null | boolean;
 
 type TensorSpec = Extract<ArgSpec, { expect: unknown }>;
 
-/** What a call needs of a contract entry, worked out once per kernel. */
+/** What a call needs of a contract entry, worked out once per kernel: each role's arguments with their position in the public call. */
 interface Plan {
   spec: KernelSpec;
   /** The names of the public arguments, in call order. */
   publicNames: string[];
-  tensors: TensorSpec[];
+  dims: { index: number; name: string }[];
+  scalars: { index: number; label: string }[];
+  flags: { index: number; name: string; values: readonly [string, string] }[];
+  tensors: { index: number; spec: TensorSpec }[];
   /** The raw call's arguments, in order. */
   raw: ArgSpec[];
 }
 
 function planOf(spec: KernelSpec): Plan {
-  return {
-    spec,
-    publicNames: spec.args.filter((arg) => arg.role !== 'derived').map((arg) => arg.name),
-    tensors: spec.args.filter((arg): arg is TensorSpec => 'expect' in arg),
-    raw: spec.args.filter((arg) => !(arg.role === 'scalar' && arg.raw === false)),
-  };
+  const publicArgs = spec.args.filter((arg) => arg.role !== 'derived');
+  const plan: Plan = { spec, publicNames: publicArgs.map((arg) => arg.name), dims: [], scalars: [], flags: [], tensors: [], raw: spec.args.filter((arg) => !(arg.role === 'scalar' && arg.raw === false)) };
+  publicArgs.forEach((arg, index) => {
+    if (arg.role === 'dim') plan.dims.push({ index, name: arg.name });
+    else if (arg.role === 'scalar') plan.scalars.push({ index, label: arg.label });
+    else if (arg.role === 'flag') plan.flags.push({ index, name: arg.name, values: arg.values });
+    else if ('expect' in arg) plan.tensors.push({ index, spec: arg });
+  });
+  return plan;
 }
 
 function labelOf(t: TensorSpec, a: Args): string {

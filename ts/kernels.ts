@@ -27,8 +27,11 @@ import type { Tensor } from './tensor.js';
 /** The public arguments of a call, by name (the checks and `derived` values read them). */
 export type Args = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** How many elements a tensor must hold, and how to say so in an error: `[m·k, 'm×k']`. */
-export type Expect = (a: Args) => readonly [size: number, text: string];
+/** How many elements a tensor must hold, and how an error says so (`m·k` elements, "m×k"). */
+export interface Expect {
+  size(a: Args): number;
+  text(a: Args): string;
+}
 
 export type ArgSpec =
   | { readonly role: 'dim'; readonly name: string }
@@ -67,13 +70,9 @@ const inout = <N extends string>(name: N, expect: Expect, opts: TensorOpts = {})
 const optOut = <N extends string>(name: N, expect: Expect, opts: TensorOpts = {}) => ({ role: 'optOut', name, expect, ...opts }) as const;
 
 /** A matrix (or vector) of the named dimensions: `dims('m', 'k')` → m·k elements, "m×k". */
-const dims =
-  (...names: string[]): Expect =>
-  (a) => [names.reduce((p, n) => p * a[n], 1), names.map((n) => a[n]).join('×')];
+const dims = (...names: string[]): Expect => ({ size: (a) => names.reduce((p, n) => p * a[n], 1), text: (a) => names.map((n) => a[n]).join('×') });
 /** As large as the tensor argument `name` (element-wise kernels). */
-const like =
-  (name: string): Expect =>
-  (a) => [a[name].size, formatShape(a[name].shape)];
+const like = (name: string): Expect => ({ size: (a) => a[name].size, text: (a) => formatShape(a[name].shape) });
 /** Element count of an element-wise kernel: that of its first output. */
 const sizeOf = (name: string) => derived('n', (a) => a[name].size);
 
@@ -88,7 +87,7 @@ const unaryForward = { args: [sizeOf('out'), input('x', like('out'), { label: 'i
 
 /** The targets of a softmax-with-loss: a one-hot (or probability) matrix, or one class index per row. */
 const targets = flag('targets', ['onehot', 'labels'] as const);
-const targetTensor = input('t', (a) => (a.targets === 'labels' ? [a.rows, `${a.rows} class indices`] : [a.rows * a.cols, `${a.rows}×${a.cols}`]), {
+const targetTensor = input('t', { size: (a) => (a.targets === 'labels' ? a.rows : a.rows * a.cols), text: (a) => (a.targets === 'labels' ? `${a.rows} class indices` : `${a.rows}×${a.cols}`) }, {
   label: (a) => (a.targets === 'labels' ? 't (labels)' : 't (one-hot)'),
   values: (where, t, a) => {
     if (a.targets === 'labels') checkLabels(where, t.data, a.cols);
@@ -108,6 +107,9 @@ const state = (name: string, i: number) => inout(name, like('param'), { label: `
 export function convOutSize(size: number, filter: number, stride: number, pad: number): number {
   return Math.floor((size + 2 * pad - filter) / stride) + 1;
 }
+
+/** Rows of im2col's output: one per window, n·oh·ow. */
+const colRows = (a: Args) => a.n * convOutSize(a.h, a.fh, a.stride, a.pad) * convOutSize(a.w, a.fw, a.stride, a.pad);
 
 // ---- the kernels -------------------------------------------------------------------------
 
@@ -222,9 +224,9 @@ export const KERNELS = {
       dim('stride'),
       dim('pad'),
       input('x', dims('n', 'c', 'h', 'w')),
-      output('col', (a) => {
-        const [oh, ow] = [convOutSize(a.h, a.fh, a.stride, a.pad), convOutSize(a.w, a.fw, a.stride, a.pad)];
-        return [a.n * oh * ow * a.c * a.fh * a.fw, `${a.n * oh * ow}×${a.c * a.fh * a.fw}`];
+      output('col', {
+        size: (a) => colRows(a) * a.c * a.fh * a.fw,
+        text: (a) => `${colRows(a)}×${a.c * a.fh * a.fw}`,
       }),
     ],
     returns: 'void',

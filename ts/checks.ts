@@ -71,3 +71,10 @@ export function checkLabels(where: string, labels: Float32Array, classes: number
     }
   }
 }
+
+/** Throws unless every value is a finite number (the scalar layers' inputs). */
+export function checkNumbers(where: string, values: Record<string, unknown>): void {
+  for (const [name, v] of Object.entries(values)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: expected ${name} to be a finite number, got ${String(v)}`);
+  }
+}

@@ -1,5 +1,5 @@
 import type { Backend } from '../backend.js';
-import { sameShape } from '../layers/layer.js';
+import { sameShape } from '../tensor.js';
 import { formatShape, Tensor } from '../tensor.js';
 import { GraphNode } from './node.js';
 import { ActivationOp, AddOp, AffineOp, MulOp, SoftmaxWithLossOp, type Op, type Value, type ValueKind } from './ops.js';

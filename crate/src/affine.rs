@@ -30,10 +30,10 @@ pub fn affine_forward(
     check(
         "affine_forward",
         &[
-            ("x", x.len(), m * k),
-            ("W", w.len(), k * n),
-            ("b", b.len(), n),
-            ("out", out.len(), m * n),
+            ("x", &*x, m * k),
+            ("W", &*w, k * n),
+            ("b", &*b, n),
+            ("out", &*out, m * n),
         ],
     );
     if n == 0 {
@@ -67,11 +67,11 @@ pub fn affine_backward(
     check(
         "affine_backward",
         &[
-            ("x", x.len(), m * k),
-            ("W", w.len(), k * n),
-            ("dout", dout.len(), m * n),
-            ("dW", dw.len(), k * n),
-            ("db", db.len(), n),
+            ("x", &*x, m * k),
+            ("W", &*w, k * n),
+            ("dout", &*dout, m * n),
+            ("dW", &*dw, k * n),
+            ("db", &*db, n),
         ],
     );
     gemm::gemm_tn(k, m, n, x, dout, dw)?;
@@ -82,11 +82,8 @@ pub fn affine_backward(
     Ok(())
 }
 
-fn check(op: &str, lengths: &[(&str, usize, usize)]) {
-    for &(name, got, expected) in lengths {
-        assert!(
-            got == expected,
-            "{op}: expected {name} to hold {expected} elements, got {got}"
-        );
+fn check(op: &str, lengths: &[(&str, &[f32], usize)]) {
+    for &(name, x, expected) in lengths {
+        crate::check_len(op, name, x, expected);
     }
 }

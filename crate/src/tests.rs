@@ -2,15 +2,21 @@
 //! shapes; outputs surrounded by NaN canaries (nothing outside the output is written, and an
 //! output pre-filled with NaN proves it is not read before it is written); small-integer inputs
 //! where the result is exact, a relative tolerance against f64 otherwise.
+//!
+//! The convention: every test of the crate lives here or in `tests/<family>.rs`, never inline
+//! in a kernel's module, so the kernels read as kernels and the tests share one set of helpers.
 
 /// The fused kernels (Affine passes, softmax-CE forward+backward) and the vectorised exp.
 mod fused;
+/// im2col (chapter 7).
 mod im2col;
+/// The optimizers' update rules against f64 transcriptions of the book's.
+mod optim;
 /// The SIMD128 paths: lanes, accumulators, tile edges, the packing's transpose.
 mod simd;
 
 use crate::gemm::{self, ScalarKernel, TestKernel};
-use crate::{abi, activation, bias, naive, optim, softmax_xent, workspace};
+use crate::{abi, activation, bias, naive, softmax_xent, workspace};
 
 const SMALL: std::ops::RangeInclusive<usize> = 0..=20;
 const BIG: [usize; 7] = [31, 33, 63, 64, 65, 100, 257];
@@ -511,7 +517,7 @@ fn sgd_matches_naive() {
     for n in sizes().chain([784 * 50]) {
         let (param, grad) = (rng.floats(n), rng.floats(n));
         let mut got = Canaried::from(&param);
-        optim::sgd(0.1, got.out(), &grad);
+        crate::optim::sgd(0.1, got.out(), &grad);
         got.check_canaries("sgd");
         let mut want = param.clone();
         naive::sgd(0.1, &mut want, &grad);
@@ -525,7 +531,7 @@ fn accumulate_adds_exactly() {
     for n in sizes() {
         let (target, source) = (rng.floats(n), rng.floats(n));
         let mut got = Canaried::from(&target);
-        optim::accumulate(got.out(), &source);
+        crate::optim::accumulate(got.out(), &source);
         got.check_canaries("accumulate");
         let want: Vec<f32> = target.iter().zip(&source).map(|(t, s)| t + s).collect();
         assert!(got.get() == want.as_slice(), "accumulate n={n}");

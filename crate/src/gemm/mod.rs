@@ -66,9 +66,9 @@ pub fn gemm_nn(
     b: &[f32],
     c: &mut [f32],
 ) -> Result<(), OutOfMemory> {
-    check_len("gemm_nn", "A", a, m * k);
-    check_len("gemm_nn", "B", b, k * n);
-    check_len("gemm_nn", "C", c, m * n);
+    crate::check_len("gemm_nn", "A", a, m * k);
+    crate::check_len("gemm_nn", "B", b, k * n);
+    crate::check_len("gemm_nn", "C", c, m * n);
     gemm(m, k, n, a, k, 1, b, n, 1, c, n, 1)
 }
 
@@ -81,9 +81,9 @@ pub fn gemm_nt(
     b: &[f32],
     c: &mut [f32],
 ) -> Result<(), OutOfMemory> {
-    check_len("gemm_nt", "A", a, m * k);
-    check_len("gemm_nt", "B", b, n * k);
-    check_len("gemm_nt", "C", c, m * n);
+    crate::check_len("gemm_nt", "A", a, m * k);
+    crate::check_len("gemm_nt", "B", b, n * k);
+    crate::check_len("gemm_nt", "C", c, m * n);
     gemm(m, k, n, a, k, 1, b, 1, k, c, n, 1)
 }
 
@@ -96,9 +96,9 @@ pub fn gemm_tn(
     b: &[f32],
     c: &mut [f32],
 ) -> Result<(), OutOfMemory> {
-    check_len("gemm_tn", "A", a, k * m);
-    check_len("gemm_tn", "B", b, k * n);
-    check_len("gemm_tn", "C", c, m * n);
+    crate::check_len("gemm_tn", "A", a, k * m);
+    crate::check_len("gemm_tn", "B", b, k * n);
+    crate::check_len("gemm_tn", "C", c, m * n);
     gemm(m, k, n, a, 1, m, b, n, 1, c, n, 1)
 }
 
@@ -174,14 +174,6 @@ fn distinct_slots(rows: usize, cols: usize, rs: usize, cs: usize) -> bool {
                 || (rs != 0 && rows.checked_mul(rs).is_some_and(|h| cs >= h))
         }
     }
-}
-
-fn check_len(op: &str, name: &str, x: &[f32], expected: usize) {
-    assert!(
-        x.len() == expected,
-        "{op}: expected {name} to hold {expected} elements, got {}",
-        x.len()
-    );
 }
 
 /// The SIMD128 kernel, for tests of its tile edges with other row counts.

@@ -10,8 +10,9 @@
 //! 16-byte aligned) holding at least the number of floats its dimensions imply, or the length
 //! is 0 (the pointer is then not used at all, and may be anything, including 0). Outputs do not
 //! overlap any input, except where a function works in place on one buffer (`nn_add_bias`'s
-//! `x`, the optimizers' `param` and state, `nn_accumulate`'s `target`). `ts/backend.ts` checks all of this before it calls. Sizes are
-//! `usize` (i32 on wasm32: the TS side passes byte offsets and element counts as numbers).
+//! `x`, the optimizers' `param` and state, `nn_accumulate`'s `target`). `ts/backend.ts` checks
+//! all of this by the contract's roles before it calls. Sizes are `usize` (i32 on wasm32: the
+//! TS side passes byte offsets and element counts as numbers).
 //!
 //! Functions that need a workspace (GEMM packing) return a status: 0 on success, otherwise the
 //! number of bytes of workspace that could not be reserved (memory is full). They never trap for

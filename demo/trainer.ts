@@ -12,6 +12,7 @@ import { Sequential } from '../ts/net.js';
 import { createOptimizer, type Optimizer, type OptimizerName } from '../ts/optim.js';
 import { Random } from '../ts/random.js';
 import type { Tensor } from '../ts/tensor.js';
+import { argmax } from '../ts/values.js';
 import { CLASSES, IMAGE_SIZE, type Digits } from './mnist_format.js';
 
 export interface TrainConfig {
@@ -166,12 +167,6 @@ export class Trainer {
       t[r] = labels[i];
     }
   }
-}
-
-export function argmax(values: ArrayLike<number>, start: number, count: number): number {
-  let best = 0;
-  for (let j = 1; j < count; j++) if (values[start + j] > values[start + best]) best = j;
-  return best;
 }
 
 /** Softmax of a short score vector, max-subtracted. */

@@ -38,8 +38,9 @@ export function benchConvTraining(c: Contenders, timing: TimingOptions): TrainRe
 }
 
 export function benchConvKernels(c: Contenders, timing: TimingOptions, record: (kernel: string, shape: string, flops: number, contenders: Contender[]) => void): void {
-  const g = { n: N, c: 1, h: H, w: H, fh: K, fw: K, stride: 1, pad: 0 };
-  const pg = { n: N, c: F, h: OH, w: OH, fh: 2, fw: 2, stride: 2, pad: 0 };
+  // the windows as the kernels take them: n, c, h, w, fh, fw, stride, pad
+  const G = [N, 1, H, H, K, K, 1, 0] as const;
+  const PG = [N, F, OH, OH, 2, 2, 2, 0] as const;
   const xVals = seededValues(N * H * H, 42), wVals = seededValues(F * K * K, 43), dVals = seededValues(N * F * OH * OH, 44), rVals = seededValues(N * F * OH * OH, 45), pdVals = seededValues(N * F * P * P, 46);
   const convShape = `${N}×1×${H}×${H} ∗ ${F}×1×${K}×${K}`, poolShape = `${N}×${F}×${OH}×${OH}, 2×2 s2`;
   const ours = (make: (be: Backend) => () => unknown) => c.ours.map((be) => ({ name: be.name, run: make(be) }));
@@ -54,20 +55,20 @@ export function benchConvKernels(c: Contenders, timing: TimingOptions, record: (
   }));
 
   record('convForward (im2col + GEMM + b)', convShape, CONV_FLOPS, [
-    ...ours((be) => { const a = tensors(be); return () => be.convForward(g, F, a.x, a.W, a.b, a.col, a.out); }),
+    ...ours((be) => { const a = tensors(be); return () => be.convForward(...G, F, a.x, a.W, a.b, a.col, a.out); }),
     ...tfs((name) => { const a = tfTensors(name); return () => onTfBackend(name, () => tf.tidy(() => sink(tf.add(tf.conv2d(a.x, a.W, 1, 'valid'), a.b).shape.length))); }),
   ]);
   record('convBackward, dW db', convShape, CONV_FLOPS, [
-    ...ours((be) => { const a = tensors(be); be.convForward(g, F, a.x, a.W, a.b, a.col, a.out); return () => be.convBackward(g, F, a.col, a.W, a.dout, a.dW, a.db, null, null); }),
+    ...ours((be) => { const a = tensors(be); be.convForward(...G, F, a.x, a.W, a.b, a.col, a.out); return () => be.convBackward(...G, F, a.col, a.W, a.dout, a.dW, a.db, null, null); }),
     ...tfs((name) => { const a = tfTensors(name); return () => onTfBackend(name, () => tf.tidy(() => sink(filterGrad(name, a.x, a.dout).shape.length + tf.sum(a.dout, [0, 1, 2]).shape.length))); }),
   ]);
-  record('convBackward, dW db dx', convShape, 2 * CONV_FLOPS, ours((be) => { const a = tensors(be); be.convForward(g, F, a.x, a.W, a.b, a.col, a.out); return () => be.convBackward(g, F, a.col, a.W, a.dout, a.dW, a.db, a.dcol, a.dx); }));
+  record('convBackward, dW db dx', convShape, 2 * CONV_FLOPS, ours((be) => { const a = tensors(be); be.convForward(...G, F, a.x, a.W, a.b, a.col, a.out); return () => be.convBackward(...G, F, a.col, a.W, a.dout, a.dW, a.db, a.dcol, a.dx); }));
   record('maxPoolForward', poolShape, 0, [
-    ...ours((be) => { const [x, o, a] = [be.tensor(rVals, [N, F, OH, OH]), be.zeros([N, F, P, P]), be.zeros([N, F, P, P])]; return () => be.maxPoolForward(pg, x, o, a); }),
+    ...ours((be) => { const [x, o, a] = [be.tensor(rVals, [N, F, OH, OH]), be.zeros([N, F, P, P]), be.zeros([N, F, P, P])]; return () => be.maxPoolForward(...PG, x, o, a); }),
     ...tfs((name) => { const a = tfTensors(name); return () => onTfBackend(name, () => tf.tidy(() => sink(tf.maxPool(a.r, 2, 2, 'valid').shape.length))); }),
   ]);
   record('maxPoolBackward', poolShape, 0, [
-    ...ours((be) => { const [x, o, a, d, dx] = [be.tensor(rVals, [N, F, OH, OH]), be.zeros([N, F, P, P]), be.zeros([N, F, P, P]), be.tensor(pdVals, [N, F, P, P]), be.zeros([N, F, OH, OH])]; be.maxPoolForward(pg, x, o, a); return () => be.maxPoolBackward(pg, d, a, dx); }),
+    ...ours((be) => { const [x, o, a, d, dx] = [be.tensor(rVals, [N, F, OH, OH]), be.zeros([N, F, P, P]), be.zeros([N, F, P, P]), be.tensor(pdVals, [N, F, P, P]), be.zeros([N, F, OH, OH])]; be.maxPoolForward(...PG, x, o, a); return () => be.maxPoolBackward(...PG, d, a, dx); }),
     ...tfs((name) => { const a = tfTensors(name); const p = onTfBackend(name, () => tf.maxPool(a.r, 2, 2, 'valid')); return () => onTfBackend(name, () => tf.tidy(() => sink(maxPoolGrad(a.pd, a.r, p).shape.length))); }),
   ]);
 }

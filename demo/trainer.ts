@@ -14,6 +14,7 @@ import { createOptimizer, type Optimizer, type OptimizerName } from '../ts/optim
 import { Random } from '../ts/random.js';
 import { SimpleConvNet } from '../ts/simple_conv_net.js';
 import type { Tensor } from '../ts/tensor.js';
+import { argmax } from '../ts/values.js';
 import { CLASSES, IMAGE_SIDE, IMAGE_SIZE, type Digits } from './mnist_format.js';
 
 export interface TrainConfig {
@@ -250,12 +251,6 @@ export function shiftImage(src: Float32Array, from: number, dst: Float32Array, t
       dst[row + x] = sx >= 0 && sx < side ? src[from + sy * side + sx] : 0;
     }
   }
-}
-
-export function argmax(values: ArrayLike<number>, start: number, count: number): number {
-  let best = 0;
-  for (let j = 1; j < count; j++) if (values[start + j] > values[start + best]) best = j;
-  return best;
 }
 
 /** Softmax of a short score vector, max-subtracted. */

@@ -25,7 +25,8 @@ interface KernelCase {
 
 // Dimensions are chosen so that every tensor of a call has the same size (`size`): then any argument can stand in for any other, so the aliasing checks
 // are reachable past the size checks.
-const UNIT = { n: 1, c: 1, h: 1, w: 1, fh: 1, fw: 1, stride: 1, pad: 0 };
+/** A 1×1 window over a 1×1×1×1 input: n, c, h, w, fh, fw, stride, pad. */
+const UNIT = [1, 1, 1, 1, 1, 1, 1, 0] as const;
 const KERNELS: KernelCase[] = [
   { kernel: 'gemmNN', args: ['A', 'B', 'C'], outputs: ['C'], size: 1, call: (b, [a, bb, c]) => b.gemmNN(1, 1, 1, a, bb, c) },
   { kernel: 'gemmNT', args: ['A', 'B', 'C'], outputs: ['C'], size: 1, call: (b, [a, bb, c]) => b.gemmNT(1, 1, 1, a, bb, c) },
@@ -51,11 +52,12 @@ const KERNELS: KernelCase[] = [
   { kernel: 'adagrad', args: ['input 1', 'output', 'state 1'], outputs: ['output', 'state 1'], hyper: ['lr', 'eps'], call: (b, [g, p, h], [lr, eps]) => b.adagrad(lr, eps, p, g, h) },
   { kernel: 'rmsprop', args: ['input 1', 'output', 'state 1'], outputs: ['output', 'state 1'], hyper: ['lr', 'decay', 'eps'], call: (b, [g, p, h], [lr, d, eps]) => b.rmsprop(lr, d, eps, p, g, h) },
   { kernel: 'adam', args: ['input 1', 'output', 'state 1', 'state 2'], outputs: ['output', 'state 1', 'state 2'], hyper: ['lrT', 'beta1', 'beta2', 'eps'], call: (b, [g, p, m, v], h) => b.adam(h[0], h[1], h[2], h[3], p, g, m, v) },
+  { kernel: 'im2col', args: ['x', 'col'], outputs: ['col'], call: (b, [x, col]) => b.im2col(1, 1, 1, 2, 1, 1, 1, 0, x, col) },
   // chapter 7: a 1×1 window over a 1×1×1×1 input, so every tensor holds one element
-  { kernel: 'convForward', args: ['x', 'W', 'b', 'col', 'out'], outputs: ['col', 'out'], size: 1, call: (b, [x, W, bias, col, out]) => b.convForward(UNIT, 1, x, W, bias, col, out) },
-  { kernel: 'convBackward', args: ['col', 'W', 'dout', 'dW', 'db', 'dcol', 'dx'], outputs: ['dW', 'db', 'dcol', 'dx'], size: 1, call: (b, [col, W, d, dW, db, dcol, dx]) => b.convBackward(UNIT, 1, col, W, d, dW, db, dcol, dx) },
-  { kernel: 'maxPoolForward', args: ['x', 'out', 'argmax'], outputs: ['out', 'argmax'], size: 1, call: (b, [x, out, arg]) => b.maxPoolForward(UNIT, x, out, arg) },
-  { kernel: 'maxPoolBackward', args: ['dout', 'argmax', 'dx'], outputs: ['dx'], size: 1, call: (b, [d, arg, dx]) => b.maxPoolBackward(UNIT, d, arg, dx) },
+  { kernel: 'convForward', args: ['x', 'W', 'b', 'col', 'out'], outputs: ['col', 'out'], size: 1, call: (b, [x, W, bias, col, out]) => b.convForward(...UNIT, 1, x, W, bias, col, out) },
+  { kernel: 'convBackward', args: ['col', 'W', 'dout', 'dW', 'db', 'dcol', 'dx'], outputs: ['dW', 'db', 'dcol', 'dx'], size: 1, call: (b, [col, W, d, dW, db, dcol, dx]) => b.convBackward(...UNIT, 1, col, W, d, dW, db, dcol, dx) },
+  { kernel: 'maxPoolForward', args: ['x', 'out', 'argmax'], outputs: ['out', 'argmax'], size: 1, call: (b, [x, out, arg]) => b.maxPoolForward(...UNIT, x, out, arg) },
+  { kernel: 'maxPoolBackward', args: ['dout', 'argmax', 'dx'], outputs: ['dx'], size: 1, call: (b, [d, arg, dx]) => b.maxPoolBackward(...UNIT, d, arg, dx) },
 ];
 
 const sizeOf = (c: KernelCase) => c.size ?? (c.args.includes('t (labels)') ? 1 : 2);

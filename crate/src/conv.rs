@@ -54,8 +54,16 @@ impl Window {
     fn valid_cols(&self, j: usize) -> (usize, usize) {
         let ow = self.ow();
         // ox·s + j ≥ pad  and  ox·s + j < pad + w
-        let lo = if j >= self.pad { 0 } else { (self.pad - j).div_ceil(self.stride) };
-        let hi = if self.pad + self.w > j { ((self.pad + self.w - j).div_ceil(self.stride)).min(ow) } else { 0 };
+        let lo = if j >= self.pad {
+            0
+        } else {
+            (self.pad - j).div_ceil(self.stride)
+        };
+        let hi = if self.pad + self.w > j {
+            ((self.pad + self.w - j).div_ceil(self.stride)).min(ow)
+        } else {
+            0
+        };
         (lo.min(hi), hi)
     }
 }
@@ -63,7 +71,10 @@ impl Window {
 /// `col[C·FH·FW, OH·OW]` of one sample `x[C, H, W]` (zeros where the window covers padding).
 pub fn im2col(g: &Window, x: &[f32], col: &mut [f32]) {
     let (oh, ow, plane) = (g.oh(), g.ow(), g.h * g.w);
-    assert!(x.len() == g.c * plane && col.len() == g.patch() * oh * ow, "im2col: slice lengths do not match the window");
+    assert!(
+        x.len() == g.c * plane && col.len() == g.patch() * oh * ow,
+        "im2col: slice lengths do not match the window"
+    );
     let mut rows = col.chunks_exact_mut(oh * ow);
     for c in 0..g.c {
         let xc = &x[c * plane..(c + 1) * plane];
@@ -99,7 +110,10 @@ pub fn im2col(g: &Window, x: &[f32], col: &mut [f32]) {
 /// (overwrites `dx`; entries that fell on padding are dropped).
 pub fn col2im(g: &Window, col: &[f32], dx: &mut [f32]) {
     let (oh, ow, plane) = (g.oh(), g.ow(), g.h * g.w);
-    assert!(dx.len() == g.c * plane && col.len() == g.patch() * oh * ow, "col2im: slice lengths do not match the window");
+    assert!(
+        dx.len() == g.c * plane && col.len() == g.patch() * oh * ow,
+        "col2im: slice lengths do not match the window"
+    );
     dx.fill(0.0);
     let mut rows = col.chunks_exact(oh * ow);
     for c in 0..g.c {
@@ -135,10 +149,24 @@ pub fn col2im(g: &Window, col: &[f32], dx: &mut [f32]) {
 ///
 /// # Errors
 /// [`OutOfMemory`] if the GEMM's workspace cannot grow.
-pub fn conv_forward(g: &Window, fn_: usize, x: &[f32], w: &[f32], b: &[f32], col: &mut [f32], out: &mut [f32]) -> Result<(), OutOfMemory> {
+pub fn conv_forward(
+    g: &Window,
+    fn_: usize,
+    x: &[f32],
+    w: &[f32],
+    b: &[f32],
+    col: &mut [f32],
+    out: &mut [f32],
+) -> Result<(), OutOfMemory> {
     let (k, p, xs) = (g.patch(), g.positions(), g.c * g.h * g.w);
-    assert!(x.len() == g.n * xs && w.len() == fn_ * k && b.len() == fn_, "conv_forward: x, W or b does not match the window");
-    assert!(col.len() == g.n * k * p && out.len() == g.n * fn_ * p, "conv_forward: col or out does not match the window");
+    assert!(
+        x.len() == g.n * xs && w.len() == fn_ * k && b.len() == fn_,
+        "conv_forward: x, W or b does not match the window"
+    );
+    assert!(
+        col.len() == g.n * k * p && out.len() == g.n * fn_ * p,
+        "conv_forward: col or out does not match the window"
+    );
     if p == 0 || fn_ == 0 {
         return Ok(());
     }
@@ -171,8 +199,14 @@ pub fn conv_backward(
     dx: Option<(&mut [f32], &mut [f32])>,
 ) -> Result<(), OutOfMemory> {
     let (k, p, xs) = (g.patch(), g.positions(), g.c * g.h * g.w);
-    assert!(col.len() == g.n * k * p && w.len() == fn_ * k && dout.len() == g.n * fn_ * p, "conv_backward: col, W or dout does not match the window");
-    assert!(dw.len() == fn_ * k && db.len() == fn_, "conv_backward: dW or db does not match the window");
+    assert!(
+        col.len() == g.n * k * p && w.len() == fn_ * k && dout.len() == g.n * fn_ * p,
+        "conv_backward: col, W or dout does not match the window"
+    );
+    assert!(
+        dw.len() == fn_ * k && db.len() == fn_,
+        "conv_backward: dW or db does not match the window"
+    );
     dw.fill(0.0);
     db.fill(0.0);
     for s in 0..g.n {
@@ -181,13 +215,42 @@ pub fn conv_backward(
             *d += row.iter().sum::<f32>();
         }
         // dW[FN×K] += dout_s[FN×P] · col_sᵀ  (col_s is K×P, read as P×K with swapped strides)
-        gemm::gemm_acc(fn_, p, k, dout_s, p, 1, &col[s * k * p..(s + 1) * k * p], 1, p, dw, k, 1)?;
+        gemm::gemm_acc(
+            fn_,
+            p,
+            k,
+            dout_s,
+            p,
+            1,
+            &col[s * k * p..(s + 1) * k * p],
+            1,
+            p,
+            dw,
+            k,
+            1,
+        )?;
     }
     if let Some((dcol, dx)) = dx {
-        assert!(dcol.len() == k * p && dx.len() == g.n * xs, "conv_backward: dcol or dx does not match the window");
+        assert!(
+            dcol.len() == k * p && dx.len() == g.n * xs,
+            "conv_backward: dcol or dx does not match the window"
+        );
         for s in 0..g.n {
             // dcol[K×P] = Wᵀ[K×FN] · dout_s[FN×P]
-            gemm::gemm(k, fn_, p, w, 1, k, &dout[s * fn_ * p..(s + 1) * fn_ * p], p, 1, dcol, p, 1)?;
+            gemm::gemm(
+                k,
+                fn_,
+                p,
+                w,
+                1,
+                k,
+                &dout[s * fn_ * p..(s + 1) * fn_ * p],
+                p,
+                1,
+                dcol,
+                p,
+                1,
+            )?;
             col2im(g, dcol, &mut dx[s * xs..(s + 1) * xs]);
         }
     }
@@ -221,9 +284,19 @@ mod tests {
                         for c in 0..g.c {
                             for i in 0..g.fh {
                                 for j in 0..g.fw {
-                                    let (y, xx) = ((oy * g.stride + i) as isize - g.pad as isize, (ox * g.stride + j) as isize - g.pad as isize);
-                                    if y >= 0 && xx >= 0 && (y as usize) < g.h && (xx as usize) < g.w {
-                                        s += w[((f * g.c + c) * g.fh + i) * g.fw + j] as f64 * x[((n * g.c + c) * g.h + y as usize) * g.w + xx as usize] as f64;
+                                    let (y, xx) = (
+                                        (oy * g.stride + i) as isize - g.pad as isize,
+                                        (ox * g.stride + j) as isize - g.pad as isize,
+                                    );
+                                    if y >= 0
+                                        && xx >= 0
+                                        && (y as usize) < g.h
+                                        && (xx as usize) < g.w
+                                    {
+                                        s += w[((f * g.c + c) * g.fh + i) * g.fw + j] as f64
+                                            * x[((n * g.c + c) * g.h + y as usize) * g.w
+                                                + xx as usize]
+                                                as f64;
                                     }
                                 }
                             }
@@ -250,7 +323,19 @@ mod tests {
         .enumerate()
         {
             let _ = seed;
-            v.push((Window { n, c, h, w, fh, fw, stride, pad }, fn_));
+            v.push((
+                Window {
+                    n,
+                    c,
+                    h,
+                    w,
+                    fh,
+                    fw,
+                    stride,
+                    pad,
+                },
+                fn_,
+            ));
         }
         v
     }
@@ -299,9 +384,25 @@ mod tests {
             let mut col = vec![0.0; g.n * g.patch() * g.positions()];
             let mut out = vec![0.0; g.n * fn_ * g.positions()];
             conv_forward(&g, fn_, &x, &w, &b, &mut col, &mut out).unwrap();
-            let (mut dw, mut db, mut dcol, mut dx) = (vec![f32::NAN; w.len()], vec![f32::NAN; fn_], vec![0.0; g.patch() * g.positions()], vec![f32::NAN; x.len()]);
-            conv_backward(&g, fn_, &col, &w, &dout, &mut dw, &mut db, Some((&mut dcol, &mut dx))).unwrap();
-            let (mut edw, mut edb, mut edx) = (vec![0f64; w.len()], vec![0f64; fn_], vec![0f64; x.len()]);
+            let (mut dw, mut db, mut dcol, mut dx) = (
+                vec![f32::NAN; w.len()],
+                vec![f32::NAN; fn_],
+                vec![0.0; g.patch() * g.positions()],
+                vec![f32::NAN; x.len()],
+            );
+            conv_backward(
+                &g,
+                fn_,
+                &col,
+                &w,
+                &dout,
+                &mut dw,
+                &mut db,
+                Some((&mut dcol, &mut dx)),
+            )
+            .unwrap();
+            let (mut edw, mut edb, mut edx) =
+                (vec![0f64; w.len()], vec![0f64; fn_], vec![0f64; x.len()]);
             for n in 0..g.n {
                 for f in 0..fn_ {
                     for oy in 0..oh {
@@ -311,9 +412,17 @@ mod tests {
                             for c in 0..g.c {
                                 for i in 0..g.fh {
                                     for j in 0..g.fw {
-                                        let (y, xx) = ((oy * g.stride + i) as isize - g.pad as isize, (ox * g.stride + j) as isize - g.pad as isize);
-                                        if y >= 0 && xx >= 0 && (y as usize) < g.h && (xx as usize) < g.w {
-                                            let xi = ((n * g.c + c) * g.h + y as usize) * g.w + xx as usize;
+                                        let (y, xx) = (
+                                            (oy * g.stride + i) as isize - g.pad as isize,
+                                            (ox * g.stride + j) as isize - g.pad as isize,
+                                        );
+                                        if y >= 0
+                                            && xx >= 0
+                                            && (y as usize) < g.h
+                                            && (xx as usize) < g.w
+                                        {
+                                            let xi = ((n * g.c + c) * g.h + y as usize) * g.w
+                                                + xx as usize;
                                             let wi = ((f * g.c + c) * g.fh + i) * g.fw + j;
                                             edw[wi] += d * x[xi] as f64;
                                             edx[xi] += d * w[wi] as f64;
@@ -337,11 +446,23 @@ mod tests {
     fn max_pool_takes_the_first_maximum_and_routes_the_gradient_there() {
         use crate::pool::{max_pool_backward, max_pool_forward};
         // one 3×3 plane, 2×2 windows, stride 1, pad 1: padding reads 0, ties go to the first.
-        let g = Window { n: 1, c: 1, h: 3, w: 3, fh: 2, fw: 2, stride: 1, pad: 1 };
+        let g = Window {
+            n: 1,
+            c: 1,
+            h: 3,
+            w: 3,
+            fh: 2,
+            fw: 2,
+            stride: 1,
+            pad: 1,
+        };
         let x = [-1.0, 5.0, 5.0, -2.0, -3.0, 1.0, -4.0, -5.0, 2.0];
         let (mut out, mut arg) = (vec![0.0; 16], vec![0.0; 16]);
         max_pool_forward(&g, &x, &mut out, &mut arg);
-        assert_eq!(out, [0.0, 5.0, 5.0, 5.0, 0.0, 5.0, 5.0, 5.0, 0.0, -2.0, 2.0, 2.0, 0.0, 0.0, 2.0, 2.0]);
+        assert_eq!(
+            out,
+            [0.0, 5.0, 5.0, 5.0, 0.0, 5.0, 5.0, 5.0, 0.0, -2.0, 2.0, 2.0, 0.0, 0.0, 2.0, 2.0]
+        );
         assert_eq!(arg[1], 3.0); // window (−1..1, 0..2): [pad, pad, −1, 5] → index 3 (x[0, 1])
         assert_eq!(arg[5], 1.0); // window (0..2, 0..2): [−1, 5, −2, −3] → index 1
         assert_eq!(arg[6], 0.0); // window (0..2, 1..3): [5, 5, −3, 1] → the first 5

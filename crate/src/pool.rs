@@ -9,8 +9,17 @@ use crate::conv::Window;
 /// `out[N, C, OH·OW]` and `argmax` (same size) from `x[N, C, H, W]`.
 pub fn max_pool_forward(g: &Window, x: &[f32], out: &mut [f32], argmax: &mut [f32]) {
     let (oh, ow, plane) = (g.oh(), g.ow(), g.h * g.w);
-    assert!(x.len() == g.n * g.c * plane && out.len() == g.n * g.c * oh * ow && argmax.len() == out.len(), "max_pool_forward: slice lengths do not match the window");
-    for (plane_i, (o, a)) in out.chunks_exact_mut((oh * ow).max(1)).zip(argmax.chunks_exact_mut((oh * ow).max(1))).enumerate() {
+    assert!(
+        x.len() == g.n * g.c * plane
+            && out.len() == g.n * g.c * oh * ow
+            && argmax.len() == out.len(),
+        "max_pool_forward: slice lengths do not match the window"
+    );
+    for (plane_i, (o, a)) in out
+        .chunks_exact_mut((oh * ow).max(1))
+        .zip(argmax.chunks_exact_mut((oh * ow).max(1)))
+        .enumerate()
+    {
         let xc = &x[plane_i * plane..(plane_i + 1) * plane];
         if g.pad == 0 {
             window_max_unpadded(g, xc, o, a);
@@ -23,7 +32,11 @@ pub fn max_pool_forward(g: &Window, x: &[f32], out: &mut [f32], argmax: &mut [f3
                     let y = (oy * g.stride + i).wrapping_sub(g.pad);
                     for j in 0..g.fw {
                         let xx = (ox * g.stride + j).wrapping_sub(g.pad);
-                        let v = if y < g.h && xx < g.w { xc[y * g.w + xx] } else { 0.0 };
+                        let v = if y < g.h && xx < g.w {
+                            xc[y * g.w + xx]
+                        } else {
+                            0.0
+                        };
                         if v > best || (i == 0 && j == 0) {
                             best = v;
                             at = i * g.fw + j;
@@ -65,8 +78,14 @@ fn window_max_unpadded(g: &Window, xc: &[f32], out: &mut [f32], argmax: &mut [f3
 /// The common 2×2, stride-2 window (SimpleConvNet's), two input rows at a time without bounds tests.
 fn max_2x2(w: usize, xc: &[f32], oh: usize, ow: usize, out: &mut [f32], argmax: &mut [f32]) {
     for oy in 0..oh {
-        let (r0, r1) = (&xc[2 * oy * w..2 * oy * w + 2 * ow], &xc[(2 * oy + 1) * w..(2 * oy + 1) * w + 2 * ow]);
-        let (o, a) = (&mut out[oy * ow..(oy + 1) * ow], &mut argmax[oy * ow..(oy + 1) * ow]);
+        let (r0, r1) = (
+            &xc[2 * oy * w..2 * oy * w + 2 * ow],
+            &xc[(2 * oy + 1) * w..(2 * oy + 1) * w + 2 * ow],
+        );
+        let (o, a) = (
+            &mut out[oy * ow..(oy + 1) * ow],
+            &mut argmax[oy * ow..(oy + 1) * ow],
+        );
         for (((top, bottom), o), a) in r0.chunks_exact(2).zip(r1.chunks_exact(2)).zip(o).zip(a) {
             let (mut best, mut at) = (top[0], 0.0);
             for (v, k) in [(top[1], 1.0), (bottom[0], 2.0), (bottom[1], 3.0)] {
@@ -84,9 +103,18 @@ fn max_2x2(w: usize, xc: &[f32], oh: usize, ow: usize, out: &mut [f32], argmax: 
 /// an index outside the window drops its gradient.
 pub fn max_pool_backward(g: &Window, dout: &[f32], argmax: &[f32], dx: &mut [f32]) {
     let (oh, ow, plane) = (g.oh(), g.ow(), g.h * g.w);
-    assert!(dx.len() == g.n * g.c * plane && dout.len() == g.n * g.c * oh * ow && argmax.len() == dout.len(), "max_pool_backward: slice lengths do not match the window");
+    assert!(
+        dx.len() == g.n * g.c * plane
+            && dout.len() == g.n * g.c * oh * ow
+            && argmax.len() == dout.len(),
+        "max_pool_backward: slice lengths do not match the window"
+    );
     dx.fill(0.0);
-    for (plane_i, (d, a)) in dout.chunks_exact((oh * ow).max(1)).zip(argmax.chunks_exact((oh * ow).max(1))).enumerate() {
+    for (plane_i, (d, a)) in dout
+        .chunks_exact((oh * ow).max(1))
+        .zip(argmax.chunks_exact((oh * ow).max(1)))
+        .enumerate()
+    {
         let dxc = &mut dx[plane_i * plane..(plane_i + 1) * plane];
         for oy in 0..oh {
             for ox in 0..ow {
@@ -105,4 +133,3 @@ pub fn max_pool_backward(g: &Window, dout: &[f32], argmax: &[f32], dx: &mut [f32
         }
     }
 }
-

@@ -57,7 +57,7 @@ export function col2imAdd(g: Window, col: Float32Array, dx: Float32Array, s: num
 }
 
 /** `col[N, C·FH·FW, OH·OW]` and `out[N, FN, OH·OW] = W·col_n + b`. */
-export function convForward(g: Window, filters: number, x: Float32Array, w: Float32Array, b: Float32Array, col: Float32Array, out: Float32Array): void {
+function convForwardIn(g: Window, filters: number, x: Float32Array, w: Float32Array, b: Float32Array, col: Float32Array, out: Float32Array): void {
   const { oh, ow } = outputSize(g);
   const p = oh * ow, k = g.c * g.fh * g.fw;
   for (let s = 0; s < g.n; s++) {
@@ -77,7 +77,7 @@ export function convForward(g: Window, filters: number, x: Float32Array, w: Floa
 }
 
 /** dW = Σ_n dout_n·col_nᵀ, db = Σ dout per filter, and dx = col2im(Wᵀ·dout_n) unless dx is null. */
-export function convBackward(g: Window, filters: number, col: Float32Array, w: Float32Array, dout: Float32Array, dw: Float32Array, db: Float32Array, dcol: Float32Array | null, dx: Float32Array | null): void {
+function convBackwardIn(g: Window, filters: number, col: Float32Array, w: Float32Array, dout: Float32Array, dw: Float32Array, db: Float32Array, dcol: Float32Array | null, dx: Float32Array | null): void {
   const { oh, ow } = outputSize(g);
   const p = oh * ow, k = g.c * g.fh * g.fw;
   dw.fill(0);
@@ -113,7 +113,7 @@ export function convBackward(g: Window, filters: number, col: Float32Array, w: F
 }
 
 /** `out` and `argmax` (`[N, C, OH·OW]`): the first maximum of each window, padding read as 0. */
-export function maxPoolForward(g: Window, x: Float32Array, out: Float32Array, argmax: Float32Array): void {
+function maxPoolForwardIn(g: Window, x: Float32Array, out: Float32Array, argmax: Float32Array): void {
   const { oh, ow } = outputSize(g);
   const plane = g.h * g.w;
   let o = 0;
@@ -141,7 +141,7 @@ export function maxPoolForward(g: Window, x: Float32Array, out: Float32Array, ar
 }
 
 /** dx: each dout added at the input its window's argmax chose (overwrites dx). */
-export function maxPoolBackward(g: Window, dout: Float32Array, argmax: Float32Array, dx: Float32Array): void {
+function maxPoolBackwardIn(g: Window, dout: Float32Array, argmax: Float32Array, dx: Float32Array): void {
   const { oh, ow } = outputSize(g);
   const plane = g.h * g.w;
   dx.fill(0);
@@ -158,4 +158,19 @@ export function maxPoolBackward(g: Window, dout: Float32Array, argmax: Float32Ar
       }
     }
   }
+}
+
+// The contract's raw signatures (ts/kernels.ts): the window as eight dimensions.
+
+export function convForward(n: number, c: number, h: number, w: number, fh: number, fw: number, stride: number, pad: number, filters: number, x: Float32Array, W: Float32Array, b: Float32Array, col: Float32Array, out: Float32Array): void {
+  convForwardIn({ n, c, h, w, fh, fw, stride, pad }, filters, x, W, b, col, out);
+}
+export function convBackward(n: number, c: number, h: number, w: number, fh: number, fw: number, stride: number, pad: number, filters: number, col: Float32Array, W: Float32Array, dout: Float32Array, dW: Float32Array, db: Float32Array, dcol: Float32Array | null, dx: Float32Array | null): void {
+  convBackwardIn({ n, c, h, w, fh, fw, stride, pad }, filters, col, W, dout, dW, db, dcol, dx);
+}
+export function maxPoolForward(n: number, c: number, h: number, w: number, fh: number, fw: number, stride: number, pad: number, x: Float32Array, out: Float32Array, argmax: Float32Array): void {
+  maxPoolForwardIn({ n, c, h, w, fh, fw, stride, pad }, x, out, argmax);
+}
+export function maxPoolBackward(n: number, c: number, h: number, w: number, fh: number, fw: number, stride: number, pad: number, dout: Float32Array, argmax: Float32Array, dx: Float32Array): void {
+  maxPoolBackwardIn({ n, c, h, w, fh, fw, stride, pad }, dout, argmax, dx);
 }

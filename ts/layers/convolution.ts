@@ -1,7 +1,7 @@
 import { describeValue } from '../checks.js';
-import { checkTensor, formatShape, type Tensor } from '../tensor.js';
+import { checkTensor, formatShape, sameShape, type Tensor } from '../tensor.js';
 import { checkWindow, outputSize, type Window } from '../window.js';
-import { checkDout, requireForward, reuseBuffer, sameShape, type Layer } from './layer.js';
+import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
 
 export interface ConvolutionOptions {
   /** Step of the filter (default 1). */
@@ -66,7 +66,7 @@ export class Convolution implements Layer {
     this.x = x;
     this.col = reuseBuffer(this.col, backend, [n, c * fh * fw, oh * ow]);
     this.#out = reuseBuffer(this.#out, backend, [n, filters, oh, ow]);
-    backend.convForward(g, filters, x, this.W, this.b, this.col, this.#out);
+    backend.convForward(g.n, g.c, g.h, g.w, g.fh, g.fw, g.stride, g.pad, filters, x, this.W, this.b, this.col, this.#out);
     return this.#out;
   }
 
@@ -95,7 +95,7 @@ export class Convolution implements Layer {
       this.#dx = reuseBuffer(this.#dx, backend, x.shape);
       this.#dcol = reuseBuffer(this.#dcol, backend, [this.col!.shape[1], this.col!.shape[2]]);
     }
-    backend.convBackward(g, filters, this.col!, this.W, dout, this.dW, this.db, wantDx ? this.#dcol : null, wantDx ? this.#dx : null);
+    backend.convBackward(g.n, g.c, g.h, g.w, g.fh, g.fw, g.stride, g.pad, filters, this.col!, this.W, dout, this.dW, this.db, wantDx ? this.#dcol : null, wantDx ? this.#dx : null);
   }
 
   /** The window for this input, reused while the input shape stays (a training step allocates nothing). */

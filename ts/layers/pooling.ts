@@ -1,7 +1,7 @@
 import { describeValue } from '../checks.js';
-import { checkTensor, formatShape, type Tensor } from '../tensor.js';
+import { checkTensor, formatShape, sameShape, type Tensor } from '../tensor.js';
 import { checkWindow, outputSize, type Window } from '../window.js';
-import { checkDout, requireForward, reuseBuffer, sameShape, type Layer } from './layer.js';
+import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
 
 export interface PoolingOptions {
   /** Step of the window (default 1, as the book's `Pooling`). */
@@ -58,7 +58,7 @@ export class Pooling implements Layer {
     this.#x = x;
     this.#out = reuseBuffer(this.#out, backend, [n, c, oh, ow]);
     this.argmax = reuseBuffer(this.argmax, backend, [n, c, oh, ow]);
-    backend.maxPoolForward(g, x, this.#out, this.argmax);
+    backend.maxPoolForward(g.n, g.c, g.h, g.w, g.fh, g.fw, g.stride, g.pad, x, this.#out, this.argmax);
     return this.#out;
   }
 
@@ -69,7 +69,8 @@ export class Pooling implements Layer {
     const x = requireForward(where, this.#x);
     checkDout(where, dout, out);
     this.#dx = reuseBuffer(this.#dx, x.backend, x.shape);
-    x.backend.maxPoolBackward(this.#window!, dout, this.argmax!, this.#dx);
+    const g = this.#window!;
+    x.backend.maxPoolBackward(g.n, g.c, g.h, g.w, g.fh, g.fw, g.stride, g.pad, dout, this.argmax!, this.#dx);
     return this.#dx;
   }
 

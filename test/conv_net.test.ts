@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Adam, Affine, Convolution, gradientCheck, Pooling, Relu, Sequential, SimpleConvNet, type Backend } from '../ts/index.js';
+import { Adam, Affine, Convolution, Graph, gradientCheck, graphFromNet, Pooling, Sequential, SimpleConvNet, type Backend, type Tensor } from '../ts/index.js';
 import { allBackends, makeBackend, randomValues, type BackendName } from './backends.js';
 
 const backends = await allBackends();
@@ -115,5 +115,37 @@ describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet on %s', 
     x.dispose();
     t.dispose();
     expect(fresh.memoryStats().liveTensors).toBe(0);
+  });
+});
+
+describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet as a computational graph on %s', (_name, backend: Backend) => {
+  it('graphFromNet records Conv1 and Pool1, and its gradients equal the net\'s; the graph renders', async () => {
+    const net = small(backend);
+    const { x, t } = batch(backend);
+    const { graph, loss, params } = graphFromNet(net, x, t);
+    expect(graph.nodes.filter((n) => n.op).map((n) => n.name)).toEqual(['Conv1', 'Relu1', 'Pool1', 'Affine1', 'Relu2', 'Affine2', 'SoftmaxWithLoss']);
+    graph.forward();
+    graph.backward(loss);
+    const grads = net.gradient(x, t);
+    expect(loss.value).toBe(net.lastLayer.loss);
+    for (const key of ['W1', 'b1', 'W2', 'b2', 'W3', 'b3']) expect(Array.from((params[key].grad as Tensor).data), key).toEqual(Array.from(grads[key].data));
+    const { toDot } = await import('../ts/render/index.js');
+    const dot = toDot(graph);
+    expect(dot).toContain('Conv1');
+    expect(dot).toContain('Pool1');
+    graph.dispose();
+    net.dispose();
+  });
+
+  it('Graph.convolution and Graph.pooling take the layers\' options', () => {
+    const graph = new Graph();
+    const x = graph.input('x', backend.tensor(randomValues(2 * 7 * 7, 1), [1, 2, 7, 7]));
+    const W = graph.input('W', backend.tensor(randomValues(3 * 2 * 3 * 3, 2), [3, 2, 3, 3]));
+    const b = graph.input('b', backend.zeros([3]));
+    const pooled = graph.pooling(graph.convolution(x, W, b, { stride: 2, pad: 1 }), 3, 3, { stride: 1 });
+    graph.forward();
+    expect((graph.nodes[3].value as Tensor).shape).toEqual([1, 3, 4, 4]); // (7 + 2 − 3) / 2 + 1 = 4
+    expect((pooled.value as Tensor).shape).toEqual([1, 3, 2, 2]);
+    graph.dispose();
   });
 });

@@ -1,4 +1,6 @@
 import { Affine } from '../layers/affine.js';
+import { Convolution } from '../layers/convolution.js';
+import { Pooling } from '../layers/pooling.js';
 import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
 import { describeValue } from '../checks.js';
@@ -35,9 +37,11 @@ export function graphFromNet(net: Sequential, x: Tensor, t: Tensor): NetGraph {
   let out = graph.input('x', x);
   for (const [name, layer] of net.layers) {
     if (layer instanceof Affine) out = graph.affine(out, param(layer.W), param(layer.b), name);
+    else if (layer instanceof Convolution) out = graph.convolution(out, param(layer.W), param(layer.b), { stride: layer.stride, pad: layer.pad }, name);
+    else if (layer instanceof Pooling) out = graph.pooling(out, layer.poolH, layer.poolW, { stride: layer.stride, pad: layer.pad }, name);
     else if (layer instanceof Relu) out = graph.relu(out, name);
     else if (layer instanceof Sigmoid) out = graph.sigmoid(out, name);
-    else throw new Error(`graphFromNet: layer '${name}' is a ${layer.constructor.name}; the graph knows Affine, Relu and Sigmoid`);
+    else throw new Error(`graphFromNet: layer '${name}' is a ${layer.constructor.name}; the graph knows Affine, Convolution, Pooling, Relu and Sigmoid`);
   }
   const loss = graph.softmaxWithLoss(out, graph.input('t', t), 'SoftmaxWithLoss');
   return { graph, loss, params };

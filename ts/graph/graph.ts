@@ -1,7 +1,9 @@
 import type { Backend } from '../backend.js';
 import { formatShape, sameShape, Tensor } from '../tensor.js';
 import { GraphNode } from './node.js';
-import { OPS, type Op, type Value, type ValueKind } from './ops.js';
+import type { ConvolutionOptions } from '../layers/convolution.js';
+import type { PoolingOptions } from '../layers/pooling.js';
+import { ConvolutionOp, OPS, PoolingOp, type Op, type Value, type ValueKind } from './ops.js';
 
 /** Default names that are numbered from the first node on (mul1, Affine1, …). */
 const NUMBERED = new Set(Object.values(OPS).filter((op) => op.numbered).map((op) => op.defaultName));
@@ -63,6 +65,16 @@ export class Graph {
   /** x·W + b for a batch x (Affine); W and b are nodes too, so dW and db show on their edges. */
   affine(x: GraphNode, W: GraphNode, b: GraphNode, name = OPS.affine.defaultName): GraphNode {
     return this.#apply(OPS.affine.make(), [x, W, b], name);
+  }
+
+  /** Convolution of a batch x [N, C, H, W] with filters W [FN, C, FH, FW] and biases b; dW and db show on their edges. */
+  convolution(x: GraphNode, W: GraphNode, b: GraphNode, options: ConvolutionOptions = {}, name = OPS.convolution.defaultName): GraphNode {
+    return this.#apply(new ConvolutionOp(options), [x, W, b], name);
+  }
+
+  /** Max pooling of x [N, C, H, W] with poolH×poolW windows (default 2×2, stride 2). */
+  pooling(x: GraphNode, poolH = 2, poolW = 2, options: PoolingOptions = { stride: 2 }, name = OPS.pooling.defaultName): GraphNode {
+    return this.#apply(new PoolingOp(poolH, poolW, options), [x], name);
   }
 
   relu(x: GraphNode, name = OPS.relu.defaultName): GraphNode {

@@ -1,5 +1,7 @@
 import { Affine } from '../layers/affine.js';
 import { AddLayer } from '../layers/add.js';
+import { Convolution, type ConvolutionOptions } from '../layers/convolution.js';
+import { Pooling, type PoolingOptions } from '../layers/pooling.js';
 import { MulLayer } from '../layers/mul.js';
 import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
@@ -11,7 +13,7 @@ export type Value = number | Tensor;
 export type ValueKind = 'scalar' | 'tensor';
 
 /** The operations a graph node can apply; `input` nodes hold a value the user gives. */
-export type OpType = 'input' | 'mul' | 'add' | 'affine' | 'relu' | 'sigmoid' | 'softmaxWithLoss';
+export type OpType = 'input' | 'mul' | 'add' | 'affine' | 'convolution' | 'pooling' | 'relu' | 'sigmoid' | 'softmaxWithLoss';
 
 /**
  * The local computation of one node, done by one instance of an existing layer class: the graph
@@ -82,6 +84,51 @@ export class AffineOp implements Op {
   dispose(): void {
     this.layer?.dispose();
     this.layer = null;
+  }
+}
+
+/** Convolution (§7.4.3) with W and b as inputs of the node, made again only when another W or b arrives (as AffineOp). */
+export class ConvolutionOp implements Op {
+  readonly type = 'convolution';
+  readonly inputKinds = ['tensor', 'tensor', 'tensor'] as const;
+  readonly outputKind = 'tensor';
+  layer: Convolution | null = null;
+  constructor(readonly options: ConvolutionOptions = {}) {}
+  forward([x, W, b]: readonly Value[]): Tensor {
+    if (this.layer === null || this.layer.W !== W || this.layer.b !== b) {
+      this.layer?.dispose();
+      this.layer = new Convolution(W as Tensor, b as Tensor, this.options);
+    }
+    return this.layer.forward(x as Tensor);
+  }
+  backward(dout: Value): Tensor[] {
+    if (this.layer === null) throw new Error('Convolution.backward: backward() was called before forward(); run forward first');
+    const dx = this.layer.backward(dout as Tensor);
+    return [dx, this.layer.dW!, this.layer.db!];
+  }
+  dispose(): void {
+    this.layer?.dispose();
+    this.layer = null;
+  }
+}
+
+/** Max pooling (§7.4.4): one tensor in, one out. */
+export class PoolingOp implements Op {
+  readonly type = 'pooling';
+  readonly inputKinds = ['tensor'] as const;
+  readonly outputKind = 'tensor';
+  readonly layer: Pooling;
+  constructor(poolH = 2, poolW = 2, options: PoolingOptions = { stride: 2 }) {
+    this.layer = new Pooling(poolH, poolW, options);
+  }
+  forward([x]: readonly Value[]): Tensor {
+    return this.layer.forward(x as Tensor);
+  }
+  backward(dout: Value): Tensor[] {
+    return [this.layer.backward(dout as Tensor)];
+  }
+  dispose(): void {
+    this.layer.dispose();
   }
 }
 
@@ -175,6 +222,20 @@ export const OPS: Record<Exclude<OpType, 'input'>, OpEntry> = {
     make: () => new AffineOp(),
     forwardText: (s) => `${s.name}: x·W + b = ${s.out}`,
     backwardText: (s) => `${s.name}: dx = dout·Wᵀ = ${s.grad(0)}, dW = xᵀ·dout = ${s.grad(1)}, db = Σ dout = ${s.grad(2)}`,
+  },
+  convolution: {
+    defaultName: 'Conv',
+    numbered: true,
+    make: () => new ConvolutionOp(),
+    forwardText: (s) => `${s.name}: W ∗ x + b (im2col + GEMM) = ${s.out}`,
+    backwardText: (s) => `${s.name}: dx = col2im(Wᵀ·dout) = ${s.grad(0)}, dW = dout·colᵀ = ${s.grad(1)}, db = Σ dout = ${s.grad(2)}`,
+  },
+  pooling: {
+    defaultName: 'Pool',
+    numbered: true,
+    make: () => new PoolingOp(),
+    forwardText: (s) => `${s.name}: the maximum of each window = ${s.out}`,
+    backwardText: (s) => `${s.name}: dout goes to the input that won its window, 0 elsewhere = ${s.grad(0)}`,
   },
   relu: {
     defaultName: 'Relu',

@@ -122,6 +122,8 @@ const PUBLIC_VALUES = [
   // save/load (ts/io)
   'LIBRARY_VERSION', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'importTorchMlp', 'loadModel', 'readSafetensors', 'saveModel', 'toFloat32',
   'writeSafetensors',
+  // chapter 7
+  'Convolution', 'Pooling', 'SimpleConvNet',
 ];
 const PUBLIC_TYPES = [
   'CreateBackendOptions', 'GradientCheckOptions', 'GradientCheckResult', 'GradientComparison', 'GradientElement', 'Layer', 'MemoryStats',
@@ -129,6 +131,8 @@ const PUBLIC_TYPES = [
   'TensorValues', 'TwoLayerNetOptions', 'Value', 'ValueKind', 'WasmVariant', 'WeightInit',
   // save/load (ts/io)
   'LoadedModel', 'SafetensorsEntry', 'SafetensorsFile', 'SaveModelOptions', 'TensorToWrite', 'TorchImportOptions',
+  // chapter 7
+  'ConvolutionOptions', 'PoolingOptions', 'SimpleConvNetOptions', 'Window',
 ];
 
 it('exports exactly the pinned public names, values and types', () => {

@@ -68,19 +68,13 @@ export class Sequential {
     this.params = {};
     this.#affines.forEach((affine, i) => {
       if (affine.W.backend !== this.#affines[0].W.backend) throw new Error(`Sequential: Affine layer ${i + 1} is on backend '${affine.W.backend.name}', the first on '${this.#affines[0].W.backend.name}'`);
+      this.params[`W${i + 1}`] = affine.W;
+      this.params[`b${i + 1}`] = affine.b;
     });
-    let affines = 0, norms = 0;
-    for (const layer of this.#order) {
-      if (layer instanceof Affine) {
-        affines++;
-        this.params[`W${affines}`] = layer.W;
-        this.params[`b${affines}`] = layer.b;
-      } else if (layer instanceof BatchNormalization) {
-        norms++;
-        this.params[`gamma${norms}`] = layer.gamma;
-        this.params[`beta${norms}`] = layer.beta;
-      }
-    }
+    this.#batchNorms.forEach((norm, i) => {
+      this.params[`gamma${i + 1}`] = norm.gamma;
+      this.params[`beta${i + 1}`] = norm.beta;
+    });
   }
 
   /**

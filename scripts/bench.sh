@@ -9,12 +9,12 @@
 # last one, or BENCH_CPU=n.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/ensure.sh
+source scripts/lib.sh bench
+ensure
 
-node_flags=()
-if node --experimental-wasm-relaxed-simd -e 0 >/dev/null 2>&1; then node_flags+=(--experimental-wasm-relaxed-simd); fi
+relaxed_node_flags
 pin=()
 if command -v taskset >/dev/null 2>&1; then
   pin=(taskset -c "${BENCH_CPU:-$(( $(nproc) - 1 ))}")
 fi
-exec "${pin[@]}" node "${node_flags[@]}" --import tsx bench/run.ts "$@"
+exec "${pin[@]}" node "${RELAXED_NODE_FLAGS[@]}" --import tsx bench/run.ts "$@"

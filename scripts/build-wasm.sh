@@ -3,22 +3,24 @@
 #   build/wasm/nn_simd128.wasm       (+simd128, the default)          → ts/wasm/generated/simd128.ts
 #   build/wasm/nn_relaxed-simd.wasm  (+simd128,+relaxed-simd: FMA)    → ts/wasm/generated/relaxed-simd.ts
 #   build/wasm/nn_scalar.wasm        (no SIMD, the fallback)          → ts/wasm/generated/scalar.ts
-# each from its own cargo target dir (target/wasm-simd128, target/wasm-scalar). The .ts files
+# each from its own cargo target dir (target/wasm-simd128, target/wasm-relaxed-simd,
+# target/wasm-scalar). The .ts files
 # embed the module as base64; scripts/embed-wasm.mjs first checks that it imports only its memory and
 # exports `memory` and every function of ts/wasm/abi.ts.
 #
 # Usage: scripts/build-wasm.sh [--force]
 # Exits at once when every output is newer than crate/, Cargo.toml, Cargo.lock and these scripts.
 # The toolchain comes from scripts/setup-toolchain.sh (Debian "web" Rust with -Zbuild-std, or
-# rustup with the wasm32 target). The Debian settings are passed on the command line here, on
-# purpose, not in a .cargo/config.toml that would break the rustup route.
+# rustup with the wasm32 target); the cargo command line from `wasm_cargo` in scripts/lib.sh.
+# Everything it prints goes to stderr.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib.sh build-wasm
 
 VARIANTS=(simd128 relaxed-simd scalar)
 outputs=()
 for v in "${VARIANTS[@]}"; do outputs+=("build/wasm/nn_$v.wasm" "ts/wasm/generated/$v.ts"); done
-inputs=(crate Cargo.toml scripts/build-wasm.sh scripts/embed-wasm.mjs scripts/setup-toolchain.sh)
+inputs=(crate Cargo.toml scripts/build-wasm.sh scripts/lib.sh scripts/embed-wasm.mjs scripts/setup-toolchain.sh)
 [[ -f Cargo.lock ]] && inputs+=(Cargo.lock)
 
 up_to_date() {
@@ -31,33 +33,25 @@ up_to_date() {
 }
 
 if [[ "${1:-}" != --force ]] && up_to_date; then
-  echo "[build-wasm] up to date (build/wasm/nn_{simd128,relaxed-simd,scalar}.wasm, ts/wasm/generated/*.ts)"
+  say "up to date (build/wasm/nn_{simd128,relaxed-simd,scalar}.wasm, ts/wasm/generated/*.ts)"
   exit 0
 fi
 
-bash scripts/setup-toolchain.sh
-route=$(bash scripts/setup-toolchain.sh --route)
-command -v node >/dev/null 2>&1 || { echo "[build-wasm] node is needed to check and embed the modules" >&2; exit 1; }
+# ensure.sh has just run setup-toolchain.sh when it sets NN_TOOLCHAIN_READY.
+[[ -n ${NN_TOOLCHAIN_READY:-} ]] || bash scripts/setup-toolchain.sh
+route=$(wasm_route)
+command -v node >/dev/null 2>&1 || { say "node is needed to check and embed the modules"; exit 1; }
 
 # Flags for every variant: no name section / debug info in the shipped module; the memory is
 # imported (and re-exported) so that ts/wasm/load.ts creates it with the maximum a backend asks
 # for (createBackend's maxMemoryBytes): a full memory then fails cleanly at that limit.
 common_flags="-C link-arg=--strip-all -C link-arg=--import-memory -C link-arg=--export-memory"
-
-if [[ $route == debian ]]; then
-  export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
-  cargo=(/usr/bin/cargo build --release --target wasm32-unknown-unknown
-    -Zbuild-std=std,panic_abort
-    --config 'source.crates-io.replace-with="rust-std-vendor"'
-    --config 'source.rust-std-vendor.directory="/usr/lib/rustlib/src/rust/library/vendor"'
-    --config 'target.wasm32-unknown-unknown.linker="/usr/lib/llvm-19/bin/wasm-ld"')
-  # std is rebuilt anyway, so drop the panic-message machinery too (a panic is a trap either
-  # way; the TS side validates before calling). Only if this rustc knows the option.
-  if /usr/bin/rustc -Zunstable-options -Cpanic=immediate-abort --print cfg --target wasm32-unknown-unknown >/dev/null 2>&1; then
-    common_flags+=" -Zunstable-options -Cpanic=immediate-abort"
-  fi
-else
-  cargo=(cargo build --release --target wasm32-unknown-unknown)
+wasm_cargo "$route" build --release
+# On the Debian route std is rebuilt anyway, so drop the panic-message machinery too (a panic is
+# a trap either way; the TS side validates before calling). Only if this rustc knows the option.
+if [[ $route == debian ]] &&
+  "$DEBIAN_RUSTC" -Zunstable-options -Cpanic=immediate-abort --print cfg --target wasm32-unknown-unknown >/dev/null 2>&1; then
+  common_flags+=" -Zunstable-options -Cpanic=immediate-abort"
 fi
 
 mkdir -p build/wasm ts/wasm/generated
@@ -67,16 +61,13 @@ for v in "${VARIANTS[@]}"; do
     relaxed-simd) flags="-C target-feature=+simd128,+relaxed-simd $common_flags" ;;
     scalar) flags="$common_flags" ;;
   esac
-  echo "[build-wasm] $v ($route route): RUSTFLAGS=\"$flags\""
-  RUSTFLAGS="$flags" "${cargo[@]}" --target-dir "target/wasm-$v"
+  say "$v ($route route): RUSTFLAGS=\"$flags\""
+  RUSTFLAGS="$flags" "${WASM_CARGO[@]}" --target-dir "target/wasm-$v"
   built="target/wasm-$v/wasm32-unknown-unknown/release/nn.wasm"
-  # Node 20 compiles relaxed-SIMD modules only behind a flag (later Nodes have it on by default).
-  node_flags=()
-  if [[ $v == relaxed-simd ]] && node --experimental-wasm-relaxed-simd -e 0 >/dev/null 2>&1; then
-    node_flags=(--experimental-wasm-relaxed-simd)
-  fi
-  node "${node_flags[@]}" scripts/embed-wasm.mjs "$built" "ts/wasm/generated/$v.ts"
+  RELAXED_NODE_FLAGS=()
+  [[ $v == relaxed-simd ]] && relaxed_node_flags # Node 20 validates the module only with it
+  node "${RELAXED_NODE_FLAGS[@]}" scripts/embed-wasm.mjs "$built" "ts/wasm/generated/$v.ts"
   cp "$built" "build/wasm/nn_$v.wasm.tmp"
   mv "build/wasm/nn_$v.wasm.tmp" "build/wasm/nn_$v.wasm"
-  echo "[build-wasm] build/wasm/nn_$v.wasm $(wc -c <"build/wasm/nn_$v.wasm") bytes"
+  say "build/wasm/nn_$v.wasm $(wc -c <"build/wasm/nn_$v.wasm") bytes"
 done

@@ -3,6 +3,7 @@
 # Extra arguments go to the server: npm run demo -- build/demo 9000   (folder, port; PORT= works too)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/ensure.sh
-npx tsx scripts/build-demo.ts
+source scripts/lib.sh demo
+ensure
+npx tsx scripts/build-demo.ts >&2
 exec npx tsx demo/serve.ts "$@"

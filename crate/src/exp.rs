@@ -103,14 +103,15 @@ impl ExpConsts {
 #[inline(always)]
 pub(crate) fn exp_f32x4_with(x: core::arch::wasm32::v128, k: &ExpConsts) -> core::arch::wasm32::v128 {
     use core::arch::wasm32::*;
-    // pmin/pmax keep a NaN lane NaN (it then stays NaN to the end).
-    let xc = f32x4_pmax(f32x4_pmin(x, k.max_x), k.min_x);
+    // No clamp to [MIN_X, MAX_X] first: the last two steps replace every out-of-range lane, and a
+    // NaN lane stays NaN through the arithmetic. (A pmin/pmax clamp also made NaN finite in the
+    // relaxed-SIMD build, where LLVM turns pmin/pmax into relaxed_min/max, llvm-project#177968.)
     // n = round(x·log2 e), ties to even, by adding 1.5·2^23: the sum's low mantissa bits are n
     // (two's complement), so its bits shifted left by 23 are n's exponent field. Three cheap
     // instructions instead of f32x4.nearest + i32x4.trunc_sat (about ten on x64).
-    let shifted = f32x4_add(f32x4_mul(xc, k.log2e), k.magic);
+    let shifted = f32x4_add(f32x4_mul(x, k.log2e), k.magic);
     let n = f32x4_sub(shifted, k.magic);
-    let r = f32x4_sub(f32x4_sub(xc, f32x4_mul(n, k.ln2_hi)), f32x4_mul(n, k.ln2_lo));
+    let r = f32x4_sub(f32x4_sub(x, f32x4_mul(n, k.ln2_hi)), f32x4_mul(n, k.ln2_lo));
     // P(r) by Estrin's scheme (as the scalar version): three dependent steps instead of five.
     let r2 = f32x4_mul(r, r);
     let a = f32x4_add(f32x4_mul(k.p[0], r), k.p[1]);
@@ -184,7 +185,12 @@ mod simd {
             for (i, a) in acc.iter_mut().enumerate() {
                 // SAFETY: the chunk is 16 floats, so floats 4i..4i+4 are inside; v128 loads need
                 // no alignment. pmax(a, v) = a < v ? v : a.
-                *a = f32x4_pmax(*a, unsafe { v128_load(xs.as_ptr().add(4 * i).cast()) });
+                let v = unsafe { v128_load(xs.as_ptr().add(4 * i).cast()) };
+                // With +relaxed-simd, LLVM turns this pmax into f32x4.relaxed_max, which may
+                // return a NaN v (x64's maxps does; llvm-project#177968): NaN lanes become −∞.
+                #[cfg(target_feature = "relaxed-simd")]
+                let v = v128_bitselect(v, f32x4_splat(f32::NEG_INFINITY), f32x4_eq(v, v));
+                *a = f32x4_pmax(*a, v);
             }
         }
         let v = f32x4_pmax(f32x4_pmax(acc[0], acc[1]), f32x4_pmax(acc[2], acc[3]));

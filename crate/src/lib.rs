@@ -32,6 +32,9 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
+// On wasm32 the tests run under Node through our own runner (see `wasm_harness`).
+#![cfg_attr(all(test, target_family = "wasm"), feature(custom_test_frameworks, test))]
+#![cfg_attr(all(test, target_family = "wasm"), test_runner(crate::wasm_harness::run))]
 
 #[rustfmt::skip] // one line per signature: the wrappers stay short enough to read side by side
 pub mod abi;
@@ -52,6 +55,8 @@ pub mod workspace;
 mod naive;
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, target_family = "wasm"))]
+mod wasm_harness;
 
 pub use affine::{affine_backward, affine_forward};
 pub use activation::{relu_backward, relu_forward, sigmoid_backward, sigmoid_forward};

@@ -166,3 +166,6 @@ fn check_len(op: &str, name: &str, x: &[f32], expected: usize) {
 /// The kernels the tests can run the loop nest with.
 #[cfg(test)]
 pub(crate) use kernel::{MicroKernel as TestKernel, Scalar as ScalarKernel};
+/// The SIMD128 kernel, for tests of its tile edges with other row counts.
+#[cfg(all(test, target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) use kernel::Simd128 as Simd128Kernel;

@@ -28,6 +28,10 @@ export interface RunSummary {
   batch: number;
   init: string | number;
   seed: number;
+  /** Chapter-6 options: dropout ratio (0: none), batch normalization, weight decay λ (0: none). */
+  dropout: number;
+  batchnorm: boolean;
+  weightDecay: number;
   epochs: number;
   steps: number;
   data: string;
@@ -86,7 +90,8 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
   const wallStart = performance.now();
   const trainer = new Trainer(backend, data, config);
   const sizes = [data.train.images.length / data.train.count, ...config.hidden, 10];
-  log(`${backend.name}: ${sizes.join('→')} MLP, ${config.optimizer} lr ${config.lr}, batch ${config.batch}, init ${config.init}, seed ${config.seed}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);
+  const extras = [config.batchnorm ? 'batchnorm' : '', config.dropout ? `dropout ${config.dropout}` : '', config.weightDecay ? `weight decay ${config.weightDecay}` : ''].filter(Boolean);
+  log(`${backend.name}: ${sizes.join('→')} MLP${extras.length ? ` (${extras.join(', ')})` : ''}, ${config.optimizer} lr ${config.lr}, batch ${config.batch}, init ${config.init}, seed ${config.seed}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);
   const tty = options.json ? process.stderr.isTTY : process.stdout.isTTY;
   const stream = options.json ? process.stderr : process.stdout;
   const history: EpochReport[] = [];
@@ -135,6 +140,9 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
     batch: config.batch,
     init: config.init,
     seed: config.seed,
+    dropout: config.dropout ?? 0,
+    batchnorm: config.batchnorm ?? false,
+    weightDecay: config.weightDecay ?? 0,
     epochs,
     steps,
     data: options.data ?? 'embedded',

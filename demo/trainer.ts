@@ -3,7 +3,7 @@
  * (demo/web/worker.ts): an MLP, an optimizer, the data as tensors on the backend, seeded
  * shuffling, one step at a time. No Node or DOM imports.
  */
-import { createOptimizer, NonFiniteLossError, Random, Sequential, type Backend, type Optimizer, type OptimizerName, type Tensor, type WeightInit } from '../ts/index.js';
+import { createOptimizer, MultiLayerNetExtend, NonFiniteLossError, Random, Sequential, type Backend, type Optimizer, type OptimizerName, type Tensor, type WeightInit } from '../ts/index.js';
 import { CLASSES, IMAGE_SIZE, type Digits } from './mnist_format.js';
 
 export interface TrainConfig {
@@ -14,6 +14,12 @@ export interface TrainConfig {
   optimizer: OptimizerName;
   init: WeightInit;
   seed: number;
+  /** Chapter 6: a Dropout of this ratio after each hidden activation (0 or absent: none). */
+  dropout?: number;
+  /** Chapter 6: a BatchNormalization before each hidden activation. */
+  batchnorm?: boolean;
+  /** Chapter 6: weight decay λ (0 or absent: none). */
+  weightDecay?: number;
 }
 
 /**
@@ -45,6 +51,18 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/**
+ * The book's MultiLayerNetExtend when a chapter-6 option is on (it draws the same initial weights
+ * from the seed), else the plain MLP.
+ */
+function buildNet(backend: Backend, config: TrainConfig): Sequential {
+  const { dropout = 0, batchnorm = false, weightDecay = 0 } = config;
+  if (dropout === 0 && !batchnorm && weightDecay === 0) return Sequential.mlp(backend, [IMAGE_SIZE, ...config.hidden, CLASSES], { init: config.init, seed: config.seed });
+  return new MultiLayerNetExtend(backend, IMAGE_SIZE, config.hidden, CLASSES, {
+    weightInitStd: config.init, useDropout: dropout > 0, dropoutRatio: dropout, useBatchnorm: batchnorm, weightDecayLambda: weightDecay, seed: config.seed,
+  });
+}
+
 export class Trainer {
   readonly net: Sequential;
   readonly optimizer: Optimizer;
@@ -70,7 +88,7 @@ export class Trainer {
     if (!(Number.isInteger(config.batch) && config.batch > 0 && config.batch <= train.count)) {
       throw new Error(`Trainer: expected a batch size in 1..${train.count} (the training set), got ${config.batch}`);
     }
-    this.net = Sequential.mlp(backend, [IMAGE_SIZE, ...config.hidden, CLASSES], { init: config.init, seed: config.seed });
+    this.net = buildNet(backend, config);
     this.optimizer = createOptimizer(config.optimizer, { lr: config.lr });
     this.#trainX = backend.tensor(train.images, [train.count, IMAGE_SIZE]);
     this.#trainT = backend.tensor(train.labels, [train.count]);

@@ -2,6 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCli, USAGE } from '../demo/cli_args.js';
+import { loadEmbeddedMnist } from '../demo/mnist_data.js';
+import { DEFAULT_CONFIG, Trainer } from '../demo/trainer.js';
+import { createBackend, MultiLayerNetExtend } from '../ts/index.js';
 
 // The chapter-6 options of the MNIST CLI: --dropout R, --batchnorm, --weight-decay L.
 const root = resolve(import.meta.dirname, '..');
@@ -23,6 +26,21 @@ describe('chapter-6 CLI options', () => {
     expect(() => parseCli(['--dropout', 'half'])).toThrow('--dropout: expected a ratio from 0 up to (not including) 1, found "half"');
     expect(() => parseCli(['--weight-decay', '-1'])).toThrow('--weight-decay: expected a number ≥ 0, found "-1"');
     expect(() => parseCli(['--batchnorm=yes'])).toThrow();
+  });
+
+  it('the trainer builds MultiLayerNetExtend with the chosen layers when an option is on, the plain MLP otherwise', async () => {
+    const backend = await createBackend('ts');
+    const data = loadEmbeddedMnist();
+    const plain = new Trainer(backend, data, { ...DEFAULT_CONFIG, hidden: [8] });
+    expect(plain.net).not.toBeInstanceOf(MultiLayerNetExtend);
+    const extended = new Trainer(backend, data, { ...DEFAULT_CONFIG, hidden: [8], batchnorm: true, dropout: 0.25, weightDecay: 0.01 });
+    expect(extended.net).toBeInstanceOf(MultiLayerNetExtend);
+    expect([...extended.net.layers.keys()]).toEqual(['Affine1', 'BatchNorm1', 'Activation_function1', 'Dropout1', 'Affine2']);
+    expect(extended.net.weightDecayLambda).toBe(0.01);
+    // the same seeded initial weights either way
+    expect([...extended.net.params.W1.data]).toEqual([...plain.net.params.W1.data]);
+    plain.dispose();
+    extended.dispose();
   });
 
   it('a short run with all three trains MultiLayerNetExtend, reports the options and repeats exactly', () => {

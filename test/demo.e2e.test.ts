@@ -249,6 +249,27 @@ try {
     await page.close();
   }, 120_000);
 
+  it('trains with the chapter-6 options: batch norm, dropout and weight decay', async () => {
+    const page = await openPage('');
+    await ready(page);
+    await page.selectOption('#batchnorm', 'on');
+    await page.fill('#dropout', '0.1');
+    await page.fill('#weight-decay', '0.0001');
+    for (const id of ['batchnorm', 'dropout', 'weight-decay']) expect(await page.locator(`label:has(#${id})`).getAttribute('class')).toContain('pending');
+    await page.fill('#epochs', '1');
+    await page.click('#start'); // "Reset and start"
+    await waitFor(page, "s.phase === 'done'");
+    expect(await page.textContent('#status')).toContain('784→256→128→10 with batch norm, dropout 0.1, weight decay 0.0001 on');
+    const done = await state(page);
+    expect(done.evals[0].testAccuracy).toBeLessThan(0.3);
+    expect(done.evals[done.evals.length - 1].testAccuracy).toBeGreaterThan(0.85);
+    await page.fill('#dropout', '1');
+    await page.click('#start');
+    expect(await page.textContent('#error')).toContain('dropout: expected a ratio from 0 up to (not including) 1, found "1"');
+    expect((page as Opened).errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
   for (const width of [360, 390]) {
     it(`fits a ${width} px phone while training: no sideways scrolling, nothing cut off`, async () => {
       const page = await openPage('', { width, height: 800 });

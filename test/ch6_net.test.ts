@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadEmbeddedMnist } from '../demo/mnist_data.js';
-import { Affine, BatchNormalization, Dropout, gradientCheck, MultiLayerNetExtend, Relu, Sequential, SGD, type Backend, type Params, type Tensor } from '../ts/index.js';
-import { allBackends } from './backends.js';
+import { Adam, Affine, BatchNormalization, Dropout, gradientCheck, MultiLayerNetExtend, Relu, Sequential, SGD, type Backend, type Params, type Tensor } from '../ts/index.js';
+import { allBackends, makeBackend, randomValues, type BackendName } from './backends.js';
 
 const backends = await allBackends();
 const { train } = loadEmbeddedMnist();
@@ -147,6 +147,27 @@ describe.each(backends.map((b) => [b.name, b] as const))('MultiLayerNetExtend on
     expect(before).toBeLessThan(0.3);
     expect(net.accuracy(x, t)).toBeGreaterThan(0.7); // measured 0.80 on ts
     net.dispose();
+  });
+
+  it('200 training steps with BatchNorm, Dropout and weight decay allocate nothing after the first; dispose frees everything', async () => {
+    const fresh = await makeBackend(backend.name as BackendName); // nothing else alive in it
+    const net = new MultiLayerNetExtend(fresh, 64, [32, 16], 10, { useBatchnorm: true, useDropout: true, weightDecayLambda: 0.01, seed: 1 });
+    const x = fresh.tensor(randomValues(50 * 64, 2), [50, 64]);
+    const t = fresh.tensor(Float32Array.from({ length: 50 }, (_, i) => i % 10), [50]);
+    const adam = new Adam();
+    adam.update(net.params, net.gradient(x, t));
+    net.accuracy(x, t);
+    const afterFirst = fresh.memoryStats();
+    for (let step = 1; step < 200; step++) {
+      adam.update(net.params, net.gradient(x, t));
+      net.loss(x, t);
+    }
+    expect(fresh.memoryStats()).toEqual(afterFirst);
+    adam.dispose();
+    net.dispose();
+    x.dispose();
+    t.dispose();
+    expect(fresh.memoryStats().liveTensors).toBe(0);
   });
 
   it('refuses bad arguments with clear errors and leaks nothing', () => {

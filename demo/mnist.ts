@@ -4,7 +4,9 @@
  * epoch, a final report; `--json` prints one summary object on stdout; `--compare` trains the
  * same seeded net on both backends and prints the speed-up.
  */
-import { createBackend, type Backend } from '../ts/index.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createBackend, saveModel, type Backend } from '../ts/index.js';
+import { loadMnistModel } from './mnist_model.js';
 import { parseCli, USAGE, type CliOptions } from './cli_args.js';
 import { progressLine } from './cli_progress.js';
 import { loadDefaultMnist, loadIdxMnist } from './mnist_data.js';
@@ -37,14 +39,19 @@ export interface RunSummary {
   data: string;
   trainCount: number;
   testCount: number;
-  loss: number;
+  /** The last epoch's mean loss, and the speed; null with --epochs 0 (evaluation only). */
+  loss: number | null;
   trainAccuracy: number;
   testAccuracy: number;
-  msPerStep: number;
-  stepsPerSecond: number;
+  msPerStep: number | null;
+  stepsPerSecond: number | null;
   trainSeconds: number;
   wallSeconds: number;
   history: EpochReport[];
+  /** The model file the run started from (--load), or null. */
+  loaded: { path: string; sizes: number[]; optimizer: string | null } | null;
+  /** Where the trained model was saved (--save), or null. */
+  saved: { path: string; bytes: number } | null;
 }
 
 // `npm run mnist | head` closes the pipe early: stop quietly instead of crashing with EPIPE.
@@ -77,10 +84,10 @@ async function main(): Promise<void> {
   if (options.compare) {
     const [wasm, ts] = summaries;
     const same = wasm.testAccuracy === ts.testAccuracy ? 'the same' : `${wasm.testAccuracy.toFixed(4)} vs ${ts.testAccuracy.toFixed(4)}`;
-    log(`compare: ${wasm.backend} ${wasm.msPerStep.toFixed(3)} ms/step vs ${ts.backend} ${ts.msPerStep.toFixed(3)} ms/step → ${(ts.msPerStep / wasm.msPerStep).toFixed(2)}× faster on WASM (test accuracy ${same})`);
+    log(`compare: ${wasm.backend} ${wasm.msPerStep!.toFixed(3)} ms/step vs ${ts.backend} ${ts.msPerStep!.toFixed(3)} ms/step → ${(ts.msPerStep! / wasm.msPerStep!).toFixed(2)}× faster on WASM (test accuracy ${same})`);
   }
   if (options.json) {
-    const out = options.compare ? { runs: summaries, speedup: summaries[1].msPerStep / summaries[0].msPerStep } : summaries[0];
+    const out = options.compare ? { runs: summaries, speedup: summaries[1].msPerStep! / summaries[0].msPerStep! } : summaries[0];
     process.stdout.write(`${JSON.stringify(out)}\n`);
   }
 }
@@ -88,10 +95,14 @@ async function main(): Promise<void> {
 async function run(backend: Backend, data: { train: Digits; test: Digits }, source: string, options: CliOptions, log: (s: string) => void): Promise<RunSummary> {
   const { config, epochs } = options;
   const wallStart = performance.now();
-  const trainer = new Trainer(backend, data, config);
-  const sizes = [data.train.images.length / data.train.count, ...config.hidden, 10];
+  const model = options.load ? loadMnistModel(backend, readModel(options.load), `--load ${options.load}`) : undefined;
+  const trainer = new Trainer(backend, data, config, model);
+  const sizes = model?.sizes ?? [data.train.images.length / data.train.count, ...config.hidden, 10];
+  // A loaded optimizer (with its state) goes on as saved; otherwise --optimizer and --lr make one.
+  const optimizer = model?.optimizerName ?? config.optimizer;
+  const lr = trainer.optimizer.lr;
   const extras = [config.batchnorm ? 'batchnorm' : '', config.dropout ? `dropout ${config.dropout}` : '', config.weightDecay ? `weight decay ${config.weightDecay}` : ''].filter(Boolean);
-  log(`${backend.name}: ${sizes.join('→')} MLP${extras.length ? ` (${extras.join(', ')})` : ''}, ${config.optimizer} lr ${config.lr}, batch ${config.batch}, init ${config.init}, seed ${config.seed}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);
+  log(`${backend.name}: ${sizes.join('→')} MLP${extras.length ? ` (${extras.join(', ')})` : ''}${model ? ` from ${options.load}` : ''}, ${optimizer} lr ${lr}, batch ${config.batch}, init ${config.init}, seed ${config.seed}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);
   const tty = options.json ? process.stderr.isTTY : process.stdout.isTTY;
   const stream = options.json ? process.stderr : process.stdout;
   const history: EpochReport[] = [];
@@ -129,14 +140,26 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
     if (tty) stream.write('\r\x1b[2K');
     log(line);
   }
-  const last = history[history.length - 1];
+  // --epochs 0: evaluate the (loaded) net only.
+  const last = history[history.length - 1] ?? { loss: null, ...trainer.evaluate() };
   const steps = trainer.steps;
+  let saved: RunSummary['saved'] = null;
+  if (options.save) {
+    const bytes = saveModel(trainer.net, { optimizer: trainer.optimizer });
+    try {
+      writeFileSync(options.save, bytes);
+    } catch (e) {
+      throw new Error(`--save ${options.save}: ${(e as Error).message}`);
+    }
+    saved = { path: options.save, bytes: bytes.length };
+    log(`saved ${options.save} (${bytes.length} bytes: the net and its ${optimizer} state)`);
+  }
   const summary: RunSummary = {
     backend: backend.name,
     variant: backend.kind === 'wasm' ? backend.name.slice('wasm-'.length) : null,
     sizes,
-    optimizer: config.optimizer,
-    lr: config.lr,
+    optimizer,
+    lr,
     batch: config.batch,
     init: config.init,
     seed: config.seed,
@@ -151,15 +174,28 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
     loss: last.loss,
     trainAccuracy: last.trainAccuracy,
     testAccuracy: last.testAccuracy,
-    msPerStep: trainMs / steps,
-    stepsPerSecond: steps / (trainMs / 1000),
+    msPerStep: steps > 0 ? trainMs / steps : null,
+    stepsPerSecond: steps > 0 ? steps / (trainMs / 1000) : null,
     trainSeconds: trainMs / 1000,
     wallSeconds: (performance.now() - wallStart) / 1000,
     history,
+    loaded: model && options.load ? { path: options.load, sizes, optimizer: model.optimizerName } : null,
+    saved,
   };
   trainer.dispose();
-  log(`done (${backend.name}): test accuracy ${summary.testAccuracy.toFixed(4)}, train accuracy ${summary.trainAccuracy.toFixed(4)} after ${steps} steps; training ${summary.trainSeconds.toFixed(2)} s (${summary.msPerStep.toFixed(2)} ms/step, ${summary.stepsPerSecond.toFixed(0)} steps/s), wall ${summary.wallSeconds.toFixed(2)} s`);
+  const accuracy = `test accuracy ${summary.testAccuracy.toFixed(4)}, train accuracy ${summary.trainAccuracy.toFixed(4)}`;
+  if (steps === 0) log(`done (${backend.name}): evaluated only (--epochs 0): ${accuracy}; wall ${summary.wallSeconds.toFixed(2)} s`);
+  else log(`done (${backend.name}): ${accuracy} after ${steps} steps; training ${summary.trainSeconds.toFixed(2)} s (${summary.msPerStep!.toFixed(2)} ms/step, ${summary.stepsPerSecond!.toFixed(0)} steps/s), wall ${summary.wallSeconds.toFixed(2)} s`);
   return summary;
+}
+
+/** The bytes of a model file, or an error naming it. */
+function readModel(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error(`--load ${path}: ${(e as Error).message}`);
+  }
 }
 
 main().catch((e: Error) => {

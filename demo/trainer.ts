@@ -83,13 +83,15 @@ export class Trainer {
     readonly backend: Backend,
     readonly data: { train: Digits; test: Digits },
     readonly config: TrainConfig,
+    /** A loaded model to go on from (its optimizer too, if saved); by default a new seeded MLP. */
+    model?: { net: Sequential; optimizer?: Optimizer },
   ) {
     const { train, test } = data;
     if (!(Number.isInteger(config.batch) && config.batch > 0 && config.batch <= train.count)) {
       throw new Error(`Trainer: expected a batch size in 1..${train.count} (the training set), got ${config.batch}`);
     }
-    this.net = buildNet(backend, config);
-    this.optimizer = createOptimizer(config.optimizer, { lr: config.lr });
+    this.net = model?.net ?? buildNet(backend, config);
+    this.optimizer = model?.optimizer ?? createOptimizer(config.optimizer, { lr: config.lr });
     this.#trainX = backend.tensor(train.images, [train.count, IMAGE_SIZE]);
     this.#trainT = backend.tensor(train.labels, [train.count]);
     this.#testX = backend.tensor(test.images, [test.count, IMAGE_SIZE]);

@@ -11,6 +11,11 @@ npx esbuild ts/index.ts --bundle --splitting --format=esm --platform=neutral --t
 # backprop-wasm/render: the graph renderer, a second entry point; Graphviz (@viz-js/viz) stays
 # an external, optional peer dependency, so the core bundle above never contains it.
 npx esbuild ts/render/index.ts --bundle --format=esm --platform=neutral --target=es2022 --outfile=dist/render.js --external:@viz-js/viz --log-level=warning
+# backprop-wasm/onnx (ONNX export; protobufjs stays an optional peer) and backprop-wasm/node
+# (model files on disk) are compiled file by file, not bundled: their `../index.js` imports then
+# reach dist/index.js, so they share the core's classes instead of carrying copies.
+npx esbuild ts/onnx/*.ts --format=esm --platform=neutral --target=es2022 --outdir=dist/onnx --log-level=warning
+npx esbuild ts/io/node.ts --format=esm --platform=node --target=es2022 --outdir=dist/io --log-level=warning
 npx tsc -p tsconfig.build.json
 # The `backprop-wasm-mnist` bin: the CLI compiled for plain Node, importing ./index.js.
 npx tsx scripts/build-cli.ts

@@ -52,7 +52,7 @@ describe('npm run mnist -- --lr 1e10 --optimizer sgd', () => {
   // --hidden 16 is the case whose loss stays finite (1.96e35 after an epoch, before the check);
   // the default 256→128 net reaches NaN by step 3.
   it.each([[['--hidden', '16']], [[]]])('%j stops with "training diverged at step N" and exit code 3', (extra) => {
-    const r = spawnSync(process.execPath, ['demo/bin/mnist.mjs', '--lr', '1e10', '--optimizer', 'sgd', '--epochs', '1', ...extra], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'demo/mnist.ts', '--lr', '1e10', '--optimizer', 'sgd', '--epochs', '1', ...extra], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect(r.stderr).toMatch(/^mnist: training diverged at step \d+ \(loss (NaN|-?Infinity|[0-9.e+]+)\): lower the learning rate$/m);
     expect(r.stdout).not.toContain('done (');
     expect(r.status).toBe(3);

@@ -111,6 +111,14 @@ abstract class StatefulOptimizer implements Optimizer {
     this.#state.clear();
   }
 
+  /**
+   * @internal For saveModel / loadModel: the state tensors per param key, in the order `step`
+   * takes them (Adam: m, v). The optimizer owns them; loadModel puts restored ones here.
+   */
+  get stateTensors(): Map<string, Tensor[]> {
+    return this.#state;
+  }
+
   /** Called once per `update`, before the per-key steps (Adam counts its steps here). */
   protected beginStep(): void {}
   protected abstract step(param: Tensor, grad: Tensor, state: Tensor[]): void;

@@ -29,13 +29,16 @@ interface DemoState {
   probsRun: number;
   /** Hidden units drawn under "first-layer weights". */
   units: number[];
+  /** The model file the current net was loaded from, and the size of the last download. */
+  loadedModel: string | null;
+  downloadedBytes: number;
 }
-const state: DemoState = { run: 0, backend: '', phase: 'building', evals: [], losses: [], stale: 0, prediction: null, probs: null, probsRun: 0, units: [] };
+const state: DemoState = { run: 0, backend: '', phase: 'building', evals: [], losses: [], stale: 0, prediction: null, probs: null, probsRun: 0, units: [], loadedModel: null, downloadedBytes: 0 };
 (window as unknown as { demoState: DemoState }).demoState = state;
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 type Body = ToWorker extends infer M ? (M extends unknown ? Omit<M, 'run'> : never) : never;
-const send = (m: Body) => worker.postMessage({ ...m, run: state.run } as ToWorker);
+const send = (m: Body, transfer: Transferable[] = []) => worker.postMessage({ ...m, run: state.run } as ToWorker, transfer);
 
 // ---- charts -------------------------------------------------------------------------------
 const lossData: [number[], number[]] = [[], []];
@@ -146,6 +149,7 @@ function render(): void {
   start.disabled = pending.length > 0 ? phase === 'building' || phase === 'evaluating' : !(phase === 'paused' || phase === 'done');
   $<HTMLButtonElement>('pause').disabled = phase !== 'training';
   $<HTMLButtonElement>('reset').disabled = false;
+  $<HTMLButtonElement>('download').disabled = !(phase === 'paused' || phase === 'training' || phase === 'done');
   const status: Record<DemoState['phase'], string> = {
     building: 'building the net…',
     evaluating: `${readyText} evaluating the untrained net…`,
@@ -157,7 +161,8 @@ function render(): void {
   $('status').textContent = status[phase];
 }
 
-function reset(): void {
+/** Builds a new net from the settings, or (with `model`) from a saved model file. */
+function reset(model?: { name: string; bytes: Uint8Array }): void {
   $('error').textContent = '';
   let config: TrainConfig;
   try {
@@ -181,7 +186,8 @@ function reset(): void {
   state.phase = 'building';
   clearProbs(); // the old net's answer; the new net answers once it is evaluated
   render();
-  send({ type: 'reset', backend: $<HTMLSelectElement>('backend').value as 'wasm' | 'ts', config });
+  state.loadedModel = null;
+  send({ type: 'reset', backend: $<HTMLSelectElement>('backend').value as 'wasm' | 'ts', config, model }, model ? [model.bytes.buffer] : []);
 }
 
 function start(): void {
@@ -215,6 +221,17 @@ $('pause').onclick = () => {
 $('reset').onclick = () => {
   startWhenReady = false;
   reset();
+};
+// Download model / Load model: .safetensors files, the same as the CLI's --save and --load.
+$('download').onclick = () => send({ type: 'save' });
+$('load').onclick = () => $<HTMLInputElement>('model-file').click();
+$<HTMLInputElement>('model-file').onchange = async () => {
+  const input = $<HTMLInputElement>('model-file');
+  const file = input.files?.[0];
+  input.value = '';
+  if (!file) return;
+  startWhenReady = false;
+  reset({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
 };
 let lrTyped = false;
 $('lr').addEventListener('input', () => (lrTyped = true));
@@ -397,7 +414,15 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'ready':
       state.backend = m.backend;
       stepsPerEpoch = m.stepsPerEpoch;
-      readyText = `${m.backend}: ${m.sizes.join('→')}${chapter6Text()} on ${m.trainCount} training / ${m.testCount} test digits.`;
+      readyText = `${m.backend}: ${m.sizes.join('→')}${chapter6Text()}${m.loaded ? ` from ${m.loaded.name}` : ''} on ${m.trainCount} training / ${m.testCount} test digits.`;
+      if (m.loaded) {
+        // The controls show the loaded net and optimizer, so they are not "pending" changes.
+        state.loadedModel = m.loaded.name;
+        $<HTMLInputElement>('hidden').value = m.sizes.slice(1, -1).join(',');
+        $<HTMLSelectElement>('optimizer').value = m.loaded.optimizer;
+        $<HTMLInputElement>('lr').value = String(m.loaded.lr);
+        applied = Object.fromEntries(NET_SETTINGS.map((id) => [id, settingValue(id)]));
+      }
       buildGrid(m.grid);
       state.phase = 'evaluating';
       render();
@@ -438,6 +463,15 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'probs':
       showProbs(m.probs, m.run);
       break;
+    case 'model': {
+      state.downloadedBytes = m.bytes.length;
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob([m.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+      link.download = 'mnist.safetensors';
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      break;
+    }
     case 'error':
       $('error').textContent = m.message;
       state.phase = state.evals.length > 0 ? 'paused' : 'error';

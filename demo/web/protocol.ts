@@ -6,8 +6,10 @@
 import type { TrainConfig } from '../trainer.js';
 
 export type ToWorker =
-  /** (Re)builds the net on this backend with this config; training stays paused. */
-  | { type: 'reset'; run: number; backend: 'wasm' | 'ts'; config: TrainConfig }
+  /** (Re)builds the net on this backend with this config, or from a saved model file; training stays paused. */
+  | { type: 'reset'; run: number; backend: 'wasm' | 'ts'; config: TrainConfig; model?: { name: string; bytes: Uint8Array } }
+  /** The net and its optimizer as the bytes of a .safetensors file (answered by 'model'). */
+  | { type: 'save'; run: number }
   /** Trains until the step count reaches `untilStep`, then reports 'done'. */
   | { type: 'start'; run: number; untilStep: number }
   | { type: 'pause'; run: number }
@@ -15,12 +17,13 @@ export type ToWorker =
   | { type: 'predict'; run: number; pixels: Float32Array };
 
 export type FromWorker = { run: number } & (
-  | { type: 'ready'; backend: string; trainCount: number; testCount: number; stepsPerEpoch: number; sizes: number[]; grid: { indices: number[]; labels: number[]; pixels: Uint8Array } }
+  | { type: 'ready'; backend: string; trainCount: number; testCount: number; stepsPerEpoch: number; sizes: number[]; grid: { indices: number[]; labels: number[]; pixels: Uint8Array }; loaded?: { name: string; optimizer: string; lr: number } }
   | { type: 'progress'; step: number; epoch: number; loss: number; stepsPerSecond: number }
   /** `units` are the hidden units whose change since init `weights` holds (784 floats each), most changed first. */
   | { type: 'eval'; step: number; epoch: number; trainAccuracy: number; testAccuracy: number; predictions: Uint8Array; weights: Float32Array; units: number[] }
   | { type: 'done'; step: number; epoch: number }
   | { type: 'probs'; probs: Float64Array }
+  | { type: 'model'; bytes: Uint8Array }
   | { type: 'error'; message: string }
 );
 

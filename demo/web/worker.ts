@@ -6,6 +6,7 @@
  */
 import { createBackend } from '../../ts/index.js';
 import { decodeMnist, IMAGE_SIZE, type Digits } from '../mnist_format.js';
+import { loadMnistModel, saveMnistModel } from '../mnist_model.js';
 import { Trainer } from '../trainer.js';
 import { GRID_SIZE, WEIGHT_IMAGES, type FromWorker, type ToWorker } from './protocol.js';
 import { mostChangedUnits } from './weights.js';
@@ -111,14 +112,15 @@ async function handle(m: ToWorker): Promise<void> {
       const d = await loadData();
       const backend = await createBackend(m.backend);
       if (m.run !== run) return; // a newer Reset came in while this one waited
-      trainer = new Trainer(backend, d, m.config);
+      const model = m.model ? loadMnistModel(backend, m.model.bytes, m.model.name) : undefined;
+      trainer = new Trainer(backend, d, m.config, model);
       initialW1 = trainer.net.params.W1.data.slice();
       const indices = gridIndices(d.test.count);
       const pixels = new Uint8Array(indices.length * IMAGE_SIZE);
       indices.forEach((i, k) => {
         for (let p = 0; p < IMAGE_SIZE; p++) pixels[k * IMAGE_SIZE + p] = Math.round(d.test.images[i * IMAGE_SIZE + p] * 255);
       });
-      post(run, { type: 'ready', backend: backend.name, trainCount: d.train.count, testCount: d.test.count, stepsPerEpoch: trainer.stepsPerEpoch, sizes: [IMAGE_SIZE, ...m.config.hidden, 10], grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels } });
+      post(run, { type: 'ready', backend: backend.name, trainCount: d.train.count, testCount: d.test.count, stepsPerEpoch: trainer.stepsPerEpoch, sizes: model?.sizes ?? [IMAGE_SIZE, ...m.config.hidden, 10], grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels }, loaded: model && m.model ? { name: m.model.name, optimizer: model.optimizerName ?? m.config.optimizer, lr: trainer.optimizer.lr } : undefined });
       evaluate(trainer);
       break;
     }
@@ -132,6 +134,12 @@ async function handle(m: ToWorker): Promise<void> {
       break;
     case 'pause':
       if (m.run === run) running = false;
+      break;
+    case 'save':
+      if (m.run === run && trainer) {
+        const bytes = saveMnistModel(trainer.net, trainer.optimizer);
+        post(run, { type: 'model', bytes }, [bytes.buffer]);
+      }
       break;
     case 'predict':
       if (m.run === run && trainer) post(run, { type: 'probs', probs: trainer.probabilities(m.pixels) });

@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readSafetensors, saveModel, Sequential, TsBackend } from '../ts/index.js';
+
+// The MNIST CLI's model files: --save after training, --load to start from one, --epochs 0 to
+// evaluate only; the JSON summary records what was loaded and saved.
+const root = resolve(import.meta.dirname, '..');
+const dir = mkdtempSync(join(tmpdir(), 'backprop-cli-models-'));
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'demo/mnist.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('npm run mnist -- --save / --load', () => {
+  it('a model saved on wasm after training evaluates to the same accuracy when loaded on ts with --epochs 0', () => {
+    const path = join(dir, 'mnist.safetensors');
+    const trained = cli('--hidden', '24', '--epochs', '1', '--optimizer', 'adam', '--lr', '0.003', '--save', path, '--json');
+    expect(trained.status, trained.stderr).toBe(0);
+    const first = JSON.parse(trained.stdout);
+    expect(first.saved).toEqual({ path, bytes: expect.any(Number) });
+    expect(first.loaded).toBeNull();
+    const file = readSafetensors(new Uint8Array(readFileSync(path)));
+    expect(Object.keys(file.metadata)).toContain('optimizer');
+    expect(file.tensors.get('W1')!.shape).toEqual([784, 24]);
+
+    const evaluated = cli('--load', path, '--epochs', '0', '--backend', 'ts', '--json');
+    expect(evaluated.status, evaluated.stderr).toBe(0);
+    const second = JSON.parse(evaluated.stdout);
+    expect(second).toMatchObject({ backend: 'ts', sizes: [784, 24, 10], optimizer: 'adam', lr: 0.003, steps: 0, loss: null, msPerStep: null, history: [], saved: null });
+    expect(second.loaded).toEqual({ path, sizes: [784, 24, 10], optimizer: 'adam' });
+    // The same weights on another backend: the same predictions, up to f32 summation order.
+    expect(Math.abs(second.testAccuracy - first.testAccuracy)).toBeLessThanOrEqual(0.002);
+    expect(evaluated.stderr).toContain(`ts: 784→24→10 MLP from ${path}, adam lr 0.003`);
+    expect(evaluated.stderr).toMatch(/done \(ts\): evaluated only \(--epochs 0\): test accuracy 0\.\d{4}/);
+
+    // --load, then train on from the loaded net and save again.
+    const again = join(dir, 'again.safetensors');
+    const resumed = JSON.parse(cli('--load', path, '--epochs', '1', '--save', again, '--json').stdout);
+    expect(resumed).toMatchObject({ steps: 80, loaded: { path }, saved: { path: again } });
+    expect(resumed.history[0].loss).toBeLessThan(first.history[0].loss); // a second epoch, not a fresh first one
+  }, 180_000);
+
+  it('refuses files that are not MNIST models, naming the file and the problem', () => {
+    const junk = join(dir, 'junk.safetensors');
+    writeFileSync(junk, 'not a model at all');
+    const r = cli('--load', junk, '--epochs', '0');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`mnist: --load ${junk}: safetensors: the header length at byte 0 says`);
+    const small = join(dir, 'small.safetensors');
+    writeFileSync(small, saveModel(Sequential.mlp(new TsBackend(), [4, 3, 2])));
+    expect(cli('--load', small, '--epochs', '0').stderr).toContain(`mnist: --load ${small}: expected an MNIST model (784 inputs → … → 10 classes), found 4→3→2`);
+    expect(cli('--load', join(dir, 'missing.safetensors')).stderr).toMatch(/mnist: --load .*missing\.safetensors: ENOENT/);
+    const compare = cli('--compare', '--save', small);
+    expect(compare.status).toBe(2);
+    expect(compare.stderr).toContain('mnist: --save: cannot save with --compare');
+    expect(cli('--compare', '--epochs', '0').stderr).toContain('mnist: --compare: measures training speed, so it needs --epochs 1 or more, found 0');
+  }, 120_000);
+});

@@ -1,0 +1,104 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveStatic } from '../demo/serve.js';
+import { buildDemo } from '../scripts/build-demo.js';
+import { readSafetensors } from '../ts/index.js';
+import { chromiumMissing, launchChromium } from './chromium.js';
+
+// The page's Download model / Load model buttons in headless Chromium, and files moving both
+// ways between the page and the CLI: a model trained on the page loads in the CLI with the
+// same test accuracy, and one trained by the CLI loads on the page.
+const root = resolve(import.meta.dirname, '..');
+const missing = chromiumMissing();
+
+function cli(...args: string[]): Record<string, any> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'demo/mnist.ts', ...args, '--json'], { cwd: root, encoding: 'utf8', timeout: 90_000 });
+  if (r.status !== 0) throw new Error(`mnist ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+describe.skipIf(missing !== null)('model files on the page, in Chromium', () => {
+  let browser: Browser;
+  let server: Server;
+  let url: string;
+  const work = mkdtempSync(join(tmpdir(), 'backprop-wasm-io-e2e-'));
+
+  beforeAll(async () => {
+    ({ server, url } = await serveStatic(await buildDemo(join(work, 'demo')), 0));
+    browser = await launchChromium();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  type State = { phase: string; evals: { testAccuracy: number }[]; loadedModel: string | null; downloadedBytes: number };
+  const state = (page: Page) => page.evaluate(() => (window as unknown as { demoState: State }).demoState);
+  const waitFor = (page: Page, predicate: string) => page.waitForFunction(`(() => { const s = window.demoState; return ${predicate}; })()`, null, { timeout: 60_000 });
+
+  async function openPage(): Promise<Page & { errors: string[] }> {
+    const page = (await browser.newPage({ acceptDownloads: true })) as Page & { errors: string[] };
+    page.errors = [];
+    page.on('pageerror', (e) => page.errors.push(e.message));
+    await page.goto(url);
+    await waitFor(page, "s.phase === 'paused'");
+    return page;
+  }
+
+  it('Download model: a net trained on the page loads in the CLI and evaluates the same', async () => {
+    const page = await openPage();
+    await page.fill('#epochs', '1');
+    await page.click('#start');
+    await waitFor(page, "s.phase === 'done'"); // evaluated at its last step, so the accuracy is the downloaded net's
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe('mnist.safetensors');
+    const path = join(work, 'from-page.safetensors');
+    await download.saveAs(path);
+    const pageState = await state(page);
+    const bytes = new Uint8Array(readFileSync(path));
+    expect(bytes.length).toBe(pageState.downloadedBytes);
+    const file = readSafetensors(bytes);
+    expect(file.tensors.get('W1')!.shape).toEqual([784, 256]);
+    expect(file.metadata.optimizer).toContain('Nesterov');
+
+    const summary = cli('--load', path, '--epochs', '0');
+    expect(summary.loaded).toEqual({ path, sizes: [784, 256, 128, 10], optimizer: 'nesterov' });
+    // The same weights on the same 2,000 test digits (the page may run another WASM build, so
+    // f32 sums may round differently and flip a borderline digit or two).
+    expect(Math.abs(summary.testAccuracy - pageState.evals[pageState.evals.length - 1].testAccuracy)).toBeLessThanOrEqual(0.002);
+    expect(page.errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('Load model: a net trained by the CLI loads on the page with its sizes, optimizer and accuracy; a bad file is refused', async () => {
+    const path = join(work, 'from-cli.safetensors');
+    const summary = cli('--hidden', '24', '--epochs', '1', '--optimizer', 'adam', '--lr', '0.003', '--save', path);
+    const page = await openPage();
+    await page.setInputFiles('#model-file', path);
+    await waitFor(page, "s.loadedModel === 'from-cli.safetensors' && s.phase === 'paused'");
+    const loaded = await state(page);
+    expect(Math.abs(loaded.evals[loaded.evals.length - 1].testAccuracy - summary.testAccuracy)).toBeLessThanOrEqual(0.002);
+    expect(await page.textContent('#status')).toContain('784→24→10 from from-cli.safetensors');
+    expect(await page.inputValue('#hidden')).toBe('24');
+    expect(await page.inputValue('#optimizer')).toBe('adam');
+    expect(await page.isVisible('#pending')).toBe(false); // the controls show the loaded net: nothing pending
+    // Training goes on from the loaded net.
+    await page.click('#start');
+    await waitFor(page, 's.evals.length >= 2');
+
+    const junk = join(work, 'junk.safetensors');
+    writeFileSync(junk, 'not a model');
+    await page.setInputFiles('#model-file', junk);
+    await waitFor(page, "s.phase === 'error'");
+    expect(await page.textContent('#error')).toMatch(/^junk\.safetensors: safetensors: the header length at byte 0 says \d+ bytes/);
+    expect(page.errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+});

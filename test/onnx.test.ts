@@ -1,0 +1,123 @@
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { Affine, importTorchMlp, SGD, Sequential, TwoLayerNet, type Backend } from '../ts/index.js';
+import { OPSET, toOnnx } from '../ts/onnx/index.js';
+import { loadEmbeddedMnist } from '../demo/mnist_data.js';
+import { BACKEND_NAMES, makeBackend } from './backends.js';
+
+// backprop-wasm/onnx: the exported model runs in ONNX Runtime (onnxruntime-web on its wasm
+// backend, in Node) on real MNIST digits and gives the softmax of our predict within 1e-5.
+
+ort.env.wasm.numThreads = 1;
+const { train, test } = loadEmbeddedMnist();
+const BATCH = 64;
+
+/** A net trained for a few SGD steps on MNIST, so its weights are those of a real model. */
+function trainedNet(backend: Backend, sizes: number[], activation: 'relu' | 'sigmoid'): Sequential {
+  const net = Sequential.mlp(backend, sizes, { activation, seed: 1 });
+  const sgd = new SGD({ lr: 0.1 });
+  for (let step = 0; step < 20; step++) {
+    const rows = [step * 50, (step + 1) * 50];
+    const x = backend.tensor(train.images.subarray(rows[0] * 784, rows[1] * 784), [50, 784]);
+    const t = backend.tensor(train.labels.subarray(rows[0], rows[1]), [50]);
+    sgd.update(net.params, net.gradient(x, t));
+    x.dispose();
+    t.dispose();
+  }
+  return net;
+}
+
+/** Row-wise softmax of our predict, in float64. */
+function ourProbabilities(net: Sequential, images: Float32Array, batch: number): number[] {
+  const backend = net.params.W1.backend;
+  const x = backend.tensor(images, [batch, images.length / batch]);
+  const scores = net.predict(x).toArray();
+  x.dispose();
+  const classes = scores.length / batch;
+  const out: number[] = [];
+  for (let r = 0; r < batch; r++) {
+    const row = Array.from(scores.subarray(r * classes, (r + 1) * classes));
+    const max = Math.max(...row);
+    const exps = row.map((s) => Math.exp(s - max));
+    const sum = exps.reduce((a, b) => a + b, 0);
+    out.push(...exps.map((e) => e / sum));
+  }
+  return out;
+}
+
+async function runInOrt(model: Uint8Array, images: Float32Array, batch: number): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+  expect(session.inputNames).toEqual(['x']);
+  expect(session.outputNames).toEqual(['probabilities']);
+  const result = await session.run({ x: new ort.Tensor('float32', images, [batch, images.length / batch]) });
+  await session.release();
+  return result.probabilities.data as Float32Array;
+}
+
+function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+describe.each(BACKEND_NAMES)('toOnnx on %s, run by ONNX Runtime', (name) => {
+  it.each(['relu', 'sigmoid'] as const)('a %s MLP trained on MNIST: ORT matches softmax(predict) within 1e-5 on real digits', async (activation) => {
+    const backend = await makeBackend(name);
+    const net = trainedNet(backend, [784, 64, 32, 10], activation);
+    const model = toOnnx(net);
+    const images = test.images.subarray(0, BATCH * 784);
+    const expected = ourProbabilities(net, images, BATCH);
+    expect(maxDifference(await runInOrt(model, images, BATCH), expected)).toBeLessThanOrEqual(1e-5);
+    // The batch dimension is dynamic: one digit runs through the same model.
+    expect(maxDifference(await runInOrt(model, test.images.subarray(0, 784), 1), expected.slice(0, 10))).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+describe('toOnnx', () => {
+  it('exports TwoLayerNet and nets imported from PyTorch, opset 13', async () => {
+    const backend = await makeBackend('ts');
+    const net = new TwoLayerNet(backend, 784, 20, 10, { weightInitStd: 0.1 });
+    const images = test.images.subarray(0, 8 * 784);
+    expect(maxDifference(await runInOrt(toOnnx(net), images, 8), ourProbabilities(net, images, 8))).toBeLessThanOrEqual(1e-5);
+    expect(OPSET).toBeGreaterThanOrEqual(13);
+    // A safetensors file in PyTorch's layout (here: ours transposed) round-trips through importTorchMlp to ONNX.
+    const torchLike = importTorchMlp(backend, torchBytes(net));
+    expect(maxDifference(await runInOrt(toOnnx(torchLike), images, 8), ourProbabilities(net, images, 8))).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('refuses what it cannot export, by name', async () => {
+    const backend = await makeBackend('ts');
+    const odd = new Sequential([['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))], ['Odd', { forward: (x: never) => x, backward: (d: never) => d, dispose() {} }]]);
+    expect(() => toOnnx(odd)).toThrow(/toOnnx: layer 'Odd' is a Object, which has no ONNX export yet/);
+    expect(() => toOnnx(null as never)).toThrow(/toOnnx: expected a Sequential or TwoLayerNet, got null/);
+  });
+});
+
+/** The net's weights as PyTorch would store them ([out, in], keys 0.weight, 0.bias, 2.weight, …), F32. */
+function torchBytes(net: Sequential): Uint8Array {
+  const header: Record<string, unknown> = {};
+  const parts: Float32Array[] = [];
+  let offset = 0;
+  const count = Object.keys(net.params).length / 2;
+  for (let i = 1; i <= count; i++) {
+    const W = net.params[`W${i}`];
+    const [inputs, outputs] = W.shape;
+    const w = W.toArray();
+    const transposed = new Float32Array(inputs * outputs);
+    for (let o = 0; o < outputs; o++) for (let k = 0; k < inputs; k++) transposed[o * inputs + k] = w[k * outputs + o];
+    for (const [key, data, shape] of [[`${2 * (i - 1)}.weight`, transposed, [outputs, inputs]], [`${2 * (i - 1)}.bias`, net.params[`b${i}`].toArray(), [outputs]]] as const) {
+      header[key] = { dtype: 'F32', shape, data_offsets: [offset, offset + data.length * 4] };
+      parts.push(data);
+      offset += data.length * 4;
+    }
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + offset);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, json.length, true);
+  out.set(json, 8);
+  let pos = 8 + json.length;
+  for (const p of parts) for (const v of p) (view.setFloat32(pos, v, true), (pos += 4));
+  return out;
+}

@@ -1,0 +1,280 @@
+import type { Backend } from '../backend.js';
+import { Affine } from '../layers/affine.js';
+import { BatchNormalization } from '../layers/batch_normalization.js';
+import { Dropout } from '../layers/dropout.js';
+import type { Layer } from '../layers/layer.js';
+import { Relu } from '../layers/relu.js';
+import { Sigmoid } from '../layers/sigmoid.js';
+import { MultiLayerNetExtend } from '../multi_layer_net_extend.js';
+import { Sequential } from '../net.js';
+import type { Tensor } from '../tensor.js';
+import { TwoLayerNet } from '../two_layer_net.js';
+
+/**
+ * The architecture of a saved net, as JSON in the file's metadata: enough for `loadModel` to
+ * rebuild the same class with the same layers. Each layer kind and each net class is one entry
+ * of a table below, so a new layer (Dropout, BatchNormalization, Convolution, Pooling) or net
+ * (SimpleConvNet, MultiLayerNetExtend) is added by one entry that says how to describe it, which
+ * tensors it keeps and how to build it back.
+ */
+export interface ArchitectureSpec {
+  /** The net's class: 'Sequential' or 'TwoLayerNet'. */
+  class: string;
+  layers: LayerSpec[];
+  /** The last layer (the loss); 'SoftmaxWithLoss' is the only one today. */
+  loss: 'SoftmaxWithLoss';
+  /** The net's weight decay λ, when it has one (absent: 0). */
+  weightDecayLambda?: number;
+}
+
+/** One layer: its kind, its name in the net, and the kind's own fields (sizes, options). */
+export interface LayerSpec {
+  type: string;
+  name: string;
+  [field: string]: unknown;
+}
+
+/** A tensor the architecture says the file holds: its name in the file and its shape. */
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+}
+
+interface LayerKind {
+  readonly type: string;
+  is(layer: Layer): boolean;
+  /** The kind's fields of the spec (besides type and name). */
+  describe(layer: Layer): Record<string, unknown>;
+  /** The tensors the layer keeps, in the order `tensors` and `build` use them. */
+  tensors(layer: Layer): Tensor[];
+  /**
+   * Checks the spec's fields against the shape of one sample coming in (null when unknown: an
+   * Affine flattens whatever it gets, a Convolution will need [C, H, W]), and returns the shape
+   * going out and the layer's tensors, named with `ordinal` (1 for the first layer of this kind
+   * in the net, as the book numbers W1, W2, gamma1, …).
+   */
+  check(spec: LayerSpec, incoming: readonly number[] | null, ordinal: number): { outgoing: readonly number[] | null; params: ParamSpec[] };
+  /** The layer, made from checked tensors (created on the backend by the caller). */
+  build(spec: LayerSpec, tensors: Tensor[]): Layer;
+}
+
+const activation = (type: string, ctor: new () => Layer): LayerKind => ({
+  type,
+  is: (layer) => layer instanceof ctor,
+  describe: () => ({}),
+  tensors: () => [],
+  check: (spec, incoming) => {
+    noExtraFields(spec, []);
+    return { outgoing: incoming, params: [] };
+  },
+  build: () => new ctor(),
+});
+
+const LAYER_KINDS: readonly LayerKind[] = [
+  {
+    type: 'Affine',
+    is: (layer) => layer instanceof Affine,
+    describe: (layer) => {
+      const [inputs, outputs] = (layer as Affine).W.shape;
+      return { inputs, outputs };
+    },
+    tensors: (layer) => [(layer as Affine).W, (layer as Affine).b],
+    check: (spec, incoming, ordinal) => {
+      noExtraFields(spec, ['inputs', 'outputs']);
+      const inputs = positiveSize(spec, 'inputs');
+      const outputs = positiveSize(spec, 'outputs');
+      const features = incoming?.reduce((a, d) => a * d, 1) ?? inputs;
+      if (features !== inputs) throw new Error(`loadModel: layer '${spec.name}' takes ${inputs} inputs but the layer before it gives ${features}`);
+      return { outgoing: [outputs], params: [{ name: `W${ordinal}`, shape: [inputs, outputs] }, { name: `b${ordinal}`, shape: [outputs] }] };
+    },
+    build: (_spec, [W, b]) => new Affine(W, b),
+  },
+  activation('Relu', Relu),
+  activation('Sigmoid', Sigmoid),
+  {
+    type: 'BatchNormalization',
+    is: (layer) => layer instanceof BatchNormalization,
+    describe: (layer) => ({ features: (layer as BatchNormalization).gamma.size, momentum: (layer as BatchNormalization).momentum }),
+    // γ and β are trained; the running statistics are what test mode uses, so they are saved too
+    tensors: (layer) => {
+      const norm = layer as BatchNormalization;
+      return [norm.gamma, norm.beta, norm.runningMean, norm.runningVar];
+    },
+    check: (spec, incoming, ordinal) => {
+      noExtraFields(spec, ['features', 'momentum']);
+      const features = positiveSize(spec, 'features');
+      const size = incoming?.reduce((a, d) => a * d, 1) ?? features;
+      if (size !== features) throw new Error(`loadModel: layer '${spec.name}' normalises ${features} features but the layer before it gives ${size}`);
+      fraction(spec, 'momentum');
+      const names = [`gamma${ordinal}`, `beta${ordinal}`, `runningMean${ordinal}`, `runningVar${ordinal}`];
+      return { outgoing: incoming, params: names.map((name) => ({ name, shape: [features] })) };
+    },
+    build: (spec, [gamma, beta, runningMean, runningVar]) => {
+      // the layer owns (and frees) its own running statistics: copy the file's into them
+      const norm = new BatchNormalization(gamma, beta, { momentum: spec.momentum as number });
+      norm.runningMean.data.set(runningMean.data);
+      norm.runningVar.data.set(runningVar.data);
+      runningMean.dispose();
+      runningVar.dispose();
+      return norm;
+    },
+  },
+  {
+    type: 'Dropout',
+    is: (layer) => layer instanceof Dropout,
+    describe: (layer) => ({ ratio: (layer as Dropout).ratio }),
+    tensors: () => [],
+    check: (spec, incoming) => {
+      noExtraFields(spec, ['ratio']);
+      fraction(spec, 'ratio');
+      return { outgoing: incoming, params: [] };
+    },
+    build: (spec) => new Dropout({ ratio: spec.ratio as number }),
+  },
+];
+
+interface NetKind {
+  readonly class: string;
+  /** True for exactly this class (a subclass may add state this table does not know). */
+  is(net: Sequential): boolean;
+  /** The net, rebuilt from checked layer specs and their tensors (already on the backend). */
+  build(backend: Backend, layers: LayerSpec[], tensors: Tensor[][], weightDecayLambda: number): Sequential;
+}
+
+const NET_KINDS: readonly NetKind[] = [
+  {
+    class: 'Sequential',
+    is: (net) => net.constructor === Sequential,
+    build: (_backend, layers, tensors, weightDecayLambda) => new Sequential(layers.map((spec, i) => [spec.name, layerKind(spec.type).build(spec, tensors[i])]), undefined, { weightDecayLambda }),
+  },
+  {
+    class: 'MultiLayerNetExtend',
+    is: (net) => net.constructor === MultiLayerNetExtend,
+    build: (backend, layers, tensors, weightDecayLambda) => {
+      // The options follow from the layers; the net built from them must have exactly these layers.
+      const affines = layers.filter((l) => l.type === 'Affine');
+      if (affines.length === 0) throw new Error('loadModel: a MultiLayerNetExtend has Affine layers; the file describes none');
+      const dropout = layers.find((l) => l.type === 'Dropout');
+      const net = new MultiLayerNetExtend(backend, affines[0].inputs as number, affines.slice(0, -1).map((l) => l.outputs as number), affines[affines.length - 1].outputs as number, {
+        activation: layers.some((l) => l.type === 'Sigmoid') ? 'sigmoid' : 'relu',
+        useBatchnorm: layers.some((l) => l.type === 'BatchNormalization'),
+        useDropout: dropout !== undefined,
+        dropoutRatio: (dropout?.ratio as number | undefined) ?? 0.5,
+        weightDecayLambda,
+      });
+      const built = describeNet(net);
+      if (JSON.stringify(built.spec.layers) !== JSON.stringify(layers)) {
+        net.dispose();
+        const pattern = (list: LayerSpec[]) => list.map((l) => `${l.type} ${l.name}`).join(', ');
+        throw new Error(`loadModel: the file's layers (${pattern(layers)}) are not a MultiLayerNetExtend's (${pattern(built.spec.layers)}, with the same sizes and options)`);
+      }
+      // The constructor drew random weights; the file's replace them.
+      built.tensors.forEach((t, i) => t.data.set(tensors.flat()[i].data));
+      for (const t of tensors.flat()) t.dispose();
+      return net;
+    },
+  },
+  {
+    class: 'TwoLayerNet',
+    is: (net) => net.constructor === TwoLayerNet,
+    build: (backend, layers, tensors) => {
+      const pattern = layers.map((l) => `${l.type} ${l.name}`).join(', ');
+      if (pattern !== 'Affine Affine1, Relu Relu1, Affine Affine2') {
+        throw new Error(`loadModel: a TwoLayerNet has layers Affine Affine1, Relu Relu1, Affine Affine2; the file describes ${pattern}`);
+      }
+      const [inputs, hidden] = [layers[0].inputs as number, layers[0].outputs as number];
+      const net = new TwoLayerNet(backend, inputs, hidden, layers[2].outputs as number);
+      // The constructor drew random weights; the file's replace them.
+      const [[W1, b1], , [W2, b2]] = tensors;
+      for (const [key, t] of Object.entries({ W1, b1, W2, b2 })) {
+        net.params[key].data.set(t.data);
+        t.dispose();
+      }
+      return net;
+    },
+  },
+];
+
+/** The architecture of `net`, or an error naming what cannot be saved. */
+export function describeNet(net: Sequential): { spec: ArchitectureSpec; tensors: Tensor[] } {
+  if (!(net instanceof Sequential)) throw new Error(`saveModel: expected a Sequential or TwoLayerNet, got ${net === null ? 'null' : typeof net === 'object' ? (net as object).constructor?.name : typeof net}`);
+  const netKind = NET_KINDS.find((k) => k.is(net));
+  if (!netKind) throw new Error(`saveModel: a ${net.constructor.name} cannot be saved (loadModel rebuilds ${NET_KINDS.map((k) => k.class).join(', ')}); build it as a Sequential`);
+  const layers: LayerSpec[] = [];
+  const tensors: Tensor[] = [];
+  for (const [name, layer] of net.layers) {
+    const kind = LAYER_KINDS.find((k) => k.is(layer));
+    if (!kind) throw new Error(`saveModel: layer '${name}' is a ${layer.constructor.name}, which cannot be saved yet (known: ${LAYER_KINDS.map((k) => k.type).join(', ')})`);
+    layers.push({ type: kind.type, name, ...kind.describe(layer) });
+    tensors.push(...kind.tensors(layer));
+  }
+  const spec: ArchitectureSpec = { class: netKind.class, layers, loss: 'SoftmaxWithLoss' };
+  if (net.weightDecayLambda !== 0) spec.weightDecayLambda = net.weightDecayLambda;
+  return { spec, tensors };
+}
+
+/**
+ * Checks an architecture read from a file (anything may be in it) and returns, per layer, the
+ * tensors it needs. Nothing is allocated.
+ */
+export function checkArchitecture(value: unknown): { spec: ArchitectureSpec; params: ParamSpec[][] } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('loadModel: the architecture must be a JSON object { class, layers, loss }');
+  const spec = value as Record<string, unknown>;
+  if (!NET_KINDS.some((k) => k.class === spec.class)) throw new Error(`loadModel: unknown net class ${JSON.stringify(spec.class)} (known: ${NET_KINDS.map((k) => k.class).join(', ')})`);
+  if (spec.loss !== 'SoftmaxWithLoss') throw new Error(`loadModel: unknown loss layer ${JSON.stringify(spec.loss)} (known: SoftmaxWithLoss)`);
+  if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new Error('loadModel: the architecture must list at least one layer');
+  const lambda = spec.weightDecayLambda;
+  if (lambda !== undefined && !(typeof lambda === 'number' && Number.isFinite(lambda) && lambda >= 0)) throw new Error(`loadModel: weightDecayLambda must be a number ≥ 0, got ${JSON.stringify(lambda)}`);
+  const names = new Set<string>();
+  const ordinals = new Map<string, number>();
+  const params: ParamSpec[][] = [];
+  let sample: readonly number[] | null = null;
+  for (const layer of spec.layers as unknown[]) {
+    if (typeof layer !== 'object' || layer === null || Array.isArray(layer)) throw new Error(`loadModel: each layer must be an object { type, name, … }, got ${JSON.stringify(layer)}`);
+    const { type, name } = layer as Record<string, unknown>;
+    if (typeof name !== 'string' || name === '' || names.has(name)) throw new Error(`loadModel: layer names must be unique non-empty strings, got ${JSON.stringify(name)}`);
+    names.add(name);
+    const kind = layerKind(type);
+    const ordinal = (ordinals.get(kind.type) ?? 0) + 1;
+    ordinals.set(kind.type, ordinal);
+    const checked = kind.check(layer as LayerSpec, sample, ordinal);
+    sample = checked.outgoing;
+    params.push(checked.params);
+  }
+  return { spec: spec as unknown as ArchitectureSpec, params };
+}
+
+/** Builds the net of a checked architecture from its tensors (one list per layer); frees them on failure. */
+export function buildNet(backend: Backend, spec: ArchitectureSpec, tensors: Tensor[][]): Sequential {
+  const kind = NET_KINDS.find((k) => k.class === spec.class)!;
+  try {
+    return kind.build(backend, spec.layers, tensors, spec.weightDecayLambda ?? 0);
+  } catch (e) {
+    for (const list of tensors) for (const t of list) t.dispose();
+    throw e;
+  }
+}
+
+function layerKind(type: unknown): LayerKind {
+  const kind = LAYER_KINDS.find((k) => k.type === type);
+  if (!kind) throw new Error(`loadModel: unknown layer type ${JSON.stringify(type)} (known: ${LAYER_KINDS.map((k) => k.type).join(', ')})`);
+  return kind;
+}
+
+function positiveSize(spec: LayerSpec, field: string): number {
+  const v = spec[field];
+  if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new Error(`loadModel: layer '${spec.name}' needs ${field} as a positive integer, got ${JSON.stringify(v)}`);
+  return v as number;
+}
+
+function fraction(spec: LayerSpec, field: string): number {
+  const v = spec[field];
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new Error(`loadModel: layer '${spec.name}' needs ${field} as a number from 0 to 1, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function noExtraFields(spec: LayerSpec, fields: string[]): void {
+  for (const key of Object.keys(spec)) {
+    if (key !== 'type' && key !== 'name' && !fields.includes(key)) throw new Error(`loadModel: layer '${spec.name}' (${spec.type}) has an unknown field '${key}'`);
+  }
+}

@@ -4,7 +4,7 @@
  * size, at step 1 and step 1,000. A step should allocate nothing once the layers have sized
  * their buffers.
  */
-import { createBackend, Sequential, SGD, WasmBackend, type Backend } from '../ts/index.js';
+import { createBackend, Sequential, SGD, type Backend, type WasmVariant } from '../ts/index.js';
 import type { Contenders } from './contenders.js';
 import { seededLabels, seededValues, sink } from './util.js';
 
@@ -22,7 +22,7 @@ export async function benchMemory(c: Contenders, steps = 1000): Promise<MemoryRe
   const results: MemoryResult[] = [];
   for (const used of c.ours) {
     // A fresh instance of each, so the linear memory is this training run's alone.
-    const be = used instanceof WasmBackend ? await createBackend('wasm', { variant: used.variant }) : await createBackend('ts');
+    const be = used.kind === 'wasm' ? await createBackend('wasm', { variant: used.name.slice('wasm-'.length) as WasmVariant }) : await createBackend('ts');
     const net = Sequential.mlp(be, [784, 50, 10], { seed: 1 });
     const x = be.tensor(seededValues(100 * 784, 30), [100, 784]);
     const t = be.tensor(seededLabels(100, 10, 31), [100]);

@@ -3,7 +3,7 @@
  * (demo/web/worker.ts): an MLP, an optimizer, the data as tensors on the backend, seeded
  * shuffling, one step at a time. No Node or DOM imports.
  */
-import { createOptimizer, MultiLayerNetExtend, NonFiniteLossError, Random, Sequential, type Backend, type Optimizer, type OptimizerName, type Tensor, type WeightInit } from '../ts/index.js';
+import { argmax, createOptimizer, MultiLayerNetExtend, NonFiniteLossError, Random, Sequential, type Backend, type Optimizer, type OptimizerName, type Tensor, type WeightInit } from '../ts/index.js';
 import { CLASSES, IMAGE_SIZE, type Digits } from './mnist_format.js';
 
 export interface TrainConfig {
@@ -176,12 +176,6 @@ export class Trainer {
       t[r] = labels[i];
     }
   }
-}
-
-export function argmax(values: ArrayLike<number>, start: number, count: number): number {
-  let best = 0;
-  for (let j = 1; j < count; j++) if (values[start + j] > values[start + best]) best = j;
-  return best;
 }
 
 /** Softmax of a short score vector, max-subtracted. */

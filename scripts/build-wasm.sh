@@ -6,7 +6,7 @@
 # each from its own cargo target dir (target/wasm-simd128, target/wasm-relaxed-simd,
 # target/wasm-scalar). The .ts files
 # embed the module as base64; scripts/embed-wasm.mjs first checks that it imports only its memory and
-# exports `memory` and every function of ts/wasm/abi.ts.
+# exports `memory` and every `nn_*` function of crate/src/abi.rs.
 #
 # Usage: scripts/build-wasm.sh [--force]
 # Exits at once when every output is newer than crate/, Cargo.toml, Cargo.lock and these scripts.

@@ -1,10 +1,11 @@
-// Checks a built module against ts/wasm/abi.ts and embeds it as base64 in a TS module.
+// Checks a built module against crate/src/abi.rs and embeds it as base64 in a TS module.
 //
 // Usage: node scripts/embed-wasm.mjs <module.wasm> <out.ts>
 //
 // The module must compile, import only its memory (env.memory, so the loader sets its maximum),
 // and export `memory` plus every `nn_*` function that
-// ts/wasm/abi.ts declares (it may export more, e.g. the linker's __heap_base / __data_end).
+// crate/src/abi.rs declares (it may export more, e.g. the linker's __heap_base / __data_end).
+// test/contract.test.ts checks those against the kernel contract (ts/kernels.ts).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +17,9 @@ if (!wasmPath || !outPath) {
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const abi = readFileSync(join(root, 'ts/wasm/abi.ts'), 'utf8');
-const wanted = [...abi.matchAll(/^\s*(nn_\w+)\s*\(/gm)].map((m) => m[1]);
-if (wanted.length === 0) throw new Error('embed-wasm: found no nn_* functions in ts/wasm/abi.ts');
+const abi = readFileSync(join(root, 'crate/src/abi.rs'), 'utf8');
+const wanted = [...abi.matchAll(/pub (?:unsafe )?extern "C" fn (nn_\w+)/g)].map((m) => m[1]);
+if (wanted.length === 0) throw new Error('embed-wasm: found no nn_* functions in crate/src/abi.rs');
 
 const bytes = readFileSync(wasmPath);
 const module = new WebAssembly.Module(bytes);
@@ -33,7 +34,7 @@ const missing = [['memory', 'memory'], ...wanted.map((name) => [name, 'function'
   .filter(([name, kind]) => exports.get(name) !== kind)
   .map(([name, kind]) => `${name} (${kind})`);
 if (missing.length > 0) {
-  throw new Error(`embed-wasm: ${wasmPath} does not export ${missing.join(', ')} declared by ts/wasm/abi.ts`);
+  throw new Error(`embed-wasm: ${wasmPath} does not export ${missing.join(', ')} declared by crate/src/abi.rs`);
 }
 
 const text =

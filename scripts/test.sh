@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite: Rust kernels natively (cargo test) and on wasm32 with SIMD128 and
+# The whole test suite: the crate's formatting (cargo fmt --check), Rust kernels natively (cargo test) and on wasm32 with SIMD128 and
 # relaxed SIMD under Node (scripts/test-crate-wasm.sh), TypeScript types (tsc), the package
 # build, then vitest (WASM vs TS parity, layers, nets, memory, errors, the built package).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh test
 ensure
+
+say "cargo fmt --check (the crate is formatted by rustfmt, no exceptions)"
+"$(host_cargo)" fmt --manifest-path crate/Cargo.toml --check
 
 say "cargo test (Rust kernels against naive references, natively: the scalar paths)"
 "$(host_cargo)" test --quiet --manifest-path crate/Cargo.toml

@@ -50,6 +50,7 @@ const KERNELS: KernelCase[] = [
   { kernel: 'adagrad', args: ['input 1', 'output', 'state 1'], outputs: ['output', 'state 1'], hyper: ['lr', 'eps'], call: (b, [g, p, h], [lr, eps]) => b.adagrad(lr, eps, p, g, h) },
   { kernel: 'rmsprop', args: ['input 1', 'output', 'state 1'], outputs: ['output', 'state 1'], hyper: ['lr', 'decay', 'eps'], call: (b, [g, p, h], [lr, d, eps]) => b.rmsprop(lr, d, eps, p, g, h) },
   { kernel: 'adam', args: ['input 1', 'output', 'state 1', 'state 2'], outputs: ['output', 'state 1', 'state 2'], hyper: ['lrT', 'beta1', 'beta2', 'eps'], call: (b, [g, p, m, v], h) => b.adam(h[0], h[1], h[2], h[3], p, g, m, v) },
+  { kernel: 'im2col', args: ['x', 'col'], outputs: ['col'], call: (b, [x, col]) => b.im2col(1, 1, 1, 2, 1, 1, 1, 0, x, col) },
 ];
 
 const sizeOf = (c: KernelCase) => c.size ?? (c.args.includes('t (labels)') ? 1 : 2);

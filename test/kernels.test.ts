@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend, Tensor } from '../ts/index.js';
 import { allBackends, integerValues, randomValues, toleranceRatio } from './backends.js';
-import { naiveGemm, naiveSoftmaxXent } from './naive.js';
+import { naiveGemm, naiveIm2col, naiveSoftmaxXent } from './naive.js';
 
 const [tsBackend, ...wasmBackends] = await allBackends();
 
@@ -288,5 +288,37 @@ describe.each([tsBackend, ...wasmBackends].map((b) => [b.name, b] as const))('ac
     backend.accumulate(target, backend.tensor([0.5, -2, 10], [3]));
     expect([...target.data]).toEqual([1.5, 0, 13]);
     expect(() => backend.accumulate(target, backend.zeros([4]))).toThrow(`${backend.name}.accumulate: expected input 1 to hold [3] = 3 elements, got shape [4] (4 elements)`);
+  });
+});
+
+// ---- im2col (chapter 7) ------------------------------------------------------------------------
+
+/** n, c, h, w, fh, fw, stride, pad: empty batches and channels, 1×1, odd sizes, strides and pads, padding wider than the filter, MNIST. */
+const IM2COL_SHAPES: [number, number, number, number, number, number, number, number][] = [
+  [0, 3, 5, 5, 3, 3, 1, 0], [2, 0, 5, 5, 3, 3, 1, 1], [1, 1, 1, 1, 1, 1, 1, 0], [1, 1, 3, 3, 2, 2, 1, 0], [2, 3, 5, 7, 3, 3, 1, 1],
+  [2, 3, 7, 5, 3, 2, 2, 1], [1, 2, 6, 6, 2, 2, 2, 0], [3, 1, 4, 5, 5, 5, 1, 2], [1, 1, 2, 2, 1, 1, 3, 3], [2, 2, 9, 9, 4, 3, 3, 2],
+  [10, 1, 28, 28, 5, 5, 1, 0], [4, 3, 32, 32, 3, 3, 1, 1],
+];
+
+describe.each([tsBackend, ...wasmBackends].map((b) => [b.name, b] as const))('im2col on %s', (_name, backend) => {
+  it('equals the book\'s definition on every shape, bit for bit, nothing written outside col', () => {
+    for (const [n, c, h, w, fh, fw, stride, pad] of IM2COL_SHAPES) {
+      const x = randomValues(n * c * h * w, n * 1000 + h * 10 + w);
+      const want = naiveIm2col(n, c, h, w, fh, fw, stride, pad, x);
+      const oh = Math.floor((h + 2 * pad - fh) / stride) + 1;
+      const ow = Math.floor((w + 2 * pad - fw) / stride) + 1;
+      const got = runKernel(backend, [{ values: x, shape: [n, c, h, w] }], [n * oh * ow, c * fh * fw], ([xt], col) => backend.im2col(n, c, h, w, fh, fw, stride, pad, xt, col));
+      const label = `im2col n${n} c${c} ${h}×${w} filter ${fh}×${fw} stride ${stride} pad ${pad}`;
+      expect(got.guardsIntact, label).toBe(true);
+      expect([...got.output], label).toEqual(want);
+    }
+  });
+
+  it('refuses a filter that does not fit, a zero stride and a wrongly sized col', () => {
+    const x = backend.zeros([1, 1, 3, 3]);
+    expect(() => backend.im2col(1, 1, 3, 3, 4, 4, 1, 0, x, backend.zeros([16]))).toThrow(`${backend.name}.im2col: expected the 4×4 filter to fit the padded 3×3 input`);
+    expect(() => backend.im2col(1, 1, 3, 3, 2, 2, 0, 0, x, backend.zeros([16]))).toThrow(`${backend.name}.im2col: expected fh, fw and stride ≥ 1, got fh 2, fw 2, stride 0`);
+    expect(() => backend.im2col(1, 1, 3, 3, 2, 2, 1, 0, x, backend.zeros([15]))).toThrow(`${backend.name}.im2col: expected col to hold 4×4 = 16 elements, got shape [15] (15 elements)`);
+    expect(() => backend.im2col(1, 1, 3, 3, 2, 2, 1, 0, backend.zeros([8]), backend.zeros([16]))).toThrow(`${backend.name}.im2col: expected x to hold 1×1×3×3 = 9 elements, got shape [8] (8 elements)`);
   });
 });

@@ -34,3 +34,20 @@ export function naiveSoftmaxXent(rows: number, cols: number, x: ArrayLike<number
   }
   return { y, loss: rows ? loss / rows : 0 };
 }
+
+/** im2col by the book's definition: col[(img, oy, ox), (ch, fy, fx)] = x[img, ch, oy·s + fy − pad, ox·s + fx − pad], 0 outside. */
+export function naiveIm2col(n: number, c: number, h: number, w: number, fh: number, fw: number, stride: number, pad: number, x: ArrayLike<number>): number[] {
+  const oh = Math.floor((h + 2 * pad - fh) / stride) + 1;
+  const ow = Math.floor((w + 2 * pad - fw) / stride) + 1;
+  const col: number[] = [];
+  for (let img = 0; img < n; img++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++)
+        for (let ch = 0; ch < c; ch++)
+          for (let fy = 0; fy < fh; fy++)
+            for (let fx = 0; fx < fw; fx++) {
+              const [y, xx] = [oy * stride + fy - pad, ox * stride + fx - pad];
+              col.push(y >= 0 && y < h && xx >= 0 && xx < w ? x[((img * c + ch) * h + y) * w + xx] : 0);
+            }
+  return col;
+}

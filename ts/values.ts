@@ -99,3 +99,10 @@ function ragged(where: string, shape: readonly number[], path: number[], expecte
   const at = path.length ? `values${formatIndex(path)}` : 'values';
   return new Error(`${where}: nested arrays are ragged or do not match shape ${formatShape(shape)}: expected ${at} to have length ${expected}, got ${got}`);
 }
+
+/** The index of the largest of `count` values from `start` (the first on ties): a row's predicted class. */
+export function argmax(values: ArrayLike<number>, start: number, count: number): number {
+  let best = 0;
+  for (let j = 1; j < count; j++) if (values[start + j] > values[start + best]) best = j;
+  return best;
+}

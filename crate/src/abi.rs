@@ -1,6 +1,8 @@
-//! The C ABI of the WebAssembly module: the only `extern "C"` items of the crate, mirrored one
-//! to one by `ts/wasm/abi.ts`. Each wrapper turns `(pointer, length)` pairs into slices and
-//! calls the safe kernel; there is no math here.
+//! The C ABI of the WebAssembly module: the only `extern "C"` items of the crate. Each kernel of
+//! the TS contract (`ts/kernels.ts`) is one function here, named by the rule `camelCase` →
+//! `nn_snake_case`, with the contract's raw arguments in order (test/contract.test.ts parses this
+//! file and checks both). Each wrapper turns `(pointer, length)` pairs into slices and calls the
+//! safe kernel; there is no math here. A flag is a `u32`, 0 or 1.
 //!
 //! # Safety contract (all functions)
 //!
@@ -8,15 +10,16 @@
 //! 16-byte aligned) holding at least the number of floats its dimensions imply, or the length
 //! is 0 (the pointer is then not used at all, and may be anything, including 0). Outputs do not
 //! overlap any input, except where a function works in place on one buffer (`nn_add_bias`'s
-//! `x`, `nn_sgd`'s `param`). `ts/backend.ts` checks all of this before it calls. Sizes are
-//! `usize` (i32 on wasm32: the TS side passes byte offsets and element counts as numbers).
+//! `x`, the optimizers' `param` and state, `nn_accumulate`'s `target`). `ts/backend.ts` checks
+//! all of this by the contract's roles before it calls. Sizes are `usize` (i32 on wasm32: the
+//! TS side passes byte offsets and element counts as numbers).
 //!
 //! Functions that need a workspace (GEMM packing) return a status: 0 on success, otherwise the
 //! number of bytes of workspace that could not be reserved (memory is full). They never trap for
 //! lack of memory, and a failed call leaves the module usable.
 
 use crate::workspace::OutOfMemory;
-use crate::{activation, affine, alloc, bias, gemm, optim, sgd, softmax_xent};
+use crate::{activation, affine, alloc, bias, gemm, im2col, optim, softmax_xent};
 
 /// Allocates `bytes` bytes, 16-byte aligned; returns the pointer, or 0 if memory cannot grow.
 #[no_mangle]
@@ -39,9 +42,22 @@ pub unsafe extern "C" fn nn_free(ptr: *mut u8, bytes: usize) {
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_gemm_nn(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) -> usize {
+pub unsafe extern "C" fn nn_gemm_nn(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+) -> usize {
     // SAFETY: A, B, C are live, distinct buffers of m·k, k·n, m·n floats (module contract).
-    let (a, b, c) = unsafe { (slice(a, len(m, k)), slice(b, len(k, n)), slice_mut(c, len(m, n))) };
+    let (a, b, c) = unsafe {
+        (
+            slice(a, len(m, k)),
+            slice(b, len(k, n)),
+            slice_mut(c, len(m, n)),
+        )
+    };
     OutOfMemory::status(gemm::gemm_nn(m, k, n, a, b, c))
 }
 
@@ -50,9 +66,22 @@ pub unsafe extern "C" fn nn_gemm_nn(m: usize, k: usize, n: usize, a: *const f32,
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_gemm_nt(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) -> usize {
+pub unsafe extern "C" fn nn_gemm_nt(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+) -> usize {
     // SAFETY: A, B, C are live, distinct buffers of m·k, n·k, m·n floats (module contract).
-    let (a, b, c) = unsafe { (slice(a, len(m, k)), slice(b, len(n, k)), slice_mut(c, len(m, n))) };
+    let (a, b, c) = unsafe {
+        (
+            slice(a, len(m, k)),
+            slice(b, len(n, k)),
+            slice_mut(c, len(m, n)),
+        )
+    };
     OutOfMemory::status(gemm::gemm_nt(m, k, n, a, b, c))
 }
 
@@ -61,9 +90,22 @@ pub unsafe extern "C" fn nn_gemm_nt(m: usize, k: usize, n: usize, a: *const f32,
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_gemm_tn(m: usize, k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32) -> usize {
+pub unsafe extern "C" fn nn_gemm_tn(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+) -> usize {
     // SAFETY: A, B, C are live, distinct buffers of k·m, k·n, m·n floats (module contract).
-    let (a, b, c) = unsafe { (slice(a, len(k, m)), slice(b, len(k, n)), slice_mut(c, len(m, n))) };
+    let (a, b, c) = unsafe {
+        (
+            slice(a, len(k, m)),
+            slice(b, len(k, n)),
+            slice_mut(c, len(m, n)),
+        )
+    };
     OutOfMemory::status(gemm::gemm_tn(m, k, n, a, b, c))
 }
 
@@ -72,9 +114,24 @@ pub unsafe extern "C" fn nn_gemm_tn(m: usize, k: usize, n: usize, a: *const f32,
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_affine_forward(m: usize, k: usize, n: usize, x: *const f32, w: *const f32, b: *const f32, out: *mut f32) -> usize {
+pub unsafe extern "C" fn nn_affine_forward(
+    m: usize,
+    k: usize,
+    n: usize,
+    x: *const f32,
+    w: *const f32,
+    b: *const f32,
+    out: *mut f32,
+) -> usize {
     // SAFETY: x, W, b, out are live buffers of m·k, k·n, n, m·n floats; out overlaps no input.
-    let (x, w, b, out) = unsafe { (slice(x, len(m, k)), slice(w, len(k, n)), slice(b, n), slice_mut(out, len(m, n))) };
+    let (x, w, b, out) = unsafe {
+        (
+            slice(x, len(m, k)),
+            slice(w, len(k, n)),
+            slice(b, n),
+            slice_mut(out, len(m, n)),
+        )
+    };
     OutOfMemory::status(affine::affine_forward(m, k, n, x, w, b, out))
 }
 
@@ -83,11 +140,33 @@ pub unsafe extern "C" fn nn_affine_forward(m: usize, k: usize, n: usize, x: *con
 /// # Safety
 /// See the module docs; `dx` may be null (no input gradient wanted).
 #[no_mangle]
-pub unsafe extern "C" fn nn_affine_backward(m: usize, k: usize, n: usize, x: *const f32, w: *const f32, dout: *const f32, dw: *mut f32, db: *mut f32, dx: *mut f32) -> usize {
+pub unsafe extern "C" fn nn_affine_backward(
+    m: usize,
+    k: usize,
+    n: usize,
+    x: *const f32,
+    w: *const f32,
+    dout: *const f32,
+    dw: *mut f32,
+    db: *mut f32,
+    dx: *mut f32,
+) -> usize {
     // SAFETY: x, W, dout, dW, db (and dx unless null) are live buffers of m·k, k·n, m·n, k·n,
     // n (and m·k) floats; the outputs overlap no input and each other.
-    let (x, w, dout, dw, db) = unsafe { (slice(x, len(m, k)), slice(w, len(k, n)), slice(dout, len(m, n)), slice_mut(dw, len(k, n)), slice_mut(db, n)) };
-    let dx = if dx.is_null() { None } else { Some(unsafe { slice_mut(dx, len(m, k)) }) };
+    let (x, w, dout, dw, db) = unsafe {
+        (
+            slice(x, len(m, k)),
+            slice(w, len(k, n)),
+            slice(dout, len(m, n)),
+            slice_mut(dw, len(k, n)),
+            slice_mut(db, n),
+        )
+    };
+    let dx = if dx.is_null() {
+        None
+    } else {
+        Some(unsafe { slice_mut(dx, len(m, k)) })
+    };
     OutOfMemory::status(affine::affine_backward(m, k, n, x, w, dout, dw, db, dx))
 }
 
@@ -151,83 +230,107 @@ pub unsafe extern "C" fn nn_sigmoid_forward(n: usize, x: *const f32, out: *mut f
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_sigmoid_backward(n: usize, y: *const f32, dout: *const f32, dx: *mut f32) {
+pub unsafe extern "C" fn nn_sigmoid_backward(
+    n: usize,
+    y: *const f32,
+    dout: *const f32,
+    dx: *mut f32,
+) {
     // SAFETY: y, dout and dx are live buffers of n floats; dx overlaps neither input.
     let (y, dout, dx) = unsafe { (slice(y, n), slice(dout, n), slice_mut(dx, n)) };
     activation::sigmoid_backward(y, dout, dx)
 }
 
-/// `y = softmax(x)` per row; returns the mean cross-entropy against the one-hot `t`.
+/// `y = softmax(x)` per row; returns the mean cross-entropy against `t`: a one-hot
+/// `rows×cols` matrix, or one class index per row when `labels` is 1.
 ///
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_softmax_xent_onehot(rows: usize, cols: usize, x: *const f32, t: *const f32, y: *mut f32) -> f64 {
+pub unsafe extern "C" fn nn_softmax_xent(
+    rows: usize,
+    cols: usize,
+    x: *const f32,
+    t: *const f32,
+    labels: u32,
+    y: *mut f32,
+) -> f64 {
     let size = len(rows, cols);
-    // SAFETY: x, t and y are live buffers of rows·cols floats; y overlaps neither input.
-    let (x, t, y) = unsafe { (slice(x, size), slice(t, size), slice_mut(y, size)) };
-    softmax_xent::softmax_xent_onehot(rows, cols, x, t, y)
+    // SAFETY: x and y hold rows·cols floats, t rows (labels) or rows·cols floats; y overlaps neither input.
+    let (x, t, y) = unsafe {
+        (
+            slice(x, size),
+            slice(t, targets_len(labels, rows, size)),
+            slice_mut(y, size),
+        )
+    };
+    if labels != 0 {
+        softmax_xent::softmax_xent_labels(rows, cols, x, t, y)
+    } else {
+        softmax_xent::softmax_xent_onehot(rows, cols, x, t, y)
+    }
 }
 
-/// `y = softmax(x)` per row; returns the mean cross-entropy against the class indices `labels`.
+/// `dx = (y − t) / rows`, with `t` as in [`nn_softmax_xent`].
 ///
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_softmax_xent_labels(rows: usize, cols: usize, x: *const f32, labels: *const f32, y: *mut f32) -> f64 {
+pub unsafe extern "C" fn nn_softmax_xent_backward(
+    rows: usize,
+    cols: usize,
+    y: *const f32,
+    t: *const f32,
+    labels: u32,
+    dx: *mut f32,
+) {
     let size = len(rows, cols);
-    // SAFETY: x and y hold rows·cols floats, labels rows floats; y overlaps neither input.
-    let (x, labels, y) = unsafe { (slice(x, size), slice(labels, rows), slice_mut(y, size)) };
-    softmax_xent::softmax_xent_labels(rows, cols, x, labels, y)
-}
-
-/// `dx = (y − t) / rows`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_softmax_xent_backward_onehot(rows: usize, cols: usize, y: *const f32, t: *const f32, dx: *mut f32) {
-    let size = len(rows, cols);
-    // SAFETY: y, t and dx are live buffers of rows·cols floats; dx overlaps neither input.
-    let (y, t, dx) = unsafe { (slice(y, size), slice(t, size), slice_mut(dx, size)) };
-    softmax_xent::softmax_xent_backward_onehot(rows, cols, y, t, dx)
-}
-
-/// `dx = (y − onehot(labels)) / rows`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_softmax_xent_backward_labels(rows: usize, cols: usize, y: *const f32, labels: *const f32, dx: *mut f32) {
-    let size = len(rows, cols);
-    // SAFETY: y and dx hold rows·cols floats, labels rows floats; dx overlaps neither input.
-    let (y, labels, dx) = unsafe { (slice(y, size), slice(labels, rows), slice_mut(dx, size)) };
-    softmax_xent::softmax_xent_backward_labels(rows, cols, y, labels, dx)
+    // SAFETY: y and dx hold rows·cols floats, t rows (labels) or rows·cols floats; dx overlaps neither input.
+    let (y, t, dx) = unsafe {
+        (
+            slice(y, size),
+            slice(t, targets_len(labels, rows, size)),
+            slice_mut(dx, size),
+        )
+    };
+    if labels != 0 {
+        softmax_xent::softmax_xent_backward_labels(rows, cols, y, t, dx)
+    } else {
+        softmax_xent::softmax_xent_backward_onehot(rows, cols, y, t, dx)
+    }
 }
 
 /// Softmax-CE forward and backward in one pass: `y = softmax(x)`, `dx = (y − t) / rows`;
-/// returns the mean loss against the one-hot `t`.
+/// returns the mean loss, with `t` as in [`nn_softmax_xent`].
 ///
 /// # Safety
 /// See the module docs.
 #[no_mangle]
-pub unsafe extern "C" fn nn_softmax_xent_grad_onehot(rows: usize, cols: usize, x: *const f32, t: *const f32, y: *mut f32, dx: *mut f32) -> f64 {
+pub unsafe extern "C" fn nn_softmax_xent_grad(
+    rows: usize,
+    cols: usize,
+    x: *const f32,
+    t: *const f32,
+    labels: u32,
+    y: *mut f32,
+    dx: *mut f32,
+) -> f64 {
     let size = len(rows, cols);
-    // SAFETY: x, t, y, dx are live buffers of rows·cols floats; y and dx overlap no input or each other.
-    let (x, t, y, dx) = unsafe { (slice(x, size), slice(t, size), slice_mut(y, size), slice_mut(dx, size)) };
-    softmax_xent::softmax_xent_grad_onehot(rows, cols, x, t, y, dx)
-}
-
-/// As `nn_softmax_xent_grad_onehot` with one class index per row.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_softmax_xent_grad_labels(rows: usize, cols: usize, x: *const f32, labels: *const f32, y: *mut f32, dx: *mut f32) -> f64 {
-    let size = len(rows, cols);
-    // SAFETY: x, y, dx hold rows·cols floats, labels rows floats; y and dx overlap no input or each other.
-    let (x, labels, y, dx) = unsafe { (slice(x, size), slice(labels, rows), slice_mut(y, size), slice_mut(dx, size)) };
-    softmax_xent::softmax_xent_grad_labels(rows, cols, x, labels, y, dx)
+    // SAFETY: x, y, dx hold rows·cols floats, t rows (labels) or rows·cols floats; y and dx
+    // overlap no input or each other.
+    let (x, t, y, dx) = unsafe {
+        (
+            slice(x, size),
+            slice(t, targets_len(labels, rows, size)),
+            slice_mut(y, size),
+            slice_mut(dx, size),
+        )
+    };
+    if labels != 0 {
+        softmax_xent::softmax_xent_grad_labels(rows, cols, x, t, y, dx)
+    } else {
+        softmax_xent::softmax_xent_grad_onehot(rows, cols, x, t, y, dx)
+    }
 }
 
 /// SGD step: `param −= lr · grad`.
@@ -238,7 +341,18 @@ pub unsafe extern "C" fn nn_softmax_xent_grad_labels(rows: usize, cols: usize, x
 pub unsafe extern "C" fn nn_sgd(n: usize, lr: f32, param: *mut f32, grad: *const f32) {
     // SAFETY: param (updated in place) and grad are live, distinct buffers of n floats.
     let (param, grad) = unsafe { (slice_mut(param, n), slice(grad, n)) };
-    sgd::sgd(lr, param, grad)
+    optim::sgd(lr, param, grad)
+}
+
+/// `target += source`.
+///
+/// # Safety
+/// See the module docs; `target` is updated in place.
+#[no_mangle]
+pub unsafe extern "C" fn nn_accumulate(n: usize, target: *mut f32, source: *const f32) {
+    // SAFETY: target (updated in place) and source are live, distinct buffers of n floats.
+    let (target, source) = unsafe { (slice_mut(target, n), slice(source, n)) };
+    optim::accumulate(target, source)
 }
 
 /// Momentum step (`optim::momentum`): `v = momentum·v − lr·grad; param += v`.
@@ -246,7 +360,14 @@ pub unsafe extern "C" fn nn_sgd(n: usize, lr: f32, param: *mut f32, grad: *const
 /// # Safety
 /// See the module docs; `param` and `v` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_momentum(n: usize, lr: f32, momentum: f32, param: *mut f32, grad: *const f32, v: *mut f32) {
+pub unsafe extern "C" fn nn_momentum(
+    n: usize,
+    lr: f32,
+    momentum: f32,
+    param: *mut f32,
+    grad: *const f32,
+    v: *mut f32,
+) {
     // SAFETY: param, grad and v are live, pairwise distinct buffers of n floats.
     let (param, grad, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(v, n)) };
     optim::momentum(lr, momentum, param, grad, v)
@@ -257,7 +378,16 @@ pub unsafe extern "C" fn nn_momentum(n: usize, lr: f32, momentum: f32, param: *m
 /// # Safety
 /// See the module docs; `param` and `v` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_nesterov(n: usize, lr: f32, momentum: f32, mm: f32, step: f32, param: *mut f32, grad: *const f32, v: *mut f32) {
+pub unsafe extern "C" fn nn_nesterov(
+    n: usize,
+    lr: f32,
+    momentum: f32,
+    mm: f32,
+    step: f32,
+    param: *mut f32,
+    grad: *const f32,
+    v: *mut f32,
+) {
     // SAFETY: param, grad and v are live, pairwise distinct buffers of n floats.
     let (param, grad, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(v, n)) };
     optim::nesterov(lr, momentum, mm, step, param, grad, v)
@@ -268,7 +398,14 @@ pub unsafe extern "C" fn nn_nesterov(n: usize, lr: f32, momentum: f32, mm: f32, 
 /// # Safety
 /// See the module docs; `param` and `h` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_adagrad(n: usize, lr: f32, eps: f32, param: *mut f32, grad: *const f32, h: *mut f32) {
+pub unsafe extern "C" fn nn_adagrad(
+    n: usize,
+    lr: f32,
+    eps: f32,
+    param: *mut f32,
+    grad: *const f32,
+    h: *mut f32,
+) {
     // SAFETY: param, grad and h are live, pairwise distinct buffers of n floats.
     let (param, grad, h) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(h, n)) };
     optim::adagrad(lr, eps, param, grad, h)
@@ -279,7 +416,16 @@ pub unsafe extern "C" fn nn_adagrad(n: usize, lr: f32, eps: f32, param: *mut f32
 /// # Safety
 /// See the module docs; `param` and `h` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_rmsprop(n: usize, lr: f32, decay: f32, keep: f32, eps: f32, param: *mut f32, grad: *const f32, h: *mut f32) {
+pub unsafe extern "C" fn nn_rmsprop(
+    n: usize,
+    lr: f32,
+    decay: f32,
+    keep: f32,
+    eps: f32,
+    param: *mut f32,
+    grad: *const f32,
+    h: *mut f32,
+) {
     // SAFETY: param, grad and h are live, pairwise distinct buffers of n floats.
     let (param, grad, h) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(h, n)) };
     optim::rmsprop(lr, decay, keep, eps, param, grad, h)
@@ -290,15 +436,74 @@ pub unsafe extern "C" fn nn_rmsprop(n: usize, lr: f32, decay: f32, keep: f32, ep
 /// # Safety
 /// See the module docs; `param`, `m` and `v` are updated in place.
 #[no_mangle]
-pub unsafe extern "C" fn nn_adam(n: usize, lr_t: f32, k1: f32, k2: f32, eps: f32, param: *mut f32, grad: *const f32, m: *mut f32, v: *mut f32) {
+pub unsafe extern "C" fn nn_adam(
+    n: usize,
+    lr_t: f32,
+    k1: f32,
+    k2: f32,
+    eps: f32,
+    param: *mut f32,
+    grad: *const f32,
+    m: *mut f32,
+    v: *mut f32,
+) {
     // SAFETY: param, grad, m and v are live, pairwise distinct buffers of n floats.
-    let (param, grad, m, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(m, n), slice_mut(v, n)) };
+    let (param, grad, m, v) = unsafe {
+        (
+            slice_mut(param, n),
+            slice(grad, n),
+            slice_mut(m, n),
+            slice_mut(v, n),
+        )
+    };
     optim::adam(lr_t, k1, k2, eps, param, grad, m, v)
+}
+
+/// im2col (chapter 7): the windows of `x` `[n, c, h, w]` as the rows of
+/// `col` `[n·oh·ow, c·fh·fw]` (see [`im2col::im2col`]).
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_im2col(
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    fh: usize,
+    fw: usize,
+    stride: usize,
+    pad: usize,
+    x: *const f32,
+    col: *mut f32,
+) {
+    let (oh, ow) = (
+        im2col::conv_out_size(h, fh, stride, pad),
+        im2col::conv_out_size(w, fw, stride, pad),
+    );
+    // SAFETY: x holds n·c·h·w floats and col n·oh·ow·c·fh·fw; col overlaps x nowhere.
+    let (x, col) = unsafe {
+        (
+            slice(x, len(len(n, c), len(h, w))),
+            slice_mut(col, len(len(n, len(oh, ow)), len(c, len(fh, fw)))),
+        )
+    };
+    im2col::im2col(n, c, h, w, fh, fw, stride, pad, x, col)
+}
+
+/// The length of a softmax's targets: one class index per row, or a `rows×cols` matrix.
+fn targets_len(labels: u32, rows: usize, size: usize) -> usize {
+    if labels != 0 {
+        rows
+    } else {
+        size
+    }
 }
 
 /// `rows · cols`, trapping instead of wrapping.
 fn len(rows: usize, cols: usize) -> usize {
-    rows.checked_mul(cols).expect("nn: matrix size overflows usize")
+    rows.checked_mul(cols)
+        .expect("nn: matrix size overflows usize")
 }
 
 /// The `len` floats at `ptr` as a slice; an empty slice when `len = 0` (any `ptr`, even null).

@@ -1,6 +1,8 @@
 //! Element-wise activations and their backward passes. The backward functions take the
 //! forward *output* `y` (what the layer caches), and never write into `dout`.
 
+use crate::check_len;
+
 use crate::exp;
 
 /// `out = max(x, 0)`; a NaN input gives 0, like the TypeScript `x > 0 ? x : 0`.
@@ -8,7 +10,7 @@ use crate::exp;
 /// # Panics
 /// If the lengths differ.
 pub fn relu_forward(x: &[f32], out: &mut [f32]) {
-    check_lengths("relu_forward", &[x.len()], out.len());
+    check_len("relu_forward", "x", x, out.len());
     for (o, &v) in out.iter_mut().zip(x) {
         *o = if v > 0.0 { v } else { 0.0 };
     }
@@ -19,7 +21,8 @@ pub fn relu_forward(x: &[f32], out: &mut [f32]) {
 /// # Panics
 /// If the lengths differ.
 pub fn relu_backward(y: &[f32], dout: &[f32], dx: &mut [f32]) {
-    check_lengths("relu_backward", &[y.len(), dout.len()], dx.len());
+    check_len("relu_backward", "y", y, dx.len());
+    check_len("relu_backward", "dout", dout, dx.len());
     for ((d, &yi), &g) in dx.iter_mut().zip(y).zip(dout) {
         *d = if yi > 0.0 { g } else { 0.0 };
     }
@@ -30,7 +33,7 @@ pub fn relu_backward(y: &[f32], dout: &[f32], dx: &mut [f32]) {
 /// # Panics
 /// If the lengths differ.
 pub fn sigmoid_forward(x: &[f32], out: &mut [f32]) {
-    check_lengths("sigmoid_forward", &[x.len()], out.len());
+    check_len("sigmoid_forward", "x", x, out.len());
     // e^(−x) with the vectorised exp (libm's expf is scalar and ~6× slower in wasm), then 1/(1 + ·):
     // x → −∞ gives e^(−x) = +∞ and 0, x → +∞ gives 0 and 1, NaN stays NaN.
     exp::exp_affine_sum(x, -1.0, 0.0, out);
@@ -44,18 +47,9 @@ pub fn sigmoid_forward(x: &[f32], out: &mut [f32]) {
 /// # Panics
 /// If the lengths differ.
 pub fn sigmoid_backward(y: &[f32], dout: &[f32], dx: &mut [f32]) {
-    check_lengths("sigmoid_backward", &[y.len(), dout.len()], dx.len());
+    check_len("sigmoid_backward", "y", y, dx.len());
+    check_len("sigmoid_backward", "dout", dout, dx.len());
     for ((d, &yi), &g) in dx.iter_mut().zip(y).zip(dout) {
         *d = g * (1.0 - yi) * yi;
-    }
-}
-
-fn check_lengths(op: &str, inputs: &[usize], out: usize) {
-    for (i, &len) in inputs.iter().enumerate() {
-        assert!(
-            len == out,
-            "{op}: input {} holds {len} elements, the output {out}",
-            i + 1
-        );
     }
 }

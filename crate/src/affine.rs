@@ -18,8 +18,24 @@ use crate::{bias, gemm};
 ///
 /// # Panics
 /// If a slice does not hold the elements its dimensions imply.
-pub fn affine_forward(m: usize, k: usize, n: usize, x: &[f32], w: &[f32], b: &[f32], out: &mut [f32]) -> Result<(), OutOfMemory> {
-    check("affine_forward", &[("x", x.len(), m * k), ("W", w.len(), k * n), ("b", b.len(), n), ("out", out.len(), m * n)]);
+pub fn affine_forward(
+    m: usize,
+    k: usize,
+    n: usize,
+    x: &[f32],
+    w: &[f32],
+    b: &[f32],
+    out: &mut [f32],
+) -> Result<(), OutOfMemory> {
+    check(
+        "affine_forward",
+        &[
+            ("x", &*x, m * k),
+            ("W", &*w, k * n),
+            ("b", &*b, n),
+            ("out", &*out, m * n),
+        ],
+    );
     if n == 0 {
         return Ok(());
     }
@@ -48,7 +64,16 @@ pub fn affine_backward(
     db: &mut [f32],
     dx: Option<&mut [f32]>,
 ) -> Result<(), OutOfMemory> {
-    check("affine_backward", &[("x", x.len(), m * k), ("W", w.len(), k * n), ("dout", dout.len(), m * n), ("dW", dw.len(), k * n), ("db", db.len(), n)]);
+    check(
+        "affine_backward",
+        &[
+            ("x", &*x, m * k),
+            ("W", &*w, k * n),
+            ("dout", &*dout, m * n),
+            ("dW", &*dw, k * n),
+            ("db", &*db, n),
+        ],
+    );
     gemm::gemm_tn(k, m, n, x, dout, dw)?;
     bias::col_sum(m, n, dout, db);
     if let Some(dx) = dx {
@@ -57,8 +82,8 @@ pub fn affine_backward(
     Ok(())
 }
 
-fn check(op: &str, lengths: &[(&str, usize, usize)]) {
-    for &(name, got, expected) in lengths {
-        assert!(got == expected, "{op}: expected {name} to hold {expected} elements, got {got}");
+fn check(op: &str, lengths: &[(&str, &[f32], usize)]) {
+    for &(name, x, expected) in lengths {
+        crate::check_len(op, name, x, expected);
     }
 }

@@ -6,16 +6,8 @@
 /// # Panics
 /// If `x.len() != rows·cols` or `b.len() != cols`.
 pub fn add_bias(rows: usize, cols: usize, x: &mut [f32], b: &[f32]) {
-    assert!(
-        x.len() == rows * cols,
-        "add_bias: expected x to hold {rows}×{cols} elements, got {}",
-        x.len()
-    );
-    assert!(
-        b.len() == cols,
-        "add_bias: expected b to hold {cols} elements, got {}",
-        b.len()
-    );
+    crate::check_len("add_bias", "x", x, rows * cols);
+    crate::check_len("add_bias", "b", b, cols);
     if cols == 0 {
         return;
     }
@@ -31,16 +23,8 @@ pub fn add_bias(rows: usize, cols: usize, x: &mut [f32], b: &[f32]) {
 /// # Panics
 /// If `x.len() != rows·cols` or `out.len() != cols`.
 pub fn col_sum(rows: usize, cols: usize, x: &[f32], out: &mut [f32]) {
-    assert!(
-        x.len() == rows * cols,
-        "col_sum: expected x to hold {rows}×{cols} elements, got {}",
-        x.len()
-    );
-    assert!(
-        out.len() == cols,
-        "col_sum: expected out to hold {cols} elements, got {}",
-        out.len()
-    );
+    crate::check_len("col_sum", "x", x, rows * cols);
+    crate::check_len("col_sum", "out", out, cols);
     out.fill(0.0);
     if cols == 0 {
         return;

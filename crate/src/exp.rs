@@ -101,7 +101,10 @@ impl ExpConsts {
 /// [`exp_f32x4`] with its constants given.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-pub(crate) fn exp_f32x4_with(x: core::arch::wasm32::v128, k: &ExpConsts) -> core::arch::wasm32::v128 {
+pub(crate) fn exp_f32x4_with(
+    x: core::arch::wasm32::v128,
+    k: &ExpConsts,
+) -> core::arch::wasm32::v128 {
     use core::arch::wasm32::*;
     // No clamp to [MIN_X, MAX_X] first: the last two steps replace every out-of-range lane, and a
     // NaN lane stays NaN through the arithmetic. (A pmin/pmax clamp also made NaN finite in the
@@ -165,7 +168,10 @@ mod simd {
         for (xs, ys) in x.chunks_exact(4).zip(y.chunks_exact_mut(4)) {
             // SAFETY: both chunks are 4 floats; v128 loads and stores need no alignment.
             unsafe {
-                let e = exp_f32x4_with(f32x4_sub(f32x4_mul(a, v128_load(xs.as_ptr().cast())), s), &k);
+                let e = exp_f32x4_with(
+                    f32x4_sub(f32x4_mul(a, v128_load(xs.as_ptr().cast())), s),
+                    &k,
+                );
                 v128_store(ys.as_mut_ptr().cast(), e);
                 acc = f32x4_add(acc, e);
             }
@@ -200,7 +206,10 @@ mod simd {
             f32x4_extract_lane::<2>(v),
             f32x4_extract_lane::<3>(v),
         ];
-        (x.len() - rest, lanes.into_iter().fold(f32::NEG_INFINITY, skip_nan_max))
+        (
+            x.len() - rest,
+            lanes.into_iter().fold(f32::NEG_INFINITY, skip_nan_max),
+        )
     }
 }
 

@@ -1,6 +1,6 @@
 //! f32 kernels for backpropagation (Deep Learning from Scratch, ch. 5), compiled to
 //! `wasm32-unknown-unknown` and called from TypeScript through the C ABI in [`abi`]
-//! (mirrored one to one by `ts/wasm/abi.ts`).
+//! (bound by name to the kernel contract `ts/kernels.ts`).
 //!
 //! # Conventions
 //!
@@ -9,17 +9,18 @@
 //!   so a transpose is the same matrix with its two strides swapped.
 //! - Argument order follows BLAS: dimensions first (`m, k, n` or `rows, cols`), then inputs,
 //!   then outputs. Outputs are overwritten, never accumulated into, unless a function says it
-//!   works in place ([`add_bias`], [`sgd`]).
+//!   works in place ([`add_bias`], [`accumulate`] and the optimizers in [`optim`]).
 //!
 //! # Contracts
 //!
 //! The safe functions here check every slice length against its dimensions and panic on a
-//! mismatch (a trap in WebAssembly). That is the last line of defence: the TypeScript side
+//! mismatch (a trap in WebAssembly), with one message form ([`check_len`]). That is the last line of defence: the TypeScript side
 //! validates shapes first and throws a readable error. Inputs and outputs are distinct slices,
 //! so Rust's borrow rules already forbid aliasing; at the ABI, the caller promises it.
 //!
-//! Unsafe code lives in two places only: [`abi`] (pointers from JavaScript become slices) and
-//! the internals of [`gemm`] (packing, loop nest, micro-kernels). The crate keeps no global
+//! Unsafe code lives in four places: [`abi`] (pointers from JavaScript become slices), the
+//! internals of [`gemm`] (packing, loop nest, micro-kernels), the allocator (`alloc`) and the
+//! SIMD intrinsics of [`exp`]; each `unsafe` block says why it is sound. The crate keeps no global
 //! state apart from the allocator and the kernels' [`workspace`] (one per thread, grown on
 //! demand and reused, so a training step does not allocate once warmed up).
 //!
@@ -33,10 +34,15 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 // On wasm32 the tests run under Node through our own runner (see `wasm_harness`).
-#![cfg_attr(all(test, target_family = "wasm"), feature(custom_test_frameworks, test))]
-#![cfg_attr(all(test, target_family = "wasm"), test_runner(crate::wasm_harness::run))]
+#![cfg_attr(
+    all(test, target_family = "wasm"),
+    feature(custom_test_frameworks, test)
+)]
+#![cfg_attr(
+    all(test, target_family = "wasm"),
+    test_runner(crate::wasm_harness::run)
+)]
 
-#[rustfmt::skip] // one line per signature: the wrappers stay short enough to read side by side
 pub mod abi;
 pub mod activation;
 pub mod affine;
@@ -46,8 +52,8 @@ pub mod bias;
 pub mod dropout;
 pub mod exp;
 pub mod gemm;
+pub mod im2col;
 pub mod optim;
-pub mod sgd;
 pub mod softmax_xent;
 pub mod workspace;
 
@@ -58,12 +64,24 @@ mod tests;
 #[cfg(all(test, target_family = "wasm"))]
 mod wasm_harness;
 
-pub use affine::{affine_backward, affine_forward};
 pub use activation::{relu_backward, relu_forward, sigmoid_backward, sigmoid_forward};
+pub use affine::{affine_backward, affine_forward};
 pub use bias::{add_bias, col_sum};
 pub use gemm::{gemm, gemm_acc, gemm_nn, gemm_nt, gemm_tn};
-pub use sgd::sgd;
+pub use im2col::im2col;
+pub use optim::{accumulate, sgd};
 pub use softmax_xent::{
     softmax_xent_backward_labels, softmax_xent_backward_onehot, softmax_xent_grad_labels,
     softmax_xent_grad_onehot, softmax_xent_labels, softmax_xent_onehot,
 };
+
+/// Panics unless `x` holds `expected` elements: the crate's one length check (`{op}: expected
+/// {name} to hold {expected} elements, got {len}`), the last line of defence behind the TS checks.
+#[track_caller]
+pub(crate) fn check_len(op: &str, name: &str, x: &[f32], expected: usize) {
+    assert!(
+        x.len() == expected,
+        "{op}: expected {name} to hold {expected} elements, got {}",
+        x.len()
+    );
+}

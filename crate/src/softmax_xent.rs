@@ -16,9 +16,9 @@ use crate::exp;
 /// # Panics
 /// If `x`, `t` or `y` does not hold `rows·cols` elements.
 pub fn softmax_xent_onehot(rows: usize, cols: usize, x: &[f32], t: &[f32], y: &mut [f32]) -> f64 {
-    check_matrix("softmax_xent_onehot", "x", x, rows, cols);
-    check_matrix("softmax_xent_onehot", "t", t, rows, cols);
-    check_matrix("softmax_xent_onehot", "y", y, rows, cols);
+    crate::check_len("softmax_xent_onehot", "x", x, rows * cols);
+    crate::check_len("softmax_xent_onehot", "t", t, rows * cols);
+    crate::check_len("softmax_xent_onehot", "y", y, rows * cols);
     if rows == 0 || cols == 0 {
         return 0.0;
     }
@@ -45,9 +45,9 @@ pub fn softmax_xent_labels(
     labels: &[f32],
     y: &mut [f32],
 ) -> f64 {
-    check_matrix("softmax_xent_labels", "x", x, rows, cols);
-    check_matrix("softmax_xent_labels", "labels", labels, rows, 1);
-    check_matrix("softmax_xent_labels", "y", y, rows, cols);
+    crate::check_len("softmax_xent_labels", "x", x, rows * cols);
+    crate::check_len("softmax_xent_labels", "labels", labels, rows * 1);
+    crate::check_len("softmax_xent_labels", "y", y, rows * cols);
     if rows == 0 {
         return 0.0;
     }
@@ -79,9 +79,9 @@ pub fn softmax_xent_backward_onehot(
     t: &[f32],
     dx: &mut [f32],
 ) {
-    check_matrix("softmax_xent_backward_onehot", "y", y, rows, cols);
-    check_matrix("softmax_xent_backward_onehot", "t", t, rows, cols);
-    check_matrix("softmax_xent_backward_onehot", "dx", dx, rows, cols);
+    crate::check_len("softmax_xent_backward_onehot", "y", y, rows * cols);
+    crate::check_len("softmax_xent_backward_onehot", "t", t, rows * cols);
+    crate::check_len("softmax_xent_backward_onehot", "dx", dx, rows * cols);
     let scale = 1.0 / rows as f32;
     for ((d, &yi), &ti) in dx.iter_mut().zip(y).zip(t) {
         *d = (yi - ti) * scale;
@@ -99,9 +99,9 @@ pub fn softmax_xent_backward_labels(
     labels: &[f32],
     dx: &mut [f32],
 ) {
-    check_matrix("softmax_xent_backward_labels", "y", y, rows, cols);
-    check_matrix("softmax_xent_backward_labels", "labels", labels, rows, 1);
-    check_matrix("softmax_xent_backward_labels", "dx", dx, rows, cols);
+    crate::check_len("softmax_xent_backward_labels", "y", y, rows * cols);
+    crate::check_len("softmax_xent_backward_labels", "labels", labels, rows * 1);
+    crate::check_len("softmax_xent_backward_labels", "dx", dx, rows * cols);
     if rows == 0 {
         return;
     }
@@ -134,7 +134,7 @@ pub fn softmax_xent_grad_onehot(
     dx: &mut [f32],
 ) -> f64 {
     for (name, v) in [("x", x), ("t", t), ("y", &*y), ("dx", &*dx)] {
-        check_matrix("softmax_xent_grad_onehot", name, v, rows, cols);
+        crate::check_len("softmax_xent_grad_onehot", name, v, rows * cols);
     }
     if rows == 0 || cols == 0 {
         return 0.0;
@@ -170,13 +170,21 @@ pub fn softmax_xent_grad_labels(
     y: &mut [f32],
     dx: &mut [f32],
 ) -> f64 {
-    for (name, v, c) in [("x", x, cols), ("labels", labels, 1), ("y", &*y, cols), ("dx", &*dx, cols)] {
-        check_matrix("softmax_xent_grad_labels", name, v, rows, c);
+    for (name, v, c) in [
+        ("x", x, cols),
+        ("labels", labels, 1),
+        ("y", &*y, cols),
+        ("dx", &*dx, cols),
+    ] {
+        crate::check_len("softmax_xent_grad_labels", name, v, rows * c);
     }
     if rows == 0 {
         return 0.0;
     }
-    assert!(cols > 0, "softmax_xent_grad_labels: no class index is valid when cols = 0");
+    assert!(
+        cols > 0,
+        "softmax_xent_grad_labels: no class index is valid when cols = 0"
+    );
     let scale = 1.0 / rows as f32;
     let mut loss = Xent::default();
     for (((xr, &label), yr), dr) in x
@@ -296,12 +304,4 @@ fn label_index(op: &str, label: f32, cols: usize) -> usize {
         "{op}: expected a class index in 0..{cols}, got {label}"
     );
     label as usize
-}
-
-fn check_matrix(op: &str, name: &str, v: &[f32], rows: usize, cols: usize) {
-    assert!(
-        v.len() == rows * cols,
-        "{op}: expected {name} to hold {rows}×{cols} elements, got {}",
-        v.len()
-    );
 }

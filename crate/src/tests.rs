@@ -2,14 +2,21 @@
 //! shapes; outputs surrounded by NaN canaries (nothing outside the output is written, and an
 //! output pre-filled with NaN proves it is not read before it is written); small-integer inputs
 //! where the result is exact, a relative tolerance against f64 otherwise.
+//!
+//! The convention: every test of the crate lives here or in `tests/<family>.rs`, never inline
+//! in a kernel's module, so the kernels read as kernels and the tests share one set of helpers.
 
 /// The fused kernels (Affine passes, softmax-CE forward+backward) and the vectorised exp.
 mod fused;
+/// im2col (chapter 7).
+mod im2col;
+/// The optimizers' update rules against f64 transcriptions of the book's.
+mod optim;
 /// The SIMD128 paths: lanes, accumulators, tile edges, the packing's transpose.
 mod simd;
 
 use crate::gemm::{self, ScalarKernel, TestKernel};
-use crate::{abi, activation, bias, naive, sgd, softmax_xent, workspace};
+use crate::{abi, activation, bias, naive, softmax_xent, workspace};
 
 const SMALL: std::ops::RangeInclusive<usize> = 0..=20;
 const BIG: [usize; 7] = [31, 33, 63, 64, 65, 100, 257];
@@ -293,7 +300,8 @@ fn gemm_loop_nest_with_other_kernel_shapes() {
                 let (a, b) = (rng.ints(m * k), rng.ints(k * n));
                 let ((rsa, csa), (rsb, csb)) = form.strides(m, k, n);
                 let mut c = Canaried::new(m * n);
-                gemm::gemm_with::<K>(m, k, n, &a, rsa, csa, &b, rsb, csb, c.out(), n, 1, false).unwrap();
+                gemm::gemm_with::<K>(m, k, n, &a, rsa, csa, &b, rsb, csb, c.out(), n, 1, false)
+                    .unwrap();
                 let mut want = vec![0.0; m * n];
                 naive::gemm(m, k, n, &a, rsa, csa, &b, rsb, csb, &mut want, n, 1);
                 let what = format!("{}×{} kernel, {form:?} m={m} k={k} n={n}", K::MR, K::NR);
@@ -348,7 +356,8 @@ fn workspace_failure_is_an_error_and_gemm_recovers() {
     // A panic is a trap on wasm32 (it ends the instance), so only a native run can survive one.
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let died = std::panic::catch_unwind(|| workspace::with_workspace(16, |_| panic!("a kernel died")));
+        let died =
+            std::panic::catch_unwind(|| workspace::with_workspace(16, |_| panic!("a kernel died")));
         assert!(died.is_err());
     }
     let (a, b) = ([1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]);
@@ -508,11 +517,24 @@ fn sgd_matches_naive() {
     for n in sizes().chain([784 * 50]) {
         let (param, grad) = (rng.floats(n), rng.floats(n));
         let mut got = Canaried::from(&param);
-        sgd::sgd(0.1, got.out(), &grad);
+        crate::optim::sgd(0.1, got.out(), &grad);
         got.check_canaries("sgd");
         let mut want = param.clone();
         naive::sgd(0.1, &mut want, &grad);
         assert!(got.get() == want.as_slice(), "sgd n={n}");
+    }
+}
+
+#[test]
+fn accumulate_adds_exactly() {
+    let mut rng = Rng(15);
+    for n in sizes() {
+        let (target, source) = (rng.floats(n), rng.floats(n));
+        let mut got = Canaried::from(&target);
+        crate::optim::accumulate(got.out(), &source);
+        got.check_canaries("accumulate");
+        let want: Vec<f32> = target.iter().zip(&source).map(|(t, s)| t + s).collect();
+        assert!(got.get() == want.as_slice(), "accumulate n={n}");
     }
 }
 
@@ -622,7 +644,11 @@ fn softmax_xent_known_values() {
 fn softmax_xent_loss_of_extreme_logits_is_finite() {
     // Logits ±3e38: x_label − max = −6e38 is beyond f32 but the loss (6e38, in f64) is not; all
     // four entry points must return it, as the TS backend does.
-    let (x, labels, onehot) = ([3e38f32, -3e38, -3e38, 3e38], [1.0f32, 0.0], [0.0f32, 1.0, 1.0, 0.0]);
+    let (x, labels, onehot) = (
+        [3e38f32, -3e38, -3e38, 3e38],
+        [1.0f32, 0.0],
+        [0.0f32, 1.0, 1.0, 0.0],
+    );
     let (mut y, mut dx) = ([0.0; 4], [0.0; 4]);
     let want = (f64::from(3e38f32) - f64::from(-3e38f32)) / 1.0;
     for loss in [
@@ -631,7 +657,10 @@ fn softmax_xent_loss_of_extreme_logits_is_finite() {
         softmax_xent::softmax_xent_grad_labels(2, 2, &x, &labels, &mut y, &mut dx),
         softmax_xent::softmax_xent_grad_onehot(2, 2, &x, &onehot, &mut y, &mut dx),
     ] {
-        assert!((loss - want).abs() <= want * 1e-12, "loss {loss}, want {want}");
+        assert!(
+            (loss - want).abs() <= want * 1e-12,
+            "loss {loss}, want {want}"
+        );
     }
 }
 
@@ -673,14 +702,17 @@ fn abi_wrappers_reach_the_kernels() {
             std::ptr::null(),
             std::ptr::null_mut(),
         );
-        assert_eq!(abi::nn_gemm_tn(m, 0, n, std::ptr::null(), std::ptr::null(), pc), 0);
+        assert_eq!(
+            abi::nn_gemm_tn(m, 0, n, std::ptr::null(), std::ptr::null(), pc),
+            0
+        );
         assert!(std::slice::from_raw_parts(pc, m * n)
             .iter()
             .all(|&v| v == 0.0));
 
         let (x, lab) = (rng.floats(6), [2.0, 0.0]);
         let (px, plab, py) = (upload(&x), upload(&lab), upload(&[0.0; 6]));
-        let loss = abi::nn_softmax_xent_labels(2, 3, px, plab, py);
+        let loss = abi::nn_softmax_xent(2, 3, px, plab, 1, py);
         let mut y = [0.0; 6];
         assert_eq!(
             loss,
@@ -688,11 +720,12 @@ fn abi_wrappers_reach_the_kernels() {
         );
         assert_eq!(std::slice::from_raw_parts(py, 6), &y);
         assert_eq!(
-            abi::nn_softmax_xent_onehot(
+            abi::nn_softmax_xent(
                 0,
                 3,
                 std::ptr::null(),
                 std::ptr::null(),
+                0,
                 std::ptr::null_mut()
             ),
             0.0

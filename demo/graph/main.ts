@@ -3,8 +3,7 @@
  * `graph.forwardSteps()`, then backward through `graph.backwardSteps(price)`, drawn after every
  * step with the node that just ran highlighted and its local computation spelled out.
  */
-import { shoppingGraph } from '../../ts/graph/examples.js';
-import type { GraphNode } from '../../ts/graph/node.js';
+import { shoppingGraph, type GraphNode } from '../../ts/index.js';
 import { dotToSvg, explainStep, toDot } from '../../ts/render/index.js';
 
 const el = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

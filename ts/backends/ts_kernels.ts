@@ -1,3 +1,6 @@
+import type { TsKernels } from '../kernels.js';
+import { im2col } from './ts_im2col.js';
+
 /**
  * The kernel set in plain TypeScript on Float32Arrays: the test oracle and the speed baseline of
  * the WASM backend. These are written to be fast in V8 (row-major inner loops that walk memory
@@ -96,23 +99,23 @@ export function colSum(rows: number, cols: number, x: Float32Array, out: Float32
   }
 }
 
-export function reluForward(x: Float32Array, out: Float32Array): void {
-  for (let i = 0; i < out.length; i++) {
+export function reluForward(n: number, x: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < n; i++) {
     const v = x[i];
     out[i] = v > 0 ? v : 0;
   }
 }
 
-export function reluBackward(y: Float32Array, dout: Float32Array, dx: Float32Array): void {
-  for (let i = 0; i < dx.length; i++) dx[i] = y[i] > 0 ? dout[i] : 0;
+export function reluBackward(n: number, y: Float32Array, dout: Float32Array, dx: Float32Array): void {
+  for (let i = 0; i < n; i++) dx[i] = y[i] > 0 ? dout[i] : 0;
 }
 
-export function sigmoidForward(x: Float32Array, out: Float32Array): void {
-  for (let i = 0; i < out.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
+export function sigmoidForward(n: number, x: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
 }
 
-export function sigmoidBackward(y: Float32Array, dout: Float32Array, dx: Float32Array): void {
-  for (let i = 0; i < dx.length; i++) {
+export function sigmoidBackward(n: number, y: Float32Array, dout: Float32Array, dx: Float32Array): void {
+  for (let i = 0; i < n; i++) {
     const v = y[i];
     dx[i] = dout[i] * (1 - v) * v;
   }
@@ -197,10 +200,15 @@ export function affineBackward(m: number, k: number, n: number, x: Float32Array,
   if (dx !== null) gemmNT(m, n, k, dout, w, dx);
 }
 
+/** target += source. */
+export function accumulate(n: number, target: Float32Array, source: Float32Array): void {
+  for (let i = 0; i < n; i++) target[i] += source[i];
+}
+
 /** param −= lr · grad, in f32 (lr rounded to f32, one rounding per operation, as the WASM kernel). */
-export function sgd(lr: number, param: Float32Array, grad: Float32Array): void {
+export function sgd(n: number, lr: number, param: Float32Array, grad: Float32Array): void {
   const lr32 = f32(lr);
-  for (let i = 0; i < param.length; i++) param[i] = param[i] - f32(lr32 * grad[i]);
+  for (let i = 0; i < n; i++) param[i] = param[i] - f32(lr32 * grad[i]);
 }
 
 // Chapter-6 optimizers, in the order of operations of crate/src/optim.rs (the book's
@@ -209,14 +217,14 @@ export function sgd(lr: number, param: Float32Array, grad: Float32Array): void {
 // two backends give the same bits. (A product or sum of two f32 values is exact or correctly
 // rounded in f64, and rounding that to f32 gives the f32 operation's result; the same holds for
 // division and square root.) The derived constants (mm, step, keep, k1, k2) arrive computed in
-// f64 by ts/backend.ts. State arrays are updated in place.
+// f64 by the contract (ts/kernels.ts). State arrays are updated in place.
 
 const f32 = Math.fround;
 
 /** Momentum: v = momentum·v − lr·grad; param += v. */
-export function momentum(lr: number, mom: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
+export function momentum(n: number, lr: number, mom: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
   const [lr32, mom32] = [f32(lr), f32(mom)];
-  for (let i = 0; i < param.length; i++) {
+  for (let i = 0; i < n; i++) {
     v[i] = f32(mom32 * v[i]) - f32(lr32 * grad[i]);
     param[i] = param[i] + v[i];
   }
@@ -227,9 +235,9 @@ export function momentum(lr: number, mom: number, param: Float32Array, grad: Flo
  * the velocity is updated: param += mm·v; param −= step·grad; v = momentum·v − lr·grad, with
  * mm = momentum² and step = (1 + momentum)·lr.
  */
-export function nesterov(lr: number, mom: number, mm: number, step: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
+export function nesterov(n: number, lr: number, mom: number, mm: number, step: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
   const [lr32, mom32, mm32, step32] = [f32(lr), f32(mom), f32(mm), f32(step)];
-  for (let i = 0; i < param.length; i++) {
+  for (let i = 0; i < n; i++) {
     const g = grad[i];
     param[i] = f32(param[i] + f32(mm32 * v[i])) - f32(step32 * g);
     v[i] = f32(mom32 * v[i]) - f32(lr32 * g);
@@ -237,9 +245,9 @@ export function nesterov(lr: number, mom: number, mm: number, step: number, para
 }
 
 /** AdaGrad: h += grad²; param −= lr·grad / (√h + eps). */
-export function adagrad(lr: number, eps: number, param: Float32Array, grad: Float32Array, h: Float32Array): void {
+export function adagrad(n: number, lr: number, eps: number, param: Float32Array, grad: Float32Array, h: Float32Array): void {
   const [lr32, eps32] = [f32(lr), f32(eps)];
-  for (let i = 0; i < param.length; i++) {
+  for (let i = 0; i < n; i++) {
     const g = grad[i];
     h[i] = h[i] + f32(g * g);
     param[i] = param[i] - f32(f32(lr32 * g) / f32(f32(Math.sqrt(h[i])) + eps32));
@@ -247,9 +255,9 @@ export function adagrad(lr: number, eps: number, param: Float32Array, grad: Floa
 }
 
 /** RMSprop: h = decay·h + keep·grad²; param −= lr·grad / (√h + eps), keep = 1 − decay. */
-export function rmsprop(lr: number, decay: number, keep: number, eps: number, param: Float32Array, grad: Float32Array, h: Float32Array): void {
+export function rmsprop(n: number, lr: number, decay: number, keep: number, eps: number, param: Float32Array, grad: Float32Array, h: Float32Array): void {
   const [lr32, decay32, keep32, eps32] = [f32(lr), f32(decay), f32(keep), f32(eps)];
-  for (let i = 0; i < param.length; i++) {
+  for (let i = 0; i < n; i++) {
     const g = grad[i];
     h[i] = f32(decay32 * h[i]) + f32(f32(keep32 * g) * g);
     param[i] = param[i] - f32(f32(lr32 * g) / f32(f32(Math.sqrt(h[i])) + eps32));
@@ -257,12 +265,38 @@ export function rmsprop(lr: number, decay: number, keep: number, eps: number, pa
 }
 
 /** Adam: m += k1·(grad − m); v += k2·(grad² − v); param −= lrT·m / (√v + eps), k = 1 − β. */
-export function adam(lrT: number, k1: number, k2: number, eps: number, param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array): void {
+export function adam(n: number, lrT: number, k1: number, k2: number, eps: number, param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array): void {
   const [lr32, k1_32, k2_32, eps32] = [f32(lrT), f32(k1), f32(k2), f32(eps)];
-  for (let i = 0; i < param.length; i++) {
+  for (let i = 0; i < n; i++) {
     const g = grad[i];
     m[i] = m[i] + f32(k1_32 * f32(g - m[i]));
     v[i] = v[i] + f32(k2_32 * f32(f32(g * g) - v[i]));
     param[i] = param[i] - f32(f32(lr32 * m[i]) / f32(f32(Math.sqrt(v[i])) + eps32));
   }
 }
+
+/** Every kernel of the contract (ts/kernels.ts), by name; the type holds each to its entry's raw signature. */
+export const TS_KERNELS: TsKernels = {
+  gemmNN,
+  gemmNT,
+  gemmTN,
+  addBias,
+  colSum,
+  reluForward,
+  reluBackward,
+  sigmoidForward,
+  sigmoidBackward,
+  softmaxXent,
+  softmaxXentBackward,
+  softmaxXentGrad,
+  affineForward,
+  affineBackward,
+  sgd,
+  accumulate,
+  momentum,
+  nesterov,
+  adagrad,
+  rmsprop,
+  adam,
+  im2col,
+};

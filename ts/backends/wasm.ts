@@ -1,6 +1,7 @@
-import { Backend, type GemmForm, type TargetKind } from '../backend.js';
-import type { Storage, Tensor } from '../tensor.js';
-import type { NnExports } from '../wasm/abi.js';
+import { Backend, type RawValue } from '../backend.js';
+import { KERNELS, exportName, type KernelName, type KernelSpec } from '../kernels.js';
+import type { Storage } from '../tensor.js';
+import type { NnExports, NnKernel } from '../wasm/abi.js';
 import { WASM32_MAX_BYTES, type WasmVariant } from '../wasm/load.js';
 
 /**
@@ -43,6 +44,8 @@ export class WasmBackend extends Backend {
   readonly kind = 'wasm';
   readonly variant: WasmVariant;
   readonly #x: NnExports;
+  /** Each kernel's export, found by the naming rule (ts/kernels.ts `exportName`). */
+  readonly #kernels: Record<KernelName, NnKernel>;
   /** The most the linear memory may grow to (the maximum it was created with). */
   readonly #maxMemoryBytes: number;
 
@@ -53,6 +56,13 @@ export class WasmBackend extends Backend {
     this.variant = variant;
     this.name = `wasm-${variant}`;
     this.#maxMemoryBytes = maxMemoryBytes;
+    const kernels: Partial<Record<KernelName, NnKernel>> = {};
+    for (const name of Object.keys(KERNELS) as KernelName[]) {
+      const fn = exports[exportName(name)];
+      if (typeof fn !== 'function') throw new Error(`${this.name}: the WASM module does not export ${exportName(name)} (kernel ${name}); rebuild it with scripts/build-wasm.sh`);
+      kernels[name] = fn as NnKernel;
+    }
+    this.#kernels = kernels as Record<KernelName, NnKernel>;
   }
 
   protected elementLimit(): { elements: number; reason: string } {
@@ -81,64 +91,11 @@ export class WasmBackend extends Backend {
     if (status === 0) return;
     throw new Error(`${this.name}.${where}: out of memory: the kernel needs ${status >>> 0} bytes of workspace (${this.#memoryState()}); dispose tensors you no longer need`);
   }
-  protected gemmImpl(form: GemmForm, m: number, k: number, n: number, a: Tensor, b: Tensor, c: Tensor): void {
-    const gemm = form === 'nn' ? this.#x.nn_gemm_nn : form === 'nt' ? this.#x.nn_gemm_nt : this.#x.nn_gemm_tn;
-    this.#checkStatus(`gemm${form.toUpperCase()}`, gemm(m, k, n, a.storage.ptr, b.storage.ptr, c.storage.ptr));
-  }
-  protected addBiasImpl(rows: number, cols: number, x: Tensor, b: Tensor): void {
-    this.#x.nn_add_bias(rows, cols, x.storage.ptr, b.storage.ptr);
-  }
-  protected colSumImpl(rows: number, cols: number, x: Tensor, out: Tensor): void {
-    this.#x.nn_col_sum(rows, cols, x.storage.ptr, out.storage.ptr);
-  }
-  protected reluForwardImpl(x: Tensor, out: Tensor): void {
-    this.#x.nn_relu_forward(out.size, x.storage.ptr, out.storage.ptr);
-  }
-  protected reluBackwardImpl(y: Tensor, dout: Tensor, dx: Tensor): void {
-    this.#x.nn_relu_backward(dx.size, y.storage.ptr, dout.storage.ptr, dx.storage.ptr);
-  }
-  protected sigmoidForwardImpl(x: Tensor, out: Tensor): void {
-    this.#x.nn_sigmoid_forward(out.size, x.storage.ptr, out.storage.ptr);
-  }
-  protected sigmoidBackwardImpl(y: Tensor, dout: Tensor, dx: Tensor): void {
-    this.#x.nn_sigmoid_backward(dx.size, y.storage.ptr, dout.storage.ptr, dx.storage.ptr);
-  }
-  protected softmaxXentImpl(rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, y: Tensor): number {
-    const xent = targets === 'labels' ? this.#x.nn_softmax_xent_labels : this.#x.nn_softmax_xent_onehot;
-    return xent(rows, cols, x.storage.ptr, t.storage.ptr, y.storage.ptr);
-  }
-  protected softmaxXentBackwardImpl(rows: number, cols: number, y: Tensor, t: Tensor, targets: TargetKind, dx: Tensor): void {
-    const backward = targets === 'labels' ? this.#x.nn_softmax_xent_backward_labels : this.#x.nn_softmax_xent_backward_onehot;
-    backward(rows, cols, y.storage.ptr, t.storage.ptr, dx.storage.ptr);
-  }
-  protected affineForwardImpl(m: number, k: number, n: number, x: Tensor, W: Tensor, b: Tensor, out: Tensor): void {
-    this.#checkStatus('affineForward', this.#x.nn_affine_forward(m, k, n, x.storage.ptr, W.storage.ptr, b.storage.ptr, out.storage.ptr));
-  }
-  protected affineBackwardImpl(m: number, k: number, n: number, x: Tensor, W: Tensor, dout: Tensor, dW: Tensor, db: Tensor, dx: Tensor | null): void {
-    // A null dx pointer tells Rust to skip dx = dout·Wᵀ.
-    const status = this.#x.nn_affine_backward(m, k, n, x.storage.ptr, W.storage.ptr, dout.storage.ptr, dW.storage.ptr, db.storage.ptr, dx === null ? 0 : dx.storage.ptr);
-    this.#checkStatus('affineBackward', status);
-  }
-  protected softmaxXentGradImpl(rows: number, cols: number, x: Tensor, t: Tensor, targets: TargetKind, y: Tensor, dx: Tensor): number {
-    const grad = targets === 'labels' ? this.#x.nn_softmax_xent_grad_labels : this.#x.nn_softmax_xent_grad_onehot;
-    return grad(rows, cols, x.storage.ptr, t.storage.ptr, y.storage.ptr, dx.storage.ptr);
-  }
-  protected sgdImpl(lr: number, param: Tensor, grad: Tensor): void {
-    this.#x.nn_sgd(param.size, lr, param.storage.ptr, grad.storage.ptr);
-  }
-  protected momentumImpl(lr: number, momentum: number, param: Tensor, grad: Tensor, v: Tensor): void {
-    this.#x.nn_momentum(param.size, lr, momentum, param.storage.ptr, grad.storage.ptr, v.storage.ptr);
-  }
-  protected nesterovImpl(lr: number, momentum: number, mm: number, step: number, param: Tensor, grad: Tensor, v: Tensor): void {
-    this.#x.nn_nesterov(param.size, lr, momentum, mm, step, param.storage.ptr, grad.storage.ptr, v.storage.ptr);
-  }
-  protected adagradImpl(lr: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
-    this.#x.nn_adagrad(param.size, lr, eps, param.storage.ptr, grad.storage.ptr, h.storage.ptr);
-  }
-  protected rmspropImpl(lr: number, decay: number, keep: number, eps: number, param: Tensor, grad: Tensor, h: Tensor): void {
-    this.#x.nn_rmsprop(param.size, lr, decay, keep, eps, param.storage.ptr, grad.storage.ptr, h.storage.ptr);
-  }
-  protected adamImpl(lrT: number, k1: number, k2: number, eps: number, param: Tensor, grad: Tensor, m: Tensor, v: Tensor): void {
-    this.#x.nn_adam(param.size, lrT, k1, k2, eps, param.storage.ptr, grad.storage.ptr, m.storage.ptr, v.storage.ptr);
+  protected callKernel(name: KernelName, raw: readonly RawValue[], returns: KernelSpec['returns']): number | void {
+    // Tensors go as pointers, an absent optional output as 0 (null), flags as 0/1.
+    const args = raw.map((v) => (typeof v === 'object' ? (v === null ? 0 : v.storage.ptr) : +v));
+    const result = this.#kernels[name](...args);
+    if (returns === 'status') this.#checkStatus(name, result);
+    else if (returns === 'value') return result;
   }
 }

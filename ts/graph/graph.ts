@@ -1,8 +1,10 @@
 import type { Backend } from '../backend.js';
-import { sameShape } from '../layers/layer.js';
-import { formatShape, Tensor } from '../tensor.js';
+import { formatShape, sameShape, Tensor } from '../tensor.js';
 import { GraphNode } from './node.js';
-import { ActivationOp, AddOp, AffineOp, MulOp, SoftmaxWithLossOp, type Op, type Value, type ValueKind } from './ops.js';
+import { OPS, type Op, type Value, type ValueKind } from './ops.js';
+
+/** Default names that are numbered from the first node on (mul1, Affine1, …). */
+const NUMBERED = new Set(Object.values(OPS).filter((op) => op.numbered).map((op) => op.defaultName));
 
 /**
  * A computational graph (§5.1–5.4) that records nodes as you apply them and then runs them:
@@ -49,31 +51,31 @@ export class Graph {
   }
 
   /** x · y on numbers (MulLayer). */
-  mul(x: GraphNode, y: GraphNode, name = 'mul'): GraphNode {
-    return this.#apply(new MulOp(), [x, y], name);
+  mul(x: GraphNode, y: GraphNode, name = OPS.mul.defaultName): GraphNode {
+    return this.#apply(OPS.mul.make(), [x, y], name);
   }
 
   /** x + y on numbers (AddLayer). */
-  add(x: GraphNode, y: GraphNode, name = 'add'): GraphNode {
-    return this.#apply(new AddOp(), [x, y], name);
+  add(x: GraphNode, y: GraphNode, name = OPS.add.defaultName): GraphNode {
+    return this.#apply(OPS.add.make(), [x, y], name);
   }
 
   /** x·W + b for a batch x (Affine); W and b are nodes too, so dW and db show on their edges. */
-  affine(x: GraphNode, W: GraphNode, b: GraphNode, name = 'Affine'): GraphNode {
-    return this.#apply(new AffineOp(), [x, W, b], name);
+  affine(x: GraphNode, W: GraphNode, b: GraphNode, name = OPS.affine.defaultName): GraphNode {
+    return this.#apply(OPS.affine.make(), [x, W, b], name);
   }
 
-  relu(x: GraphNode, name = 'Relu'): GraphNode {
-    return this.#apply(new ActivationOp('relu'), [x], name);
+  relu(x: GraphNode, name = OPS.relu.defaultName): GraphNode {
+    return this.#apply(OPS.relu.make(), [x], name);
   }
 
-  sigmoid(x: GraphNode, name = 'Sigmoid'): GraphNode {
-    return this.#apply(new ActivationOp('sigmoid'), [x], name);
+  sigmoid(x: GraphNode, name = OPS.sigmoid.defaultName): GraphNode {
+    return this.#apply(OPS.sigmoid.make(), [x], name);
   }
 
   /** The mean cross-entropy of softmax(x) against targets t (one-hot or class indices): a number. */
-  softmaxWithLoss(x: GraphNode, t: GraphNode, name = 'SoftmaxWithLoss'): GraphNode {
-    return this.#apply(new SoftmaxWithLossOp(), [x, t], name);
+  softmaxWithLoss(x: GraphNode, t: GraphNode, name = OPS.softmaxWithLoss.defaultName): GraphNode {
+    return this.#apply(OPS.softmaxWithLoss.make(), [x, t], name);
   }
 
   /** Gives an input node a new value (same kind; tensors from this graph's backend). Run forward() again after. */
@@ -198,7 +200,7 @@ export class Graph {
     if (typeof name !== 'string' || name === '') throw new Error(`Graph: expected a node name (a non-empty string), got ${JSON.stringify(name)}`);
     const count = (this.#names.get(name) ?? 0) + 1;
     this.#names.set(name, count);
-    const isDefault = ['mul', 'add', 'Affine', 'Relu', 'Sigmoid'].includes(name);
+    const isDefault = NUMBERED.has(name);
     return isDefault || count > 1 ? `${name}${count}` : name;
   }
 

@@ -1,4 +1,4 @@
-import { checkNumbers } from './mul.js';
+import { checkNumbers } from '../checks.js';
 
 /** The addition node of the book (§5.4.2) on plain numbers: backward passes dout to both inputs. */
 export class AddLayer {

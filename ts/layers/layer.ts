@@ -1,5 +1,5 @@
 import type { Backend } from '../backend.js';
-import { formatShape, type Tensor } from '../tensor.js';
+import { formatShape, sameShape, type Tensor } from '../tensor.js';
 
 /**
  * A node of the network in the book's sense: `forward` does the local computation and keeps what
@@ -26,10 +26,6 @@ export function reuseBuffer(current: Tensor | null, backend: Backend, shape: rea
   if (current && !current.disposed && current.backend === backend && sameShape(current.shape, shape)) return current;
   current?.dispose();
   return backend.zeros(shape);
-}
-
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** Throws unless `forward` ran before `backward` (the value is what forward cached). */

@@ -1,3 +1,5 @@
+import { checkNumbers } from '../checks.js';
+
 /**
  * The multiplication node of the book (§5.4.1) on plain numbers: forward remembers x and y;
  * backward swaps them, dx = dout·y and dy = dout·x.
@@ -17,12 +19,5 @@ export class MulLayer {
     checkNumbers('MulLayer.backward', { dout });
     if (this.x === null || this.y === null) throw new Error('MulLayer.backward: backward() was called before forward(); run forward first');
     return [dout * this.y, dout * this.x];
-  }
-}
-
-/** Throws unless every value is a finite number. */
-export function checkNumbers(where: string, values: Record<string, unknown>): void {
-  for (const [name, v] of Object.entries(values)) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: expected ${name} to be a finite number, got ${String(v)}`);
   }
 }

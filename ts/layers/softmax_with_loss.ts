@@ -1,4 +1,5 @@
-import { checkLabels, type TargetKind } from '../backend.js';
+import type { TargetKind } from '../backend.js';
+import { checkLabels } from '../checks.js';
 import { checkTensor, formatShape, Tensor } from '../tensor.js';
 import { requireForward, reuseBuffer } from './layer.js';
 

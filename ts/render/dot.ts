@@ -1,6 +1,6 @@
 import type { Graph } from '../graph/graph.js';
 import type { GraphNode } from '../graph/node.js';
-import type { Value } from '../graph/ops.js';
+import { OPS, type Value } from '../graph/ops.js';
 import { checkObject, describeValue } from '../checks.js';
 import { formatValue, type FormatOptions } from './format.js';
 
@@ -15,8 +15,8 @@ export interface DotOptions extends FormatOptions {
   caption?: string;
 }
 
-/** Symbols of the book's round nodes; the layers are drawn as boxes with their names. */
-const SYMBOLS: Partial<Record<GraphNode['type'], string>> = { mul: '×', add: '+' };
+/** Symbols of the book's round nodes (from the op registry); the layers are drawn as boxes with their names. */
+const SYMBOLS: Partial<Record<GraphNode['type'], string>> = Object.fromEntries(Object.entries(OPS).flatMap(([type, op]) => (op.symbol ? [[type, op.symbol]] : [])));
 
 /**
  * The graph in Graphviz DOT, laid out left to right like the book's figures: inputs are plain

@@ -173,7 +173,9 @@ impl<const MR: usize> MicroKernel for Simd128<MR> {
         cols: usize,
         accumulate: bool,
     ) {
-        use core::arch::wasm32::{f32x4_add, f32x4_splat, v128, v128_load, v128_load32_splat, v128_store};
+        use core::arch::wasm32::{
+            f32x4_add, f32x4_splat, v128, v128_load, v128_load32_splat, v128_store,
+        };
 
         let mut acc = [[f32x4_splat(0.0); 2]; MR];
         let (mut a, mut b) = (a, b);
@@ -228,7 +230,11 @@ impl<const MR: usize> MicroKernel for Simd128<MR> {
 /// register fewer. Plain SIMD128 has no multiply-add, so it is a multiply and an add there.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-fn madd(a: core::arch::wasm32::v128, b: core::arch::wasm32::v128, c: core::arch::wasm32::v128) -> core::arch::wasm32::v128 {
+fn madd(
+    a: core::arch::wasm32::v128,
+    b: core::arch::wasm32::v128,
+    c: core::arch::wasm32::v128,
+) -> core::arch::wasm32::v128 {
     #[cfg(target_feature = "relaxed-simd")]
     {
         core::arch::wasm32::f32x4_relaxed_madd(a, b, c)

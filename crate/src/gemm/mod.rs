@@ -58,26 +58,47 @@ pub fn gemm_acc(
 }
 
 /// `C[m×n] = A[m×k] · B[k×n]`, all row-major and contiguous.
-pub fn gemm_nn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> Result<(), OutOfMemory> {
-    check_len("gemm_nn", "A", a, m * k);
-    check_len("gemm_nn", "B", b, k * n);
-    check_len("gemm_nn", "C", c, m * n);
+pub fn gemm_nn(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+) -> Result<(), OutOfMemory> {
+    crate::check_len("gemm_nn", "A", a, m * k);
+    crate::check_len("gemm_nn", "B", b, k * n);
+    crate::check_len("gemm_nn", "C", c, m * n);
     gemm(m, k, n, a, k, 1, b, n, 1, c, n, 1)
 }
 
 /// `C[m×n] = A[m×k] · B[n×k]ᵀ`, all row-major and contiguous.
-pub fn gemm_nt(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> Result<(), OutOfMemory> {
-    check_len("gemm_nt", "A", a, m * k);
-    check_len("gemm_nt", "B", b, n * k);
-    check_len("gemm_nt", "C", c, m * n);
+pub fn gemm_nt(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+) -> Result<(), OutOfMemory> {
+    crate::check_len("gemm_nt", "A", a, m * k);
+    crate::check_len("gemm_nt", "B", b, n * k);
+    crate::check_len("gemm_nt", "C", c, m * n);
     gemm(m, k, n, a, k, 1, b, 1, k, c, n, 1)
 }
 
 /// `C[m×n] = A[k×m]ᵀ · B[k×n]`, all row-major and contiguous.
-pub fn gemm_tn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> Result<(), OutOfMemory> {
-    check_len("gemm_tn", "A", a, k * m);
-    check_len("gemm_tn", "B", b, k * n);
-    check_len("gemm_tn", "C", c, m * n);
+pub fn gemm_tn(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+) -> Result<(), OutOfMemory> {
+    crate::check_len("gemm_tn", "A", a, k * m);
+    crate::check_len("gemm_tn", "B", b, k * n);
+    crate::check_len("gemm_tn", "C", c, m * n);
     gemm(m, k, n, a, 1, m, b, n, 1, c, n, 1)
 }
 
@@ -155,17 +176,9 @@ fn distinct_slots(rows: usize, cols: usize, rs: usize, cs: usize) -> bool {
     }
 }
 
-fn check_len(op: &str, name: &str, x: &[f32], expected: usize) {
-    assert!(
-        x.len() == expected,
-        "{op}: expected {name} to hold {expected} elements, got {}",
-        x.len()
-    );
-}
-
-/// The kernels the tests can run the loop nest with.
-#[cfg(test)]
-pub(crate) use kernel::{MicroKernel as TestKernel, Scalar as ScalarKernel};
 /// The SIMD128 kernel, for tests of its tile edges with other row counts.
 #[cfg(all(test, target_arch = "wasm32", target_feature = "simd128"))]
 pub(crate) use kernel::Simd128 as Simd128Kernel;
+/// The kernels the tests can run the loop nest with.
+#[cfg(test)]
+pub(crate) use kernel::{MicroKernel as TestKernel, Scalar as ScalarKernel};

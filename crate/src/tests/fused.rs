@@ -56,9 +56,15 @@ fn exp_affine_sum_and_max_on_every_length() {
         for (&g, &xj) in y.get().iter().zip(&x) {
             let w = f64::from(xj - m).exp();
             want_sum += w;
-            assert!(ulps(g, w) <= 2.0 || w < 1e-37, "exp_affine_sum {len}: {g} vs {w}");
+            assert!(
+                ulps(g, w) <= 2.0 || w < 1e-37,
+                "exp_affine_sum {len}: {g} vs {w}"
+            );
         }
-        assert!((f64::from(sum) - want_sum).abs() <= 1e-6 * want_sum.max(1.0), "sum of {len}: {sum} vs {want_sum}");
+        assert!(
+            (f64::from(sum) - want_sum).abs() <= 1e-6 * want_sum.max(1.0),
+            "sum of {len}: {sum} vs {want_sum}"
+        );
         // scale −1, as sigmoid uses it: e^(−x).
         let mut z = Canaried::new(len);
         exp::exp_affine_sum(&x, -1.0, 0.0, z.out());
@@ -73,7 +79,11 @@ fn exp_affine_sum_and_max_on_every_length() {
         for at in 0..len {
             let mut v: Vec<f32> = (0..len).map(|i| i as f32).collect();
             v[at] = f32::NAN;
-            let want = if at == len - 1 { (len - 2) as f32 } else { (len - 1) as f32 };
+            let want = if at == len - 1 {
+                (len - 2) as f32
+            } else {
+                (len - 1) as f32
+            };
             assert_eq!(exp::max(&v), want, "max of {len} with NaN at {at}");
         }
     }
@@ -83,7 +93,16 @@ fn exp_affine_sum_and_max_on_every_length() {
 #[test]
 fn affine_forward_is_gemm_plus_bias() {
     let mut rng = Rng(41);
-    let shapes = [(0, 3, 5), (3, 0, 5), (3, 5, 0), (1, 1, 1), (5, 7, 9), (17, 33, 15), (100, 784, 50), (100, 50, 10)];
+    let shapes = [
+        (0, 3, 5),
+        (3, 0, 5),
+        (3, 5, 0),
+        (1, 1, 1),
+        (5, 7, 9),
+        (17, 33, 15),
+        (100, 784, 50),
+        (100, 50, 10),
+    ];
     for (m, k, n) in shapes {
         let (x, w, b) = (rng.ints(m * k), rng.ints(k * n), rng.ints(n));
         let mut out = Canaried::new(m * n);
@@ -99,7 +118,15 @@ fn affine_forward_is_gemm_plus_bias() {
 #[test]
 fn affine_backward_is_three_products() {
     let mut rng = Rng(42);
-    let shapes = [(0, 3, 5), (3, 0, 5), (3, 5, 0), (1, 1, 1), (5, 7, 9), (17, 33, 15), (100, 784, 50)];
+    let shapes = [
+        (0, 3, 5),
+        (3, 0, 5),
+        (3, 5, 0),
+        (1, 1, 1),
+        (5, 7, 9),
+        (17, 33, 15),
+        (100, 784, 50),
+    ];
     for (m, k, n) in shapes {
         let (x, w, dout) = (rng.ints(m * k), rng.ints(k * n), rng.ints(m * n));
         let mut want_dw = vec![0.0; k * n];
@@ -109,17 +136,35 @@ fn affine_backward_is_three_products() {
         let mut want_dx = vec![0.0; m * k];
         gemm::gemm_nt(m, n, k, &dout, &w, &mut want_dx).unwrap();
         for with_dx in [true, false] {
-            let (mut dw, mut db, mut dx) = (Canaried::new(k * n), Canaried::new(n), Canaried::new(m * k));
-            affine::affine_backward(m, k, n, &x, &w, &dout, dw.out(), db.out(), if with_dx { Some(dx.out()) } else { None }).unwrap();
+            let (mut dw, mut db, mut dx) =
+                (Canaried::new(k * n), Canaried::new(n), Canaried::new(m * k));
+            affine::affine_backward(
+                m,
+                k,
+                n,
+                &x,
+                &w,
+                &dout,
+                dw.out(),
+                db.out(),
+                if with_dx { Some(dx.out()) } else { None },
+            )
+            .unwrap();
             let what = format!("affine_backward {m}×{k}×{n} dx={with_dx}");
             for c in [&dw, &db, &dx] {
                 c.check_canaries(&what);
             }
-            assert!(dw.get() == want_dw.as_slice() && db.get() == want_db.as_slice(), "{what}");
+            assert!(
+                dw.get() == want_dw.as_slice() && db.get() == want_db.as_slice(),
+                "{what}"
+            );
             if with_dx {
                 assert!(dx.get() == want_dx.as_slice(), "{what}");
             } else {
-                assert!(dx.get().iter().all(|v| v.is_nan()), "{what}: dx was written");
+                assert!(
+                    dx.get().iter().all(|v| v.is_nan()),
+                    "{what}: dx was written"
+                );
             }
         }
     }
@@ -157,18 +202,26 @@ fn softmax_xent_grad_equals_forward_then_backward() {
             softmax_xent::softmax_xent_backward_onehot(rows, cols, &want_y, &t, &mut want_dx);
 
             let (mut y, mut dx) = (Canaried::new(rows * cols), Canaried::new(rows * cols));
-            let loss = softmax_xent::softmax_xent_grad_onehot(rows, cols, &x, &t, y.out(), dx.out());
+            let loss =
+                softmax_xent::softmax_xent_grad_onehot(rows, cols, &x, &t, y.out(), dx.out());
             y.check_canaries(&what);
             dx.check_canaries(&what);
             assert_eq!(loss.to_bits(), want_loss.to_bits(), "{what}: one-hot loss");
-            assert!(y.get() == want_y.as_slice() && dx.get() == want_dx.as_slice(), "{what}: one-hot y/dx");
+            assert!(
+                y.get() == want_y.as_slice() && dx.get() == want_dx.as_slice(),
+                "{what}: one-hot y/dx"
+            );
 
             let (mut y2, mut dx2) = (Canaried::new(rows * cols), Canaried::new(rows * cols));
-            let loss2 = softmax_xent::softmax_xent_grad_labels(rows, cols, &x, &lab, y2.out(), dx2.out());
+            let loss2 =
+                softmax_xent::softmax_xent_grad_labels(rows, cols, &x, &lab, y2.out(), dx2.out());
             y2.check_canaries(&what);
             dx2.check_canaries(&what);
             assert_eq!(loss2.to_bits(), want_loss.to_bits(), "{what}: label loss");
-            assert!(y2.get() == want_y.as_slice() && dx2.get() == want_dx.as_slice(), "{what}: label y/dx");
+            assert!(
+                y2.get() == want_y.as_slice() && dx2.get() == want_dx.as_slice(),
+                "{what}: label y/dx"
+            );
         }
     }
 }

@@ -159,18 +159,27 @@ describe('WASM = TS on the chapter-6 layers', () => {
     const layer = new BatchNormalization(backend.tensor(randomValues(D, seed).map((v) => v + 1), [D]), backend.tensor(randomValues(D, seed + 1), [D]));
     const x = backend.tensor(inputs(shape.reduce((a, d) => a * d, 1), seed + 2), shape);
     const out = layer.forward(x).toArray();
-    const dx = layer.backward(backend.tensor(randomValues(x.size, seed + 3), shape)).toArray();
+    const dout = randomValues(x.size, seed + 3);
+    const dx = layer.backward(backend.tensor(dout, shape)).toArray();
+    // dx cancels (to ~0 for N = 2): compare it against the size of its terms, |γ·invStd·dout|
+    const g = layer.gamma.data, inv = layer.invStd!.data;
+    const dxScale = Math.max(0, ...Array.from(g, (v, j) => Math.abs(v * inv[j]))) * Math.max(0, ...dout.map(Math.abs));
     const drop = new Dropout({ ratio: 0.4, seed });
     const dropped = drop.forward(x).toArray();
-    return { out, dx, dgamma: layer.dgamma!.toArray(), dbeta: layer.dbeta!.toArray(), rm: layer.runningMean.toArray(), rv: layer.runningVar.toArray(), dropped };
+    const test = drop.forward(x, false).toArray();
+    const tested = layer.forward(x, false).toArray();
+    return { out, dx, dgamma: layer.dgamma!.toArray(), dbeta: layer.dbeta!.toArray(), rm: layer.runningMean.toArray(), rv: layer.runningVar.toArray(), dropped, test, tested, dxScale };
   };
   it.each(backends.slice(1).map((b) => [b.name, b] as const))('%s against ts over many shapes', (_name, wasm) => {
     SHAPES.forEach((shape, i) => {
       const want = run(ts, shape, 10 * i + 1), got = run(wasm, shape, 10 * i + 1);
-      for (const key of Object.keys(want) as (keyof typeof want)[]) {
+      for (const key of ['out', 'dgamma', 'dbeta', 'rm', 'rv', 'tested'] as const) {
         expect(relativeMaxError(got[key], want[key]), `shape [${shape}] ${key}`).toBeLessThan(1e-5);
       }
+      expect(relativeMaxError(got.dx, want.dx, want.dxScale), `shape [${shape}] dx`).toBeLessThan(1e-6);
+      // the same mask from the same seed, the same products: bit for bit
       expect([...got.dropped]).toEqual([...want.dropped]);
+      expect([...got.test]).toEqual([...want.test]);
     });
   });
 });

@@ -98,5 +98,5 @@ export function relativeMaxError(got: ArrayLike<number>, want: ArrayLike<number>
     if (Number.isNaN(got[i])) return Infinity;
     maxRef = Math.max(maxRef, Math.abs(want[i]));
   }
-  return maxDiff / maxRef;
+  return maxDiff === 0 ? 0 : maxDiff / maxRef;
 }

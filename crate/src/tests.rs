@@ -12,6 +12,10 @@ mod fused;
 mod im2col;
 /// The optimizers' update rules against f64 transcriptions of the book's.
 mod optim;
+/// Batch normalization (chapter 6).
+mod batch_norm;
+/// Dropout's passes (chapter 6).
+mod dropout;
 /// The SIMD128 paths: lanes, accumulators, tile edges, the packing's transpose.
 mod simd;
 

@@ -19,7 +19,7 @@ export const BATCH_NORM_EPS = 1e-6;
 export function batchNormForwardTrain(
   rows: number,
   cols: number,
-  momentum: number,
+  momentum: number, // rounded to f32, as WASM receives it
   x: Float32Array,
   gamma: Float32Array,
   beta: Float32Array,
@@ -30,6 +30,7 @@ export function batchNormForwardTrain(
   out: Float32Array,
 ): void {
   if (rows === 0) return;
+  momentum = Math.fround(momentum);
   for (let j = 0; j < cols; j++) {
     let sum = 0;
     for (let i = 0; i < rows; i++) sum += x[i * cols + j];
@@ -104,13 +105,13 @@ export function batchNormBackward(
   }
 }
 
-/** out = x·mask, element-wise (mask holds 1 for a kept unit, 0 for a dropped one). */
-export function applyMask(x: Float32Array, mask: Float32Array, out: Float32Array): void {
-  for (let i = 0; i < out.length; i++) out[i] = x[i] * mask[i];
+/** out = x·mask for n elements (mask holds 1 for a kept unit, 0 for a dropped one). */
+export function applyMask(n: number, x: Float32Array, mask: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < n; i++) out[i] = x[i] * mask[i];
 }
 
-/** out = x·s, element-wise (dropout at test time: s = 1 − ratio). */
-export function scale(s: number, x: Float32Array, out: Float32Array): void {
+/** out = s·x for n elements (dropout at test time: s = 1 − ratio), with s rounded to f32 as WASM receives it. */
+export function scale(n: number, s: number, x: Float32Array, out: Float32Array): void {
   const f = Math.fround(s);
-  for (let i = 0; i < out.length; i++) out[i] = x[i] * f;
+  for (let i = 0; i < n; i++) out[i] = x[i] * f;
 }

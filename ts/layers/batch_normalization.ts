@@ -1,4 +1,3 @@
-import { batchNormBackward, batchNormForwardTest, batchNormForwardTrain } from '../backends/ts_normalization.js';
 import { checkObject } from '../checks.js';
 import { checkTensor, formatShape, type Tensor } from '../tensor.js';
 import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
@@ -80,9 +79,9 @@ export class BatchNormalization implements Layer {
     if (train) {
       this.xn = reuseBuffer(this.xn, backend, [rows, features]);
       this.invStd = reuseBuffer(this.invStd, backend, [features]);
-      batchNormForwardTrain(rows, features, this.momentum, x.data, this.gamma.data, this.beta.data, this.runningMean.data, this.runningVar.data, this.xn.data, this.invStd.data, this.#out.data);
+      backend.batchNormForwardTrain(rows, features, this.momentum, x, this.gamma, this.beta, this.runningMean, this.runningVar, this.xn, this.invStd, this.#out);
     } else {
-      batchNormForwardTest(rows, features, x.data, this.gamma.data, this.beta.data, this.runningMean.data, this.runningVar.data, this.#out.data);
+      backend.batchNormForwardTest(rows, features, x, this.gamma, this.beta, this.runningMean, this.runningVar, this.#out);
     }
     this.lastTrain = train;
     return this.#out;
@@ -101,7 +100,7 @@ export class BatchNormalization implements Layer {
     this.#dx = reuseBuffer(this.#dx, backend, out.shape);
     this.dgamma = reuseBuffer(this.dgamma, backend, [features]);
     this.dbeta = reuseBuffer(this.dbeta, backend, [features]);
-    batchNormBackward(rows, features, dout.data, this.xn!.data, this.invStd!.data, this.gamma.data, this.dgamma.data, this.dbeta.data, this.#dx.data);
+    backend.batchNormBackward(rows, features, dout, this.xn!, this.invStd!, this.gamma, this.dgamma, this.dbeta, this.#dx);
     return this.#dx;
   }
 

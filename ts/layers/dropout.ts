@@ -1,4 +1,3 @@
-import { applyMask, scale } from '../backends/ts_normalization.js';
 import { checkObject } from '../checks.js';
 import { Random } from '../random.js';
 import { checkTensor, type Tensor } from '../tensor.js';
@@ -14,7 +13,8 @@ export interface DropoutOptions {
 /**
  * Dropout (§6.4.3), with the book's semantics: in training, `mask = rand > ratio` and
  * out = x·mask; at test time out = x·(1 − ratio) (no inverted scaling). The mask is drawn from
- * a seeded generator on the JS side, so both backends drop the same units for the same seed.
+ * a seeded generator on the JS side, so both backends drop the same units for the same seed;
+ * applying it is a backend kernel (`applyMask`, `scale`).
  *
  * `backward` is the derivative of the last forward: dout·mask after a training forward,
  * dout·(1 − ratio) after a test-mode one (the book reuses a stale mask there).
@@ -47,9 +47,9 @@ export class Dropout implements Layer {
       this.mask = reuseBuffer(this.mask, backend, x.shape);
       const mask = this.mask.data;
       for (let i = 0; i < mask.length; i++) mask[i] = this.#random.uniform() > this.ratio ? 1 : 0;
-      applyMask(x.data, mask, this.#out.data);
+      backend.applyMask(x, this.mask, this.#out);
     } else {
-      scale(1 - this.ratio, x.data, this.#out.data);
+      backend.scale(1 - this.ratio, x, this.#out);
     }
     this.lastTrain = train;
     return this.#out;
@@ -61,8 +61,8 @@ export class Dropout implements Layer {
     const out = requireForward(where, this.#out);
     checkDout(where, dout, out);
     this.#dx = reuseBuffer(this.#dx, dout.backend, dout.shape);
-    if (this.lastTrain) applyMask(dout.data, this.mask!.data, this.#dx.data);
-    else scale(1 - this.ratio, dout.data, this.#dx.data);
+    if (this.lastTrain) dout.backend.applyMask(dout, this.mask!, this.#dx);
+    else dout.backend.scale(1 - this.ratio, dout, this.#dx);
     return this.#dx;
   }
 

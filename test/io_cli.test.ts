@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSafetensors, saveModel, Sequential, TsBackend } from '../ts/index.js';
+import { createBackend, readSafetensors, saveModel, Sequential } from '../ts/index.js';
 
 // The MNIST CLI's model files: --save after training, --load to start from one, --epochs 0 to
 // evaluate only; the JSON summary records what was loaded and saved.
@@ -44,14 +44,14 @@ describe('npm run mnist -- --save / --load', () => {
     expect(resumed.history[0].loss).toBeLessThan(first.history[0].loss); // a second epoch, not a fresh first one
   }, 180_000);
 
-  it('refuses files that are not MNIST models, naming the file and the problem', () => {
+  it('refuses files that are not MNIST models, naming the file and the problem', async () => {
     const junk = join(dir, 'junk.safetensors');
     writeFileSync(junk, 'not a model at all');
     const r = cli('--load', junk, '--epochs', '0');
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`mnist: --load ${junk}: safetensors: the header length at byte 0 says`);
     const small = join(dir, 'small.safetensors');
-    writeFileSync(small, saveModel(Sequential.mlp(new TsBackend(), [4, 3, 2])));
+    writeFileSync(small, saveModel(Sequential.mlp(await createBackend('ts'), [4, 3, 2])));
     expect(cli('--load', small, '--epochs', '0').stderr).toContain(`mnist: --load ${small}: expected an MNIST model (784 inputs → … → 10 classes), found 4→3→2`);
     expect(cli('--load', join(dir, 'missing.safetensors')).stderr).toMatch(/mnist: --load .*missing\.safetensors: ENOENT/);
     const compare = cli('--compare', '--save', small);

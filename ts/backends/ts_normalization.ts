@@ -10,11 +10,19 @@
 /** The book's ε under the square root (`10e-7` in common/layers.py, i.e. 1e-6). */
 export const BATCH_NORM_EPS = 1e-6;
 
+/** Per-column f64 sums, reused across calls (grown on demand), so a training step allocates nothing. */
+let scratch = new Float64Array(0);
+function columnScratch(cols: number): Float64Array {
+  if (scratch.length < 3 * cols) scratch = new Float64Array(3 * cols);
+  return scratch;
+}
+
 /**
  * Training-mode forward: per column j, μ = mean of x[:, j], σ² = mean of (x − μ)², and
  * xn = (x − μ)/√(σ² + ε), out = γ·xn + β. Keeps xn and invStd = 1/√(σ² + ε) for the backward,
  * and moves the running statistics: running ← momentum·running + (1 − momentum)·batch.
- * With rows = 0 nothing is written (there are no statistics to take).
+ * With rows = 0 nothing is written (there are no statistics to take). Rows are walked in order
+ * with the per-column sums in a scratch array, so every inner loop reads memory contiguously.
  */
 export function batchNormForwardTrain(
   rows: number,
@@ -31,26 +39,34 @@ export function batchNormForwardTrain(
 ): void {
   if (rows === 0) return;
   momentum = Math.fround(momentum);
+  const s = columnScratch(cols);
+  const mean = s.subarray(0, cols).fill(0), variance = s.subarray(cols, 2 * cols).fill(0), inv = s.subarray(2 * cols, 3 * cols);
+  for (let i = 0; i < rows; i++) {
+    const r = i * cols;
+    for (let j = 0; j < cols; j++) mean[j] += x[r + j];
+  }
+  for (let j = 0; j < cols; j++) mean[j] /= rows;
+  for (let i = 0; i < rows; i++) {
+    const r = i * cols;
+    for (let j = 0; j < cols; j++) {
+      const c = x[r + j] - mean[j];
+      variance[j] += c * c;
+    }
+  }
   for (let j = 0; j < cols; j++) {
-    let sum = 0;
-    for (let i = 0; i < rows; i++) sum += x[i * cols + j];
-    const mean = sum / rows;
-    let sq = 0;
-    for (let i = 0; i < rows; i++) {
-      const c = x[i * cols + j] - mean;
-      sq += c * c;
+    variance[j] /= rows;
+    inv[j] = 1 / Math.sqrt(variance[j] + BATCH_NORM_EPS);
+    invStd[j] = inv[j];
+    runningMean[j] = momentum * runningMean[j] + (1 - momentum) * mean[j];
+    runningVar[j] = momentum * runningVar[j] + (1 - momentum) * variance[j];
+  }
+  for (let i = 0; i < rows; i++) {
+    const r = i * cols;
+    for (let j = 0; j < cols; j++) {
+      const n = (x[r + j] - mean[j]) * inv[j];
+      xn[r + j] = n;
+      out[r + j] = gamma[j] * n + beta[j];
     }
-    const variance = sq / rows;
-    const inv = 1 / Math.sqrt(variance + BATCH_NORM_EPS);
-    invStd[j] = inv;
-    const g = gamma[j], b = beta[j];
-    for (let i = 0; i < rows; i++) {
-      const n = (x[i * cols + j] - mean) * inv;
-      xn[i * cols + j] = n;
-      out[i * cols + j] = g * n + b;
-    }
-    runningMean[j] = momentum * runningMean[j] + (1 - momentum) * mean;
-    runningVar[j] = momentum * runningVar[j] + (1 - momentum) * variance;
   }
 }
 
@@ -65,11 +81,11 @@ export function batchNormForwardTest(
   runningVar: Float32Array,
   out: Float32Array,
 ): void {
-  for (let j = 0; j < cols; j++) {
-    const mean = runningMean[j];
-    const scale = gamma[j] / Math.sqrt(runningVar[j] + BATCH_NORM_EPS);
-    const b = beta[j];
-    for (let i = 0; i < rows; i++) out[i * cols + j] = (x[i * cols + j] - mean) * scale + b;
+  const scaleOf = columnScratch(cols).subarray(0, cols);
+  for (let j = 0; j < cols; j++) scaleOf[j] = gamma[j] / Math.sqrt(runningVar[j] + BATCH_NORM_EPS);
+  for (let i = 0; i < rows; i++) {
+    const r = i * cols;
+    for (let j = 0; j < cols; j++) out[r + j] = (x[r + j] - runningMean[j]) * scaleOf[j] + beta[j];
   }
 }
 
@@ -89,19 +105,26 @@ export function batchNormBackward(
   dbeta: Float32Array,
   dx: Float32Array,
 ): void {
-  for (let j = 0; j < cols; j++) {
-    let db = 0, dg = 0;
-    for (let i = 0; i < rows; i++) {
-      const d = dout[i * cols + j];
-      db += d;
-      dg += xn[i * cols + j] * d;
+  const s = columnScratch(cols);
+  const db = s.subarray(0, cols).fill(0), dg = s.subarray(cols, 2 * cols).fill(0), k = s.subarray(2 * cols, 3 * cols);
+  for (let i = 0; i < rows; i++) {
+    const r = i * cols;
+    for (let j = 0; j < cols; j++) {
+      const d = dout[r + j];
+      db[j] += d;
+      dg[j] += xn[r + j] * d;
     }
-    dbeta[j] = db;
-    dgamma[j] = dg;
-    if (rows === 0) continue;
-    const scale = gamma[j] * invStd[j];
-    const meanDb = db / rows, meanDg = dg / rows;
-    for (let i = 0; i < rows; i++) dx[i * cols + j] = scale * (dout[i * cols + j] - meanDb - xn[i * cols + j] * meanDg);
+  }
+  for (let j = 0; j < cols; j++) {
+    dbeta[j] = db[j];
+    dgamma[j] = dg[j];
+    k[j] = gamma[j] * invStd[j];
+    db[j] /= rows; // now the means, for dx
+    dg[j] /= rows;
+  }
+  for (let i = 0; i < rows; i++) {
+    const r = i * cols;
+    for (let j = 0; j < cols; j++) dx[r + j] = k[j] * (dout[r + j] - db[j] - xn[r + j] * dg[j]);
   }
 }
 

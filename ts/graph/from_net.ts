@@ -1,4 +1,6 @@
 import { Affine } from '../layers/affine.js';
+import { BatchNormalization } from '../layers/batch_normalization.js';
+import { Dropout } from '../layers/dropout.js';
 import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
 import { describeValue } from '../checks.js';
@@ -37,7 +39,9 @@ export function graphFromNet(net: Sequential, x: Tensor, t: Tensor): NetGraph {
     if (layer instanceof Affine) out = graph.affine(out, param(layer.W), param(layer.b), name);
     else if (layer instanceof Relu) out = graph.relu(out, name);
     else if (layer instanceof Sigmoid) out = graph.sigmoid(out, name);
-    else throw new Error(`graphFromNet: layer '${name}' is a ${layer.constructor.name}; the graph knows Affine, Relu and Sigmoid`);
+    else if (layer instanceof BatchNormalization) out = graph.batchNorm(out, param(layer.gamma), param(layer.beta), name, { momentum: layer.momentum });
+    else if (layer instanceof Dropout) out = graph.dropout(out, name, { ratio: layer.ratio });
+    else throw new Error(`graphFromNet: layer '${name}' is a ${layer.constructor.name}; the graph knows Affine, Relu, Sigmoid, BatchNormalization and Dropout`);
   }
   const loss = graph.softmaxWithLoss(out, graph.input('t', t), 'SoftmaxWithLoss');
   return { graph, loss, params };

@@ -19,7 +19,9 @@
 //! lack of memory, and a failed call leaves the module usable.
 
 use crate::workspace::OutOfMemory;
-use crate::{activation, affine, alloc, batch_norm, bias, dropout, gemm, im2col, optim, softmax_xent};
+use crate::{
+    activation, affine, alloc, batch_norm, bias, dropout, gemm, im2col, optim, softmax_xent,
+};
 
 /// Allocates `bytes` bytes, 16-byte aligned; returns the pointer, or 0 if memory cannot grow.
 #[no_mangle]
@@ -525,7 +527,19 @@ pub unsafe extern "C" fn nn_batch_norm_forward_train(
             slice_mut(out, size),
         )
     };
-    batch_norm::batch_norm_forward_train(rows, cols, momentum, x, gamma, beta, running_mean, running_var, xn, inv_std, out)
+    batch_norm::batch_norm_forward_train(
+        rows,
+        cols,
+        momentum,
+        x,
+        gamma,
+        beta,
+        running_mean,
+        running_var,
+        xn,
+        inv_std,
+        out,
+    )
 }
 
 /// Batch normalization, test mode: the running statistics instead of the batch's.

@@ -40,7 +40,13 @@ pub fn batch_norm_forward_train(
     for (name, t) in [("x", x), ("xn", &*xn), ("out", &*out)] {
         check_len(op, name, t, rows * cols);
     }
-    for (name, t) in [("gamma", gamma), ("beta", beta), ("running_mean", &*running_mean), ("running_var", &*running_var), ("inv_std", &*inv_std)] {
+    for (name, t) in [
+        ("gamma", gamma),
+        ("beta", beta),
+        ("running_mean", &*running_mean),
+        ("running_var", &*running_var),
+        ("inv_std", &*inv_std),
+    ] {
         check_len(op, name, t, cols);
     }
     if rows == 0 {
@@ -107,7 +113,12 @@ pub fn batch_norm_forward_test(
     let op = "batch_norm_forward_test";
     check_len(op, "x", x, rows * cols);
     check_len(op, "out", out, rows * cols);
-    for (name, t) in [("gamma", gamma), ("beta", beta), ("running_mean", running_mean), ("running_var", running_var)] {
+    for (name, t) in [
+        ("gamma", gamma),
+        ("beta", beta),
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+    ] {
         check_len(op, name, t, cols);
     }
     if cols == 0 {
@@ -142,7 +153,12 @@ pub fn batch_norm_backward(
     for (name, t) in [("dout", dout), ("xn", xn), ("dx", &*dx)] {
         check_len(op, name, t, rows * cols);
     }
-    for (name, t) in [("inv_std", inv_std), ("gamma", gamma), ("dgamma", &*dgamma), ("dbeta", &*dbeta)] {
+    for (name, t) in [
+        ("inv_std", inv_std),
+        ("gamma", gamma),
+        ("dgamma", &*dgamma),
+        ("dbeta", &*dbeta),
+    ] {
         check_len(op, name, t, cols);
     }
     dgamma.fill(0.0);
@@ -157,7 +173,11 @@ pub fn batch_norm_backward(
         }
     }
     let n = rows as f32;
-    for ((dr, xr), dxr) in dout.chunks_exact(cols).zip(xn.chunks_exact(cols)).zip(dx.chunks_exact_mut(cols)) {
+    for ((dr, xr), dxr) in dout
+        .chunks_exact(cols)
+        .zip(xn.chunks_exact(cols))
+        .zip(dx.chunks_exact_mut(cols))
+    {
         for j in 0..cols {
             dxr[j] = gamma[j] * inv_std[j] * (dr[j] - dbeta[j] / n - xr[j] * (dgamma[j] / n));
         }

@@ -10,7 +10,11 @@ fn apply_mask_and_scale_match_the_element_wise_products() {
         let mut out = vec![f32::NAN; len];
         apply_mask(&x, &mask, &mut out);
         for i in 0..len {
-            assert_eq!(out[i], if mask[i] == 1.0 { x[i] } else { 0.0 * x[i] }, "len {len} [{i}]");
+            assert_eq!(
+                out[i],
+                if mask[i] == 1.0 { x[i] } else { 0.0 * x[i] },
+                "len {len} [{i}]"
+            );
         }
         scale(0.7, &x, &mut out);
         for i in 0..len {

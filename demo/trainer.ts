@@ -3,7 +3,17 @@
  * (demo/web/worker.ts): an MLP, an optimizer, the data as tensors on the backend, seeded
  * shuffling, one step at a time. No Node or DOM imports.
  */
-import { argmax, createOptimizer, MultiLayerNetExtend, NonFiniteLossError, Random, Sequential, type Backend, type Optimizer, type OptimizerName, type Tensor, type WeightInit } from '../ts/index.js';
+// The library's modules directly, not the package entry: the page's bundler then leaves the
+// model-file code (re-exported by the entry) out of the worker's first download.
+import type { Backend } from '../ts/backend.js';
+import type { WeightInit } from '../ts/init.js';
+import { NonFiniteLossError } from '../ts/layers/softmax_with_loss.js';
+import { MultiLayerNetExtend } from '../ts/multi_layer_net_extend.js';
+import { Sequential } from '../ts/net.js';
+import { createOptimizer, type Optimizer, type OptimizerName } from '../ts/optim.js';
+import { Random } from '../ts/random.js';
+import type { Tensor } from '../ts/tensor.js';
+import { argmax } from '../ts/values.js';
 import { CLASSES, IMAGE_SIZE, type Digits } from './mnist_format.js';
 
 export interface TrainConfig {

@@ -13,11 +13,21 @@ import { build, type Plugin } from 'esbuild';
 const root = resolve(import.meta.dirname, '..');
 const out = resolve(root, 'dist', 'mnist-cli.js');
 
-/** `../ts/index.js` (from demo/) → `./index.js`, the built library beside the CLI. */
+/**
+ * Every import of the library from demo/ (`../ts/index.js`, or a module such as `../ts/net.js`
+ * that the trainer imports directly to keep the page's first download small) → `./index.js`,
+ * the built library beside the CLI: one copy of its classes, so its `instanceof` checks hold.
+ * Whatever demo/ imports from a module must therefore also be exported by ts/index.ts.
+ */
 const libraryFromDist: Plugin = {
   name: 'library-from-dist',
   setup(b) {
-    b.onResolve({ filter: /(^|\/)ts\/index\.js$/ }, () => ({ path: './index.js', external: true }));
+    const library = resolve(root, 'ts') + '/';
+    b.onResolve({ filter: /(^|\/)ts\/.+\.js$/ }, (args) => {
+      if (!args.importer.startsWith(resolve(root, 'demo') + '/')) return undefined;
+      const target = resolve(args.resolveDir, args.path);
+      return target.startsWith(library) ? { path: './index.js', external: true } : undefined;
+    });
   },
 };
 

@@ -4,9 +4,10 @@
  * answers messages between slices, so pause and predictions never wait for a whole epoch.
  * Every message it sends carries the run id of the Reset it belongs to (protocol.ts).
  */
-import { createBackend } from '../../ts/index.js';
+// The library's modules directly, not the package entry: the page's bundler then leaves the
+// model-file code (re-exported by the entry) out of the worker's first download.
+import { createBackend } from '../../ts/create.js';
 import { decodeMnist, IMAGE_SIZE, type Digits } from '../mnist_format.js';
-import { loadMnistModel, saveMnistModel } from '../mnist_model.js';
 import { Trainer } from '../trainer.js';
 import { GRID_SIZE, WEIGHT_IMAGES, type FromWorker, type ToWorker } from './protocol.js';
 import { mostChangedUnits } from './weights.js';
@@ -111,8 +112,10 @@ async function handle(m: ToWorker): Promise<void> {
       trainer = null;
       const d = await loadData();
       const backend = await createBackend(m.backend);
+      // Model files are read by a chunk of their own, fetched only when a model is loaded or saved.
+      const modelFiles = m.model ? await import('../mnist_model.js') : null;
       if (m.run !== run) return; // a newer Reset came in while this one waited
-      const model = m.model ? loadMnistModel(backend, m.model.bytes, m.model.name) : undefined;
+      const model = modelFiles && m.model ? modelFiles.loadMnistModel(backend, m.model.bytes, m.model.name) : undefined;
       trainer = new Trainer(backend, d, m.config, model);
       initialW1 = trainer.net.params.W1.data.slice();
       const indices = gridIndices(d.test.count);
@@ -137,6 +140,8 @@ async function handle(m: ToWorker): Promise<void> {
       break;
     case 'save':
       if (m.run === run && trainer) {
+        const { saveMnistModel } = await import('../mnist_model.js');
+        if (m.run !== run || !trainer) break; // a Reset came in while the chunk loaded
         const bytes = saveMnistModel(trainer.net, trainer.optimizer);
         post(run, { type: 'model', bytes }, [bytes.buffer]);
       }

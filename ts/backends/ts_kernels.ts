@@ -100,23 +100,27 @@ export function colSum(rows: number, cols: number, x: Float32Array, out: Float32
   }
 }
 
-export function reluForward(n: number, x: Float32Array, out: Float32Array): void {
-  for (let i = 0; i < n; i++) {
+// The element-wise kernels take the element count first, like their WASM exports (the contract's
+// raw signature), but loop to the output's length: the same number (checked before the call),
+// and a bound V8 knows is in range, so it drops the bounds checks (30% on a 100×50 ReLU).
+
+export function reluForward(_n: number, x: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < out.length; i++) {
     const v = x[i];
     out[i] = v > 0 ? v : 0;
   }
 }
 
-export function reluBackward(n: number, y: Float32Array, dout: Float32Array, dx: Float32Array): void {
-  for (let i = 0; i < n; i++) dx[i] = y[i] > 0 ? dout[i] : 0;
+export function reluBackward(_n: number, y: Float32Array, dout: Float32Array, dx: Float32Array): void {
+  for (let i = 0; i < dx.length; i++) dx[i] = y[i] > 0 ? dout[i] : 0;
 }
 
-export function sigmoidForward(n: number, x: Float32Array, out: Float32Array): void {
-  for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
+export function sigmoidForward(_n: number, x: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
 }
 
-export function sigmoidBackward(n: number, y: Float32Array, dout: Float32Array, dx: Float32Array): void {
-  for (let i = 0; i < n; i++) {
+export function sigmoidBackward(_n: number, y: Float32Array, dout: Float32Array, dx: Float32Array): void {
+  for (let i = 0; i < dx.length; i++) {
     const v = y[i];
     dx[i] = dout[i] * (1 - v) * v;
   }
@@ -202,14 +206,14 @@ export function affineBackward(m: number, k: number, n: number, x: Float32Array,
 }
 
 /** target += source. */
-export function accumulate(n: number, target: Float32Array, source: Float32Array): void {
-  for (let i = 0; i < n; i++) target[i] += source[i];
+export function accumulate(_n: number, target: Float32Array, source: Float32Array): void {
+  for (let i = 0; i < target.length; i++) target[i] += source[i];
 }
 
 /** param −= lr · grad, in f32 (lr rounded to f32, one rounding per operation, as the WASM kernel). */
-export function sgd(n: number, lr: number, param: Float32Array, grad: Float32Array): void {
+export function sgd(_n: number, lr: number, param: Float32Array, grad: Float32Array): void {
   const lr32 = f32(lr);
-  for (let i = 0; i < n; i++) param[i] = param[i] - f32(lr32 * grad[i]);
+  for (let i = 0; i < param.length; i++) param[i] = param[i] - f32(lr32 * grad[i]);
 }
 
 // Chapter-6 optimizers, in the order of operations of crate/src/optim.rs (the book's
@@ -223,9 +227,9 @@ export function sgd(n: number, lr: number, param: Float32Array, grad: Float32Arr
 const f32 = Math.fround;
 
 /** Momentum: v = momentum·v − lr·grad; param += v. */
-export function momentum(n: number, lr: number, mom: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
+export function momentum(_n: number, lr: number, mom: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
   const [lr32, mom32] = [f32(lr), f32(mom)];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < param.length; i++) {
     v[i] = f32(mom32 * v[i]) - f32(lr32 * grad[i]);
     param[i] = param[i] + v[i];
   }
@@ -236,9 +240,9 @@ export function momentum(n: number, lr: number, mom: number, param: Float32Array
  * the velocity is updated: param += mm·v; param −= step·grad; v = momentum·v − lr·grad, with
  * mm = momentum² and step = (1 + momentum)·lr.
  */
-export function nesterov(n: number, lr: number, mom: number, mm: number, step: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
+export function nesterov(_n: number, lr: number, mom: number, mm: number, step: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
   const [lr32, mom32, mm32, step32] = [f32(lr), f32(mom), f32(mm), f32(step)];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < param.length; i++) {
     const g = grad[i];
     param[i] = f32(param[i] + f32(mm32 * v[i])) - f32(step32 * g);
     v[i] = f32(mom32 * v[i]) - f32(lr32 * g);
@@ -246,9 +250,9 @@ export function nesterov(n: number, lr: number, mom: number, mm: number, step: n
 }
 
 /** AdaGrad: h += grad²; param −= lr·grad / (√h + eps). */
-export function adagrad(n: number, lr: number, eps: number, param: Float32Array, grad: Float32Array, h: Float32Array): void {
+export function adagrad(_n: number, lr: number, eps: number, param: Float32Array, grad: Float32Array, h: Float32Array): void {
   const [lr32, eps32] = [f32(lr), f32(eps)];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < param.length; i++) {
     const g = grad[i];
     h[i] = h[i] + f32(g * g);
     param[i] = param[i] - f32(f32(lr32 * g) / f32(f32(Math.sqrt(h[i])) + eps32));
@@ -256,9 +260,9 @@ export function adagrad(n: number, lr: number, eps: number, param: Float32Array,
 }
 
 /** RMSprop: h = decay·h + keep·grad²; param −= lr·grad / (√h + eps), keep = 1 − decay. */
-export function rmsprop(n: number, lr: number, decay: number, keep: number, eps: number, param: Float32Array, grad: Float32Array, h: Float32Array): void {
+export function rmsprop(_n: number, lr: number, decay: number, keep: number, eps: number, param: Float32Array, grad: Float32Array, h: Float32Array): void {
   const [lr32, decay32, keep32, eps32] = [f32(lr), f32(decay), f32(keep), f32(eps)];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < param.length; i++) {
     const g = grad[i];
     h[i] = f32(decay32 * h[i]) + f32(f32(keep32 * g) * g);
     param[i] = param[i] - f32(f32(lr32 * g) / f32(f32(Math.sqrt(h[i])) + eps32));
@@ -266,9 +270,9 @@ export function rmsprop(n: number, lr: number, decay: number, keep: number, eps:
 }
 
 /** Adam: m += k1·(grad − m); v += k2·(grad² − v); param −= lrT·m / (√v + eps), k = 1 − β. */
-export function adam(n: number, lrT: number, k1: number, k2: number, eps: number, param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array): void {
+export function adam(_n: number, lrT: number, k1: number, k2: number, eps: number, param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array): void {
   const [lr32, k1_32, k2_32, eps32] = [f32(lrT), f32(k1), f32(k2), f32(eps)];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < param.length; i++) {
     const g = grad[i];
     m[i] = m[i] + f32(k1_32 * f32(g - m[i]));
     v[i] = v[i] + f32(k2_32 * f32(f32(g * g) - v[i]));

@@ -97,6 +97,10 @@ export function benchKernels(c: Contenders, timing: TimingOptions): KernelResult
     { kernel: 'sigmoidForward', shape: '100×50', make: (be) => { const [x, o] = [t(be, [100, 50]), be.zeros([100, 50])]; return () => be.sigmoidForward(x, o); } },
     { kernel: 'sigmoidBackward', shape: '100×50', make: (be) => { const [y, d, o] = [t(be, [100, 50]), t(be, [100, 50]), be.zeros([100, 50])]; return () => be.sigmoidBackward(y, d, o); } },
     { kernel: 'sgd', shape: '784×50', make: (be) => { const [p, g] = [t(be, [784, 50]), t(be, [784, 50])]; return () => be.sgd(1e-9, p, g); } },
+    // Chapter 6 at the first hidden layer of 784→256→128→10, batch 100.
+    { kernel: 'batchNormForwardTrain', shape: '100×256', make: (be) => { const [x, g, b, rm, rv, xn, inv, o] = [t(be, [100, 256]), t(be, [256]), t(be, [256]), t(be, [256]), t(be, [256]), be.zeros([100, 256]), be.zeros([256]), be.zeros([100, 256])]; return () => be.batchNormForwardTrain(100, 256, 0.9, x, g, b, rm, rv, xn, inv, o); } },
+    { kernel: 'batchNormBackward', shape: '100×256', make: (be) => { const [d, xn, inv, g, dg, db, dx] = [t(be, [100, 256]), t(be, [100, 256]), t(be, [256]), t(be, [256]), be.zeros([256]), be.zeros([256]), be.zeros([100, 256])]; return () => be.batchNormBackward(100, 256, d, xn, inv, g, dg, db, dx); } },
+    { kernel: 'applyMask (dropout)', shape: '100×256', make: (be) => { const [x, m, o] = [t(be, [100, 256]), t(be, [100, 256]), be.zeros([100, 256])]; return () => be.applyMask(x, m, o); } },
   ];
   benchConvKernels(c, timing, record);
 

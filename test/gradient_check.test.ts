@@ -186,7 +186,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
     class Custom extends Relu {}
     const odd = { forward: (x: Tensor) => x, backward: (d: Tensor) => d, dispose: () => {} };
     const net = new Sequential([['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))], ['Odd', odd], ['Relu', new Custom()]]);
-    expect(() => gradientCheck(net, backend.zeros([1, 2]), backend.tensor([0], [1]))).toThrow("gradientCheck: layer 'Odd' (Object) has no float64 forward; the check supports Affine, Convolution, Pooling, Relu and Sigmoid layers");
+    expect(() => gradientCheck(net, backend.zeros([1, 2]), backend.tensor([0], [1]))).toThrow("gradientCheck: layer 'Odd' (Object) has no float64 forward; the check supports Affine, Convolution, Pooling, Relu, Sigmoid, BatchNormalization and Dropout layers");
     net.dispose();
   });
 });

@@ -52,6 +52,14 @@ const KERNELS: KernelCase[] = [
   { kernel: 'adagrad', args: ['input 1', 'output', 'state 1'], outputs: ['output', 'state 1'], hyper: ['lr', 'eps'], call: (b, [g, p, h], [lr, eps]) => b.adagrad(lr, eps, p, g, h) },
   { kernel: 'rmsprop', args: ['input 1', 'output', 'state 1'], outputs: ['output', 'state 1'], hyper: ['lr', 'decay', 'eps'], call: (b, [g, p, h], [lr, d, eps]) => b.rmsprop(lr, d, eps, p, g, h) },
   { kernel: 'adam', args: ['input 1', 'output', 'state 1', 'state 2'], outputs: ['output', 'state 1', 'state 2'], hyper: ['lrT', 'beta1', 'beta2', 'eps'], call: (b, [g, p, m, v], h) => b.adam(h[0], h[1], h[2], h[3], p, g, m, v) },
+  {
+    kernel: 'batchNormForwardTrain', args: ['x', 'gamma', 'beta', 'runningMean', 'runningVar', 'xn', 'invStd', 'out'], outputs: ['runningMean', 'runningVar', 'xn', 'invStd', 'out'], hyper: ['momentum'],
+    call: (b, [x, g, be, rm, rv, xn, inv, out], [m]) => b.batchNormForwardTrain(1, 2, m, x, g, be, rm, rv, xn, inv, out),
+  },
+  { kernel: 'batchNormForwardTest', args: ['x', 'gamma', 'beta', 'runningMean', 'runningVar', 'out'], outputs: ['out'], call: (b, [x, g, be, rm, rv, out]) => b.batchNormForwardTest(1, 2, x, g, be, rm, rv, out) },
+  { kernel: 'batchNormBackward', args: ['dout', 'xn', 'invStd', 'gamma', 'dgamma', 'dbeta', 'dx'], outputs: ['dgamma', 'dbeta', 'dx'], call: (b, [d, xn, inv, g, dg, db, dx]) => b.batchNormBackward(1, 2, d, xn, inv, g, dg, db, dx) },
+  { kernel: 'applyMask', args: ['x', 'mask', 'out'], outputs: ['out'], call: (b, [x, mask, out]) => b.applyMask(x, mask, out) },
+  { kernel: 'scale', args: ['x', 'out'], outputs: ['out'], hyper: ['s'], call: (b, [x, out], [s]) => b.scale(s, x, out) },
   { kernel: 'im2col', args: ['x', 'col'], outputs: ['col'], call: (b, [x, col]) => b.im2col(1, 1, 1, 2, 1, 1, 1, 0, x, col) },
   // chapter 7: a 1×1 window over a 1×1×1×1 input, so every tensor holds one element
   { kernel: 'convForward', args: ['x', 'W', 'b', 'col', 'out'], outputs: ['col', 'out'], size: 1, call: (b, [x, W, bias, col, out]) => b.convForward(...UNIT, 1, x, W, bias, col, out) },

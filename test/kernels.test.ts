@@ -291,6 +291,34 @@ describe.each([tsBackend, ...wasmBackends].map((b) => [b.name, b] as const))('ac
   });
 });
 
+// ---- batch normalization and dropout (chapter 6) -------------------------------------------------
+
+/** rows, cols: empty, one, odd, around the SIMD width and the Rust kernel's 64-column blocks, and MNIST's hidden layer. */
+const BATCH_NORM_SHAPES: [number, number][] = [[0, 3], [3, 0], [1, 1], [2, 5], [7, 3], [5, 63], [3, 64], [4, 65], [9, 130], [100, 50]];
+
+describe.each([tsBackend, ...wasmBackends].map((b) => [b.name, b] as const))('batch normalization and dropout kernels on %s', (_name, backend) => {
+  it('batchNormForwardTest, applyMask and scale equal their formulas, nothing written outside the output', () => {
+    for (const [rows, cols] of BATCH_NORM_SHAPES) {
+      const x = randomValues(rows * cols, rows * 100 + cols), g = randomValues(cols, cols + 1), b = randomValues(cols, cols + 2);
+      const rm = randomValues(cols, cols + 3), rv = randomValues(cols, cols + 4).map((v) => v + 1.5);
+      const label = `${rows}×${cols}`;
+      const test = runKernel(backend, [x, g, b, rm, rv].map((values, i) => ({ values, shape: [i === 0 ? rows * cols : cols] })), [rows * cols], ([xt, gt, bt, rmt, rvt], out) => backend.batchNormForwardTest(rows, cols, xt, gt, bt, rmt, rvt, out));
+      expect(test.guardsIntact, label).toBe(true);
+      test.output.forEach((v, i) => {
+        const j = i % cols;
+        expect(v, `${label} test-mode [${i}]`).toBeCloseTo(((x[i] - rm[j]) * g[j]) / Math.sqrt(rv[j] + 1e-6) + b[j], 5);
+      });
+      const mask = Float32Array.from(x, (_, i) => (i % 3 === 1 ? 0 : 1));
+      const masked = runKernel(backend, [{ values: x, shape: [x.length] }, { values: mask, shape: [x.length] }], [x.length], ([xt, mt], out) => backend.applyMask(xt, mt, out));
+      expect(masked.guardsIntact, label).toBe(true);
+      expect([...masked.output], label).toEqual([...x].map((v, i) => Math.fround(v * mask[i])));
+      const scaled = runKernel(backend, [{ values: x, shape: [x.length] }], [x.length], ([xt], out) => backend.scale(0.7, xt, out));
+      expect(scaled.guardsIntact, label).toBe(true);
+      expect([...scaled.output], label).toEqual([...x].map((v) => Math.fround(v * Math.fround(0.7))));
+    }
+  });
+});
+
 // ---- im2col (chapter 7) ------------------------------------------------------------------------
 
 /** n, c, h, w, fh, fw, stride, pad: empty batches and channels, 1×1, odd sizes, strides and pads, padding wider than the filter, MNIST. */

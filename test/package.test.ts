@@ -119,6 +119,8 @@ const PUBLIC_VALUES = [
   'TwoLayerNet', 'argmax', 'bestVariant', 'checkTargets', 'compareGradients', 'createBackend', 'createOptimizer', 'gradientCheck',
   'graphFromNet', 'initWeights', 'numericalGradient', 'numericalGradient64', 'relaxedSimdSupported', 'shoppingGraph',
   'simd128Supported', 'variantSupported',
+  // chapter 6
+  'BatchNormalization', 'Dropout', 'MultiLayerNetExtend',
   // save/load (ts/io)
   'LIBRARY_VERSION', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'importTorchMlp', 'loadModel', 'readSafetensors', 'saveModel', 'toFloat32',
   'writeSafetensors',
@@ -129,6 +131,8 @@ const PUBLIC_TYPES = [
   'CreateBackendOptions', 'GradientCheckOptions', 'GradientCheckResult', 'GradientComparison', 'GradientElement', 'Layer', 'MemoryStats',
   'MlpOptions', 'NestedArray', 'NetGraph', 'OpType', 'Optimizer', 'OptimizerName', 'Params', 'ShoppingGraph', 'TargetKind',
   'TensorValues', 'TwoLayerNetOptions', 'Value', 'ValueKind', 'WasmVariant', 'WeightInit',
+  // chapter 6
+  'BatchNormalizationOptions', 'DropoutOptions', 'MultiLayerNetExtendOptions', 'SequentialOptions',
   // save/load (ts/io)
   'LoadedModel', 'SafetensorsEntry', 'SafetensorsFile', 'SaveModelOptions', 'TensorToWrite', 'TorchImportOptions',
   // chapter 7

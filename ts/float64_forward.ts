@@ -1,5 +1,8 @@
+import { BATCH_NORM_EPS } from './backends/ts_normalization.js';
 import { Affine } from './layers/affine.js';
+import { BatchNormalization } from './layers/batch_normalization.js';
 import { Convolution } from './layers/convolution.js';
+import { Dropout } from './layers/dropout.js';
 import type { Layer } from './layers/layer.js';
 import { Pooling } from './layers/pooling.js';
 import { Relu } from './layers/relu.js';
@@ -23,6 +26,12 @@ import { outputSize, type Window } from './window.js';
  * instead of a whole forward pass. A Convolution's filter weight W[f, c, i, j] likewise changes
  * only output channel f, by δ times the input pixels it meets.
  *
+ * Layers with a training mode run as in the layer's last forward (which, in `gradientCheck`, is
+ * the training-mode forward of `net.gradient`): BatchNormalization with the batch statistics
+ * (or the running ones after a test-mode forward), Dropout with the mask that forward drew (or
+ * the test-mode scaling). A perturbed γ or β of a BatchNormalization reruns that layer from its
+ * cached input. The net's weight decay 0.5·λ·ΣW² is part of the loss here too.
+ *
  * Non-differentiable points: a layer that chooses (ReLU: pass or block; max pooling:
  * which input of a window wins) records the choices of the unperturbed pass, and `lossWith` reports
  * whether a perturbed pass chose differently. A central difference across such a kink measures
@@ -37,9 +46,12 @@ export class Float64Forward {
   readonly #targets: Float64Array;
   readonly #labels: boolean;
   readonly #classes: number;
-  /** Where each parameter tensor lives: its layer and whether it is the weight or the bias. */
-  readonly #where = new Map<Tensor, { layer: number; part: 'W' | 'b' }>();
+  /** Where each parameter tensor lives: its layer and which of its parameters it is. */
+  readonly #where = new Map<Tensor, { layer: number; part: 'W' | 'b' | 'gamma' | 'beta' }>();
   readonly #scratch: Float64Array;
+  readonly #lambda: number;
+  /** 0.5·λ·ΣW² of the unperturbed weights. */
+  readonly #decay: number;
 
   constructor(where: string, net: Sequential, x: Tensor, t: Tensor) {
     this.rows = x.shape[0] ?? 0;
@@ -53,8 +65,18 @@ export class Float64Forward {
       if (layer instanceof Affine || layer instanceof Convolution) {
         this.#where.set(layer.W, { layer: i, part: 'W' });
         this.#where.set(layer.b, { layer: i, part: 'b' });
+      } else if (layer instanceof BatchNormalization) {
+        this.#where.set(layer.gamma, { layer: i, part: 'gamma' });
+        this.#where.set(layer.beta, { layer: i, part: 'beta' });
       }
     });
+    this.#lambda = net.weightDecayLambda;
+    let sumSquares = 0;
+    for (const [tensor, { part }] of this.#where) {
+      if (part !== 'W') continue;
+      for (const w of tensor.data) sumSquares += w * w;
+    }
+    this.#decay = 0.5 * this.#lambda * sumSquares;
     this.#acts = [Float64Array.from(x.data)];
     for (const layer of this.#layers) {
       const out = layer.forward(this.#acts[this.#acts.length - 1], this.rows);
@@ -68,9 +90,9 @@ export class Float64Forward {
     this.#scratch = new Float64Array(Math.max(0, ...this.#acts.map((a) => a.length)));
   }
 
-  /** The mean cross-entropy loss of the unperturbed pass. */
+  /** The mean cross-entropy loss of the unperturbed pass, plus the weight-decay term. */
   loss(): number {
-    return softmaxXent64(this.#acts[this.#acts.length - 1], this.rows, this.#classes, this.#targets, this.#labels);
+    return softmaxXent64(this.#acts[this.#acts.length - 1], this.rows, this.#classes, this.#targets, this.#labels) + this.#decay;
   }
 
   /**
@@ -80,19 +102,29 @@ export class Float64Forward {
    */
   lossWith(param: Tensor, index: number, delta: number): { loss: number; crossedKink: boolean } {
     const at = this.#where.get(param);
-    if (!at) throw new Error(`Float64Forward.lossWith: the tensor ${param.toString()} is not a parameter of this net's Affine or Convolution layers`);
-    const layer = this.#layers[at.layer] as F64Affine | F64Convolution;
-    const base = this.#acts[at.layer + 1];
-    const out = this.#scratch.subarray(0, base.length);
-    out.set(base);
-    layer.perturb(this.#acts[at.layer], out, this.rows, at.part, index, delta);
-    let h: Float64Array = out;
+    if (!at) throw new Error(`Float64Forward.lossWith: the tensor ${param.toString()} is not a parameter of this net's Affine, Convolution or BatchNormalization layers`);
+    const input = this.#acts[at.layer];
+    let h: Float64Array;
+    let decay = this.#decay;
+    if (at.part === 'gamma' || at.part === 'beta') {
+      h = (this.#layers[at.layer] as F64BatchNorm).forwardWith(input, this.rows, at.part, index, delta);
+    } else {
+      const base = this.#acts[at.layer + 1];
+      const out = this.#scratch.subarray(0, base.length);
+      out.set(base);
+      (this.#layers[at.layer] as F64Affine | F64Convolution).perturb(input, out, this.rows, at.part, index, delta);
+      if (at.part === 'W') {
+        const w = param.data[index];
+        decay += 0.5 * this.#lambda * ((w + delta) * (w + delta) - w * w);
+      }
+      h = out;
+    }
     let crossedKink = false;
     for (let l = at.layer + 1; l < this.#layers.length; l++) {
       h = this.#layers[l].forward(h, this.rows);
       crossedKink ||= this.#layers[l].choseDifferently();
     }
-    return { loss: softmaxXent64(h, this.rows, this.#classes, this.#targets, this.#labels), crossedKink };
+    return { loss: softmaxXent64(h, this.rows, this.#classes, this.#targets, this.#labels) + decay, crossedKink };
   }
 }
 
@@ -124,8 +156,91 @@ function toF64(where: string, name: string, layer: Layer, input: number[]): F64L
   }
   if (layer instanceof Relu) return new F64Relu(input);
   if (layer instanceof Sigmoid) return new F64Sigmoid(input);
+  if (layer instanceof BatchNormalization) return new F64BatchNorm(layer, input);
+  if (layer instanceof Dropout) return new F64Dropout(layer, input);
   const kind = (layer as object)?.constructor?.name ?? typeof layer;
-  throw new Error(`${where}: layer '${name}' (${kind}) has no float64 forward; the check supports Affine, Convolution, Pooling, Relu and Sigmoid layers`);
+  throw new Error(`${where}: layer '${name}' (${kind}) has no float64 forward; the check supports Affine, Convolution, Pooling, Relu, Sigmoid, BatchNormalization and Dropout layers`);
+}
+
+/** A layer without non-differentiable choices. */
+abstract class F64Smooth implements F64Layer {
+  abstract readonly outputShape: number[];
+  abstract forward(x: Float64Array, rows: number): Float64Array;
+  remember(): void {}
+  choseDifferently(): boolean {
+    return false;
+  }
+}
+
+/**
+ * BatchNormalization with the batch statistics of its input (training mode, also before any
+ * forward, as `gradient` runs it) or with the running statistics (after a test-mode forward).
+ */
+class F64BatchNorm extends F64Smooth {
+  readonly outputShape: number[];
+  readonly #gamma: Float64Array;
+  readonly #beta: Float64Array;
+  readonly #train: boolean;
+  readonly #runningMean: Float64Array;
+  readonly #runningVar: Float64Array;
+  #out = new Float64Array(0);
+  constructor(layer: BatchNormalization, input: number[]) {
+    super();
+    this.outputShape = input;
+    this.#gamma = Float64Array.from(layer.gamma.data);
+    this.#beta = Float64Array.from(layer.beta.data);
+    this.#train = layer.lastTrain !== false;
+    this.#runningMean = Float64Array.from(layer.runningMean.data);
+    this.#runningVar = Float64Array.from(layer.runningVar.data);
+  }
+  forward(x: Float64Array, rows: number): Float64Array {
+    const cols = this.#gamma.length;
+    if (this.#out.length !== x.length) this.#out = new Float64Array(x.length);
+    const out = this.#out;
+    for (let j = 0; j < cols; j++) {
+      let mean = this.#runningMean[j], variance = this.#runningVar[j];
+      if (this.#train) {
+        mean = 0;
+        for (let r = 0; r < rows; r++) mean += x[r * cols + j] / rows;
+        variance = 0;
+        for (let r = 0; r < rows; r++) variance += (x[r * cols + j] - mean) ** 2 / rows;
+      }
+      const std = Math.sqrt(variance + BATCH_NORM_EPS);
+      for (let r = 0; r < rows; r++) out[r * cols + j] = (this.#gamma[j] * (x[r * cols + j] - mean)) / std + this.#beta[j];
+    }
+    return out;
+  }
+  /** The forward with γ[index] or β[index] changed by delta (restored afterwards). */
+  forwardWith(x: Float64Array, rows: number, part: 'gamma' | 'beta', index: number, delta: number): Float64Array {
+    const values = part === 'gamma' ? this.#gamma : this.#beta;
+    const original = values[index];
+    values[index] = original + delta;
+    try {
+      return this.forward(x, rows);
+    } finally {
+      values[index] = original;
+    }
+  }
+}
+
+/** Dropout with the mask of the layer's last training forward, or x·(1 − ratio) after a test-mode one. */
+class F64Dropout extends F64Smooth {
+  readonly outputShape: number[];
+  readonly #mask: Float64Array | null;
+  readonly #keep: number;
+  #out = new Float64Array(0);
+  constructor(layer: Dropout, input: number[]) {
+    super();
+    this.outputShape = input;
+    this.#mask = layer.lastTrain && layer.mask ? Float64Array.from(layer.mask.data) : null;
+    this.#keep = 1 - layer.ratio;
+  }
+  forward(x: Float64Array): Float64Array {
+    if (this.#mask && this.#mask.length !== x.length) throw new Error(`gradientCheck: a Dropout mask of ${this.#mask.length} elements cannot apply to ${x.length}; run the net's gradient on the same batch first`);
+    if (this.#out.length !== x.length) this.#out = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) this.#out[i] = x[i] * (this.#mask ? this.#mask[i] : this.#keep);
+    return this.#out;
+  }
 }
 
 class F64Affine implements F64Layer {

@@ -221,6 +221,45 @@ export const KERNELS = {
     returns: 'void',
   },
 
+  // Chapter 6: batch normalization of a rows×cols matrix, each column (feature) over the rows
+  // (the batch), and dropout's element-wise passes. Formulas in crate/src/batch_norm.rs and
+  // ts/backends/ts_normalization.ts.
+
+  /**
+   * Training mode: per column μ, σ² of the batch; xn = (x − μ)/√(σ² + ε), out = γ·xn + β,
+   * invStd = 1/√(σ² + ε); running ← momentum·running + (1 − momentum)·batch. No-op for 0 rows.
+   */
+  batchNormForwardTrain: {
+    args: [
+      dim('rows'),
+      dim('cols'),
+      scalar('momentum'),
+      input('x', dims('rows', 'cols')),
+      input('gamma', dims('cols')),
+      input('beta', dims('cols')),
+      inout('runningMean', dims('cols')),
+      inout('runningVar', dims('cols')),
+      output('xn', dims('rows', 'cols')),
+      output('invStd', dims('cols')),
+      output('out', dims('rows', 'cols')),
+    ],
+    returns: 'void',
+  },
+  /** Test mode: out = γ·(x − runningMean)/√(runningVar + ε) + β. */
+  batchNormForwardTest: {
+    args: [dim('rows'), dim('cols'), input('x', dims('rows', 'cols')), input('gamma', dims('cols')), input('beta', dims('cols')), input('runningMean', dims('cols')), input('runningVar', dims('cols')), output('out', dims('rows', 'cols'))],
+    returns: 'void',
+  },
+  /** dβ = Σ_rows dout, dγ = Σ_rows xn·dout, dx = γ·invStd·(dout − dβ/N − xn·dγ/N). */
+  batchNormBackward: {
+    args: [dim('rows'), dim('cols'), input('dout', dims('rows', 'cols')), input('xn', dims('rows', 'cols')), input('invStd', dims('cols')), input('gamma', dims('cols')), output('dgamma', dims('cols')), output('dbeta', dims('cols')), output('dx', dims('rows', 'cols'))],
+    returns: 'void',
+  },
+  /** Dropout: out = x·mask (mask 1 for a kept unit, 0 for a dropped one); also its backward. */
+  applyMask: { args: [sizeOf('out'), input('x', like('out')), input('mask', like('out')), output('out', like('out'))], returns: 'void' },
+  /** out = s·x (dropout at test time, s = 1 − ratio). */
+  scale: { args: [sizeOf('out'), scalar('s'), input('x', like('out')), output('out', like('out'))], returns: 'void' },
+
   // Chapter 7.
 
   /**

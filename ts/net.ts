@@ -3,6 +3,7 @@ import { numericalGradient } from './gradient_check.js';
 import { initWeights, type WeightInit } from './init.js';
 import { Affine } from './layers/affine.js';
 import { Convolution } from './layers/convolution.js';
+import { BatchNormalization } from './layers/batch_normalization.js';
 import type { Layer } from './layers/layer.js';
 import { Relu } from './layers/relu.js';
 import { Sigmoid } from './layers/sigmoid.js';
@@ -10,7 +11,7 @@ import { checkTargets, SoftmaxWithLoss } from './layers/softmax_with_loss.js';
 import { Random } from './random.js';
 import { describeValue } from './checks.js';
 import { checkTensor, formatShape, type Params, type Tensor } from './tensor.js';
-import { argmax } from './values.js';
+import { argmax, isF32Finite } from './values.js';
 
 /** Parameters or their gradients, keyed as in the book: W1, b1, W2, b2, … */
 
@@ -23,23 +24,38 @@ export interface MlpOptions {
   seed?: number;
 }
 
+export interface SequentialOptions {
+  /**
+   * Weight decay λ (§6.4.1, default 0): the loss adds 0.5·λ·ΣW² over every Affine weight matrix
+   * (not the biases, γ or β) and each dW gets λ·W.
+   */
+  weightDecayLambda?: number;
+}
+
 /**
  * A network as an ordered list of named layers ending in a SoftmaxWithLoss, as the book's
  * TwoLayerNet / MultiLayerNet keep them (`OrderedDict` + `lastLayer`). The i-th layer with
- * weights (Affine or Convolution) has `params['W' + i]` and `params['b' + i]`.
+ * weights (Affine or Convolution) has `params['W' + i]` and `params['b' + i]`; the i-th
+ * BatchNormalization layer's are `params['gamma' + i]` and `params['beta' + i]`.
+ *
+ * Layers that behave differently in training (Dropout, BatchNormalization) get the `train` flag
+ * of `predict`/`loss`: false by default, as in the book; `gradient` runs in training mode.
  */
 export class Sequential {
   readonly layers: ReadonlyMap<string, Layer>;
   readonly lastLayer: SoftmaxWithLoss;
   readonly params: Params;
+  readonly weightDecayLambda: number;
   /** The layers with weights (Affine and Convolution), in order: their W and b are W1, b1, W2, … */
   readonly #affines: (Affine | Convolution)[];
+  readonly #batchNorms: BatchNormalization[];
   /** The layers in order, kept as an array so a training step walks them without allocating. */
   readonly #order: Layer[];
   #disposed = false;
 
-  constructor(layers: Iterable<readonly [string, Layer]>, lastLayer: SoftmaxWithLoss = new SoftmaxWithLoss()) {
+  constructor(layers: Iterable<readonly [string, Layer]>, lastLayer: SoftmaxWithLoss = new SoftmaxWithLoss(), options: SequentialOptions = {}) {
     checkLayerList(layers, lastLayer);
+    this.weightDecayLambda = checkWeightDecay(options);
     const map = new Map<string, Layer>();
     for (const [name, layer] of layers) {
       if (map.has(name)) throw new Error(`Sequential: two layers are named '${name}'; names must be unique`);
@@ -49,11 +65,16 @@ export class Sequential {
     this.lastLayer = lastLayer;
     this.#order = [...map.values()];
     this.#affines = this.#order.filter((l): l is Affine | Convolution => l instanceof Affine || l instanceof Convolution);
+    this.#batchNorms = this.#order.filter((l): l is BatchNormalization => l instanceof BatchNormalization);
     this.params = {};
     this.#affines.forEach((affine, i) => {
       if (affine.W.backend !== this.#affines[0].W.backend) throw new Error(`Sequential: weighted layer ${i + 1} is on backend '${affine.W.backend.name}', the first on '${this.#affines[0].W.backend.name}'`);
       this.params[`W${i + 1}`] = affine.W;
       this.params[`b${i + 1}`] = affine.b;
+    });
+    this.#batchNorms.forEach((norm, i) => {
+      this.params[`gamma${i + 1}`] = norm.gamma;
+      this.params[`beta${i + 1}`] = norm.beta;
     });
   }
 
@@ -85,19 +106,34 @@ export class Sequential {
     return new Sequential(layers);
   }
 
-  /** The scores (before softmax) for a batch; owned by the last layer, overwritten next call. */
-  predict(x: Tensor): Tensor {
+  /**
+   * The scores (before softmax) for a batch; owned by the last layer, overwritten next call.
+   * `train` selects the training behaviour of Dropout and BatchNormalization (default false).
+   */
+  predict(x: Tensor, train = false): Tensor {
     this.#checkAlive('predict');
     checkTensor('Sequential.predict', 'x', x);
-    for (const layer of this.#order) x = layer.forward(x);
+    for (const layer of this.#order) x = layer.forward(x, train);
     return x;
   }
 
-  /** Mean cross-entropy loss on a batch; `t` is one-hot or class indices. */
-  loss(x: Tensor, t: Tensor): number {
+  /** Mean cross-entropy loss on a batch (plus the weight-decay term); `t` is one-hot or class indices. */
+  loss(x: Tensor, t: Tensor, train = false): number {
     this.#checkAlive('loss');
     checkInputs('Sequential.loss', x, t);
-    return this.lastLayer.forward(this.predict(x), t);
+    return this.lastLayer.forward(this.predict(x, train), t) + this.#weightDecayLoss();
+  }
+
+  /** 0.5·λ·ΣW² over the Affine weights, summed in float64 (0 without weight decay). */
+  #weightDecayLoss(): number {
+    const lambda = this.weightDecayLambda;
+    if (lambda === 0) return 0;
+    let sum = 0;
+    for (const affine of this.#affines) {
+      const w = affine.W.data;
+      for (let i = 0; i < w.length; i++) sum += w[i] * w[i];
+    }
+    return 0.5 * lambda * sum;
   }
 
   /** Fraction of rows whose highest score is the target class. */
@@ -119,13 +155,14 @@ export class Sequential {
   }
 
   /**
-   * Backprop gradients of the loss for every parameter (forward, then backward through the
-   * layers in reverse). The returned tensors are the layers' own dW/db, overwritten next call.
+   * Backprop gradients of the loss for every parameter (a training-mode forward, then backward
+   * through the layers in reverse). The returned tensors are the layers' own dW/db (with λ·W
+   * added under weight decay) and dgamma/dbeta, overwritten next call.
    */
   gradient(x: Tensor, t: Tensor): Params {
     this.#checkAlive('gradient');
     checkInputs('Sequential.gradient', x, t);
-    this.loss(x, t);
+    this.loss(x, t, true);
     let dout = this.lastLayer.backward();
     const layers = this.#order;
     for (let i = layers.length - 1; i >= 1; i--) dout = layers[i].backward(dout);
@@ -134,23 +171,32 @@ export class Sequential {
     if (first instanceof Affine || first instanceof Convolution) first.backwardParams(dout);
     else first?.backward(dout);
     const grads: Params = {};
+    const lambda = this.weightDecayLambda;
     this.#affines.forEach((affine, i) => {
+      // dW += λ·W: the SGD pass with lr = −λ
+      if (lambda !== 0) affine.W.backend.sgd(-lambda, affine.dW!, affine.W);
       grads[`W${i + 1}`] = affine.dW!;
       grads[`b${i + 1}`] = affine.db!;
+    });
+    this.#batchNorms.forEach((norm, i) => {
+      grads[`gamma${i + 1}`] = norm.dgamma!;
+      grads[`beta${i + 1}`] = norm.dbeta!;
     });
     return grads;
   }
 
   /**
    * The same gradients by central differences, as the book's `numerical_gradient` (slow: two
-   * forward passes per weight; use a tiny batch). Returns new tensors that the caller disposes.
+   * forward passes per weight; use a tiny batch), on training-mode losses as the book's
+   * `numerical_gradient` (a Dropout layer then draws a new mask per pass: `gradientCheck` keeps
+   * the mask fixed instead). Returns new tensors that the caller disposes.
    */
   numericalGradient(x: Tensor, t: Tensor, h = 1e-3): Params {
     this.#checkAlive('numericalGradient');
     checkInputs('Sequential.numericalGradient', x, t);
     const grads: Params = {};
     for (const [key, param] of Object.entries(this.params)) {
-      const grad = numericalGradient(() => this.loss(x, t), param, h);
+      const grad = numericalGradient(() => this.loss(x, t, true), param, h);
       grads[key] = param.backend.tensor(grad, param.shape);
     }
     return grads;
@@ -173,6 +219,13 @@ export class Sequential {
   #checkAlive(method: string): void {
     if (this.#disposed) throw new Error(`${this.constructor.name}.${method}: this net was disposed; it cannot be used any more (create a new one)`);
   }
+}
+
+function checkWeightDecay(options: SequentialOptions): number {
+  if (typeof options !== 'object' || options === null) throw new Error(`new Sequential(layers, lastLayer, options): expected options to be an object such as { weightDecayLambda: 0.1 }, got ${describeValue(options)}`);
+  const lambda = options.weightDecayLambda ?? 0;
+  if (typeof lambda !== 'number' || !(lambda >= 0) || !isF32Finite(lambda)) throw new Error(`Sequential: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got ${String(lambda)}`);
+  return lambda;
 }
 
 function checkInputs(where: string, x: unknown, t: unknown): void {

@@ -20,7 +20,10 @@
 
 use crate::conv::Window;
 use crate::workspace::OutOfMemory;
-use crate::{activation, affine, alloc, bias, conv, gemm, im2col, optim, pool, softmax_xent};
+use crate::{
+    activation, affine, alloc, batch_norm, bias, conv, dropout, gemm, im2col, optim, pool,
+    softmax_xent,
+};
 
 /// Allocates `bytes` bytes, 16-byte aligned; returns the pointer, or 0 if memory cannot grow.
 #[no_mangle]
@@ -669,6 +672,140 @@ pub unsafe extern "C" fn nn_im2col(
         )
     };
     im2col::im2col(n, c, h, w, fh, fw, stride, pad, x, col)
+}
+
+/// Batch normalization, training mode (chapter 6; see [`batch_norm::batch_norm_forward_train`]):
+/// `x`, `xn`, `out` are `rows×cols`; `gamma`, `beta`, the running statistics (updated in place)
+/// and `inv_std` hold `cols`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_batch_norm_forward_train(
+    rows: usize,
+    cols: usize,
+    momentum: f32,
+    x: *const f32,
+    gamma: *const f32,
+    beta: *const f32,
+    running_mean: *mut f32,
+    running_var: *mut f32,
+    xn: *mut f32,
+    inv_std: *mut f32,
+    out: *mut f32,
+) {
+    let size = len(rows, cols);
+    // SAFETY: live buffers of the stated lengths; the five outputs overlap no other argument.
+    let (x, gamma, beta, running_mean, running_var, xn, inv_std, out) = unsafe {
+        (
+            slice(x, size),
+            slice(gamma, cols),
+            slice(beta, cols),
+            slice_mut(running_mean, cols),
+            slice_mut(running_var, cols),
+            slice_mut(xn, size),
+            slice_mut(inv_std, cols),
+            slice_mut(out, size),
+        )
+    };
+    batch_norm::batch_norm_forward_train(
+        rows,
+        cols,
+        momentum,
+        x,
+        gamma,
+        beta,
+        running_mean,
+        running_var,
+        xn,
+        inv_std,
+        out,
+    )
+}
+
+/// Batch normalization, test mode: the running statistics instead of the batch's.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_batch_norm_forward_test(
+    rows: usize,
+    cols: usize,
+    x: *const f32,
+    gamma: *const f32,
+    beta: *const f32,
+    running_mean: *const f32,
+    running_var: *const f32,
+    out: *mut f32,
+) {
+    let size = len(rows, cols);
+    // SAFETY: live buffers of the stated lengths; out overlaps no input.
+    let (x, gamma, beta, running_mean, running_var, out) = unsafe {
+        (
+            slice(x, size),
+            slice(gamma, cols),
+            slice(beta, cols),
+            slice(running_mean, cols),
+            slice(running_var, cols),
+            slice_mut(out, size),
+        )
+    };
+    batch_norm::batch_norm_forward_test(rows, cols, x, gamma, beta, running_mean, running_var, out)
+}
+
+/// Batch normalization backward: `dgamma`, `dbeta` and `dx` from `dout` and the training
+/// forward's `xn` and `inv_std`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_batch_norm_backward(
+    rows: usize,
+    cols: usize,
+    dout: *const f32,
+    xn: *const f32,
+    inv_std: *const f32,
+    gamma: *const f32,
+    dgamma: *mut f32,
+    dbeta: *mut f32,
+    dx: *mut f32,
+) {
+    let size = len(rows, cols);
+    // SAFETY: live buffers of the stated lengths; the three outputs overlap no other argument.
+    let (dout, xn, inv_std, gamma, dgamma, dbeta, dx) = unsafe {
+        (
+            slice(dout, size),
+            slice(xn, size),
+            slice(inv_std, cols),
+            slice(gamma, cols),
+            slice_mut(dgamma, cols),
+            slice_mut(dbeta, cols),
+            slice_mut(dx, size),
+        )
+    };
+    batch_norm::batch_norm_backward(rows, cols, dout, xn, inv_std, gamma, dgamma, dbeta, dx)
+}
+
+/// Dropout: `out = x·mask`.
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_apply_mask(n: usize, x: *const f32, mask: *const f32, out: *mut f32) {
+    // SAFETY: x, mask and out are live buffers of n floats; out overlaps neither input.
+    let (x, mask, out) = unsafe { (slice(x, n), slice(mask, n), slice_mut(out, n)) };
+    dropout::apply_mask(x, mask, out)
+}
+
+/// `out = s·x` (dropout at test time).
+///
+/// # Safety
+/// See the module docs.
+#[no_mangle]
+pub unsafe extern "C" fn nn_scale(n: usize, s: f32, x: *const f32, out: *mut f32) {
+    // SAFETY: x and out are live, distinct buffers of n floats.
+    let (x, out) = unsafe { (slice(x, n), slice_mut(out, n)) };
+    dropout::scale(s, x, out)
 }
 
 /// The length of a softmax's targets: one class index per row, or a `rows×cols` matrix.

@@ -6,6 +6,10 @@
 //! The convention: every test of the crate lives here or in `tests/<family>.rs`, never inline
 //! in a kernel's module, so the kernels read as kernels and the tests share one set of helpers.
 
+/// Batch normalization (chapter 6).
+mod batch_norm;
+/// Dropout's passes (chapter 6).
+mod dropout;
 /// The fused kernels (Affine passes, softmax-CE forward+backward) and the vectorised exp.
 mod fused;
 /// im2col (chapter 7).

@@ -93,7 +93,7 @@ window.addEventListener('resize', () => {
  */
 const LEARNING_RATES: Record<TrainConfig['optimizer'], number> = { sgd: 0.3, momentum: 0.1, nesterov: 0.1, adagrad: 0.03, rmsprop: 0.001, adam: 0.003 };
 /** The controls a Reset applies (epochs is read at Start). */
-const NET_SETTINGS = ['backend', 'model', 'hidden', 'lr', 'batch', 'optimizer'] as const;
+const NET_SETTINGS = ['backend', 'model', 'hidden', 'lr', 'batch', 'optimizer', 'batchnorm', 'dropout', 'weight-decay'] as const;
 
 function readConfig(): TrainConfig {
   const hidden = $<HTMLInputElement>('hidden').value.split(',').map((s) => Number(s.trim()));
@@ -103,9 +103,21 @@ function readConfig(): TrainConfig {
   const batch = Number($<HTMLInputElement>('batch').value);
   if (!(Number.isInteger(batch) && batch >= 1 && batch <= 8000)) throw new Error(`batch: expected an integer 1–8000, found "${$<HTMLInputElement>('batch').value}"`);
   const optimizer = $<HTMLSelectElement>('optimizer').value as TrainConfig['optimizer'];
-  // the CNN: the CLI's recipe (He init, images shifted by up to 2 pixels); hidden sizes do not apply
+  const dropout = Number($<HTMLInputElement>('dropout').value);
+  if (!(dropout >= 0 && dropout < 1)) throw new Error(`dropout: expected a ratio from 0 up to (not including) 1, found "${$<HTMLInputElement>('dropout').value}"`);
+  const weightDecay = Number($<HTMLInputElement>('weight-decay').value);
+  if (!(weightDecay >= 0 && Number.isFinite(weightDecay))) throw new Error(`weight decay: expected a number ≥ 0, found "${$<HTMLInputElement>('weight-decay').value}"`);
+  const batchnorm = $<HTMLSelectElement>('batchnorm').value === 'on';
+  // the CNN: the CLI's recipe (He init, images shifted by up to 2 pixels); hidden sizes and the
+  // chapter-6 options do not apply
   if ($<HTMLSelectElement>('model').value === 'cnn') return { ...CNN_CONFIG, lr, batch, optimizer };
-  return { hidden, lr, batch, optimizer, init: 'he', seed: 42 };
+  return { hidden, lr, batch, optimizer, init: 'he', seed: 42, dropout, batchnorm, weightDecay };
+}
+
+/** The chapter-6 options of the applied settings, as the status line names them. */
+function chapter6Text(): string {
+  const extras = [applied.batchnorm === 'on' ? 'batch norm' : '', Number(applied.dropout) > 0 ? `dropout ${applied.dropout}` : '', Number(applied['weight-decay']) > 0 ? `weight decay ${applied['weight-decay']}` : ''].filter(Boolean);
+  return extras.length > 0 ? ` with ${extras.join(', ')}` : '';
 }
 
 function readEpochs(): number {
@@ -452,7 +464,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'ready':
       state.backend = m.backend;
       stepsPerEpoch = m.stepsPerEpoch;
-      readyText = `${m.backend}: ${m.sizes.length ? m.sizes.join('→') : 'SimpleConvNet (conv 30×5×5 → pool → 100 → 10)'}${m.loaded ? ` from ${m.loaded.name}` : ''} on ${m.trainCount} training / ${m.testCount} test digits.`;
+      readyText = `${m.backend}: ${m.sizes.length ? `${m.sizes.join('→')}${chapter6Text()}` : 'SimpleConvNet (conv 30×5×5 → pool → 100 → 10)'}${m.loaded ? ` from ${m.loaded.name}` : ''} on ${m.trainCount} training / ${m.testCount} test digits.`;
       if (m.loaded) {
         // The controls show the loaded net and optimizer, so they are not "pending" changes.
         state.loadedModel = m.loaded.name;

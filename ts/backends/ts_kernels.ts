@@ -1,6 +1,7 @@
 import type { TsKernels } from '../kernels.js';
 import { convBackward, convForward, maxPoolBackward, maxPoolForward } from './conv_kernels.js';
 import { im2col } from './ts_im2col.js';
+import { applyMask, batchNormBackward, batchNormForwardTest, batchNormForwardTrain, scale } from './ts_normalization.js';
 
 /**
  * The kernel set in plain TypeScript on Float32Arrays: the test oracle and the speed baseline of
@@ -303,6 +304,11 @@ export const TS_KERNELS: TsKernels = {
   adagrad,
   rmsprop,
   adam,
+  batchNormForwardTrain,
+  batchNormForwardTest,
+  batchNormBackward,
+  applyMask,
+  scale,
   im2col,
   convForward,
   convBackward,

@@ -1,6 +1,8 @@
 import { Affine } from '../layers/affine.js';
 import { Convolution } from '../layers/convolution.js';
 import { Pooling } from '../layers/pooling.js';
+import { BatchNormalization } from '../layers/batch_normalization.js';
+import { Dropout } from '../layers/dropout.js';
 import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
 import { describeValue } from '../checks.js';
@@ -41,7 +43,9 @@ export function graphFromNet(net: Sequential, x: Tensor, t: Tensor): NetGraph {
     else if (layer instanceof Pooling) out = graph.pooling(out, layer.poolH, layer.poolW, { stride: layer.stride, pad: layer.pad }, name);
     else if (layer instanceof Relu) out = graph.relu(out, name);
     else if (layer instanceof Sigmoid) out = graph.sigmoid(out, name);
-    else throw new Error(`graphFromNet: layer '${name}' is a ${layer.constructor.name}; the graph knows Affine, Convolution, Pooling, Relu and Sigmoid`);
+    else if (layer instanceof BatchNormalization) out = graph.batchNorm(out, param(layer.gamma), param(layer.beta), name, { momentum: layer.momentum });
+    else if (layer instanceof Dropout) out = graph.dropout(out, name, { ratio: layer.ratio });
+    else throw new Error(`graphFromNet: layer '${name}' is a ${layer.constructor.name}; the graph knows Affine, Convolution, Pooling, Relu, Sigmoid, BatchNormalization and Dropout`);
   }
   const loss = graph.softmaxWithLoss(out, graph.input('t', t), 'SoftmaxWithLoss');
   return { graph, loss, params };

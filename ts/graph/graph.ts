@@ -2,8 +2,9 @@ import type { Backend } from '../backend.js';
 import { formatShape, sameShape, Tensor } from '../tensor.js';
 import { GraphNode } from './node.js';
 import type { ConvolutionOptions } from '../layers/convolution.js';
+import type { DropoutOptions } from '../layers/dropout.js';
 import type { PoolingOptions } from '../layers/pooling.js';
-import { ConvolutionOp, OPS, PoolingOp, type Op, type Value, type ValueKind } from './ops.js';
+import { BatchNormOp, ConvolutionOp, DropoutOp, OPS, PoolingOp, type Op, type Value, type ValueKind } from './ops.js';
 
 /** Default names that are numbered from the first node on (mul1, Affine1, …). */
 const NUMBERED = new Set(Object.values(OPS).filter((op) => op.numbered).map((op) => op.defaultName));
@@ -83,6 +84,19 @@ export class Graph {
 
   sigmoid(x: GraphNode, name = OPS.sigmoid.defaultName): GraphNode {
     return this.#apply(OPS.sigmoid.make(), [x], name);
+  }
+
+  /**
+   * Batch normalization of x in training mode (batch statistics); γ and β are nodes too, so dγ
+   * and dβ show on their edges.
+   */
+  batchNorm(x: GraphNode, gamma: GraphNode, beta: GraphNode, name = OPS.batchNorm.defaultName, options: { momentum?: number } = {}): GraphNode {
+    return this.#apply(new BatchNormOp(options.momentum), [x, gamma, beta], name);
+  }
+
+  /** Dropout of x in training mode: a new mask from the seeded generator on every forward. */
+  dropout(x: GraphNode, name = OPS.dropout.defaultName, options: DropoutOptions = {}): GraphNode {
+    return this.#apply(new DropoutOp(options), [x], name);
   }
 
   /** The mean cross-entropy of softmax(x) against targets t (one-hot or class indices): a number. */
@@ -294,7 +308,7 @@ export function topologicalOrder(roots: readonly GraphNode[]): GraphNode[] {
 
 function checkKind(where: string, what: string, expected: ValueKind, node: GraphNode): void {
   if (node.kind !== expected) {
-    const hint = expected === 'scalar' ? ' (mul and add take numbers; tensors go through affine, relu, sigmoid, softmaxWithLoss)' : '';
+    const hint = expected === 'scalar' ? ' (mul and add take numbers; tensors go through affine, relu, sigmoid, batchNorm, dropout, softmaxWithLoss)' : '';
     throw new Error(`${where}: expected ${what} to be a ${kindName(expected)}, but '${node.name}' is a ${kindName(node.kind)}${hint}`);
   }
 }

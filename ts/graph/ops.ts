@@ -2,6 +2,8 @@ import { Affine } from '../layers/affine.js';
 import { AddLayer } from '../layers/add.js';
 import { Convolution, type ConvolutionOptions } from '../layers/convolution.js';
 import { Pooling, type PoolingOptions } from '../layers/pooling.js';
+import { BatchNormalization } from '../layers/batch_normalization.js';
+import { Dropout, type DropoutOptions } from '../layers/dropout.js';
 import { MulLayer } from '../layers/mul.js';
 import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
@@ -13,7 +15,7 @@ export type Value = number | Tensor;
 export type ValueKind = 'scalar' | 'tensor';
 
 /** The operations a graph node can apply; `input` nodes hold a value the user gives. */
-export type OpType = 'input' | 'mul' | 'add' | 'affine' | 'convolution' | 'pooling' | 'relu' | 'sigmoid' | 'softmaxWithLoss';
+export type OpType = 'input' | 'mul' | 'add' | 'affine' | 'convolution' | 'pooling' | 'relu' | 'sigmoid' | 'batchNorm' | 'dropout' | 'softmaxWithLoss';
 
 /**
  * The local computation of one node, done by one instance of an existing layer class: the graph
@@ -151,6 +153,54 @@ export class ActivationOp implements Op {
   }
 }
 
+/**
+ * Batch Normalization (§6.3) in training mode, with γ and β as inputs of the node (so dγ and dβ
+ * show on their edges), made again if another γ or β tensor arrives, as `AffineOp` does.
+ */
+export class BatchNormOp implements Op {
+  readonly type = 'batchNorm';
+  readonly inputKinds = ['tensor', 'tensor', 'tensor'] as const;
+  readonly outputKind = 'tensor';
+  layer: BatchNormalization | null = null;
+  constructor(readonly momentum = 0.9) {}
+  forward([x, gamma, beta]: readonly Value[]): Tensor {
+    if (this.layer === null || this.layer.gamma !== gamma || this.layer.beta !== beta) {
+      this.layer?.dispose();
+      this.layer = new BatchNormalization(gamma as Tensor, beta as Tensor, { momentum: this.momentum });
+    }
+    return this.layer.forward(x as Tensor, true);
+  }
+  backward(dout: Value): Tensor[] {
+    if (this.layer === null) throw new Error('BatchNormalization.backward: backward() was called before forward(); run forward first');
+    const dx = this.layer.backward(dout as Tensor);
+    return [dx, this.layer.dgamma!, this.layer.dbeta!];
+  }
+  dispose(): void {
+    this.layer?.dispose();
+    this.layer = null;
+  }
+}
+
+/** Dropout (§6.4.3) in training mode: each forward draws a new mask from the layer's seeded generator. */
+export class DropoutOp implements Op {
+  readonly type = 'dropout';
+  readonly inputKinds = ['tensor'] as const;
+  readonly outputKind = 'tensor';
+  readonly layer: Dropout;
+  constructor(options: DropoutOptions = {}) {
+    this.layer = new Dropout(options);
+  }
+  forward([x]: readonly Value[]): Tensor {
+    return this.layer.forward(x as Tensor, true);
+  }
+  backward(dout: Value): Tensor[] {
+    return [this.layer.backward(dout as Tensor)];
+  }
+  dispose(): void {
+    this.layer.dispose();
+  }
+}
+
 /** Softmax-with-Loss (§5.6.3): scores and targets in, the mean loss (a number) out. */
 export class SoftmaxWithLossOp implements Op {
   readonly type = 'softmaxWithLoss';
@@ -250,6 +300,20 @@ export const OPS: Record<Exclude<OpType, 'input'>, OpEntry> = {
     make: () => new ActivationOp('sigmoid'),
     forwardText: (s) => `${s.name}: 1 / (1 + exp(−x)) = ${s.out}`,
     backwardText: (s) => `${s.name}: dout·(1 − y)·y = ${s.grad(0)}`,
+  },
+  batchNorm: {
+    defaultName: 'BatchNorm',
+    numbered: true,
+    make: () => new BatchNormOp(),
+    forwardText: (s) => `${s.name}: γ·(x − μ)/√(σ² + ε) + β, with μ and σ² of each feature over the batch = ${s.out}`,
+    backwardText: (s) => `${s.name}: dx = γ/σ·(dout − mean(dout) − xn·mean(xn·dout)) = ${s.grad(0)}, dγ = Σ xn·dout = ${s.grad(1)}, dβ = Σ dout = ${s.grad(2)}`,
+  },
+  dropout: {
+    defaultName: 'Dropout',
+    numbered: true,
+    make: () => new DropoutOp(),
+    forwardText: (s) => `${s.name}: x·mask, a unit kept where rand > ratio = ${s.out}`,
+    backwardText: (s) => `${s.name}: dout·mask, the same mask = ${s.grad(0)}`,
   },
   softmaxWithLoss: {
     defaultName: 'SoftmaxWithLoss',

@@ -1,8 +1,11 @@
 import type { Backend } from '../backend.js';
 import { Affine } from '../layers/affine.js';
+import { BatchNormalization } from '../layers/batch_normalization.js';
+import { Dropout } from '../layers/dropout.js';
 import type { Layer } from '../layers/layer.js';
 import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
+import { MultiLayerNetExtend } from '../multi_layer_net_extend.js';
 import { Sequential } from '../net.js';
 import type { Tensor } from '../tensor.js';
 import { TwoLayerNet } from '../two_layer_net.js';
@@ -20,6 +23,8 @@ export interface ArchitectureSpec {
   layers: LayerSpec[];
   /** The last layer (the loss); 'SoftmaxWithLoss' is the only one today. */
   loss: 'SoftmaxWithLoss';
+  /** The net's weight decay λ, when it has one (absent: 0). */
+  weightDecayLambda?: number;
 }
 
 /** One layer: its kind, its name in the net, and the kind's own fields (sizes, options). */
@@ -86,6 +91,46 @@ const LAYER_KINDS: readonly LayerKind[] = [
   },
   activation('Relu', Relu),
   activation('Sigmoid', Sigmoid),
+  {
+    type: 'BatchNormalization',
+    is: (layer) => layer instanceof BatchNormalization,
+    describe: (layer) => ({ features: (layer as BatchNormalization).gamma.size, momentum: (layer as BatchNormalization).momentum }),
+    // γ and β are trained; the running statistics are what test mode uses, so they are saved too
+    tensors: (layer) => {
+      const norm = layer as BatchNormalization;
+      return [norm.gamma, norm.beta, norm.runningMean, norm.runningVar];
+    },
+    check: (spec, incoming, ordinal) => {
+      noExtraFields(spec, ['features', 'momentum']);
+      const features = positiveSize(spec, 'features');
+      const size = incoming?.reduce((a, d) => a * d, 1) ?? features;
+      if (size !== features) throw new Error(`loadModel: layer '${spec.name}' normalises ${features} features but the layer before it gives ${size}`);
+      fraction(spec, 'momentum');
+      const names = [`gamma${ordinal}`, `beta${ordinal}`, `runningMean${ordinal}`, `runningVar${ordinal}`];
+      return { outgoing: incoming, params: names.map((name) => ({ name, shape: [features] })) };
+    },
+    build: (spec, [gamma, beta, runningMean, runningVar]) => {
+      // the layer owns (and frees) its own running statistics: copy the file's into them
+      const norm = new BatchNormalization(gamma, beta, { momentum: spec.momentum as number });
+      norm.runningMean.data.set(runningMean.data);
+      norm.runningVar.data.set(runningVar.data);
+      runningMean.dispose();
+      runningVar.dispose();
+      return norm;
+    },
+  },
+  {
+    type: 'Dropout',
+    is: (layer) => layer instanceof Dropout,
+    describe: (layer) => ({ ratio: (layer as Dropout).ratio }),
+    tensors: () => [],
+    check: (spec, incoming) => {
+      noExtraFields(spec, ['ratio']);
+      fraction(spec, 'ratio');
+      return { outgoing: incoming, params: [] };
+    },
+    build: (spec) => new Dropout({ ratio: spec.ratio as number }),
+  },
 ];
 
 interface NetKind {
@@ -93,14 +138,41 @@ interface NetKind {
   /** True for exactly this class (a subclass may add state this table does not know). */
   is(net: Sequential): boolean;
   /** The net, rebuilt from checked layer specs and their tensors (already on the backend). */
-  build(backend: Backend, layers: LayerSpec[], tensors: Tensor[][]): Sequential;
+  build(backend: Backend, layers: LayerSpec[], tensors: Tensor[][], weightDecayLambda: number): Sequential;
 }
 
 const NET_KINDS: readonly NetKind[] = [
   {
     class: 'Sequential',
     is: (net) => net.constructor === Sequential,
-    build: (_backend, layers, tensors) => new Sequential(layers.map((spec, i) => [spec.name, layerKind(spec.type).build(spec, tensors[i])])),
+    build: (_backend, layers, tensors, weightDecayLambda) => new Sequential(layers.map((spec, i) => [spec.name, layerKind(spec.type).build(spec, tensors[i])]), undefined, { weightDecayLambda }),
+  },
+  {
+    class: 'MultiLayerNetExtend',
+    is: (net) => net.constructor === MultiLayerNetExtend,
+    build: (backend, layers, tensors, weightDecayLambda) => {
+      // The options follow from the layers; the net built from them must have exactly these layers.
+      const affines = layers.filter((l) => l.type === 'Affine');
+      if (affines.length === 0) throw new Error('loadModel: a MultiLayerNetExtend has Affine layers; the file describes none');
+      const dropout = layers.find((l) => l.type === 'Dropout');
+      const net = new MultiLayerNetExtend(backend, affines[0].inputs as number, affines.slice(0, -1).map((l) => l.outputs as number), affines[affines.length - 1].outputs as number, {
+        activation: layers.some((l) => l.type === 'Sigmoid') ? 'sigmoid' : 'relu',
+        useBatchnorm: layers.some((l) => l.type === 'BatchNormalization'),
+        useDropout: dropout !== undefined,
+        dropoutRatio: (dropout?.ratio as number | undefined) ?? 0.5,
+        weightDecayLambda,
+      });
+      const built = describeNet(net);
+      if (JSON.stringify(built.spec.layers) !== JSON.stringify(layers)) {
+        net.dispose();
+        const pattern = (list: LayerSpec[]) => list.map((l) => `${l.type} ${l.name}`).join(', ');
+        throw new Error(`loadModel: the file's layers (${pattern(layers)}) are not a MultiLayerNetExtend's (${pattern(built.spec.layers)}, with the same sizes and options)`);
+      }
+      // The constructor drew random weights; the file's replace them.
+      built.tensors.forEach((t, i) => t.data.set(tensors.flat()[i].data));
+      for (const t of tensors.flat()) t.dispose();
+      return net;
+    },
   },
   {
     class: 'TwoLayerNet',
@@ -136,7 +208,9 @@ export function describeNet(net: Sequential): { spec: ArchitectureSpec; tensors:
     layers.push({ type: kind.type, name, ...kind.describe(layer) });
     tensors.push(...kind.tensors(layer));
   }
-  return { spec: { class: netKind.class, layers, loss: 'SoftmaxWithLoss' }, tensors };
+  const spec: ArchitectureSpec = { class: netKind.class, layers, loss: 'SoftmaxWithLoss' };
+  if (net.weightDecayLambda !== 0) spec.weightDecayLambda = net.weightDecayLambda;
+  return { spec, tensors };
 }
 
 /**
@@ -149,6 +223,8 @@ export function checkArchitecture(value: unknown): { spec: ArchitectureSpec; par
   if (!NET_KINDS.some((k) => k.class === spec.class)) throw new Error(`loadModel: unknown net class ${JSON.stringify(spec.class)} (known: ${NET_KINDS.map((k) => k.class).join(', ')})`);
   if (spec.loss !== 'SoftmaxWithLoss') throw new Error(`loadModel: unknown loss layer ${JSON.stringify(spec.loss)} (known: SoftmaxWithLoss)`);
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new Error('loadModel: the architecture must list at least one layer');
+  const lambda = spec.weightDecayLambda;
+  if (lambda !== undefined && !(typeof lambda === 'number' && Number.isFinite(lambda) && lambda >= 0)) throw new Error(`loadModel: weightDecayLambda must be a number ≥ 0, got ${JSON.stringify(lambda)}`);
   const names = new Set<string>();
   const ordinals = new Map<string, number>();
   const params: ParamSpec[][] = [];
@@ -172,7 +248,7 @@ export function checkArchitecture(value: unknown): { spec: ArchitectureSpec; par
 export function buildNet(backend: Backend, spec: ArchitectureSpec, tensors: Tensor[][]): Sequential {
   const kind = NET_KINDS.find((k) => k.class === spec.class)!;
   try {
-    return kind.build(backend, spec.layers, tensors);
+    return kind.build(backend, spec.layers, tensors, spec.weightDecayLambda ?? 0);
   } catch (e) {
     for (const list of tensors) for (const t of list) t.dispose();
     throw e;
@@ -189,6 +265,12 @@ function positiveSize(spec: LayerSpec, field: string): number {
   const v = spec[field];
   if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new Error(`loadModel: layer '${spec.name}' needs ${field} as a positive integer, got ${JSON.stringify(v)}`);
   return v as number;
+}
+
+function fraction(spec: LayerSpec, field: string): number {
+  const v = spec[field];
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new Error(`loadModel: layer '${spec.name}' needs ${field} as a number from 0 to 1, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function noExtraFields(spec: LayerSpec, fields: string[]): void {

@@ -10,7 +10,8 @@ import { formatShape, sameShape, type Tensor } from '../tensor.js';
  * without allocating.
  */
 export interface Layer {
-  forward(x: Tensor): Tensor;
+  /** `train` matters only to layers that behave differently in training (Dropout, BatchNormalization). */
+  forward(x: Tensor, train?: boolean): Tensor;
   backward(dout: Tensor): Tensor;
   /** Frees the layer's own buffers (not tensors it was given, such as Affine's W and b). */
   dispose(): void;

@@ -117,7 +117,8 @@ export class Trainer {
     if (!(Number.isInteger(config.batch) && config.batch > 0 && config.batch <= train.count)) {
       throw new Error(`Trainer: expected a batch size in 1..${train.count} (the training set), got ${config.batch}`);
     }
-    this.net = model?.net ?? (config.model === 'cnn'
+    const cnn = config.model === 'cnn';
+    this.net = model?.net ?? (cnn
       ? new SimpleConvNet(backend, { weightInitStd: config.init, seed: config.seed })
       : buildNet(backend, config));
     this.optimizer = model?.optimizer ?? createOptimizer(config.optimizer, { lr: config.lr });

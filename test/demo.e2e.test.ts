@@ -151,17 +151,17 @@ try {
     await page.screenshot({ path: join(SCREENSHOTS, 'mnist-demo.png'), fullPage: true });
 
     // Transfer: cross-origin isolated (COOP/COEP from the server), compressed, one WASM build
-    // fetched by the worker, and page + worker JavaScript within 165 KB (150 KB before chapter 6;
-    // its five kernels in the WASM build and its layers and net in the worker measured 164,485
-    // bytes in all); the model-file code is a chunk of its own, fetched only when a model is
-    // downloaded or loaded.
+    // fetched by the worker, and page + worker JavaScript within 200 KB: 143 KB with chapter 5
+    // alone; chapters 6 and 7 add their kernels to the WASM build (base64 in a JS chunk: 49 → 70
+    // KB) and their layers and nets to the worker, 197,333 bytes in all. The model-file code is a
+    // chunk of its own, fetched only when a model is downloaded or loaded.
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     const js = page.responses.filter((r) => r.url.endsWith('.js'));
     const wasmChunks = js.filter((r) => /\/(simd128|relaxed-simd|scalar)-[^/]*\.js$/.test(r.url));
     expect(wasmChunks.map((r) => r.url)).toHaveLength(1);
     expect(wasmChunks[0].url).toContain(`/${before.backend.slice('wasm-'.length)}-`);
     const jsBytes = js.reduce((n, r) => n + r.bytes, 0);
-    expect(jsBytes).toBeLessThanOrEqual(165 * 1024);
+    expect(jsBytes).toBeLessThanOrEqual(200 * 1024);
     expect(js.filter((r) => /\/mnist_model-[^/]*\.js$/.test(r.url))).toHaveLength(0);
     for (const name of ['main.js', 'worker.js', 'mnist.bin', 'uPlot.min.css']) {
       const r = page.responses.find((x) => x.url.endsWith(`/${name}`));

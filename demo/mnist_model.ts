@@ -3,7 +3,7 @@
  * MNIST (784 inputs, 10 classes) and a one-line description for logs and the JSON summary.
  * No Node or DOM imports: the CLI reads the file, the page's worker gets the bytes.
  */
-import { createOptimizer, loadModel, OPTIMIZERS, saveModel, type Backend, type Optimizer, type OptimizerName, type Sequential } from '../ts/index.js';
+import { createBackend, createOptimizer, loadModel, OPTIMIZERS, saveModel, type Backend, type Optimizer, type OptimizerName, type Sequential } from '../ts/index.js';
 import { CLASSES, IMAGE_SIZE } from './mnist_format.js';
 
 export interface MnistModel {
@@ -28,6 +28,16 @@ export function netSizes(net: Sequential): number[] {
 }
 
 /** The model in `bytes` (a saveModel file), checked to take 784 pixels and give 10 classes. */
+/**
+ * Loads a model file on a throwaway pure-TS backend and frees it again, so that the page can
+ * refuse a bad file before it touches the net being trained.
+ */
+export async function checkMnistModel(bytes: Uint8Array, source: string): Promise<void> {
+  const model = loadMnistModel(await createBackend('ts'), bytes, source);
+  model.net.dispose();
+  model.optimizer?.dispose();
+}
+
 export function loadMnistModel(backend: Backend, bytes: Uint8Array, source: string): MnistModel {
   let loaded;
   try {

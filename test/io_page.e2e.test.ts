@@ -95,9 +95,20 @@ describe.skipIf(missing !== null)('model files on the page, in Chromium', () => 
 
     const junk = join(work, 'junk.safetensors');
     writeFileSync(junk, 'not a model');
+    if (!(await page.isDisabled('#pause'))) await page.click('#pause');
+    await waitFor(page, "s.phase === 'paused' || s.phase === 'done'");
+    const before = await state(page);
     await page.setInputFiles('#model-file', junk);
-    await waitFor(page, "s.phase === 'error'");
+    await page.waitForFunction(() => document.querySelector('#error')?.textContent !== '');
     expect(await page.textContent('#error')).toMatch(/^junk\.safetensors: safetensors: the header length at byte 0 says \d+ bytes/);
+    // Refused before anything was reset: the loaded net, its evaluations and Start are still there.
+    const after = await state(page);
+    // (an evaluation of the last slice may still arrive after the pause, so the history may grow)
+    expect(after.phase).not.toBe('error');
+    expect(after.loadedModel).toBe('from-cli.safetensors');
+    expect(after.evals.length).toBeGreaterThanOrEqual(before.evals.length);
+    expect(await page.textContent('#status')).toContain('784→24→10 from from-cli.safetensors');
+    expect(await page.isDisabled('#start')).toBe(false);
     expect(page.errors).toEqual([]);
     await page.close();
   }, 180_000);

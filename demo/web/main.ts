@@ -234,8 +234,18 @@ $<HTMLInputElement>('model-file').onchange = async () => {
   const file = input.files?.[0];
   input.value = '';
   if (!file) return;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  // The file is checked before anything is reset: one that is not an MNIST model is refused with
+  // the reason, and the net being trained stays as it was.
+  try {
+    const { checkMnistModel } = await import('../mnist_model.js');
+    await checkMnistModel(bytes, file.name);
+  } catch (e) {
+    $('error').textContent = (e as Error).message;
+    return;
+  }
   startWhenReady = false;
-  reset({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
+  reset({ name: file.name, bytes });
 };
 let lrTyped = false;
 $('lr').addEventListener('input', () => (lrTyped = true));

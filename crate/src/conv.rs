@@ -273,6 +273,27 @@ mod tests {
     }
 
     /// The definition: out[n, f, oy, ox] = b[f] + Σ_{c,i,j} W[f, c, i, j] · xpad[n, c, oy·s + i, ox·s + j].
+    /// Index in x[N, C, H, W] of the pixel that filter tap (i, j) meets at output (oy, ox) of
+    /// sample n, channel c; None on the zero padding.
+    #[allow(clippy::too_many_arguments)]
+    fn tap(
+        g: &Window,
+        n: usize,
+        c: usize,
+        oy: usize,
+        ox: usize,
+        i: usize,
+        j: usize,
+    ) -> Option<usize> {
+        let y = (oy * g.stride + i)
+            .checked_sub(g.pad)
+            .filter(|&y| y < g.h)?;
+        let xx = (ox * g.stride + j)
+            .checked_sub(g.pad)
+            .filter(|&xx| xx < g.w)?;
+        Some(((n * g.c + c) * g.h + y) * g.w + xx)
+    }
+
     fn direct(g: &Window, fn_: usize, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f64> {
         let (oh, ow) = (g.oh(), g.ow());
         let mut out = vec![0f64; g.n * fn_ * oh * ow];
@@ -284,19 +305,9 @@ mod tests {
                         for c in 0..g.c {
                             for i in 0..g.fh {
                                 for j in 0..g.fw {
-                                    let (y, xx) = (
-                                        (oy * g.stride + i) as isize - g.pad as isize,
-                                        (ox * g.stride + j) as isize - g.pad as isize,
-                                    );
-                                    if y >= 0
-                                        && xx >= 0
-                                        && (y as usize) < g.h
-                                        && (xx as usize) < g.w
-                                    {
+                                    if let Some(xi) = tap(g, n, c, oy, ox, i, j) {
                                         s += w[((f * g.c + c) * g.fh + i) * g.fw + j] as f64
-                                            * x[((n * g.c + c) * g.h + y as usize) * g.w
-                                                + xx as usize]
-                                                as f64;
+                                            * x[xi] as f64;
                                     }
                                 }
                             }
@@ -412,17 +423,7 @@ mod tests {
                             for c in 0..g.c {
                                 for i in 0..g.fh {
                                     for j in 0..g.fw {
-                                        let (y, xx) = (
-                                            (oy * g.stride + i) as isize - g.pad as isize,
-                                            (ox * g.stride + j) as isize - g.pad as isize,
-                                        );
-                                        if y >= 0
-                                            && xx >= 0
-                                            && (y as usize) < g.h
-                                            && (xx as usize) < g.w
-                                        {
-                                            let xi = ((n * g.c + c) * g.h + y as usize) * g.w
-                                                + xx as usize;
+                                        if let Some(xi) = tap(&g, n, c, oy, ox, i, j) {
                                             let wi = ((f * g.c + c) * g.fh + i) * g.fw + j;
                                             edw[wi] += d * x[xi] as f64;
                                             edx[xi] += d * w[wi] as f64;

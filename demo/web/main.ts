@@ -48,11 +48,13 @@ const CHART_HEIGHT = 190;
 const chartWidth = () => Math.max(200, $('loss-chart').clientWidth);
 const fixed = (digits: number) => (_u: uPlot, v: number | null) => (v == null ? '–' : v.toFixed(digits));
 const epochSeries: uPlot.Series = { label: 'epoch', value: fixed(2) };
+/** Epochs on x; with one point or none (just after a Reset) the first epoch, not a stale or 0–100 span. */
+const epochScale: uPlot.Scale = { time: false, range: (u, min, max) => (u.data[0].length > 1 && min != null && max != null ? [min, max] : [0, 1]) };
 const lossChart = new uPlot(
   {
     width: chartWidth(), height: CHART_HEIGHT, title: 'training loss (log scale)',
     // Log scale: the loss falls by orders of magnitude, and a linear axis shows it as flat at 0.
-    scales: { x: { time: false }, y: { distr: 3 } },
+    scales: { x: epochScale, y: { distr: 3 } },
     axes: [{ label: 'epoch' }, { label: 'loss', size: 56 }],
     series: [epochSeries, { label: 'loss', stroke: '#2f6fdf', width: 1.5, value: fixed(4) }],
   },
@@ -71,7 +73,7 @@ function accuracyRange(u: uPlot): uPlot.Range.MinMax {
 const accChart = new uPlot(
   {
     width: chartWidth(), height: CHART_HEIGHT, title: 'accuracy',
-    scales: { x: { time: false }, y: { range: accuracyRange } },
+    scales: { x: epochScale, y: { range: accuracyRange } },
     axes: [{ label: 'epoch' }, { label: 'accuracy', size: 56 }],
     series: [epochSeries, { label: 'train', stroke: '#2c9a5a', width: 2, value: fixed(3) }, { label: 'test', stroke: '#d6803a', width: 2, value: fixed(3) }],
   },

@@ -55,4 +55,18 @@ describe.skipIf(missing !== null)('graph page in Chromium', () => {
     await expect.poll(() => explain.textContent()).toContain('mul2: the inputs swap');
     expect(errors).toEqual([]);
   }, 60_000);
+
+  it('fits a 360 px phone at every step: nothing pushes the page sideways', async () => {
+    const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
+    await page.goto(url);
+    await page.waitForSelector('#graph svg', { timeout: 20_000 });
+    const widths: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      await page.click('#next');
+      await expect.poll(() => page.locator('#phase').textContent()).toContain(`${(i % 4) + 1}/4`);
+      widths.push(await page.evaluate(() => document.documentElement.scrollWidth));
+    }
+    expect(widths).toEqual(Array(8).fill(360)); // "backward 1/4" once overflowed by 14 px
+    await page.screenshot({ path: 'build/e2e/graph-360.png', fullPage: true });
+  }, 60_000);
 });

@@ -66,14 +66,23 @@ const EXPORTERS: readonly [new (...args: never[]) => Layer, Exporter][] = [
     const [c, h, w] = imageSample(at, null);
     const { poolH, poolW, stride, pad } = layer;
     const { oh, ow } = windowOutput(at, h, w, poolH, poolW, stride, pad, 'pooling window');
-    // The book pads with zeros that take part in the max; ONNX MaxPool's own pads never win. So
-    // padding is an explicit Pad of zeros, and the MaxPool runs unpadded over it.
-    const padded = pad > 0 ? `${at.name}_padded` : at.input;
-    const padNodes = pad > 0 ? [{ name: `${at.name}_pad`, opType: 'Pad', input: [at.input, `${at.name}_pads`], output: [padded] }] : [];
-    const maxPool = { name: at.name, opType: 'MaxPool', input: [padded], output: [at.output], attribute: [ints('kernel_shape', [poolH, poolW]), ints('strides', [stride, stride])] };
+    const attribute = [ints('kernel_shape', [poolH, poolW]), ints('strides', [stride, stride]), ints('pads', [pad, pad, pad, pad])];
+    if (pad === 0) return { nodes: [{ name: at.name, opType: 'MaxPool', input: [at.input], output: [at.output], attribute }], initializers: [], sample: [c, oh, ow] };
+    // The book pads with zeros that take part in the max; ONNX MaxPool's pads never win (−∞). So
+    // each output whose window reaches into the padding also takes the max with 0: a Max with a
+    // constant [OH, OW] of 0 there and −∞ elsewhere. (A Pad of zeros before an unpadded MaxPool
+    // would say the same, but ONNX Runtime's Pad+MaxPool fusion turns it into MaxPool's pads.)
+    const floor = new Float32Array(oh * ow);
+    const reachesPad = (start: number, size: number, extent: number) => start < 0 || start + size > extent;
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) floor[y * ow + x] = reachesPad(y * stride - pad, poolH, h) || reachesPad(x * stride - pad, poolW, w) ? 0 : -Infinity;
+    }
     return {
-      nodes: [...padNodes, maxPool],
-      initializers: pad > 0 ? [int64Initializer(`${at.name}_pads`, [0, 0, pad, pad, 0, 0, pad, pad])] : [],
+      nodes: [
+        { name: at.name, opType: 'MaxPool', input: [at.input], output: [`${at.name}_max`], attribute },
+        { name: `${at.name}_padding`, opType: 'Max', input: [`${at.name}_max`, `${at.name}_floor`], output: [at.output] },
+      ],
+      initializers: [{ name: `${at.name}_floor`, dims: [oh, ow], dataType: FLOAT, rawData: f32Bytes(floor) }],
       sample: [c, oh, ow],
     };
   }],
@@ -121,8 +130,8 @@ let modelType: protobuf.Type | null = null;
  * Convolution or Pooling (a SimpleConvNet on MNIST: [batch, 1, 28, 28]) — with a dynamic batch,
  * and output `probabilities` (the softmax of `predict`'s scores). The weights are f32
  * initializers named as in `net.params` (W1, b1, gamma1, …). Each layer becomes: Affine → Gemm
- * (after a Flatten of an image), Convolution → Conv, Pooling → MaxPool (after a Pad of zeros when
- * it pads), BatchNormalization → BatchNormalization with the running statistics, Dropout → Mul
+ * (after a Flatten of an image), Convolution → Conv, Pooling → MaxPool (and a Max with 0 where a
+ * window reaches into the padding, as the book's zero padding takes part in the max), BatchNormalization → BatchNormalization with the running statistics, Dropout → Mul
  * by (1 − ratio), Relu / Sigmoid → Relu / Sigmoid.
  */
 export function toOnnx(net: Sequential): Uint8Array {
@@ -219,7 +228,7 @@ function f32Bytes(values: ArrayLike<number>): Uint8Array {
   return raw;
 }
 
-/** A 1-D int64 initializer (Pad's pads, Reshape's shape). */
+/** A 1-D int64 initializer (Reshape's shape). */
 function int64Initializer(name: string, values: number[]): object {
   const raw = new Uint8Array(values.length * 8);
   const view = new DataView(raw.buffer);

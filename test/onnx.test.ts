@@ -79,9 +79,9 @@ describe.each(BACKEND_NAMES)('toOnnx on %s, run by ONNX Runtime', (name) => {
 });
 
 /** A few Adam steps on MNIST digits of shape [N, ...sample], so that weights, biases and BatchNorm statistics are a real model's. */
-function trainAdam(net: Sequential, sample: number[], steps = 6): Sequential {
+function trainAdam(net: Sequential, sample: number[], lr = 0.005, steps = 6): Sequential {
   const backend = net.params.W1.backend;
-  const adam = new Adam({ lr: 0.005 });
+  const adam = new Adam({ lr });
   for (let step = 0; step < steps; step++) {
     const rows = [step * 32, (step + 1) * 32];
     const x = backend.tensor(train.images.subarray(rows[0] * 784, rows[1] * 784), [32, ...sample]);
@@ -95,7 +95,8 @@ function trainAdam(net: Sequential, sample: number[], steps = 6): Sequential {
 }
 
 /**
- * Conv (pad 2, stride 2) → Pooling (3×3, stride 2, pad 1) → Conv (a 3×2 kernel) → BatchNorm over
+ * Conv (4×4, pad 2, stride 2: 15×15 maps) → Pooling (3×3, stride 2, pad 1: its last window reaches
+ * into the padding at the end too) → Conv (a 3×2 kernel) → BatchNorm over
  * the images → Relu → Dropout → Affine. No Relu around the pooling: where a window over the blank
  * border of a digit holds only negative values, the padding's zero wins (the book's pooling).
  */
@@ -103,13 +104,13 @@ function oddConvNet(backend: Backend): Sequential {
   const values = (shape: number[], seed: number, scale: number) => backend.tensor(Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, (_, i) => scale * Math.sin(seed * 7 + i * 1.3)), shape);
   const ones = (n: number) => backend.tensor(new Float32Array(n).fill(1), [n]);
   return new Sequential([
-    ['convA', new Convolution(values([6, 1, 5, 5], 1, 0.3), values([6], 2, 0.1), { stride: 2, pad: 2 })],
+    ['convA', new Convolution(values([6, 1, 4, 4], 1, 0.3), values([6], 2, 0.1), { stride: 2, pad: 2 })],
     ['pool', new Pooling(3, 3, { stride: 2, pad: 1 })],
     ['convB', new Convolution(values([4, 6, 3, 2], 3, 0.2), values([4], 4, 0.1))],
-    ['norm', new BatchNormalization(ones(4 * 5 * 6), backend.zeros([4 * 5 * 6]))],
+    ['norm', new BatchNormalization(ones(4 * 6 * 7), backend.zeros([4 * 6 * 7]))],
     ['relu', new Relu()],
     ['drop', new Dropout({ ratio: 0.3 })],
-    ['fc', new Affine(values([120, 10], 5, 0.1), backend.zeros([10]))],
+    ['fc', new Affine(values([168, 10], 5, 0.1), backend.zeros([10]))],
   ]);
 }
 
@@ -125,13 +126,15 @@ describe.each(BACKEND_NAMES)('toOnnx of chapter 6–7 nets on %s, run by ONNX Ru
   async function agrees(net: Sequential, sample: number[]): Promise<number> {
     const model = toOnnx(net);
     const expected = ourProbabilities(net, images, BATCH, sample);
+    // Not saturated (all 0 and 1), or a wrong weight could hide behind the softmax.
+    expect(expected.filter((p) => p > 0.01 && p < 0.99).length).toBeGreaterThan(BATCH);
     // and one digit: the batch dimension is dynamic
     const one = maxDifference(await runInOrt(model, images.subarray(0, 784), 1, sample), expected.slice(0, 10));
     return Math.max(maxDifference(await runInOrt(model, images, BATCH, sample), expected), one);
   }
 
   it('SimpleConvNet: x is [batch, 1, 28, 28]; Conv, Relu, MaxPool, Flatten, Gemm', async () => {
-    const net = trainAdam(new SimpleConvNet(await makeBackend(name), { weightInitStd: 'he', seed: 3 }), [1, 28, 28]);
+    const net = trainAdam(new SimpleConvNet(await makeBackend(name), { seed: 3 }), [1, 28, 28], 0.001);
     expect(opTypes(toOnnx(net))).toEqual(['Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm', 'Relu', 'Gemm', 'Softmax']);
     expect(await agrees(net, [1, 28, 28])).toBeLessThanOrEqual(1e-5);
   });

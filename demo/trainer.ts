@@ -106,10 +106,13 @@ export class Trainer {
   readonly #rng: Random;
   #input: Tensor | null = null;
 
+  /** The config as given, except that a loaded net's kind decides `model` (the file's net is what trains). */
+  readonly config: TrainConfig;
+
   constructor(
     readonly backend: Backend,
     readonly data: { train: Digits; test: Digits },
-    readonly config: TrainConfig,
+    config: TrainConfig,
     /** A loaded model to go on from (its optimizer too, if saved); by default a new seeded MLP. */
     model?: { net: Sequential; optimizer?: Optimizer },
   ) {
@@ -117,7 +120,8 @@ export class Trainer {
     if (!(Number.isInteger(config.batch) && config.batch > 0 && config.batch <= train.count)) {
       throw new Error(`Trainer: expected a batch size in 1..${train.count} (the training set), got ${config.batch}`);
     }
-    const cnn = config.model === 'cnn';
+    const cnn = model ? model.net instanceof SimpleConvNet : config.model === 'cnn';
+    this.config = { ...config, model: cnn ? 'cnn' : 'mlp' };
     this.net = model?.net ?? (cnn
       ? new SimpleConvNet(backend, { weightInitStd: config.init, seed: config.seed })
       : buildNet(backend, config));

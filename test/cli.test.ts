@@ -88,14 +88,17 @@ describe('option parsing', () => {
     expect(parseCli(['--model', 'cnn', '--lr', '0.002', '--init', 'std', '--shift', '0', '--epochs', '3'])).toMatchObject({ epochs: 3, config: { lr: 0.002, init: 0.01, shift: 0 } });
     expect(parseCli([]).config).toMatchObject({ model: 'mlp', optimizer: 'nesterov', lr: 0.1, shift: 0 });
     expect(() => parseCli(['--model', 'rnn'])).toThrow('--model: expected mlp or cnn, found "rnn"');
-    expect(() => parseCli(['--model', 'cnn', '--save', 'x.safetensors'])).toThrow('--save: model files hold MLPs so far; not available with --model cnn');
-    expect(() => parseCli(['--model', 'cnn', '--load', 'x.safetensors'])).toThrow('--load: model files hold MLPs so far');
+    expect(parseCli(['--model', 'cnn', '--save', 'x.safetensors', '--load', 'y.safetensors'])).toMatchObject({ save: 'x.safetensors', load: 'y.safetensors', config: { model: 'cnn' } });
+    expect(() => parseCli(['--load', 'y.safetensors', '--init', 'std'])).toThrow('--load: the net comes from the file (its sizes, init and layers), so --init cannot apply; leave it out');
     expect(() => parseCli(['--shift', '9'])).toThrow('--shift: expected a whole number of pixels from 0 to 8, found "9"');
   });
 
   it('rejects malformed values with expected-vs-found messages', () => {
     expect(() => parseCli(['--hidden', '0'])).toThrow('--hidden: expected positive integer sizes separated by commas (e.g. 50 or 256,128), found "0"');
-    expect(() => parseCli(['--epochs', '1.5'])).toThrow('--epochs: expected a positive integer, found "1.5"');
+    expect(() => parseCli(['--epochs', '1.5'])).toThrow('--epochs: expected a whole number ≥ 0, found "1.5"');
+    // 0 is allowed (it only evaluates), so "positive integer" was wrong for -1
+    expect(() => parseCli(['--epochs', '-1'])).toThrow('--epochs: expected a whole number ≥ 0, found "-1"');
+    expect(parseCli(['--epochs', '0']).epochs).toBe(0);
     expect(() => parseCli(['--lr=-1'])).toThrow('--lr: must be > 0, found "-1"');
     // A negative value after a space is a value, not an unknown option ("argument is ambiguous").
     expect(() => parseCli(['--lr', '-1'])).toThrow('--lr: must be > 0, found "-1"');

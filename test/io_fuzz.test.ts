@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Adam, loadModel, Momentum, Random, readSafetensors, saveModel, TwoLayerNet, type Backend, type Sequential } from '../ts/index.js';
+import { Adam, loadModel, Momentum, Random, readSafetensors, saveModel, SimpleConvNet, TwoLayerNet, type Backend, type Sequential } from '../ts/index.js';
 import { makeBackend } from './backends.js';
 import { batchOf, joinFile, splitFile, trainedLookingMlp } from './io_helpers.js';
 
@@ -19,7 +19,15 @@ async function seeds(backend: Backend): Promise<Uint8Array[]> {
   const { x, t } = batchOf(backend, 4, 6, 3, 1);
   adam.update(mlp.params, mlp.gradient(x, t));
   const two = new TwoLayerNet(backend, 5, 4, 2);
-  return [saveModel(mlp, { optimizer: adam }), saveModel(two, { optimizer: new Momentum() }), saveModel(trainedLookingMlp(backend, [3, 2], 'sigmoid'))];
+  // a CNN too: the Convolution's and Pooling's geometry (kernel, stride, pad, input) gets mutated
+  const cnn = new SimpleConvNet(backend, { inputDim: [1, 6, 6], filterNum: 2, filterSize: 3, pad: 1, hiddenSize: 4, outputSize: 3, seed: 2 });
+  const cnnAdam = new Adam();
+  const image = batchOf(backend, 2, [1, 6, 6], 3, 2);
+  cnnAdam.update(cnn.params, cnn.gradient(image.x, image.t));
+  return [
+    saveModel(mlp, { optimizer: adam }), saveModel(two, { optimizer: new Momentum() }), saveModel(trainedLookingMlp(backend, [3, 2], 'sigmoid')),
+    saveModel(cnn, { optimizer: cnnAdam }),
+  ];
 }
 
 function pick<T>(random: Random, items: readonly T[]): T {
@@ -100,7 +108,7 @@ function checkValidNet(net: Sequential, bytes: Uint8Array, backend: Backend): vo
     expect(values.every(Number.isFinite), `${key} has a non-finite weight`).toBe(true);
     expect(values).toEqual(fileValues(bytes, key));
   }
-  const inputs = net.params.W1.shape[0];
+  const inputs = net instanceof SimpleConvNet ? net.inputDim : net.params.W1.shape[0];
   const classes = Object.values(net.params).at(-1)!.shape[0];
   const { x, t } = batchOf(backend, 2, inputs, classes, 5);
   expect(net.predict(x).shape).toEqual([2, classes]);
@@ -113,12 +121,14 @@ describe('loadModel under a seeded mutation fuzz', () => {
     const backends = [await makeBackend('wasm-simd128'), await makeBackend('ts')];
     const originals = await seeds(backends[1]);
     const random = new Random(2026);
-    const outcomes = { refused: 0, loaded: 0 };
+    const outcomes = { refused: 0, loaded: 0, cnnLoaded: 0 };
+    const cnnFile = originals[originals.length - 1];
     const messages = new Set<string>();
     const started = performance.now();
     for (let i = 0; i < CASES; i++) {
       const backend = backends[i % 2];
-      const bytes = mutate(random, pick(random, originals));
+      const original = pick(random, originals);
+      const bytes = mutate(random, original);
       const before = backend.memoryStats().liveTensors;
       let loaded: ReturnType<typeof loadModel> | null = null;
       try {
@@ -134,13 +144,17 @@ describe('loadModel under a seeded mutation fuzz', () => {
         loaded.net.dispose();
         loaded.optimizer?.dispose();
         outcomes.loaded++;
+        if (original === cnnFile) outcomes.cnnLoaded++;
       }
       expect(backend.memoryStats().liveTensors, `case ${i} leaked tensors`).toBe(before);
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`[io_fuzz] ${CASES} cases in ${seconds.toFixed(2)} s: ${outcomes.refused} refused (${messages.size} distinct messages), ${outcomes.loaded} loaded as valid nets`);
+    console.log(`[io_fuzz] ${CASES} cases in ${seconds.toFixed(2)} s: ${outcomes.refused} refused (${messages.size} distinct messages), ${outcomes.loaded} loaded as valid nets (${outcomes.cnnLoaded} of them the CNN)`);
     // Both outcomes must occur, and the refusals must be varied, or the fuzz is not reaching the checks.
     expect(outcomes.loaded).toBeGreaterThan(50);
     expect(messages.size).toBeGreaterThan(30);
+    // The CNN file's geometry is reached: mutated CNN files load, and conv / pooling checks refuse some.
+    expect(outcomes.cnnLoaded).toBeGreaterThan(5);
+    expect([...messages].filter((m) => /layer '(Conv|Pool)N'/.test(m)).length).toBeGreaterThan(3);
   });
 });

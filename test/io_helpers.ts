@@ -1,11 +1,16 @@
 import { Random, Sequential, type Backend, type Tensor } from '../ts/index.js';
 import { randomValues } from './backends.js';
 
-/** A small seeded batch: `batch` rows of `features` values in [-1, 1) and class labels. */
-export function batchOf(backend: Backend, batch: number, features: number, classes: number, seed: number): { x: Tensor; t: Tensor } {
+/**
+ * A small seeded batch: `batch` samples of values in [-1, 1) and class labels; a sample is
+ * `features` values, or of shape `features` ([C, H, W] for a conv net).
+ */
+export function batchOf(backend: Backend, batch: number, features: number | readonly number[], classes: number, seed: number): { x: Tensor; t: Tensor } {
   const random = new Random(seed);
   const labels = Array.from({ length: batch }, () => random.int(classes));
-  return { x: backend.tensor(randomValues(batch * features, seed), [batch, features]), t: backend.tensor(labels, [batch]) };
+  const sample = typeof features === 'number' ? [features] : [...features];
+  const size = batch * sample.reduce((a, d) => a * d, 1);
+  return { x: backend.tensor(randomValues(size, seed), [batch, ...sample]), t: backend.tensor(labels, [batch]) };
 }
 
 /** A Sequential MLP whose biases are not zero (so a round trip that dropped them would show). */

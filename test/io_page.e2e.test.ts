@@ -89,6 +89,10 @@ describe.skipIf(missing !== null)('model files on the page, in Chromium', () => 
     expect(await page.inputValue('#hidden')).toBe('24');
     expect(await page.inputValue('#optimizer')).toBe('adam');
     expect(await page.isVisible('#pending')).toBe(false); // the controls show the loaded net: nothing pending
+    // The charts start empty: the page says why, and the weights panel shows the loaded weights.
+    expect(await page.textContent('#history-note')).toBe("Loaded from from-cli.safetensors: the file holds the weights and the optimizer's state, not the training history, so the charts start here.");
+    expect(await page.textContent('#weights-what')).toContain('the net was loaded from a file, which keeps no initial weights to subtract');
+    expect(await page.locator('#weights canvas').count()).toBe(16);
     // Training goes on from the loaded net.
     await page.click('#start');
     await waitFor(page, 's.evals.length >= 2');
@@ -112,4 +116,40 @@ describe.skipIf(missing !== null)('model files on the page, in Chromium', () => 
     expect(page.errors).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it('a CNN downloaded from the page loads in the CLI, and a CLI-trained CNN loads on the page (the model select follows the file)', async () => {
+    const page = await openPage();
+    await page.selectOption('#model', 'cnn');
+    await page.fill('#epochs', '1');
+    await page.click('#start'); // "Reset and start": the model changed
+    await waitFor(page, "s.phase === 'done'");
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    const fromPage = join(work, 'cnn-from-page.safetensors');
+    await download.saveAs(fromPage);
+    const pageState = await state(page);
+    expect(JSON.parse(readSafetensors(new Uint8Array(readFileSync(fromPage))).metadata.architecture).class).toBe('SimpleConvNet');
+    const evaluated = cli('--load', fromPage, '--model', 'cnn', '--epochs', '0');
+    expect(evaluated.loaded).toEqual({ path: fromPage, sizes: [784, 100, 10], optimizer: 'adam' });
+    expect(Math.abs(evaluated.testAccuracy - pageState.evals[pageState.evals.length - 1].testAccuracy)).toBeLessThanOrEqual(0.002);
+    await page.close();
+
+    // The other way, onto a page showing the MLP: it switches to the CNN.
+    const fromCli = join(work, 'cnn-from-cli.safetensors');
+    const summary = cli('--model', 'cnn', '--epochs', '1', '--lr', '0.002', '--save', fromCli);
+    const fresh = await openPage();
+    expect(await fresh.inputValue('#model')).toBe('mlp');
+    await fresh.setInputFiles('#model-file', fromCli);
+    await waitFor(fresh, "s.loadedModel === 'cnn-from-cli.safetensors' && s.phase === 'paused'");
+    const loaded = await state(fresh);
+    expect(Math.abs(loaded.evals[loaded.evals.length - 1].testAccuracy - summary.testAccuracy)).toBeLessThanOrEqual(0.002);
+    expect(await fresh.textContent('#status')).toContain('SimpleConvNet (conv 30×5×5 → pool → 100 → 10) from cnn-from-cli.safetensors');
+    expect([await fresh.inputValue('#model'), await fresh.inputValue('#optimizer'), await fresh.inputValue('#lr')]).toEqual(['cnn', 'adam', '0.002']);
+    expect(await fresh.isDisabled('#hidden')).toBe(true);
+    expect(await fresh.isVisible('#pending')).toBe(false);
+    expect(await fresh.locator('#weights canvas').count()).toBe(30); // its filters
+    await fresh.click('#start');
+    await waitFor(fresh, 's.evals.length >= 2');
+    expect(fresh.errors).toEqual([]);
+    await fresh.close();
+  }, 300_000);
 });

@@ -1,6 +1,10 @@
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { Affine, importTorchMlp, SGD, Sequential, TwoLayerNet, type Backend } from '../ts/index.js';
+import protobuf from 'protobufjs/light.js';
+import {
+  Adam, Affine, BatchNormalization, Convolution, Dropout, importTorchMlp, MultiLayerNetExtend, Pooling, Relu, SGD, Sequential, SimpleConvNet, TwoLayerNet, type Backend,
+} from '../ts/index.js';
+import { ONNX_SCHEMA } from '../ts/onnx/schema.js';
 import { OPSET, toOnnx } from '../ts/onnx/index.js';
 import { loadEmbeddedMnist } from '../demo/mnist_data.js';
 import { BACKEND_NAMES, makeBackend } from './backends.js';
@@ -27,10 +31,10 @@ function trainedNet(backend: Backend, sizes: number[], activation: 'relu' | 'sig
   return net;
 }
 
-/** Row-wise softmax of our predict, in float64. */
-function ourProbabilities(net: Sequential, images: Float32Array, batch: number): number[] {
+/** Row-wise softmax of our predict, in float64; one sample is `sample` ([784], or [1, 28, 28] for a conv net). */
+function ourProbabilities(net: Sequential, images: Float32Array, batch: number, sample = [images.length / batch]): number[] {
   const backend = net.params.W1.backend;
-  const x = backend.tensor(images, [batch, images.length / batch]);
+  const x = backend.tensor(images, [batch, ...sample]);
   const scores = net.predict(x).toArray();
   x.dispose();
   const classes = scores.length / batch;
@@ -45,11 +49,11 @@ function ourProbabilities(net: Sequential, images: Float32Array, batch: number):
   return out;
 }
 
-async function runInOrt(model: Uint8Array, images: Float32Array, batch: number): Promise<Float32Array> {
+async function runInOrt(model: Uint8Array, images: Float32Array, batch: number, sample = [images.length / batch]): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
   expect(session.inputNames).toEqual(['x']);
   expect(session.outputNames).toEqual(['probabilities']);
-  const result = await session.run({ x: new ort.Tensor('float32', images, [batch, images.length / batch]) });
+  const result = await session.run({ x: new ort.Tensor('float32', images, [batch, ...sample]) });
   await session.release();
   return result.probabilities.data as Float32Array;
 }
@@ -74,6 +78,80 @@ describe.each(BACKEND_NAMES)('toOnnx on %s, run by ONNX Runtime', (name) => {
   });
 });
 
+/** A few Adam steps on MNIST digits of shape [N, ...sample], so that weights, biases and BatchNorm statistics are a real model's. */
+function trainAdam(net: Sequential, sample: number[], lr = 0.005, steps = 6): Sequential {
+  const backend = net.params.W1.backend;
+  const adam = new Adam({ lr });
+  for (let step = 0; step < steps; step++) {
+    const rows = [step * 32, (step + 1) * 32];
+    const x = backend.tensor(train.images.subarray(rows[0] * 784, rows[1] * 784), [32, ...sample]);
+    const t = backend.tensor(train.labels.subarray(rows[0], rows[1]), [32]);
+    adam.update(net.params, net.gradient(x, t));
+    x.dispose();
+    t.dispose();
+  }
+  adam.dispose();
+  return net;
+}
+
+/**
+ * Conv (4×4, pad 2, stride 2: 15×15 maps) → Pooling (3×3, stride 2, pad 1: its last window reaches
+ * into the padding at the end too) → Conv (a 3×2 kernel) → BatchNorm over
+ * the images → Relu → Dropout → Affine. No Relu around the pooling: where a window over the blank
+ * border of a digit holds only negative values, the padding's zero wins (the book's pooling).
+ */
+function oddConvNet(backend: Backend): Sequential {
+  const values = (shape: number[], seed: number, scale: number) => backend.tensor(Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, (_, i) => scale * Math.sin(seed * 7 + i * 1.3)), shape);
+  const ones = (n: number) => backend.tensor(new Float32Array(n).fill(1), [n]);
+  return new Sequential([
+    ['convA', new Convolution(values([6, 1, 4, 4], 1, 0.3), values([6], 2, 0.1), { stride: 2, pad: 2 })],
+    ['pool', new Pooling(3, 3, { stride: 2, pad: 1 })],
+    ['convB', new Convolution(values([4, 6, 3, 2], 3, 0.2), values([4], 4, 0.1))],
+    ['norm', new BatchNormalization(ones(4 * 6 * 7), backend.zeros([4 * 6 * 7]))],
+    ['relu', new Relu()],
+    ['drop', new Dropout({ ratio: 0.3 })],
+    ['fc', new Affine(values([168, 10], 5, 0.1), backend.zeros([10]))],
+  ]);
+}
+
+/** The op types of an exported model's graph, in order. */
+function opTypes(model: Uint8Array): string[] {
+  const decoded = protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto').decode(model) as unknown as { graph: { node: { opType: string }[] } };
+  return decoded.graph.node.map((n) => n.opType);
+}
+
+describe.each(BACKEND_NAMES)('toOnnx of chapter 6–7 nets on %s, run by ONNX Runtime on MNIST digits', (name) => {
+  const images = test.images.subarray(0, BATCH * 784);
+
+  async function agrees(net: Sequential, sample: number[]): Promise<number> {
+    const model = toOnnx(net);
+    const expected = ourProbabilities(net, images, BATCH, sample);
+    // Not saturated (all 0 and 1), or a wrong weight could hide behind the softmax.
+    expect(expected.filter((p) => p > 0.01 && p < 0.99).length).toBeGreaterThan(BATCH);
+    // and one digit: the batch dimension is dynamic
+    const one = maxDifference(await runInOrt(model, images.subarray(0, 784), 1, sample), expected.slice(0, 10));
+    return Math.max(maxDifference(await runInOrt(model, images, BATCH, sample), expected), one);
+  }
+
+  it('SimpleConvNet: x is [batch, 1, 28, 28]; Conv, Relu, MaxPool, Flatten, Gemm', async () => {
+    const net = trainAdam(new SimpleConvNet(await makeBackend(name), { seed: 3 }), [1, 28, 28], 0.001);
+    expect(opTypes(toOnnx(net))).toEqual(['Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm', 'Relu', 'Gemm', 'Softmax']);
+    expect(await agrees(net, [1, 28, 28])).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('MultiLayerNetExtend with BatchNorm (running statistics) and Dropout (× (1 − ratio))', async () => {
+    const net = trainAdam(new MultiLayerNetExtend(await makeBackend(name), 784, [64, 32], 10, { useBatchnorm: true, useDropout: true, dropoutRatio: 0.3, seed: 2 }), [784]);
+    expect(opTypes(toOnnx(net))).toEqual(['Gemm', 'BatchNormalization', 'Relu', 'Mul', 'Gemm', 'BatchNormalization', 'Relu', 'Mul', 'Gemm', 'Softmax']);
+    expect(await agrees(net, [784])).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('a conv net with pad and stride ≠ defaults, a padded pooling on negative values, a 3×2 kernel and BatchNorm over images', async () => {
+    const net = trainAdam(oddConvNet(await makeBackend(name)), [1, 28, 28]);
+    expect(opTypes(toOnnx(net))).toEqual(['Conv', 'MaxPool', 'Max', 'Conv', 'Flatten', 'BatchNormalization', 'Reshape', 'Relu', 'Mul', 'Flatten', 'Gemm', 'Softmax']);
+    expect(await agrees(net, [1, 28, 28])).toBeLessThanOrEqual(1e-5);
+  });
+});
+
 describe('toOnnx', () => {
   it('exports TwoLayerNet and nets imported from PyTorch, opset 13', async () => {
     const backend = await makeBackend('ts');
@@ -91,6 +169,17 @@ describe('toOnnx', () => {
     const odd = new Sequential([['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))], ['Odd', { forward: (x: never) => x, backward: (d: never) => d, dispose() {} }]]);
     expect(() => toOnnx(odd)).toThrow(/toOnnx: layer 'Odd' is a Object, which has no ONNX export yet/);
     expect(() => toOnnx(null as never)).toThrow(/toOnnx: expected a Sequential or TwoLayerNet, got null/);
+    const conv = new Sequential([['conv', new Convolution(backend.zeros([2, 1, 3, 3]), backend.zeros([2]))], ['fc', new Affine(backend.zeros([8, 3]), backend.zeros([3]))]]);
+    expect(() => toOnnx(conv)).toThrow("toOnnx: the net starts with a Convolution that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch first");
+    conv.predict(backend.zeros([1, 1, 4, 4]));
+    expect(opTypes(toOnnx(conv))).toEqual(['Conv', 'Flatten', 'Gemm', 'Softmax']);
+    // a Relu first says nothing about the shape: the Convolution after it does
+    const reluFirst = new Sequential([['relu', new Relu()], ['conv', new Convolution(backend.zeros([2, 1, 3, 3]), backend.zeros([2]))], ['fc', new Affine(backend.zeros([8, 3]), backend.zeros([3]))]]);
+    reluFirst.predict(backend.zeros([1, 1, 4, 4]));
+    expect(opTypes(toOnnx(reluFirst))).toEqual(['Relu', 'Conv', 'Flatten', 'Gemm', 'Softmax']);
+    const noClasses = new Sequential([['conv', new Convolution(backend.zeros([2, 1, 3, 3]), backend.zeros([2]))]]);
+    noClasses.predict(backend.zeros([1, 1, 4, 4]));
+    expect(() => toOnnx(noClasses)).toThrow("toOnnx: the net's scores must be [batch, classes]; its last layer gives [batch, 2, 2, 2] (end it with an Affine)");
   });
 });
 

@@ -30,7 +30,7 @@ function runInApp(code: string): Record<string, unknown> {
 }
 
 it('backprop-wasm/node saves and loads model files; backprop-wasm/onnx exports the loaded net', () => {
-  const out = runInApp(`import { createBackend, Sequential, Adam } from 'backprop-wasm';
+  const out = runInApp(`import { createBackend, Sequential, SimpleConvNet, Adam, saveModel, loadModel } from 'backprop-wasm';
 import { saveModelFile, loadModelFile } from 'backprop-wasm/node';
 import { toOnnx } from 'backprop-wasm/onnx';
 import protobuf from 'protobufjs';
@@ -39,7 +39,13 @@ const net = Sequential.mlp(backend, [4, 3, 2]);
 const written = await saveModelFile('m.safetensors', net, { optimizer: new Adam() });
 const { net: loaded, optimizer } = await loadModelFile(backend, 'm.safetensors');
 const missing = await loadModelFile(backend, 'nope.safetensors').then(() => 'loaded', (e) => e.message);
-const onnx = toOnnx(loaded);
+const cnn = loadModel(backend, saveModel(new SimpleConvNet(backend, { inputDim: [1, 8, 8], filterNum: 2, filterSize: 3, hiddenSize: 4 }))).net;
+// the bundle keeps the class names the library prints and users compare
+const names = [loaded.constructor.name, cnn.constructor.name];
+const gone = Sequential.mlp(backend, [2, 2]);
+gone.dispose();
+const disposed = (() => { try { gone.predict(null); } catch (e) { return e.message; } })();
+const onnx = toOnnx(net);
 // Decode the graph's node types with protobufjs's reader: field 7 (graph) → field 1 (node) → field 4 (op_type).
 const reader = protobuf.Reader.create(onnx);
 const ops = [];
@@ -54,9 +60,12 @@ while (reader.pos < reader.len) {
     while (node.pos < node.len) { const n = node.uint32(); if (n >>> 3 === 4) ops.push(node.string()); else node.skipType(n & 7); }
   }
 }
-console.log(JSON.stringify({ written, isSequential: loaded instanceof Sequential, optimizer: optimizer.constructor.name, same: [...loaded.params.W1.data].join() === [...net.params.W1.data].join(), missing, ops }));
+console.log(JSON.stringify({ names, disposed, cnnOnnx: toOnnx(cnn).length > 0, written, isSequential: loaded instanceof Sequential, optimizer: optimizer.constructor.name, same: [...loaded.params.W1.data].join() === [...net.params.W1.data].join(), missing, ops }));
 `);
-  expect(out).toMatchObject({ isSequential: true, optimizer: 'Adam', same: true, ops: ['Gemm', 'Relu', 'Gemm', 'Softmax'] });
+  expect(out).toMatchObject({ isSequential: true, optimizer: 'Adam', same: true, ops: ['Gemm', 'Relu', 'Gemm', 'Softmax'], cnnOnnx: true });
+  // Was "_Sequential": esbuild renames a class that names itself inside its body (Sequential.mlp did).
+  expect(out.names).toEqual(['Sequential', 'SimpleConvNet']);
+  expect(out.disposed).toMatch(/^Sequential\.predict: this net was disposed/);
   expect(out.written).toBeGreaterThan(4 * (4 * 3 + 3 + 3 * 2 + 2));
   expect(out.missing).toMatch(/^loadModelFile: cannot read nope\.safetensors: ENOENT/);
 });

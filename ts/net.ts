@@ -103,7 +103,7 @@ export class Sequential {
       for (const [, layer] of layers) if (layer instanceof Affine) [layer.W, layer.b].forEach((p) => p.dispose());
       throw e;
     }
-    return new Sequential(layers);
+    return sequentialOf(layers);
   }
 
   /**
@@ -219,6 +219,15 @@ export class Sequential {
   #checkAlive(method: string): void {
     if (this.#disposed) throw new Error(`${this.constructor.name}.${method}: this net was disposed; it cannot be used any more (create a new one)`);
   }
+}
+
+/**
+ * `new Sequential(layers)`, outside the class body on purpose: a class that names itself inside
+ * its body is bundled by esbuild as `var Sequential = class _Sequential`, and its instances then
+ * report `constructor.name` '_Sequential' (in error messages, in toOnnx's graph name).
+ */
+function sequentialOf(layers: [string, Layer][]): Sequential {
+  return new Sequential(layers);
 }
 
 function checkWeightDecay(options: SequentialOptions): number {

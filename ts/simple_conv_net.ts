@@ -33,6 +33,9 @@ export interface SimpleConvNetOptions {
  * `numericalGradient` are Sequential's.
  */
 export class SimpleConvNet extends Sequential {
+  /** [channels, height, width] of one input: `predict` takes x of shape [N, ...inputDim]. */
+  readonly inputDim: readonly [number, number, number];
+
   constructor(backend: Backend, options: SimpleConvNetOptions = {}) {
     const where = 'new SimpleConvNet';
     checkBackend(where, backend);
@@ -78,5 +81,6 @@ export class SimpleConvNet extends Sequential {
       for (const t of made) t.dispose();
       throw e;
     }
+    this.inputDim = Object.freeze([channels, height, width] as const);
   }
 }

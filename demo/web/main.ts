@@ -241,7 +241,12 @@ $<HTMLInputElement>('model-file').onchange = async () => {
   // the reason, and the net being trained stays as it was.
   try {
     const { checkMnistModel } = await import('../mnist_model.js');
-    await checkMnistModel(bytes, file.name);
+    const kind = await checkMnistModel(bytes, file.name);
+    // The model select follows the file, so that the run goes on with that model's recipe (a CNN's augmentation).
+    if (settingValue('model') !== kind) {
+      $<HTMLSelectElement>('model').value = kind;
+      $('model').dispatchEvent(new Event('change'));
+    }
   } catch (e) {
     $('error').textContent = (e as Error).message;
     return;
@@ -352,8 +357,10 @@ function showFilters(filters: Float32Array): void {
   $('weights-what').textContent = `Each picture: one of the CNN's ${filters.length / (FILTER_SIDE * FILTER_SIDE)} learned 5×5 filters (as the book's figure 7-24).`;
 }
 
-function showWeights(weights: Float32Array, units: number[]): void {
-  $('weights-what').textContent = `Each picture: how training changed one hidden unit's 784 input weights (now minus at init), for the ${WEIGHT_IMAGES} units that changed most.`;
+function showWeights(weights: Float32Array, units: number[], loaded: boolean): void {
+  $('weights-what').textContent = loaded
+    ? `Each picture: one hidden unit's 784 input weights, for the ${WEIGHT_IMAGES} units with the largest weights (the net was loaded from a file, which keeps no initial weights to subtract).`
+    : `Each picture: how training changed one hidden unit's 784 input weights (now minus at init), for the ${WEIGHT_IMAGES} units that changed most.`;
   const count = units.length;
   state.units = units;
   const root = $('weights');
@@ -480,13 +487,16 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       if (m.loaded) {
         // The controls show the loaded net and optimizer, so they are not "pending" changes.
         state.loadedModel = m.loaded.name;
-        $<HTMLSelectElement>('model').value = 'mlp'; // model files hold MLPs
-        $<HTMLInputElement>('hidden').disabled = false;
-        $<HTMLInputElement>('hidden').value = m.sizes.slice(1, -1).join(',');
+        $<HTMLSelectElement>('model').value = m.loaded.model;
+        $<HTMLInputElement>('hidden').disabled = m.loaded.model === 'cnn';
+        if (m.loaded.model === 'mlp') $<HTMLInputElement>('hidden').value = m.sizes.slice(1, -1).join(',');
         $<HTMLSelectElement>('optimizer').value = m.loaded.optimizer;
         $<HTMLInputElement>('lr').value = String(m.loaded.lr);
         applied = Object.fromEntries(NET_SETTINGS.map((id) => [id, settingValue(id)]));
       }
+      // A file keeps the net, not how it got there: say so where the curves would be.
+      $('history-note').hidden = !m.loaded;
+      $('history-note').textContent = m.loaded ? `Loaded from ${m.loaded.name}: the file holds the weights and the optimizer's state, not the training history, so the charts start here.` : '';
       buildGrid(m.grid);
       state.phase = 'evaluating';
       render();
@@ -510,7 +520,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       $('test-acc').textContent = m.testAccuracy.toFixed(3);
       showPredictions(m.predictions);
       if (m.filters) showFilters(m.filters);
-      else showWeights(m.weights, m.units);
+      else showWeights(m.weights, m.units, m.loadedWeights ?? false);
       if (state.phase === 'evaluating') {
         state.phase = 'paused';
         if (padHasInk) predict(); // the drawing, seen by the new net

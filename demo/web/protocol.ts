@@ -17,10 +17,14 @@ export type ToWorker =
   | { type: 'predict'; run: number; pixels: Float32Array };
 
 export type FromWorker = { run: number } & (
-  | { type: 'ready'; backend: string; trainCount: number; testCount: number; stepsPerEpoch: number; sizes: number[]; grid: { indices: number[]; labels: number[]; pixels: Uint8Array }; loaded?: { name: string; optimizer: string; lr: number } }
+  | { type: 'ready'; backend: string; trainCount: number; testCount: number; stepsPerEpoch: number; sizes: number[]; grid: { indices: number[]; labels: number[]; pixels: Uint8Array }; loaded?: { name: string; model: 'mlp' | 'cnn'; optimizer: string; lr: number } }
   | { type: 'progress'; step: number; epoch: number; loss: number; stepsPerSecond: number }
-  /** `units` are the hidden units whose change since init `weights` holds (784 floats each), most changed first. */
-  | { type: 'eval'; step: number; epoch: number; trainAccuracy: number; testAccuracy: number; predictions: Uint8Array; weights: Float32Array; units: number[]; filters?: Float32Array }
+  /**
+   * `units` are the hidden units whose change since init `weights` holds (784 floats each), most
+   * changed first; for a net loaded from a file (`loadedWeights`, no init to subtract), the units
+   * with the largest weights and the weights themselves.
+   */
+  | { type: 'eval'; step: number; epoch: number; trainAccuracy: number; testAccuracy: number; predictions: Uint8Array; weights: Float32Array; units: number[]; filters?: Float32Array; loadedWeights?: boolean }
   | { type: 'done'; step: number; epoch: number }
   /** `featureMaps`: for the CNN, the 30 ReLU-ed 24×24 maps of its convolution for this image. */
   | { type: 'probs'; probs: Float64Array; featureMaps?: Float32Array }

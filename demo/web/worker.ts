@@ -18,8 +18,10 @@ const EVALS_PER_EPOCH = 2;
 
 let data: { train: Digits; test: Digits } | null = null;
 let trainer: Trainer | null = null;
-/** The first layer's weights at init, to find the units that learned most. */
+/** The first layer's weights at init, to find the units that learned most (zeros for a loaded net: its init is unknown). */
 let initialW1: Float32Array | null = null;
+/** Whether the net came from a model file. */
+let loadedWeights = false;
 let running = false;
 let untilStep = 0;
 let lastEvalStep = -1;
@@ -56,7 +58,7 @@ function evaluate(t: Trainer): void {
     return;
   }
   const { units, weights } = mostChangedUnits(W1.data, initialW1 ?? W1.data, W1.shape[1], WEIGHT_IMAGES);
-  post(run, { ...base, weights, units }, [weights.buffer]);
+  post(run, { ...base, weights, units, loadedWeights }, [weights.buffer]);
 }
 
 /**
@@ -124,13 +126,15 @@ async function handle(m: ToWorker): Promise<void> {
       if (m.run !== run) return; // a newer Reset came in while this one waited
       const model = modelFiles && m.model ? modelFiles.loadMnistModel(backend, m.model.bytes, m.model.name) : undefined;
       trainer = new Trainer(backend, d, m.config, model);
-      initialW1 = trainer.net.params.W1.data.slice();
+      loadedWeights = model !== undefined;
+      // A file holds no initial weights: draw the weights themselves, not a change from the loaded ones (all zero).
+      initialW1 = loadedWeights ? new Float32Array(trainer.net.params.W1.size) : trainer.net.params.W1.data.slice();
       const indices = gridIndices(d.test.count);
       const pixels = new Uint8Array(indices.length * IMAGE_SIZE);
       indices.forEach((i, k) => {
         for (let p = 0; p < IMAGE_SIZE; p++) pixels[k * IMAGE_SIZE + p] = Math.round(d.test.images[i * IMAGE_SIZE + p] * 255);
       });
-      post(run, { type: 'ready', backend: backend.name, trainCount: d.train.count, testCount: d.test.count, stepsPerEpoch: trainer.stepsPerEpoch, sizes: model?.sizes ?? (m.config.model === 'cnn' ? [] : [IMAGE_SIZE, ...m.config.hidden, 10]), grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels }, loaded: model && m.model ? { name: m.model.name, optimizer: model.optimizerName ?? m.config.optimizer, lr: trainer.optimizer.lr } : undefined });
+      post(run, { type: 'ready', backend: backend.name, trainCount: d.train.count, testCount: d.test.count, stepsPerEpoch: trainer.stepsPerEpoch, sizes: trainer.config.model === 'cnn' ? [] : (model?.sizes ?? [IMAGE_SIZE, ...m.config.hidden, 10]), grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels }, loaded: model && m.model ? { name: m.model.name, model: model.kind, optimizer: model.optimizerName ?? m.config.optimizer, lr: trainer.optimizer.lr } : undefined });
       evaluate(trainer);
       break;
     }

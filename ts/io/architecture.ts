@@ -1,14 +1,18 @@
 import type { Backend } from '../backend.js';
 import { Affine } from '../layers/affine.js';
 import { BatchNormalization } from '../layers/batch_normalization.js';
+import { Convolution } from '../layers/convolution.js';
 import { Dropout } from '../layers/dropout.js';
 import type { Layer } from '../layers/layer.js';
+import { Pooling } from '../layers/pooling.js';
 import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
 import { MultiLayerNetExtend } from '../multi_layer_net_extend.js';
 import { Sequential } from '../net.js';
-import type { Tensor } from '../tensor.js';
+import { SimpleConvNet } from '../simple_conv_net.js';
+import { formatShape, type Tensor } from '../tensor.js';
 import { TwoLayerNet } from '../two_layer_net.js';
+import { checkWindow, outputSize } from '../window.js';
 
 /**
  * The architecture of a saved net, as JSON in the file's metadata: enough for `loadModel` to
@@ -18,7 +22,7 @@ import { TwoLayerNet } from '../two_layer_net.js';
  * tensors it keeps and how to build it back.
  */
 export interface ArchitectureSpec {
-  /** The net's class: 'Sequential' or 'TwoLayerNet'. */
+  /** The net's class: 'Sequential', 'TwoLayerNet', 'MultiLayerNetExtend' or 'SimpleConvNet'. */
   class: string;
   layers: LayerSpec[];
   /** The last layer (the loss); 'SoftmaxWithLoss' is the only one today. */
@@ -42,16 +46,25 @@ export interface ParamSpec {
 
 interface LayerKind {
   readonly type: string;
+  /**
+   * True for the layers with W and b (Affine, Convolution): they share one count, W1, W2, … in
+   * net order, as `Sequential.params` and the book's deep_convnet number them. Every other kind
+   * counts its own (gamma1, gamma2, …).
+   */
+  readonly weighted?: boolean;
   is(layer: Layer): boolean;
-  /** The kind's fields of the spec (besides type and name). */
-  describe(layer: Layer): Record<string, unknown>;
+  /**
+   * The kind's fields of the spec (besides type and name); `incoming` is the shape of one sample
+   * reaching the layer, when known.
+   */
+  describe(layer: Layer, incoming: readonly number[] | null): Record<string, unknown>;
   /** The tensors the layer keeps, in the order `tensors` and `build` use them. */
   tensors(layer: Layer): Tensor[];
   /**
    * Checks the spec's fields against the shape of one sample coming in (null when unknown: an
-   * Affine flattens whatever it gets, a Convolution will need [C, H, W]), and returns the shape
-   * going out and the layer's tensors, named with `ordinal` (1 for the first layer of this kind
-   * in the net, as the book numbers W1, W2, gamma1, …).
+   * Affine flattens whatever it gets; a Convolution or Pooling names its [C, H, W] itself), and
+   * returns the shape going out and the layer's tensors, named with `ordinal` (1 for the first
+   * layer of this kind in the net, as the book numbers W1, W2, gamma1, …).
    */
   check(spec: LayerSpec, incoming: readonly number[] | null, ordinal: number): { outgoing: readonly number[] | null; params: ParamSpec[] };
   /** The layer, made from checked tensors (created on the backend by the caller). */
@@ -73,6 +86,7 @@ const activation = (type: string, ctor: new () => Layer): LayerKind => ({
 const LAYER_KINDS: readonly LayerKind[] = [
   {
     type: 'Affine',
+    weighted: true,
     is: (layer) => layer instanceof Affine,
     describe: (layer) => {
       const [inputs, outputs] = (layer as Affine).W.shape;
@@ -88,6 +102,44 @@ const LAYER_KINDS: readonly LayerKind[] = [
       return { outgoing: [outputs], params: [{ name: `W${ordinal}`, shape: [inputs, outputs] }, { name: `b${ordinal}`, shape: [outputs] }] };
     },
     build: (_spec, [W, b]) => new Affine(W, b),
+  },
+  {
+    type: 'Convolution',
+    weighted: true,
+    is: (layer) => layer instanceof Convolution,
+    describe: (layer, incoming) => {
+      const conv = layer as Convolution;
+      const [filters, , fh, fw] = conv.W.shape;
+      return { filters, kernel: [fh, fw], stride: conv.stride, pad: conv.pad, input: sampleShape(layer, incoming) };
+    },
+    tensors: (layer) => [(layer as Convolution).W, (layer as Convolution).b],
+    check: (spec, incoming, ordinal) => {
+      noExtraFields(spec, ['filters', 'kernel', 'stride', 'pad', 'input']);
+      const filters = positiveSize(spec, 'filters');
+      const [fh, fw] = sizeList(spec, 'kernel', 2);
+      const [channels, oh, ow] = windowOutput(spec, incoming, fh, fw, 'filter');
+      const params = [{ name: `W${ordinal}`, shape: [filters, channels, fh, fw] }, { name: `b${ordinal}`, shape: [filters] }];
+      return { outgoing: [filters, oh, ow], params };
+    },
+    build: (spec, [W, b]) => new Convolution(W, b, { stride: spec.stride as number, pad: spec.pad as number }),
+  },
+  {
+    type: 'Pooling',
+    is: (layer) => layer instanceof Pooling,
+    describe: (layer, incoming) => {
+      const pool = layer as Pooling;
+      return { pool: [pool.poolH, pool.poolW], stride: pool.stride, pad: pool.pad, input: sampleShape(layer, incoming) };
+    },
+    tensors: () => [],
+    check: (spec, incoming) => {
+      noExtraFields(spec, ['pool', 'stride', 'pad', 'input']);
+      const [ph, pw] = sizeList(spec, 'pool', 2);
+      return { outgoing: windowOutput(spec, incoming, ph, pw, 'pooling window'), params: [] };
+    },
+    build: (spec) => {
+      const [ph, pw] = spec.pool as number[];
+      return new Pooling(ph, pw, { stride: spec.stride as number, pad: spec.pad as number });
+    },
   },
   activation('Relu', Relu),
   activation('Sigmoid', Sigmoid),
@@ -162,38 +214,63 @@ const NET_KINDS: readonly NetKind[] = [
         dropoutRatio: (dropout?.ratio as number | undefined) ?? 0.5,
         weightDecayLambda,
       });
-      const built = describeNet(net);
-      if (JSON.stringify(built.spec.layers) !== JSON.stringify(layers)) {
-        net.dispose();
-        const pattern = (list: LayerSpec[]) => list.map((l) => `${l.type} ${l.name}`).join(', ');
-        throw new Error(`loadModel: the file's layers (${pattern(layers)}) are not a MultiLayerNetExtend's (${pattern(built.spec.layers)}, with the same sizes and options)`);
-      }
-      // The constructor drew random weights; the file's replace them.
-      built.tensors.forEach((t, i) => t.data.set(tensors.flat()[i].data));
-      for (const t of tensors.flat()) t.dispose();
-      return net;
+      return adopt('MultiLayerNetExtend', net, layers, tensors, weightDecayLambda);
     },
   },
   {
     class: 'TwoLayerNet',
     is: (net) => net.constructor === TwoLayerNet,
-    build: (backend, layers, tensors) => {
-      const pattern = layers.map((l) => `${l.type} ${l.name}`).join(', ');
-      if (pattern !== 'Affine Affine1, Relu Relu1, Affine Affine2') {
-        throw new Error(`loadModel: a TwoLayerNet has layers Affine Affine1, Relu Relu1, Affine Affine2; the file describes ${pattern}`);
-      }
-      const [inputs, hidden] = [layers[0].inputs as number, layers[0].outputs as number];
-      const net = new TwoLayerNet(backend, inputs, hidden, layers[2].outputs as number);
-      // The constructor drew random weights; the file's replace them.
-      const [[W1, b1], , [W2, b2]] = tensors;
-      for (const [key, t] of Object.entries({ W1, b1, W2, b2 })) {
-        net.params[key].data.set(t.data);
-        t.dispose();
-      }
-      return net;
+    build: (backend, layers, tensors, weightDecayLambda) => {
+      requirePattern('TwoLayerNet', layers, 'Affine Affine1, Relu Relu1, Affine Affine2');
+      const net = new TwoLayerNet(backend, layers[0].inputs as number, layers[0].outputs as number, layers[2].outputs as number);
+      return adopt('TwoLayerNet', net, layers, tensors, weightDecayLambda);
+    },
+  },
+  {
+    class: 'SimpleConvNet',
+    is: (net) => net.constructor === SimpleConvNet,
+    build: (backend, layers, tensors, weightDecayLambda) => {
+      requirePattern('SimpleConvNet', layers, 'Convolution Conv1, Relu Relu1, Pooling Pool1, Affine Affine1, Relu Relu2, Affine Affine2');
+      const [conv, , , hidden, , classes] = layers;
+      const [fh, fw] = conv.kernel as number[];
+      if (fh !== fw) throw new Error(`loadModel: a SimpleConvNet has square filters; the file's Conv1 has ${fh}×${fw}`);
+      const net = new SimpleConvNet(backend, {
+        inputDim: conv.input as [number, number, number],
+        filterNum: conv.filters as number,
+        filterSize: fh,
+        stride: conv.stride as number,
+        pad: conv.pad as number,
+        hiddenSize: hidden.outputs as number,
+        outputSize: classes.outputs as number,
+      });
+      return adopt('SimpleConvNet', net, layers, tensors, weightDecayLambda);
     },
   },
 ];
+
+/** Throws unless the layers are exactly `pattern` ("Affine Affine1, Relu Relu1, …"): the class's fixed layers. */
+function requirePattern(className: string, layers: LayerSpec[], pattern: string): void {
+  const found = layers.map((l) => `${l.type} ${l.name}`).join(', ');
+  if (found !== pattern) throw new Error(`loadModel: a ${className} has layers ${pattern}; the file describes ${found}`);
+}
+
+/**
+ * A net of a fixed class, built from options read off the file's layers, takes the file's tensors:
+ * its own architecture must be exactly the file's (every size and option), else it is freed and
+ * refused. The constructor drew random weights; the file's replace them.
+ */
+function adopt(name: string, net: Sequential, layers: LayerSpec[], tensors: Tensor[][], weightDecayLambda: number): Sequential {
+  const built = describeNet(net);
+  if (JSON.stringify(built.spec.layers) !== JSON.stringify(layers) || net.weightDecayLambda !== weightDecayLambda) {
+    net.dispose();
+    const pattern = (list: LayerSpec[]) => list.map((l) => `${l.type} ${l.name}`).join(', ');
+    if (net.weightDecayLambda !== weightDecayLambda) throw new Error(`loadModel: a ${name} has weight decay λ ${net.weightDecayLambda}; the file says ${weightDecayLambda}`);
+    throw new Error(`loadModel: the file's layers (${pattern(layers)}) are not a ${name}'s (${pattern(built.spec.layers)}, with the same sizes and options)`);
+  }
+  built.tensors.forEach((t, i) => t.data.set(tensors.flat()[i].data));
+  for (const t of tensors.flat()) t.dispose();
+  return net;
+}
 
 /** The architecture of `net`, or an error naming what cannot be saved. */
 export function describeNet(net: Sequential): { spec: ArchitectureSpec; tensors: Tensor[] } {
@@ -202,11 +279,15 @@ export function describeNet(net: Sequential): { spec: ArchitectureSpec; tensors:
   if (!netKind) throw new Error(`saveModel: a ${net.constructor.name} cannot be saved (loadModel rebuilds ${NET_KINDS.map((k) => k.class).join(', ')}); build it as a Sequential`);
   const layers: LayerSpec[] = [];
   const tensors: Tensor[] = [];
+  // The shape of one sample as it goes through the net (a Convolution's output is [FN, OH, OW]).
+  let sample: readonly number[] | null = net instanceof SimpleConvNet ? net.inputDim : null;
   for (const [name, layer] of net.layers) {
     const kind = LAYER_KINDS.find((k) => k.is(layer));
     if (!kind) throw new Error(`saveModel: layer '${name}' is a ${layer.constructor.name}, which cannot be saved yet (known: ${LAYER_KINDS.map((k) => k.type).join(', ')})`);
-    layers.push({ type: kind.type, name, ...kind.describe(layer) });
+    const spec = { type: kind.type, name, ...kind.describe(layer, sample) };
+    layers.push(spec);
     tensors.push(...kind.tensors(layer));
+    sample = kind.check(spec, sample, 1).outgoing;
   }
   const spec: ArchitectureSpec = { class: netKind.class, layers, loss: 'SoftmaxWithLoss' };
   if (net.weightDecayLambda !== 0) spec.weightDecayLambda = net.weightDecayLambda;
@@ -235,8 +316,9 @@ export function checkArchitecture(value: unknown): { spec: ArchitectureSpec; par
     if (typeof name !== 'string' || name === '' || names.has(name)) throw new Error(`loadModel: layer names must be unique non-empty strings, got ${JSON.stringify(name)}`);
     names.add(name);
     const kind = layerKind(type);
-    const ordinal = (ordinals.get(kind.type) ?? 0) + 1;
-    ordinals.set(kind.type, ordinal);
+    const counter = kind.weighted ? 'W' : kind.type;
+    const ordinal = (ordinals.get(counter) ?? 0) + 1;
+    ordinals.set(counter, ordinal);
     const checked = kind.check(layer as LayerSpec, sample, ordinal);
     sample = checked.outgoing;
     params.push(checked.params);
@@ -265,6 +347,45 @@ function positiveSize(spec: LayerSpec, field: string): number {
   const v = spec[field];
   if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new Error(`loadModel: layer '${spec.name}' needs ${field} as a positive integer, got ${JSON.stringify(v)}`);
   return v as number;
+}
+
+/** `spec[field]` as `count` positive integers: a kernel [FH, FW], an input [C, H, W]. */
+function sizeList(spec: LayerSpec, field: string, count: number): number[] {
+  const v = spec[field];
+  if (!Array.isArray(v) || v.length !== count || !v.every((d) => Number.isSafeInteger(d) && d > 0)) {
+    throw new Error(`loadModel: layer '${spec.name}' needs ${field} as ${count} positive integers, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/**
+ * The [C, OH, OW] coming out of a window (filter or pooling) of fh×fw sliding over the spec's
+ * `input` [C, H, W] with its stride and pad; the input must be what the layer before gives, and the
+ * window must fit, so that the layer makes an output at all.
+ */
+function windowOutput(spec: LayerSpec, incoming: readonly number[] | null, fh: number, fw: number, what: string): [number, number, number] {
+  const input = sizeList(spec, 'input', 3);
+  if (incoming !== null && formatShape(incoming) !== formatShape(input)) {
+    throw new Error(`loadModel: layer '${spec.name}' takes samples of shape ${formatShape(input)} but the layer before it gives ${formatShape(incoming)}`);
+  }
+  const stride = positiveSize(spec, 'stride');
+  const pad = spec.pad;
+  if (!Number.isSafeInteger(pad) || (pad as number) < 0) throw new Error(`loadModel: layer '${spec.name}' needs pad as an integer ≥ 0, got ${JSON.stringify(pad)}`);
+  const [c, h, w] = input;
+  const window = { n: 1, c, h, w, fh, fw, stride, pad: pad as number };
+  checkWindow(`loadModel: layer '${spec.name}'`, window, what);
+  const { oh, ow } = outputSize(window);
+  return [c, oh, ow];
+}
+
+/**
+ * The [C, H, W] of one sample reaching a Convolution or Pooling: from the layer before it, or
+ * (first in the net) from the last input the layer saw.
+ */
+function sampleShape(layer: Convolution | Pooling | Layer, incoming: readonly number[] | null): readonly number[] {
+  const shape = incoming ?? (layer as Convolution | Pooling).inputShape;
+  if (shape === null) throw new Error(`saveModel: the net starts with a ${layer.constructor.name} that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch before saving (a SimpleConvNet knows its inputDim)`);
+  return [...shape];
 }
 
 function fraction(spec: LayerSpec, field: string): number {

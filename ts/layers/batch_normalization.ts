@@ -1,3 +1,4 @@
+import { BATCH_NORM_EPS } from '../backends/ts_normalization.js';
 import { checkObject } from '../checks.js';
 import { checkTensor, formatShape, type Tensor } from '../tensor.js';
 import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
@@ -22,6 +23,8 @@ export interface BatchNormalizationOptions {
  * passed in the options; `dgamma` and `dbeta` are the layer's own, overwritten by every backward.
  */
 export class BatchNormalization implements Layer {
+  /** ε under the square root, on both backends (the book's 10e-7 = 1e-6); what an ONNX export needs. */
+  static readonly EPSILON = BATCH_NORM_EPS;
   readonly gamma: Tensor;
   readonly beta: Tensor;
   readonly momentum: number;

@@ -53,6 +53,12 @@ export class Convolution implements Layer {
     this.pad = pad;
   }
 
+  /** [C, H, W] of one sample of the last forward's input (null before one): what saveModel records of a net's input. */
+  get inputShape(): [number, number, number] | null {
+    const g = this.#window;
+    return g ? [g.c, g.h, g.w] : null;
+  }
+
   forward(x: Tensor): Tensor {
     const where = 'Convolution.forward';
     checkTensor(where, 'x', x);

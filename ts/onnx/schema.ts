@@ -101,7 +101,9 @@ export const ONNX_SCHEMA = {
   },
 };
 
-/** TensorProto.DataType.FLOAT and AttributeProto.AttributeType values used here. */
+/** TensorProto.DataType values (FLOAT, INT64) and AttributeProto.AttributeType values used here. */
 export const FLOAT = 1;
+export const INT64 = 7;
 export const ATTRIBUTE_FLOAT = 1;
 export const ATTRIBUTE_INT = 2;
+export const ATTRIBUTE_INTS = 7;

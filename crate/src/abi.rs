@@ -896,10 +896,9 @@ pub extern "C" fn nn_pool_stop() {
     crate::parallel::pool::stop();
 }
 
-/// Test hook: the worker that next runs part `part` (≥ 1) traps there, once.
+/// Test hook: the next part a worker (not the caller) runs traps there.
 #[no_mangle]
-pub extern "C" fn nn_pool_fail_part(part: usize) {
+pub extern "C" fn nn_pool_fail_next_part() {
     #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
-    crate::parallel::pool::fail_part_once(part);
-    let _ = part;
+    crate::parallel::pool::fail_next_part();
 }

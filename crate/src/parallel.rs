@@ -6,21 +6,28 @@
 //! the thread count. [`parts`] decides how many pieces from the work size and a threshold each
 //! kernel measured (bench/threads.ts): small work stays on the calling thread.
 //!
-//! On the threaded build (`+atomics`, shared memory) part 0 runs on the calling thread and parts
-//! 1.. on the worker pool: instances of this same module in Web Workers / `worker_threads` on the
-//! same memory, each with its own stack and thread-local workspace, sitting in
-//! [`worker_loop`]. A call publishes one job (a pointer to the caller's `&dyn Fn`, valid in
-//! every instance because they share memory, table and code) by bumping a generation counter;
-//! workers spin on it a bounded while (kernels of a training step come back to back, and a
-//! futex wake-up costs tens of µs), then sleep with `memory.atomic.wait32`. Nothing allocates.
+//! On the threaded build (`+atomics`, shared memory) the parts run on the calling thread and on
+//! the worker pool: instances of this same module in Web Workers / `worker_threads` on the same
+//! memory, each with its own stack and thread-local workspace, sitting in `pool::worker_loop`.
+//! A call publishes one job (a pointer to the caller's `&dyn Fn`, valid in every instance
+//! because they share memory, table and code) by bumping a generation counter; workers spin on
+//! it a bounded while (kernels of a training step come back to back, and a futex wake-up costs
+//! tens of µs), then sleep with `memory.atomic.wait32`. The caller and the awake workers claim
+//! parts from a counter, so a worker that is not running (a busy machine) only means the caller
+//! does more parts itself. Which thread runs a part never changes its result. Nothing allocates.
 //! Elsewhere (native `cargo test`, the non-threaded builds) the parts run one after another on
 //! the caller, so the tests exercise every partition.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::workspace::OutOfMemory;
 
 /// Most threads a pool may have (the calling thread included); `createBackend` caps its option here.
 pub const MAX_THREADS: usize = 64;
 
-/// Runs `f(part)` for every `part` in `0..parts`, on the pool when there is one (see the module
-/// docs), and returns when all have finished. Each part must touch only its own outputs.
+/// Runs `f(part)` for every `part` in `0..parts`, on the caller and the pool when there is one
+/// (see the module docs), and returns when all have finished. Each part must touch only its own
+/// outputs.
 pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
     if parts > 1 && pool::dispatch(parts, f) {
@@ -31,15 +38,41 @@ pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     }
 }
 
+/// [`for_each_part`] for parts that may run out of workspace: the error of the largest request,
+/// if any part failed (the others still ran and wrote their outputs).
+pub fn try_for_each_part(
+    parts: usize,
+    f: &(dyn Fn(usize) -> Result<(), OutOfMemory> + Sync),
+) -> Result<(), OutOfMemory> {
+    let failed = AtomicUsize::new(0);
+    for_each_part(parts, &|part| {
+        if let Err(e) = f(part) {
+            failed.fetch_max(e.bytes, Ordering::Relaxed);
+        }
+    });
+    match failed.into_inner() {
+        0 => Ok(()),
+        bytes => Err(OutOfMemory { bytes }),
+    }
+}
+
+/// Parts per thread when the work is large: the threads claim them in turn, so one thread that
+/// the OS runs late (a busy machine) holds up the others by a small part, not by its half.
+const PARTS_PER_THREAD: usize = 4;
+
 /// Into how many parts to split `work` (in any unit) when one part should have at least
-/// `min_per_part` of it: 1 below that, at most the threads running, at most `most` (the pieces
-/// the output can be cut into).
+/// `min_per_part` of it: 1 below that or without a pool, at most `PARTS_PER_THREAD` per thread,
+/// at most `most` (the pieces the output can be cut into).
 pub fn parts(work: usize, min_per_part: usize, most: usize) -> usize {
     #[cfg(test)]
     if let Some(forced) = testing::forced() {
         return forced.min(most).max(1);
     }
-    (work / min_per_part.max(1)).clamp(1, threads().min(most).max(1))
+    let threads = threads();
+    if threads == 1 {
+        return 1;
+    }
+    (work / min_per_part.max(1)).clamp(1, (threads * PARTS_PER_THREAD).min(most).max(1))
 }
 
 /// The `part`-th of `parts` contiguous, nearly equal ranges that cover `0..len`, each starting
@@ -99,12 +132,12 @@ pub(crate) mod testing {
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
 pub(crate) mod pool {
     use core::arch::wasm32::{memory_atomic_notify, memory_atomic_wait32};
-    use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering::SeqCst};
+    use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering::SeqCst};
 
     use super::MAX_THREADS;
 
-    /// Spins before sleeping: about 100 µs of polling a cached line, longer than the gap between
-    /// two kernels of a training step, much shorter than a person notices a busy core.
+    /// Spins before sleeping: on the order of 100 µs of polling a cached line, longer than the gap
+    /// between two kernels of a training step, much shorter than a person notices a busy core.
     const SPINS: u32 = 1 << 17;
 
     /// Bumped once per job; workers wait on it.
@@ -112,7 +145,12 @@ pub(crate) mod pool {
     /// The job: address of the caller's `&(dyn Fn(usize) + Sync)` and its part count.
     static JOB: AtomicUsize = AtomicUsize::new(0);
     static JOB_PARTS: AtomicUsize = AtomicUsize::new(0);
-    /// Worker parts of the current job not finished yet; the caller waits on it.
+    /// The job's generation (high 32 bits) and its next unclaimed part (low 32 bits). Parts are
+    /// claimed, not assigned: the caller and whichever workers are awake take them in turn, so a
+    /// worker the OS has not scheduled costs one dispatch, not a wait (the caller does its parts).
+    /// A claim names the generation, so a late worker can never take a part of a newer job.
+    static CLAIM: AtomicU64 = AtomicU64::new(0);
+    /// Parts of the current job not finished yet; the caller waits on it.
     static REMAINING: AtomicI32 = AtomicI32::new(0);
     /// Workers asleep in `memory.atomic.wait32` on GENERATION (the caller notifies only then).
     static SLEEPERS: AtomicI32 = AtomicI32::new(0);
@@ -124,10 +162,10 @@ pub(crate) mod pool {
     static BROKEN: AtomicBool = AtomicBool::new(false);
     /// A job is running (a part that splits again runs its split inline).
     static BUSY: AtomicBool = AtomicBool::new(false);
-    /// The generation whose part each worker is running, 0 when idle.
-    static RUNNING: [AtomicI32; MAX_THREADS] = [const { AtomicI32::new(0) }; MAX_THREADS];
-    /// Test hook: the part index that traps on its worker once (0: none).
-    static FAIL_PART: AtomicUsize = AtomicUsize::new(0);
+    /// Whether each worker is inside a part (its trap must count that part as done).
+    static RUNNING: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+    /// Test hook: the next part a worker runs traps.
+    static FAIL_NEXT: AtomicBool = AtomicBool::new(false);
 
     pub(crate) fn threads() -> usize {
         if BROKEN.load(SeqCst) {
@@ -172,28 +210,51 @@ pub(crate) mod pool {
         unsafe { memory_atomic_notify(cell.as_ptr(), u32::MAX) };
     }
 
-    /// Runs the parts on the caller (part 0) and the workers; false (nothing ran) when there are
-    /// no workers, a worker failed, or a job is already running (a nested split).
+    /// The next unclaimed part of job `generation` (of `parts`), or None when it has none left
+    /// or a newer job replaced it.
+    fn claim(generation: i32, parts: usize) -> Option<usize> {
+        let mut now = CLAIM.load(SeqCst);
+        loop {
+            let (g, next) = ((now >> 32) as u32 as i32, now as u32 as usize);
+            if g != generation || next >= parts {
+                return None;
+            }
+            match CLAIM.compare_exchange(now, now + 1, SeqCst, SeqCst) {
+                Ok(_) => return Some(next),
+                Err(changed) => now = changed,
+            }
+        }
+    }
+
+    /// A part is done: count it, and wake the caller on the last one.
+    fn finish_part() {
+        if REMAINING.fetch_sub(1, SeqCst) == 1 {
+            notify(&REMAINING);
+        }
+    }
+
+    /// Runs the parts on the caller and the workers; false (nothing ran) when there are no
+    /// workers, a worker failed, or a job is already running (a nested split).
     pub(crate) fn dispatch(parts: usize, f: &(dyn Fn(usize) + Sync)) -> bool {
         let workers = WORKERS.load(SeqCst);
         if workers == 0 || BROKEN.load(SeqCst) || BUSY.swap(true, SeqCst) {
             return false;
         }
-        let parts = parts.min(workers + 1);
-        if parts <= 1 {
-            BUSY.store(false, SeqCst);
-            return false;
-        }
         // The job lives on this (shadow) stack, in shared memory, until every part is done.
         let job: &(dyn Fn(usize) + Sync) = f;
-        REMAINING.store(parts as i32 - 1, SeqCst);
+        let generation = GENERATION.load(SeqCst).wrapping_add(1);
+        REMAINING.store(parts as i32, SeqCst);
         JOB.store(&job as *const &(dyn Fn(usize) + Sync) as usize, SeqCst);
         JOB_PARTS.store(parts, SeqCst);
-        GENERATION.fetch_add(1, SeqCst);
+        CLAIM.store(u64::from(generation as u32) << 32, SeqCst);
+        GENERATION.store(generation, SeqCst);
         if SLEEPERS.load(SeqCst) > 0 {
             notify(&GENERATION);
         }
-        f(0);
+        while let Some(part) = claim(generation, parts) {
+            f(part);
+            REMAINING.fetch_sub(1, SeqCst);
+        }
         let mut left = REMAINING.load(SeqCst);
         while left != 0 {
             left = wait_while(&REMAINING, left, None);
@@ -202,8 +263,8 @@ pub(crate) mod pool {
         true
     }
 
-    /// The loop a worker instance runs until the pool stops: worker `index` (0-based) runs part
-    /// `index + 1` of every job that has that many parts.
+    /// The loop a worker instance runs until the pool stops: it takes parts of each new job
+    /// while any are left.
     pub(crate) fn worker_loop(index: usize) {
         if index >= MAX_THREADS - 1 {
             return;
@@ -220,30 +281,20 @@ pub(crate) mod pool {
                 continue; // a newer job was being published while we read: read it again
             }
             seen = generation;
-            let part = index + 1;
-            if part >= parts {
-                continue;
+            while let Some(part) = claim(generation, parts) {
+                RUNNING[index].store(true, SeqCst);
+                if FAIL_NEXT.swap(false, SeqCst) {
+                    core::arch::wasm32::unreachable();
+                }
+                // SAFETY: the caller of `generation` published the address of its `&dyn Fn`
+                // (read above, before this claim: a claim succeeds only for the job it names)
+                // and keeps it alive until REMAINING reaches 0, which needs this part; all
+                // instances share memory, code and table, so the pointer and vtable are valid.
+                let f = unsafe { *(job as *const &(dyn Fn(usize) + Sync)) };
+                f(part);
+                RUNNING[index].store(false, SeqCst);
+                finish_part();
             }
-            RUNNING[index].store(generation, SeqCst);
-            if FAIL_PART.load(SeqCst) == part {
-                FAIL_PART.store(0, SeqCst);
-                core::arch::wasm32::unreachable();
-            }
-            // SAFETY: the caller of generation `generation` published the address of its
-            // `&dyn Fn` and waits, keeping it alive, until REMAINING reaches 0, which needs
-            // this part to finish; all instances share memory, code and table, so the pointer
-            // and the vtable are valid here.
-            let f = unsafe { *(job as *const &(dyn Fn(usize) + Sync)) };
-            f(part);
-            finish(index);
-        }
-    }
-
-    /// Worker `index` is done with its part: count it and wake the caller on the last one.
-    fn finish(index: usize) {
-        RUNNING[index].store(0, SeqCst);
-        if REMAINING.fetch_sub(1, SeqCst) == 1 {
-            notify(&REMAINING);
         }
     }
 
@@ -251,8 +302,8 @@ pub(crate) mod pool {
     /// count its unfinished part as done, so the caller does not wait for ever.
     pub(crate) fn worker_failed(index: usize) {
         BROKEN.store(true, SeqCst);
-        if index < MAX_THREADS - 1 && RUNNING[index].load(SeqCst) != 0 {
-            finish(index);
+        if index < MAX_THREADS - 1 && RUNNING[index].swap(false, SeqCst) {
+            finish_part();
         }
     }
 
@@ -268,7 +319,7 @@ pub(crate) mod pool {
         notify(&GENERATION);
     }
 
-    pub(crate) fn fail_part_once(part: usize) {
-        FAIL_PART.store(part, SeqCst);
+    pub(crate) fn fail_next_part() {
+        FAIL_NEXT.store(true, SeqCst);
     }
 }

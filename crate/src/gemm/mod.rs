@@ -18,8 +18,6 @@ mod pack;
 
 use kernel::MicroKernel;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use crate::parallel::{self, SharedMut};
 use crate::workspace::{self, OutOfMemory};
 
@@ -139,17 +137,16 @@ pub(crate) fn gemm_with<K: MicroKernel>(
     let rows = m >= n;
     let (len, align) = if rows { (m, K::MR) } else { (n, K::NR) };
     let parts = parallel::parts(m * k * n, GEMM_MIN_MACS_PER_PART, len.div_ceil(align));
-    let failed = AtomicUsize::new(0);
     let c_at = SharedMut(c.as_mut_ptr());
-    parallel::for_each_part(parts, &|part| {
+    parallel::try_for_each_part(parts, &|part| {
         let r = parallel::range(len, parts, part, align);
         let (i0, mp, j0, np) = if rows { (r.start, r.len(), 0, n) } else { (0, m, r.start, r.len()) };
         if mp == 0 || np == 0 {
-            return;
+            return Ok(());
         }
         let blocking = loops::Blocking::new::<K>(mp, k, np);
         let a_room = blocking.a_pack_len().next_multiple_of(4); // keeps B's panel 16-byte aligned
-        let result = workspace::with_workspace(a_room + blocking.b_pack_len(), |buf| {
+        workspace::with_workspace(a_room + blocking.b_pack_len(), |buf| {
             let (a_pack, b_pack) = buf.split_at_mut(a_room);
             // SAFETY: the asserts above put every (i, p) < (m, k) of A, (p, j) < (k, n) of B and
             // (i, j) < (m, n) of C inside its slice, and C's slots are distinct, so the part's
@@ -162,15 +159,8 @@ pub(crate) fn gemm_with<K: MicroKernel>(
                     c_at.ptr().add(i0 * rsc + j0 * csc), rsc, csc, a_pack, b_pack, accumulate,
                 );
             }
-        });
-        if let Err(e) = result {
-            failed.fetch_max(e.bytes, Ordering::Relaxed);
-        }
-    });
-    match failed.into_inner() {
-        0 => Ok(()),
-        bytes => Err(OutOfMemory { bytes }),
-    }
+        })
+    })
 }
 
 /// Multiply-adds (`m·k·n`) below which a GEMM part is not worth a thread: measured with

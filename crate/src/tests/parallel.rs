@@ -86,3 +86,39 @@ fn gemm_in_any_number_of_parts_is_bitwise_one_part() {
         }
     }
 }
+
+#[test]
+fn convolution_in_any_number_of_parts_is_bitwise_one_part() {
+    use crate::conv::{conv_backward, conv_forward, Window};
+    let mut rng = Rng(43);
+    #[rustfmt::skip]
+    let windows = [
+        (Window { n: 1, c: 1, h: 5, w: 5, fh: 3, fw: 3, stride: 1, pad: 0 }, 2),
+        (Window { n: 7, c: 2, h: 9, w: 7, fh: 3, fw: 2, stride: 2, pad: 1 }, 5),
+        (Window { n: 10, c: 1, h: 28, w: 28, fh: 5, fw: 5, stride: 1, pad: 0 }, 30),
+        (Window { n: 3, c: 3, h: 8, w: 8, fh: 3, fw: 3, stride: 1, pad: 1 }, 1),
+    ];
+    for (g, filters) in windows {
+        let (k, p, xs) = (g.patch(), g.positions(), g.c * g.h * g.w);
+        let (x, w, b) = (rng.floats(g.n * xs), rng.floats(filters * k), rng.floats(filters));
+        let dout = rng.floats(g.n * filters * p);
+        let run = |parts: usize| {
+            let (mut col, mut out) = (vec![f32::NAN; g.n * k * p], vec![f32::NAN; g.n * filters * p]);
+            let (mut dw, mut db) = (vec![f32::NAN; filters * k], vec![f32::NAN; filters]);
+            let (mut dcol, mut dx) = (vec![f32::NAN; k * p], vec![f32::NAN; g.n * xs]);
+            with_parts(parts, || {
+                conv_forward(&g, filters, &x, &w, &b, &mut col, &mut out).unwrap();
+                conv_backward(&g, filters, &col, &w, &dout, &mut dw, &mut db, Some((&mut dcol, &mut dx))).unwrap();
+            });
+            [col, out, dw, db, dx].map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
+        };
+        let one = run(1);
+        assert!(one.iter().flatten().all(|&bits| !f32::from_bits(bits).is_nan()), "{g:?}: an output was not written");
+        for parts in PARTS {
+            let split = run(parts);
+            for (name, (a, b)) in ["col", "out", "dW", "db", "dx"].iter().zip(one.iter().zip(&split)) {
+                assert!(a == b, "conv {g:?} filters {filters}: {name} in {parts} parts differs from one part");
+            }
+        }
+    }
+}

@@ -4,7 +4,6 @@
  */
 import { parseArgs } from 'node:util';
 import { OPTIMIZERS, type OptimizerName, type WeightInit } from '../ts/index.js';
-import { AUTO_THREADS_CAP, MAX_THREADS } from '../ts/wasm/threads.js';
 import { CNN_CONFIG, CNN_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, type TrainConfig } from './trainer.js';
 
 export interface CliOptions {
@@ -23,12 +22,19 @@ export interface CliOptions {
 }
 
 /**
+ * createBackend's limits on threads (ts/wasm/threads.ts; test/cli.test.ts checks they agree):
+ * the compiled CLI may import only what the package exports, and these are internal.
+ */
+export const MAX_THREADS = 64;
+export const AUTO_THREADS_CAP = 8;
+
+/**
  * The options table: flag, what it does, its default (or null). USAGE is laid out from it, so a
  * new option is one row here plus one entry in parseArgs below.
  */
 const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--backend wasm|ts', 'kernels: Rust→WebAssembly SIMD, or pure TypeScript', 'wasm'],
-  ['--threads N|auto', `threads for the wasm kernels, 1 to ${MAX_THREADS}; auto: the cores, up to ${AUTO_THREADS_CAP} (results are bitwise the same at any count)`, 'auto'],
+  ['--threads N|auto', `threads for the wasm kernels, 1 to ${MAX_THREADS}; auto: the cores, up to ${AUTO_THREADS_CAP} (threads run the SIMD128 build and match it on one thread bit for bit)`, 'auto'],
   ['--model mlp|cnn', `the MLP, or the book's SimpleConvNet (cnn defaults: ${CNN_CONFIG.optimizer} lr ${CNN_CONFIG.lr}, init ${CNN_CONFIG.init}, ${CNN_EPOCHS} epochs)`, 'mlp'],
   ['--hidden 256,128', 'hidden layer sizes, comma-separated', DEFAULT_CONFIG.hidden.join(',')],
   ['--epochs N', 'passes over the training set; 0 only evaluates', String(DEFAULT_EPOCHS)],

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCli, USAGE } from '../demo/cli_args.js';
+import { AUTO_THREADS_CAP, MAX_THREADS, parseCli, USAGE } from '../demo/cli_args.js';
+import * as pool from '../ts/wasm/threads.js';
 import { CNN_EPOCHS } from '../demo/trainer.js';
 import { progressLine } from '../demo/cli_progress.js';
 
@@ -150,6 +151,7 @@ describe('option parsing', () => {
   });
 
   it('--threads: auto by default, a count from 1 to 64, not with --backend ts', () => {
+    expect([MAX_THREADS, AUTO_THREADS_CAP]).toEqual([pool.MAX_THREADS, pool.AUTO_THREADS_CAP]); // the CLI's copy of the library's limits
     expect(parseCli([]).threads).toBe('auto');
     expect(parseCli(['--threads', 'auto']).threads).toBe('auto');
     expect(parseCli(['--threads', '3']).threads).toBe(3);

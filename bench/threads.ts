@@ -8,13 +8,16 @@
  *
  * Run unpinned (`npm run bench` runs it after the pinned single-thread table), on an otherwise idle
  * machine if possible: the load average is printed with the results because other processes take
- * cores from the workers. Writes bench/results/threads.json and threads.md.
+ * cores from the workers. Writes bench/results/threads.json and threads.md; `--readme` also copies
+ * the table into README.md between the `threads:start` / `threads:end` markers. `--threads N`
+ * compares N threads (default 2); `--quick` runs fewer rounds; `--sweep` adds the threshold rows
+ * to a quick run (a full run has them).
  *
  * The thresholds: `GEMM_MIN_MACS_PER_PART` (crate/src/gemm/mod.rs) and `CONV_MIN_MACS_PER_PART`
  * (crate/src/conv.rs) come from the `--sweep` rows: the smallest work per part at which two
  * threads were not slower than one, rounded to a power of two.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -151,5 +154,14 @@ mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'threads.json'), JSON.stringify({ threads, load: loadavg(), rows }, null, 2) + '\n');
 writeFileSync(join(outDir, 'threads.md'), md + '\n');
 console.log('\n' + md);
+if (args.includes('--readme')) {
+  const readme = join(outDir, '..', '..', 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const [start, end] = ['<!-- threads:start -->', '<!-- threads:end -->'];
+  const [i, j] = [text.indexOf(start), text.indexOf(end)];
+  if (i < 0 || j < i) throw new Error(`bench/threads --readme: README.md has no ${start} … ${end} markers`);
+  writeFileSync(readme, `${text.slice(0, i + start.length)}\n${md}\n${text.slice(j)}`);
+  console.log('[bench/threads] copied the table into README.md');
+}
 console.log(`[bench/threads] wrote bench/results/threads.json and threads.md (sink ${sinkTotal().toFixed(3)})`);
 many.dispose();

@@ -3,7 +3,9 @@ import { TsBackend } from './backends/ts.js';
 import { WasmBackend } from './backends/wasm.js';
 import { describeValue } from './checks.js';
 import { bestVariant, instantiateThreaded, instantiateVariant, simd128Supported, WASM32_MAX_BYTES, WASM_PAGE_BYTES, type WasmVariant } from './wasm/load.js';
-import { autoThreads, MAX_THREADS, startPool, threadsUnavailableReason } from './wasm/threads.js';
+
+/** Most threads a backend may ask for (crate/src/parallel.rs MAX_THREADS). */
+const MAX_THREADS = 64;
 
 export interface CreateBackendOptions {
   /**
@@ -57,16 +59,30 @@ export async function createBackend(kind: 'ts' | 'wasm', options: CreateBackendO
     throw new Error(`createBackend('wasm'): threads run on the SIMD128 build; use variant 'auto' or 'simd128' with threads, got variant '${requested}' with threads ${JSON.stringify(threads)}`);
   }
   const bytes = Math.floor(maxMemoryBytes / WASM_PAGE_BYTES) * WASM_PAGE_BYTES;
-  const count = threads === 'auto' ? await autoThreads() : threads;
-  let unavailable = count > 1 ? (threadsUnavailableReason() ?? (simd128Supported() ? undefined : 'threads need WebAssembly SIMD128, which this engine does not support')) : undefined;
-  if (count > 1 && unavailable === undefined) {
-    const { exports, module } = await instantiateThreaded(bytes);
-    try {
-      return new WasmBackend(exports, 'simd128', bytes, { pool: await startPool(module, exports, count) });
-    } catch (error) {
-      unavailable = `the worker threads could not start: ${(error as Error).message}`; // e.g. a page's CSP forbids workers
-    }
+  let unavailable: string | undefined;
+  if (threads !== 1) {
+    const threaded = await threadedBackend(threads, bytes);
+    if (threaded instanceof WasmBackend) return threaded;
+    unavailable = threaded;
   }
   const variant = requested === 'auto' ? bestVariant() : requested;
   return new WasmBackend(await instantiateVariant(variant, bytes), variant, bytes, { unavailable });
+}
+
+/**
+ * The threaded build with its workers, or why threads cannot run here (or 'auto' found one core:
+ * then undefined). The pool's code is a chunk of its own, loaded only when threads are asked for.
+ */
+async function threadedBackend(threads: 'auto' | number, bytes: number): Promise<WasmBackend | string | undefined> {
+  const { autoThreads, startPool, threadsUnavailableReason } = await import('./wasm/threads.js');
+  const count = threads === 'auto' ? await autoThreads() : threads;
+  if (count === 1) return undefined;
+  const reason = threadsUnavailableReason() ?? (simd128Supported() ? undefined : 'threads need WebAssembly SIMD128, which this engine does not support');
+  if (reason !== undefined) return reason;
+  const { exports, module } = await instantiateThreaded(bytes);
+  try {
+    return new WasmBackend(exports, 'simd128', bytes, { pool: await startPool(module, exports, count) });
+  } catch (error) {
+    return `the worker threads could not start: ${(error as Error).message}`; // e.g. a page's CSP forbids workers
+  }
 }

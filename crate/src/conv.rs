@@ -246,7 +246,20 @@ pub fn conv_backward(
                 *d += row.iter().sum::<f32>();
             }
             // dW[F×K] += dout_s[F×P] · col_sᵀ  (col_s is K×P, read as P×K with swapped strides)
-            gemm::gemm_acc(f.len(), p, k, dout_s, p, 1, &col[s * k * p..(s + 1) * k * p], 1, p, dw, k, 1)?;
+            gemm::gemm_acc(
+                f.len(),
+                p,
+                k,
+                dout_s,
+                p,
+                1,
+                &col[s * k * p..(s + 1) * k * p],
+                1,
+                p,
+                dw,
+                k,
+                1,
+            )?;
         }
         Ok(())
     })?;

@@ -17,8 +17,6 @@ export interface WorkerPool {
   dispose(): void;
 }
 
-/** Most threads `createBackend` accepts (the Rust pool's MAX_THREADS). */
-export const MAX_THREADS = 64;
 /** Threads `'auto'` starts at most. */
 export const AUTO_THREADS_CAP = 8;
 /** Each worker's stack (the module's own default is 1 MiB too). */

@@ -17,11 +17,21 @@ fn ranges_cover_the_length_in_order_on_aligned_starts() {
                 let mut next = 0;
                 for part in 0..parts {
                     let r = parallel::range(len, parts, part, align);
-                    assert_eq!(r.start, next, "len {len} parts {parts} align {align} part {part}");
-                    assert!(r.start % align == 0 || r.start == len, "start {} not aligned", r.start);
+                    assert_eq!(
+                        r.start, next,
+                        "len {len} parts {parts} align {align} part {part}"
+                    );
+                    assert!(
+                        r.start % align == 0 || r.start == len,
+                        "start {} not aligned",
+                        r.start
+                    );
                     next = r.end;
                 }
-                assert_eq!(next, len, "len {len} parts {parts} align {align}: not covered");
+                assert_eq!(
+                    next, len,
+                    "len {len} parts {parts} align {align}: not covered"
+                );
             }
         }
     }
@@ -32,7 +42,11 @@ fn parts_follow_the_work_and_never_exceed_the_pieces() {
     // Without a pool there is one thread: never more than one part, whatever the work.
     assert_eq!(parallel::parts(1 << 30, 1, 100), 1);
     with_parts(4, || {
-        assert_eq!(parallel::parts(1, 1 << 20, 100), 4, "forced past the threshold");
+        assert_eq!(
+            parallel::parts(1, 1 << 20, 100),
+            4,
+            "forced past the threshold"
+        );
         assert_eq!(parallel::parts(1 << 30, 1, 3), 3, "at most the pieces");
         assert_eq!(parallel::parts(1 << 30, 1, 0), 1, "at least one");
     });
@@ -64,7 +78,14 @@ fn gemm_in_parts(
 fn gemm_in_any_number_of_parts_is_bitwise_one_part() {
     let mut rng = Rng(41);
     let dims = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 33, 64, 65, 100, 130];
-    let mut shapes = vec![(100, 784, 50), (128, 784, 256), (784, 100, 50), (50, 100, 784), (30, 25, 576), (301, 257, 129)];
+    let mut shapes = vec![
+        (100, 784, 50),
+        (128, 784, 256),
+        (784, 100, 50),
+        (50, 100, 784),
+        (30, 25, 576),
+        (301, 257, 129),
+    ];
     for &m in &dims {
         for &n in &dims {
             shapes.push((m, 1 + rng.below(70), n));
@@ -79,7 +100,11 @@ fn gemm_in_any_number_of_parts_is_bitwise_one_part() {
                 let one = gemm_in_parts(1, (m, k, n), &a, sa, &b, sb, sc, &c0, acc);
                 for parts in PARTS {
                     let split = gemm_in_parts(parts, (m, k, n), &a, sa, &b, sb, sc, &c0, acc);
-                    let same = one.get().iter().zip(split.get()).all(|(x, y)| x.to_bits() == y.to_bits());
+                    let same = one
+                        .get()
+                        .iter()
+                        .zip(split.get())
+                        .all(|(x, y)| x.to_bits() == y.to_bits());
                     assert!(same, "gemm {form:?} {m}×{k}×{n} C strides {sc:?} acc {acc}: {parts} parts differ from one");
                 }
             }
@@ -100,24 +125,52 @@ fn convolution_in_any_number_of_parts_is_bitwise_one_part() {
     ];
     for (g, filters) in windows {
         let (k, p, xs) = (g.patch(), g.positions(), g.c * g.h * g.w);
-        let (x, w, b) = (rng.floats(g.n * xs), rng.floats(filters * k), rng.floats(filters));
+        let (x, w, b) = (
+            rng.floats(g.n * xs),
+            rng.floats(filters * k),
+            rng.floats(filters),
+        );
         let dout = rng.floats(g.n * filters * p);
         let run = |parts: usize| {
-            let (mut col, mut out) = (vec![f32::NAN; g.n * k * p], vec![f32::NAN; g.n * filters * p]);
+            let (mut col, mut out) = (
+                vec![f32::NAN; g.n * k * p],
+                vec![f32::NAN; g.n * filters * p],
+            );
             let (mut dw, mut db) = (vec![f32::NAN; filters * k], vec![f32::NAN; filters]);
             let (mut dcol, mut dx) = (vec![f32::NAN; k * p], vec![f32::NAN; g.n * xs]);
             with_parts(parts, || {
                 conv_forward(&g, filters, &x, &w, &b, &mut col, &mut out).unwrap();
-                conv_backward(&g, filters, &col, &w, &dout, &mut dw, &mut db, Some((&mut dcol, &mut dx))).unwrap();
+                conv_backward(
+                    &g,
+                    filters,
+                    &col,
+                    &w,
+                    &dout,
+                    &mut dw,
+                    &mut db,
+                    Some((&mut dcol, &mut dx)),
+                )
+                .unwrap();
             });
             [col, out, dw, db, dx].map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
         };
         let one = run(1);
-        assert!(one.iter().flatten().all(|&bits| !f32::from_bits(bits).is_nan()), "{g:?}: an output was not written");
+        assert!(
+            one.iter()
+                .flatten()
+                .all(|&bits| !f32::from_bits(bits).is_nan()),
+            "{g:?}: an output was not written"
+        );
         for parts in PARTS {
             let split = run(parts);
-            for (name, (a, b)) in ["col", "out", "dW", "db", "dx"].iter().zip(one.iter().zip(&split)) {
-                assert!(a == b, "conv {g:?} filters {filters}: {name} in {parts} parts differs from one part");
+            for (name, (a, b)) in ["col", "out", "dW", "db", "dx"]
+                .iter()
+                .zip(one.iter().zip(&split))
+            {
+                assert!(
+                    a == b,
+                    "conv {g:?} filters {filters}: {name} in {parts} parts differs from one part"
+                );
             }
         }
     }

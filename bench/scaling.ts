@@ -1,0 +1,201 @@
+/**
+ * A scaling model for more cores than this machine has: Amdahl's law with the measured serial
+ * fraction of each training step and the measured parallel efficiency of its split kernels.
+ *
+ * For each step (the two benchmark MLPs and the CNN, as in bench/threads.ts) it runs interleaved
+ * rounds on one thread (the SIMD128 build) and on N threads (default 2), with every kernel call of
+ * the backend wrapped in a timer, and splits the step's time into
+ *   - split work: calls of the kernels that split over threads (GEMMs, affine, convolution) whose
+ *     work is large enough to make at least two parts (the inline thresholds, read from the crate),
+ *   - the rest: small kernels, inline GEMMs, the JavaScript around them (serial by design).
+ * Serial fraction s = rest / step at one thread; efficiency e = split(1) / (N · split(N)); and
+ * S(p) = 1 / (s + (1 − s) / (p · e)) for p = 4, 8, 16, with e assumed flat beyond N.
+ *
+ * Usage: node --import tsx bench/scaling.ts [--threads N] [--quick]    (`npm run bench` runs it
+ * after bench/threads.ts). Writes bench/results/scaling.json and scaling.md. Unpinned: the workers
+ * need the other cores. On a machine with p cores, `--threads p` measures S(p) to set against the
+ * prediction made from two.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Adam, createBackend, Sequential, SGD, SimpleConvNet, type Backend } from '../ts/index.js';
+import { KERNELS } from '../ts/kernels.js';
+import { describeMachine } from './machine.js';
+import { median, seededLabels, seededValues, sinkTotal } from './util.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const threadsArg = args.indexOf('--threads');
+const threads = threadsArg >= 0 ? Number(args[threadsArg + 1]) : 2;
+if (!Number.isInteger(threads) || threads < 2) throw new Error(`bench/scaling: expected --threads to be a whole number ≥ 2, got ${args[threadsArg + 1]}`);
+const ROUNDS = quick ? 3 : 15;
+const PREDICT = [4, 8, 16];
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** A crate constant such as `GEMM_MIN_MACS_PER_PART: usize = 1 << 16`, read from its source so the model follows the crate. */
+function crateConstant(file: string, name: string): number {
+  const m = new RegExp(`const ${name}: usize = ([^;]+);`).exec(readFileSync(join(root, 'crate', 'src', file), 'utf8'));
+  if (!m) throw new Error(`bench/scaling: ${name} not found in crate/src/${file}`);
+  const value = Function(`return (${m[1]});`)() as number; // e.g. "1 << 16"
+  if (!Number.isInteger(value) || value < 1) throw new Error(`bench/scaling: ${name} = ${m[1]} is not a positive integer`);
+  return value;
+}
+const GEMM_MIN = crateConstant('gemm/mod.rs', 'GEMM_MIN_MACS_PER_PART');
+const CONV_MIN = crateConstant('conv.rs', 'CONV_MIN_MACS_PER_PART');
+
+/**
+ * Multiply-adds of a call of a kernel that splits over threads, and the least work of one part;
+ * null for kernels that always run on the calling thread.
+ */
+function splitWork(kernel: string, a: unknown[]): { macs: number; minPerPart: number } | null {
+  const n = a as number[];
+  switch (kernel) {
+    case 'gemmNN':
+    case 'gemmNT':
+    case 'gemmTN':
+    case 'affineForward':
+    case 'affineBackward': // dW = xᵀ·dout and dx = dout·Wᵀ: each m·k·n, each split on its own
+      return { macs: n[0] * n[1] * n[2], minPerPart: GEMM_MIN };
+    case 'convForward':
+    case 'convBackward': {
+      const [samples, c, h, w, fh, fw, stride, pad, filters] = n;
+      const positions = (Math.floor((h + 2 * pad - fh) / stride) + 1) * (Math.floor((w + 2 * pad - fw) / stride) + 1);
+      return { macs: samples * filters * c * fh * fw * positions, minPerPart: CONV_MIN };
+    }
+    default:
+      return null;
+  }
+}
+
+/** Time spent in calls that split (at least two parts), in the others, and counts. */
+interface Tally {
+  splitMs: number;
+  splitCalls: number;
+  inlineCalls: number;
+}
+
+/** Wraps every kernel of `b` in a timer that adds split calls' time to `tally`. */
+function instrument(b: Backend, tally: Tally): void {
+  const target = b as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const kernel of Object.keys(KERNELS)) {
+    const original = target[kernel].bind(b);
+    target[kernel] = (...a: unknown[]) => {
+      const work = splitWork(kernel, a);
+      if (!work || work.macs < 2 * work.minPerPart) {
+        tally.inlineCalls++;
+        return original(...a);
+      }
+      const t0 = performance.now();
+      const result = original(...a);
+      tally.splitMs += performance.now() - t0;
+      tally.splitCalls++;
+      return result;
+    };
+  }
+}
+
+interface Step {
+  name: string;
+  make: (b: Backend) => () => unknown;
+}
+function mlpStep(sizes: number[], batch: number): Step['make'] {
+  return (b) => {
+    const net = Sequential.mlp(b, sizes, { seed: 1 });
+    const x = b.tensor(seededValues(batch * sizes[0], 20).map((v) => (v + 1) / 2), [batch, sizes[0]]);
+    const t = b.tensor(seededLabels(batch, sizes[sizes.length - 1], 21), [batch]);
+    const sgd = new SGD({ lr: 0.01 });
+    return () => sgd.update(net.params, net.gradient(x, t));
+  };
+}
+function cnnStep(b: Backend): () => unknown {
+  const net = new SimpleConvNet(b, { weightInitStd: 'he', seed: 1 });
+  const x = b.tensor(seededValues(100 * 28 * 28, 40).map((v) => (v + 1) / 2), [100, 1, 28, 28]);
+  const t = b.tensor(seededLabels(100, 10, 41), [100]);
+  const adam = new Adam({ lr: 0.001 });
+  return () => adam.update(net.params, net.gradient(x, t));
+}
+const STEPS: Step[] = [
+  { name: '784→50→10, batch 100', make: mlpStep([784, 50, 10], 100) },
+  { name: '784→256→128→10, batch 128', make: mlpStep([784, 256, 128, 10], 128) },
+  { name: 'SimpleConvNet (Adam), batch 100', make: cnnStep },
+];
+
+/** Medians over rounds, per thread count: ms per step, and ms of it in split calls. */
+interface Measured {
+  stepMs: number;
+  splitMs: number;
+  splitCallsPerStep: number;
+  inlineCallsPerStep: number;
+}
+interface Row {
+  step: string;
+  one: Measured;
+  many: Measured;
+  /** Serial fraction at one thread, efficiency of the split work at N threads. */
+  s: number;
+  e: number;
+  measuredSpeedup: number;
+  predicted: Record<number, number>;
+}
+
+const amdahl = (s: number, e: number, p: number): number => 1 / (s + (1 - s) / (p * e));
+
+async function measureStep(step: Step): Promise<Row> {
+  const backends = [await createBackend('wasm', { variant: 'simd128' }), await createBackend('wasm', { threads })];
+  if (backends[1].threads !== threads) throw new Error(`bench/scaling: asked for ${threads} threads, got ${backends[1].threads} (${backends[1].threadsUnavailable})`);
+  const tallies = backends.map(() => ({ splitMs: 0, splitCalls: 0, inlineCalls: 0 }));
+  backends.forEach((b, i) => instrument(b, tallies[i]));
+  const runs = backends.map((b) => step.make(b));
+  // Warm up, and find how many steps fill about 40 ms on one thread.
+  let n = 0;
+  const w0 = performance.now();
+  while (performance.now() - w0 < (quick ? 50 : 300)) {
+    runs[0]();
+    runs[1]();
+    n++;
+  }
+  const per = Math.max(1, Math.round((n * 40) / (performance.now() - w0)));
+  const samples = backends.map(() => ({ stepMs: [] as number[], splitMs: [] as number[], splitCalls: 0, inlineCalls: 0 }));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < backends.length; i++) {
+      Object.assign(tallies[i], { splitMs: 0, splitCalls: 0, inlineCalls: 0 });
+      const t0 = performance.now();
+      for (let k = 0; k < per; k++) runs[i]();
+      samples[i].stepMs.push((performance.now() - t0) / per);
+      samples[i].splitMs.push(tallies[i].splitMs / per);
+      samples[i].splitCalls = tallies[i].splitCalls / per;
+      samples[i].inlineCalls = tallies[i].inlineCalls / per;
+    }
+  }
+  for (const b of backends) b.dispose();
+  const [one, many] = samples.map((s) => ({ stepMs: median(s.stepMs), splitMs: median(s.splitMs), splitCallsPerStep: s.splitCalls, inlineCallsPerStep: s.inlineCalls }));
+  const s = 1 - one.splitMs / one.stepMs;
+  const e = one.splitMs / (threads * many.splitMs);
+  return { step: step.name, one, many, s, e, measuredSpeedup: one.stepMs / many.stepMs, predicted: Object.fromEntries(PREDICT.map((p) => [p, amdahl(s, e, p)])) };
+}
+
+const loadBefore = loadavg();
+console.log(`[bench/scaling] ${describeMachine().cpu}; 1 thread vs ${threads}; inline below 2 parts (GEMM ${GEMM_MIN}, conv ${CONV_MIN} MACs per part); load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+const rows: Row[] = [];
+for (const step of STEPS) {
+  const row = await measureStep(step);
+  rows.push(row);
+  console.log(`  ${row.step.padEnd(32)} s ${row.s.toFixed(3)}  e ${row.e.toFixed(2)}  S(${threads}) measured ${row.measuredSpeedup.toFixed(2)}× (Amdahl ${amdahl(row.s, row.e, threads).toFixed(2)}×)  ${PREDICT.map((p) => `S(${p}) ${row.predicted[p].toFixed(2)}×`).join('  ')}`);
+}
+const loadAfter = loadavg();
+
+const fmt = (ms: number): string => (ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(0)} µs`);
+const md = [
+  `| step | 1 thread: step, split kernels | serial fraction s | ${threads} threads: step, split kernels | e at ${threads} | S(${threads}) measured (Amdahl) | ${PREDICT.map((p) => `S(${p})`).join(' | ')} |`,
+  `|---|---:|---:|---:|---:|---:|${PREDICT.map(() => '---:').join('|')}|`,
+  ...rows.map((r) => `| ${r.step} | ${fmt(r.one.stepMs)}, ${fmt(r.one.splitMs)} (${r.one.splitCallsPerStep} calls) | ${r.s.toFixed(3)} | ${fmt(r.many.stepMs)}, ${fmt(r.many.splitMs)} | ${r.e.toFixed(2)} | ${r.measuredSpeedup.toFixed(2)}× (${amdahl(r.s, r.e, threads).toFixed(2)}×) | ${PREDICT.map((p) => `${r.predicted[p].toFixed(2)}×`).join(' | ')} |`),
+  '',
+  `${describeMachine().cpu}, ${describeMachine().logicalCores} logical cores, Node ${process.versions.node}; medians of ${ROUNDS} interleaved rounds; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after (1 min).`,
+].join('\n');
+const outDir = join(root, 'bench', 'results');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'scaling.json'), JSON.stringify({ machine: describeMachine(), threads, rounds: ROUNDS, gemmMinMacsPerPart: GEMM_MIN, convMinMacsPerPart: CONV_MIN, loadBefore, loadAfter, rows }, null, 2) + '\n');
+writeFileSync(join(outDir, 'scaling.md'), md + '\n');
+console.log(`\n${md}\n[bench/scaling] wrote bench/results/scaling.json and scaling.md (sink ${sinkTotal()})`);

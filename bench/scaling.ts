@@ -138,6 +138,9 @@ interface Row {
   e: number;
   measuredSpeedup: number;
   predicted: Record<number, number>;
+  /** S(16) if the split work scaled perfectly (e = 1), and the limit 1/s of any number of cores. */
+  ceiling16: number;
+  limit: number;
 }
 
 const amdahl = (s: number, e: number, p: number): number => 1 / (s + (1 - s) / (p * e));
@@ -173,7 +176,7 @@ async function measureStep(step: Step): Promise<Row> {
   const [one, many] = samples.map((s) => ({ stepMs: median(s.stepMs), splitMs: median(s.splitMs), splitCallsPerStep: s.splitCalls, inlineCallsPerStep: s.inlineCalls }));
   const s = 1 - one.splitMs / one.stepMs;
   const e = one.splitMs / (threads * many.splitMs);
-  return { step: step.name, one, many, s, e, measuredSpeedup: one.stepMs / many.stepMs, predicted: Object.fromEntries(PREDICT.map((p) => [p, amdahl(s, e, p)])) };
+  return { step: step.name, one, many, s, e, measuredSpeedup: one.stepMs / many.stepMs, predicted: Object.fromEntries(PREDICT.map((p) => [p, amdahl(s, e, p)])), ceiling16: amdahl(s, 1, 16), limit: 1 / s };
 }
 
 const loadBefore = loadavg();
@@ -188,9 +191,9 @@ const loadAfter = loadavg();
 
 const fmt = (ms: number): string => (ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(0)} µs`);
 const md = [
-  `| step | 1 thread: step, split kernels | serial fraction s | ${threads} threads: step, split kernels | e at ${threads} | S(${threads}) measured (Amdahl) | ${PREDICT.map((p) => `S(${p})`).join(' | ')} |`,
-  `|---|---:|---:|---:|---:|---:|${PREDICT.map(() => '---:').join('|')}|`,
-  ...rows.map((r) => `| ${r.step} | ${fmt(r.one.stepMs)}, ${fmt(r.one.splitMs)} (${r.one.splitCallsPerStep} calls) | ${r.s.toFixed(3)} | ${fmt(r.many.stepMs)}, ${fmt(r.many.splitMs)} | ${r.e.toFixed(2)} | ${r.measuredSpeedup.toFixed(2)}× (${amdahl(r.s, r.e, threads).toFixed(2)}×) | ${PREDICT.map((p) => `${r.predicted[p].toFixed(2)}×`).join(' | ')} |`),
+  `| step | 1 thread: step, split kernels | serial fraction s | ${threads} threads: step, split kernels | e at ${threads} | S(${threads}) measured (Amdahl) | ${PREDICT.map((p) => `S(${p})`).join(' | ')} | S(16) if e = 1 | 1/s |`,
+  `|---|---:|---:|---:|---:|---:|${PREDICT.map(() => '---:').join('|')}|---:|---:|`,
+  ...rows.map((r) => `| ${r.step} | ${fmt(r.one.stepMs)}, ${fmt(r.one.splitMs)} (${r.one.splitCallsPerStep} calls) | ${r.s.toFixed(3)} | ${fmt(r.many.stepMs)}, ${fmt(r.many.splitMs)} | ${r.e.toFixed(2)} | ${r.measuredSpeedup.toFixed(2)}× (${amdahl(r.s, r.e, threads).toFixed(2)}×) | ${PREDICT.map((p) => `${r.predicted[p].toFixed(2)}×`).join(' | ')} | ${r.ceiling16.toFixed(2)}× | ${r.limit.toFixed(1)}× |`),
   '',
   `${describeMachine().cpu}, ${describeMachine().logicalCores} logical cores, Node ${process.versions.node}; medians of ${ROUNDS} interleaved rounds; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after (1 min).`,
 ].join('\n');

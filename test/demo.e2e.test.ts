@@ -168,8 +168,9 @@ try {
     // fetched by the worker, and page + worker JavaScript within 215 KB: 143 KB with chapter 5
     // alone; chapters 6 and 7 add their kernels to the WASM build (base64 in a JS chunk: 49 → 70
     // KB) and their layers and nets to the worker, 197,333 bytes in all. Threads add the worker
-    // pool to the library chunk (54.1 → 59.3 KB) and fetch the threaded SIMD128 build (76.8 KB)
-    // instead of relaxed SIMD (69.8 KB): 211,363 bytes (102 KB brotli-compressed). The model-file
+    // pool (a 3.7 KB chunk) and the kernels' split (the library chunk 54.1 → 55.9 KB) and fetch
+    // the threaded SIMD128 build (76.8 KB) instead of relaxed SIMD (69.8 KB before threads, 72.7
+    // KB with them): 211,653 bytes (75 KB brotli-compressed). The model-file
     // code is a chunk of its own, fetched only when a model is downloaded or loaded.
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     const js = page.responses.filter((r) => r.url.endsWith('.js'));
@@ -178,6 +179,7 @@ try {
     // the threaded build replaces the plain one when threads run
     const build = before.threads > 1 ? 'simd128-threads' : before.backend.slice('wasm-'.length);
     expect(wasmChunks[0].url).toMatch(new RegExp(`/${build}-[A-Z0-9]+\\.js$`));
+    expect(js.filter((r) => /\/threads-[A-Z0-9]+\.js$/.test(r.url))).toHaveLength(before.threads > 1 ? 1 : 0); // the pool's code
     const jsBytes = js.reduce((n, r) => n + r.bytes, 0);
     expect(jsBytes).toBeLessThanOrEqual(215 * 1024);
     expect(js.filter((r) => /\/mnist_model-[^/]*\.js$/.test(r.url))).toHaveLength(0);
@@ -210,6 +212,7 @@ try {
     expect(await page.textContent('#status')).toContain(`${s.backend} · 1 thread (this page is not cross-origin isolated`);
     const wasmChunks = page.responses.filter((r) => /\/(simd128|simd128-threads|relaxed-simd|scalar)-[A-Z0-9]+\.js$/.test(r.url));
     expect(wasmChunks.map((r) => r.url)).toEqual([expect.stringMatching(new RegExp(`/${s.backend.slice('wasm-'.length)}-[A-Z0-9]+\\.js$`))]);
+    // (the pool's small chunk, threads-*.js, is fetched: createBackend asks it why threads cannot run)
     await page.click('#start');
     await waitFor(page, 's.evals.length >= 2');
     await page.click('#pause');

@@ -99,9 +99,9 @@ async function main(): Promise<void> {
     if (many) {
       const n = summaries[1];
       const bitwise = n.loss === wasm.loss && n.testAccuracy === wasm.testAccuracy ? 'the same loss and accuracy, bit for bit' : `loss ${wasm.loss} vs ${n.loss}: NOT the same`;
-      log(`compare: ${wasm.backend} 1 thread ${wasm.msPerStep!.toFixed(3)} ms/step vs ${n.threads} threads ${n.msPerStep!.toFixed(3)} ms/step → ${(wasm.msPerStep! / n.msPerStep!).toFixed(2)}× faster on ${n.threads} threads (${bitwise})`);
+      log(`compare: ${wasm.backend} 1 thread ${wasm.msPerStep!.toFixed(3)} ms/step vs ${n.threads} threads ${n.msPerStep!.toFixed(3)} ms/step → ${faster(wasm.msPerStep! / n.msPerStep!)} on ${n.threads} threads (${bitwise})`);
     }
-    log(`compare: ${wasm.backend}${many ? ' 1 thread' : ''} ${wasm.msPerStep!.toFixed(3)} ms/step vs ${ts.backend} ${ts.msPerStep!.toFixed(3)} ms/step → ${(ts.msPerStep! / wasm.msPerStep!).toFixed(2)}× faster on WASM (test accuracy ${same})`);
+    log(`compare: ${wasm.backend}${many ? ' 1 thread' : ''} ${wasm.msPerStep!.toFixed(3)} ms/step vs ${ts.backend} ${ts.msPerStep!.toFixed(3)} ms/step → ${faster(ts.msPerStep! / wasm.msPerStep!)} on WASM (test accuracy ${same})`);
   }
   if (options.json) {
     // speedup: WASM over TS, one thread each; threadSpeedup: N threads over 1 (null without a threaded run)
@@ -110,6 +110,11 @@ async function main(): Promise<void> {
     const out = options.compare ? { runs: summaries, speedup: last.msPerStep! / first.msPerStep!, threadSpeedup } : summaries[0];
     process.stdout.write(`${JSON.stringify(out)}\n`);
   }
+}
+
+/** "1.52× faster", or "1.26× slower" for a ratio below 1 (threads on a machine whose cores are busy). */
+function faster(ratio: number): string {
+  return ratio >= 1 ? `${ratio.toFixed(2)}× faster` : `${(1 / ratio).toFixed(2)}× slower`;
 }
 
 /** The backend a run trains on: WASM on the asked threads (falling back to one, with a reason), or TS. */

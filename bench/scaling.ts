@@ -11,6 +11,11 @@
  * Serial fraction s = rest / step at one thread; efficiency e = split(1) / (N · split(N)); and
  * S(p) = 1 / (s + (1 − s) / (p · e)) for p = 4, 8, 16, with e assumed flat beyond N.
  *
+ * A second prediction counts parts: a call cut into P parts (crate/src/parallel.rs: work / the
+ * least work per part, at most 4 per thread, at most the output's row or column blocks or the
+ * convolution's samples or filters) runs ceil(P / p) parts one after another on p threads, so it
+ * speeds up by P / ceil(P / p), not p: the CNN's filter gradient has 30 parts, whatever p is.
+ *
  * Usage: node --import tsx bench/scaling.ts [--threads N] [--quick]    (`npm run bench` runs it
  * after bench/threads.ts). Writes bench/results/scaling.json and scaling.md. Unpinned: the workers
  * need the other cores. On a machine with p cores, `--threads p` measures S(p) to set against the
@@ -44,36 +49,64 @@ function crateConstant(file: string, name: string): number {
 }
 const GEMM_MIN = crateConstant('gemm/mod.rs', 'GEMM_MIN_MACS_PER_PART');
 const CONV_MIN = crateConstant('conv.rs', 'CONV_MIN_MACS_PER_PART');
+const PARTS_PER_THREAD = crateConstant('parallel.rs', 'PARTS_PER_THREAD');
+/** The SIMD128 GEMM's register tile (MR rows × NR columns): a GEMM part starts on a whole tile. */
+const kernelSource = readFileSync(join(root, 'crate', 'src', 'gemm', 'kernel.rs'), 'utf8');
+const MR = Number(/type Selected = Simd128<(\d+)>/.exec(kernelSource)?.[1]);
+const NR = Number(/MicroKernel for Simd128<MR> \{\s*const MR: usize = MR;\s*const NR: usize = (\d+);/.exec(kernelSource)?.[1]);
+if (!(MR > 0 && NR > 0)) throw new Error('bench/scaling: the SIMD128 tile (MR, NR) not found in crate/src/gemm/kernel.rs');
+
+/** One piece of a call that splits on its own: its multiply-adds, least work per part, most parts. */
+interface Piece {
+  macs: number;
+  minPerPart: number;
+  most: number;
+}
+/** A GEMM writing C [rows×cols] splits along the longer side, in whole register tiles. */
+const gemmPiece = (rows: number, k: number, cols: number): Piece => ({ macs: rows * k * cols, minPerPart: GEMM_MIN, most: rows >= cols ? Math.ceil(rows / MR) : Math.ceil(cols / NR) });
 
 /**
- * Multiply-adds of a call of a kernel that splits over threads, and the least work of one part;
- * null for kernels that always run on the calling thread.
+ * The pieces of a call of a kernel that splits over threads (equal work each); null for kernels
+ * that always run on the calling thread.
  */
-function splitWork(kernel: string, a: unknown[]): { macs: number; minPerPart: number } | null {
-  const n = a as number[];
+function splitPieces(kernel: string, a: unknown[]): Piece[] | null {
+  const [m, k, n] = a as number[];
   switch (kernel) {
     case 'gemmNN':
     case 'gemmNT':
     case 'gemmTN':
     case 'affineForward':
-    case 'affineBackward': // dW = xᵀ·dout and dx = dout·Wᵀ: each m·k·n, each split on its own
-      return { macs: n[0] * n[1] * n[2], minPerPart: GEMM_MIN };
-    case 'convForward':
-    case 'convBackward': {
-      const [samples, c, h, w, fh, fw, stride, pad, filters] = n;
+      return [gemmPiece(m, k, n)];
+    case 'affineBackward': // dW [k×n] = xᵀ·dout, and dx [m×k] = dout·Wᵀ unless dx is null
+      return a[8] === null ? [gemmPiece(k, m, n)] : [gemmPiece(k, m, n), gemmPiece(m, n, k)];
+    case 'convForward': // by samples
+    case 'convBackward': { // by filters (SimpleConvNet's first layer has no dx)
+      const [samples, c, h, w, fh, fw, stride, pad, filters] = a as number[];
       const positions = (Math.floor((h + 2 * pad - fh) / stride) + 1) * (Math.floor((w + 2 * pad - fw) / stride) + 1);
-      return { macs: samples * filters * c * fh * fw * positions, minPerPart: CONV_MIN };
+      return [{ macs: samples * filters * c * fh * fw * positions, minPerPart: CONV_MIN, most: kernel === 'convForward' ? samples : filters }];
     }
     default:
       return null;
   }
 }
 
+/** crate/src/parallel.rs `parts`: work / least per part, at least 1, at most PARTS_PER_THREAD per thread and `most`. */
+const parts = (piece: Piece, threads: number): number => Math.max(1, Math.min(Math.floor(piece.macs / piece.minPerPart), threads * PARTS_PER_THREAD, piece.most));
+/** Speed-up of a piece on p threads with perfect threads: P parts take ceil(P / p) rounds. */
+const pieceSpeedup = (piece: Piece, p: number): number => {
+  const P = parts(piece, p);
+  return P / Math.ceil(P / p);
+};
+/** Speed-up of a call whose pieces have equal work and run one after another. */
+const callSpeedup = (pieces: Piece[], p: number): number => pieces.length / pieces.reduce((t, piece) => t + 1 / pieceSpeedup(piece, p), 0);
+
 /** Time spent in calls that split (at least two parts), in the others, and counts. */
 interface Tally {
   splitMs: number;
   splitCalls: number;
   inlineCalls: number;
+  /** The split calls' time by call shape, with their pieces (one-thread backend only). */
+  calls: Map<string, { ms: number; pieces: Piece[] }>;
 }
 
 /** Wraps every kernel of `b` in a timer that adds split calls' time to `tally`. */
@@ -82,15 +115,19 @@ function instrument(b: Backend, tally: Tally): void {
   for (const kernel of Object.keys(KERNELS)) {
     const original = target[kernel].bind(b);
     target[kernel] = (...a: unknown[]) => {
-      const work = splitWork(kernel, a);
-      if (!work || work.macs < 2 * work.minPerPart) {
+      const pieces = splitPieces(kernel, a);
+      if (!pieces || pieces.every((piece) => parts(piece, 2) < 2)) {
         tally.inlineCalls++;
         return original(...a);
       }
       const t0 = performance.now();
       const result = original(...a);
-      tally.splitMs += performance.now() - t0;
+      const ms = performance.now() - t0;
+      tally.splitMs += ms;
       tally.splitCalls++;
+      const key = `${kernel}(${(a.slice(0, kernel.startsWith('conv') ? 9 : 3) as number[]).join(',')}${kernel === 'affineBackward' && a[8] !== null ? ', dx' : ''})`;
+      const call = tally.calls.get(key) ?? tally.calls.set(key, { ms: 0, pieces }).get(key)!;
+      call.ms += ms;
       return result;
     };
   }
@@ -138,6 +175,11 @@ interface Row {
   e: number;
   measuredSpeedup: number;
   predicted: Record<number, number>;
+  /** Efficiency against the part-counted ideal at N, and the part-counted predictions. */
+  eParts: number;
+  predictedParts: Record<number, number>;
+  /** The split calls of one step at one thread: shape, ms, parts at 16 threads. */
+  calls: { call: string; ms: number; partsAt16: number[] }[];
   /** S(16) if the split work scaled perfectly (e = 1), and the limit 1/s of any number of cores. */
   ceiling16: number;
   limit: number;
@@ -148,7 +190,7 @@ const amdahl = (s: number, e: number, p: number): number => 1 / (s + (1 - s) / (
 async function measureStep(step: Step): Promise<Row> {
   const backends = [await createBackend('wasm', { variant: 'simd128' }), await createBackend('wasm', { threads })];
   if (backends[1].threads !== threads) throw new Error(`bench/scaling: asked for ${threads} threads, got ${backends[1].threads} (${backends[1].threadsUnavailable})`);
-  const tallies = backends.map(() => ({ splitMs: 0, splitCalls: 0, inlineCalls: 0 }));
+  const tallies: Tally[] = backends.map(() => ({ splitMs: 0, splitCalls: 0, inlineCalls: 0, calls: new Map() }));
   backends.forEach((b, i) => instrument(b, tallies[i]));
   const runs = backends.map((b) => step.make(b));
   // Warm up, and find how many steps fill about 40 ms on one thread.
@@ -161,6 +203,7 @@ async function measureStep(step: Step): Promise<Row> {
   }
   const per = Math.max(1, Math.round((n * 40) / (performance.now() - w0)));
   const samples = backends.map(() => ({ stepMs: [] as number[], splitMs: [] as number[], splitCalls: 0, inlineCalls: 0 }));
+  tallies[0].calls.clear();
   for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < backends.length; i++) {
       Object.assign(tallies[i], { splitMs: 0, splitCalls: 0, inlineCalls: 0 });
@@ -176,24 +219,42 @@ async function measureStep(step: Step): Promise<Row> {
   const [one, many] = samples.map((s) => ({ stepMs: median(s.stepMs), splitMs: median(s.splitMs), splitCallsPerStep: s.splitCalls, inlineCallsPerStep: s.inlineCalls }));
   const s = 1 - one.splitMs / one.stepMs;
   const e = one.splitMs / (threads * many.splitMs);
-  return { step: step.name, one, many, s, e, measuredSpeedup: one.stepMs / many.stepMs, predicted: Object.fromEntries(PREDICT.map((p) => [p, amdahl(s, e, p)])), ceiling16: amdahl(s, 1, 16), limit: 1 / s };
+  // The split calls' shares of the one-thread split time (summed over all rounds), scaled to its median.
+  const calls = [...tallies[0].calls].map(([call, c]) => ({ call, ms: c.ms, pieces: c.pieces }));
+  const total = calls.reduce((t, c) => t + c.ms, 0);
+  for (const c of calls) c.ms *= one.splitMs / total;
+  const ideal = (p: number) => calls.reduce((t, c) => t + c.ms / callSpeedup(c.pieces, p), 0); // split time on p perfect threads
+  const eParts = ideal(threads) / many.splitMs;
+  const serialMs = one.stepMs - one.splitMs;
+  const predictedParts = Object.fromEntries(PREDICT.map((p) => [p, one.stepMs / (serialMs + ideal(p) / eParts)]));
+  return {
+    step: step.name, one, many, s, e, measuredSpeedup: one.stepMs / many.stepMs, predicted: Object.fromEntries(PREDICT.map((p) => [p, amdahl(s, e, p)])),
+    eParts, predictedParts, calls: calls.map((c) => ({ call: c.call, ms: c.ms, partsAt16: c.pieces.map((piece) => parts(piece, 16)) })), ceiling16: amdahl(s, 1, 16), limit: 1 / s,
+  };
 }
 
 const loadBefore = loadavg();
 console.log(`[bench/scaling] ${describeMachine().cpu}; 1 thread vs ${threads}; inline below 2 parts (GEMM ${GEMM_MIN}, conv ${CONV_MIN} MACs per part); load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+const fmt = (ms: number): string => (ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(0)} µs`);
 const rows: Row[] = [];
 for (const step of STEPS) {
   const row = await measureStep(step);
   rows.push(row);
-  console.log(`  ${row.step.padEnd(32)} s ${row.s.toFixed(3)}  e ${row.e.toFixed(2)}  S(${threads}) measured ${row.measuredSpeedup.toFixed(2)}× (Amdahl ${amdahl(row.s, row.e, threads).toFixed(2)}×)  ${PREDICT.map((p) => `S(${p}) ${row.predicted[p].toFixed(2)}×`).join('  ')}`);
+  console.log(`  ${row.step.padEnd(32)} s ${row.s.toFixed(3)}  e ${row.e.toFixed(2)}  S(${threads}) measured ${row.measuredSpeedup.toFixed(2)}× (Amdahl ${amdahl(row.s, row.e, threads).toFixed(2)}×)  ${PREDICT.map((p) => `S(${p}) ${row.predicted[p].toFixed(2)}× (parts ${row.predictedParts[p].toFixed(2)}×)`).join('  ')}`);
+  for (const c of row.calls) console.log(`      ${c.call.padEnd(44)} ${fmt(c.ms).padStart(9)} per step, ${c.partsAt16.join(' + ')} parts at 16 threads`);
 }
 const loadAfter = loadavg();
 
-const fmt = (ms: number): string => (ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(0)} µs`);
 const md = [
   `| step | 1 thread: step, split kernels | serial fraction s | ${threads} threads: step, split kernels | e at ${threads} | S(${threads}) measured (Amdahl) | ${PREDICT.map((p) => `S(${p})`).join(' | ')} | S(16) if e = 1 | 1/s |`,
   `|---|---:|---:|---:|---:|---:|${PREDICT.map(() => '---:').join('|')}|---:|---:|`,
   ...rows.map((r) => `| ${r.step} | ${fmt(r.one.stepMs)}, ${fmt(r.one.splitMs)} (${r.one.splitCallsPerStep} calls) | ${r.s.toFixed(3)} | ${fmt(r.many.stepMs)}, ${fmt(r.many.splitMs)} | ${r.e.toFixed(2)} | ${r.measuredSpeedup.toFixed(2)}× (${amdahl(r.s, r.e, threads).toFixed(2)}×) | ${PREDICT.map((p) => `${r.predicted[p].toFixed(2)}×`).join(' | ')} | ${r.ceiling16.toFixed(2)}× | ${r.limit.toFixed(1)}× |`),
+  '',
+  `Counting parts (each split call's parts over p threads; e against that ideal at ${threads}):`,
+  '',
+  `| step | e (parts) | ${PREDICT.map((p) => `S(${p})`).join(' | ')} | split calls per step: time at 1 thread, parts at 16 threads |`,
+  `|---|---:|${PREDICT.map(() => '---:').join('|')}|---|`,
+  ...rows.map((r) => `| ${r.step} | ${r.eParts.toFixed(2)} | ${PREDICT.map((p) => `${r.predictedParts[p].toFixed(2)}×`).join(' | ')} | ${r.calls.map((c) => `${c.call} ${fmt(c.ms)}, ${c.partsAt16.join(' + ')}`).join('; ')} |`),
   '',
   `${describeMachine().cpu}, ${describeMachine().logicalCores} logical cores, Node ${process.versions.node}; medians of ${ROUNDS} interleaved rounds; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after (1 min).`,
 ].join('\n');

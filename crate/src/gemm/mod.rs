@@ -136,7 +136,7 @@ pub(crate) fn gemm_with<K: MicroKernel>(
     // element of C is still summed over the whole of k in one part, in the same order.
     let rows = m >= n;
     let (len, align) = if rows { (m, K::MR) } else { (n, K::NR) };
-    let parts = parallel::parts(m * k * n, GEMM_MIN_MACS_PER_PART, len.div_ceil(align));
+    let parts = parallel::parts(m * k * n, GEMM_MIN_MACS_PER_PART, len.div_ceil(align), 1);
     let c_at = SharedMut(c.as_mut_ptr());
     parallel::try_for_each_part(parts, &|part| {
         let r = parallel::range(len, parts, part, align);

@@ -3,6 +3,7 @@
 // training runs match bit for bit; the `threads` option, fallback, memory growth, dispose, a
 // worker failure and a process that never disposes.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Adam, createBackend, SGD, SimpleConvNet, TwoLayerNet, type Backend, type Sequential, type Tensor } from '../ts/index.js';
 import { KERNELS, type KernelName } from '../ts/kernels.js';
@@ -219,9 +220,15 @@ describe('a threaded backend', () => {
     b.dispose();
   });
 
-  it('dispose ends the workers and leaves the backend working on one thread', async () => {
-    const b = await createBackend('wasm', { threads: 3 });
+  it('dispose ends the workers (the process has their OS threads no more) and leaves the backend working on one thread', async () => {
+    const osThreads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
+    const withoutPool = osThreads();
+    const b = await createBackend('wasm', { threads: 4 });
+    const withPool = osThreads();
+    expect(withPool - withoutPool).toBeGreaterThanOrEqual(3);
     b.dispose();
+    for (let i = 0; i < 100 && osThreads() > withPool - 3; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(osThreads()).toBeLessThanOrEqual(withPool - 3);
     b.dispose(); // idempotent
     expect(b.threads).toBe(1);
     const m = 300;

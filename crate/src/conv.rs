@@ -195,9 +195,10 @@ pub fn conv_forward(
     })
 }
 
-/// Multiply-adds of a convolution pass below which a part is not worth a thread: measured
-/// with bench/threads.ts (see there).
-const CONV_MIN_MACS_PER_PART: usize = 1 << 16;
+/// Multiply-adds of a convolution pass below which a part is not worth a thread: as for the GEMM
+/// (`GEMM_MIN_MACS_PER_PART`); `bench/threads.ts --sweep` measured the forward over 1–8 samples
+/// (0.43–3.5 M multiply-adds, parts of 2¹⁶) 0.46–0.72× as fast on 2 threads on the shared machine.
+const CONV_MIN_MACS_PER_PART: usize = 1 << 20;
 
 /// Backward: `dW = Σ_n dout_n·col_nᵀ`, `db = Σ dout` per filter, and, when `dx` is given,
 /// `dx_n = col2im(Wᵀ·dout_n)` with `dcol` (`[C·FH·FW, OH·OW]`) as the scratch of one sample.

@@ -163,9 +163,12 @@ pub(crate) fn gemm_with<K: MicroKernel>(
     })
 }
 
-/// Multiply-adds (`m·k·n`) below which a GEMM part is not worth a thread: measured with
-/// bench/threads.ts (see there).
-const GEMM_MIN_MACS_PER_PART: usize = 1 << 16;
+/// Multiply-adds (`m·k·n`) below which a GEMM part is not worth a thread (≈ 45 µs of work at
+/// 45 GFLOP/s). From `bench/threads.ts --sweep` on this 2-core machine (shared, load average 3–5):
+/// with parts of 2¹⁶ multiply-adds, 64³ took 28 µs on 2 threads against 18 µs on one, 96³ 73
+/// against 38, 10×784×50 56 against 28, while 1024³ ran 1.88× faster when a core was idle; a
+/// hand-over costs tens of µs whenever the other core is busy, so parts stay above that.
+const GEMM_MIN_MACS_PER_PART: usize = 1 << 20;
 
 /// Number of elements a strided `rows×cols` matrix spans: `(rows−1)·rs + (cols−1)·cs + 1`,
 /// 0 when it is empty. Panics on overflow (no slice could be that long anyway).

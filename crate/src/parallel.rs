@@ -78,8 +78,8 @@ pub fn parts(work: usize, min_per_part: usize, most: usize, per_thread: usize) -
 /// The `part`-th of `parts` contiguous, nearly equal ranges that cover `0..len`, each starting
 /// on a multiple of `align` (so a GEMM part starts on a whole register tile).
 pub fn range(len: usize, parts: usize, part: usize, align: usize) -> std::ops::Range<usize> {
-    let units = len.div_ceil(align);
-    let at = |p: usize| (units * p / parts * align).min(len);
+    let units = len.div_ceil(align) as u64; // in u64: units · part can pass 2³² on wasm32
+    let at = |p: usize| ((units * p as u64 / parts as u64) as usize * align).min(len);
     at(part)..at(part + 1)
 }
 

@@ -11,7 +11,7 @@
  * cores from the workers. Writes bench/results/threads.json and threads.md; `--readme` also copies
  * the table into README.md between the `threads:start` / `threads:end` markers. `--threads N`
  * compares N threads (default 2); `--quick` runs fewer rounds; `--sweep` adds the threshold rows
- * to a quick run (a full run has them).
+ * to a quick run (a full run has them); `--only <regex>` measures the rows whose name matches.
  *
  * The thresholds: `GEMM_MIN_MACS_PER_PART` (crate/src/gemm/mod.rs) and `CONV_MIN_MACS_PER_PART`
  * (crate/src/conv.rs) come from the `--sweep` rows: the smallest work per part at which two
@@ -46,8 +46,12 @@ interface Row {
 }
 const rows: Row[] = [];
 
-/** Times `make(backend)()` on both backends, interleaved; records the medians. */
+const onlyArg = args.indexOf('--only');
+const only = onlyArg >= 0 ? new RegExp(args[onlyArg + 1]) : undefined;
+
+/** Times `make(backend)()` on both backends, interleaved; records the medians (rows that `--only <regex>` names, if given). */
 function measure(group: Row['group'], what: string, make: (b: Backend) => () => unknown, target?: number, extra: TimingOptions = {}): void {
+  if (only && !only.test(what)) return;
   const us = timeInterleaved([{ name: 'one', run: make(one) }, { name: 'many', run: make(many) }], { ...timing, ...extra });
   const row = { group, what, oneUs: us.get('one')!, manyUs: us.get('many')!, target };
   rows.push(row);

@@ -219,7 +219,25 @@ describe('a threaded backend', () => {
     b.dispose();
   });
 
-  it('dispose ends the workers and leaves the backend working on one thread', async () => {
+  it('dispose ends the workers (the process has their OS threads no more)', () => {
+    // In a child process, so that no other test's threads come and go meanwhile.
+    const script = `import { readFileSync } from 'node:fs';
+      import { createBackend } from './ts/index.ts';
+      const osThreads = () => Number(/^Threads:\\s+(\\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+      const without = osThreads();
+      const b = await createBackend('wasm', { threads: 4 });
+      const withPool = osThreads();
+      b.dispose();
+      for (let i = 0; i < 100 && osThreads() > withPool - 3; i++) await new Promise((r) => setTimeout(r, 20));
+      console.log(JSON.stringify({ started: withPool - without, ended: withPool - osThreads() }));`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    const { started, ended } = JSON.parse(r.stdout) as { started: number; ended: number };
+    expect(started).toBeGreaterThanOrEqual(3);
+    expect(ended).toBeGreaterThanOrEqual(3);
+  });
+
+  it('after dispose the backend works on one thread', async () => {
     const b = await createBackend('wasm', { threads: 3 });
     b.dispose();
     b.dispose(); // idempotent

@@ -173,7 +173,7 @@ pub fn conv_forward(
     }
     // Samples are independent: split the batch (each part writes its samples' col and out). With
     // one part, each sample's GEMM may split instead.
-    let parts = parallel::parts(g.n * fn_ * k * p, CONV_MIN_MACS_PER_PART, g.n);
+    let parts = parallel::parts(g.n * fn_ * k * p, CONV_MIN_MACS_PER_PART, g.n, 4);
     let (col_at, out_at) = (SharedMut(col.as_mut_ptr()), SharedMut(out.as_mut_ptr()));
     parallel::try_for_each_part(parts, &|part| {
         for s in parallel::range(g.n, parts, part, 1) {
@@ -195,9 +195,10 @@ pub fn conv_forward(
     })
 }
 
-/// Multiply-adds of a convolution pass below which a part is not worth a thread: measured
-/// with bench/threads.ts (see there).
-const CONV_MIN_MACS_PER_PART: usize = 1 << 16;
+/// Multiply-adds of a convolution pass below which a part is not worth a thread: as for the GEMM
+/// (`GEMM_MIN_MACS_PER_PART`); `bench/threads.ts --sweep` measured the forward over 1–8 samples
+/// (0.43–3.5 M multiply-adds, parts of 2¹⁶) 0.46–0.72× as fast on 2 threads on the shared machine.
+const CONV_MIN_MACS_PER_PART: usize = 1 << 20;
 
 /// Backward: `dW = Σ_n dout_n·col_nᵀ`, `db = Σ dout` per filter, and, when `dx` is given,
 /// `dx_n = col2im(Wᵀ·dout_n)` with `dcol` (`[C·FH·FW, OH·OW]`) as the scratch of one sample.
@@ -226,7 +227,7 @@ pub fn conv_backward(
     );
     // dW and db sum over the samples: split their rows (filters), never the samples, so each
     // element adds its samples in the same order; each part walks the whole batch.
-    let parts = parallel::parts(g.n * fn_ * k * p, CONV_MIN_MACS_PER_PART, fn_);
+    let parts = parallel::parts(g.n * fn_ * k * p, CONV_MIN_MACS_PER_PART, fn_, 1);
     let (dw_at, db_at) = (SharedMut(dw.as_mut_ptr()), SharedMut(db.as_mut_ptr()));
     parallel::try_for_each_part(parts, &|part| {
         let f = parallel::range(fn_, parts, part, 1);

@@ -56,14 +56,14 @@ pub fn try_for_each_part(
     }
 }
 
-/// Parts per thread when the work is large: the threads claim them in turn, so one thread that
-/// the OS runs late (a busy machine) holds up the others by a small part, not by its half.
-const PARTS_PER_THREAD: usize = 4;
-
 /// Into how many parts to split `work` (in any unit) when one part should have at least
-/// `min_per_part` of it: 1 below that or without a pool, at most `PARTS_PER_THREAD` per thread,
-/// at most `most` (the pieces the output can be cut into).
-pub fn parts(work: usize, min_per_part: usize, most: usize) -> usize {
+/// `min_per_part` of it: 1 below that or without a pool, at most `per_thread` per thread, at most
+/// `most` (the pieces the output can be cut into).
+///
+/// Several parts per thread let the threads balance: they claim parts in turn, so one that the OS
+/// runs late (a busy machine) holds the others up by a small part, not by its share. A GEMM takes
+/// one per thread all the same: each part packs its own copy of the operand it does not split.
+pub fn parts(work: usize, min_per_part: usize, most: usize, per_thread: usize) -> usize {
     #[cfg(test)]
     if let Some(forced) = testing::forced() {
         return forced.min(most).max(1);
@@ -72,14 +72,14 @@ pub fn parts(work: usize, min_per_part: usize, most: usize) -> usize {
     if threads == 1 {
         return 1;
     }
-    (work / min_per_part.max(1)).clamp(1, (threads * PARTS_PER_THREAD).min(most).max(1))
+    (work / min_per_part.max(1)).clamp(1, (threads * per_thread).min(most).max(1))
 }
 
 /// The `part`-th of `parts` contiguous, nearly equal ranges that cover `0..len`, each starting
 /// on a multiple of `align` (so a GEMM part starts on a whole register tile).
 pub fn range(len: usize, parts: usize, part: usize, align: usize) -> std::ops::Range<usize> {
-    let units = len.div_ceil(align);
-    let at = |p: usize| (units * p / parts * align).min(len);
+    let units = len.div_ceil(align) as u64; // in u64: units · part can pass 2³² on wasm32
+    let at = |p: usize| ((units * p as u64 / parts as u64) as usize * align).min(len);
     at(part)..at(part + 1)
 }
 

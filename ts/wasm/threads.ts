@@ -56,7 +56,6 @@ export async function autoThreads(): Promise<number> {
  */
 export async function startPool(module: WebAssembly.Module, exports: NnExports, threads: number): Promise<WorkerPool> {
   const x = exports as unknown as PoolExports;
-  const blocks: [number, number][] = [];
   const workers: PoolWorker[] = [];
   let failure: string | undefined;
   let disposed = false;
@@ -80,10 +79,10 @@ export async function startPool(module: WebAssembly.Module, exports: NnExports, 
     const tlsAlign = Math.max(16, x.__tls_align.value);
     const started: Promise<void>[] = [];
     for (let index = 0; index < threads - 1; index++) {
-      const stack = x.nn_alloc(STACK_BYTES) >>> 0;
-      const tls = x.nn_alloc(Math.max(tlsSize, tlsAlign)) >>> 0; // nn_alloc aligns to 16
-      if (stack === 0 || tls === 0) throw new Error(`out of memory for worker ${index}'s stack`);
-      blocks.push([stack, tls]);
+      const stack = x.nn_alloc(STACK_BYTES) >>> 0; // 16-byte aligned, as the stack pointer must be
+      const tlsBlock = x.nn_alloc(tlsSize + tlsAlign) >>> 0;
+      if (stack === 0 || tlsBlock === 0) throw new Error(`out of memory for worker ${index}'s stack and thread-local block`);
+      const tls = Math.ceil(tlsBlock / tlsAlign) * tlsAlign;
       const worker = await newWorker();
       workers.push(worker);
       started.push(

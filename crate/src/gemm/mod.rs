@@ -136,7 +136,7 @@ pub(crate) fn gemm_with<K: MicroKernel>(
     // element of C is still summed over the whole of k in one part, in the same order.
     let rows = m >= n;
     let (len, align) = if rows { (m, K::MR) } else { (n, K::NR) };
-    let parts = parallel::parts(m * k * n, GEMM_MIN_MACS_PER_PART, len.div_ceil(align));
+    let parts = parallel::parts(m * k * n, GEMM_MIN_MACS_PER_PART, len.div_ceil(align), 1);
     let c_at = SharedMut(c.as_mut_ptr());
     parallel::try_for_each_part(parts, &|part| {
         let r = parallel::range(len, parts, part, align);
@@ -163,9 +163,12 @@ pub(crate) fn gemm_with<K: MicroKernel>(
     })
 }
 
-/// Multiply-adds (`m·k·n`) below which a GEMM part is not worth a thread: measured with
-/// bench/threads.ts (see there).
-const GEMM_MIN_MACS_PER_PART: usize = 1 << 16;
+/// Multiply-adds (`m·k·n`) below which a GEMM part is not worth a thread (≈ 45 µs of work at
+/// 45 GFLOP/s). From `bench/threads.ts --sweep` on this 2-core machine (shared, load average 3–5):
+/// with parts of 2¹⁶ multiply-adds, 64³ took 28 µs on 2 threads against 18 µs on one, 96³ 73
+/// against 38, 10×784×50 56 against 28, while 1024³ ran 1.88× faster when a core was idle; a
+/// hand-over costs tens of µs whenever the other core is busy, so parts stay above that.
+const GEMM_MIN_MACS_PER_PART: usize = 1 << 20;
 
 /// Number of elements a strided `rows×cols` matrix spans: `(rows−1)·rs + (cols−1)·cs + 1`,
 /// 0 when it is empty. Panics on overflow (no slice could be that long anyway).

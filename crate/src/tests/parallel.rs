@@ -40,15 +40,15 @@ fn ranges_cover_the_length_in_order_on_aligned_starts() {
 #[test]
 fn parts_follow_the_work_and_never_exceed_the_pieces() {
     // Without a pool there is one thread: never more than one part, whatever the work.
-    assert_eq!(parallel::parts(1 << 30, 1, 100), 1);
+    assert_eq!(parallel::parts(1 << 30, 1, 100, 4), 1);
     with_parts(4, || {
         assert_eq!(
-            parallel::parts(1, 1 << 20, 100),
+            parallel::parts(1, 1 << 20, 100, 1),
             4,
             "forced past the threshold"
         );
-        assert_eq!(parallel::parts(1 << 30, 1, 3), 3, "at most the pieces");
-        assert_eq!(parallel::parts(1 << 30, 1, 0), 1, "at least one");
+        assert_eq!(parallel::parts(1 << 30, 1, 3, 1), 3, "at most the pieces");
+        assert_eq!(parallel::parts(1 << 30, 1, 0, 1), 1, "at least one");
     });
 }
 

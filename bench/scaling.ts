@@ -11,10 +11,12 @@
  * Serial fraction s = rest / step at one thread; efficiency e = split(1) / (N · split(N)); and
  * S(p) = 1 / (s + (1 − s) / (p · e)) for p = 4, 8, 16, with e assumed flat beyond N.
  *
- * A second prediction counts parts: a call cut into P parts (crate/src/parallel.rs: work / the
- * least work per part, at most 4 per thread, at most the output's row or column blocks or the
+ * A second prediction counts parts: a call cut into P parts (crate/src/parallel.rs `parts`: work /
+ * the least work per part, at most one per thread for a GEMM and the convolution's filter
+ * gradient and four for its forward, at most the output's row or column blocks or the
  * convolution's samples or filters) runs ceil(P / p) parts one after another on p threads, so it
- * speeds up by P / ceil(P / p), not p: the CNN's filter gradient has 30 parts, whatever p is.
+ * speeds up by P / ceil(P / p), not p: a 784→50→10 forward GEMM has 3.9 M multiply-adds, so at
+ * most 3 parts of 2²⁰, whatever p is.
  *
  * Usage: node --import tsx bench/scaling.ts [--threads N] [--quick]    (`npm run bench` runs it
  * after bench/threads.ts). Writes bench/results/scaling.json and scaling.md. Unpinned: the workers
@@ -49,21 +51,25 @@ function crateConstant(file: string, name: string): number {
 }
 const GEMM_MIN = crateConstant('gemm/mod.rs', 'GEMM_MIN_MACS_PER_PART');
 const CONV_MIN = crateConstant('conv.rs', 'CONV_MIN_MACS_PER_PART');
-const PARTS_PER_THREAD = crateConstant('parallel.rs', 'PARTS_PER_THREAD');
 /** The SIMD128 GEMM's register tile (MR rows × NR columns): a GEMM part starts on a whole tile. */
 const kernelSource = readFileSync(join(root, 'crate', 'src', 'gemm', 'kernel.rs'), 'utf8');
 const MR = Number(/type Selected = Simd128<(\d+)>/.exec(kernelSource)?.[1]);
 const NR = Number(/MicroKernel for Simd128<MR> \{\s*const MR: usize = MR;\s*const NR: usize = (\d+);/.exec(kernelSource)?.[1]);
 if (!(MR > 0 && NR > 0)) throw new Error('bench/scaling: the SIMD128 tile (MR, NR) not found in crate/src/gemm/kernel.rs');
 
-/** One piece of a call that splits on its own: its multiply-adds, least work per part, most parts. */
+/**
+ * One piece of a call that splits on its own: its multiply-adds, least work per part, most parts,
+ * and most parts per thread (the last two as the crate's call sites of `parallel::parts` pass them:
+ * crate/src/gemm/mod.rs, crate/src/conv.rs).
+ */
 interface Piece {
   macs: number;
   minPerPart: number;
   most: number;
+  perThread: number;
 }
-/** A GEMM writing C [rows×cols] splits along the longer side, in whole register tiles. */
-const gemmPiece = (rows: number, k: number, cols: number): Piece => ({ macs: rows * k * cols, minPerPart: GEMM_MIN, most: rows >= cols ? Math.ceil(rows / MR) : Math.ceil(cols / NR) });
+/** A GEMM writing C [rows×cols] splits along the longer side, in whole register tiles, one part per thread. */
+const gemmPiece = (rows: number, k: number, cols: number): Piece => ({ macs: rows * k * cols, minPerPart: GEMM_MIN, most: rows >= cols ? Math.ceil(rows / MR) : Math.ceil(cols / NR), perThread: 1 });
 
 /**
  * The pieces of a call of a kernel that splits over threads (equal work each); null for kernels
@@ -83,15 +89,16 @@ function splitPieces(kernel: string, a: unknown[]): Piece[] | null {
     case 'convBackward': { // by filters (SimpleConvNet's first layer has no dx)
       const [samples, c, h, w, fh, fw, stride, pad, filters] = a as number[];
       const positions = (Math.floor((h + 2 * pad - fh) / stride) + 1) * (Math.floor((w + 2 * pad - fw) / stride) + 1);
-      return [{ macs: samples * filters * c * fh * fw * positions, minPerPart: CONV_MIN, most: kernel === 'convForward' ? samples : filters }];
+      const forward = kernel === 'convForward';
+      return [{ macs: samples * filters * c * fh * fw * positions, minPerPart: CONV_MIN, most: forward ? samples : filters, perThread: forward ? 4 : 1 }];
     }
     default:
       return null;
   }
 }
 
-/** crate/src/parallel.rs `parts`: work / least per part, at least 1, at most PARTS_PER_THREAD per thread and `most`. */
-const parts = (piece: Piece, threads: number): number => Math.max(1, Math.min(Math.floor(piece.macs / piece.minPerPart), threads * PARTS_PER_THREAD, piece.most));
+/** crate/src/parallel.rs `parts`: work / least per part, at least 1, at most `perThread` per thread and `most`. */
+const parts = (piece: Piece, threads: number): number => Math.max(1, Math.min(Math.floor(piece.macs / piece.minPerPart), threads * piece.perThread, piece.most));
 /** Speed-up of a piece on p threads with perfect threads: P parts take ceil(P / p) rounds. */
 const pieceSpeedup = (piece: Piece, p: number): number => {
   const P = parts(piece, p);
@@ -217,18 +224,19 @@ async function measureStep(step: Step): Promise<Row> {
   }
   for (const b of backends) b.dispose();
   const [one, many] = samples.map((s) => ({ stepMs: median(s.stepMs), splitMs: median(s.splitMs), splitCallsPerStep: s.splitCalls, inlineCallsPerStep: s.inlineCalls }));
-  const s = 1 - one.splitMs / one.stepMs;
-  const e = one.splitMs / (threads * many.splitMs);
+  // Ratios per round (a round's two samples are taken back to back, under the same load), then medians.
+  const [a, b] = samples;
+  const s = median(a.stepMs.map((step, r) => 1 - a.splitMs[r] / step));
+  const e = median(a.splitMs.map((split, r) => split / (threads * b.splitMs[r])));
   // The split calls' shares of the one-thread split time (summed over all rounds), scaled to its median.
   const calls = [...tallies[0].calls].map(([call, c]) => ({ call, ms: c.ms, pieces: c.pieces }));
   const total = calls.reduce((t, c) => t + c.ms, 0);
   for (const c of calls) c.ms *= one.splitMs / total;
   const ideal = (p: number) => calls.reduce((t, c) => t + c.ms / callSpeedup(c.pieces, p), 0); // split time on p perfect threads
-  const eParts = ideal(threads) / many.splitMs;
-  const serialMs = one.stepMs - one.splitMs;
-  const predictedParts = Object.fromEntries(PREDICT.map((p) => [p, one.stepMs / (serialMs + ideal(p) / eParts)]));
+  const eParts = (e * threads * ideal(threads)) / one.splitMs; // the ideal split time at N over the measured one
+  const predictedParts = Object.fromEntries(PREDICT.map((p) => [p, 1 / (s + (1 - s) * (ideal(p) / one.splitMs) / eParts)]));
   return {
-    step: step.name, one, many, s, e, measuredSpeedup: one.stepMs / many.stepMs, predicted: Object.fromEntries(PREDICT.map((p) => [p, amdahl(s, e, p)])),
+    step: step.name, one, many, s, e, measuredSpeedup: median(a.stepMs.map((step, r) => step / b.stepMs[r])), predicted: Object.fromEntries(PREDICT.map((p) => [p, amdahl(s, e, p)])),
     eParts, predictedParts, calls: calls.map((c) => ({ call: c.call, ms: c.ms, partsAt16: c.pieces.map((piece) => parts(piece, 16)) })), ceiling16: amdahl(s, 1, 16), limit: 1 / s,
   };
 }

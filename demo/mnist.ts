@@ -122,7 +122,7 @@ function createCliBackend(kind: 'wasm' | 'ts', threads: 'auto' | number): Promis
   return kind === 'wasm' ? createBackend('wasm', { threads }) : createBackend('ts');
 }
 
-/** "2 threads", "1 thread", or "1 thread (asked for 4: <why>)". */
+/** "2 threads", "1 thread", or "1 thread; more are unavailable: <why>" where more were asked. */
 function threadsNote(backend: Backend): string {
   const count = `${backend.threads} thread${backend.threads === 1 ? '' : 's'}`;
   return backend.threadsUnavailable ? `${count}; more are unavailable: ${backend.threadsUnavailable}` : count;

@@ -128,8 +128,14 @@ async function handle(m: ToWorker): Promise<void> {
         backend.dispose(); // a newer Reset came in while this one waited
         return;
       }
-      const model = modelFiles && m.model ? modelFiles.loadMnistModel(backend, m.model.bytes, m.model.name) : undefined;
-      trainer = new Trainer(backend, d, m.config, model);
+      let model;
+      try {
+        model = modelFiles && m.model ? modelFiles.loadMnistModel(backend, m.model.bytes, m.model.name) : undefined;
+        trainer = new Trainer(backend, d, m.config, model);
+      } catch (e) {
+        backend.dispose(); // no trainer holds it: end its worker threads here
+        throw e;
+      }
       initialW1 = trainer.net.params.W1.data.slice();
       const indices = gridIndices(d.test.count);
       const pixels = new Uint8Array(indices.length * IMAGE_SIZE);

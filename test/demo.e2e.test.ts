@@ -231,6 +231,8 @@ try {
     await ready(page);
     const fresh = await state(page);
     expect(fresh.losses).toEqual([]); // nothing from the old run on the new chart
+    // The old backend's thread pool ended with it: the page's worker and threads − 1 pool workers.
+    await expect.poll(() => page.workers().length, { timeout: 10_000 }).toBe(1 + (fresh.threads - 1));
     expect(fresh.evals.map((e) => e.step)).toEqual([0]);
     expect(await page.textContent('#epoch')).toBe('0');
     expect(await page.textContent('#loss')).toBe('–');

@@ -18,7 +18,7 @@
  * threads were not slower than one, rounded to a power of two.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Adam, createBackend, Sequential, SGD, SimpleConvNet, type Backend, type Tensor } from '../ts/index.js';
@@ -43,6 +43,30 @@ interface Row {
   manyUs: number;
   /** The issue's target ratio, if any. */
   target?: number;
+  /** Cores other processes kept busy while the row ran (Linux), the honest context of its ratio. */
+  otherCores?: number;
+}
+
+/** CPU time of the whole machine (/proc/stat, all cores) and of this process, to tell others' load apart. */
+function cpuSample(): { busy: number; total: number; ours: number; wall: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = fields[3] + fields[4];
+    const total = fields.reduce((a, b) => a + b, 0);
+    const { user, system } = process.cpuUsage();
+    return { busy: total - idle, total, ours: (user + system) / 1e6, wall: performance.now() / 1000 };
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
+/** Average cores busy with other processes between two samples. */
+function otherCores(a: ReturnType<typeof cpuSample>, b: ReturnType<typeof cpuSample>): number | undefined {
+  if (!a || !b || b.total === a.total) return undefined;
+  const cores = cpus().length;
+  const busyCores = ((b.busy - a.busy) / (b.total - a.total)) * cores;
+  const ourCores = (b.ours - a.ours) / (b.wall - a.wall);
+  return Math.max(0, busyCores - ourCores);
 }
 const rows: Row[] = [];
 
@@ -52,10 +76,12 @@ const only = onlyArg >= 0 ? new RegExp(args[onlyArg + 1]) : undefined;
 /** Times `make(backend)()` on both backends, interleaved; records the medians (rows that `--only <regex>` names, if given). */
 function measure(group: Row['group'], what: string, make: (b: Backend) => () => unknown, target?: number, extra: TimingOptions = {}): void {
   if (only && !only.test(what)) return;
-  const us = timeInterleaved([{ name: 'one', run: make(one) }, { name: 'many', run: make(many) }], { ...timing, ...extra });
-  const row = { group, what, oneUs: us.get('one')!, manyUs: us.get('many')!, target };
+  const runs = [{ name: 'one', run: make(one) }, { name: 'many', run: make(many) }];
+  const before = cpuSample();
+  const us = timeInterleaved(runs, { ...timing, ...extra });
+  const row: Row = { group, what, oneUs: us.get('one')!, manyUs: us.get('many')!, target, otherCores: otherCores(before, cpuSample()) };
   rows.push(row);
-  console.log(`  ${what.padEnd(46)} 1 thread ${fmt(row.oneUs)}  ${threads} threads ${fmt(row.manyUs)}  ×${(row.oneUs / row.manyUs).toFixed(2)}${target ? ` (target ≥ ${target})` : ''}`);
+  console.log(`  ${what.padEnd(46)} 1 thread ${fmt(row.oneUs)}  ${threads} threads ${fmt(row.manyUs)}  ×${(row.oneUs / row.manyUs).toFixed(2)}${target ? ` (target ≥ ${target})` : ''}  others ${row.otherCores?.toFixed(2) ?? '?'} cores`);
 }
 
 const fmt = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`).padStart(9);
@@ -147,11 +173,11 @@ if (args.includes('--sweep') || !quick) {
 
 const load = loadavg().map((l) => l.toFixed(2)).join(' ');
 const md = [
-  `| ${threads} threads vs 1 | 1 thread | ${threads} threads | ratio | target |`,
-  '|---|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.what} | ${fmt(r.oneUs).trim()} | ${fmt(r.manyUs).trim()} | ${(r.oneUs / r.manyUs).toFixed(2)}× | ${r.target ? `≥ ${r.target}×` : ''} |`),
+  `| ${threads} threads vs 1 | 1 thread | ${threads} threads | ratio | target | other processes |`,
+  '|---|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.what} | ${fmt(r.oneUs).trim()} | ${fmt(r.manyUs).trim()} | ${(r.oneUs / r.manyUs).toFixed(2)}× | ${r.target ? `≥ ${r.target}×` : ''} | ${r.otherCores === undefined ? '' : `${r.otherCores.toFixed(1)} cores`} |`),
   '',
-  `${describeMachine().cpu}, Node ${process.versions.node}; load average after the run ${load} (1, 5, 15 min).`,
+  `${describeMachine().cpu}, ${cpus().length} logical cores, Node ${process.versions.node}; load average after the run ${load} (1, 5, 15 min). "Other processes": the cores other jobs kept busy while the row ran (/proc/stat minus this process).`,
 ].join('\n');
 const outDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 mkdirSync(outDir, { recursive: true });

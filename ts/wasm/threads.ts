@@ -141,27 +141,28 @@ const isNode = typeof process === 'object' && !!(process.versions && process.ver
 const portReady = isNode ? import('node:worker_threads').then((m) => m.parentPort) : Promise.resolve(self);
 portReady.then((port) => {
   const post = (message) => port.postMessage(message);
+  const describe = (error) => String((error && error.message) || error);
+  const start = ({ module, memory, index, stackTop, tls }) => {
+    let x;
+    try {
+      x = new WebAssembly.Instance(module, { env: { memory } }).exports;
+      x.__stack_pointer.value = stackTop;
+      x.__wasm_init_tls(tls);
+    } catch (error) {
+      post({ failed: 'could not start: ' + describe(error) });
+      return;
+    }
+    post({ ready: true });
+    try {
+      x.nn_worker_loop(index);
+    } catch (error) {
+      x.__stack_pointer.value = stackTop;
+      x.nn_worker_failed(index);
+      post({ failed: describe(error) });
+    }
+  };
   if (isNode) port.once('message', start);
   else port.onmessage = (event) => start(event.data);
-  function start({ module, memory, index, stackTop, tls }) {
-  let x;
-  try {
-    x = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    x.__stack_pointer.value = stackTop;
-    x.__wasm_init_tls(tls);
-  } catch (error) {
-    post({ failed: 'could not start: ' + String(error && error.message || error) });
-    return;
-  }
-  post({ ready: true });
-  try {
-    x.nn_worker_loop(index);
-  } catch (error) {
-    x.__stack_pointer.value = stackTop;
-    x.nn_worker_failed(index);
-    post({ failed: String(error && error.message || error) });
-  }
-  }
 });
 `;
 
@@ -180,12 +181,14 @@ async function newWorker(): Promise<PoolWorker> {
   }
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
   const worker = new Worker(url);
-  URL.revokeObjectURL(url);
   return {
     post: (message) => worker.postMessage(message),
     onMessage: (handler) => worker.addEventListener('message', (event: MessageEvent) => handler(event.data)),
     onError: (handler) => worker.addEventListener('error', (event: ErrorEvent) => handler(event.error ?? new Error(event.message))),
-    terminate: () => worker.terminate(),
+    terminate: () => {
+      worker.terminate();
+      URL.revokeObjectURL(url); // not earlier: some browsers fetch a worker's script lazily
+    },
     unref: () => {},
   };
 }

@@ -18,10 +18,11 @@
  * speeds up by P / ceil(P / p), not p: a 784→50→10 forward GEMM has 3.9 M multiply-adds, so at
  * most 3 parts of 2²⁰, whatever p is.
  *
- * Usage: node --import tsx bench/scaling.ts [--threads N] [--quick]    (`npm run bench` runs it
- * after bench/threads.ts). Writes bench/results/scaling.json and scaling.md. Unpinned: the workers
- * need the other cores. On a machine with p cores, `--threads p` measures S(p) to set against the
- * prediction made from two.
+ * Usage: node --import tsx bench/scaling.ts [--threads N] [--wait-idle S] [--quick]    (`npm run
+ * bench` runs it after bench/threads.ts). Writes bench/results/scaling.json and scaling.md.
+ * Unpinned: the workers need the other cores. Each row says how many cores other processes kept
+ * busy while it ran; `--wait-idle S` waits up to S seconds for them to leave before each step.
+ * On a machine with p cores, `--threads p` measures S(p) to set against the prediction made from two.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -29,7 +30,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Adam, createBackend, Sequential, SGD, SimpleConvNet, type Backend } from '../ts/index.js';
 import { KERNELS } from '../ts/kernels.js';
-import { describeMachine } from './machine.js';
+import { cpuSample, describeMachine, otherCores, waitForIdle } from './machine.js';
 import { median, seededLabels, seededValues, sinkTotal } from './util.js';
 
 const args = process.argv.slice(2);
@@ -38,6 +39,8 @@ const threadsArg = args.indexOf('--threads');
 const threads = threadsArg >= 0 ? Number(args[threadsArg + 1]) : 2;
 if (!Number.isInteger(threads) || threads < 2) throw new Error(`bench/scaling: expected --threads to be a whole number ≥ 2, got ${args[threadsArg + 1]}`);
 const ROUNDS = quick ? 3 : 15;
+const waitIdleArg = args.indexOf('--wait-idle');
+const waitIdleSeconds = waitIdleArg >= 0 ? Number(args[waitIdleArg + 1]) : 0;
 const PREDICT = [4, 8, 16];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -190,11 +193,15 @@ interface Row {
   /** S(16) if the split work scaled perfectly (e = 1), and the limit 1/s of any number of cores. */
   ceiling16: number;
   limit: number;
+  /** Cores other processes kept busy while the step was measured (Linux), the context of e. */
+  otherCores: number | null;
 }
 
 const amdahl = (s: number, e: number, p: number): number => 1 / (s + (1 - s) / (p * e));
 
 async function measureStep(step: Step): Promise<Row> {
+  if (waitIdleSeconds > 0) await waitForIdle(waitIdleSeconds);
+  const before = cpuSample();
   const backends = [await createBackend('wasm', { variant: 'simd128' }), await createBackend('wasm', { threads })];
   if (backends[1].threads !== threads) throw new Error(`bench/scaling: asked for ${threads} threads, got ${backends[1].threads} (${backends[1].threadsUnavailable})`);
   const tallies: Tally[] = backends.map(() => ({ splitMs: 0, splitCalls: 0, inlineCalls: 0, calls: new Map() }));
@@ -222,6 +229,7 @@ async function measureStep(step: Step): Promise<Row> {
       samples[i].inlineCalls = tallies[i].inlineCalls / per;
     }
   }
+  const others = otherCores(before, cpuSample()) ?? null;
   for (const b of backends) b.dispose();
   const [one, many] = samples.map((s) => ({ stepMs: median(s.stepMs), splitMs: median(s.splitMs), splitCallsPerStep: s.splitCalls, inlineCallsPerStep: s.inlineCalls }));
   // Ratios per round (a round's two samples are taken back to back, under the same load), then medians.
@@ -237,7 +245,7 @@ async function measureStep(step: Step): Promise<Row> {
   const predictedParts = Object.fromEntries(PREDICT.map((p) => [p, 1 / (s + (1 - s) * (ideal(p) / one.splitMs) / eParts)]));
   return {
     step: step.name, one, many, s, e, measuredSpeedup: median(a.stepMs.map((step, r) => step / b.stepMs[r])), predicted: Object.fromEntries(PREDICT.map((p) => [p, amdahl(s, e, p)])),
-    eParts, predictedParts, calls: calls.map((c) => ({ call: c.call, ms: c.ms, partsAt16: c.pieces.map((piece) => parts(piece, 16)) })), ceiling16: amdahl(s, 1, 16), limit: 1 / s,
+    eParts, predictedParts, calls: calls.map((c) => ({ call: c.call, ms: c.ms, partsAt16: c.pieces.map((piece) => parts(piece, 16)) })), ceiling16: amdahl(s, 1, 16), limit: 1 / s, otherCores: others,
   };
 }
 
@@ -248,15 +256,15 @@ const rows: Row[] = [];
 for (const step of STEPS) {
   const row = await measureStep(step);
   rows.push(row);
-  console.log(`  ${row.step.padEnd(32)} s ${row.s.toFixed(3)}  e ${row.e.toFixed(2)}  S(${threads}) measured ${row.measuredSpeedup.toFixed(2)}× (Amdahl ${amdahl(row.s, row.e, threads).toFixed(2)}×)  ${PREDICT.map((p) => `S(${p}) ${row.predicted[p].toFixed(2)}× (parts ${row.predictedParts[p].toFixed(2)}×)`).join('  ')}`);
+  console.log(`  ${row.step.padEnd(32)} s ${row.s.toFixed(3)}  e ${row.e.toFixed(2)}  S(${threads}) measured ${row.measuredSpeedup.toFixed(2)}× (Amdahl ${amdahl(row.s, row.e, threads).toFixed(2)}×)  others ${row.otherCores?.toFixed(2) ?? '?'} cores  ${PREDICT.map((p) => `S(${p}) ${row.predicted[p].toFixed(2)}× (parts ${row.predictedParts[p].toFixed(2)}×)`).join('  ')}`);
   for (const c of row.calls) console.log(`      ${c.call.padEnd(44)} ${fmt(c.ms).padStart(9)} per step, ${c.partsAt16.join(' + ')} parts at 16 threads`);
 }
 const loadAfter = loadavg();
 
 const md = [
-  `| step | 1 thread: step, split kernels | serial fraction s | ${threads} threads: step, split kernels | e at ${threads} | S(${threads}) measured (Amdahl) | ${PREDICT.map((p) => `S(${p})`).join(' | ')} | S(16) if e = 1 | 1/s |`,
-  `|---|---:|---:|---:|---:|---:|${PREDICT.map(() => '---:').join('|')}|---:|---:|`,
-  ...rows.map((r) => `| ${r.step} | ${fmt(r.one.stepMs)}, ${fmt(r.one.splitMs)} (${r.one.splitCallsPerStep} calls) | ${r.s.toFixed(3)} | ${fmt(r.many.stepMs)}, ${fmt(r.many.splitMs)} | ${r.e.toFixed(2)} | ${r.measuredSpeedup.toFixed(2)}× (${amdahl(r.s, r.e, threads).toFixed(2)}×) | ${PREDICT.map((p) => `${r.predicted[p].toFixed(2)}×`).join(' | ')} | ${r.ceiling16.toFixed(2)}× | ${r.limit.toFixed(1)}× |`),
+  `| step | 1 thread: step, split kernels | serial fraction s | ${threads} threads: step, split kernels | e at ${threads} | S(${threads}) measured (Amdahl) | ${PREDICT.map((p) => `S(${p})`).join(' | ')} | S(16) if e = 1 | 1/s | other processes |`,
+  `|---|---:|---:|---:|---:|---:|${PREDICT.map(() => '---:').join('|')}|---:|---:|---:|`,
+  ...rows.map((r) => `| ${r.step} | ${fmt(r.one.stepMs)}, ${fmt(r.one.splitMs)} (${r.one.splitCallsPerStep} calls) | ${r.s.toFixed(3)} | ${fmt(r.many.stepMs)}, ${fmt(r.many.splitMs)} | ${r.e.toFixed(2)} | ${r.measuredSpeedup.toFixed(2)}× (${amdahl(r.s, r.e, threads).toFixed(2)}×) | ${PREDICT.map((p) => `${r.predicted[p].toFixed(2)}×`).join(' | ')} | ${r.ceiling16.toFixed(2)}× | ${r.limit.toFixed(1)}× | ${r.otherCores === null ? '' : `${r.otherCores.toFixed(1)} cores`} |`),
   '',
   `Counting parts (each split call's parts over p threads; e against that ideal at ${threads}):`,
   '',
@@ -264,7 +272,7 @@ const md = [
   `|---|---:|${PREDICT.map(() => '---:').join('|')}|---|`,
   ...rows.map((r) => `| ${r.step} | ${r.eParts.toFixed(2)} | ${PREDICT.map((p) => `${r.predictedParts[p].toFixed(2)}×`).join(' | ')} | ${r.calls.map((c) => `${c.call} ${fmt(c.ms)}, ${c.partsAt16.join(' + ')}`).join('; ')} |`),
   '',
-  `${describeMachine().cpu}, ${describeMachine().logicalCores} logical cores, Node ${process.versions.node}; medians of ${ROUNDS} interleaved rounds; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after (1 min).`,
+  `${describeMachine().cpu}, ${describeMachine().logicalCores} logical cores, Node ${process.versions.node}; medians of ${ROUNDS} interleaved rounds; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after (1 min). "Other processes": the cores other jobs kept busy while the step was measured (/proc/stat minus this process).`,
 ].join('\n');
 const outDir = join(root, 'bench', 'results');
 mkdirSync(outDir, { recursive: true });

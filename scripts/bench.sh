@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run bench`: builds what is missing, then runs bench/run.ts (every kernel and training
 # steps on our WASM variants, our pure TS, TensorFlow.js cpu and wasm), which writes
-# bench/results/latest.{json,md}. Extra arguments go to bench/run.ts (--quick, --steps N).
+# bench/results/latest.{json,md}, then bench/threads.ts (1 thread against 2). Extra arguments go
+# to both (--quick, --steps N, --readme).
 #
 # Node 20 validates the relaxed-SIMD build only with --experimental-wasm-relaxed-simd, so the
 # flag is passed when this node knows it, and the relaxed variant is measured too. The process
@@ -25,4 +26,12 @@ if python3 -c 'import numpy' >/dev/null 2>&1; then
 else
   echo "[bench] python3 with numpy not found: the numpy SimpleConvNet target stays unmeasured" >&2
 fi
-exec "${pin[@]}" node "${RELAXED_NODE_FLAGS[@]}" --import tsx bench/run.ts "$@"
+"${pin[@]}" node "${RELAXED_NODE_FLAGS[@]}" --import tsx bench/run.ts "$@"
+# One thread against two (bench/threads.ts → bench/results/threads.{json,md}), not pinned: the
+# workers need the other cores. Skipped on a one-core machine.
+if (( $(nproc) >= 2 )); then
+  node --import tsx bench/threads.ts "$@"
+  node --import tsx bench/scaling.ts "$@" # Amdahl's model for 4, 8, 16 cores from s and e measured here
+else
+  echo "[bench] one CPU: the threads comparison (bench/threads.ts) needs at least two" >&2
+fi

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Builds crate/ into the three WebAssembly modules the package ships:
-#   build/wasm/nn_simd128.wasm       (+simd128, the default)          → ts/wasm/generated/simd128.ts
-#   build/wasm/nn_relaxed-simd.wasm  (+simd128,+relaxed-simd: FMA)    → ts/wasm/generated/relaxed-simd.ts
-#   build/wasm/nn_scalar.wasm        (no SIMD, the fallback)          → ts/wasm/generated/scalar.ts
-# each from its own cargo target dir (target/wasm-simd128, target/wasm-relaxed-simd,
-# target/wasm-scalar). The .ts files
+# Builds crate/ into the four WebAssembly modules the package ships:
+#   build/wasm/nn_simd128.wasm         (+simd128, the default)        → ts/wasm/generated/simd128.ts
+#   build/wasm/nn_relaxed-simd.wasm    (+simd128,+relaxed-simd: FMA)  → ts/wasm/generated/relaxed-simd.ts
+#   build/wasm/nn_scalar.wasm          (no SIMD, the fallback)        → ts/wasm/generated/scalar.ts
+#   build/wasm/nn_simd128-threads.wasm (+simd128,+atomics: shared memory, the worker pool of
+#                                       crate/src/parallel.rs)       → ts/wasm/generated/simd128-threads.ts
+# each from its own cargo target dir (target/wasm-<variant>). The .ts files
 # embed the module as base64; scripts/embed-wasm.mjs first checks that it imports only its memory and
-# exports `memory` and every `nn_*` function of crate/src/abi.rs.
+# exports `memory` and every `nn_*` function of crate/src/abi.rs (the threaded build also the
+# TLS and stack symbols ts/wasm/threads.ts sets up each worker with).
 #
 # Usage: scripts/build-wasm.sh [--force]
 # Exits at once when every output is newer than crate/, Cargo.toml, Cargo.lock and these scripts.
@@ -17,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh build-wasm
 
-VARIANTS=(simd128 relaxed-simd scalar)
+VARIANTS=(simd128 relaxed-simd scalar simd128-threads)
 outputs=()
 for v in "${VARIANTS[@]}"; do outputs+=("build/wasm/nn_$v.wasm" "ts/wasm/generated/$v.ts"); done
 inputs=(crate Cargo.toml scripts/build-wasm.sh scripts/lib.sh scripts/embed-wasm.mjs scripts/setup-toolchain.sh)
@@ -33,7 +35,7 @@ up_to_date() {
 }
 
 if [[ "${1:-}" != --force ]] && up_to_date; then
-  say "up to date (build/wasm/nn_{simd128,relaxed-simd,scalar}.wasm, ts/wasm/generated/*.ts)"
+  say "up to date (build/wasm/nn_{simd128,relaxed-simd,scalar,simd128-threads}.wasm, ts/wasm/generated/*.ts)"
   exit 0
 fi
 
@@ -60,13 +62,27 @@ for v in "${VARIANTS[@]}"; do
     simd128) flags="-C target-feature=+simd128 $common_flags" ;;
     relaxed-simd) flags="-C target-feature=+simd128,+relaxed-simd $common_flags" ;;
     scalar) flags="$common_flags" ;;
+    # Shared memory needs std rebuilt with atomics (-Zbuild-std, as wasm_cargo does on the Debian
+    # route); its declared maximum is 4 GiB, and the memory the loader creates may ask for less.
+    # The TLS and stack symbols are exported so that each worker's instance gets its own.
+    simd128-threads) flags="-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals $common_flags
+      -C link-arg=--shared-memory -C link-arg=--max-memory=4294967296 -C link-arg=--export=__wasm_init_tls
+      -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base
+      -C link-arg=--export=__stack_pointer" ;;
   esac
+  flags=$(echo $flags) # one line
   say "$v ($route route): RUSTFLAGS=\"$flags\""
-  RUSTFLAGS="$flags" "${WASM_CARGO[@]}" --target-dir "target/wasm-$v"
+  cargo_line=("${WASM_CARGO[@]}")
+  # std must be rebuilt with atomics for shared memory: the Debian route always does; rustup needs
+  # the rust-src component and the same unstable flag (RUSTC_BOOTSTRAP lets a stable cargo take it).
+  [[ $v == *-threads && $route == rustup ]] && cargo_line=(env RUSTC_BOOTSTRAP=1 "${WASM_CARGO[@]}" -Zbuild-std=std,panic_abort)
+  RUSTFLAGS="$flags" "${cargo_line[@]}" --target-dir "target/wasm-$v"
   built="target/wasm-$v/wasm32-unknown-unknown/release/nn.wasm"
   RELAXED_NODE_FLAGS=()
   [[ $v == relaxed-simd ]] && relaxed_node_flags # Node 20 validates the module only with it
-  node "${RELAXED_NODE_FLAGS[@]}" scripts/embed-wasm.mjs "$built" "ts/wasm/generated/$v.ts"
+  EMBED_FLAGS=()
+  [[ $v == *-threads ]] && EMBED_FLAGS=(--threads) # also checks the exports the pool needs
+  node "${RELAXED_NODE_FLAGS[@]}" scripts/embed-wasm.mjs "$built" "ts/wasm/generated/$v.ts" "${EMBED_FLAGS[@]}"
   cp "$built" "build/wasm/nn_$v.wasm.tmp"
   mv "build/wasm/nn_$v.wasm.tmp" "build/wasm/nn_$v.wasm"
   say "build/wasm/nn_$v.wasm $(wc -c <"build/wasm/nn_$v.wasm") bytes"

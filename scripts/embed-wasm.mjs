@@ -1,18 +1,20 @@
 // Checks a built module against crate/src/abi.rs and embeds it as base64 in a TS module.
 //
-// Usage: node scripts/embed-wasm.mjs <module.wasm> <out.ts>
+// Usage: node scripts/embed-wasm.mjs <module.wasm> <out.ts> [--threads]
 //
 // The module must compile, import only its memory (env.memory, so the loader sets its maximum),
 // and export `memory` plus every `nn_*` function that
 // crate/src/abi.rs declares (it may export more, e.g. the linker's __heap_base / __data_end).
-// test/contract.test.ts checks those against the kernel contract (ts/kernels.ts).
+// test/contract.test.ts checks those against the kernel contract (ts/kernels.ts). With --threads
+// (the shared-memory build) it must also export what ts/wasm/threads.ts gives each worker its own
+// stack and thread-local block with: __wasm_init_tls, __tls_size, __tls_align, __stack_pointer.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const [wasmPath, outPath] = process.argv.slice(2);
-if (!wasmPath || !outPath) {
-  console.error('usage: node scripts/embed-wasm.mjs <module.wasm> <out.ts>');
+const [wasmPath, outPath, option] = process.argv.slice(2);
+if (!wasmPath || !outPath || (option !== undefined && option !== '--threads')) {
+  console.error('usage: node scripts/embed-wasm.mjs <module.wasm> <out.ts> [--threads]');
   process.exit(2);
 }
 
@@ -30,7 +32,8 @@ if (!memoryOnly) {
   throw new Error(`embed-wasm: ${wasmPath} must import its memory (env.memory) and nothing else, but imports ${list}`);
 }
 const exports = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));
-const missing = [['memory', 'memory'], ...wanted.map((name) => [name, 'function'])]
+const threadExports = [['__wasm_init_tls', 'function'], ['__tls_size', 'global'], ['__tls_align', 'global'], ['__stack_pointer', 'global']];
+const missing = [['memory', 'memory'], ...wanted.map((name) => [name, 'function']), ...(option === '--threads' ? threadExports : [])]
   .filter(([name, kind]) => exports.get(name) !== kind)
   .map(([name, kind]) => `${name} (${kind})`);
 if (missing.length > 0) {

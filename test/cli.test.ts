@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCli, USAGE } from '../demo/cli_args.js';
+import { AUTO_THREADS_CAP, MAX_THREADS, parseCli, USAGE } from '../demo/cli_args.js';
+import { createBackend } from '../ts/index.js';
+import * as pool from '../ts/wasm/threads.js';
 import { CNN_EPOCHS } from '../demo/trainer.js';
 import { progressLine } from '../demo/cli_progress.js';
 
@@ -10,9 +13,17 @@ import { progressLine } from '../demo/cli_progress.js';
 const root = resolve(import.meta.dirname, '..');
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'demo/mnist.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return node([], ...args);
+}
+
+/** The CLI with modules imported before it (e.g. one that removes SharedArrayBuffer). */
+function node(imports: string[], ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', ...imports.flatMap((i) => ['--import', i]), 'demo/mnist.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** What --threads auto means on this machine: its cores, up to 8. */
+const AUTO_THREADS = Math.min(8, availableParallelism());
 
 describe('npm run mnist', () => {
   it('a short seeded run prints one JSON summary, far above chance, and repeats exactly', () => {
@@ -20,6 +31,9 @@ describe('npm run mnist', () => {
     const a = cli(...args);
     expect(a.status, `${a.stderr}\n${a.stdout}`).toBe(0);
     const summary = JSON.parse(a.stdout);
+    // --threads defaults to auto: the machine's cores (up to 8), all of them running
+    expect(summary).toMatchObject({ threads: AUTO_THREADS, threadsUnavailable: null });
+    expect(a.stderr).toMatch(new RegExp(`^wasm-\\S+ \\(${AUTO_THREADS} threads?\\): 784→32→10 MLP`));
     expect(summary).toMatchObject({ backend: expect.stringMatching(/^wasm-/), sizes: [784, 32, 10], optimizer: 'nesterov', lr: 0.1, batch: 100, init: 'he', seed: 7, epochs: 1, steps: 80, data: 'embedded', trainCount: 8000, testCount: 2000 });
     for (const key of ['variant', 'loss', 'trainAccuracy', 'testAccuracy', 'msPerStep', 'stepsPerSecond', 'trainSeconds', 'wallSeconds']) expect(summary, key).toHaveProperty(key);
     expect(summary.testAccuracy).toBeGreaterThan(0.8); // chance is 0.1
@@ -37,17 +51,46 @@ describe('npm run mnist', () => {
     expect(r.stdout).toMatch(/done \(ts\): test accuracy 0\.\d{4}/);
   }, 120_000);
 
-  it('--compare trains the same seeded net on both backends and reports the speed-up', () => {
-    const r = cli('--compare', '--hidden', '8', '--epochs', '1', '--json');
+  it('--compare trains the same seeded net on wasm at 1 thread, at N threads (bitwise the same) and on ts, and reports the speed-ups', () => {
+    const r = cli('--compare', '--threads', '2', '--hidden', '8', '--epochs', '1', '--json');
     expect(r.status, r.stderr).toBe(0);
-    const { runs, speedup } = JSON.parse(r.stdout);
+    const { runs, speedup, threadSpeedup } = JSON.parse(r.stdout);
+    expect(runs.map((x: { backend: string; threads: number }) => [x.backend, x.threads])).toEqual([['wasm-simd128', 1], ['wasm-simd128', 2], ['ts', 1]]);
+    expect(speedup).toBeCloseTo(runs[2].msPerStep / runs[0].msPerStep, 10); // WASM over TS, one thread each
+    expect(threadSpeedup).toBeCloseTo(runs[0].msPerStep / runs[1].msPerStep, 10);
+    // threads split kernels along M or N, never K: the same sums in the same order
+    expect([runs[1].loss, runs[1].trainAccuracy, runs[1].testAccuracy]).toEqual([runs[0].loss, runs[0].trainAccuracy, runs[0].testAccuracy]);
+    expect(Math.abs(runs[0].testAccuracy - runs[2].testAccuracy)).toBeLessThan(0.01); // same seed; only f32 summation order differs
+    expect(r.stderr).toMatch(/compare: wasm-simd128 1 thread [\d.]+ ms\/step vs 2 threads [\d.]+ ms\/step → [\d.]+× (faster|slower) on 2 threads \(the same loss and accuracy, bit for bit\)/);
+    expect(r.stderr).toMatch(/compare: wasm-simd128 1 thread [\d.]+ ms\/step vs ts [\d.]+ ms\/step → [\d.]+× (faster|slower) on WASM/);
+    // It says what it is doing before the long part, and how long each of the three runs will take.
+    expect(r.stderr).toMatch(/^compare: training the same seeded net three times, on wasm at 1 thread, at 2 threads, then on ts/);
+    expect(r.stderr.match(/^\S+(, 2 threads)?: about \d+ s for 1 epoch \(\d+ steps\/s\)$/gm)).toHaveLength(3);
+    expect(r.stderr).toContain('\nwasm-simd128, 2 threads: about ');
+  }, 120_000);
+
+  it('--compare on one thread (--threads 1) trains twice, wasm then ts, as before', () => {
+    const r = cli('--compare', '--threads', '1', '--hidden', '8', '--epochs', '1', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const { runs, threadSpeedup } = JSON.parse(r.stdout);
     expect(runs.map((x: { backend: string }) => x.backend)).toEqual([expect.stringMatching(/^wasm-/), 'ts']);
-    expect(speedup).toBeGreaterThan(0);
-    expect(Math.abs(runs[0].testAccuracy - runs[1].testAccuracy)).toBeLessThan(0.01); // same seed; only f32 summation order differs
-    expect(r.stderr).toMatch(/compare: wasm-\S+ [\d.]+ ms\/step vs ts [\d.]+ ms\/step → [\d.]+× faster on WASM/);
-    // It says what it is doing before the long part, and how long each run will take.
-    expect(r.stderr).toMatch(/^compare: training the same seeded net twice, on wasm then on ts/);
-    expect(r.stderr).toMatch(/\nts: about \d+ s for 1 epoch \(\d+ steps\/s\)/);
+    expect(threadSpeedup).toBeNull();
+    expect(r.stderr).toMatch(/^compare: training the same seeded net twice, on wasm then on ts \(one thread: 1 thread\)/);
+  }, 120_000);
+
+  it('--threads N runs N threads; where memory cannot be shared it runs on one and says why', () => {
+    const one = JSON.parse(cli('--threads', '1', '--hidden', '8', '--epochs', '1', '--json').stdout);
+    expect(one).toMatchObject({ threads: 1, threadsUnavailable: null });
+    const three = cli('--threads', '3', '--hidden', '8', '--epochs', '1', '--json');
+    expect(JSON.parse(three.stdout)).toMatchObject({ backend: 'wasm-simd128', threads: 3, threadsUnavailable: null });
+    expect(three.stderr).toMatch(/^wasm-simd128 \(3 threads\): /);
+    expect(three.stderr).toContain('\ndone (wasm-simd128, 3 threads): ');
+    // Node without SharedArrayBuffer: one thread, and the reason in the header line and the summary
+    const r = node(['data:text/javascript,delete globalThis.SharedArrayBuffer'], '--threads', '2', '--hidden', '8', '--epochs', '1', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ threads: 1, threadsUnavailable: expect.stringContaining('no SharedArrayBuffer') });
+    expect(r.stderr).toMatch(/^wasm-\S+ \(1 thread; more are unavailable: this JavaScript engine has no SharedArrayBuffer/);
   }, 120_000);
 
   it('bad options say what was expected and what was found, with exit code 2', () => {
@@ -69,7 +112,8 @@ describe('npm run mnist', () => {
 
   it('--help lists every option', () => {
     const r = cli('--help');
-    for (const o of ['--backend', '--model', '--shift', '--hidden', '--epochs', '--batch', '--lr', '--optimizer', '--init', '--seed', '--data', '--json', '--compare']) expect(r.stdout).toContain(o);
+    expect(r.stdout).toMatch(/--threads N\|auto +threads for the wasm kernels.*\(default auto\)/);
+    for (const o of ['--backend', '--threads', '--model', '--shift', '--hidden', '--epochs', '--batch', '--lr', '--optimizer', '--init', '--seed', '--data', '--json', '--compare']) expect(r.stdout).toContain(o);
   }, 60_000);
 });
 
@@ -108,6 +152,22 @@ describe('option parsing', () => {
     expect(() => parseCli(['--backend', 'gpu'])).toThrow('--backend: expected wasm or ts, found "gpu"');
     expect(() => parseCli(['--init', 'glorot'])).toThrow('--init: expected he, xavier, std or a positive standard deviation, found "glorot"');
     expect(() => parseCli(['--seed', 'x'])).toThrow('--seed: expected an integer, found "x"');
+  });
+
+  it('--threads: auto by default, a count from 1 to 64, not with --backend ts', async () => {
+    // the CLI's copy of the library's limits
+    expect(AUTO_THREADS_CAP).toBe(pool.AUTO_THREADS_CAP);
+    await expect(createBackend('wasm', { threads: MAX_THREADS + 1 })).rejects.toThrow(`a whole number from 1 to ${MAX_THREADS}, got a number (${MAX_THREADS + 1})`);
+    expect(parseCli([]).threads).toBe('auto');
+    expect(parseCli(['--threads', 'auto']).threads).toBe('auto');
+    expect(parseCli(['--threads', '3']).threads).toBe(3);
+    expect(parseCli(['--threads=64']).threads).toBe(64);
+    for (const bad of ['0', '-1', '1.5', 'abc', '65', '', '2x']) {
+      expect(() => parseCli(['--threads', bad]), bad).toThrow(`--threads: expected auto or a whole number from 1 to 64, found ${JSON.stringify(bad)}`);
+    }
+    expect(() => parseCli(['--backend', 'ts', '--threads', '2'])).toThrow('--threads: the ts backend runs on one thread; threads are for --backend wasm (found --backend ts --threads 2)');
+    expect(parseCli(['--backend', 'ts']).backend).toBe('ts'); // the default auto is no error
+    expect(parseCli(['--compare', '--threads', '2']).threads).toBe(2); // --compare runs wasm too
   });
 });
 

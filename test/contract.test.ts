@@ -71,9 +71,9 @@ describe('the kernel contract and crate/src/abi.rs', () => {
     expect(exported!.returns).toBe({ void: '', status: 'usize', value: 'f64' }[spec.returns]);
   });
 
-  it('every export is a kernel of the contract or the allocator', () => {
+  it('every export is a kernel of the contract, the allocator or the worker pool', () => {
     const kernels = new Set<string>(names.map(exportName));
-    expect([...abi.keys()].filter((e) => !kernels.has(e))).toEqual(['nn_alloc', 'nn_free']);
+    expect([...abi.keys()].filter((e) => !kernels.has(e))).toEqual(['nn_alloc', 'nn_free', 'nn_set_threads', 'nn_worker_loop', 'nn_worker_failed', 'nn_pool_broken', 'nn_pool_stop', 'nn_pool_fail_next_part']);
   });
 
   it('the naming rule', () => {

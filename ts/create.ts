@@ -2,7 +2,10 @@ import type { Backend } from './backend.js';
 import { TsBackend } from './backends/ts.js';
 import { WasmBackend } from './backends/wasm.js';
 import { describeValue } from './checks.js';
-import { bestVariant, instantiateVariant, WASM32_MAX_BYTES, WASM_PAGE_BYTES, type WasmVariant } from './wasm/load.js';
+import { bestVariant, instantiateThreaded, instantiateVariant, simd128Supported, WASM32_MAX_BYTES, WASM_PAGE_BYTES, type WasmVariant } from './wasm/load.js';
+
+/** Most threads a backend may ask for (crate/src/parallel.rs MAX_THREADS). */
+const MAX_THREADS = 64;
 
 export interface CreateBackendOptions {
   /**
@@ -17,6 +20,17 @@ export interface CreateBackendOptions {
    * workspace throw an out-of-memory `Error` and the backend stays usable. Ignored by `'ts'`.
    */
   maxMemoryBytes?: number;
+  /**
+   * How many threads the WASM backend's kernels run on: 1 (default: a library starts no threads
+   * unasked), a whole number up to 64, or `'auto'`, the cores the engine reports
+   * (`os.availableParallelism()`, `navigator.hardwareConcurrency`) up to 8. More than one thread
+   * loads the threaded SIMD128 build on a shared memory with workers (`worker_threads` in Node,
+   * Web Workers in a browser); results are bitwise the same as on one thread. Where memory
+   * cannot be shared (a page that is not cross-origin isolated, a browser's main thread) the
+   * backend runs on one thread and `threadsUnavailable` says why. `dispose()` ends the workers.
+   * Ignored by `'ts'`.
+   */
+  threads?: 'auto' | number;
 }
 
 /**
@@ -37,7 +51,38 @@ export async function createBackend(kind: 'ts' | 'wasm', options: CreateBackendO
   if (!Number.isInteger(maxMemoryBytes) || maxMemoryBytes < WASM_PAGE_BYTES || maxMemoryBytes > WASM32_MAX_BYTES) {
     throw new Error(`createBackend('wasm'): expected maxMemoryBytes to be an integer from ${WASM_PAGE_BYTES} (64 KiB) to ${WASM32_MAX_BYTES} (4 GiB), got ${describeValue(maxMemoryBytes)}`);
   }
+  const threads = options.threads ?? 1;
+  if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
+    throw new Error(`createBackend('wasm'): expected threads to be 'auto' or a whole number from 1 to ${MAX_THREADS}, got ${describeValue(threads)}`);
+  }
+  if (threads !== 1 && requested !== 'auto' && requested !== 'simd128') {
+    throw new Error(`createBackend('wasm'): threads run on the SIMD128 build; use variant 'auto' or 'simd128' with threads, got variant '${requested}' with threads ${JSON.stringify(threads)}`);
+  }
+  const bytes = Math.floor(maxMemoryBytes / WASM_PAGE_BYTES) * WASM_PAGE_BYTES;
+  let unavailable: string | undefined;
+  if (threads !== 1) {
+    const threaded = await threadedBackend(threads, bytes);
+    if (threaded instanceof WasmBackend) return threaded;
+    unavailable = threaded;
+  }
   const variant = requested === 'auto' ? bestVariant() : requested;
-  const pages = Math.floor(maxMemoryBytes / WASM_PAGE_BYTES);
-  return new WasmBackend(await instantiateVariant(variant, pages * WASM_PAGE_BYTES), variant, pages * WASM_PAGE_BYTES);
+  return new WasmBackend(await instantiateVariant(variant, bytes), variant, bytes, { unavailable });
+}
+
+/**
+ * The threaded build with its workers, or why threads cannot run here (or 'auto' found one core:
+ * then undefined). The pool's code is a chunk of its own, loaded only when threads are asked for.
+ */
+async function threadedBackend(threads: 'auto' | number, bytes: number): Promise<WasmBackend | string | undefined> {
+  const { autoThreads, startPool, threadsUnavailableReason } = await import('./wasm/threads.js');
+  const count = threads === 'auto' ? await autoThreads() : threads;
+  if (count === 1) return undefined;
+  const reason = threadsUnavailableReason() ?? (simd128Supported() ? undefined : 'threads need WebAssembly SIMD128, which this engine does not support');
+  if (reason !== undefined) return reason;
+  const { exports, module } = await instantiateThreaded(bytes);
+  try {
+    return new WasmBackend(exports, 'simd128', bytes, { pool: await startPool(module, exports, count) });
+  } catch (error) {
+    return `the worker threads could not start: ${(error as Error).message}`; // e.g. a page's CSP forbids workers
+  }
 }

@@ -848,3 +848,57 @@ unsafe fn slice_mut<'a>(ptr: *mut f32, len: usize) -> &'a mut [f32] {
     // SAFETY: forwarded contract.
     unsafe { std::slice::from_raw_parts_mut(ptr, len) }
 }
+
+// ---- the worker pool of the threaded build (crate/src/parallel.rs; ts/wasm/threads.ts) -------
+// On the builds without threads these do nothing: `nn_set_threads` answers 1.
+
+/// Tells the module that workers `0..threads − 1` run [`nn_worker_loop`]; returns the threads
+/// that will take parts (the caller included): 1 on a build without threads.
+#[no_mangle]
+pub extern "C" fn nn_set_threads(threads: usize) -> usize {
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    crate::parallel::pool::set_workers(threads.saturating_sub(1));
+    let _ = threads;
+    crate::parallel::threads()
+}
+
+/// Runs worker `index`'s loop (in that worker's own instance, after its stack and TLS are set
+/// up) until [`nn_pool_stop`].
+#[no_mangle]
+pub extern "C" fn nn_worker_loop(index: usize) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    crate::parallel::pool::worker_loop(index);
+    let _ = index;
+}
+
+/// Worker `index` trapped: the pool is marked broken (later calls run on the caller alone) and
+/// its unfinished part counts as done, so the caller stops waiting.
+#[no_mangle]
+pub extern "C" fn nn_worker_failed(index: usize) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    crate::parallel::pool::worker_failed(index);
+    let _ = index;
+}
+
+/// 1 once a worker has failed, else 0.
+#[no_mangle]
+pub extern "C" fn nn_pool_broken() -> u32 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    return crate::parallel::pool::broken() as u32;
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "atomics")))]
+    0
+}
+
+/// Makes the workers leave their loop (`dispose`).
+#[no_mangle]
+pub extern "C" fn nn_pool_stop() {
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    crate::parallel::pool::stop();
+}
+
+/// Test hook: the next part a worker (not the caller) runs traps there.
+#[no_mangle]
+pub extern "C" fn nn_pool_fail_next_part() {
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    crate::parallel::pool::fail_next_part();
+}

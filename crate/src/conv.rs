@@ -10,6 +10,7 @@
 //! `dcol_n = Wᵀ · dout_n` are the same GEMM with swapped strides. Padding reads as zeros.
 
 use crate::gemm;
+use crate::parallel::{self, SharedMut};
 use crate::workspace::OutOfMemory;
 
 /// The geometry of a convolution or a pooling window over a batch.
@@ -170,17 +171,34 @@ pub fn conv_forward(
     if p == 0 || fn_ == 0 {
         return Ok(());
     }
-    for s in 0..g.n {
-        let col_s = &mut col[s * k * p..(s + 1) * k * p];
-        im2col(g, &x[s * xs..(s + 1) * xs], col_s);
-        let out_s = &mut out[s * fn_ * p..(s + 1) * fn_ * p];
-        for (row, &bias) in out_s.chunks_exact_mut(p).zip(b) {
-            row.fill(bias);
+    // Samples are independent: split the batch (each part writes its samples' col and out). With
+    // one part, each sample's GEMM may split instead.
+    let parts = parallel::parts(g.n * fn_ * k * p, CONV_MIN_MACS_PER_PART, g.n, 4);
+    let (col_at, out_at) = (SharedMut(col.as_mut_ptr()), SharedMut(out.as_mut_ptr()));
+    parallel::try_for_each_part(parts, &|part| {
+        for s in parallel::range(g.n, parts, part, 1) {
+            // SAFETY: sample s's blocks of col and out lie inside them (asserted above), and
+            // samples belong to one part each, so no two parts make overlapping slices.
+            let (col_s, out_s) = unsafe {
+                (
+                    std::slice::from_raw_parts_mut(col_at.ptr().add(s * k * p), k * p),
+                    std::slice::from_raw_parts_mut(out_at.ptr().add(s * fn_ * p), fn_ * p),
+                )
+            };
+            im2col(g, &x[s * xs..(s + 1) * xs], col_s);
+            for (row, &bias) in out_s.chunks_exact_mut(p).zip(b) {
+                row.fill(bias);
+            }
+            gemm::gemm_acc(fn_, k, p, w, k, 1, col_s, p, 1, out_s, p, 1)?;
         }
-        gemm::gemm_acc(fn_, k, p, w, k, 1, col_s, p, 1, out_s, p, 1)?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
+
+/// Multiply-adds of a convolution pass below which a part is not worth a thread: as for the GEMM
+/// (`GEMM_MIN_MACS_PER_PART`); `bench/threads.ts --sweep` measured the forward over 1–8 samples
+/// (0.43–3.5 M multiply-adds, parts of 2¹⁶) 0.46–0.72× as fast on 2 threads on the shared machine.
+const CONV_MIN_MACS_PER_PART: usize = 1 << 20;
 
 /// Backward: `dW = Σ_n dout_n·col_nᵀ`, `db = Σ dout` per filter, and, when `dx` is given,
 /// `dx_n = col2im(Wᵀ·dout_n)` with `dcol` (`[C·FH·FW, OH·OW]`) as the scratch of one sample.
@@ -207,29 +225,45 @@ pub fn conv_backward(
         dw.len() == fn_ * k && db.len() == fn_,
         "conv_backward: dW or db does not match the window"
     );
-    dw.fill(0.0);
-    db.fill(0.0);
-    for s in 0..g.n {
-        let dout_s = &dout[s * fn_ * p..(s + 1) * fn_ * p];
-        for (d, row) in db.iter_mut().zip(dout_s.chunks_exact(p.max(1))) {
-            *d += row.iter().sum::<f32>();
+    // dW and db sum over the samples: split their rows (filters), never the samples, so each
+    // element adds its samples in the same order; each part walks the whole batch.
+    let parts = parallel::parts(g.n * fn_ * k * p, CONV_MIN_MACS_PER_PART, fn_, 1);
+    let (dw_at, db_at) = (SharedMut(dw.as_mut_ptr()), SharedMut(db.as_mut_ptr()));
+    parallel::try_for_each_part(parts, &|part| {
+        let f = parallel::range(fn_, parts, part, 1);
+        // SAFETY: filters f of dW (rows of k) and db lie inside them (asserted above), and each
+        // filter belongs to one part, so no two parts make overlapping slices.
+        let (dw, db) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(dw_at.ptr().add(f.start * k), f.len() * k),
+                std::slice::from_raw_parts_mut(db_at.ptr().add(f.start), f.len()),
+            )
+        };
+        dw.fill(0.0);
+        db.fill(0.0);
+        for s in 0..g.n {
+            let dout_s = &dout[(s * fn_ + f.start) * p..(s * fn_ + f.end) * p];
+            for (d, row) in db.iter_mut().zip(dout_s.chunks_exact(p.max(1))) {
+                *d += row.iter().sum::<f32>();
+            }
+            // dW[F×K] += dout_s[F×P] · col_sᵀ  (col_s is K×P, read as P×K with swapped strides)
+            gemm::gemm_acc(
+                f.len(),
+                p,
+                k,
+                dout_s,
+                p,
+                1,
+                &col[s * k * p..(s + 1) * k * p],
+                1,
+                p,
+                dw,
+                k,
+                1,
+            )?;
         }
-        // dW[FN×K] += dout_s[FN×P] · col_sᵀ  (col_s is K×P, read as P×K with swapped strides)
-        gemm::gemm_acc(
-            fn_,
-            p,
-            k,
-            dout_s,
-            p,
-            1,
-            &col[s * k * p..(s + 1) * k * p],
-            1,
-            p,
-            dw,
-            k,
-            1,
-        )?;
-    }
+        Ok(())
+    })?;
     if let Some((dcol, dx)) = dx {
         assert!(
             dcol.len() == k * p && dx.len() == g.n * xs,

@@ -32,6 +32,11 @@
 //! compiled and is what native `cargo test` exercises.
 
 #![deny(unsafe_op_in_unsafe_fn)]
+// The pool's futex (memory.atomic.wait32) is still unstable in core::arch::wasm32.
+#![cfg_attr(
+    all(target_arch = "wasm32", target_feature = "atomics"),
+    feature(stdarch_wasm_atomic_wait)
+)]
 #![warn(missing_docs)]
 // On wasm32 the tests run under Node through our own runner (see `wasm_harness`).
 #![cfg_attr(
@@ -55,6 +60,7 @@ pub mod exp;
 pub mod gemm;
 pub mod im2col;
 pub mod optim;
+pub mod parallel;
 pub mod pool;
 pub mod softmax_xent;
 pub mod workspace;

@@ -16,6 +16,8 @@ mod fused;
 mod im2col;
 /// The optimizers' update rules against f64 transcriptions of the book's.
 mod optim;
+/// Splitting over threads: every partition is bitwise one part.
+mod parallel;
 /// The SIMD128 paths: lanes, accumulators, tile edges, the packing's transpose.
 mod simd;
 

@@ -17,6 +17,9 @@ interface DemoState {
   /** The current run id (bumped by every Reset); messages of older runs are dropped. */
   run: number;
   backend: string;
+  /** Threads the worker's backend runs on, and why only one where more were asked. */
+  threads: number;
+  threadsUnavailable: string | null;
   /** 'building' → 'evaluating' (the untrained net) → 'paused' ⇄ 'training' → 'done'; or 'error'. */
   phase: 'building' | 'evaluating' | 'paused' | 'training' | 'done' | 'error';
   evals: { step: number; epoch: number; trainAccuracy: number; testAccuracy: number }[];
@@ -34,7 +37,7 @@ interface DemoState {
   loadedModel: string | null;
   downloadedBytes: number;
 }
-const state: DemoState = { run: 0, backend: '', phase: 'building', evals: [], losses: [], stale: 0, prediction: null, probs: null, probsRun: 0, units: [], loadedModel: null, downloadedBytes: 0 };
+const state: DemoState = { run: 0, backend: '', threads: 0, threadsUnavailable: null, phase: 'building', evals: [], losses: [], stale: 0, prediction: null, probs: null, probsRun: 0, units: [], loadedModel: null, downloadedBytes: 0 };
 (window as unknown as { demoState: DemoState }).demoState = state;
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
@@ -472,6 +475,12 @@ function showProbs(probs: Float64Array, run: number): void {
   $('prediction').textContent = String(best);
 }
 
+/** " · 2 threads", or " · 1 thread (why)" where more could not run; nothing for the TS backend, which has no threads. */
+function threadsText(backend: string, threads: number, unavailable: string | undefined): string {
+  if (!backend.startsWith('wasm-')) return '';
+  return ` · ${threads} thread${threads === 1 ? '' : 's'}${unavailable ? ` (${unavailable})` : ''}`;
+}
+
 // ---- worker messages ----------------------------------------------------------------------
 worker.onmessage = (e: MessageEvent<FromWorker>) => {
   const m = e.data;
@@ -482,8 +491,10 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   switch (m.type) {
     case 'ready':
       state.backend = m.backend;
+      state.threads = m.threads;
+      state.threadsUnavailable = m.threadsUnavailable ?? null;
       stepsPerEpoch = m.stepsPerEpoch;
-      readyText = `${m.backend}: ${m.sizes.length ? `${m.sizes.join('→')}${chapter6Text()}` : 'SimpleConvNet (conv 30×5×5 → pool → 100 → 10)'}${m.loaded ? ` from ${m.loaded.name}` : ''} on ${m.trainCount} training / ${m.testCount} test digits.`;
+      readyText = `${m.backend}${threadsText(m.backend, m.threads, m.threadsUnavailable)}: ${m.sizes.length ? `${m.sizes.join('→')}${chapter6Text()}` : 'SimpleConvNet (conv 30×5×5 → pool → 100 → 10)'}${m.loaded ? ` from ${m.loaded.name}` : ''} on ${m.trainCount} training / ${m.testCount} test digits.`;
       if (m.loaded) {
         // The controls show the loaded net and optimizer, so they are not "pending" changes.
         state.loadedModel = m.loaded.name;

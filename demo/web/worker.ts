@@ -118,14 +118,26 @@ async function handle(m: ToWorker): Promise<void> {
       lastEvalStep = -1;
       Object.assign(speed, { steps: 0, ms: 0, rate: 0 });
       trainer?.dispose();
+      trainer?.backend.dispose(); // ends its worker threads
       trainer = null;
       const d = await loadData();
-      const backend = await createBackend(m.backend);
+      // All the cores where the page is cross-origin isolated (demo/serve.ts sends COOP/COEP);
+      // elsewhere the backend runs on one thread and says why (threadsUnavailable).
+      const backend = await createBackend(m.backend, { threads: 'auto' });
       // Model files are read by a chunk of their own, fetched only when a model is loaded or saved.
       const modelFiles = m.model ? await import('../mnist_model.js') : null;
-      if (m.run !== run) return; // a newer Reset came in while this one waited
-      const model = modelFiles && m.model ? modelFiles.loadMnistModel(backend, m.model.bytes, m.model.name) : undefined;
-      trainer = new Trainer(backend, d, m.config, model);
+      if (m.run !== run) {
+        backend.dispose(); // a newer Reset came in while this one waited
+        return;
+      }
+      let model;
+      try {
+        model = modelFiles && m.model ? modelFiles.loadMnistModel(backend, m.model.bytes, m.model.name) : undefined;
+        trainer = new Trainer(backend, d, m.config, model);
+      } catch (e) {
+        backend.dispose(); // no trainer holds it: end its worker threads here
+        throw e;
+      }
       loadedWeights = model !== undefined;
       // A file holds no initial weights: draw the weights themselves, not a change from the loaded ones (all zero).
       initialW1 = loadedWeights ? new Float32Array(trainer.net.params.W1.size) : trainer.net.params.W1.data.slice();
@@ -134,7 +146,7 @@ async function handle(m: ToWorker): Promise<void> {
       indices.forEach((i, k) => {
         for (let p = 0; p < IMAGE_SIZE; p++) pixels[k * IMAGE_SIZE + p] = Math.round(d.test.images[i * IMAGE_SIZE + p] * 255);
       });
-      post(run, { type: 'ready', backend: backend.name, trainCount: d.train.count, testCount: d.test.count, stepsPerEpoch: trainer.stepsPerEpoch, sizes: trainer.config.model === 'cnn' ? [] : (model?.sizes ?? [IMAGE_SIZE, ...m.config.hidden, 10]), grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels }, loaded: model && m.model ? { name: m.model.name, model: model.kind, optimizer: model.optimizerName ?? m.config.optimizer, lr: trainer.optimizer.lr } : undefined });
+      post(run, { type: 'ready', backend: backend.name, threads: backend.threads, threadsUnavailable: backend.threadsUnavailable, trainCount: d.train.count, testCount: d.test.count, stepsPerEpoch: trainer.stepsPerEpoch, sizes: trainer.config.model === 'cnn' ? [] : (model?.sizes ?? [IMAGE_SIZE, ...m.config.hidden, 10]), grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels }, loaded: model && m.model ? { name: m.model.name, model: model.kind, optimizer: model.optimizerName ?? m.config.optimizer, lr: trainer.optimizer.lr } : undefined });
       evaluate(trainer);
       break;
     }

@@ -3,11 +3,19 @@ import { KERNELS, exportName, type KernelName, type KernelSpec } from '../kernel
 import type { Storage } from '../tensor.js';
 import type { NnExports, NnKernel } from '../wasm/abi.js';
 import { WASM32_MAX_BYTES, type WasmVariant } from '../wasm/load.js';
+import type { WorkerPool } from '../wasm/threads.js';
+
+/** How a WASM backend runs on threads: its worker pool, or why it has none though asked. */
+export interface WasmThreading {
+  pool?: WorkerPool;
+  unavailable?: string;
+}
 
 /**
  * A block of WASM linear memory. Growing the memory detaches the old ArrayBuffer (every view on
  * it drops to length 0), so the view is re-derived whenever its buffer is no longer the
- * memory's buffer.
+ * memory's buffer. (A shared memory's old SharedArrayBuffer is not detached: views on it keep
+ * their old length and still see the same memory, and `memory.buffer` gives a new, longer one.)
  */
 class LinearStorage implements Storage {
   #view: Float32Array;
@@ -48,11 +56,16 @@ export class WasmBackend extends Backend {
   readonly #kernels: Record<KernelName, NnKernel>;
   /** The most the linear memory may grow to (the maximum it was created with). */
   readonly #maxMemoryBytes: number;
+  /** The worker pool while it runs (threaded build, `threads` > 1), else undefined. */
+  #pool: WorkerPool | undefined;
+  readonly #threadsUnavailable: string | undefined;
 
   /** Use `createBackend('wasm')`, which loads the module. */
-  constructor(exports: NnExports, variant: WasmVariant, maxMemoryBytes = WASM32_MAX_BYTES) {
+  constructor(exports: NnExports, variant: WasmVariant, maxMemoryBytes = WASM32_MAX_BYTES, threading: WasmThreading = {}) {
     super();
     this.#x = exports;
+    this.#pool = threading.pool;
+    this.#threadsUnavailable = threading.unavailable;
     this.variant = variant;
     this.name = `wasm-${variant}`;
     this.#maxMemoryBytes = maxMemoryBytes;
@@ -63,6 +76,21 @@ export class WasmBackend extends Backend {
       kernels[name] = fn as NnKernel;
     }
     this.#kernels = kernels as Record<KernelName, NnKernel>;
+  }
+
+  /** @internal The module's raw exports (tests use the pool's hooks). */
+  rawExports(): NnExports {
+    return this.#x;
+  }
+  override get threads(): number {
+    return this.#pool?.threads ?? 1;
+  }
+  override get threadsUnavailable(): string | undefined {
+    return this.#threadsUnavailable;
+  }
+  override dispose(): void {
+    this.#pool?.dispose();
+    this.#pool = undefined;
   }
 
   protected elementLimit(): { elements: number; reason: string } {
@@ -91,10 +119,20 @@ export class WasmBackend extends Backend {
     if (status === 0) return;
     throw new Error(`${this.name}.${where}: out of memory: the kernel needs ${status >>> 0} bytes of workspace (${this.#memoryState()}); dispose tensors you no longer need`);
   }
+  /**
+   * A worker trapped during this call (a bug: the kernels' inputs were checked): its part of the
+   * outputs is missing. The module already runs everything on this thread; end the pool and say so.
+   */
+  #workerFailed(where: string): never {
+    const failure = this.#pool?.failure;
+    this.dispose();
+    throw new Error(`${this.name}.${where}: a worker thread failed during this call${failure ? ` (${failure})` : ''}, so its outputs are incomplete; the backend now runs on one thread`);
+  }
   protected callKernel(name: KernelName, raw: readonly RawValue[], returns: KernelSpec['returns']): number | void {
     // Tensors go as pointers, an absent optional output as 0 (null), flags as 0/1.
     const args = raw.map((v) => (typeof v === 'object' ? (v === null ? 0 : v.storage.ptr) : +v));
     const result = this.#kernels[name](...args);
+    if (this.#pool?.broken()) this.#workerFailed(name);
     if (returns === 'status') this.#checkStatus(name, result);
     else if (returns === 'value') return result;
   }

@@ -6,14 +6,18 @@ import type { NnExports } from './abi.js';
  */
 export type WasmVariant = 'relaxed-simd' | 'simd128' | 'scalar';
 
+/** The shipped modules: each variant, and SIMD128 with atomics and shared memory for threads. */
+type WasmBuild = WasmVariant | 'simd128-threads';
+
 /**
- * Each build's bytes (base64) are a module of their own, imported only when that variant is
+ * Each build's bytes (base64) are a module of their own, imported only when that build is
  * chosen: the package's dist/ puts each in its own chunk, so an engine loads one build, not all.
  */
-const LOAD_BASE64: Record<WasmVariant, () => Promise<{ WASM_BASE64: string }>> = {
+const LOAD_BASE64: Record<WasmBuild, () => Promise<{ WASM_BASE64: string }>> = {
   'relaxed-simd': () => import('./generated/relaxed-simd.js'),
   simd128: () => import('./generated/simd128.js'),
   scalar: () => import('./generated/scalar.js'),
+  'simd128-threads': () => import('./generated/simd128-threads.js'),
 };
 
 /**
@@ -70,10 +74,10 @@ interface CompiledVariant {
   minPages: number;
 }
 
-const modules = new Map<WasmVariant, Promise<CompiledVariant>>();
+const modules = new Map<WasmBuild, Promise<CompiledVariant>>();
 
-/** Compiles a variant once per process (its bytes travel with this package's JS as base64). */
-function compileVariant(variant: WasmVariant): Promise<CompiledVariant> {
+/** Compiles a build once per process (its bytes travel with this package's JS as base64). */
+function compileVariant(variant: WasmBuild): Promise<CompiledVariant> {
   let compiled = modules.get(variant);
   if (!compiled) {
     compiled = LOAD_BASE64[variant]().then(async ({ WASM_BASE64 }) => {
@@ -97,14 +101,27 @@ export async function instantiateVariant(variant: WasmVariant, maxMemoryBytes = 
   if (variant === 'relaxed-simd' && !relaxedSimdSupported()) {
     throw new Error("createBackend('wasm', { variant: 'relaxed-simd' }): this JavaScript engine does not support WebAssembly relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd); use variant 'auto' or 'simd128'");
   }
-  const { module, minPages } = await compileVariant(variant);
+  return (await instantiateBuild(variant, maxMemoryBytes)).exports;
+}
+
+/**
+ * An instance of the threaded build (SIMD128) on a fresh shared memory with the given maximum,
+ * and its module, which the worker pool (threads.ts) instantiates again on the same memory.
+ */
+export function instantiateThreaded(maxMemoryBytes = WASM32_MAX_BYTES): Promise<{ exports: NnExports; module: WebAssembly.Module }> {
+  if (!simd128Supported()) throw new Error("createBackend('wasm', { threads }): threads need WebAssembly SIMD128, which this JavaScript engine does not support");
+  return instantiateBuild('simd128-threads', maxMemoryBytes);
+}
+
+async function instantiateBuild(build: WasmBuild, maxMemoryBytes: number): Promise<{ exports: NnExports; module: WebAssembly.Module }> {
+  const { module, minPages } = await compileVariant(build);
   const maximum = Math.floor(maxMemoryBytes / WASM_PAGE_BYTES);
   if (maximum < minPages) {
     throw new Error(`createBackend('wasm'): maxMemoryBytes must be at least ${minPages * WASM_PAGE_BYTES} bytes (the module's own data and stack), got ${maxMemoryBytes}`);
   }
-  const memory = new WebAssembly.Memory({ initial: minPages, maximum });
+  const memory = new WebAssembly.Memory({ initial: minPages, maximum, shared: build === 'simd128-threads' });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  return instance.exports as unknown as NnExports;
+  return { exports: instance.exports as unknown as NnExports, module };
 }
 
 /**

@@ -18,6 +18,7 @@ mod pack;
 
 use kernel::MicroKernel;
 
+use crate::parallel::{self, SharedMut};
 use crate::workspace::{self, OutOfMemory};
 
 /// `C ← A·B` for an `m×k` A, a `k×n` B and an `m×n` C given by row and column strides (see
@@ -29,7 +30,8 @@ use crate::workspace::{self, OutOfMemory};
 /// - The strides of C must not make two elements of C share a slot.
 ///
 /// # Errors
-/// [`OutOfMemory`] if the packing workspace cannot grow; nothing is written then.
+/// [`OutOfMemory`] if the packing workspace cannot grow; without threads nothing is written
+/// then, with threads the parts that got their workspace wrote their block of C.
 ///
 /// # Panics
 /// If a slice is too short or C's strides alias. Nothing is written then.
@@ -130,21 +132,43 @@ pub(crate) fn gemm_with<K: MicroKernel>(
         }
         return Ok(());
     }
-    let blocking = loops::Blocking::new::<K>(m, k, n);
-    let a_room = blocking.a_pack_len().next_multiple_of(4); // keeps B's panel 16-byte aligned
-    workspace::with_workspace(a_room + blocking.b_pack_len(), |buf| {
-        let (a_pack, b_pack) = buf.split_at_mut(a_room);
-        // SAFETY: the asserts above put every (i, p) < (m, k) of A, (p, j) < (k, n) of B and
-        // (i, j) < (m, n) of C inside its slice, and C's slots are distinct. C is a `&mut`, so it
-        // overlaps neither A, B (shared borrows) nor the workspace (owned by this call).
-        unsafe {
-            loops::gemm_packed::<K>(
-                &blocking, a.as_ptr(), rsa, csa, b.as_ptr(), rsb, csb, c.as_mut_ptr(), rsc, csc,
-                a_pack, b_pack, accumulate,
-            );
+    // Split C into row blocks (tall C) or column blocks (wide C), whole micro-tiles each: every
+    // element of C is still summed over the whole of k in one part, in the same order.
+    let rows = m >= n;
+    let (len, align) = if rows { (m, K::MR) } else { (n, K::NR) };
+    let parts = parallel::parts(m * k * n, GEMM_MIN_MACS_PER_PART, len.div_ceil(align), 1);
+    let c_at = SharedMut(c.as_mut_ptr());
+    parallel::try_for_each_part(parts, &|part| {
+        let r = parallel::range(len, parts, part, align);
+        let (i0, mp, j0, np) = if rows { (r.start, r.len(), 0, n) } else { (0, m, r.start, r.len()) };
+        if mp == 0 || np == 0 {
+            return Ok(());
         }
+        let blocking = loops::Blocking::new::<K>(mp, k, np);
+        let a_room = blocking.a_pack_len().next_multiple_of(4); // keeps B's panel 16-byte aligned
+        workspace::with_workspace(a_room + blocking.b_pack_len(), |buf| {
+            let (a_pack, b_pack) = buf.split_at_mut(a_room);
+            // SAFETY: the asserts above put every (i, p) < (m, k) of A, (p, j) < (k, n) of B and
+            // (i, j) < (m, n) of C inside its slice, and C's slots are distinct, so the part's
+            // rows i0.. (columns j0..) are inside too. C was a `&mut`, so it overlaps neither A,
+            // B (shared borrows) nor the workspace (this thread's); the parts' blocks of C are
+            // disjoint, so no two parts write one element.
+            unsafe {
+                loops::gemm_packed::<K>(
+                    &blocking, a.as_ptr().add(i0 * rsa), rsa, csa, b.as_ptr().add(j0 * csb), rsb, csb,
+                    c_at.ptr().add(i0 * rsc + j0 * csc), rsc, csc, a_pack, b_pack, accumulate,
+                );
+            }
+        })
     })
 }
+
+/// Multiply-adds (`m·k·n`) below which a GEMM part is not worth a thread (≈ 45 µs of work at
+/// 45 GFLOP/s). From `bench/threads.ts --sweep` on this 2-core machine (shared, load average 3–5):
+/// with parts of 2¹⁶ multiply-adds, 64³ took 28 µs on 2 threads against 18 µs on one, 96³ 73
+/// against 38, 10×784×50 56 against 28, while 1024³ ran 1.88× faster when a core was idle; a
+/// hand-over costs tens of µs whenever the other core is busy, so parts stay above that.
+const GEMM_MIN_MACS_PER_PART: usize = 1 << 20;
 
 /// Number of elements a strided `rows×cols` matrix spans: `(rows−1)·rs + (cols−1)·cs + 1`,
 /// 0 when it is empty. Panics on overflow (no slice could be that long anyway).

@@ -1,0 +1,217 @@
+/**
+ * One thread against N threads (default 2) on the WASM backend: the issue-14 targets (GEMM
+ * 1024³, the 128×784·784×256 products of a training step, two MLP steps, the CNN step), every
+ * split kernel over sizes around its inline threshold, and the kernels that stay on one thread
+ * (a (100, 10) softmax must not get slower). "1 thread" is what `createBackend('wasm')` gives (the
+ * ordinary SIMD128 build); "N threads" is `createBackend('wasm', { threads: N })` (the threaded
+ * build with N − 1 workers). Both run the same calls, interleaved round by round, medians.
+ *
+ * Run unpinned (`npm run bench` runs it after the pinned single-thread table), on an otherwise idle
+ * machine if possible: the load average is printed with the results because other processes take
+ * cores from the workers. Writes bench/results/threads.json and threads.md; `--readme` also copies
+ * the table into README.md between the `threads:start` / `threads:end` markers. `--threads N`
+ * compares N threads (default 2); `--wait-idle S` waits up to S seconds before each row for
+ * the other processes to leave the cores free; `--quick` runs fewer rounds; `--sweep` adds the threshold rows
+ * to a quick run (a full run has them); `--only <regex>` measures the rows whose name matches.
+ *
+ * The thresholds: `GEMM_MIN_MACS_PER_PART` (crate/src/gemm/mod.rs) and `CONV_MIN_MACS_PER_PART`
+ * (crate/src/conv.rs) come from the `--sweep` rows: the smallest work per part at which two
+ * threads were not slower than one, rounded to a power of two.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Adam, createBackend, Sequential, SGD, SimpleConvNet, type Backend, type Tensor } from '../ts/index.js';
+import { describeMachine } from './machine.js';
+import { seededLabels, seededValues, sinkTotal, timeInterleaved, type TimingOptions } from './util.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const threadsArg = args.indexOf('--threads');
+const threads = threadsArg >= 0 ? Number(args[threadsArg + 1]) : 2;
+const timing: TimingOptions = quick ? { rounds: 5, minSampleMs: 5, warmupMs: 20 } : { rounds: 21, minSampleMs: 10, warmupMs: 100 };
+
+const one = await createBackend('wasm', { variant: 'simd128' });
+const many = await createBackend('wasm', { threads });
+if (many.threads !== threads) throw new Error(`bench/threads: asked for ${threads} threads, got ${many.threads} (${many.threadsUnavailable})`);
+
+interface Row {
+  group: 'target' | 'kernel' | 'sweep' | 'step';
+  what: string;
+  /** Median µs per call on one thread and on N threads. */
+  oneUs: number;
+  manyUs: number;
+  /** The issue's target ratio, if any. */
+  target?: number;
+  /** Cores other processes kept busy while the row ran (Linux), the honest context of its ratio. */
+  otherCores?: number;
+}
+
+/** CPU time of the whole machine (/proc/stat, all cores) and of this process, to tell others' load apart. */
+function cpuSample(): { busy: number; total: number; ours: number; wall: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = fields[3] + fields[4];
+    const total = fields.reduce((a, b) => a + b, 0);
+    const { user, system } = process.cpuUsage();
+    return { busy: total - idle, total, ours: (user + system) / 1e6, wall: performance.now() / 1000 };
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
+/** Average cores busy with other processes between two samples. */
+function otherCores(a: ReturnType<typeof cpuSample>, b: ReturnType<typeof cpuSample>): number | undefined {
+  if (!a || !b || b.total === a.total) return undefined;
+  const cores = cpus().length;
+  const busyCores = ((b.busy - a.busy) / (b.total - a.total)) * cores;
+  const ourCores = (b.ours - a.ours) / (b.wall - a.wall);
+  return Math.max(0, busyCores - ourCores);
+}
+const rows: Row[] = [];
+
+const onlyArg = args.indexOf('--only');
+const only = onlyArg >= 0 ? new RegExp(args[onlyArg + 1]) : undefined;
+
+const waitIdleArg = args.indexOf('--wait-idle');
+const waitIdleSeconds = waitIdleArg >= 0 ? Number(args[waitIdleArg + 1]) : 0;
+
+/**
+ * With `--wait-idle S`: waits (at most S seconds) until other processes leave the cores free
+ * (under 0.2 cores busy over half a second) before a row starts, so rows measure threads, not the
+ * neighbours. The table still says how busy the machine was during each row.
+ */
+async function waitForIdle(): Promise<void> {
+  const until = performance.now() + waitIdleSeconds * 1000;
+  while (performance.now() < until) {
+    const a = cpuSample();
+    await new Promise((r) => setTimeout(r, 500));
+    const others = otherCores(a, cpuSample());
+    if (others === undefined || others < 0.2) return;
+  }
+}
+
+/** Times `make(backend)()` on both backends, interleaved; records the medians (rows that `--only <regex>` names, if given). */
+async function measure(group: Row['group'], what: string, make: (b: Backend) => () => unknown, target?: number, extra: TimingOptions = {}): Promise<void> {
+  if (only && !only.test(what)) return;
+  if (waitIdleSeconds > 0) await waitForIdle();
+  const runs = [{ name: 'one', run: make(one) }, { name: 'many', run: make(many) }];
+  const before = cpuSample();
+  const us = timeInterleaved(runs, { ...timing, ...extra });
+  const row: Row = { group, what, oneUs: us.get('one')!, manyUs: us.get('many')!, target, otherCores: otherCores(before, cpuSample()) };
+  rows.push(row);
+  console.log(`  ${what.padEnd(46)} 1 thread ${fmt(row.oneUs)}  ${threads} threads ${fmt(row.manyUs)}  ×${(row.oneUs / row.manyUs).toFixed(2)}${target ? ` (target ≥ ${target})` : ''}  others ${row.otherCores?.toFixed(2) ?? '?'} cores`);
+}
+
+const fmt = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`).padStart(9);
+const filled = (b: Backend, shape: number[], seed: number): Tensor => b.tensor(seededValues(shape.reduce((p, d) => p * d, 1), seed), shape);
+
+function gemm(form: 'NN' | 'NT' | 'TN', m: number, k: number, n: number) {
+  return (b: Backend) => {
+    const a = filled(b, form === 'TN' ? [k, m] : [m, k], 1);
+    const bb = filled(b, form === 'NT' ? [n, k] : [k, n], 2);
+    const c = b.zeros([m, n]);
+    return () => b[`gemm${form}`](m, k, n, a, bb, c);
+  };
+}
+
+console.log(`[bench/threads] ${describeMachine().cpu}; ${threads} threads; load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+// ---- the issue's targets --------------------------------------------------------------------
+await measure('target', 'gemmNN 1024×1024×1024', gemm('NN', 1024, 1024, 1024), 1.8, { rounds: quick ? 3 : 9 });
+await measure('target', 'gemmNN 128×784·784×256 (x·W)', gemm('NN', 128, 784, 256), 1.6);
+await measure('target', 'gemmNT 128×256·(784×256)ᵀ (dx = dout·Wᵀ)', gemm('NT', 128, 256, 784), 1.6);
+await measure('target', 'gemmTN (128×784)ᵀ·128×256 (dW = xᵀ·dout)', gemm('TN', 784, 128, 256), 1.6);
+
+function mlpStep(sizes: number[], batch: number) {
+  return (b: Backend) => {
+    const net = Sequential.mlp(b, sizes, { seed: 1 });
+    const x = b.tensor(seededValues(batch * sizes[0], 20).map((v) => (v + 1) / 2), [batch, sizes[0]]);
+    const t = b.tensor(seededLabels(batch, sizes[sizes.length - 1], 21), [batch]);
+    const sgd = new SGD({ lr: 0.01 });
+    return () => sgd.update(net.params, net.gradient(x, t));
+  };
+}
+function cnnStep(b: Backend) {
+  const net = new SimpleConvNet(b, { weightInitStd: 'he', seed: 1 });
+  const x = b.tensor(seededValues(100 * 28 * 28, 40).map((v) => (v + 1) / 2), [100, 1, 28, 28]);
+  const t = b.tensor(seededLabels(100, 10, 41), [100]);
+  const adam = new Adam({ lr: 0.001 });
+  return () => adam.update(net.params, net.gradient(x, t));
+}
+await measure('step', '784→256→128→10 step, batch 128', mlpStep([784, 256, 128, 10], 128), 1.5, { minSampleMs: 30 });
+await measure('step', '784→50→10 step, batch 100', mlpStep([784, 50, 10], 100), 1.25, { minSampleMs: 30 });
+await measure('step', 'SimpleConvNet step (Adam), batch 100', cnnStep, 1.6, { minSampleMs: 30, rounds: quick ? 3 : 11 });
+
+// ---- kernels: split ones at their training shapes, and ones that stay inline ----------------
+await measure('kernel', 'affineForward 100×784·784×50 + b', (b) => {
+  const [x, w, bias, out] = [filled(b, [100, 784], 3), filled(b, [784, 50], 4), filled(b, [50], 5), b.zeros([100, 50])];
+  return () => b.affineForward(100, 784, 50, x, w, bias, out);
+});
+await measure('kernel', 'affineBackward 100×784, 784×50 (no dx)', (b) => {
+  const [x, w, dout, dw, db] = [filled(b, [100, 784], 3), filled(b, [784, 50], 4), filled(b, [100, 50], 6), b.zeros([784, 50]), b.zeros([50])];
+  return () => b.affineBackward(100, 784, 50, x, w, dout, dw, db, null);
+});
+await measure('kernel', 'affineForward 100×50·50×10 + b', (b) => {
+  const [x, w, bias, out] = [filled(b, [100, 50], 3), filled(b, [50, 10], 4), filled(b, [10], 5), b.zeros([100, 10])];
+  return () => b.affineForward(100, 50, 10, x, w, bias, out);
+});
+const G = [100, 1, 28, 28, 5, 5, 1, 0] as const;
+await measure('kernel', 'convForward 100×1×28×28 ∗ 30×5×5', (b) => {
+  const [x, w, bias, col, out] = [filled(b, [100, 1, 28, 28], 7), filled(b, [30, 25], 8), b.zeros([30]), b.zeros([100 * 25 * 576]), b.zeros([100 * 30 * 576])];
+  return () => b.convForward(...G, 30, x, w, bias, col, out);
+});
+await measure('kernel', 'convBackward 100×1×28×28 ∗ 30×5×5 (no dx)', (b) => {
+  const [col, w, dout, dw, db] = [filled(b, [100 * 25 * 576], 9), filled(b, [30, 25], 8), filled(b, [100 * 30 * 576], 10), b.zeros([30 * 25]), b.zeros([30])];
+  return () => b.convBackward(...G, 30, col, w, dout, dw, db, null, null);
+});
+await measure('kernel', 'softmaxXentGrad (100, 10), labels', (b) => {
+  const [x, t, y, dx] = [filled(b, [100, 10], 11), b.tensor(seededLabels(100, 10, 12), [100]), b.zeros([100, 10]), b.zeros([100, 10])];
+  return () => b.softmaxXentGrad(100, 10, x, t, 'labels', y, dx);
+});
+await measure('kernel', 'reluForward 100×256', (b) => {
+  const [x, out] = [filled(b, [100 * 256], 13), b.zeros([100 * 256])];
+  return () => b.reluForward(x, out);
+});
+await measure('kernel', 'adam 784×50', (b) => {
+  const [p, g, m, v] = [filled(b, [784 * 50], 14), filled(b, [784 * 50], 15), b.zeros([784 * 50]), b.zeros([784 * 50])];
+  return () => b.adam(0.001, 0.9, 0.999, 1e-8, p, g, m, v);
+});
+
+// ---- the threshold sweeps -------------------------------------------------------------------
+if (args.includes('--sweep') || !quick) {
+  for (const s of [8, 16, 24, 32, 40, 48, 64, 96]) await measure('sweep', `gemmNN ${s}×${s}×${s} (${s ** 3} MACs)`, gemm('NN', s, s, s));
+  for (const [m, k, n] of [[100, 50, 10], [100, 10, 50], [10, 784, 50], [100, 100, 10]]) await measure('sweep', `gemmNN ${m}×${k}×${n} (${m * k * n} MACs)`, gemm('NN', m, k, n));
+  for (const n of [1, 2, 4, 8]) {
+    await measure('sweep', `convForward ${n}×1×28×28 ∗ 30×5×5 (${n * 30 * 25 * 576} MACs)`, (b) => {
+      const [x, w, bias, col, out] = [filled(b, [n, 1, 28, 28], 7), filled(b, [30, 25], 8), b.zeros([30]), b.zeros([n * 25 * 576]), b.zeros([n * 30 * 576])];
+      return () => b.convForward(n, 1, 28, 28, 5, 5, 1, 0, 30, x, w, bias, col, out);
+    });
+  }
+}
+
+const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+const md = [
+  `| ${threads} threads vs 1 | 1 thread | ${threads} threads | ratio | target | other processes |`,
+  '|---|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.what} | ${fmt(r.oneUs).trim()} | ${fmt(r.manyUs).trim()} | ${(r.oneUs / r.manyUs).toFixed(2)}× | ${r.target ? `≥ ${r.target}×` : ''} | ${r.otherCores === undefined ? '' : `${r.otherCores.toFixed(1)} cores`} |`),
+  '',
+  `${describeMachine().cpu}, ${cpus().length} logical cores, Node ${process.versions.node}; load average after the run ${load} (1, 5, 15 min). "Other processes": the cores other jobs kept busy while the row ran (/proc/stat minus this process).`,
+].join('\n');
+const outDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'threads.json'), JSON.stringify({ threads, load: loadavg(), rows }, null, 2) + '\n');
+writeFileSync(join(outDir, 'threads.md'), md + '\n');
+console.log('\n' + md);
+if (args.includes('--readme')) {
+  const readme = join(outDir, '..', '..', 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const [start, end] = ['<!-- threads:start -->', '<!-- threads:end -->'];
+  const [i, j] = [text.indexOf(start), text.indexOf(end)];
+  if (i < 0 || j < i) throw new Error(`bench/threads --readme: README.md has no ${start} … ${end} markers`);
+  writeFileSync(readme, `${text.slice(0, i + start.length)}\n${md}\n${text.slice(j)}`);
+  console.log('[bench/threads] copied the table into README.md');
+}
+console.log(`[bench/threads] wrote bench/results/threads.json and threads.md (sink ${sinkTotal().toFixed(3)})`);
+many.dispose();

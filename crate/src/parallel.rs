@@ -1,0 +1,325 @@
+//! Splitting a kernel's work over threads, so that the result does not depend on their number.
+//!
+//! A kernel cuts its output into `parts` disjoint pieces (rows or columns of the output, never
+//! the summed dimension) and calls [`for_each_part`]; every output element is then computed by
+//! one part, in the same order as without the split, so results are bitwise identical whatever
+//! the thread count. [`parts`] decides how many pieces from the work size and a threshold each
+//! kernel measured (bench/threads.ts): small work stays on the calling thread.
+//!
+//! On the threaded build (`+atomics`, shared memory) the parts run on the calling thread and on
+//! the worker pool: instances of this same module in Web Workers / `worker_threads` on the same
+//! memory, each with its own stack and thread-local workspace, sitting in `pool::worker_loop`.
+//! A call publishes one job (a pointer to the caller's `&dyn Fn`, valid in every instance
+//! because they share memory, table and code) by bumping a generation counter; workers spin on
+//! it a bounded while (kernels of a training step come back to back, and a futex wake-up costs
+//! tens of µs), then sleep with `memory.atomic.wait32`. The caller and the awake workers claim
+//! parts from a counter, so a worker that is not running (a busy machine) only means the caller
+//! does more parts itself. Which thread runs a part never changes its result. Nothing allocates.
+//! Elsewhere (native `cargo test`, the non-threaded builds) the parts run one after another on
+//! the caller, so the tests exercise every partition.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::workspace::OutOfMemory;
+
+/// Most threads a pool may have (the calling thread included); `createBackend` caps its option here.
+pub const MAX_THREADS: usize = 64;
+
+/// Runs `f(part)` for every `part` in `0..parts`, on the caller and the pool when there is one
+/// (see the module docs), and returns when all have finished. Each part must touch only its own
+/// outputs.
+pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    if parts > 1 && pool::dispatch(parts, f) {
+        return;
+    }
+    for part in 0..parts {
+        f(part);
+    }
+}
+
+/// [`for_each_part`] for parts that may run out of workspace: the error of the largest request,
+/// if any part failed (the others still ran and wrote their outputs).
+pub fn try_for_each_part(
+    parts: usize,
+    f: &(dyn Fn(usize) -> Result<(), OutOfMemory> + Sync),
+) -> Result<(), OutOfMemory> {
+    let failed = AtomicUsize::new(0);
+    for_each_part(parts, &|part| {
+        if let Err(e) = f(part) {
+            failed.fetch_max(e.bytes, Ordering::Relaxed);
+        }
+    });
+    match failed.into_inner() {
+        0 => Ok(()),
+        bytes => Err(OutOfMemory { bytes }),
+    }
+}
+
+/// Into how many parts to split `work` (in any unit) when one part should have at least
+/// `min_per_part` of it: 1 below that or without a pool, at most `per_thread` per thread, at most
+/// `most` (the pieces the output can be cut into).
+///
+/// Several parts per thread let the threads balance: they claim parts in turn, so one that the OS
+/// runs late (a busy machine) holds the others up by a small part, not by its share. A GEMM takes
+/// one per thread all the same: each part packs its own copy of the operand it does not split.
+pub fn parts(work: usize, min_per_part: usize, most: usize, per_thread: usize) -> usize {
+    #[cfg(test)]
+    if let Some(forced) = testing::forced() {
+        return forced.min(most).max(1);
+    }
+    let threads = threads();
+    if threads == 1 {
+        return 1;
+    }
+    (work / min_per_part.max(1)).clamp(1, (threads * per_thread).min(most).max(1))
+}
+
+/// The `part`-th of `parts` contiguous, nearly equal ranges that cover `0..len`, each starting
+/// on a multiple of `align` (so a GEMM part starts on a whole register tile).
+pub fn range(len: usize, parts: usize, part: usize, align: usize) -> std::ops::Range<usize> {
+    let units = len.div_ceil(align) as u64; // in u64: units · part can pass 2³² on wasm32
+    let at = |p: usize| ((units * p as u64 / parts as u64) as usize * align).min(len);
+    at(part)..at(part + 1)
+}
+
+/// Threads that run parts now: the caller plus the ready workers (1 without a pool, or after a
+/// worker failed).
+pub fn threads() -> usize {
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    return pool::threads();
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "atomics")))]
+    1
+}
+
+/// A raw pointer that parts may share: each part writes only its own elements through it.
+#[derive(Clone, Copy)]
+pub(crate) struct SharedMut(pub *mut f32);
+
+impl SharedMut {
+    /// The pointer (a method, so a closure captures the whole `Sync` wrapper, not its field).
+    pub(crate) fn ptr(self) -> *mut f32 {
+        self.0
+    }
+}
+// SAFETY: the parts of one call write disjoint elements through it (each kernel's split says why).
+unsafe impl Sync for SharedMut {}
+unsafe impl Send for SharedMut {}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::cell::Cell;
+
+    thread_local! {
+        static FORCED: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+
+    /// The part count tests force on [`super::parts`] (ignoring the thresholds), if any.
+    pub(crate) fn forced() -> Option<usize> {
+        FORCED.with(Cell::get)
+    }
+
+    /// Runs `f` with every split on this thread cut into `parts` pieces (where possible).
+    pub(crate) fn with_parts<R>(parts: usize, f: impl FnOnce() -> R) -> R {
+        let old = FORCED.with(|c| c.replace(Some(parts)));
+        let result = f();
+        FORCED.with(|c| c.set(old));
+        result
+    }
+}
+
+/// The worker pool of the threaded build.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+pub(crate) mod pool {
+    use core::arch::wasm32::{memory_atomic_notify, memory_atomic_wait32};
+    use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering::SeqCst};
+
+    use super::MAX_THREADS;
+
+    /// Spins before sleeping: on the order of 100 µs of polling a cached line, longer than the gap
+    /// between two kernels of a training step, much shorter than a person notices a busy core.
+    const SPINS: u32 = 1 << 17;
+
+    /// Bumped once per job; workers wait on it.
+    static GENERATION: AtomicI32 = AtomicI32::new(0);
+    /// The job: address of the caller's `&(dyn Fn(usize) + Sync)` and its part count.
+    static JOB: AtomicUsize = AtomicUsize::new(0);
+    static JOB_PARTS: AtomicUsize = AtomicUsize::new(0);
+    /// The job's generation (high 32 bits) and its next unclaimed part (low 32 bits). Parts are
+    /// claimed, not assigned: the caller and whichever workers are awake take them in turn, so a
+    /// worker the OS has not scheduled costs one dispatch, not a wait (the caller does its parts).
+    /// A claim names the generation, so a late worker can never take a part of a newer job.
+    static CLAIM: AtomicU64 = AtomicU64::new(0);
+    /// Parts of the current job not finished yet; the caller waits on it.
+    static REMAINING: AtomicI32 = AtomicI32::new(0);
+    /// Workers asleep in `memory.atomic.wait32` on GENERATION (the caller notifies only then).
+    static SLEEPERS: AtomicI32 = AtomicI32::new(0);
+    /// Workers ready to take parts (set by the JS pool once they all started).
+    static WORKERS: AtomicUsize = AtomicUsize::new(0);
+    /// Set when the pool is disposed: workers leave their loop.
+    static STOP: AtomicBool = AtomicBool::new(false);
+    /// Set when a worker trapped: later calls run on the caller alone.
+    static BROKEN: AtomicBool = AtomicBool::new(false);
+    /// A job is running (a part that splits again runs its split inline).
+    static BUSY: AtomicBool = AtomicBool::new(false);
+    /// Whether each worker is inside a part (its trap must count that part as done).
+    static RUNNING: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+    /// Test hook: the next part a worker runs traps.
+    static FAIL_NEXT: AtomicBool = AtomicBool::new(false);
+
+    pub(crate) fn threads() -> usize {
+        if BROKEN.load(SeqCst) {
+            1
+        } else {
+            WORKERS.load(SeqCst) + 1
+        }
+    }
+
+    pub(crate) fn set_workers(workers: usize) {
+        WORKERS.store(workers.min(MAX_THREADS - 1), SeqCst);
+    }
+
+    /// Spins, then sleeps, until `cell` no longer holds `value`; returns what it holds then.
+    fn wait_while(cell: &AtomicI32, value: i32, sleepers: Option<&AtomicI32>) -> i32 {
+        for _ in 0..SPINS {
+            let now = cell.load(SeqCst);
+            if now != value {
+                return now;
+            }
+            core::hint::spin_loop();
+        }
+        loop {
+            if let Some(s) = sleepers {
+                s.fetch_add(1, SeqCst);
+            }
+            // SAFETY: the pointer is a live static; wait32 only reads it (atomically), and
+            // returns at once if it no longer holds `value`.
+            unsafe { memory_atomic_wait32(cell.as_ptr(), value, -1) };
+            if let Some(s) = sleepers {
+                s.fetch_sub(1, SeqCst);
+            }
+            let now = cell.load(SeqCst);
+            if now != value {
+                return now;
+            }
+        }
+    }
+
+    fn notify(cell: &AtomicI32) {
+        // SAFETY: a live static; notify only wakes waiters on that address.
+        unsafe { memory_atomic_notify(cell.as_ptr(), u32::MAX) };
+    }
+
+    /// The next unclaimed part of job `generation` (of `parts`), or None when it has none left
+    /// or a newer job replaced it.
+    fn claim(generation: i32, parts: usize) -> Option<usize> {
+        let mut now = CLAIM.load(SeqCst);
+        loop {
+            let (g, next) = ((now >> 32) as u32 as i32, now as u32 as usize);
+            if g != generation || next >= parts {
+                return None;
+            }
+            match CLAIM.compare_exchange(now, now + 1, SeqCst, SeqCst) {
+                Ok(_) => return Some(next),
+                Err(changed) => now = changed,
+            }
+        }
+    }
+
+    /// A part is done: count it, and wake the caller on the last one.
+    fn finish_part() {
+        if REMAINING.fetch_sub(1, SeqCst) == 1 {
+            notify(&REMAINING);
+        }
+    }
+
+    /// Runs the parts on the caller and the workers; false (nothing ran) when there are no
+    /// workers, a worker failed, or a job is already running (a nested split).
+    pub(crate) fn dispatch(parts: usize, f: &(dyn Fn(usize) + Sync)) -> bool {
+        let workers = WORKERS.load(SeqCst);
+        if workers == 0 || BROKEN.load(SeqCst) || BUSY.swap(true, SeqCst) {
+            return false;
+        }
+        // The job lives on this (shadow) stack, in shared memory, until every part is done.
+        let job: &(dyn Fn(usize) + Sync) = f;
+        let generation = GENERATION.load(SeqCst).wrapping_add(1);
+        REMAINING.store(parts as i32, SeqCst);
+        JOB.store(&job as *const &(dyn Fn(usize) + Sync) as usize, SeqCst);
+        JOB_PARTS.store(parts, SeqCst);
+        CLAIM.store(u64::from(generation as u32) << 32, SeqCst);
+        GENERATION.store(generation, SeqCst);
+        if SLEEPERS.load(SeqCst) > 0 {
+            notify(&GENERATION);
+        }
+        while let Some(part) = claim(generation, parts) {
+            f(part);
+            REMAINING.fetch_sub(1, SeqCst);
+        }
+        let mut left = REMAINING.load(SeqCst);
+        while left != 0 {
+            left = wait_while(&REMAINING, left, None);
+        }
+        BUSY.store(false, SeqCst);
+        true
+    }
+
+    /// The loop a worker instance runs until the pool stops: it takes parts of each new job
+    /// while any are left.
+    pub(crate) fn worker_loop(index: usize) {
+        if index >= MAX_THREADS - 1 {
+            return;
+        }
+        let mut seen = 0;
+        loop {
+            let generation = wait_while(&GENERATION, seen, Some(&SLEEPERS));
+            if STOP.load(SeqCst) {
+                return;
+            }
+            let job = JOB.load(SeqCst);
+            let parts = JOB_PARTS.load(SeqCst);
+            if GENERATION.load(SeqCst) != generation {
+                continue; // a newer job was being published while we read: read it again
+            }
+            seen = generation;
+            while let Some(part) = claim(generation, parts) {
+                RUNNING[index].store(true, SeqCst);
+                if FAIL_NEXT.swap(false, SeqCst) {
+                    core::arch::wasm32::unreachable();
+                }
+                // SAFETY: the caller of `generation` published the address of its `&dyn Fn`
+                // (read above, before this claim: a claim succeeds only for the job it names)
+                // and keeps it alive until REMAINING reaches 0, which needs this part; all
+                // instances share memory, code and table, so the pointer and vtable are valid.
+                let f = unsafe { *(job as *const &(dyn Fn(usize) + Sync)) };
+                f(part);
+                RUNNING[index].store(false, SeqCst);
+                finish_part();
+            }
+        }
+    }
+
+    /// A worker trapped (the JS wrapper caught it and reset its stack): mark the pool broken and
+    /// count its unfinished part as done, so the caller does not wait for ever.
+    pub(crate) fn worker_failed(index: usize) {
+        BROKEN.store(true, SeqCst);
+        if index < MAX_THREADS - 1 && RUNNING[index].swap(false, SeqCst) {
+            finish_part();
+        }
+    }
+
+    pub(crate) fn broken() -> bool {
+        BROKEN.load(SeqCst)
+    }
+
+    /// Stops the workers: they leave [`worker_loop`] at their next wake-up.
+    pub(crate) fn stop() {
+        STOP.store(true, SeqCst);
+        WORKERS.store(0, SeqCst);
+        GENERATION.fetch_add(1, SeqCst);
+        notify(&GENERATION);
+    }
+
+    pub(crate) fn fail_next_part() {
+        FAIL_NEXT.store(true, SeqCst);
+    }
+}

@@ -56,6 +56,49 @@ pub fn try_for_each_part(
     }
 }
 
+/// Runs `f(blocks, outputs)` over `parts` ranges of `0..count` (starting on multiples of `align`),
+/// each with its blocks of every output: output `i` holds `count` equal blocks (rows, planes,
+/// single elements), and a part gets the ones in its range. Element-wise kernels and those whose
+/// blocks are independent (pooling planes) split through this without unsafe code of their own.
+///
+/// # Panics
+/// If an output's length is not a multiple of `count`.
+pub fn for_each_block<const N: usize>(
+    count: usize,
+    align: usize,
+    parts: usize,
+    outputs: [&mut [f32]; N],
+    f: &(dyn Fn(std::ops::Range<usize>, [&mut [f32]; N]) + Sync),
+) {
+    if count == 0 || parts <= 1 {
+        return f(0..count, outputs);
+    }
+    let block = outputs.each_ref().map(|o| o.len() / count);
+    for (o, b) in outputs.iter().zip(block) {
+        assert!(
+            o.len() == b * count,
+            "for_each_block: an output of {} elements does not hold {count} blocks",
+            o.len()
+        );
+    }
+    let at = outputs.map(|o| SharedMut(o.as_mut_ptr()));
+    for_each_part(parts, &|part| {
+        let r = range(count, parts, part, align);
+        // SAFETY: output i holds count·block[i] elements (asserted) and came from a `&mut`; the
+        // parts' ranges are disjoint, so so are their sub-slices.
+        let mine = std::array::from_fn(|i| unsafe {
+            std::slice::from_raw_parts_mut(at[i].ptr().add(r.start * block[i]), r.len() * block[i])
+        });
+        f(r, mine);
+    });
+}
+
+/// Elements per part below which an element-wise pass (or a pooling pass, per input element)
+/// stays on one thread: `bench/threads.ts` measured `reluForward` at 100×256 (25 600 elements, one
+/// part) unchanged, and the pooling and ReLU passes of the SimpleConvNet step (1.7 M elements)
+/// are where its serial time went.
+pub const ELEMENTWISE_MIN_PER_PART: usize = 1 << 16;
+
 /// Into how many parts to split `work` (in any unit) when one part should have at least
 /// `min_per_part` of it: 1 below that or without a pool, at most `per_thread` per thread, at most
 /// `most` (the pieces the output can be cut into).

@@ -170,6 +170,22 @@ await measure('kernel', 'softmaxXentGrad (100, 10), labels', (b) => {
   const [x, t, y, dx] = [filled(b, [100, 10], 11), b.tensor(seededLabels(100, 10, 12), [100]), b.zeros([100, 10]), b.zeros([100, 10])];
   return () => b.softmaxXentGrad(100, 10, x, t, 'labels', y, dx);
 });
+await measure('kernel', 'maxPoolForward 100×30×24×24, 2×2 s2', (b) => {
+  const [x, out, argmax] = [filled(b, [100, 30, 24, 24], 16), b.zeros([100 * 30 * 144]), b.zeros([100 * 30 * 144])];
+  return () => b.maxPoolForward(100, 30, 24, 24, 2, 2, 2, 0, x, out, argmax);
+});
+await measure('kernel', 'maxPoolBackward 100×30×24×24, 2×2 s2', (b) => {
+  const [dout, argmax, dx] = [filled(b, [100 * 30 * 144], 17), b.tensor(seededLabels(100 * 30 * 144, 4, 18), [100 * 30 * 144]), b.zeros([100, 30, 24, 24])];
+  return () => b.maxPoolBackward(100, 30, 24, 24, 2, 2, 2, 0, dout, argmax, dx);
+});
+await measure('kernel', 'reluForward 100×30×24×24', (b) => {
+  const [x, out] = [filled(b, [100 * 30 * 576], 13), b.zeros([100 * 30 * 576])];
+  return () => b.reluForward(x, out);
+});
+await measure('kernel', 'adam 4320×100', (b) => {
+  const [p, g, m, v] = [filled(b, [4320 * 100], 14), filled(b, [4320 * 100], 15), b.zeros([4320 * 100]), b.zeros([4320 * 100])];
+  return () => b.adam(0.001, 0.9, 0.999, 1e-8, p, g, m, v);
+});
 await measure('kernel', 'reluForward 100×256', (b) => {
   const [x, out] = [filled(b, [100 * 256], 13), b.zeros([100 * 256])];
   return () => b.reluForward(x, out);

@@ -13,7 +13,7 @@ pub fn relu_forward(x: &[f32], out: &mut [f32]) {
     check_len("relu_forward", "x", x, out.len());
     let n = out.len();
     let parts = parallel::parts(n, parallel::ELEMENTWISE_MIN_PER_PART, n.div_ceil(16), 1);
-    parallel::for_each_block(n, 16, parts, [out], &|r, [out]| {
+    parallel::for_each_block(n, 16, parts, [out], |r, [out]| {
         for (o, &v) in out.iter_mut().zip(&x[r]) {
             *o = if v > 0.0 { v } else { 0.0 };
         }
@@ -29,7 +29,7 @@ pub fn relu_backward(y: &[f32], dout: &[f32], dx: &mut [f32]) {
     check_len("relu_backward", "dout", dout, dx.len());
     let n = dx.len();
     let parts = parallel::parts(n, parallel::ELEMENTWISE_MIN_PER_PART, n.div_ceil(16), 1);
-    parallel::for_each_block(n, 16, parts, [dx], &|r, [dx]| {
+    parallel::for_each_block(n, 16, parts, [dx], |r, [dx]| {
         for ((d, &yi), &g) in dx.iter_mut().zip(&y[r.clone()]).zip(&dout[r]) {
             *d = if yi > 0.0 { g } else { 0.0 };
         }

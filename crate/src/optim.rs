@@ -112,7 +112,7 @@ pub fn adam(
         n.div_ceil(16),
         1,
     );
-    crate::parallel::for_each_block(n, 16, parts, [param, m, v], &|r, [param, m, v]| {
+    crate::parallel::for_each_block(n, 16, parts, [param, m, v], |r, [param, m, v]| {
         for (((w, &g), m), v) in param
             .iter_mut()
             .zip(&grad[r])

@@ -28,9 +28,12 @@ pub const MAX_THREADS: usize = 64;
 /// Runs `f(part)` for every `part` in `0..parts`, on the caller and the pool when there is one
 /// (see the module docs), and returns when all have finished. Each part must touch only its own
 /// outputs.
-pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+#[inline]
+pub fn for_each_part<F: Fn(usize) + Sync>(parts: usize, f: F) {
+    // Generic, not `&dyn Fn`: on the builds without threads `parts` folds to 1 and the part's code
+    // inlines into the kernel (no indirect call, no extra code in the shipped module).
     #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
-    if parts > 1 && pool::dispatch(parts, f) {
+    if parts > 1 && pool::dispatch(parts, &f) {
         return;
     }
     for part in 0..parts {
@@ -40,12 +43,16 @@ pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
 
 /// [`for_each_part`] for parts that may run out of workspace: the error of the largest request,
 /// if any part failed (the others still ran and wrote their outputs).
-pub fn try_for_each_part(
+#[inline]
+pub fn try_for_each_part<F: Fn(usize) -> Result<(), OutOfMemory> + Sync>(
     parts: usize,
-    f: &(dyn Fn(usize) -> Result<(), OutOfMemory> + Sync),
+    f: F,
 ) -> Result<(), OutOfMemory> {
+    if parts <= 1 {
+        return f(0);
+    }
     let failed = AtomicUsize::new(0);
-    for_each_part(parts, &|part| {
+    for_each_part(parts, |part| {
         if let Err(e) = f(part) {
             failed.fetch_max(e.bytes, Ordering::Relaxed);
         }
@@ -63,12 +70,13 @@ pub fn try_for_each_part(
 ///
 /// # Panics
 /// If an output's length is not a multiple of `count`.
-pub fn for_each_block<const N: usize>(
+#[inline]
+pub fn for_each_block<const N: usize, F: Fn(std::ops::Range<usize>, [&mut [f32]; N]) + Sync>(
     count: usize,
     align: usize,
     parts: usize,
     outputs: [&mut [f32]; N],
-    f: &(dyn Fn(std::ops::Range<usize>, [&mut [f32]; N]) + Sync),
+    f: F,
 ) {
     if count == 0 || parts <= 1 {
         return f(0..count, outputs);
@@ -82,7 +90,7 @@ pub fn for_each_block<const N: usize>(
         );
     }
     let at = outputs.map(|o| SharedMut(o.as_mut_ptr()));
-    for_each_part(parts, &|part| {
+    for_each_part(parts, |part| {
         let r = range(count, parts, part, align);
         // SAFETY: output i holds count·block[i] elements (asserted) and came from a `&mut`; the
         // parts' ranges are disjoint, so so are their sub-slices.
@@ -106,6 +114,7 @@ pub const ELEMENTWISE_MIN_PER_PART: usize = 1 << 16;
 /// Several parts per thread let the threads balance: they claim parts in turn, so one that the OS
 /// runs late (a busy machine) holds the others up by a small part, not by its share. A GEMM takes
 /// one per thread all the same: each part packs its own copy of the operand it does not split.
+#[inline]
 pub fn parts(work: usize, min_per_part: usize, most: usize, per_thread: usize) -> usize {
     #[cfg(test)]
     if let Some(forced) = testing::forced() {
@@ -120,6 +129,7 @@ pub fn parts(work: usize, min_per_part: usize, most: usize, per_thread: usize) -
 
 /// The `part`-th of `parts` contiguous, nearly equal ranges that cover `0..len`, each starting
 /// on a multiple of `align` (so a GEMM part starts on a whole register tile).
+#[inline]
 pub fn range(len: usize, parts: usize, part: usize, align: usize) -> std::ops::Range<usize> {
     let units = len.div_ceil(align) as u64; // in u64: units · part can pass 2³² on wasm32
     let at = |p: usize| ((units * p as u64 / parts as u64) as usize * align).min(len);

@@ -19,7 +19,7 @@ pub fn max_pool_forward(g: &Window, x: &[f32], out: &mut [f32], argmax: &mut [f3
     // Planes (sample, channel) are independent: split them over threads.
     let planes = g.n * g.c;
     let parts = parallel::parts(x.len(), parallel::ELEMENTWISE_MIN_PER_PART, planes, 1);
-    parallel::for_each_block(planes, 1, parts, [out, argmax], &|r, [out, argmax]| {
+    parallel::for_each_block(planes, 1, parts, [out, argmax], |r, [out, argmax]| {
         forward_planes(g, &x[r.start * plane..r.end * plane], out, argmax);
     });
 }
@@ -127,7 +127,7 @@ pub fn max_pool_backward(g: &Window, dout: &[f32], argmax: &[f32], dx: &mut [f32
         (oh * ow).max(1),
         parallel::parts(dx.len(), parallel::ELEMENTWISE_MIN_PER_PART, planes, 1),
     );
-    parallel::for_each_block(planes, 1, parts, [dx], &|r, [dx]| {
+    parallel::for_each_block(planes, 1, parts, [dx], |r, [dx]| {
         let (dout, argmax) = (
             &dout[r.start * pooled..r.end * pooled],
             &argmax[r.start * pooled..r.end * pooled],

@@ -11,7 +11,7 @@
  * cores from the workers. Writes bench/results/threads.json and threads.md; `--readme` also copies
  * the table into README.md between the `threads:start` / `threads:end` markers. `--threads N`
  * compares N threads (default 2); `--wait-idle S` waits up to S seconds before each row for
- * the other processes to leave the cores free; `--quick` runs fewer rounds; `--sweep` adds the threshold rows
+ * the other processes to leave the cores free (and measures a disturbed row again, twice at most); `--quick` runs fewer rounds; `--sweep` adds the threshold rows
  * to a quick run (a full run has them); `--only <regex>` measures the rows whose name matches.
  *
  * The thresholds: `GEMM_MIN_MACS_PER_PART` (crate/src/gemm/mod.rs) and `CONV_MIN_MACS_PER_PART`
@@ -95,12 +95,20 @@ async function waitForIdle(): Promise<void> {
 /** Times `make(backend)()` on both backends, interleaved; records the medians (rows that `--only <regex>` names, if given). */
 async function measure(group: Row['group'], what: string, make: (b: Backend) => () => unknown, target?: number, extra: TimingOptions = {}): Promise<void> {
   if (only && !only.test(what)) return;
-  if (waitIdleSeconds > 0) await waitForIdle();
   const runs = [{ name: 'one', run: make(one) }, { name: 'many', run: make(many) }];
-  const before = cpuSample();
-  const us = timeInterleaved(runs, { ...timing, ...extra });
-  const row: Row = { group, what, oneUs: us.get('one')!, manyUs: us.get('many')!, target, otherCores: otherCores(before, cpuSample()) };
-  rows.push(row);
+  let row: Row | undefined;
+  // With --wait-idle a row that other jobs disturbed anyway (over 0.3 cores) is measured again,
+  // up to twice; the table keeps the least disturbed attempt and says how disturbed it was.
+  for (let attempt = 0; attempt < (waitIdleSeconds > 0 ? 3 : 1); attempt++) {
+    if (waitIdleSeconds > 0) await waitForIdle();
+    const before = cpuSample();
+    const us = timeInterleaved(runs, { ...timing, ...extra });
+    const next: Row = { group, what, oneUs: us.get('one')!, manyUs: us.get('many')!, target, otherCores: otherCores(before, cpuSample()) };
+    if (!row || (next.otherCores ?? 0) < (row.otherCores ?? 0)) row = next;
+    if ((row.otherCores ?? 0) <= 0.3) break;
+  }
+  rows.push(row!);
+  if (!row) return;
   console.log(`  ${what.padEnd(46)} 1 thread ${fmt(row.oneUs)}  ${threads} threads ${fmt(row.manyUs)}  ×${(row.oneUs / row.manyUs).toFixed(2)}${target ? ` (target ≥ ${target})` : ''}  others ${row.otherCores?.toFixed(2) ?? '?'} cores`);
 }
 
@@ -169,6 +177,22 @@ await measure('kernel', 'convBackward 100×1×28×28 ∗ 30×5×5 (no dx)', (b) 
 await measure('kernel', 'softmaxXentGrad (100, 10), labels', (b) => {
   const [x, t, y, dx] = [filled(b, [100, 10], 11), b.tensor(seededLabels(100, 10, 12), [100]), b.zeros([100, 10]), b.zeros([100, 10])];
   return () => b.softmaxXentGrad(100, 10, x, t, 'labels', y, dx);
+});
+await measure('kernel', 'maxPoolForward 100×30×24×24, 2×2 s2', (b) => {
+  const [x, out, argmax] = [filled(b, [100, 30, 24, 24], 16), b.zeros([100 * 30 * 144]), b.zeros([100 * 30 * 144])];
+  return () => b.maxPoolForward(100, 30, 24, 24, 2, 2, 2, 0, x, out, argmax);
+});
+await measure('kernel', 'maxPoolBackward 100×30×24×24, 2×2 s2', (b) => {
+  const [dout, argmax, dx] = [filled(b, [100 * 30 * 144], 17), b.tensor(seededLabels(100 * 30 * 144, 4, 18), [100 * 30 * 144]), b.zeros([100, 30, 24, 24])];
+  return () => b.maxPoolBackward(100, 30, 24, 24, 2, 2, 2, 0, dout, argmax, dx);
+});
+await measure('kernel', 'reluForward 100×30×24×24', (b) => {
+  const [x, out] = [filled(b, [100 * 30 * 576], 13), b.zeros([100 * 30 * 576])];
+  return () => b.reluForward(x, out);
+});
+await measure('kernel', 'adam 4320×100', (b) => {
+  const [p, g, m, v] = [filled(b, [4320 * 100], 14), filled(b, [4320 * 100], 15), b.zeros([4320 * 100]), b.zeros([4320 * 100])];
+  return () => b.adam(0.001, 0.9, 0.999, 1e-8, p, g, m, v);
 });
 await measure('kernel', 'reluForward 100×256', (b) => {
   const [x, out] = [filled(b, [100 * 256], 13), b.zeros([100 * 256])];

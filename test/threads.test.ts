@@ -49,7 +49,7 @@ const windows: Dims[] = [
 CASES.im2col = windows;
 CASES.convForward = windows;
 CASES.convBackward = windows.flatMap((d) => [d, { ...d, noDx: 1 }]);
-CASES.maxPoolForward = windows.map((d) => ({ ...d, fh: 2, fw: 2, stride: 2, pad: 0 }));
+CASES.maxPoolForward = [...windows.map((d) => ({ ...d, fh: 2, fw: 2, stride: 2, pad: 0 })), { n: 10, c: 30, h: 24, w: 24, fh: 2, fw: 2, stride: 2, pad: 0 }, { n: 5, c: 7, h: 65, w: 63, fh: 3, fw: 3, stride: 2, pad: 1 }];
 CASES.maxPoolBackward = CASES.maxPoolForward;
 
 /** Hyper-parameters by name (the rest get 0.01). */

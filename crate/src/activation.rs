@@ -1,7 +1,7 @@
 //! Element-wise activations and their backward passes. The backward functions take the
 //! forward *output* `y` (what the layer caches), and never write into `dout`.
 
-use crate::check_len;
+use crate::{check_len, parallel};
 
 use crate::exp;
 
@@ -11,9 +11,13 @@ use crate::exp;
 /// If the lengths differ.
 pub fn relu_forward(x: &[f32], out: &mut [f32]) {
     check_len("relu_forward", "x", x, out.len());
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = if v > 0.0 { v } else { 0.0 };
-    }
+    let n = out.len();
+    let parts = parallel::parts(n, parallel::ELEMENTWISE_MIN_PER_PART, n.div_ceil(16), 1);
+    parallel::for_each_block(n, 16, parts, [out], |r, [out]| {
+        for (o, &v) in out.iter_mut().zip(&x[r]) {
+            *o = if v > 0.0 { v } else { 0.0 };
+        }
+    });
 }
 
 /// `dx = y > 0 ? dout : 0`, with `y` the forward output.
@@ -23,9 +27,13 @@ pub fn relu_forward(x: &[f32], out: &mut [f32]) {
 pub fn relu_backward(y: &[f32], dout: &[f32], dx: &mut [f32]) {
     check_len("relu_backward", "y", y, dx.len());
     check_len("relu_backward", "dout", dout, dx.len());
-    for ((d, &yi), &g) in dx.iter_mut().zip(y).zip(dout) {
-        *d = if yi > 0.0 { g } else { 0.0 };
-    }
+    let n = dx.len();
+    let parts = parallel::parts(n, parallel::ELEMENTWISE_MIN_PER_PART, n.div_ceil(16), 1);
+    parallel::for_each_block(n, 16, parts, [dx], |r, [dx]| {
+        for ((d, &yi), &g) in dx.iter_mut().zip(&y[r.clone()]).zip(&dout[r]) {
+            *d = if yi > 0.0 { g } else { 0.0 };
+        }
+    });
 }
 
 /// `out = 1 / (1 + exp(−x))`.

@@ -175,7 +175,7 @@ pub fn conv_forward(
     // one part, each sample's GEMM may split instead.
     let parts = parallel::parts(g.n * fn_ * k * p, CONV_MIN_MACS_PER_PART, g.n, 4);
     let (col_at, out_at) = (SharedMut(col.as_mut_ptr()), SharedMut(out.as_mut_ptr()));
-    parallel::try_for_each_part(parts, &|part| {
+    parallel::try_for_each_part(parts, |part| {
         for s in parallel::range(g.n, parts, part, 1) {
             // SAFETY: sample s's blocks of col and out lie inside them (asserted above), and
             // samples belong to one part each, so no two parts make overlapping slices.
@@ -229,7 +229,7 @@ pub fn conv_backward(
     // element adds its samples in the same order; each part walks the whole batch.
     let parts = parallel::parts(g.n * fn_ * k * p, CONV_MIN_MACS_PER_PART, fn_, 1);
     let (dw_at, db_at) = (SharedMut(dw.as_mut_ptr()), SharedMut(db.as_mut_ptr()));
-    parallel::try_for_each_part(parts, &|part| {
+    parallel::try_for_each_part(parts, |part| {
         let f = parallel::range(fn_, parts, part, 1);
         // SAFETY: filters f of dW (rows of k) and db lie inside them (asserted above), and each
         // filter belongs to one part, so no two parts make overlapping slices.

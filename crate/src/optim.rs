@@ -105,14 +105,23 @@ pub fn adam(
     v: &mut [f32],
 ) {
     check("adam", param, &[("grad", grad), ("m", m), ("v", v)]);
-    for (((w, &g), m), v) in param
-        .iter_mut()
-        .zip(grad)
-        .zip(m.iter_mut())
-        .zip(v.iter_mut())
-    {
-        *m += k1 * (g - *m);
-        *v += k2 * (g * g - *v);
-        *w -= lr_t * *m / (v.sqrt() + eps);
-    }
+    let n = param.len();
+    let parts = crate::parallel::parts(
+        n,
+        crate::parallel::ELEMENTWISE_MIN_PER_PART,
+        n.div_ceil(16),
+        1,
+    );
+    crate::parallel::for_each_block(n, 16, parts, [param, m, v], |r, [param, m, v]| {
+        for (((w, &g), m), v) in param
+            .iter_mut()
+            .zip(&grad[r])
+            .zip(m.iter_mut())
+            .zip(v.iter_mut())
+        {
+            *m += k1 * (g - *m);
+            *v += k2 * (g * g - *v);
+            *w -= lr_t * *m / (v.sqrt() + eps);
+        }
+    });
 }

@@ -28,9 +28,12 @@ pub const MAX_THREADS: usize = 64;
 /// Runs `f(part)` for every `part` in `0..parts`, on the caller and the pool when there is one
 /// (see the module docs), and returns when all have finished. Each part must touch only its own
 /// outputs.
-pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+#[inline]
+pub fn for_each_part<F: Fn(usize) + Sync>(parts: usize, f: F) {
+    // Generic, not `&dyn Fn`: on the builds without threads `parts` folds to 1 and the part's code
+    // inlines into the kernel (no indirect call, no extra code in the shipped module).
     #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
-    if parts > 1 && pool::dispatch(parts, f) {
+    if parts > 1 && pool::dispatch(parts, &f) {
         return;
     }
     for part in 0..parts {
@@ -40,12 +43,16 @@ pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
 
 /// [`for_each_part`] for parts that may run out of workspace: the error of the largest request,
 /// if any part failed (the others still ran and wrote their outputs).
-pub fn try_for_each_part(
+#[inline]
+pub fn try_for_each_part<F: Fn(usize) -> Result<(), OutOfMemory> + Sync>(
     parts: usize,
-    f: &(dyn Fn(usize) -> Result<(), OutOfMemory> + Sync),
+    f: F,
 ) -> Result<(), OutOfMemory> {
+    if parts <= 1 {
+        return f(0);
+    }
     let failed = AtomicUsize::new(0);
-    for_each_part(parts, &|part| {
+    for_each_part(parts, |part| {
         if let Err(e) = f(part) {
             failed.fetch_max(e.bytes, Ordering::Relaxed);
         }
@@ -56,6 +63,50 @@ pub fn try_for_each_part(
     }
 }
 
+/// Runs `f(blocks, outputs)` over `parts` ranges of `0..count` (starting on multiples of `align`),
+/// each with its blocks of every output: output `i` holds `count` equal blocks (rows, planes,
+/// single elements), and a part gets the ones in its range. Element-wise kernels and those whose
+/// blocks are independent (pooling planes) split through this without unsafe code of their own.
+///
+/// # Panics
+/// If an output's length is not a multiple of `count`.
+#[inline]
+pub fn for_each_block<const N: usize, F: Fn(std::ops::Range<usize>, [&mut [f32]; N]) + Sync>(
+    count: usize,
+    align: usize,
+    parts: usize,
+    outputs: [&mut [f32]; N],
+    f: F,
+) {
+    if count == 0 || parts <= 1 {
+        return f(0..count, outputs);
+    }
+    let block = outputs.each_ref().map(|o| o.len() / count);
+    for (o, b) in outputs.iter().zip(block) {
+        assert!(
+            o.len() == b * count,
+            "for_each_block: an output of {} elements does not hold {count} blocks",
+            o.len()
+        );
+    }
+    let at = outputs.map(|o| SharedMut(o.as_mut_ptr()));
+    for_each_part(parts, |part| {
+        let r = range(count, parts, part, align);
+        // SAFETY: output i holds count·block[i] elements (asserted) and came from a `&mut`; the
+        // parts' ranges are disjoint, so so are their sub-slices.
+        let mine = std::array::from_fn(|i| unsafe {
+            std::slice::from_raw_parts_mut(at[i].ptr().add(r.start * block[i]), r.len() * block[i])
+        });
+        f(r, mine);
+    });
+}
+
+/// Elements per part below which an element-wise pass (or a pooling pass, per input element)
+/// stays on one thread: `bench/threads.ts` measured `reluForward` at 100×256 (25 600 elements, one
+/// part) unchanged, and the pooling and ReLU passes of the SimpleConvNet step (1.7 M elements)
+/// are where its serial time went.
+pub const ELEMENTWISE_MIN_PER_PART: usize = 1 << 16;
+
 /// Into how many parts to split `work` (in any unit) when one part should have at least
 /// `min_per_part` of it: 1 below that or without a pool, at most `per_thread` per thread, at most
 /// `most` (the pieces the output can be cut into).
@@ -63,6 +114,7 @@ pub fn try_for_each_part(
 /// Several parts per thread let the threads balance: they claim parts in turn, so one that the OS
 /// runs late (a busy machine) holds the others up by a small part, not by its share. A GEMM takes
 /// one per thread all the same: each part packs its own copy of the operand it does not split.
+#[inline]
 pub fn parts(work: usize, min_per_part: usize, most: usize, per_thread: usize) -> usize {
     #[cfg(test)]
     if let Some(forced) = testing::forced() {
@@ -77,6 +129,7 @@ pub fn parts(work: usize, min_per_part: usize, most: usize, per_thread: usize) -
 
 /// The `part`-th of `parts` contiguous, nearly equal ranges that cover `0..len`, each starting
 /// on a multiple of `align` (so a GEMM part starts on a whole register tile).
+#[inline]
 pub fn range(len: usize, parts: usize, part: usize, align: usize) -> std::ops::Range<usize> {
     let units = len.div_ceil(align) as u64; // in u64: units · part can pass 2³² on wasm32
     let at = |p: usize| ((units * p as u64 / parts as u64) as usize * align).min(len);

@@ -5,6 +5,7 @@
 //! gradient to it; overlapping windows add up, as the book's `col2im` does.
 
 use crate::conv::Window;
+use crate::parallel;
 
 /// `out[N, C, OH·OW]` and `argmax` (same size) from `x[N, C, H, W]`.
 pub fn max_pool_forward(g: &Window, x: &[f32], out: &mut [f32], argmax: &mut [f32]) {
@@ -15,6 +16,17 @@ pub fn max_pool_forward(g: &Window, x: &[f32], out: &mut [f32], argmax: &mut [f3
             && argmax.len() == out.len(),
         "max_pool_forward: slice lengths do not match the window"
     );
+    // Planes (sample, channel) are independent: split them over threads.
+    let planes = g.n * g.c;
+    let parts = parallel::parts(x.len(), parallel::ELEMENTWISE_MIN_PER_PART, planes, 1);
+    parallel::for_each_block(planes, 1, parts, [out, argmax], |r, [out, argmax]| {
+        forward_planes(g, &x[r.start * plane..r.end * plane], out, argmax);
+    });
+}
+
+/// [`max_pool_forward`] of the planes in `x` (whole planes).
+fn forward_planes(g: &Window, x: &[f32], out: &mut [f32], argmax: &mut [f32]) {
+    let (oh, ow, plane) = (g.oh(), g.ow(), g.h * g.w);
     for (plane_i, (o, a)) in out
         .chunks_exact_mut((oh * ow).max(1))
         .zip(argmax.chunks_exact_mut((oh * ow).max(1)))
@@ -109,6 +121,24 @@ pub fn max_pool_backward(g: &Window, dout: &[f32], argmax: &[f32], dx: &mut [f32
             && argmax.len() == dout.len(),
         "max_pool_backward: slice lengths do not match the window"
     );
+    // Planes are independent: split them over threads (each part clears and fills its own).
+    let planes = g.n * g.c;
+    let (pooled, parts) = (
+        (oh * ow).max(1),
+        parallel::parts(dx.len(), parallel::ELEMENTWISE_MIN_PER_PART, planes, 1),
+    );
+    parallel::for_each_block(planes, 1, parts, [dx], |r, [dx]| {
+        let (dout, argmax) = (
+            &dout[r.start * pooled..r.end * pooled],
+            &argmax[r.start * pooled..r.end * pooled],
+        );
+        backward_planes(g, dout, argmax, dx);
+    });
+}
+
+/// [`max_pool_backward`] of the planes in `dx` (whole planes).
+fn backward_planes(g: &Window, dout: &[f32], argmax: &[f32], dx: &mut [f32]) {
+    let (oh, ow, plane) = (g.oh(), g.ow(), g.h * g.w);
     dx.fill(0.0);
     for (plane_i, (d, a)) in dout
         .chunks_exact((oh * ow).max(1))

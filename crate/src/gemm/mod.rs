@@ -138,7 +138,7 @@ pub(crate) fn gemm_with<K: MicroKernel>(
     let (len, align) = if rows { (m, K::MR) } else { (n, K::NR) };
     let parts = parallel::parts(m * k * n, GEMM_MIN_MACS_PER_PART, len.div_ceil(align), 1);
     let c_at = SharedMut(c.as_mut_ptr());
-    parallel::try_for_each_part(parts, &|part| {
+    parallel::try_for_each_part(parts, |part| {
         let r = parallel::range(len, parts, part, align);
         let (i0, mp, j0, np) = if rows { (r.start, r.len(), 0, n) } else { (0, m, r.start, r.len()) };
         if mp == 0 || np == 0 {

@@ -175,3 +175,61 @@ fn convolution_in_any_number_of_parts_is_bitwise_one_part() {
         }
     }
 }
+
+#[test]
+fn element_wise_and_pooling_passes_in_any_number_of_parts_are_bitwise_one_part() {
+    use crate::conv::Window;
+    use crate::{activation, optim, pool};
+    let mut rng = Rng(47);
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    for n in [0, 1, 15, 16, 17, 100, 1001] {
+        let (x, g) = (rng.floats(n), rng.floats(n));
+        let run = |parts: usize| {
+            with_parts(parts, || {
+                let (mut out, mut dx) = (vec![f32::NAN; n], vec![f32::NAN; n]);
+                activation::relu_forward(&x, &mut out);
+                activation::relu_backward(&out, &g, &mut dx);
+                let (mut w, mut m, mut v) = (x.clone(), vec![0.0; n], vec![0.0; n]);
+                optim::adam(0.01, 0.1, 0.001, 1e-7, &mut w, &g, &mut m, &mut v);
+                [out, dx, w, m, v].map(|o| bits(&o))
+            })
+        };
+        let one = run(1);
+        for parts in PARTS {
+            assert!(
+                run(parts) == one,
+                "relu / adam of {n} elements: {parts} parts differ from one part"
+            );
+        }
+    }
+    #[rustfmt::skip]
+    let windows = [
+        Window { n: 3, c: 5, h: 8, w: 8, fh: 2, fw: 2, stride: 2, pad: 0 },
+        Window { n: 2, c: 3, h: 7, w: 9, fh: 3, fw: 2, stride: 2, pad: 1 },
+        Window { n: 1, c: 1, h: 4, w: 4, fh: 2, fw: 2, stride: 1, pad: 0 },
+    ];
+    for g in windows {
+        let (planes, pooled) = (g.n * g.c, g.oh() * g.ow());
+        let x = rng.floats(planes * g.h * g.w);
+        let dout = rng.floats(planes * pooled);
+        let run = |parts: usize| {
+            with_parts(parts, || {
+                let (mut out, mut argmax) = (
+                    vec![f32::NAN; planes * pooled],
+                    vec![f32::NAN; planes * pooled],
+                );
+                let mut dx = vec![f32::NAN; x.len()];
+                pool::max_pool_forward(&g, &x, &mut out, &mut argmax);
+                pool::max_pool_backward(&g, &dout, &argmax, &mut dx);
+                [out, argmax, dx].map(|o| bits(&o))
+            })
+        };
+        let one = run(1);
+        for parts in PARTS {
+            assert!(
+                run(parts) == one,
+                "max pooling {g:?}: {parts} parts differ from one part"
+            );
+        }
+    }
+}

@@ -5,8 +5,9 @@
  * For each step (the two benchmark MLPs and the CNN, as in bench/threads.ts) it runs interleaved
  * rounds on one thread (the SIMD128 build) and on N threads (default 2), with every kernel call of
  * the backend wrapped in a timer, and splits the step's time into
- *   - split work: calls of the kernels that split over threads (GEMMs, affine, convolution) whose
- *     work is large enough to make at least two parts (the inline thresholds, read from the crate),
+ *   - split work: calls of the kernels that split over threads (GEMMs, affine, convolution, ReLU,
+ *     max pooling, Adam) whose work is large enough to make at least two parts (the inline
+ *     thresholds, read from the crate),
  *   - the rest: small kernels, inline GEMMs, the JavaScript around them (serial by design).
  * Serial fraction s = rest / step at one thread; efficiency e = split(1) / (N · split(N)); and
  * S(p) = 1 / (s + (1 − s) / (p · e)) for p = 4, 8, 16, with e assumed flat beyond N.
@@ -28,10 +29,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Adam, createBackend, Sequential, SGD, SimpleConvNet, type Backend } from '../ts/index.js';
+import { createBackend, Tensor, type Backend } from '../ts/index.js';
 import { KERNELS } from '../ts/kernels.js';
 import { cpuSample, describeMachine, otherCores, waitForIdle } from './machine.js';
-import { median, seededLabels, seededValues, sinkTotal } from './util.js';
+import { cnnStep, mlpStep } from './steps.js';
+import { median, sinkTotal } from './util.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -54,6 +56,7 @@ function crateConstant(file: string, name: string): number {
 }
 const GEMM_MIN = crateConstant('gemm/mod.rs', 'GEMM_MIN_MACS_PER_PART');
 const CONV_MIN = crateConstant('conv.rs', 'CONV_MIN_MACS_PER_PART');
+const ELEMENTWISE_MIN = crateConstant('parallel.rs', 'ELEMENTWISE_MIN_PER_PART');
 /** The SIMD128 GEMM's register tile (MR rows × NR columns): a GEMM part starts on a whole tile. */
 const kernelSource = readFileSync(join(root, 'crate', 'src', 'gemm', 'kernel.rs'), 'utf8');
 const MR = Number(/type Selected = Simd128<(\d+)>/.exec(kernelSource)?.[1]);
@@ -61,18 +64,19 @@ const NR = Number(/MicroKernel for Simd128<MR> \{\s*const MR: usize = MR;\s*cons
 if (!(MR > 0 && NR > 0)) throw new Error('bench/scaling: the SIMD128 tile (MR, NR) not found in crate/src/gemm/kernel.rs');
 
 /**
- * One piece of a call that splits on its own: its multiply-adds, least work per part, most parts,
- * and most parts per thread (the last two as the crate's call sites of `parallel::parts` pass them:
- * crate/src/gemm/mod.rs, crate/src/conv.rs).
+ * One piece of a call that splits on its own: its work (multiply-adds, or elements for the
+ * element-wise kernels), least work per part, most parts, and most parts per thread (as the
+ * crate's call sites of `parallel::parts` pass them: crate/src/gemm/mod.rs, conv.rs,
+ * activation.rs, pool.rs, optim.rs).
  */
 interface Piece {
-  macs: number;
+  work: number;
   minPerPart: number;
   most: number;
   perThread: number;
 }
 /** A GEMM writing C [rows×cols] splits along the longer side, in whole register tiles, one part per thread. */
-const gemmPiece = (rows: number, k: number, cols: number): Piece => ({ macs: rows * k * cols, minPerPart: GEMM_MIN, most: rows >= cols ? Math.ceil(rows / MR) : Math.ceil(cols / NR), perThread: 1 });
+const gemmPiece = (rows: number, k: number, cols: number): Piece => ({ work: rows * k * cols, minPerPart: GEMM_MIN, most: rows >= cols ? Math.ceil(rows / MR) : Math.ceil(cols / NR), perThread: 1 });
 
 /**
  * The pieces of a call of a kernel that splits over threads (equal work each); null for kernels
@@ -93,7 +97,18 @@ function splitPieces(kernel: string, a: unknown[]): Piece[] | null {
       const [samples, c, h, w, fh, fw, stride, pad, filters] = a as number[];
       const positions = (Math.floor((h + 2 * pad - fh) / stride) + 1) * (Math.floor((w + 2 * pad - fw) / stride) + 1);
       const forward = kernel === 'convForward';
-      return [{ macs: samples * filters * c * fh * fw * positions, minPerPart: CONV_MIN, most: forward ? samples : filters, perThread: forward ? 4 : 1 }];
+      return [{ work: samples * filters * c * fh * fw * positions, minPerPart: CONV_MIN, most: forward ? samples : filters, perThread: forward ? 4 : 1 }];
+    }
+    case 'reluForward': // element ranges of 16 (crate/src/activation.rs, optim.rs); the element
+    case 'reluBackward': // count is not an argument of the Backend method but the first tensor's size
+    case 'adam': {
+      const size = (a.find((v) => v instanceof Tensor) as Tensor).size;
+      return [{ work: size, minPerPart: ELEMENTWISE_MIN, most: Math.ceil(size / 16), perThread: 1 }];
+    }
+    case 'maxPoolForward': // by (sample, channel) planes (crate/src/pool.rs)
+    case 'maxPoolBackward': {
+      const [samples, channels, h, w] = a as number[];
+      return [{ work: samples * channels * h * w, minPerPart: ELEMENTWISE_MIN, most: samples * channels, perThread: 1 }];
     }
     default:
       return null;
@@ -101,7 +116,7 @@ function splitPieces(kernel: string, a: unknown[]): Piece[] | null {
 }
 
 /** crate/src/parallel.rs `parts`: work / least per part, at least 1, at most `perThread` per thread and `most`. */
-const parts = (piece: Piece, threads: number): number => Math.max(1, Math.min(Math.floor(piece.macs / piece.minPerPart), threads * piece.perThread, piece.most));
+const parts = (piece: Piece, threads: number): number => Math.max(1, Math.min(Math.floor(piece.work / piece.minPerPart), threads * piece.perThread, piece.most));
 /** Speed-up of a piece on p threads with perfect threads: P parts take ceil(P / p) rounds. */
 const pieceSpeedup = (piece: Piece, p: number): number => {
   const P = parts(piece, p);
@@ -117,6 +132,12 @@ interface Tally {
   inlineCalls: number;
   /** The split calls' time by call shape, with their pieces (one-thread backend only). */
   calls: Map<string, { ms: number; pieces: Piece[] }>;
+}
+
+/** A call's sizes for the table: the leading dimensions, or the shape of the first tensor (ReLU, Adam). */
+function callShape(kernel: string, a: unknown[]): string {
+  if (kernel.startsWith('relu') || kernel === 'adam') return (a.find((v) => v instanceof Tensor) as Tensor).shape.join('×');
+  return a.slice(0, kernel.startsWith('conv') ? 9 : kernel.startsWith('maxPool') ? 8 : 3).join(',');
 }
 
 /** Wraps every kernel of `b` in a timer that adds split calls' time to `tally`. */
@@ -135,7 +156,7 @@ function instrument(b: Backend, tally: Tally): void {
       const ms = performance.now() - t0;
       tally.splitMs += ms;
       tally.splitCalls++;
-      const key = `${kernel}(${(a.slice(0, kernel.startsWith('conv') ? 9 : 3) as number[]).join(',')}${kernel === 'affineBackward' && a[8] !== null ? ', dx' : ''})`;
+      const key = `${kernel}(${callShape(kernel, a)}${kernel === 'affineBackward' && a[8] !== null ? ', dx' : ''})`;
       const call = tally.calls.get(key) ?? tally.calls.set(key, { ms: 0, pieces }).get(key)!;
       call.ms += ms;
       return result;
@@ -146,22 +167,6 @@ function instrument(b: Backend, tally: Tally): void {
 interface Step {
   name: string;
   make: (b: Backend) => () => unknown;
-}
-function mlpStep(sizes: number[], batch: number): Step['make'] {
-  return (b) => {
-    const net = Sequential.mlp(b, sizes, { seed: 1 });
-    const x = b.tensor(seededValues(batch * sizes[0], 20).map((v) => (v + 1) / 2), [batch, sizes[0]]);
-    const t = b.tensor(seededLabels(batch, sizes[sizes.length - 1], 21), [batch]);
-    const sgd = new SGD({ lr: 0.01 });
-    return () => sgd.update(net.params, net.gradient(x, t));
-  };
-}
-function cnnStep(b: Backend): () => unknown {
-  const net = new SimpleConvNet(b, { weightInitStd: 'he', seed: 1 });
-  const x = b.tensor(seededValues(100 * 28 * 28, 40).map((v) => (v + 1) / 2), [100, 1, 28, 28]);
-  const t = b.tensor(seededLabels(100, 10, 41), [100]);
-  const adam = new Adam({ lr: 0.001 });
-  return () => adam.update(net.params, net.gradient(x, t));
 }
 const STEPS: Step[] = [
   { name: '784→50→10, batch 100', make: mlpStep([784, 50, 10], 100) },

@@ -22,8 +22,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Adam, createBackend, Sequential, SGD, SimpleConvNet, type Backend, type Tensor } from '../ts/index.js';
-import { describeMachine } from './machine.js';
+import { createBackend, type Backend, type Tensor } from '../ts/index.js';
+import { cpuSample, describeMachine, otherCores, waitForIdle } from './machine.js';
+import { cnnStep, mlpStep } from './steps.js';
 import { seededLabels, seededValues, sinkTotal, timeInterleaved, type TimingOptions } from './util.js';
 
 const args = process.argv.slice(2);
@@ -48,27 +49,6 @@ interface Row {
   otherCores?: number;
 }
 
-/** CPU time of the whole machine (/proc/stat, all cores) and of this process, to tell others' load apart. */
-function cpuSample(): { busy: number; total: number; ours: number; wall: number } | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const idle = fields[3] + fields[4];
-    const total = fields.reduce((a, b) => a + b, 0);
-    const { user, system } = process.cpuUsage();
-    return { busy: total - idle, total, ours: (user + system) / 1e6, wall: performance.now() / 1000 };
-  } catch {
-    return undefined; // not Linux
-  }
-}
-
-/** Average cores busy with other processes between two samples. */
-function otherCores(a: ReturnType<typeof cpuSample>, b: ReturnType<typeof cpuSample>): number | undefined {
-  if (!a || !b || b.total === a.total) return undefined;
-  const cores = cpus().length;
-  const busyCores = ((b.busy - a.busy) / (b.total - a.total)) * cores;
-  const ourCores = (b.ours - a.ours) / (b.wall - a.wall);
-  return Math.max(0, busyCores - ourCores);
-}
 const rows: Row[] = [];
 
 const onlyArg = args.indexOf('--only');
@@ -76,21 +56,6 @@ const only = onlyArg >= 0 ? new RegExp(args[onlyArg + 1]) : undefined;
 
 const waitIdleArg = args.indexOf('--wait-idle');
 const waitIdleSeconds = waitIdleArg >= 0 ? Number(args[waitIdleArg + 1]) : 0;
-
-/**
- * With `--wait-idle S`: waits (at most S seconds) until other processes leave the cores free
- * (under 0.2 cores busy over half a second) before a row starts, so rows measure threads, not the
- * neighbours. The table still says how busy the machine was during each row.
- */
-async function waitForIdle(): Promise<void> {
-  const until = performance.now() + waitIdleSeconds * 1000;
-  while (performance.now() < until) {
-    const a = cpuSample();
-    await new Promise((r) => setTimeout(r, 500));
-    const others = otherCores(a, cpuSample());
-    if (others === undefined || others < 0.2) return;
-  }
-}
 
 /** Times `make(backend)()` on both backends, interleaved; records the medians (rows that `--only <regex>` names, if given). */
 async function measure(group: Row['group'], what: string, make: (b: Backend) => () => unknown, target?: number, extra: TimingOptions = {}): Promise<void> {
@@ -100,7 +65,7 @@ async function measure(group: Row['group'], what: string, make: (b: Backend) => 
   // With --wait-idle a row that other jobs disturbed anyway (over 0.3 cores) is measured again,
   // up to twice; the table keeps the least disturbed attempt and says how disturbed it was.
   for (let attempt = 0; attempt < (waitIdleSeconds > 0 ? 3 : 1); attempt++) {
-    if (waitIdleSeconds > 0) await waitForIdle();
+    if (waitIdleSeconds > 0) await waitForIdle(waitIdleSeconds);
     const before = cpuSample();
     const us = timeInterleaved(runs, { ...timing, ...extra });
     const next: Row = { group, what, oneUs: us.get('one')!, manyUs: us.get('many')!, target, otherCores: otherCores(before, cpuSample()) };
@@ -132,22 +97,6 @@ await measure('target', 'gemmNN 128×784·784×256 (x·W)', gemm('NN', 128, 784,
 await measure('target', 'gemmNT 128×256·(784×256)ᵀ (dx = dout·Wᵀ)', gemm('NT', 128, 256, 784), 1.6);
 await measure('target', 'gemmTN (128×784)ᵀ·128×256 (dW = xᵀ·dout)', gemm('TN', 784, 128, 256), 1.6);
 
-function mlpStep(sizes: number[], batch: number) {
-  return (b: Backend) => {
-    const net = Sequential.mlp(b, sizes, { seed: 1 });
-    const x = b.tensor(seededValues(batch * sizes[0], 20).map((v) => (v + 1) / 2), [batch, sizes[0]]);
-    const t = b.tensor(seededLabels(batch, sizes[sizes.length - 1], 21), [batch]);
-    const sgd = new SGD({ lr: 0.01 });
-    return () => sgd.update(net.params, net.gradient(x, t));
-  };
-}
-function cnnStep(b: Backend) {
-  const net = new SimpleConvNet(b, { weightInitStd: 'he', seed: 1 });
-  const x = b.tensor(seededValues(100 * 28 * 28, 40).map((v) => (v + 1) / 2), [100, 1, 28, 28]);
-  const t = b.tensor(seededLabels(100, 10, 41), [100]);
-  const adam = new Adam({ lr: 0.001 });
-  return () => adam.update(net.params, net.gradient(x, t));
-}
 await measure('step', '784→256→128→10 step, batch 128', mlpStep([784, 256, 128, 10], 128), 1.5, { minSampleMs: 30 });
 await measure('step', '784→50→10 step, batch 100', mlpStep([784, 50, 10], 100), 1.25, { minSampleMs: 30 });
 await measure('step', 'SimpleConvNet step (Adam), batch 100', cnnStep, 1.6, { minSampleMs: 30, rounds: quick ? 3 : 11 });

@@ -189,9 +189,12 @@ pub(crate) mod pool {
 
     use super::MAX_THREADS;
 
-    /// Spins before sleeping: on the order of 100 µs of polling a cached line, longer than the gap
-    /// between two kernels of a training step, much shorter than a person notices a busy core.
-    const SPINS: u32 = 1 << 17;
+    /// Polls before sleeping: longer than the gaps between the kernels of a training step, much
+    /// shorter than a person notices a busy core. 2^17 was too short for the CNN step: its workers
+    /// fell asleep between kernels, and ReLU, pooling and Adam, each paying a futex wake-up, ran no
+    /// faster on two threads than on one. With 2^20 the step's split kernels took 9.7–12.4 ms on two
+    /// threads instead of 14.2–14.7 ms (16.6–23.9 ms on one; bench, 2026-11-29).
+    const SPINS: u32 = 1 << 20;
 
     /// Bumped once per job; workers wait on it.
     static GENERATION: AtomicI32 = AtomicI32::new(0);

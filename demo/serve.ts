@@ -29,10 +29,11 @@ const TYPES: Record<string, string> = {
   '.bin': 'application/octet-stream',
   '.png': 'image/png',
   '.json': 'application/json',
+  '.wasm': 'application/wasm',
 };
 
 /** What is worth compressing (PNG is compressed already; mnist.bin shrinks 7.85 → 1.6 MB). */
-export const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.svg', '.json', '.bin']);
+export const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.svg', '.json', '.bin', '.wasm']);
 
 /** Sent with every answer. */
 const ALWAYS = {

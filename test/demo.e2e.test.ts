@@ -165,23 +165,24 @@ try {
     await page.screenshot({ path: join(SCREENSHOTS, 'mnist-demo.png'), fullPage: true });
 
     // Transfer: cross-origin isolated (COOP/COEP from the server), compressed, one WASM build
-    // fetched by the worker, and page + worker JavaScript within 215 KB: 143 KB with chapter 5
-    // alone; chapters 6 and 7 add their kernels to the WASM build (base64 in a JS chunk: 49 → 70
-    // KB) and their layers and nets to the worker, 197,333 bytes in all (199,735 with SimpleConvNet files). Threads add the worker
-    // pool (a 3.8 KB chunk) and the kernels' split (the library chunk 54.1 → 55.9 KB) and fetch
-    // the threaded SIMD128 build (76.8 KB) instead of relaxed SIMD (69.8 KB before threads, 72.7
-    // KB with them): 211,805 bytes (75 KB brotli-compressed). The model-file
-    // code is a chunk of its own, fetched only when a model is downloaded or loaded.
+    // fetched by the worker (as a binary .wasm, scripts/bundle-page.ts), and page + worker
+    // JavaScript within 150 KB. History: 143 KB with chapter 5 alone, the WASM build then a base64
+    // JS chunk; chapters 6–7, save/load and threads took it to 232 KB with the threaded build as
+    // base64 (84 KB of it); fetched as a .wasm (63 KB, brotli 27 KB) the JavaScript is the page's
+    // own again. The model-file code is a chunk of its own, fetched only when a model is
+    // downloaded or loaded.
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     const js = page.responses.filter((r) => r.url.endsWith('.js'));
-    const wasmChunks = js.filter((r) => /\/(simd128|relaxed-simd|scalar)-[^/]*\.js$/.test(r.url));
-    expect(wasmChunks.map((r) => r.url)).toHaveLength(1);
+    const wasmFiles = page.responses.filter((r) => r.url.endsWith('.wasm'));
     // the threaded build replaces the plain one when threads run
     const build = before.threads > 1 ? 'simd128-threads' : before.backend.slice('wasm-'.length);
-    expect(wasmChunks[0].url).toMatch(new RegExp(`/${build}-[A-Z0-9]+\\.js$`));
+    expect(wasmFiles.map((r) => r.url.split('/').pop())).toEqual([`nn_${build}.wasm`]);
+    expect(wasmFiles[0].encoding).toBe('br');
+    // the build's own chunk only names the file now (no base64 inside)
+    for (const r of js.filter((x) => /\/(simd128|relaxed-simd|scalar)[a-z0-9-]*-[A-Z0-9]+\.js$/.test(x.url))) expect(r.bytes, r.url).toBeLessThan(200);
     expect(js.filter((r) => /\/threads-[A-Z0-9]+\.js$/.test(r.url))).toHaveLength(before.threads > 1 ? 1 : 0); // the pool's code
     const jsBytes = js.reduce((n, r) => n + r.bytes, 0);
-    expect(jsBytes).toBeLessThanOrEqual(215 * 1024);
+    expect(jsBytes).toBeLessThanOrEqual(150 * 1024);
     expect(js.filter((r) => /\/mnist_model-[^/]*\.js$/.test(r.url))).toHaveLength(0);
     for (const name of ['main.js', 'worker.js', 'mnist.bin', 'uPlot.min.css']) {
       const r = page.responses.find((x) => x.url.endsWith(`/${name}`));
@@ -190,7 +191,7 @@ try {
     // A favicon of its own (inline), so the browser asks for no /favicon.ico (a 404 and a console error).
     expect(await page.locator('link[rel="icon"]').count()).toBe(1);
     expect(page.responses.filter((r) => r.url.includes('favicon'))).toEqual([]);
-    console.log(`[e2e] page + worker JavaScript: ${jsBytes} bytes (${js.map((r) => r.url.split('/').pop()).join(', ')})`);
+    console.log(`[e2e] page + worker JavaScript: ${jsBytes} bytes (${js.map((r) => r.url.split('/').pop()).join(', ')}); WebAssembly: ${wasmFiles[0].bytes} bytes`);
 
     // The drawing's probabilities are the new net's after a Reset, not the old one's.
     await page.click('#reset');
@@ -210,8 +211,8 @@ try {
     expect(s.threads).toBe(1);
     expect(s.threadsUnavailable).toContain('not cross-origin isolated');
     expect(await page.textContent('#status')).toContain(`${s.backend} · 1 thread (this page is not cross-origin isolated`);
-    const wasmChunks = page.responses.filter((r) => /\/(simd128|simd128-threads|relaxed-simd|scalar)-[A-Z0-9]+\.js$/.test(r.url));
-    expect(wasmChunks.map((r) => r.url)).toEqual([expect.stringMatching(new RegExp(`/${s.backend.slice('wasm-'.length)}-[A-Z0-9]+\\.js$`))]);
+    const wasmFiles = page.responses.filter((r) => r.url.endsWith('.wasm'));
+    expect(wasmFiles.map((r) => r.url.split('/').pop())).toEqual([`nn_${s.backend.slice('wasm-'.length)}.wasm`]);
     // (the pool's small chunk, threads-*.js, is fetched: createBackend asks it why threads cannot run)
     await page.click('#start');
     await waitFor(page, 's.evals.length >= 2');

@@ -33,7 +33,20 @@ pub fn for_each_part<F: Fn(usize) + Sync>(parts: usize, f: F) {
     // Generic, not `&dyn Fn`: on the builds without threads `parts` folds to 1 and the part's code
     // inlines into the kernel (no indirect call, no extra code in the shipped module).
     #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
-    if parts > 1 && pool::dispatch(parts, &f) {
+    run_parts(parts, &f);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "atomics")))]
+    for part in 0..parts {
+        f(part);
+    }
+}
+
+/// The threaded build's [`for_each_part`]: the part's code is reached only through this one
+/// indirect call, never inlined, so each kernel's body is in the module once, not once for the
+/// pool and again for the caller's own loop (that copy made the threaded module 72 KB, not 57).
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+#[inline(never)]
+fn run_parts(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    if parts > 1 && pool::dispatch(parts, f) {
         return;
     }
     for part in 0..parts {
@@ -48,6 +61,7 @@ pub fn try_for_each_part<F: Fn(usize) -> Result<(), OutOfMemory> + Sync>(
     parts: usize,
     f: F,
 ) -> Result<(), OutOfMemory> {
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "atomics")))]
     if parts <= 1 {
         return f(0);
     }
@@ -78,10 +92,15 @@ pub fn for_each_block<const N: usize, F: Fn(std::ops::Range<usize>, [&mut [f32];
     outputs: [&mut [f32]; N],
     f: F,
 ) {
+    // The shortcut inlines the part's code: only where there is no pool to hand parts to (see
+    // `run_parts`). Otherwise one part, or no blocks, go through `for_each_part` like many.
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "atomics")))]
     if count == 0 || parts <= 1 {
         return f(0..count, outputs);
     }
-    let block = outputs.each_ref().map(|o| o.len() / count);
+    let block = outputs
+        .each_ref()
+        .map(|o| o.len().checked_div(count).unwrap_or(0));
     for (o, b) in outputs.iter().zip(block) {
         assert!(
             o.len() == b * count,

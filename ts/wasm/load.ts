@@ -10,10 +10,18 @@ export type WasmVariant = 'relaxed-simd' | 'simd128' | 'scalar';
 type WasmBuild = WasmVariant | 'simd128-threads';
 
 /**
- * Each build's bytes (base64) are a module of their own, imported only when that build is
- * chosen: the package's dist/ puts each in its own chunk, so an engine loads one build, not all.
+ * A build as its generated module gives it: the bytes as base64 (the package: one JS chunk per
+ * build), or the address of a `.wasm` file next to the chunk (the demo pages, bundled by
+ * scripts/bundle-page.ts, which fetch the binary: a quarter smaller than base64, and not
+ * JavaScript for the engine to parse).
  */
-const LOAD_BASE64: Record<WasmBuild, () => Promise<{ WASM_BASE64: string }>> = {
+type EmbeddedBuild = { WASM_BASE64: string } | { WASM_URL: string };
+
+/**
+ * Each build is a module of its own, imported only when that build is chosen: the package's
+ * dist/ puts each in its own chunk, so an engine loads one build, not all.
+ */
+const LOAD_BUILD: Record<WasmBuild, () => Promise<EmbeddedBuild>> = {
   'relaxed-simd': () => import('./generated/relaxed-simd.js'),
   simd128: () => import('./generated/simd128.js'),
   scalar: () => import('./generated/scalar.js'),
@@ -80,10 +88,12 @@ const modules = new Map<WasmBuild, Promise<CompiledVariant>>();
 function compileVariant(variant: WasmBuild): Promise<CompiledVariant> {
   let compiled = modules.get(variant);
   if (!compiled) {
-    compiled = LOAD_BASE64[variant]().then(async ({ WASM_BASE64 }) => {
-      const bytes = decodeBase64(WASM_BASE64);
+    compiled = LOAD_BUILD[variant]().then(async (build) => {
+      const bytes = 'WASM_URL' in build ? await fetchBytes(build.WASM_URL) : decodeBase64(build.WASM_BASE64);
       return { module: await WebAssembly.compile(bytes), minPages: importedMemoryMinPages(bytes) };
     });
+    // A failed fetch (a page offline for a moment) must not stay cached: the next backend retries.
+    compiled.catch(() => modules.delete(variant));
     modules.set(variant, compiled);
   }
   return compiled;
@@ -171,6 +181,12 @@ export function importedMemoryMinPages(bytes: Uint8Array): number {
     pos = end;
   }
   throw new Error('backprop-wasm: the embedded WebAssembly module does not import its memory (rebuild it with scripts/build-wasm.sh)');
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array<ArrayBuffer>> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`backprop-wasm: cannot load the WebAssembly module ${url}: HTTP ${response.status} ${response.statusText}`);
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {

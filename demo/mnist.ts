@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     // run uses the same SIMD128 build, so the two differ in threads only (and agree bitwise).
     const threaded = await createCliBackend('wasm', options.threads);
     const many = threaded.threads > 1;
-    const plan = many ? `on wasm at 1 thread, at ${threaded.threads} threads, then on ts` : `on wasm then on ts (one thread: ${threadsNote(threaded)})`;
+    const plan = many ? `on wasm at 1 thread, at ${threaded.threads} threads, then on ts` : `on wasm then on ts (wasm on one thread${threaded.threadsUnavailable ? `: more are unavailable: ${threaded.threadsUnavailable}` : ''})`;
     log(`compare: training the same seeded net ${many ? 'three times' : 'twice'}, ${plan} (${options.epochs} epoch${options.epochs === 1 ? '' : 's'} each); each run prints its estimated time once it has measured its speed`);
     if (many) summaries.push(await run(await createBackend('wasm', { variant: 'simd128', threads: 1 }), data, source, options, log));
     summaries.push(await run(threaded, data, source, options, log));

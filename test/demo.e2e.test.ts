@@ -227,8 +227,16 @@ try {
     await ready(page);
     await page.click('#start');
     await waitFor(page, 's.losses.length >= 5');
+    await waitFor(page, 's.evals.length >= 2');
     // Reset while the worker is mid-slice: its last progress (and maybe an evaluation) is on its way.
-    await page.click('#reset');
+    // What the old net showed goes at once, not when the new net's first evaluation arrives.
+    const shownAtReset = await page.evaluate(() => {
+      document.getElementById('reset')!.click();
+      return { score: document.getElementById('grid-score')!.textContent, weights: document.querySelectorAll('#weights canvas').length, answers: Array.from(document.querySelectorAll('#grid .digit span'), (e) => e.textContent) };
+    });
+    expect(shownAtReset.score).not.toMatch(/right/);
+    expect(shownAtReset.weights).toBe(0);
+    expect(new Set(shownAtReset.answers)).toEqual(new Set(['?']));
     await ready(page);
     const fresh = await state(page);
     expect(fresh.losses).toEqual([]); // nothing from the old run on the new chart

@@ -161,6 +161,14 @@ describe('the threads option', () => {
     await expect(createBackend('wasm', { threads: threads as never })).rejects.toThrow(`createBackend('wasm'): expected threads to be 'auto' or a whole number from 1 to 64, got`);
   });
 
+  it("the 'ts' backend asked for threads runs on one and says why", async () => {
+    const asked = await createBackend('ts', { threads: 2 });
+    expect(asked.threads).toBe(1);
+    expect(asked.threadsUnavailable).toMatch(/pure-TypeScript backend runs on one thread/);
+    expect((await createBackend('ts')).threadsUnavailable).toBeUndefined();
+    expect((await createBackend('ts', { threads: 1 })).threadsUnavailable).toBeUndefined();
+  });
+
   it('threads run on the SIMD128 build: another explicit variant with threads is an error', async () => {
     await expect(createBackend('wasm', { variant: 'scalar', threads: 2 })).rejects.toThrow("threads run on the SIMD128 build; use variant 'auto' or 'simd128' with threads, got variant 'scalar' with threads 2");
     const b = await createBackend('wasm', { variant: 'simd128', threads: 2 });

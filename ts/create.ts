@@ -28,7 +28,7 @@ export interface CreateBackendOptions {
    * Web Workers in a browser); results are bitwise the same as on one thread. Where memory
    * cannot be shared (a page that is not cross-origin isolated, a browser's main thread) the
    * backend runs on one thread and `threadsUnavailable` says why. `dispose()` ends the workers.
-   * Ignored by `'ts'`.
+   * The `'ts'` backend always runs on one thread (asked for more, its `threadsUnavailable` says so).
    */
   threads?: 'auto' | number;
 }
@@ -42,7 +42,10 @@ export async function createBackend(kind: 'ts' | 'wasm', options: CreateBackendO
   if (typeof options !== 'object' || options === null) {
     throw new Error(`createBackend('${kind}', options): expected options to be an object such as { variant: 'auto' }, got ${describeValue(options)}`);
   }
-  if (kind === 'ts') return new TsBackend();
+  if (kind === 'ts') {
+    const asked = options.threads !== undefined && options.threads !== 1;
+    return new TsBackend(asked ? "the pure-TypeScript backend runs on one thread (threads run the 'wasm' backend's kernels)" : undefined);
+  }
   const requested = options.variant ?? 'auto';
   if (requested !== 'auto' && requested !== 'relaxed-simd' && requested !== 'simd128' && requested !== 'scalar') {
     throw new Error(`createBackend('wasm'): expected variant 'auto', 'relaxed-simd', 'simd128' or 'scalar', got ${JSON.stringify(requested)}`);

@@ -194,6 +194,7 @@ function reset(model?: { name: string; bytes: Uint8Array }): void {
   targetStep = 0;
   state.phase = 'building';
   clearProbs(); // the old net's answer; the new net answers once it is evaluated
+  clearEvaluation();
   render();
   state.loadedModel = null;
   send({ type: 'reset', backend: $<HTMLSelectElement>('backend').value as 'wasm' | 'ts', config, model }, model ? [model.bytes.buffer] : []);
@@ -312,6 +313,16 @@ function buildGrid(grid: Extract<FromWorker, { type: 'ready' }>['grid']): void {
     root.append(cell);
     return { cell, label, text };
   });
+}
+
+/** Forgets what the old net showed (its score, answers and weights) until the new one is evaluated. */
+function clearEvaluation(): void {
+  $('grid-score').textContent = '— evaluating…';
+  for (const { cell, text } of gridCells) {
+    cell.classList.remove('wrong');
+    text.textContent = '?';
+  }
+  $('weights').textContent = '';
 }
 
 function showPredictions(predictions: Uint8Array): void {

@@ -27,6 +27,16 @@ class HeapStorage implements Storage {
 export class TsBackend extends Backend {
   readonly name = 'ts';
   readonly kind = 'ts';
+  readonly #threadsUnavailable: string | undefined;
+
+  /** `threadsUnavailable`: why it runs on one thread, when more were asked for. */
+  constructor(threadsUnavailable?: string) {
+    super();
+    this.#threadsUnavailable = threadsUnavailable;
+  }
+  override get threadsUnavailable(): string | undefined {
+    return this.#threadsUnavailable;
+  }
 
   protected elementLimit(): { elements: number; reason: string } {
     return { elements: MAX_DIMENSION, reason: `a tensor on the TS backend holds at most 2³¹ − 1 = ${MAX_DIMENSION} elements` };

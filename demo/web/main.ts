@@ -159,12 +159,13 @@ function render(): void {
   $<HTMLButtonElement>('pause').disabled = phase !== 'training';
   $<HTMLButtonElement>('reset').disabled = false;
   $<HTMLButtonElement>('download').disabled = !(phase === 'paused' || phase === 'training' || phase === 'done');
+  const doneEpochs = stepsPerEpoch ? Math.round(targetStep / stepsPerEpoch) : undefined;
   const status: Record<DemoState['phase'], string> = {
     building: 'building the net…',
     evaluating: `${readyText} evaluating the untrained net…`,
     paused: `${readyText} Paused: press Start.`,
     training: `${readyText} Training to epoch ${stepsPerEpoch ? targetStep / stepsPerEpoch : '?'}…`,
-    done: `${readyText} Done: ${stepsPerEpoch ? (targetStep / stepsPerEpoch).toFixed(0) : '?'} epochs.`,
+    done: `${readyText} Done: ${doneEpochs ?? '?'} epoch${doneEpochs === 1 ? '' : 's'}.`,
     error: `${readyText}`,
   };
   $('status').textContent = status[phase];

@@ -142,7 +142,7 @@ describe.skipIf(missing !== null)('model files on the page, in Chromium', () => 
     await waitFor(fresh, "s.loadedModel === 'cnn-from-cli.safetensors' && s.phase === 'paused'");
     const loaded = await state(fresh);
     expect(Math.abs(loaded.evals[loaded.evals.length - 1].testAccuracy - summary.testAccuracy)).toBeLessThanOrEqual(0.002);
-    expect(await fresh.textContent('#status')).toContain('SimpleConvNet (conv 30×5×5 → pool → 100 → 10) from cnn-from-cli.safetensors');
+    expect(await fresh.textContent('#status')).toContain('SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10) from cnn-from-cli.safetensors');
     expect([await fresh.inputValue('#model'), await fresh.inputValue('#optimizer'), await fresh.inputValue('#lr')]).toEqual(['cnn', 'adam', '0.002']);
     expect(await fresh.isDisabled('#hidden')).toBe(true);
     expect(await fresh.isVisible('#pending')).toBe(false);

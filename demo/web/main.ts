@@ -506,7 +506,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       state.threads = m.threads;
       state.threadsUnavailable = m.threadsUnavailable ?? null;
       stepsPerEpoch = m.stepsPerEpoch;
-      readyText = `${m.backend}${threadsText(m.backend, m.threads, m.threadsUnavailable)}: ${m.sizes.length ? `${m.sizes.join('→')}${chapter6Text()}` : 'SimpleConvNet (conv 30×5×5 → pool → 100 → 10)'}${m.loaded ? ` from ${m.loaded.name}` : ''} on ${m.trainCount} training / ${m.testCount} test digits.`;
+      readyText = `${m.backend}${threadsText(m.backend, m.threads, m.threadsUnavailable)}: ${m.sizes.length ? `${m.sizes.join('→')}${chapter6Text()}` : 'SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)' /* as the CLI says it (describeMnistNet) */}${m.loaded ? ` from ${m.loaded.name}` : ''} on ${m.trainCount} training / ${m.testCount} test digits.`;
       if (m.loaded) {
         // The controls show the loaded net and optimizer, so they are not "pending" changes.
         state.loadedModel = m.loaded.name;

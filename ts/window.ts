@@ -1,4 +1,4 @@
-import { checkDimension } from './checks.js';
+import { checkDimension, describeValue } from './checks.js';
 
 /**
  * The geometry of a convolution or pooling window sliding over a batch `x[n, c, h, w]`: a
@@ -31,4 +31,16 @@ export function checkWindow(where: string, g: Window, what = 'filter'): void {
   if (g.fh > g.h + 2 * g.pad || g.fw > g.w + 2 * g.pad) {
     throw new Error(`${where}: a ${g.fh}×${g.fw} ${what} with pad ${g.pad} does not fit a ${g.h}×${g.w} input`);
   }
+}
+
+/**
+ * The `{ stride, pad }` options of a Convolution or Pooling, checked: stride an integer ≥ 1
+ * (default 1), pad an integer ≥ 0 (default 0).
+ */
+export function windowOptions(where: string, options: unknown): { stride: number; pad: number } {
+  if (typeof options !== 'object' || options === null) throw new Error(`${where}: expected options { stride, pad }, got ${describeValue(options)}`);
+  const { stride = 1, pad = 0 } = options as { stride?: unknown; pad?: unknown };
+  if (!Number.isInteger(stride) || (stride as number) < 1) throw new Error(`${where}: expected stride to be an integer ≥ 1, got ${describeValue(stride)}`);
+  if (!Number.isInteger(pad) || (pad as number) < 0) throw new Error(`${where}: expected pad to be an integer ≥ 0, got ${describeValue(pad)}`);
+  return { stride: stride as number, pad: pad as number };
 }

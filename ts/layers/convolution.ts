@@ -1,6 +1,5 @@
-import { describeValue } from '../checks.js';
 import { checkTensor, formatShape, sameShape, type Tensor } from '../tensor.js';
-import { checkWindow, outputSize, type Window } from '../window.js';
+import { checkWindow, outputSize, windowOptions, type Window } from '../window.js';
 import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
 
 export interface ConvolutionOptions {
@@ -43,10 +42,7 @@ export class Convolution implements Layer {
       throw new Error(`${where}: expected b of shape [${W.shape[0]}] to match W ${formatShape(W.shape)}, got ${formatShape(b.shape)}`);
     }
     if (W.backend !== b.backend) throw new Error(`${where}: W is on backend '${W.backend.name}' but b is on '${b.backend.name}'`);
-    if (typeof options !== 'object' || options === null) throw new Error(`${where}: expected options { stride, pad }, got ${describeValue(options)}`);
-    const { stride = 1, pad = 0 } = options;
-    if (!Number.isInteger(stride) || stride < 1) throw new Error(`${where}: expected stride to be an integer ≥ 1, got ${describeValue(stride)}`);
-    if (!Number.isInteger(pad) || pad < 0) throw new Error(`${where}: expected pad to be an integer ≥ 0, got ${describeValue(pad)}`);
+    const { stride, pad } = windowOptions(where, options);
     this.W = W;
     this.b = b;
     this.stride = stride;

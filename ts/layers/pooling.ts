@@ -1,6 +1,6 @@
 import { describeValue } from '../checks.js';
 import { checkTensor, formatShape, sameShape, type Tensor } from '../tensor.js';
-import { checkWindow, outputSize, type Window } from '../window.js';
+import { checkWindow, outputSize, windowOptions, type Window } from '../window.js';
 import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
 
 export interface PoolingOptions {
@@ -32,10 +32,7 @@ export class Pooling implements Layer {
     for (const [name, v] of Object.entries({ poolH, poolW })) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`${where}: expected ${name} to be an integer ≥ 1, got ${describeValue(v)}`);
     }
-    if (typeof options !== 'object' || options === null) throw new Error(`${where}: expected options { stride, pad }, got ${describeValue(options)}`);
-    const { stride = 1, pad = 0 } = options;
-    if (!Number.isInteger(stride) || stride < 1) throw new Error(`${where}: expected stride to be an integer ≥ 1, got ${describeValue(stride)}`);
-    if (!Number.isInteger(pad) || pad < 0) throw new Error(`${where}: expected pad to be an integer ≥ 0, got ${describeValue(pad)}`);
+    const { stride, pad } = windowOptions(where, options);
     this.poolH = poolH;
     this.poolW = poolW;
     this.stride = stride;

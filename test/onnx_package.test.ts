@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -20,8 +20,12 @@ beforeAll(() => {
   const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!;
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  const protobufjs = JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("protobufjs/package.json").version)'], { cwd: root, encoding: 'utf8' }));
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', join(work, tarball), `protobufjs@${protobufjs}`], { cwd: app });
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', join(work, tarball)], { cwd: app });
+  // The optional peer comes from this project's own node_modules, not from npm: installing it by
+  // name needs its registry metadata in npm's cache, which `npm ci` does not leave (CI runs on
+  // an empty cache). Node resolves the link to its real folder, where protobufjs's own
+  // dependencies are.
+  symlinkSync(join(root, 'node_modules', 'protobufjs'), join(app, 'node_modules', 'protobufjs'), 'dir');
 }, 120_000);
 
 function runInApp(code: string): Record<string, unknown> {

@@ -4,6 +4,7 @@
  * draws, so the page stays responsive. `window.demoState` exposes what the page shows, for the
  * end-to-end test.
  */
+import './locale.js'; // first: uPlot reads navigator.language as it loads
 import uPlot from 'uplot';
 import { IMAGE_SIDE, IMAGE_SIZE } from '../mnist_format.js';
 import { CNN_CONFIG, CNN_EPOCHS } from '../cnn_recipe.js';

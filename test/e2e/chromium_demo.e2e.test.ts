@@ -4,17 +4,18 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveStatic } from '../demo/serve.js';
-import { buildDemo } from '../scripts/build-demo.js';
-import { chromiumMissing, launchChromium } from './chromium.js';
+import { serveStatic } from '../../demo/serve.js';
+import { buildDemo } from '../../scripts/build-demo.js';
+import { CHROMIUM, launchChromium } from './drivers/chromium.js';
+import { engineMissing } from './engines.js';
 
 // End to end in real headless Chromium, served by demo/serve.ts (compression, COOP/COEP): the
 // MNIST page trains in its worker, accuracy rises, a drawn digit gets a prediction; Reset during
 // training, pending settings, per-optimizer learning rates, divergence, a set number of epochs,
 // a phone's width; and the built package imports in a bare page and runs a kernel.
-const root = resolve(import.meta.dirname, '..');
+const root = resolve(import.meta.dirname, '..', '..');
 const SCREENSHOTS = join(root, 'build', 'e2e'); // build/ is gitignored
-const missing = chromiumMissing();
+const missing = engineMissing({ label: 'Chromium', needs: [CHROMIUM] });
 
 describe.skipIf(missing !== null)('in Chromium', () => {
   let browser: Browser;

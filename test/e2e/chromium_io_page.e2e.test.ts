@@ -5,16 +5,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveStatic } from '../demo/serve.js';
-import { buildDemo } from '../scripts/build-demo.js';
-import { readSafetensors } from '../ts/index.js';
-import { chromiumMissing, launchChromium } from './chromium.js';
+import { serveStatic } from '../../demo/serve.js';
+import { buildDemo } from '../../scripts/build-demo.js';
+import { readSafetensors } from '../../ts/index.js';
+import { CHROMIUM, launchChromium } from './drivers/chromium.js';
+import { engineMissing } from './engines.js';
 
 // The page's Download model / Load model buttons in headless Chromium, and files moving both
 // ways between the page and the CLI: a model trained on the page loads in the CLI with the
 // same test accuracy, and one trained by the CLI loads on the page.
-const root = resolve(import.meta.dirname, '..');
-const missing = chromiumMissing();
+const root = resolve(import.meta.dirname, '..', '..');
+const missing = engineMissing({ label: 'Chromium', needs: [CHROMIUM] });
 
 function cli(...args: string[]): Record<string, any> {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'demo/mnist.ts', ...args, '--json'], { cwd: root, encoding: 'utf8', timeout: 90_000 });

@@ -1,0 +1,142 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { asJson, type Browser, type Tab, type Viewport } from '../browser.js';
+
+/** Debian's WebKitGTK WebDriver (package webkit2gtk-driver) and X server (xvfb): scripts/setup-browsers.sh installs them. */
+export const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver';
+export const XVFB = '/usr/bin/Xvfb';
+
+export interface WebKitOptions {
+  /** LANG and LC_ALL for the browser: WebKitGTK derives `navigator.language` from them ("C.UTF-8" gives "C"). */
+  locale: string;
+}
+
+/**
+ * WebKitGTK's MiniBrowser (the engine of Safari) under a private Xvfb, driven by
+ * WebKitWebDriver over classic W3C WebDriver: plain HTTP requests, one session per tab.
+ * `--full-screen` hides MiniBrowser's toolbar, so the window's size is the viewport's (with the
+ * toolbar a window cannot be narrower than 447 px, wider than a phone).
+ */
+export async function openWebKit({ locale }: WebKitOptions): Promise<Browser> {
+  const processes: ChildProcess[] = [];
+  const stop = () => processes.forEach((p) => p.kill());
+  try {
+    const { display, xvfb } = await startXvfb();
+    processes.push(xvfb);
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, DISPLAY: display, LANG: locale, LC_ALL: locale };
+    delete env.LANGUAGE;
+    const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], { env, stdio: 'ignore' });
+    processes.push(driver);
+    const base = `http://127.0.0.1:${port}`;
+    await until(() => fetch(`${base}/status`).then((r) => r.ok, () => false), `${WEBKIT_DRIVER} to listen on port ${port}`);
+    const probe = await newSession(base);
+    await probe.send('DELETE', '');
+    return {
+      engine: 'webkit',
+      version: `WebKitGTK ${probe.version} (MiniBrowser, LANG=${locale})`,
+      async open(url: string, viewport: Viewport): Promise<Tab> {
+        const session = await newSession(base);
+        await session.send('POST', '/window/rect', viewport);
+        await session.send('POST', '/url', { url });
+        // Errors from here on; those thrown while the page loaded are in its own window.pageErrors.
+        await session.send('POST', '/execute/sync', { script: WATCH_ERRORS, args: [] });
+        return webDriverTab(session, viewport);
+      },
+      close: async () => stop(),
+    };
+  } catch (e) {
+    stop();
+    throw e;
+  }
+}
+
+const WATCH_ERRORS = `window.e2eErrors = [];
+addEventListener('error', (e) => e2eErrors.push(e.message));
+addEventListener('unhandledrejection', (e) => e2eErrors.push(String(e.reason?.message ?? e.reason)));
+const error = console.error; console.error = (...a) => { e2eErrors.push(a.join(' ')); error(...a); };`;
+
+interface Session {
+  version: string;
+  send(method: string, path: string, body?: unknown): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+async function newSession(base: string): Promise<Session> {
+  const request = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const reply = await r.json();
+    if (!r.ok) throw new Error(`WebKitWebDriver ${method} ${path}: ${reply.value?.error}: ${reply.value?.message}`);
+    return reply.value;
+  };
+  const args = ['--automation', '--full-screen'];
+  const created = await request('POST', '/session', { capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { args } } } });
+  const prefix = `/session/${created.sessionId}`;
+  const session: Session = { version: created.capabilities.browserVersion, send: (method, path, body) => request(method, prefix + path, body) };
+  await session.send('POST', '/timeouts', { script: 300_000 });
+  return session;
+}
+
+function webDriverTab(session: Session, viewport: Viewport): Tab {
+  const evaluate = async (expression: string) => {
+    const script = `const done = arguments[arguments.length - 1]; ${asJson(expression)}.then(done, (e) => done({ thrown: String(e?.message ?? e) }));`;
+    const reply = await session.send('POST', '/execute/async', { script, args: [] });
+    if (typeof reply !== 'string') throw new Error(`in the page: ${reply.thrown}`);
+    return JSON.parse(reply);
+  };
+  return {
+    eval: evaluate,
+    async click(selector) {
+      const found = await session.send('POST', '/element', { using: 'css selector', value: selector });
+      await session.send('POST', `/element/${Object.values(found)[0]}/click`, {});
+    },
+    async stroke(points) {
+      const [[x0, y0], ...rest] = points;
+      const move = ([x, y]: readonly [number, number]) => ({ type: 'pointerMove', x, y, origin: 'viewport', duration: 16 });
+      const actions = [move([x0, y0]), { type: 'pointerDown', button: 0 }, ...rest.map(move), { type: 'pointerUp', button: 0 }];
+      await session.send('POST', '/actions', { actions: [{ type: 'pointer', id: 'mouse', parameters: { pointerType: 'mouse' }, actions }] });
+      await session.send('DELETE', '/actions');
+    },
+    async screenshot(path) {
+      // The whole page: the window grows to the document's height for the picture (classic
+      // WebDriver takes the viewport only), then goes back.
+      const height = Math.min(4000, await evaluate('document.documentElement.scrollHeight'));
+      await session.send('POST', '/window/rect', { width: viewport.width, height: Math.max(height, viewport.height) });
+      writeFileSync(path, Buffer.from(await session.send('GET', '/screenshot'), 'base64'));
+      await session.send('POST', '/window/rect', viewport);
+    },
+    // the same error can reach both records (thrown while the page loaded, as WATCH_ERRORS began)
+    errors: () => evaluate('[...new Set([...(window.pageErrors ?? []), ...(window.e2eErrors ?? [])])]'),
+    close: () => session.send('DELETE', ''),
+  };
+}
+
+/** Xvfb on a display it picks itself (-displayfd writes the number it took). */
+function startXvfb(): Promise<{ display: string; xvfb: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const xvfb = spawn(XVFB, ['-displayfd', '3', '-screen', '0', '1920x1200x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    xvfb.stderr!.on('data', (d) => (stderr += d));
+    xvfb.on('error', reject);
+    xvfb.on('exit', (code) => reject(new Error(`${XVFB} exited with ${code}: ${stderr.trim()}`)));
+    (xvfb.stdio[3] as NodeJS.ReadableStream).once('data', (d) => resolve({ display: `:${String(d).trim()}`, xvfb }));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function until(ready: () => Promise<boolean>, what: string, timeout = 20_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await ready())) {
+    if (Date.now() > end) throw new Error(`waited ${timeout / 1000} s for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

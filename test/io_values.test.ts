@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  AdaGrad, Adam, Affine, BatchNormalization, loadModel, Momentum, MultiLayerNetExtend, Nesterov, readSafetensors, RMSprop, saveModel, Sequential, SGD, type Backend, type Optimizer,
+  AdaGrad, Adam, Affine, BatchNormalization, Dropout, loadModel, Momentum, MultiLayerNetExtend, Nesterov, readSafetensors, RMSprop, saveModel, Sequential, SGD, type Backend, type Optimizer,
 } from '../ts/index.js';
 import { loadModelFile } from '../ts/io/node.js';
 import { makeBackend } from './backends.js';
@@ -133,7 +133,7 @@ describe('loadModel checks values before allocating', () => {
     const bytes = await fileWith();
     await refusedBeforeAllocating(withArchitecture(bytes, (s) => (s.layers[3].ratio = 1)), "loadModel: layer 'Dropout1': expected a ratio from 0 up to (not including) 1, got 1");
     await refusedBeforeAllocating(withArchitecture(bytes, (s) => (s.layers[3].ratio = -0.01)), 'got -0.01');
-    const ratio = (loaded: ReturnType<typeof loadModel>) => (loaded.net.layers.get('Dropout1') as { ratio: number }).ratio;
+    const ratio = (loaded: ReturnType<typeof loadModel>) => (loaded.net.layers.get('Dropout1') as Dropout).ratio;
     expect(ratio(await loads(withArchitecture(bytes, (s) => (s.layers[3].ratio = 0.99))))).toBe(0.99);
     expect(ratio(await loads(withArchitecture(bytes, (s) => (s.layers[3].ratio = 0))))).toBe(0);
   });

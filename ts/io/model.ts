@@ -138,9 +138,9 @@ function checkFormat(metadata: Readonly<Record<string, string>>): void {
 function decodeExpected(tensors: ReadonlyMap<string, SafetensorsEntry>, expected: readonly ParamSpec[]): Float32Array[] {
   const names = new Set(expected.map((p) => p.name));
   const missing = expected.filter((p) => !tensors.has(p.name)).map((p) => p.name);
-  if (missing.length > 0) throw new Error(`loadModel: the architecture needs tensors the file lacks: ${missing.join(', ')}`);
+  if (missing.length > 0) throw new Error(`loadModel: the architecture needs tensors the file lacks: ${listNames(missing)}`);
   const extra = [...tensors.keys()].filter((n) => !names.has(n));
-  if (extra.length > 0) throw new Error(`loadModel: the file has tensors the architecture does not use: ${extra.join(', ')}`);
+  if (extra.length > 0) throw new Error(`loadModel: the file has tensors the architecture does not use: ${listNames(extra)}`);
   for (const p of expected) {
     const entry = tensors.get(p.name)!;
     if (entry.dtype !== 'F32') throw new Error(`loadModel: tensor '${p.name}' is ${entry.dtype}; model files hold F32 (for other dtypes use importTorchMlp)`);
@@ -155,6 +155,11 @@ function decodeExpected(tensors: ReadonlyMap<string, SafetensorsEntry>, expected
     if (bad >= 0) throw new Error(`loadModel: tensor '${p.name}' element ${bad} (file byte ${entry.fileOffset + 4 * bad}) is ${values[bad]}; expected ≥ 0 (${p.nonNegative})`);
     return values;
   });
+}
+
+/** Up to 10 names, then how many there are: an error message stays short for a file of 30,000 stray tensors. */
+function listNames(names: readonly string[]): string {
+  return names.length <= 10 ? names.join(', ') : `${names.slice(0, 10).join(', ')}, … (${names.length} in all)`;
 }
 
 function parseJson(text: string | undefined, field: string): unknown {

@@ -84,13 +84,20 @@ describe('library argument checks at their limits', () => {
       { name: 'Pooling stride', check: (stride) => new Pooling(2, 2, { stride }), accepts: [1], refuses: [0], message: 'expected stride to be an integer ≥ 1, got a number (0)' },
       { name: 'Pooling pad', check: (pad) => new Pooling(2, 2, { pad }), accepts: [0], refuses: [-1], message: 'expected pad to be an integer ≥ 0, got a number (-1)' },
       { name: 'Pooling size', check: (ph) => new Pooling(ph, 2), accepts: [1], refuses: [0], message: /≥ 1/ },
-      // a 6×6 input and 5×5 filters give 2×2 (poolable); 5×5 input: 1×1, refused; 4×4: does not fit
-      { name: 'SimpleConvNet input', check: (h) => new SimpleConvNet(backend, { inputDim: [1, h, h], filterNum: 1, hiddenSize: 1, outputSize: 2 }).dispose(), accepts: [6], refuses: [5, 4], message: /too small for the 2×2 pooling|does not fit/ },
+      // a 6×6 input and 5×5 filters give 2×2 (poolable); 5 high or wide: 1 output row or column, refused; 4: does not fit
+      { name: 'SimpleConvNet height', check: (h) => new SimpleConvNet(backend, { inputDim: [1, h, 6], filterNum: 1, hiddenSize: 1, outputSize: 2 }).dispose(), accepts: [6], refuses: [5, 4], message: /too small for the 2×2 pooling|does not fit/ },
+      { name: 'SimpleConvNet width', check: (w) => new SimpleConvNet(backend, { inputDim: [1, 6, w], filterNum: 1, hiddenSize: 1, outputSize: 2 }).dispose(), accepts: [6], refuses: [5, 4], message: /too small for the 2×2 pooling|does not fit/ },
     ]);
   });
 
-  it('createBackend threads: 1 to 64 (refused before any worker starts)', async () => {
+  it('createBackend threads 1 to 64 and maxMemoryBytes 64 KiB to 4 GiB (refused before any worker starts)', async () => {
     for (const threads of [0, 65, 1.5]) await expect(createBackend('wasm', { threads }), String(threads)).rejects.toThrow('a whole number from 1 to 64');
+    // Accepted values without starting 64 workers: with the scalar build, the next check (threads
+    // need SIMD128) is the one that refuses, so the range check let them through.
+    const next = "threads run on the SIMD128 build";
+    for (const threads of [2, 64]) await expect(createBackend('wasm', { threads, variant: 'scalar' }), String(threads)).rejects.toThrow(next);
+    for (const maxMemoryBytes of [2 ** 16, 2 ** 32]) await expect(createBackend('wasm', { threads: 2, variant: 'scalar', maxMemoryBytes }), String(maxMemoryBytes)).rejects.toThrow(next);
+    for (const maxMemoryBytes of [2 ** 16 - 1, 2 ** 32 + 1]) await expect(createBackend('wasm', { maxMemoryBytes }), String(maxMemoryBytes)).rejects.toThrow('expected maxMemoryBytes to be an integer from 65536 (64 KiB) to 4294967296 (4 GiB)');
     const one = await createBackend('wasm', { threads: 1 });
     expect(one.threads).toBe(1);
     expect((await createBackend('ts', { threads: 1 })).threadsUnavailable).toBeUndefined(); // one thread is what it has

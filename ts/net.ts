@@ -9,7 +9,7 @@ import { Relu } from './layers/relu.js';
 import { Sigmoid } from './layers/sigmoid.js';
 import { checkTargets, SoftmaxWithLoss } from './layers/softmax_with_loss.js';
 import { Random } from './random.js';
-import { describeValue } from './checks.js';
+import { describeValue, valueText } from './checks.js';
 import { checkTensor, formatShape, type Params, type Tensor } from './tensor.js';
 import { argmax, isF32Finite } from './values.js';
 
@@ -76,6 +76,16 @@ export class Sequential {
       this.params[`gamma${i + 1}`] = norm.gamma;
       this.params[`beta${i + 1}`] = norm.beta;
     });
+  }
+
+  /**
+   * Throws unless `lambda` is a weight decay λ: a number ≥ 0 that stays finite in f32 (the
+   * decay term λ·W is computed on f32 weights). The one rule for the constructor, `loadModel`
+   * and the CLI; `where` names the caller in the error.
+   */
+  static checkWeightDecayLambda(where: string, lambda: unknown): number {
+    if (typeof lambda !== 'number' || !(lambda >= 0) || !isF32Finite(lambda)) throw new Error(`${where}: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got ${valueText(lambda)}`);
+    return lambda;
   }
 
   /**
@@ -232,9 +242,7 @@ function sequentialOf(layers: [string, Layer][]): Sequential {
 
 function checkWeightDecay(options: SequentialOptions): number {
   if (typeof options !== 'object' || options === null) throw new Error(`new Sequential(layers, lastLayer, options): expected options to be an object such as { weightDecayLambda: 0.1 }, got ${describeValue(options)}`);
-  const lambda = options.weightDecayLambda ?? 0;
-  if (typeof lambda !== 'number' || !(lambda >= 0) || !isF32Finite(lambda)) throw new Error(`Sequential: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got ${String(lambda)}`);
-  return lambda;
+  return Sequential.checkWeightDecayLambda('Sequential', options.weightDecayLambda ?? 0);
 }
 
 function checkInputs(where: string, x: unknown, t: unknown): void {

@@ -37,8 +37,8 @@ import { outputSize, type Window } from './window.js';
  * Non-differentiable points: a layer that chooses (ReLU: pass or block; max pooling:
  * which input of a window wins) records the choices of the unperturbed pass, and `lossWith` reports
  * whether a perturbed pass chose differently. A central difference across such a kink measures
- * a mix of the two one-sided slopes, not the gradient, so the check skips (and counts) those
- * elements instead of failing on them.
+ * a mix of the two one-sided slopes, not the gradient, so the check differentiates on the side
+ * that chose as the unperturbed pass did (see `numericalGradient64`).
  */
 export class Float64Forward {
   readonly rows: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Adam, Affine, Convolution, Graph, gradientCheck, graphFromNet, Pooling, Sequential, SimpleConvNet, type Backend, type Tensor } from '../ts/index.js';
-import { allBackends, makeBackend, randomValues, type BackendName } from './backends.js';
+import { allBackends, makeBackend, randomValues, toleranceRatio, type BackendName } from './backends.js';
 
 const backends = await allBackends();
 
@@ -49,6 +49,25 @@ describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet on %s', 
     const result = gradientCheck(net, x, t);
     for (const [key, c] of Object.entries(result.params)) expect(c.relativeError, key).toBeLessThan(1e-4);
     net.dispose();
+  });
+
+  it('weight decay covers every W, the Convolution filters as the Affine weights (as the README says), never a b', () => {
+    const plain = small(backend);
+    const { x, t } = batch(backend);
+    const loss = plain.loss(x, t);
+    const before = Object.fromEntries(Object.entries(plain.gradient(x, t)).map(([k, g]) => [k, g.toArray()]));
+    const decayed = new Sequential(plain.layers, undefined, { weightDecayLambda: 0.3 });
+    let sumSquares = 0;
+    for (const key of ['W1', 'W2', 'W3']) for (const w of plain.params[key].data) sumSquares += w * w;
+    expect(decayed.loss(x, t)).toBeCloseTo(loss + 0.15 * sumSquares, 4);
+    const after = decayed.gradient(x, t);
+    for (const [key, g] of Object.entries(after)) {
+      const W = plain.params[key].data;
+      const want = key.startsWith('W') ? before[key].map((d, i) => d + 0.3 * W[i]) : before[key];
+      expect(toleranceRatio(g.data, want), key).toBeLessThanOrEqual(1);
+    }
+    expect(gradientCheck(decayed, x, t).ok).toBe(true);
+    plain.dispose();
   });
 
   it('a wrong pooling gradient fails the check (the check can fail)', () => {

@@ -26,8 +26,9 @@ export interface MlpOptions {
 
 export interface SequentialOptions {
   /**
-   * Weight decay λ (§6.4.1, default 0): the loss adds 0.5·λ·ΣW² over every Affine weight matrix
-   * (not the biases, γ or β) and each dW gets λ·W.
+   * Weight decay λ (§6.4.1, default 0): the loss adds 0.5·λ·ΣW² over every weight W1, W2, …
+   * (Affine weight matrices and Convolution filters alike, as the book's MultiLayerNetExtend
+   * decays every params['W…']; not the biases, γ or β) and each dW gets λ·W.
    */
   weightDecayLambda?: number;
 }
@@ -134,7 +135,7 @@ export class Sequential {
     return this.lastLayer.forward(this.predict(x, train), t) + this.#weightDecayLoss();
   }
 
-  /** 0.5·λ·ΣW² over the Affine weights, summed in float64 (0 without weight decay). */
+  /** 0.5·λ·ΣW² over every W (Affine and Convolution), summed in float64 (0 without weight decay). */
   #weightDecayLoss(): number {
     const lambda = this.weightDecayLambda;
     if (lambda === 0) return 0;

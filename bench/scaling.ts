@@ -30,7 +30,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBackend, Tensor, type Backend } from '../ts/index.js';
-import { KERNELS } from '../ts/kernels.js';
+import { KERNELS } from '../ts/core/kernels.js';
 import { cpuSample, describeMachine, otherCores, waitForIdle } from './machine.js';
 import { cnnStep, mlpStep } from './steps.js';
 import { median, sinkTotal } from './util.js';

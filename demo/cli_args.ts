@@ -22,7 +22,7 @@ export interface CliOptions {
 }
 
 /**
- * createBackend's limits on threads (ts/wasm/threads.ts; test/cli.test.ts checks they agree):
+ * createBackend's limits on threads (ts/wasm/threads.ts; test/demo/cli.test.ts checks they agree):
  * the compiled CLI may import only what the package exports, and these are internal.
  */
 export const MAX_THREADS = 64;
@@ -63,7 +63,7 @@ function usage(): string {
 
 export const USAGE = usage();
 
-/** Seeds are unsigned 32-bit integers (ts/random.ts); larger ones would be taken mod 2^32. */
+/** Seeds are unsigned 32-bit integers (ts/core/random.ts); larger ones would be taken mod 2^32. */
 const SEED_LIMIT = 2 ** 32;
 
 /** `--seed -1` as `--seed=-1`, so parseArgs reads a negative number as a value, not as an option. */

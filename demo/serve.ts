@@ -2,7 +2,7 @@
  * A small static file server for the built pages (node:http only): GET/HEAD of files under one
  * folder, on 127.0.0.1 only. `npm run demo` runs it; the tests start it on a free port.
  *
- * What it guarantees (test/serve.test.ts checks each against a running server):
+ * What it guarantees (test/demo/serve.test.ts checks each against a running server):
  * - only files whose real path (symlinks resolved) is inside the folder are served;
  * - only requests for 127.0.0.1, localhost or [::1] on its own port are answered (a page on
  *   another site cannot reach it through DNS rebinding);

@@ -5,53 +5,20 @@
  */
 // The library's modules directly, not the package entry: the page's bundler then leaves the
 // model-file code (re-exported by the entry) out of the worker's first download.
-import type { Backend } from '../ts/backend.js';
-import type { WeightInit } from '../ts/init.js';
+import type { Backend } from '../ts/core/backend.js';
 import { Relu } from '../ts/layers/relu.js';
 import { NonFiniteLossError } from '../ts/layers/softmax_with_loss.js';
-import { MultiLayerNetExtend } from '../ts/multi_layer_net_extend.js';
-import { Sequential } from '../ts/net.js';
-import { createOptimizer, type Optimizer, type OptimizerName } from '../ts/optim.js';
-import { Random } from '../ts/random.js';
-import { SimpleConvNet } from '../ts/simple_conv_net.js';
-import type { Tensor } from '../ts/tensor.js';
-import { argmax } from '../ts/values.js';
+import { MultiLayerNetExtend } from '../ts/nets/multi_layer_net_extend.js';
+import { Sequential } from '../ts/nets/sequential.js';
+import { createOptimizer, type Optimizer } from '../ts/training/optimizers.js';
+import { Random } from '../ts/core/random.js';
+import { SimpleConvNet } from '../ts/nets/simple_conv_net.js';
+import type { Tensor } from '../ts/core/tensor.js';
+import { argmax } from '../ts/core/values.js';
 import { CLASSES, IMAGE_SIDE, IMAGE_SIZE, type Digits } from './mnist_format.js';
+import type { TrainConfig } from './recipes.js';
 
-export interface TrainConfig {
-  /** 'mlp' (the default) or 'cnn': the book's SimpleConvNet, which ignores `hidden`. */
-  model?: 'mlp' | 'cnn';
-  /** Hidden layer sizes, e.g. [256, 128]. */
-  hidden: number[];
-  batch: number;
-  lr: number;
-  optimizer: OptimizerName;
-  init: WeightInit;
-  seed: number;
-  /**
-   * Data augmentation: each training image is moved by a random whole number of pixels in
-   * −shift..shift, in x and y independently, at every draw (default 0: none). On 8,000 digits
-   * the CNN fits the training set by epoch 9; shifted copies keep it learning.
-   */
-  shift?: number;
-  /** Chapter 6: a Dropout of this ratio after each hidden activation (0 or absent: none). */
-  dropout?: number;
-  /** Chapter 6: a BatchNormalization before each hidden activation. */
-  batchnorm?: boolean;
-  /** Chapter 6: weight decay λ (0 or absent: none). */
-  weightDecay?: number;
-}
-
-/**
- * The default recipe: 784→256→128→10, He init, the book's Nesterov (its current optimizer.py,
- * momentum 0.9) at lr 0.1, batch 100, 10 epochs. Measured here: 0.9545 test accuracy on the
- * embedded split for seed 42, 0.949–0.9555 over seeds 1–5, in 3–4 s of WASM training on the
- * loaded 2-core machine; lr 0.05 and 0.15 were worse on every one of those seeds.
- */
-export const DEFAULT_CONFIG: TrainConfig = { hidden: [256, 128], batch: 100, lr: 0.1, optimizer: 'nesterov', init: 'he', seed: 42 };
-export const DEFAULT_EPOCHS = 10;
-
-export { CNN_CONFIG, CNN_EPOCHS } from './cnn_recipe.js';
+export { CNN_CONFIG, CNN_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, type TrainConfig } from './recipes.js';
 
 /** Rows per forward pass when evaluating: a CNN's im2col buffer grows with the batch (25 floats per pixel of every feature map). */
 const EVAL_CHUNK = 500;

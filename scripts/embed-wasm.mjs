@@ -5,7 +5,7 @@
 // The module must compile, import only its memory (env.memory, so the loader sets its maximum),
 // and export `memory` plus every `nn_*` function that
 // crate/src/abi.rs declares (it may export more, e.g. the linker's __heap_base / __data_end).
-// test/contract.test.ts checks those against the kernel contract (ts/kernels.ts). With --threads
+// test/kernels/contract.test.ts checks those against the kernel contract (ts/core/kernels.ts). With --threads
 // (the shared-memory build) it must also export what ts/wasm/threads.ts gives each worker its own
 // stack and thread-local block with: __wasm_init_tls, __tls_size, __tls_align, __stack_pointer.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';

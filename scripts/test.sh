@@ -25,13 +25,13 @@ say "vitest"
 npx vitest run
 
 # Node 20 runs the relaxed-SIMD build only behind a V8 flag, so the suites that run on every
-# backend of test/backends.ts (the test files that import it; it adds wasm-relaxed-simd when
+# backend of test/helpers/backends.ts (the test files that import it; it adds wasm-relaxed-simd when
 # the engine accepts it) run once more with the flag. Engines that have relaxed SIMD on by
 # default already covered it above; a Node that no longer knows the flag skips this.
 relaxed_node_flags
 relaxed_by_default() { node --input-type=module -e "const m = await import('./dist/index.js'); process.exit(m.relaxedSimdSupported() ? 0 : 1)"; }
 if (( ${#RELAXED_NODE_FLAGS[@]} )) && ! relaxed_by_default; then
-  mapfile -t parity_suites < <(grep -l "from './backends.js'" test/*.test.ts)
+  mapfile -t parity_suites < <(grep -rl --include='*.test.ts' "helpers/backends.js'" test)
   say "vitest again with ${RELAXED_NODE_FLAGS[*]} (wasm-relaxed-simd parity): ${parity_suites[*]}"
   npx vitest run "${parity_suites[@]}" --execArgv="${RELAXED_NODE_FLAGS[0]}"
 fi

@@ -4,15 +4,15 @@
  *
  * The public surface: what a user of the README needs, no more. Backends come from
  * `createBackend` (their classes are not exported); internals (checks, the kernel contract,
- * graph ordering, constants) stay inside. test/package.test.ts pins this list.
+ * graph ordering, constants) stay inside. test/package/package.test.ts pins this list.
  */
-export { Backend } from './backend.js';
-export type { MemoryStats, TargetKind } from './backend.js';
-export { createBackend } from './create.js';
-export type { CreateBackendOptions } from './create.js';
-export { Tensor } from './tensor.js';
-export type { TensorValues, NestedArray } from './values.js';
-export { argmax } from './values.js';
+export { Backend } from './core/backend.js';
+export type { MemoryStats, TargetKind } from './core/backend.js';
+export { createBackend } from './backends/create.js';
+export type { CreateBackendOptions } from './backends/create.js';
+export { Tensor } from './core/tensor.js';
+export type { TensorValues, NestedArray } from './core/values.js';
+export { argmax } from './core/values.js';
 export { MulLayer } from './layers/mul.js';
 export { AddLayer } from './layers/add.js';
 export { Relu } from './layers/relu.js';
@@ -35,29 +35,29 @@ export { graphFromNet } from './graph/from_net.js';
 export type { NetGraph } from './graph/from_net.js';
 export { shoppingGraph } from './graph/examples.js';
 export type { ShoppingGraph } from './graph/examples.js';
-export { Sequential } from './net.js';
-export type { MlpOptions, SequentialOptions } from './net.js';
-export type { Params } from './tensor.js';
-export { MultiLayerNetExtend } from './multi_layer_net_extend.js';
-export type { MultiLayerNetExtendOptions } from './multi_layer_net_extend.js';
-export { TwoLayerNet } from './two_layer_net.js';
-export type { TwoLayerNetOptions } from './two_layer_net.js';
-export { SimpleConvNet } from './simple_conv_net.js';
-export type { SimpleConvNetOptions } from './simple_conv_net.js';
-export type { Window } from './window.js';
-export { SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, OPTIMIZERS, createOptimizer } from './optim.js';
-export type { Optimizer, OptimizerName } from './optim.js';
+export { Sequential } from './nets/sequential.js';
+export type { MlpOptions, SequentialOptions } from './nets/sequential.js';
+export type { Params } from './core/tensor.js';
+export { MultiLayerNetExtend } from './nets/multi_layer_net_extend.js';
+export type { MultiLayerNetExtendOptions } from './nets/multi_layer_net_extend.js';
+export { TwoLayerNet } from './nets/two_layer_net.js';
+export type { TwoLayerNetOptions } from './nets/two_layer_net.js';
+export { SimpleConvNet } from './nets/simple_conv_net.js';
+export type { SimpleConvNetOptions } from './nets/simple_conv_net.js';
+export type { Window } from './core/window.js';
+export { SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, OPTIMIZERS, createOptimizer } from './training/optimizers.js';
+export type { Optimizer, OptimizerName } from './training/optimizers.js';
 export { saveModel, loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, LIBRARY_VERSION } from './io/model.js';
 export type { SaveModelOptions, LoadedModel } from './io/model.js';
 export { importTorchMlp } from './io/torch.js';
 export type { TorchImportOptions } from './io/torch.js';
 export { readSafetensors, writeSafetensors, toFloat32 } from './io/safetensors.js';
 export type { SafetensorsEntry, SafetensorsFile, TensorToWrite } from './io/safetensors.js';
-export { Random } from './random.js';
-export { initWeights } from './init.js';
-export type { WeightInit } from './init.js';
-export { gradientCheck, numericalGradient, numericalGradient64, compareGradients } from './gradient_check.js';
-export type { GradientCheckOptions, GradientCheckResult, GradientComparison, GradientElement } from './gradient_check.js';
-export { Float64Forward } from './float64_forward.js';
+export { Random } from './core/random.js';
+export { initWeights } from './training/init.js';
+export type { WeightInit } from './training/init.js';
+export { gradientCheck, numericalGradient, numericalGradient64, compareGradients } from './training/gradient_check.js';
+export type { GradientCheckOptions, GradientCheckResult, GradientComparison, GradientElement } from './training/gradient_check.js';
+export { Float64Forward } from './training/float64_forward.js';
 export { simd128Supported, relaxedSimdSupported, variantSupported, bestVariant } from './wasm/load.js';
 export type { WasmVariant } from './wasm/load.js';

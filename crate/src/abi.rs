@@ -1,6 +1,6 @@
 //! The C ABI of the WebAssembly module: the only `extern "C"` items of the crate. Each kernel of
-//! the TS contract (`ts/kernels.ts`) is one function here, named by the rule `camelCase` →
-//! `nn_snake_case`, with the contract's raw arguments in order (test/contract.test.ts parses this
+//! the TS contract (`ts/core/kernels.ts`) is one function here, named by the rule `camelCase` →
+//! `nn_snake_case`, with the contract's raw arguments in order (test/kernels/contract.test.ts parses this
 //! file and checks both). Each wrapper turns `(pointer, length)` pairs into slices and calls the
 //! safe kernel; there is no math here. A flag is a `u32`, 0 or 1.
 //!
@@ -10,7 +10,7 @@
 //! 16-byte aligned) holding at least the number of floats its dimensions imply, or the length
 //! is 0 (the pointer is then not used at all, and may be anything, including 0). Outputs do not
 //! overlap any input, except where a function works in place on one buffer (`nn_add_bias`'s
-//! `x`, the optimizers' `param` and state, `nn_accumulate`'s `target`). `ts/backend.ts` checks
+//! `x`, the optimizers' `param` and state, `nn_accumulate`'s `target`). `ts/core/backend.ts` checks
 //! all of this by the contract's roles before it calls. Sizes are `usize` (i32 on wasm32: the
 //! TS side passes byte offsets and element counts as numbers).
 //!

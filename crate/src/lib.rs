@@ -1,6 +1,6 @@
 //! f32 kernels for backpropagation (Deep Learning from Scratch, ch. 5), compiled to
 //! `wasm32-unknown-unknown` and called from TypeScript through the C ABI in [`abi`]
-//! (bound by name to the kernel contract `ts/kernels.ts`).
+//! (bound by name to the kernel contract `ts/core/kernels.ts`).
 //!
 //! # Conventions
 //!

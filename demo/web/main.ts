@@ -7,7 +7,7 @@
 import './locale.js'; // first: uPlot reads navigator.language as it loads
 import uPlot from 'uplot';
 import { IMAGE_SIDE, IMAGE_SIZE } from '../mnist_format.js';
-import { CNN_CONFIG, CNN_EPOCHS } from '../cnn_recipe.js';
+import { CNN_CONFIG, CNN_EPOCHS } from '../recipes.js';
 import type { TrainConfig } from '../trainer.js';
 import { preprocessDrawing } from './preprocess.js';
 import { FILTER_SIDE, MAP_SIDE, WEIGHT_IMAGES, type FromWorker, type ToWorker } from './protocol.js';

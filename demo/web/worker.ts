@@ -6,7 +6,7 @@
  */
 // The library's modules directly, not the package entry: the page's bundler then leaves the
 // model-file code (re-exported by the entry) out of the worker's first download.
-import { createBackend } from '../../ts/create.js';
+import { createBackend } from '../../ts/backends/create.js';
 import { decodeMnist, IMAGE_SIZE, type Digits } from '../mnist_format.js';
 import { Trainer } from '../trainer.js';
 import { GRID_SIZE, WEIGHT_IMAGES, type FromWorker, type ToWorker } from './protocol.js';

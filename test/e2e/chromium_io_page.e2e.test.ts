@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { buildDemo } from '../../scripts/build-demo.js';
 import { readSafetensors } from '../../ts/index.js';
 import { CHROMIUM, launchChromium } from './drivers/chromium.js';
 import { engineMissing } from './engines.js';
+import { cliSummary } from '../helpers/cli.js';
 
 // The page's Download model / Load model buttons in headless Chromium, and files moving both
 // ways between the page and the CLI: a model trained on the page loads in the CLI with the
@@ -17,11 +17,7 @@ import { engineMissing } from './engines.js';
 const root = resolve(import.meta.dirname, '..', '..');
 const missing = engineMissing({ label: 'Chromium', needs: [CHROMIUM] });
 
-function cli(...args: string[]): Record<string, any> {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'demo/mnist.ts', ...args, '--json'], { cwd: root, encoding: 'utf8', timeout: 90_000 });
-  if (r.status !== 0) throw new Error(`mnist ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
+const cli = (...args: string[]) => cliSummary(args);
 
 describe.skipIf(missing !== null)('model files on the page, in Chromium', () => {
   let browser: Browser;

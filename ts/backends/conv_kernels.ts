@@ -5,7 +5,7 @@
  * GEMM writes the NCHW output directly; padding reads as zeros; max pooling keeps the first
  * maximum of each window and records it as the index `i·PW + j` inside the window.
  */
-import { outputSize, type Window } from '../window.js';
+import { outputSize, type Window } from '../core/window.js';
 
 /** `col[C·FH·FW, OH·OW]` of sample `s` of `x` (written at `col[colAt…]`). */
 export function im2col(g: Window, x: Float32Array, s: number, col: Float32Array, colAt: number): void {
@@ -169,7 +169,7 @@ function maxPoolBackwardIn(g: Window, dout: Float32Array, argmax: Float32Array, 
   }
 }
 
-// The contract's raw signatures (ts/kernels.ts): the window as eight dimensions.
+// The contract's raw signatures (ts/core/kernels.ts): the window as eight dimensions.
 
 export function convForward(n: number, c: number, h: number, w: number, fh: number, fw: number, stride: number, pad: number, filters: number, x: Float32Array, W: Float32Array, b: Float32Array, col: Float32Array, out: Float32Array): void {
   convForwardIn({ n, c, h, w, fh, fw, stride, pad }, filters, x, W, b, col, out);

@@ -1,7 +1,7 @@
-import { Backend, type RawValue } from '../backend.js';
-import { MAX_DIMENSION } from '../checks.js';
-import type { KernelName } from '../kernels.js';
-import type { Storage } from '../tensor.js';
+import { Backend, type RawValue } from '../core/backend.js';
+import { MAX_DIMENSION } from '../core/checks.js';
+import type { KernelName } from '../core/kernels.js';
+import type { Storage } from '../core/tensor.js';
 import { TS_KERNELS } from './ts_kernels.js';
 
 /** Storage on the JS heap: the view is the array itself and never goes stale. */

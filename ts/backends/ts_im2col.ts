@@ -1,4 +1,4 @@
-import { convOutSize } from '../kernels.js';
+import { convOutSize } from '../core/kernels.js';
 
 /**
  * im2col (chapter 7): the windows of x [n, c, h, w] as the rows of col [n·oh·ow, c·fh·fw], in

@@ -1,4 +1,4 @@
-import type { TsKernels } from '../kernels.js';
+import type { TsKernels } from '../core/kernels.js';
 import { convBackward, convForward, maxPoolBackward, maxPoolForward } from './conv_kernels.js';
 import { im2col } from './ts_im2col.js';
 import { applyMask, batchNormBackward, batchNormForwardTest, batchNormForwardTrain, scale } from './ts_normalization.js';
@@ -232,7 +232,7 @@ export function sgd(_n: number, lr: number, param: Float32Array, grad: Float32Ar
 // two backends give the same bits. (A product or sum of two f32 values is exact or correctly
 // rounded in f64, and rounding that to f32 gives the f32 operation's result; the same holds for
 // division and square root.) The derived constants (mm, step, keep, k1, k2) arrive computed in
-// f64 by the contract (ts/kernels.ts). State arrays are updated in place.
+// f64 by the contract (ts/core/kernels.ts). State arrays are updated in place.
 
 const f32 = Math.fround;
 
@@ -290,7 +290,7 @@ export function adam(_n: number, lrT: number, k1: number, k2: number, eps: numbe
   }
 }
 
-/** Every kernel of the contract (ts/kernels.ts), by name; the type holds each to its entry's raw signature. */
+/** Every kernel of the contract (ts/core/kernels.ts), by name; the type holds each to its entry's raw signature. */
 export const TS_KERNELS: TsKernels = {
   gemmNN,
   gemmNT,

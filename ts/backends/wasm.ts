@@ -1,6 +1,6 @@
-import { Backend, type RawValue } from '../backend.js';
-import { KERNELS, exportName, type KernelName, type KernelSpec } from '../kernels.js';
-import type { Storage } from '../tensor.js';
+import { Backend, type RawValue } from '../core/backend.js';
+import { KERNELS, exportName, type KernelName, type KernelSpec } from '../core/kernels.js';
+import type { Storage } from '../core/tensor.js';
 import type { NnExports, NnKernel } from '../wasm/abi.js';
 import { WASM32_MAX_BYTES, type WasmVariant } from '../wasm/load.js';
 import type { WorkerPool } from '../wasm/threads.js';
@@ -52,7 +52,7 @@ export class WasmBackend extends Backend {
   readonly kind = 'wasm';
   readonly variant: WasmVariant;
   readonly #x: NnExports;
-  /** Each kernel's export, found by the naming rule (ts/kernels.ts `exportName`). */
+  /** Each kernel's export, found by the naming rule (ts/core/kernels.ts `exportName`). */
   readonly #kernels: Record<KernelName, NnKernel>;
   /** The most the linear memory may grow to (the maximum it was created with). */
   readonly #maxMemoryBytes: number;

@@ -5,9 +5,9 @@ import { BatchNormalization } from '../layers/batch_normalization.js';
 import { Dropout } from '../layers/dropout.js';
 import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
-import { describeValue } from '../checks.js';
-import { Sequential } from '../net.js';
-import { checkTensor, type Tensor } from '../tensor.js';
+import { describeValue } from '../core/checks.js';
+import { Sequential } from '../nets/sequential.js';
+import { checkTensor, type Tensor } from '../core/tensor.js';
 import { Graph } from './graph.js';
 import type { GraphNode } from './node.js';
 

@@ -1,5 +1,5 @@
-import type { Backend } from '../backend.js';
-import { formatShape, sameShape, Tensor } from '../tensor.js';
+import type { Backend } from '../core/backend.js';
+import { formatShape, sameShape, Tensor } from '../core/tensor.js';
 import { GraphNode } from './node.js';
 import type { ConvolutionOptions } from '../layers/convolution.js';
 import type { DropoutOptions } from '../layers/dropout.js';
@@ -48,7 +48,7 @@ export class Graph {
   /** An input node holding a number or a tensor (kept by reference; the graph never frees it). */
   input(name: string, value: Value): GraphNode {
     const kind = this.#checkValue(`Graph.input('${name}')`, value, null);
-    const node = new GraphNode(this, this.#nodes.length, this.#uniqueName(name), kind, null, [], value);
+    const node = new GraphNode(this.#nodes.length, this.#uniqueName(name), kind, null, [], value);
     this.#claimBackend(`Graph.input('${name}')`, node, value);
     return this.#record(node);
   }
@@ -212,7 +212,7 @@ export class Graph {
       this.#checkOwn(where, n);
       checkKind(where, `input ${i}`, op.inputKinds[i], n);
     });
-    return this.#record(new GraphNode(this, this.#nodes.length, this.#uniqueName(name), op.outputKind, op, inputs));
+    return this.#record(new GraphNode(this.#nodes.length, this.#uniqueName(name), op.outputKind, op, inputs));
   }
 
   #record(node: GraphNode): GraphNode {
@@ -232,7 +232,7 @@ export class Graph {
 
   #checkOwn(where: string, node: GraphNode): void {
     if (!(node instanceof GraphNode)) throw new Error(`${where}: expected a node of this graph, got ${describe(node)}`);
-    if (node.graph !== this) throw new Error(`${where}: node '${node.name}' belongs to another Graph; nodes cannot be shared between graphs`);
+    if (this.#nodes[node.id] !== node) throw new Error(`${where}: node '${node.name}' belongs to another Graph; nodes cannot be shared between graphs`);
   }
 
   #checkValue(where: string, value: Value, kind: ValueKind | null): ValueKind {

@@ -1,6 +1,5 @@
 import { reuseBuffer } from '../layers/layer.js';
-import { formatShape, type Tensor } from '../tensor.js';
-import type { Graph } from './graph.js';
+import { formatShape, type Tensor } from '../core/tensor.js';
 import type { Op, OpType, Value, ValueKind } from './ops.js';
 
 /**
@@ -13,7 +12,6 @@ import type { Op, OpType, Value, ValueKind } from './ops.js';
  * Nodes are made by the `Graph` methods (`input`, `mul`, `affine`, …), never directly.
  */
 export class GraphNode {
-  readonly graph: Graph;
   /** Position in recording order; unique within the graph. */
   readonly id: number;
   readonly name: string;
@@ -29,8 +27,7 @@ export class GraphNode {
   #gradSum: Tensor | null = null;
 
   /** @internal */
-  constructor(graph: Graph, id: number, name: string, kind: ValueKind, op: Op | null, inputs: GraphNode[], value?: Value) {
-    this.graph = graph;
+  constructor(id: number, name: string, kind: ValueKind, op: Op | null, inputs: GraphNode[], value?: Value) {
     this.id = id;
     this.name = name;
     this.type = op?.type ?? 'input';

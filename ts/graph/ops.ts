@@ -8,7 +8,7 @@ import { MulLayer } from '../layers/mul.js';
 import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
 import { SoftmaxWithLoss } from '../layers/softmax_with_loss.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 
 /** What flows along an edge: a plain number (the book's scalar nodes) or a tensor. */
 export type Value = number | Tensor;

@@ -1,4 +1,4 @@
-import type { Backend } from '../backend.js';
+import type { Backend } from '../core/backend.js';
 import { Affine } from '../layers/affine.js';
 import { BatchNormalization } from '../layers/batch_normalization.js';
 import { Convolution } from '../layers/convolution.js';
@@ -7,12 +7,12 @@ import type { Layer } from '../layers/layer.js';
 import { Pooling } from '../layers/pooling.js';
 import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
-import { MultiLayerNetExtend } from '../multi_layer_net_extend.js';
-import { Sequential } from '../net.js';
-import { SimpleConvNet } from '../simple_conv_net.js';
-import { formatShape, type Tensor } from '../tensor.js';
-import { TwoLayerNet } from '../two_layer_net.js';
-import { checkWindow, outputSize } from '../window.js';
+import { MultiLayerNetExtend } from '../nets/multi_layer_net_extend.js';
+import { Sequential } from '../nets/sequential.js';
+import { SimpleConvNet } from '../nets/simple_conv_net.js';
+import { formatShape, type Tensor } from '../core/tensor.js';
+import { TwoLayerNet } from '../nets/two_layer_net.js';
+import { checkWindow, outputSize } from '../core/window.js';
 
 /**
  * The architecture of a saved net, as JSON in the file's metadata: enough for `loadModel` to

@@ -1,11 +1,11 @@
-import { Backend } from '../backend.js';
-import type { Sequential } from '../net.js';
-import type { Optimizer } from '../optim.js';
-import { formatShape, type Tensor } from '../tensor.js';
+import { Backend } from '../core/backend.js';
+import type { Sequential } from '../nets/sequential.js';
+import type { Optimizer } from '../training/optimizers.js';
+import { formatShape, type Tensor } from '../core/tensor.js';
 import { buildNet, checkArchitecture, describeNet, type ParamSpec } from './architecture.js';
 import { checkOptimizer, describeOptimizer, isOptimizerTensor, setOptimizerState } from './optimizer_state.js';
 import { scanJson } from './json_scan.js';
-import { firstNegative } from '../checks.js';
+import { firstNegative } from '../core/checks.js';
 import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsEntry } from './safetensors.js';
 
 /** `__metadata__.format` of the files this library writes. */

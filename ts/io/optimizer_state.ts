@@ -1,5 +1,5 @@
-import { AdaGrad, Adam, Momentum, Nesterov, RMSprop, SGD, type Optimizer } from '../optim.js';
-import type { Tensor } from '../tensor.js';
+import { AdaGrad, Adam, Momentum, Nesterov, RMSprop, SGD, type Optimizer } from '../training/optimizers.js';
+import type { Tensor } from '../core/tensor.js';
 import type { ParamSpec } from './architecture.js';
 
 /**

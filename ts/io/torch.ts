@@ -1,10 +1,10 @@
-import { Backend } from '../backend.js';
+import { Backend } from '../core/backend.js';
 import { Affine } from '../layers/affine.js';
 import type { Layer } from '../layers/layer.js';
 import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
-import { Sequential } from '../net.js';
-import { formatShape, type Tensor } from '../tensor.js';
+import { Sequential } from '../nets/sequential.js';
+import { formatShape, type Tensor } from '../core/tensor.js';
 import { readSafetensors, toFloat32, type SafetensorsEntry } from './safetensors.js';
 
 export interface TorchImportOptions {

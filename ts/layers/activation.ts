@@ -1,5 +1,5 @@
-import type { Backend } from '../backend.js';
-import { checkTensor, type Tensor } from '../tensor.js';
+import type { Backend } from '../core/backend.js';
+import { checkTensor, type Tensor } from '../core/tensor.js';
 import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
 
 /**

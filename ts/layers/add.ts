@@ -1,4 +1,4 @@
-import { checkNumbers } from '../checks.js';
+import { checkNumbers } from '../core/checks.js';
 
 /** The addition node of the book (§5.4.2) on plain numbers: backward passes dout to both inputs. */
 export class AddLayer {

@@ -1,4 +1,4 @@
-import { checkTensor, formatShape, type Tensor } from '../tensor.js';
+import { checkTensor, formatShape, type Tensor } from '../core/tensor.js';
 import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
 
 /**

@@ -1,6 +1,6 @@
 import { BATCH_NORM_EPS } from '../backends/ts_normalization.js';
-import { checkNonNegative, checkObject, valueText } from '../checks.js';
-import { checkTensor, formatShape, type Tensor } from '../tensor.js';
+import { checkNonNegative, checkObject, valueText } from '../core/checks.js';
+import { checkTensor, formatShape, type Tensor } from '../core/tensor.js';
 import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
 
 export interface BatchNormalizationOptions {

@@ -1,5 +1,5 @@
-import { checkTensor, formatShape, sameShape, type Tensor } from '../tensor.js';
-import { checkWindow, outputSize, windowOptions, type Window } from '../window.js';
+import { checkTensor, formatShape, sameShape, type Tensor } from '../core/tensor.js';
+import { checkWindow, outputSize, windowOptions, type Window } from '../core/window.js';
 import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
 
 export interface ConvolutionOptions {

@@ -1,6 +1,6 @@
-import { checkObject, valueText } from '../checks.js';
-import { Random } from '../random.js';
-import { checkTensor, type Tensor } from '../tensor.js';
+import { checkObject, valueText } from '../core/checks.js';
+import { Random } from '../core/random.js';
+import { checkTensor, type Tensor } from '../core/tensor.js';
 import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
 
 export interface DropoutOptions {

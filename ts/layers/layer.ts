@@ -1,5 +1,5 @@
-import type { Backend } from '../backend.js';
-import { formatShape, sameShape, type Tensor } from '../tensor.js';
+import type { Backend } from '../core/backend.js';
+import { formatShape, sameShape, type Tensor } from '../core/tensor.js';
 
 /**
  * A node of the network in the book's sense: `forward` does the local computation and keeps what

@@ -1,4 +1,4 @@
-import { checkNumbers } from '../checks.js';
+import { checkNumbers } from '../core/checks.js';
 
 /**
  * The multiplication node of the book (§5.4.1) on plain numbers: forward remembers x and y;

@@ -1,6 +1,6 @@
-import { describeValue } from '../checks.js';
-import { checkTensor, formatShape, sameShape, type Tensor } from '../tensor.js';
-import { checkWindow, outputSize, windowOptions, type Window } from '../window.js';
+import { describeValue } from '../core/checks.js';
+import { checkTensor, formatShape, sameShape, type Tensor } from '../core/tensor.js';
+import { checkWindow, outputSize, windowOptions, type Window } from '../core/window.js';
 import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
 
 export interface PoolingOptions {

@@ -1,5 +1,5 @@
-import type { Backend } from '../backend.js';
-import type { Tensor } from '../tensor.js';
+import type { Backend } from '../core/backend.js';
+import type { Tensor } from '../core/tensor.js';
 import { OutputCachingActivation } from './activation.js';
 
 /**

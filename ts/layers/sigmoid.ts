@@ -1,5 +1,5 @@
-import type { Backend } from '../backend.js';
-import type { Tensor } from '../tensor.js';
+import type { Backend } from '../core/backend.js';
+import type { Tensor } from '../core/tensor.js';
 import { OutputCachingActivation } from './activation.js';
 
 /** Sigmoid (§5.5.2): y = 1 / (1 + exp(−x)); backward needs only the output: dx = dout·(1 − y)·y. */

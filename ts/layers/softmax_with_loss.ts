@@ -1,6 +1,6 @@
-import type { TargetKind } from '../backend.js';
-import { checkLabels } from '../checks.js';
-import { checkTensor, formatShape, Tensor } from '../tensor.js';
+import type { TargetKind } from '../core/backend.js';
+import { checkLabels } from '../core/checks.js';
+import { checkTensor, formatShape, Tensor } from '../core/tensor.js';
 import { requireForward, reuseBuffer } from './layer.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Graph } from '../graph/graph.js';
 import type { GraphNode } from '../graph/node.js';
 import { OPS, type Value } from '../graph/ops.js';
-import { checkObject, describeValue } from '../checks.js';
+import { checkObject, describeValue } from '../core/checks.js';
 import { formatValue, type FormatOptions } from './format.js';
 
 export interface DotOptions extends FormatOptions {

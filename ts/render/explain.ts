@@ -1,6 +1,6 @@
 import type { GraphNode } from '../graph/node.js';
 import { OPS, type StepText, type Value } from '../graph/ops.js';
-import { describeValue } from '../checks.js';
+import { describeValue } from '../core/checks.js';
 import { formatValue, type FormatOptions } from './format.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Value } from '../graph/ops.js';
-import { formatShape } from '../tensor.js';
+import { formatShape } from '../core/tensor.js';
 
 export interface FormatOptions {
   /** Tensors with at most this many elements show their numbers; larger ones their norm (default 4). */

@@ -1,4 +1,4 @@
-import { describeValue } from '../checks.js';
+import { describeValue } from '../core/checks.js';
 import type { Graph } from '../graph/graph.js';
 import { checkGraph, toDot, type DotOptions } from './dot.js';
 

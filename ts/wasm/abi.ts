@@ -1,9 +1,9 @@
 /**
  * The raw exports of the Rust crate (`crate/src/abi.rs`).
  *
- * Every kernel of the contract (ts/kernels.ts) is one export, named by the rule
+ * Every kernel of the contract (ts/core/kernels.ts) is one export, named by the rule
  * `camelCase` → `nn_snake_case` (`affineBackward` → `nn_affine_backward`), taking its raw
- * arguments in the contract's order. test/contract.test.ts parses abi.rs and checks every
+ * arguments in the contract's order. test/kernels/contract.test.ts parses abi.rs and checks every
  * export's name, arguments and return type against its contract entry.
  *
  * Conventions (BLAS order): dimensions first, then scalars, inputs, then outputs. Every pointer is

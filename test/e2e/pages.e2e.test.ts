@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,6 +29,12 @@ beforeAll(async () => {
   // One site: the MNIST page at /, the graph page at /graph/, the built package and the parity page at /pkg/.
   const site = await buildDemo(join(work, 'site'));
   await buildGraphPage(join(site, 'graph'));
+  // The graph page with its script held back until the test calls loadMain(), as a slow network
+  // holds it (main.js, then Graphviz's 1.5 MB): what the page does with clicks made meanwhile.
+  const page = readFileSync(join(site, 'graph', 'index.html'), 'utf8');
+  const script = '<script type="module" src="./main.js"></script>';
+  if (!page.includes(script)) throw new Error(`graph/index.html: expected ${script} to hold back`);
+  writeFileSync(join(site, 'graph', 'held.html'), page.replace(script, "<script>window.loadMain = () => import('./main.js').then(() => true)</script>"));
   const pkg = join(site, 'pkg');
   mkdirSync(pkg);
   for (const file of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'))) copyFileSync(join(root, 'dist', file), join(pkg, file));
@@ -188,6 +194,20 @@ for (const engine of ENGINES) {
         await waitFor(tab, "document.getElementById('explain').textContent.includes('mul2: the inputs swap')", 'one step back');
       });
     }, 120_000);
+
+    it('the graph page keeps Step clicks and keys made before its script and Graphviz have loaded', async () => {
+      await withTab(browser, `${url}graph/held.html`, DESKTOP, async (tab) => {
+        for (let i = 0; i < 3; i++) await tab.click('#next');
+        await tab.eval("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }))");
+        await tab.click('#back');
+        expect(await text(tab, '#graph')).toBe('Loading Graphviz…');
+        await tab.eval('window.loadMain()');
+        await waitFor(tab, "document.querySelector('#graph svg')", 'the graph', 30_000);
+        // next, next, next, →, back: step 3
+        expect(await text(tab, '#phase')).toBe('forward 3/4');
+        expect(await text(tab, '#explain')).toBe('add1: 200 + 450 = 650');
+      });
+    }, 60_000);
 
     it("the WASM kernels agree with TS in this engine's compiler: GEMM edge shapes, softmax, convolution, pooling, batch norm, the optimizers", async () => {
       await withTab(browser, `${url}pkg/parity.html`, DESKTOP, async (tab) => {

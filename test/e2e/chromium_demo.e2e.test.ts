@@ -322,6 +322,8 @@ try {
     expect(await filters.count()).toBe(30);
     expect(await filters.first().getAttribute('width')).toBe('5');
     expect(await page.textContent('#weights-what')).toContain('5×5 filters');
+    // the filters are weights, not changes: the key says what the colours mean for a weight
+    expect(await page.textContent('#weights-key')).toBe('red: positive weight, blue: negative, white: zero (each filter scaled to its largest weight).');
     expect(await page.isHidden('#maps-section')).toBe(true);
 
     const box = (await page.locator('#draw').boundingBox())!;
@@ -339,6 +341,23 @@ try {
     expect(lit).toBe(true);
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'mnist-demo-cnn.png'), fullPage: true });
+
+    // Clear, and Reset, take the drawing's feature maps away at once (with its probabilities).
+    const mapsShown = () => page.evaluate(() => ({ hidden: document.getElementById('maps-section')!.hidden, maps: document.querySelectorAll('#feature-maps canvas').length }));
+    await page.click('#clear');
+    expect(await mapsShown()).toEqual({ hidden: true, maps: 0 });
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.85);
+    await page.mouse.up();
+    await page.waitForSelector('#maps-section:not([hidden])', { timeout: 10_000 });
+    const atReset = await page.evaluate(() => {
+      document.getElementById('reset')!.click();
+      return { hidden: document.getElementById('maps-section')!.hidden, maps: document.querySelectorAll('#feature-maps canvas').length };
+    });
+    expect(atReset).toEqual({ hidden: true, maps: 0 });
+    await ready(page);
+    await page.waitForSelector('#maps-section:not([hidden])', { timeout: 10_000 }); // the new net's maps of the drawing still on the pad
     expect((page as Opened).errors).toEqual([]);
     await page.close();
   }, 240_000);

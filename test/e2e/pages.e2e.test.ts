@@ -106,6 +106,7 @@ for (const engine of ENGINES) {
         const trained = (await demoState(tab)).evals.at(-1)!;
         expect(trained.testAccuracy).toBeGreaterThanOrEqual(0.9);
         expect(Number(await text(tab, '#test-acc'))).toBeCloseTo(trained.testAccuracy, 3);
+        expect(await text(tab, '#weights-key')).toContain('white: unchanged'); // the pictures show W − W at init
 
         // A "1": one stroke down the pad, drawn with the engine's pointer.
         await strokeOn(tab, '#draw', Array.from({ length: 13 }, (_, i) => [0.5 - i * 0.004, 0.15 + i * 0.06] as const));
@@ -136,7 +137,11 @@ for (const engine of ENGINES) {
         await waitForState(tab, "s.phase === 'paused' && s.evals.length === 1 && s.probs !== null", 'the new net');
         expect((await demoState(tab)).evals[0].testAccuracy).toBeLessThan(0.3);
 
-        // Load model: the downloaded file, chosen in the file input, brings the trained net back.
+        // Load model: the downloaded file, chosen in the file input, brings the trained net back,
+        // and the controls follow the file's net: chapter-6 settings changed meanwhile are dropped.
+        await setValue(tab, '#batchnorm', 'on');
+        await setValue(tab, '#dropout', '0.2');
+        expect(await tab.eval("document.getElementById('pending').hidden")).toBe(false);
         await tab.eval(`(() => {
           const bytes = Uint8Array.from(atob(${JSON.stringify(download.base64)}), (c) => c.charCodeAt(0));
           const input = document.getElementById('model-file');
@@ -148,6 +153,9 @@ for (const engine of ENGINES) {
         await waitForState(tab, "s.loadedModel === 'mnist.safetensors' && s.phase === 'paused'", 'the loaded model');
         expect((await demoState(tab)).evals.at(-1)!.testAccuracy).toBeCloseTo(trained.testAccuracy, 6);
         expect(await text(tab, '#status')).toContain('784→256→128→10 from mnist.safetensors');
+        expect(await tab.eval("['batchnorm', 'dropout', 'weight-decay'].map((id) => document.getElementById(id).value).concat(document.getElementById('pending').hidden)")).toEqual(['off', '0', '0', true]);
+        // a loaded net's pictures are its weights (the file keeps no init to subtract), and the key says so
+        expect(await text(tab, '#weights-key')).toContain('white: zero weight');
       });
     }, 420_000);
 

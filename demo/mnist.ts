@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createBackend, saveModel, type Backend } from '../ts/index.js';
 import { chapter6Options, describeMnistNet, loadMnistModel, netSizes, type MnistModel } from './mnist_model.js';
 import { parseCli, USAGE, type CliOptions } from './cli_args.js';
+import { checkSavePath } from './save_path.js';
 import { progressLine } from './cli_progress.js';
 import { loadDefaultMnist, loadIdxMnist } from './mnist_data.js';
 import type { Digits } from './mnist_format.js';
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
   let options: CliOptions;
   try {
     options = parseCli(process.argv.slice(2));
+    if (options.save) checkSavePath(options.save); // before training, which it would otherwise lose
   } catch (e) {
     console.error(`mnist: ${(e as Error).message}`);
     process.exit(2);
@@ -81,6 +83,10 @@ async function main(): Promise<void> {
   // With --json, stdout carries only the summary object; people still see progress on stderr.
   const log = options.json ? (s: string) => process.stderr.write(`${s}\n`) : (s: string) => process.stdout.write(`${s}\n`);
   const { data, source } = options.data ? { data: loadIdxMnist(options.data), source: `the IDX files in ${options.data}` } : loadDefaultMnist();
+  if (options.config.batch > data.train.count) {
+    console.error(`mnist: --batch: expected 1 to ${data.train.count} (the training digits), found ${options.config.batch}`);
+    process.exit(2);
+  }
   const summaries: RunSummary[] = [];
   if (!options.compare) {
     summaries.push(await run(await createCliBackend(options.backend, options.threads), data, source, options, log));

@@ -6,8 +6,8 @@
  * - only files whose real path (symlinks resolved) is inside the folder are served;
  * - only requests for 127.0.0.1, localhost or [::1] on its own port are answered (a page on
  *   another site cannot reach it through DNS rebinding);
- * - a malformed path is a 400, a read error a 500, and the server keeps serving; error bodies
- *   never echo the request;
+ * - a malformed path is a 400, a file that vanishes while it is served a 404, a read error a
+ *   500, and the server keeps serving; error bodies never echo the request;
  * - `X-Content-Type-Options: nosniff` and cross-origin isolation (COOP same-origin, COEP
  *   require-corp: what SharedArrayBuffer and WASM threads need) on every answer;
  * - text and the digit data are compressed per `Accept-Encoding` (brotli or gzip, `Vary` set),
@@ -15,7 +15,7 @@
  *
  * Usage: npx tsx demo/serve.ts [dir] [port]     (default build/demo, port 8080; 0 = any free port)
  */
-import { createReadStream, existsSync, realpathSync, statSync, type ReadStream } from 'node:fs';
+import { createReadStream, existsSync, realpathSync, statSync, type ReadStream, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -66,16 +66,22 @@ export function serveStatic(dir: string, port = 0): Promise<{ server: Server; ur
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`serveStatic: expected a folder to serve, found ${existsSync(dir) ? 'a file' : 'nothing'} at ${resolve(dir)}`);
   const root = realpathSync(resolve(dir));
   const inside = (p: string) => p === root || p.startsWith(root + sep);
-  /** The real path of a regular file inside the root, or the status that refuses it. */
-  const locate = (p: string): { file: string } | { status: 403 | 404 } => {
+  /**
+   * The real path and size of a regular file inside the root, or the status that refuses it.
+   * One stat per file: a file that vanishes between two of them (an editor's atomic save, a
+   * rebuild while serving) used to throw ENOENT out of the handler and end the server.
+   */
+  const locate = (p: string): { file: string; size: number } | { status: 403 | 404 } => {
     let real: string;
+    let stats: Stats;
     try {
       real = realpathSync(p);
+      if (!inside(real)) return { status: 403 }; // a symlink out of the folder
+      stats = statSync(real);
     } catch {
       return { status: 404 };
     }
-    if (!inside(real)) return { status: 403 }; // a symlink out of the folder
-    return statSync(real).isFile() ? { file: real } : { status: 404 };
+    return stats.isFile() ? { file: real, size: stats.size } : { status: 404 };
   };
   const refusals = { 403: 'forbidden: outside the served folder', 404: 'not found' };
   let hosts = new Set<string>();
@@ -94,19 +100,19 @@ export function serveStatic(dir: string, port = 0): Promise<{ server: Server; ur
     if (!inside(wanted)) return fail(res, 403, 'forbidden: outside the served folder');
     const found = locate(wanted);
     if ('status' in found) return fail(res, found.status, refusals[found.status]);
-    const file = found.file;
+    const { file } = found;
 
     const ext = extname(file);
     const headers: Record<string, string | number> = { ...ALWAYS, 'content-type': TYPES[ext] ?? 'application/octet-stream', 'cache-control': 'no-cache' };
     const encoding = COMPRESSIBLE.has(ext) ? pickEncoding(req.headers['accept-encoding']) : null;
     if (COMPRESSIBLE.has(ext)) headers.vary = 'Accept-Encoding';
     const sibling = encoding ? locate(`${file}.${encoding === 'br' ? 'br' : 'gz'}`) : null;
-    const precompressed = sibling && 'file' in sibling ? sibling.file : null;
-    const source = precompressed ?? file;
+    const precompressed = sibling && 'file' in sibling ? sibling : null;
+    const source = precompressed?.file ?? file;
     if (encoding) headers['content-encoding'] = encoding;
     // The length stat gave, and never more bytes than that (a file growing meanwhile is cut
     // there). Size 0 may be a lie (procfs): then no length and the body is chunked.
-    const size = statSync(source).size;
+    const size = (precompressed ?? found).size;
     const compressOnTheFly = encoding !== null && !precompressed;
     if (!compressOnTheFly && size > 0) headers['content-length'] = size;
     if (req.method === 'HEAD') {
@@ -129,7 +135,7 @@ export function serveStatic(dir: string, port = 0): Promise<{ server: Server; ur
 
 /**
  * Streams a file, compressing it on the way if asked. The status line waits for the first bytes,
- * so a file that cannot be read (removed after stat, or EIO) is a clean 500; a failure later
+ * so a file that cannot be read is a clean 404 (removed after stat) or 500 (EIO); a failure later
  * can only cut the connection. Either way the server keeps serving.
  */
 function send(file: ReadStream, compress: Encoding | null, res: ServerResponse, headers: Record<string, string | number>): void {
@@ -139,9 +145,10 @@ function send(file: ReadStream, compress: Encoding | null, res: ServerResponse, 
     if (!started) res.writeHead(200, headers);
     started = true;
   };
-  const onError = () => {
+  const onError = (e: NodeJS.ErrnoException) => {
     file.destroy();
     if (started) res.destroy();
+    else if (e.code === 'ENOENT') fail(res, 404, 'not found'); // removed since it was found
     else fail(res, 500, 'internal error: the file could not be read');
     started = true;
   };

@@ -22,9 +22,9 @@ describe('chapter-6 CLI options', () => {
   });
 
   it('rejects bad values with expected-vs-found messages', () => {
-    expect(() => parseCli(['--dropout', '1'])).toThrow('--dropout: expected a ratio from 0 up to (not including) 1, found "1"');
-    expect(() => parseCli(['--dropout', 'half'])).toThrow('--dropout: expected a ratio from 0 up to (not including) 1, found "half"');
-    expect(() => parseCli(['--weight-decay', '-1'])).toThrow('--weight-decay: expected a number ≥ 0, found "-1"');
+    expect(() => parseCli(['--dropout', '1'])).toThrow('--dropout: expected a ratio from 0 up to (not including) 1, got 1');
+    expect(() => parseCli(['--dropout', 'half'])).toThrow('--dropout: expected a number, found "half"');
+    expect(() => parseCli(['--weight-decay', '-1'])).toThrow('--weight-decay: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got -1');
     expect(() => parseCli(['--batchnorm=yes'])).toThrow();
   });
 

@@ -73,10 +73,10 @@ describe.each(BACKEND_NAMES)('chapter-6 models on %s', (name) => {
       const tensors = [...file.tensors.values()].map((e) => ({ name: e.name, shape: [...e.shape], data: toFloat32(e) }));
       return writeSafetensors(tensors, { ...file.metadata, architecture: JSON.stringify(spec) });
     };
-    expect(() => loadModel(backend, rewrite((s) => (s.layers[3].ratio = 1.5)))).toThrow("loadModel: layer 'Dropout1' needs ratio as a number from 0 to 1, got 1.5");
+    expect(() => loadModel(backend, rewrite((s) => (s.layers[3].ratio = 1.5)))).toThrow("loadModel: layer 'Dropout1': expected a ratio from 0 up to (not including) 1, got 1.5");
     expect(() => loadModel(backend, rewrite((s) => (s.layers[1].features = 5)))).toThrow("loadModel: layer 'BatchNorm1' normalises 5 features but the layer before it gives 6");
-    expect(() => loadModel(backend, rewrite((s) => (s.layers[1].momentum = 'fast')))).toThrow("loadModel: layer 'BatchNorm1' needs momentum as a number from 0 to 1");
-    expect(() => loadModel(backend, rewrite((s) => (s.weightDecayLambda = -1)))).toThrow('loadModel: weightDecayLambda must be a number ≥ 0, got -1');
+    expect(() => loadModel(backend, rewrite((s) => (s.layers[1].momentum = 'fast')))).toThrow('loadModel: layer \'BatchNorm1\': expected momentum from 0 to 1, got a string ("fast")');
+    expect(() => loadModel(backend, rewrite((s) => (s.weightDecayLambda = -1)))).toThrow('loadModel: the architecture: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got -1');
     const live = backend.memoryStats().liveTensors;
     expect(() => loadModel(backend, rewrite((s) => s.layers.splice(3, 1)))).toThrow("are not a MultiLayerNetExtend's");
     expect(backend.memoryStats().liveTensors).toBe(live); // nothing leaked by the refused build

@@ -143,7 +143,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('Dropout on %s', (_name
   });
 
   it('refuses bad options and input with clear errors', () => {
-    expect(() => new Dropout({ ratio: 1.5 })).toThrow('new Dropout({ ratio }): expected a ratio from 0 to 1, got 1.5');
+    expect(() => new Dropout({ ratio: 1.5 })).toThrow('new Dropout({ ratio }): expected a ratio from 0 up to (not including) 1, got 1.5');
     expect(() => new Dropout({ seed: 0.5 })).toThrow('new Dropout({ seed }): expected an integer seed');
     expect(() => new Dropout(null as never)).toThrow('new Dropout(options): expected options to be an object');
     const layer = new Dropout();

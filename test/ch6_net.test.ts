@@ -177,7 +177,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('MultiLayerNetExtend on
     expect(() => new MultiLayerNetExtend(backend, 784, [5], 10, { activation: 'tanh' as never })).toThrow("expected activation 'relu' or 'sigmoid', got tanh");
     expect(() => new MultiLayerNetExtend(backend, 784, [5], 10, { weightInitStd: 'lecun' as never })).toThrow("expected weightInitStd to be a number, 'relu', 'he', 'sigmoid' or 'xavier'");
     expect(() => new MultiLayerNetExtend(backend, 784, [5], 10, { weightDecayLambda: -1 })).toThrow('expected weightDecayLambda to be a number ≥ 0');
-    expect(() => new MultiLayerNetExtend(backend, 784, [5], 10, { useDropout: true, dropoutRatio: 2 })).toThrow('expected a ratio from 0 to 1, got 2');
+    expect(() => new MultiLayerNetExtend(backend, 784, [5], 10, { useDropout: true, dropoutRatio: 2 })).toThrow('expected a ratio from 0 up to (not including) 1, got 2');
     expect(backend.memoryStats().liveTensors).toBe(before);
   });
 });

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AUTO_THREADS_CAP, MAX_THREADS, parseCli, USAGE } from '../demo/cli_args.js';
 import { createBackend } from '../ts/index.js';
@@ -166,6 +168,7 @@ describe('option parsing', () => {
       expect(() => parseCli(['--threads', bad]), bad).toThrow(`--threads: expected auto or a whole number from 1 to 64, found ${JSON.stringify(bad)}`);
     }
     expect(() => parseCli(['--backend', 'ts', '--threads', '2'])).toThrow('--threads: the ts backend runs on one thread; threads are for --backend wasm (found --backend ts --threads 2)');
+    expect(parseCli(['--backend', 'ts', '--threads', '1'])).toMatchObject({ backend: 'ts', threads: 1 }); // what createBackend('ts', { threads: 1 }) takes
     expect(parseCli(['--backend', 'ts']).backend).toBe('ts'); // the default auto is no error
     expect(parseCli(['--compare', '--threads', '2']).threads).toBe(2); // --compare runs wasm too
   });
@@ -205,4 +208,56 @@ describe('what the CLI prints', () => {
       expect(r.stderr).toContain(message);
     }
   }, 60_000);
+});
+
+describe('options that used to be ignored or checked too late (issue 19.5)', () => {
+  it('--model cnn refuses the MLP-only options by name instead of ignoring them', () => {
+    for (const flags of [['--hidden', '50'], ['--batchnorm'], ['--dropout', '0.2'], ['--weight-decay', '0.1']]) {
+      expect(() => parseCli(['--model', 'cnn', ...flags]), flags[0]).toThrow(`--model cnn: the book's SimpleConvNet is built as it is (conv 30×5×5 → pool → 100 → 10), so ${flags[0]} cannot apply (it is for --model mlp); leave it out`);
+    }
+    expect(() => parseCli(['--model', 'cnn', '--hidden', '50', '--batchnorm'])).toThrow('so --hidden, --batchnorm cannot apply (they are for --model mlp); leave them out');
+    expect(parseCli(['--model', 'cnn', '--init', 'std', '--shift', '1']).config).toMatchObject({ model: 'cnn', init: 0.01, shift: 1 }); // these apply to the CNN
+    expect(USAGE).toMatch(/--hidden 256,128 +hidden layer sizes, comma-separated \(mlp only\)/);
+    for (const flag of ['--dropout R', '--batchnorm', '--weight-decay L']) expect(USAGE).toMatch(new RegExp(`${flag} .*\\(mlp only\\)`));
+  });
+
+  it('empty paths are refused, not ignored', () => {
+    for (const flag of ['--save', '--load', '--data']) {
+      expect(() => parseCli([flag, '']), flag).toThrow(`${flag}: expected a path, found ""`);
+      expect(() => parseCli([`${flag}=  `]), flag).toThrow(`${flag}: expected a path, found "  "`);
+    }
+  });
+
+  it('--weight-decay, --lr and --dropout are checked by the library\'s own rules, naming the flag', () => {
+    expect(() => parseCli(['--weight-decay', '1e39'])).toThrow('--weight-decay: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got 1e+39');
+    expect(() => parseCli(['--lr', '1e39'])).toThrow(/^--lr: new Nesterov\(\{ lr \}\): expected a finite lr, got 1e\+39, which is beyond the f32 range/);
+    expect(() => parseCli(['--lr', '1e39', '--optimizer', 'sgd'])).toThrow(/^--lr: new SGD\(\{ lr \}\): expected a finite learning rate, got 1e\+39/);
+    expect(() => parseCli(['--dropout', '1'])).toThrow('--dropout: expected a ratio from 0 up to (not including) 1, got 1');
+    expect(() => parseCli(['--weight-decay', 'lots'])).toThrow('--weight-decay: expected a number, found "lots"');
+  });
+
+  it('exits 2 naming the flag, before any training: --model cnn --hidden, --weight-decay 1e39, --batch 0 or past the training set, --save to a missing folder or a folder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'backprop-cli-save-'));
+    const cases: [string[], string][] = [
+      [['--model', 'cnn', '--hidden', '50'], 'mnist: --model cnn: the book\'s SimpleConvNet is built as it is'],
+      [['--weight-decay', '1e39'], 'mnist: --weight-decay: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got 1e+39'],
+      [['--batch', '0'], 'mnist: --batch: expected a positive integer, found "0"'],
+      [['--batch', '8001'], 'mnist: --batch: expected 1 to 8000 (the training digits), found 8001'],
+      [['--save', ''], 'mnist: --save: expected a path, found ""'],
+      [['--save', join(dir, 'missing', 'm.safetensors')], `mnist: --save ${join(dir, 'missing', 'm.safetensors')}: expected a file in an existing folder, but ${join(dir, 'missing')} does not exist`],
+      [['--save', dir], `mnist: --save ${dir}: expected a file path, found a folder`],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli(...(args.includes('cnn') ? [] : ['--hidden', '8']), '--epochs', '1', ...args);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain(message);
+      expect(r.stdout + r.stderr, args.join(' ')).not.toContain('epoch 1/1'); // nothing trained, so nothing lost
+    }
+  }, 120_000);
+
+  it('--batch 8000 (the whole training set, one step an epoch) trains', () => {
+    const r = cli('--hidden', '8', '--epochs', '1', '--batch', '8000', '--backend', 'ts', '--threads', '1', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ batch: 8000, steps: 1, threads: 1, backend: 'ts' });
+  }, 120_000);
 });

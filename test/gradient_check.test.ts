@@ -3,12 +3,15 @@ import { loadEmbeddedMnist } from '../demo/mnist_data.js';
 import {
   Affine,
   compareGradients,
+  Convolution,
+  Float64Forward,
   gradientCheck,
   numericalGradient,
   numericalGradient64,
   Relu,
   Sequential,
   Sigmoid,
+  SimpleConvNet,
   TwoLayerNet,
   type Backend,
   type Params,
@@ -24,6 +27,15 @@ const { train } = loadEmbeddedMnist();
 
 function digits(backend: Backend, batch = 3): { x: Tensor; t: Tensor } {
   return { x: backend.tensor(train.images.subarray(0, batch * 784), [batch, 784]), t: backend.tensor(train.labels.subarray(0, batch), [batch]) };
+}
+
+/** The first four training digits of four different classes, as [4, 1, 28, 28]. */
+function fourDigits(backend: Backend): { x: Tensor; t: Tensor } {
+  const picks: number[] = [];
+  for (let i = 0; picks.length < 4; i++) if (!picks.some((p) => train.labels[p] === train.labels[i])) picks.push(i);
+  const images = new Float32Array(4 * 784);
+  picks.forEach((p, k) => images.set(train.images.subarray(p * 784, (p + 1) * 784), k * 784));
+  return { x: backend.tensor(images, [4, 1, 28, 28]), t: backend.tensor(picks.map((p) => train.labels[p]), [4]) };
 }
 
 function paramBits(net: Sequential): Record<string, Uint32Array> {
@@ -46,6 +58,22 @@ class MasklessRelu extends Relu {
   override backward(dout: Tensor): Tensor {
     const dx = super.backward(dout);
     dx.data.set(dout.data);
+    return dx;
+  }
+}
+
+/** A ReLU whose mask is x < 0: at x = 0 exactly it passes the gradient (the right derivative). */
+class RightDerivativeRelu extends Relu {
+  #x: Float32Array | null = null;
+  override forward(x: Tensor): Tensor {
+    this.#x = x.data.slice();
+    return super.forward(x);
+  }
+  override backward(dout: Tensor): Tensor {
+    const dx = super.backward(dout);
+    this.#x!.forEach((v, i) => {
+      if (v === 0) dx.data[i] = dout.data[i];
+    });
     return dx;
   }
 }
@@ -98,6 +126,14 @@ describe('compareGradients on hand-computed examples', () => {
 
   it('NaN never passes', () => {
     expect(compareGradients([NaN, 1], [0, 1], 1).ok).toBe(false);
+  });
+
+  it('comparing nothing, or less than minCompared, is not checked and never ok, however equal the rest', () => {
+    expect(compareGradients([1, 2], [5, 6], 1, { skip: [1, 1] })).toMatchObject({ compared: 0, checked: false, ok: false });
+    expect(compareGradients([], [], 1)).toMatchObject({ checked: false, ok: false });
+    const skip = [1, 0, 0, 0];
+    expect(compareGradients([9, 1, 2, 3], [0, 1, 2, 3], 0, { skip, minCompared: 0.75 })).toMatchObject({ compared: 3, checked: true, ok: true });
+    expect(compareGradients([9, 1, 2, 3], [0, 1, 2, 3], 0, { skip, minCompared: 0.76 })).toMatchObject({ compared: 3, checked: false, ok: false });
   });
 });
 
@@ -165,8 +201,8 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
     net.dispose();
   });
 
-  it('skips and counts elements whose ±h step crosses a ReLU kink, instead of failing on them', () => {
-    // Hidden unit 0 of row 0 sits 3e-5 above its kink: b1[0] ± 1e-4 moves it across zero.
+  it('compares an element whose ±h step crosses a ReLU kink, by the one-sided difference on the side backprop describes', () => {
+    // Hidden unit 0 of row 0 sits 3e-5 above its kink: b1[0] − 1e-4 moves it across zero.
     const net = new TwoLayerNet(backend, 6, 4, 3, { weightInitStd: 0.5, seed: 12 });
     const x = backend.tensor(randomValues(6, 13), [1, 6]);
     const t = backend.tensor([2], [1]);
@@ -174,12 +210,97 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
     for (let p = 0; p < 6; p++) a0 += x.data[p] * net.params.W1.data[p * 4];
     net.params.b1.data[0] = Math.fround(3e-5 - a0);
     const check = gradientCheck(net, x, t);
-    expect(check.params.b1.skipped).toBeGreaterThanOrEqual(1);
+    expect(check.params.b1).toMatchObject({ compared: 4, skipped: 0, nearKink: 1, checked: true, ok: true });
+    expect(check.params.b1.relativeError).toBeLessThan(1e-6);
     expect(check.ok).toBe(true);
-    // Compared anyway, the crossed element is far off: the central difference there is half the slope.
-    const { grad } = numericalGradient64(net, x, t).b1;
-    expect(compareGradients(net.gradient(x, t).b1.toArray(), grad, 1e-4).ok).toBe(false);
+    // The central difference there is half the slope: compared with it, the check would fail.
+    const f64 = new Float64Forward('test', net, x, t);
+    const central = (f64.lossWith(net.params.b1, 0, 1e-4).loss - f64.lossWith(net.params.b1, 0, -1e-4).loss) / 2e-4;
+    const backprop = net.gradient(x, t).b1.data[0];
+    expect(Math.abs(central - backprop)).toBeGreaterThan(0.2 * Math.abs(backprop));
+    expect(numericalGradient64(net, x, t).b1.grad[0]).toBeCloseTo(backprop, 6);
     net.dispose();
+  });
+
+  it('compares an element exactly at a ReLU kink by the left derivative, as the mask x <= 0 (a mask x < 0 fails)', () => {
+    // Hidden unit 0 gets exactly 0 (x = [1, 0, …], W1[0, 0] = 0.5, b1[0] = −0.5): blocked, so its
+    // backprop gradient is 0, the left derivative's; the right derivative is not 0.
+    const make = (relu: Relu) => {
+      const W1 = backend.tensor(randomValues(6 * 4, 14), [6, 4]);
+      W1.data[0] = 0.5;
+      const b1 = backend.tensor([-0.5, 0.1, 0.2, 0.3], [4]);
+      return new Sequential([
+        ['Affine1', new Affine(W1, b1)],
+        ['Relu1', relu],
+        ['Affine2', new Affine(backend.tensor(randomValues(4 * 3, 15), [4, 3]), backend.zeros([3]))],
+      ]);
+    };
+    const x = backend.tensor([[1, 0, 0, 0, 0, 0]]), t = backend.tensor([1], [1]);
+    const net = make(new Relu());
+    const check = gradientCheck(net, x, t);
+    expect(check.params.b1).toMatchObject({ compared: 4, skipped: 0, nearKink: 1, ok: true });
+    expect(Math.abs(numericalGradient64(net, x, t).b1.grad[0])).toBeLessThan(1e-9);
+    expect(check.ok).toBe(true);
+    net.dispose();
+    const wrong = make(new RightDerivativeRelu());
+    const caught = gradientCheck(wrong, x, t);
+    expect(caught.params.b1).toMatchObject({ compared: 4, checked: true, ok: false });
+    expect(caught.ok).toBe(false);
+    wrong.dispose();
+  });
+
+  it('reports a parameter with too little compared as not checked, never ok, and says so in the summary', () => {
+    // One hidden unit sits exactly at 0 in row 0 and 1e-12 above it in row 1: every step of
+    // b1[0] changes a choice on both sides, so b1[0] cannot be compared: 1 of b1's 2 elements.
+    const net = new Sequential([
+      ['Affine1', new Affine(backend.tensor([[1, 1]]), backend.tensor([0, 0.5]))],
+      ['Relu1', new Relu()],
+      ['Affine2', new Affine(backend.tensor([[1, -1], [0.5, 0.25]]), backend.zeros([2]))],
+    ]);
+    const x = backend.tensor([[0], [1e-12]]), t = backend.tensor([0, 1], [2]);
+    const check = gradientCheck(net, x, t);
+    expect(check.params.b1).toMatchObject({ compared: 1, skipped: 1, checked: false, ok: false });
+    expect(check.ok).toBe(false);
+    expect(check).toMatchObject({ compared: 9, elements: 10 });
+    expect(check.summary).toBe('not ok: 9 of 10 elements compared (0 of them near a kink), 1 skipped; b1 not checked (1 of 2 elements compared)');
+    // with minCompared 0.5 the one compared element is enough
+    expect(gradientCheck(net, x, t, { minCompared: 0.5 }).params.b1).toMatchObject({ checked: true, ok: true });
+    net.dispose();
+  });
+
+  it('catches a conv db with its sign flipped at init, on a fresh SimpleConvNet and four real digits', () => {
+    // The biases start at 0 and the digits' background is 0, so every background ReLU input sits
+    // exactly at its kink: b1 used to be skipped entirely (compared 0 of 4) and the bug passed.
+    const { x, t } = fourDigits(backend);
+    for (const planted of [false, true]) {
+      const net = new SimpleConvNet(backend, { filterNum: 4, filterSize: 5, hiddenSize: 20, seed: 21 });
+      if (planted) {
+        const conv = net.layers.get('Conv1') as Convolution;
+        const backwardParams = conv.backwardParams.bind(conv);
+        conv.backwardParams = (dout) => {
+          backwardParams(dout);
+          conv.db!.data.forEach((v, i, d) => (d[i] = -v));
+        };
+      }
+      const check = gradientCheck(net, x, t);
+      expect(check.params.b1, `planted ${planted}`).toMatchObject({ compared: 4, skipped: 0, checked: true, ok: !planted });
+      expect(check.params.W1.compared, `planted ${planted}`).toBe(100);
+      expect(check.ok, check.summary).toBe(!planted);
+      expect(check.summary).toMatch(planted ? /^not ok: 11854 of 11854 elements compared .*; b1 failed \(relative error 1\.0\)$/ : /^ok: 11854 of 11854 elements compared \(\d+ of them near a kink\), 0 skipped$/);
+      net.dispose();
+    }
+  });
+
+  it('pins the default tolerance at 1e-4: dW1 off by a relative 1.3e-4 fails, by 0.8e-4 passes', () => {
+    // Scaling a gradient by 1 + ε gives a relative error of ε / (2 + ε).
+    const { x, t } = digits(backend);
+    for (const [epsilon, ok] of [[2.6e-4, false], [1.6e-4, true]] as const) {
+      const net = tampered(bookNet(backend, 1, new Relu()), (g) => g.W1.data.forEach((v, i, d) => (d[i] = v * (1 + epsilon))));
+      const c = gradientCheck(net, x, t).params.W1;
+      expect(Math.abs(c.relativeError - epsilon / 2), `ε ${epsilon}`).toBeLessThan(1e-5);
+      expect(c.ok, `ε ${epsilon}: relative error ${c.relativeError}`).toBe(ok);
+      net.dispose();
+    }
   });
 
   it('refuses a layer it has no float64 forward for, naming it', () => {

@@ -142,17 +142,18 @@ describe('loadModel refuses bad files with an error naming the problem', () => {
     await refuses(new Uint8Array(5), /the file is 5 bytes, shorter than the 8-byte header length/);
   });
 
-  it('a header length over 100 MB, or past the end of the file', async () => {
+  it('a header length over the limit (100 MB for any safetensors file, 8 MiB for a model file), or past the end of the file', async () => {
     const { bytes } = await valid();
     const huge = bytes.slice();
     new DataView(huge.buffer).setUint32(0, 200_000_000, true);
-    await refuses(huge, /header length at byte 0 says 200000000 bytes, over the 100000000-byte limit/);
+    expect(() => readSafetensors(huge)).toThrow(/header length at byte 0 says 200000000 bytes, over the 100000000-byte limit$/);
+    await refuses(huge, /header length at byte 0 says 200000000 bytes, over the 8388608-byte limit of a backprop-wasm model file/);
     const pastEnd = bytes.slice();
     new DataView(pastEnd.buffer).setUint32(0, bytes.length, true);
     await refuses(pastEnd, new RegExp(`says ${bytes.length} bytes \\(to byte ${bytes.length + 8}\\) but the file is only ${bytes.length} bytes`));
     const high = bytes.slice();
     new DataView(high.buffer).setUint32(4, 1, true); // 2^32 + n: the high word counts too
-    await refuses(high, /over the 100000000-byte limit/);
+    await refuses(high, /over the 8388608-byte limit/);
   });
 
   it('a file shorter than its header claims (truncated data)', async () => {

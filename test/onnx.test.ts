@@ -145,6 +145,24 @@ describe.each(BACKEND_NAMES)('toOnnx of chapter 6–7 nets on %s, run by ONNX Ru
     expect(await agrees(net, [784])).toBeLessThanOrEqual(1e-5);
   });
 
+  it('padded pooling on negative values, with windows that end exactly at the edge (no padding: no max with 0) and windows past it', async () => {
+    const backend = await makeBackend(name);
+    // A 5×6 image: 2×2 windows with stride 2 and pad 1 start at rows −1, 1, 3 (the last ends
+    // exactly at row 5, inside) and columns −1, 1, 3, 5 (the last reaches past column 6); 3×3
+    // windows with stride 1 start at −1 … 3 (rows [2, 5) end exactly at the edge) and −1 … 4;
+    // 2×3 windows with stride 1 end exactly at the edge in both directions (rows [3, 5), columns [3, 6)).
+    const [batch, sample] = [4, [2, 5, 6]];
+    const images = Float32Array.from({ length: batch * 60 }, (_, i) => -0.5 - Math.abs(Math.sin(i * 0.7)));
+    for (const [fh, fw, stride, pooled] of [[2, 2, 2, 2 * 3 * 4], [3, 3, 1, 2 * 5 * 6], [2, 3, 1, 2 * 6 * 6]]) {
+      const W = backend.tensor(Float32Array.from({ length: pooled * 3 }, (_, i) => Math.sin(i * 1.1)), [pooled, 3]);
+      const net = new Sequential([['pool', new Pooling(fh, fw, { stride, pad: 1 })], ['fc', new Affine(W, backend.zeros([3]))]]);
+      const expected = ourProbabilities(net, images, batch, sample);
+      const where = `${fh}×${fw} windows, stride ${stride}`;
+      expect(maxDifference(await runInOrt(toOnnx(net), images, batch, sample), expected), where).toBeLessThanOrEqual(1e-5);
+      net.dispose();
+    }
+  });
+
   it('a conv net with pad and stride ≠ defaults, a padded pooling on negative values, a 3×2 kernel and BatchNorm over images', async () => {
     const net = trainAdam(oddConvNet(await makeBackend(name)), [1, 28, 28]);
     expect(opTypes(toOnnx(net))).toEqual(['Conv', 'MaxPool', 'Max', 'Conv', 'Flatten', 'BatchNormalization', 'Reshape', 'Relu', 'Mul', 'Flatten', 'Gemm', 'Softmax']);

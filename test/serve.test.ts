@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import { request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,4 +136,50 @@ describe.runIf(process.platform === 'linux')('demo/serve.ts and read errors', ()
       server.close();
     }
   });
+});
+
+describe('demo/serve.ts while a served file is renamed away and back', () => {
+  it('answers 200 or 404 and keeps serving (a second stat used to throw ENOENT and end the process)', async () => {
+    // The server runs in its own process, as `npm run demo` runs it: a throw in its handler
+    // ends that process. The renames run on this process's I/O threads, concurrently with it.
+    const dir = join(work, 'racing');
+    mkdirSync(dir, { recursive: true });
+    const served = join(dir, 'app.js');
+    writeFileSync(served, 'x'.repeat(4096));
+    writeFileSync(join(dir, 'index.html'), page);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/serve.ts', dir, '0'], { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    try {
+      const port = await new Promise<number>((ok, fail) => {
+        child.stdout.on('data', (c: Buffer) => {
+          const m = /open http:\/\/127\.0\.0\.1:(\d+)\//.exec(c.toString());
+          if (m) ok(Number(m[1]));
+        });
+        child.once('exit', (code) => fail(new Error(`the server exited (${code}) before listening: ${stderr}`)));
+      });
+      let renaming = true;
+      const renamer = (async () => {
+        while (renaming) {
+          await rename(served, `${served}.tmp`);
+          await rename(`${served}.tmp`, served);
+        }
+      })();
+      const statuses = new Map<number | string, number>();
+      const started = performance.now();
+      // 2.5 s of 20 parallel GETs: before the fix the server died within about a second here
+      while (performance.now() - started < 2500 && child.exitCode === null) {
+        const answers = await Promise.all(Array.from({ length: 20 }, () => get(port, '/app.js').then((r) => r.status, (e: NodeJS.ErrnoException) => e.code ?? 'error')));
+        for (const a of answers) statuses.set(a, (statuses.get(a) ?? 0) + 1);
+      }
+      renaming = false;
+      await renamer;
+      expect(child.exitCode, `the server exited: ${stderr}`).toBeNull();
+      expect([...statuses.keys()].filter((s) => s !== 200 && s !== 404), JSON.stringify([...statuses])).toEqual([]);
+      expect(statuses.get(200)).toBeGreaterThan(0);
+      expect((await get(port, '/')).status).toBe(200);
+    } finally {
+      child.kill();
+    }
+  }, 30_000);
 });

@@ -19,6 +19,11 @@ export function describeValue(v: unknown): string {
   return typeof v;
 }
 
+/** A value as an error message shows what was found: a number as itself (`2`, `NaN`), anything else described (`a string ("fast")`). */
+export function valueText(v: unknown): string {
+  return typeof v === 'number' ? String(v) : describeValue(v);
+}
+
 /** Throws unless `d` is an integer in [0, 2³¹ − 1]. */
 export function checkDimension(where: string, name: string, d: unknown): void {
   if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > MAX_DIMENSION) {
@@ -77,4 +82,20 @@ export function checkNumbers(where: string, values: Record<string, unknown>): vo
   for (const [name, v] of Object.entries(values)) {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: expected ${name} to be a finite number, got ${String(v)}`);
   }
+}
+
+/**
+ * The index of the first element of `values` that is below 0 or NaN, or −1. Variances and
+ * sums of squares (BatchNormalization's running variance, AdaGrad's and RMSprop's h, Adam's v)
+ * are never negative: a negative one makes √ of it NaN at the first use.
+ */
+export function firstNegative(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) if (!(values[i] >= 0)) return i;
+  return -1;
+}
+
+/** Throws unless every element of `values` is ≥ 0 (`what` says why: "a variance"). */
+export function checkNonNegative(where: string, name: string, values: ArrayLike<number>, what: string): void {
+  const i = firstNegative(values);
+  if (i >= 0) throw new Error(`${where}: expected ${name} to be ≥ 0 everywhere (${what}), got ${values[i]} at element ${i}`);
 }

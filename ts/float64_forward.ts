@@ -1,3 +1,5 @@
+import { poolBeats } from './backends/conv_kernels.js';
+import { reluBlocks } from './backends/ts_kernels.js';
 import { BATCH_NORM_EPS } from './backends/ts_normalization.js';
 import { Affine } from './layers/affine.js';
 import { BatchNormalization } from './layers/batch_normalization.js';
@@ -35,8 +37,8 @@ import { outputSize, type Window } from './window.js';
  * Non-differentiable points: a layer that chooses (ReLU: pass or block; max pooling:
  * which input of a window wins) records the choices of the unperturbed pass, and `lossWith` reports
  * whether a perturbed pass chose differently. A central difference across such a kink measures
- * a mix of the two one-sided slopes, not the gradient, so the check skips (and counts) those
- * elements instead of failing on them.
+ * a mix of the two one-sided slopes, not the gradient, so the check differentiates on the side
+ * that chose as the unperturbed pass did (see `numericalGradient64`).
  */
 export class Float64Forward {
   readonly rows: number;
@@ -340,7 +342,7 @@ class F64Convolution implements F64Layer {
   }
 }
 
-/** Max pooling: its choice per window is which input wins (the first maximum; padding reads 0). */
+/** Max pooling: its choice per window is which input wins (the first maximum or first NaN, as the kernels; padding reads 0). */
 class F64MaxPool implements F64Layer {
   readonly outputShape: number[];
   readonly #g: Window;
@@ -366,7 +368,7 @@ class F64MaxPool implements F64Layer {
           for (let k = 0; k < g.fh * g.fw; k++) {
             const y = oy * g.stride + Math.floor(k / g.fw) - g.pad, xx = ox * g.stride + (k % g.fw) - g.pad;
             const v = y >= 0 && y < g.h && xx >= 0 && xx < g.w ? x[(plane * g.h + y) * g.w + xx] : 0;
-            if (k === 0 || v > best) [best, at] = [v, k];
+            if (k === 0 || poolBeats(v, best)) [best, at] = [v, k];
           }
           this.#out[o] = best;
           this.#choice[o] = at;
@@ -385,7 +387,7 @@ class F64MaxPool implements F64Layer {
   }
 }
 
-/** ReLU: its choice per element is pass (x > 0) or block, as the backward's mask. */
+/** ReLU: its choice per element is block (the book's mask x ≤ 0) or pass (NaN passes), as the kernels. */
 class F64Relu implements F64Layer {
   constructor(readonly outputShape: number[]) {}
   #out = new Float64Array(0);
@@ -397,7 +399,7 @@ class F64Relu implements F64Layer {
     const ref = this.#reference.length === x.length ? this.#reference : null;
     let changed = false;
     for (let i = 0; i < x.length; i++) {
-      const pass = x[i] > 0 ? 1 : 0;
+      const pass = reluBlocks(x[i]) ? 0 : 1;
       this.#out[i] = pass ? x[i] : 0;
       this.#mask[i] = pass;
       if (ref && ref[i] !== pass) changed = true;

@@ -9,7 +9,7 @@ import { Relu } from './layers/relu.js';
 import { Sigmoid } from './layers/sigmoid.js';
 import { checkTargets, SoftmaxWithLoss } from './layers/softmax_with_loss.js';
 import { Random } from './random.js';
-import { describeValue } from './checks.js';
+import { describeValue, valueText } from './checks.js';
 import { checkTensor, formatShape, type Params, type Tensor } from './tensor.js';
 import { argmax, isF32Finite } from './values.js';
 
@@ -26,8 +26,9 @@ export interface MlpOptions {
 
 export interface SequentialOptions {
   /**
-   * Weight decay λ (§6.4.1, default 0): the loss adds 0.5·λ·ΣW² over every Affine weight matrix
-   * (not the biases, γ or β) and each dW gets λ·W.
+   * Weight decay λ (§6.4.1, default 0): the loss adds 0.5·λ·ΣW² over every weight W1, W2, …
+   * (Affine weight matrices and Convolution filters alike, as the book's MultiLayerNetExtend
+   * decays every params['W…']; not the biases, γ or β) and each dW gets λ·W.
    */
   weightDecayLambda?: number;
 }
@@ -79,6 +80,16 @@ export class Sequential {
   }
 
   /**
+   * Throws unless `lambda` is a weight decay λ: a number ≥ 0 that stays finite in f32 (the
+   * decay term λ·W is computed on f32 weights). The one rule for the constructor, `loadModel`
+   * and the CLI; `where` names the caller in the error.
+   */
+  static checkWeightDecayLambda(where: string, lambda: unknown): number {
+    if (typeof lambda !== 'number' || !(lambda >= 0) || !isF32Finite(lambda)) throw new Error(`${where}: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got ${valueText(lambda)}`);
+    return lambda;
+  }
+
+  /**
    * A fully connected net: Affine → activation → … → Affine, then SoftmaxWithLoss.
    * `sizes` = [inputs, hidden…, classes], e.g. [784, 50, 10].
    */
@@ -124,7 +135,7 @@ export class Sequential {
     return this.lastLayer.forward(this.predict(x, train), t) + this.#weightDecayLoss();
   }
 
-  /** 0.5·λ·ΣW² over the Affine weights, summed in float64 (0 without weight decay). */
+  /** 0.5·λ·ΣW² over every W (Affine and Convolution), summed in float64 (0 without weight decay). */
   #weightDecayLoss(): number {
     const lambda = this.weightDecayLambda;
     if (lambda === 0) return 0;
@@ -232,9 +243,7 @@ function sequentialOf(layers: [string, Layer][]): Sequential {
 
 function checkWeightDecay(options: SequentialOptions): number {
   if (typeof options !== 'object' || options === null) throw new Error(`new Sequential(layers, lastLayer, options): expected options to be an object such as { weightDecayLambda: 0.1 }, got ${describeValue(options)}`);
-  const lambda = options.weightDecayLambda ?? 0;
-  if (typeof lambda !== 'number' || !(lambda >= 0) || !isF32Finite(lambda)) throw new Error(`Sequential: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got ${String(lambda)}`);
-  return lambda;
+  return Sequential.checkWeightDecayLambda('Sequential', options.weightDecayLambda ?? 0);
 }
 
 function checkInputs(where: string, x: unknown, t: unknown): void {

@@ -5,7 +5,15 @@ use crate::{check_len, parallel};
 
 use crate::exp;
 
-/// `out = max(x, 0)`; a NaN input gives 0, like the TypeScript `x > 0 ? x : 0`.
+/// The book's ReLU mask `x <= 0`: true where an element is blocked. NaN is not `<= 0`, so it
+/// passes, and a diverged value reaches the loss instead of becoming 0. (Written as a compare
+/// and a select, never as `f32::max` or f32x4.max/pmax: those drop or keep NaN by operand order.)
+#[inline(always)]
+fn relu_blocks(v: f32) -> bool {
+    v <= 0.0
+}
+
+/// `out = x <= 0 ? 0 : x`: max(x, 0), with NaN passing through as in the book.
 ///
 /// # Panics
 /// If the lengths differ.
@@ -15,12 +23,12 @@ pub fn relu_forward(x: &[f32], out: &mut [f32]) {
     let parts = parallel::parts(n, parallel::ELEMENTWISE_MIN_PER_PART, n.div_ceil(16), 1);
     parallel::for_each_block(n, 16, parts, [out], |r, [out]| {
         for (o, &v) in out.iter_mut().zip(&x[r]) {
-            *o = if v > 0.0 { v } else { 0.0 };
+            *o = if relu_blocks(v) { 0.0 } else { v };
         }
     });
 }
 
-/// `dx = y > 0 ? dout : 0`, with `y` the forward output.
+/// `dx = y <= 0 ? 0 : dout`, with `y` the forward output (≤ 0 exactly where x was, NaN where x was).
 ///
 /// # Panics
 /// If the lengths differ.
@@ -31,7 +39,7 @@ pub fn relu_backward(y: &[f32], dout: &[f32], dx: &mut [f32]) {
     let parts = parallel::parts(n, parallel::ELEMENTWISE_MIN_PER_PART, n.div_ceil(16), 1);
     parallel::for_each_block(n, 16, parts, [dx], |r, [dx]| {
         for ((d, &yi), &g) in dx.iter_mut().zip(&y[r.clone()]).zip(&dout[r]) {
-            *d = if yi > 0.0 { g } else { 0.0 };
+            *d = if relu_blocks(yi) { 0.0 } else { g };
         }
     });
 }

@@ -61,13 +61,14 @@ pub fn col_sum(rows: usize, cols: usize, x: &[f32], out: &mut [f32]) {
 }
 
 pub fn relu_forward(x: &[f32]) -> Vec<f32> {
-    x.iter().map(|&v| if v > 0.0 { v } else { 0.0 }).collect()
+    // the book: mask = (x <= 0); out = x.copy(); out[mask] = 0 (NaN is not masked)
+    x.iter().map(|&v| if v <= 0.0 { 0.0 } else { v }).collect()
 }
 
 pub fn relu_backward(y: &[f32], dout: &[f32]) -> Vec<f32> {
     y.iter()
         .zip(dout)
-        .map(|(&y, &g)| if y > 0.0 { g } else { 0.0 })
+        .map(|(&y, &g)| if y <= 0.0 { 0.0 } else { g })
         .collect()
 }
 

@@ -1,11 +1,20 @@
 //! Max pooling (DLFS §7.4.4): each output is the largest value of its window, padding reading as
 //! 0 (the book pools over `im2col`, which pads with zeros); ties go to the first maximum in
-//! row-major window order, as numpy's `argmax`. The forward records that choice as the index
+//! row-major window order, as numpy's `argmax`, and a NaN wins its window (the first NaN, as
+//! numpy's `max` and `argmax`: see [`beats`]). The forward records that choice as the index
 //! `i·PW + j` inside the window (an f32, exact for any window), so the backward routes each
 //! gradient to it; overlapping windows add up, as the book's `col2im` does.
 
 use crate::conv::Window;
 use crate::parallel;
+
+/// Whether `v` takes over from `best`, the window's winner so far: it is larger, or it is the
+/// window's first NaN (a NaN winner stays). Compares and selects, not `f32::max` or
+/// f32x4.max/pmax, whose NaN handling depends on the operand order or the engine.
+#[inline(always)]
+fn beats(v: f32, best: f32) -> bool {
+    !(v <= best) & !best.is_nan()
+}
 
 /// `out[N, C, OH·OW]` and `argmax` (same size) from `x[N, C, H, W]`.
 pub fn max_pool_forward(g: &Window, x: &[f32], out: &mut [f32], argmax: &mut [f32]) {
@@ -49,7 +58,7 @@ fn forward_planes(g: &Window, x: &[f32], out: &mut [f32], argmax: &mut [f32]) {
                         } else {
                             0.0
                         };
-                        if v > best || (i == 0 && j == 0) {
+                        if (i == 0 && j == 0) || beats(v, best) {
                             best = v;
                             at = i * g.fw + j;
                         }
@@ -76,7 +85,7 @@ fn window_max_unpadded(g: &Window, xc: &[f32], out: &mut [f32], argmax: &mut [f3
                 let row = &xc[base + i * g.w..base + i * g.w + g.fw];
                 for (j, &v) in row.iter().enumerate() {
                     // selects, not a branch: which input wins is data-dependent and unpredictable
-                    let gt = v > best;
+                    let gt = beats(v, best);
                     at = if gt { i * g.fw + j } else { at };
                     best = if gt { v } else { best };
                 }
@@ -101,7 +110,7 @@ fn max_2x2(w: usize, xc: &[f32], oh: usize, ow: usize, out: &mut [f32], argmax: 
         for (((top, bottom), o), a) in r0.chunks_exact(2).zip(r1.chunks_exact(2)).zip(o).zip(a) {
             let (mut best, mut at) = (top[0], 0.0);
             for (v, k) in [(top[1], 1.0), (bottom[0], 2.0), (bottom[1], 3.0)] {
-                let gt = v > best;
+                let gt = beats(v, best);
                 at = if gt { k } else { at };
                 best = if gt { v } else { best };
             }

@@ -14,6 +14,8 @@ mod dropout;
 mod fused;
 /// im2col (chapter 7).
 mod im2col;
+/// NaN through ReLU and max pooling, as the book's numpy layers.
+mod nan;
 /// The optimizers' update rules against f64 transcriptions of the book's.
 mod optim;
 /// Splitting over threads: every partition is bitwise one part.

@@ -5,6 +5,8 @@
  * locale says "C", and "en_US" or "" occur too. Then the whole page died at load, stuck at
  * "loading the digits…". Imported by main.ts before uPlot, this module gives `navigator.language`
  * a usable tag on this page when the browser's own is not one; a usable tag is left as it is.
+ * package.json names this file in `sideEffects` (the library has none): without that, esbuild
+ * drops an import that binds nothing, and the page died under C.UTF-8 again.
  */
 
 /** The default when the browser's tag is unusable: the language the page is written in. */

@@ -112,7 +112,16 @@ function convBackwardIn(g: Window, filters: number, col: Float32Array, w: Float3
   }
 }
 
-/** `out` and `argmax` (`[N, C, OH·OW]`): the first maximum of each window, padding read as 0. */
+/**
+ * Whether `v` takes over as its window's maximum from `best`, the winner so far: it is larger,
+ * or it is the window's first NaN (numpy's max and argmax, which the book pools with, pick the
+ * first NaN, so a diverged value propagates; a later NaN does not move argmax).
+ */
+export function poolBeats(v: number, best: number): boolean {
+  return !(v <= best) && best === best;
+}
+
+/** `out` and `argmax` (`[N, C, OH·OW]`): the first maximum of each window (or its first NaN), padding read as 0. */
 function maxPoolForwardIn(g: Window, x: Float32Array, out: Float32Array, argmax: Float32Array): void {
   const { oh, ow } = outputSize(g);
   const plane = g.h * g.w;
@@ -127,7 +136,7 @@ function maxPoolForwardIn(g: Window, x: Float32Array, out: Float32Array, argmax:
           for (let j = 0; j < g.fw; j++) {
             const xx = ox * g.stride + j - g.pad;
             const v = y >= 0 && y < g.h && xx >= 0 && xx < g.w ? x[xc + y * g.w + xx] : 0;
-            if (v > best || (i === 0 && j === 0)) {
+            if ((i === 0 && j === 0) || poolBeats(v, best)) {
               best = v;
               at = i * g.fw + j;
             }

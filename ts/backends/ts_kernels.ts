@@ -105,15 +105,24 @@ export function colSum(rows: number, cols: number, x: Float32Array, out: Float32
 // raw signature), but loop to the output's length: the same number (checked before the call),
 // and a bound V8 knows is in range, so it drops the bounds checks (30% on a 100×50 ReLU).
 
+// ReLU blocks where the book's mask `x <= 0` holds and lets everything else through, NaN
+// included (a NaN is not <= 0), so a diverged value reaches the loss instead of becoming 0.
+// The forward output is ≤ 0 exactly where x is, so the backward tests y the same way.
+
+/** The book's ReLU mask: true where the element is blocked (x ≤ 0; false for NaN). */
+export function reluBlocks(v: number): boolean {
+  return v <= 0;
+}
+
 export function reluForward(_n: number, x: Float32Array, out: Float32Array): void {
   for (let i = 0; i < out.length; i++) {
     const v = x[i];
-    out[i] = v > 0 ? v : 0;
+    out[i] = reluBlocks(v) ? 0 : v;
   }
 }
 
 export function reluBackward(_n: number, y: Float32Array, dout: Float32Array, dx: Float32Array): void {
-  for (let i = 0; i < dx.length; i++) dx[i] = y[i] > 0 ? dout[i] : 0;
+  for (let i = 0; i < dx.length; i++) dx[i] = reluBlocks(y[i]) ? 0 : dout[i];
 }
 
 export function sigmoidForward(_n: number, x: Float32Array, out: Float32Array): void {

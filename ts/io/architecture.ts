@@ -42,6 +42,8 @@ export interface LayerSpec {
 export interface ParamSpec {
   name: string;
   shape: number[];
+  /** Set when every value must be ≥ 0: what the tensor is ("a running variance"), for the error. */
+  nonNegative?: string;
 }
 
 interface LayerKind {
@@ -157,9 +159,11 @@ const LAYER_KINDS: readonly LayerKind[] = [
       const features = positiveSize(spec, 'features');
       const size = incoming?.reduce((a, d) => a * d, 1) ?? features;
       if (size !== features) throw new Error(`loadModel: layer '${spec.name}' normalises ${features} features but the layer before it gives ${size}`);
-      fraction(spec, 'momentum');
-      const names = [`gamma${ordinal}`, `beta${ordinal}`, `runningMean${ordinal}`, `runningVar${ordinal}`];
-      return { outgoing: incoming, params: names.map((name) => ({ name, shape: [features] })) };
+      BatchNormalization.checkMomentum(`loadModel: layer '${spec.name}'`, spec.momentum);
+      const names = [`gamma${ordinal}`, `beta${ordinal}`, `runningMean${ordinal}`];
+      const params: ParamSpec[] = names.map((name) => ({ name, shape: [features] }));
+      params.push({ name: `runningVar${ordinal}`, shape: [features], nonNegative: 'a running variance' });
+      return { outgoing: incoming, params };
     },
     build: (spec, [gamma, beta, runningMean, runningVar]) => {
       // the layer owns (and frees) its own running statistics: copy the file's into them
@@ -178,7 +182,7 @@ const LAYER_KINDS: readonly LayerKind[] = [
     tensors: () => [],
     check: (spec, incoming) => {
       noExtraFields(spec, ['ratio']);
-      fraction(spec, 'ratio');
+      Dropout.checkRatio(`loadModel: layer '${spec.name}'`, spec.ratio);
       return { outgoing: incoming, params: [] };
     },
     build: (spec) => new Dropout({ ratio: spec.ratio as number }),
@@ -304,8 +308,7 @@ export function checkArchitecture(value: unknown): { spec: ArchitectureSpec; par
   if (!NET_KINDS.some((k) => k.class === spec.class)) throw new Error(`loadModel: unknown net class ${JSON.stringify(spec.class)} (known: ${NET_KINDS.map((k) => k.class).join(', ')})`);
   if (spec.loss !== 'SoftmaxWithLoss') throw new Error(`loadModel: unknown loss layer ${JSON.stringify(spec.loss)} (known: SoftmaxWithLoss)`);
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new Error('loadModel: the architecture must list at least one layer');
-  const lambda = spec.weightDecayLambda;
-  if (lambda !== undefined && !(typeof lambda === 'number' && Number.isFinite(lambda) && lambda >= 0)) throw new Error(`loadModel: weightDecayLambda must be a number ≥ 0, got ${JSON.stringify(lambda)}`);
+  if (spec.weightDecayLambda !== undefined) Sequential.checkWeightDecayLambda('loadModel: the architecture', spec.weightDecayLambda);
   const names = new Set<string>();
   const ordinals = new Map<string, number>();
   const params: ParamSpec[][] = [];
@@ -386,12 +389,6 @@ function sampleShape(layer: Convolution | Pooling | Layer, incoming: readonly nu
   const shape = incoming ?? (layer as Convolution | Pooling).inputShape;
   if (shape === null) throw new Error(`saveModel: the net starts with a ${layer.constructor.name} that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch before saving (a SimpleConvNet knows its inputDim)`);
   return [...shape];
-}
-
-function fraction(spec: LayerSpec, field: string): number {
-  const v = spec[field];
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new Error(`loadModel: layer '${spec.name}' needs ${field} as a number from 0 to 1, got ${JSON.stringify(v)}`);
-  return v;
 }
 
 function noExtraFields(spec: LayerSpec, fields: string[]): void {

@@ -3,7 +3,9 @@ import type { Sequential } from '../net.js';
 import type { Optimizer } from '../optim.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { buildNet, checkArchitecture, describeNet, type ParamSpec } from './architecture.js';
-import { buildOptimizer, checkOptimizer, describeOptimizer, isOptimizerTensor } from './optimizer_state.js';
+import { checkOptimizer, describeOptimizer, isOptimizerTensor, setOptimizerState } from './optimizer_state.js';
+import { scanJson } from './json_scan.js';
+import { firstNegative } from '../checks.js';
 import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsEntry } from './safetensors.js';
 
 /** `__metadata__.format` of the files this library writes. */
@@ -12,6 +14,28 @@ export const MODEL_FORMAT = 'backprop-wasm';
 export const MODEL_FORMAT_VERSION = 1;
 /** The library's version (package.json's; a test keeps them equal). */
 export const LIBRARY_VERSION = '0.1.0';
+
+/**
+ * The most tensors a model file may have. A layer keeps at most 4 (BatchNormalization: γ, β and
+ * the running mean and variance) and an optimizer at most 2 per trained param (Adam's m and v),
+ * so 8 per layer: this is a net of 4,096 layers with Adam state. `saveModel` refuses bigger nets,
+ * so that every file it writes loads.
+ */
+export const MODEL_MAX_TENSORS = 32_768;
+/**
+ * The longest header of a model file: its tensors' entries (about 100 bytes each) and the
+ * architecture (about 200 bytes a layer) of the largest net above fit in 4.5 MB; twice that
+ * bounds what `loadModel` parses, so a hostile header is refused in milliseconds.
+ */
+export const MODEL_MAX_HEADER_BYTES = 8 * 2 ** 20;
+/**
+ * How deep the architecture and optimizer JSON may nest: the architecture's layers' kernel
+ * lists are at depth 4; the room above is for future fields, not for 100k nested arrays.
+ */
+export const MODEL_JSON_DEPTH = 8;
+
+/** What the limits above are for, as their error messages say. */
+const LIMITS_OF = `a ${MODEL_FORMAT} model file`;
 
 export interface SaveModelOptions {
   /** Also save this optimizer's state (v, h, m, step count), so training resumes exactly. */
@@ -43,7 +67,12 @@ export function saveModel(net: Sequential, options: SaveModelOptions = {}): Uint
     metadata.optimizer = JSON.stringify(saved.spec);
     for (const { name, tensor } of saved.tensors) named.push({ name, shape: [...tensor.shape], data: tensor.toArray() });
   }
-  return writeSafetensors(named, metadata);
+  const bytes = writeSafetensors(named, metadata);
+  const headerBytes = new DataView(bytes.buffer).getUint32(0, true);
+  if (named.length > MODEL_MAX_TENSORS || headerBytes > MODEL_MAX_HEADER_BYTES) {
+    throw new Error(`saveModel: the net needs ${named.length} tensors and a ${headerBytes}-byte header; ${LIMITS_OF} holds at most ${MODEL_MAX_TENSORS} tensors and ${MODEL_MAX_HEADER_BYTES} bytes of header, so loadModel could not read it back`);
+  }
+  return bytes;
 }
 
 /**
@@ -53,17 +82,8 @@ export function saveModel(net: Sequential, options: SaveModelOptions = {}): Uint
  */
 export function loadModel(backend: Backend, bytes: Uint8Array): LoadedModel {
   if (!(backend instanceof Backend)) throw new Error(`loadModel: expected a Backend (from createBackend), got ${backend === null ? 'null' : typeof backend}`);
-  const file = readSafetensors(bytes);
+  const file = readSafetensors(bytes, { maxHeaderBytes: MODEL_MAX_HEADER_BYTES, maxTensors: MODEL_MAX_TENSORS, limitsOf: LIMITS_OF, checkMetadata: checkFormat });
   const { metadata } = file;
-  if (metadata.format !== MODEL_FORMAT) {
-    const found = metadata.format === undefined ? 'no __metadata__.format' : `format ${JSON.stringify(metadata.format)}`;
-    throw new Error(`loadModel: expected a ${MODEL_FORMAT} model file, found ${found} (a PyTorch nn.Sequential file loads with importTorchMlp)`);
-  }
-  const version = Number(metadata.format_version);
-  if (!Number.isSafeInteger(version) || version < 1) throw new Error(`loadModel: expected format_version to be a positive integer, got ${JSON.stringify(metadata.format_version)}`);
-  if (version > MODEL_FORMAT_VERSION) {
-    throw new Error(`loadModel: the file has format version ${version} (written by backprop-wasm ${metadata.library_version ?? '?'}); this version (${LIBRARY_VERSION}) reads up to ${MODEL_FORMAT_VERSION}`);
-  }
   const { spec, params } = checkArchitecture(parseJson(metadata.architecture, 'architecture'));
   const modelParams = params.flat();
   const stateNames = [...file.tensors.keys()].filter(isOptimizerTensor);
@@ -73,7 +93,7 @@ export function loadModel(backend: Backend, bytes: Uint8Array): LoadedModel {
   const expected = [...modelParams, ...(optimizer?.expected ?? [])];
   const values = decodeExpected(file.tensors, expected);
 
-  // Everything is checked: now allocate on the backend.
+  // Everything is checked, values included: now allocate on the backend.
   const created: Tensor[] = [];
   const toTensor = (i: number): Tensor => {
     const t = backend.tensor(values[i], expected[i].shape);
@@ -93,7 +113,7 @@ export function loadModel(backend: Backend, bytes: Uint8Array): LoadedModel {
   try {
     const state = new Map<string, Tensor>();
     for (const p of optimizer.expected) state.set(p.name, toTensor(next++));
-    return { net, optimizer: buildOptimizer(optimizer.spec, state) };
+    return { net, optimizer: setOptimizerState(optimizer.optimizer, state) };
   } catch (e) {
     net.dispose();
     for (const t of created.slice(modelParams.length)) t.dispose();
@@ -101,13 +121,26 @@ export function loadModel(backend: Backend, bytes: Uint8Array): LoadedModel {
   }
 }
 
+/** The format marker and version, checked before any tensor entry of the file is looked at. */
+function checkFormat(metadata: Readonly<Record<string, string>>): void {
+  if (metadata.format !== MODEL_FORMAT) {
+    const found = metadata.format === undefined ? 'no __metadata__.format' : `format ${JSON.stringify(metadata.format)}`;
+    throw new Error(`loadModel: expected a ${MODEL_FORMAT} model file, found ${found} (a PyTorch nn.Sequential file loads with importTorchMlp)`);
+  }
+  const version = Number(metadata.format_version);
+  if (!Number.isSafeInteger(version) || version < 1) throw new Error(`loadModel: expected format_version to be a positive integer, got ${JSON.stringify(metadata.format_version)}`);
+  if (version > MODEL_FORMAT_VERSION) {
+    throw new Error(`loadModel: the file has format version ${version} (written by backprop-wasm ${metadata.library_version ?? '?'}); this version (${LIBRARY_VERSION}) reads up to ${MODEL_FORMAT_VERSION}`);
+  }
+}
+
 /** The f32 values of exactly the `expected` tensors (no more, no fewer, each F32 of its shape). */
 function decodeExpected(tensors: ReadonlyMap<string, SafetensorsEntry>, expected: readonly ParamSpec[]): Float32Array[] {
   const names = new Set(expected.map((p) => p.name));
   const missing = expected.filter((p) => !tensors.has(p.name)).map((p) => p.name);
-  if (missing.length > 0) throw new Error(`loadModel: the architecture needs tensors the file lacks: ${missing.join(', ')}`);
+  if (missing.length > 0) throw new Error(`loadModel: the architecture needs tensors the file lacks: ${listNames(missing)}`);
   const extra = [...tensors.keys()].filter((n) => !names.has(n));
-  if (extra.length > 0) throw new Error(`loadModel: the file has tensors the architecture does not use: ${extra.join(', ')}`);
+  if (extra.length > 0) throw new Error(`loadModel: the file has tensors the architecture does not use: ${listNames(extra)}`);
   for (const p of expected) {
     const entry = tensors.get(p.name)!;
     if (entry.dtype !== 'F32') throw new Error(`loadModel: tensor '${p.name}' is ${entry.dtype}; model files hold F32 (for other dtypes use importTorchMlp)`);
@@ -115,11 +148,24 @@ function decodeExpected(tensors: ReadonlyMap<string, SafetensorsEntry>, expected
       throw new Error(`loadModel: tensor '${p.name}' has shape ${formatShape(entry.shape)} but the architecture needs ${formatShape(p.shape)}`);
     }
   }
-  return expected.map((p) => toFloat32(tensors.get(p.name)!, 'loadModel'));
+  return expected.map((p) => {
+    const entry = tensors.get(p.name)!;
+    const values = toFloat32(entry, 'loadModel');
+    const bad = p.nonNegative ? firstNegative(values) : -1;
+    if (bad >= 0) throw new Error(`loadModel: tensor '${p.name}' element ${bad} (file byte ${entry.fileOffset + 4 * bad}) is ${values[bad]}; expected ≥ 0 (${p.nonNegative})`);
+    return values;
+  });
+}
+
+/** Up to 10 names, then how many there are: an error message stays short for a file of 30,000 stray tensors. */
+function listNames(names: readonly string[]): string {
+  return names.length <= 10 ? names.join(', ') : `${names.slice(0, 10).join(', ')}, … (${names.length} in all)`;
 }
 
 function parseJson(text: string | undefined, field: string): unknown {
   if (text === undefined) throw new Error(`loadModel: __metadata__ has no '${field}'`);
+  const scan = scanJson(text, MODEL_JSON_DEPTH);
+  if (scan.problem) throw new Error(`loadModel: __metadata__.${field} nests deeper than ${MODEL_JSON_DEPTH} levels at character ${scan.at} (expected JSON such as saveModel writes)`);
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -19,15 +19,20 @@ interface OptimizerKind {
   readonly hyper: readonly string[];
   /** The state tensors per param, in the order the optimizer keeps them. */
   readonly state: readonly string[];
+  /**
+   * The states that are (running) sums or means of squared gradients, so never negative: the
+   * update divides by √ of them, and one negative element makes its weight NaN.
+   */
+  readonly squares: readonly string[];
 }
 
 const OPTIMIZER_KINDS: readonly OptimizerKind[] = [
-  { type: 'SGD', ctor: SGD, hyper: ['lr'], state: [] },
-  { type: 'Momentum', ctor: Momentum, hyper: ['lr', 'momentum'], state: ['v'] },
-  { type: 'Nesterov', ctor: Nesterov, hyper: ['lr', 'momentum'], state: ['v'] },
-  { type: 'AdaGrad', ctor: AdaGrad, hyper: ['lr'], state: ['h'] },
-  { type: 'RMSprop', ctor: RMSprop, hyper: ['lr', 'decayRate'], state: ['h'] },
-  { type: 'Adam', ctor: Adam, hyper: ['lr', 'beta1', 'beta2'], state: ['m', 'v'] },
+  { type: 'SGD', ctor: SGD, hyper: ['lr'], state: [], squares: [] },
+  { type: 'Momentum', ctor: Momentum, hyper: ['lr', 'momentum'], state: ['v'], squares: [] },
+  { type: 'Nesterov', ctor: Nesterov, hyper: ['lr', 'momentum'], state: ['v'], squares: [] },
+  { type: 'AdaGrad', ctor: AdaGrad, hyper: ['lr'], state: ['h'], squares: ['h'] },
+  { type: 'RMSprop', ctor: RMSprop, hyper: ['lr', 'decayRate'], state: ['h'], squares: ['h'] },
+  { type: 'Adam', ctor: Adam, hyper: ['lr', 'beta1', 'beta2'], state: ['m', 'v'], squares: ['v'] },
 ];
 
 const PREFIX = 'optimizer.';
@@ -60,9 +65,11 @@ export function isOptimizerTensor(name: string): boolean {
 
 /**
  * Checks an optimizer spec read from a file and the state tensor names the file has, against
- * the net's params; returns the tensors expected (all the state of a param, or none of it).
+ * the net's params, and makes the optimizer (its constructor checks the hyper-parameters; it
+ * allocates nothing); returns it and the state tensors expected (all the state of a param, or
+ * none of it).
  */
-export function checkOptimizer(value: unknown, stateNames: readonly string[], params: readonly ParamSpec[]): { spec: OptimizerSpec; expected: ParamSpec[] } {
+export function checkOptimizer(value: unknown, stateNames: readonly string[], params: readonly ParamSpec[]): { optimizer: Optimizer; expected: ParamSpec[] } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('loadModel: the optimizer metadata must be a JSON object { type, lr, … }');
   const spec = value as OptimizerSpec;
   const kind = OPTIMIZER_KINDS.find((k) => k.type === spec.type);
@@ -75,6 +82,15 @@ export function checkOptimizer(value: unknown, stateNames: readonly string[], pa
   if (kind.ctor === Adam && !(Number.isSafeInteger(spec.iter) && (spec.iter as number) >= 0)) {
     throw new Error(`loadModel: Adam.iter must be a non-negative integer, got ${JSON.stringify(spec.iter)}`);
   }
+  const options: Record<string, number> = {};
+  for (const h of kind.hyper) if (spec[h] !== undefined) options[h] = spec[h] as number;
+  let optimizer: Optimizer;
+  try {
+    optimizer = new kind.ctor(options);
+  } catch (e) {
+    throw new Error(`loadModel: __metadata__.optimizer: ${(e as Error).message}`);
+  }
+  if (optimizer instanceof Adam) optimizer.iter = spec.iter as number;
   const keysWithState = new Set<string>();
   for (const name of stateNames) {
     const rest = name.slice(PREFIX.length);
@@ -84,19 +100,24 @@ export function checkOptimizer(value: unknown, stateNames: readonly string[], pa
     if (!params.some((p) => p.name === key)) throw new Error(`loadModel: tensor '${name}' is optimizer state for '${key}', which is not a parameter of the net`);
     keysWithState.add(key);
   }
+  // Adam's first update makes m and v for every param it gets a gradient for: after one, the
+  // file must hold some (without them the loaded Adam would restart its averages at iter > 0)
+  if (optimizer instanceof Adam && optimizer.iter > 0 && keysWithState.size === 0) {
+    throw new Error(`loadModel: __metadata__.optimizer says Adam has done ${optimizer.iter} updates, but the file has none of its state (expected tensors ${PREFIX}m.<param> and ${PREFIX}v.<param>)`);
+  }
   const expected = params
     .filter((p) => keysWithState.has(p.name))
-    .flatMap((p) => kind.state.map((state) => ({ name: `${PREFIX}${state}.${p.name}`, shape: p.shape })));
-  return { spec, expected };
+    .flatMap((p) => kind.state.map((state) => ({
+      name: `${PREFIX}${state}.${p.name}`,
+      shape: p.shape,
+      ...(kind.squares.includes(state) ? { nonNegative: `${kind.type}'s ${state}, built from squared gradients` } : {}),
+    })));
+  return { optimizer, expected };
 }
 
-/** The optimizer of a checked spec, its state set from `state` (tensors by name, owned from now on). */
-export function buildOptimizer(spec: OptimizerSpec, state: ReadonlyMap<string, Tensor>): Optimizer {
-  const kind = OPTIMIZER_KINDS.find((k) => k.type === spec.type)!;
-  const options: Record<string, number> = {};
-  for (const h of kind.hyper) if (spec[h] !== undefined) options[h] = spec[h] as number;
-  const optimizer = new kind.ctor(options);
-  if (optimizer instanceof Adam) optimizer.iter = spec.iter as number;
+/** Gives a checked optimizer its state from `state` (tensors by name, owned by it from now on). */
+export function setOptimizerState(optimizer: Optimizer, state: ReadonlyMap<string, Tensor>): Optimizer {
+  const kind = OPTIMIZER_KINDS.find((k) => optimizer.constructor === k.ctor)!;
   const map = stateMap(optimizer);
   const perKey = new Map<string, Tensor[]>();
   for (const [name, tensor] of state) {

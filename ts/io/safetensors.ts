@@ -9,6 +9,7 @@
  * into the caller's bytes). Errors say what was expected, what was found, and the file's byte
  * offset where one applies.
  */
+import { scanJson } from './json_scan.js';
 
 /** The dtypes of the safetensors spec and their element sizes in bytes. */
 export const DTYPE_BYTES: Readonly<Record<string, number>> = Object.freeze({
@@ -51,30 +52,51 @@ export interface TensorToWrite {
 
 const METADATA_KEY = '__metadata__';
 
+/**
+ * How far a safetensors header nests: the top-level object (1), a tensor entry or `__metadata__`
+ * (2), a shape or data_offsets array (3). Anything deeper is refused before it is parsed.
+ */
+export const HEADER_DEPTH = 3;
+
+/** Limits a caller that knows what the file should hold can tighten, and a check of its metadata. */
+export interface ReadSafetensorsOptions {
+  /** The longest header accepted (default `MAX_HEADER_BYTES`). */
+  maxHeaderBytes?: number;
+  /** The most tensors accepted (default: as many as fit in the header). */
+  maxTensors?: number;
+  /** What the limits are for, in their error messages ("a backprop-wasm model file"). */
+  limitsOf?: string;
+  /** Runs on the checked `__metadata__` before any tensor entry is looked at (a format marker check). */
+  checkMetadata?: (metadata: Readonly<Record<string, string>>) => void;
+}
+
 /** Parses and validates a safetensors file; throws an Error naming the first problem found. */
-export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptions = {}): SafetensorsFile {
+  const { maxHeaderBytes = MAX_HEADER_BYTES, maxTensors = Infinity, limitsOf } = options;
+  const of = limitsOf ? ` of ${limitsOf}` : '';
   if (!(bytes instanceof Uint8Array)) throw new Error(`safetensors: expected the file as a Uint8Array, got ${describe(bytes)}`);
   if (bytes.length < 8) throw new Error(`safetensors: the file is ${bytes.length} bytes, shorter than the 8-byte header length that starts every file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
-  if (headerLength > MAX_HEADER_BYTES) {
-    throw new Error(`safetensors: the header length at byte 0 says ${headerLength} bytes, over the ${MAX_HEADER_BYTES}-byte limit`);
+  if (headerLength > maxHeaderBytes) {
+    throw new Error(`safetensors: the header length at byte 0 says ${headerLength} bytes, over the ${maxHeaderBytes}-byte limit${of}`);
   }
   if (8 + headerLength > bytes.length) {
     throw new Error(`safetensors: the header length at byte 0 says ${headerLength} bytes (to byte ${8 + headerLength}) but the file is only ${bytes.length} bytes`);
   }
-  const header = parseHeader(bytes.subarray(8, 8 + headerLength));
+  const header = parseHeader(bytes.subarray(8, 8 + headerLength), maxTensors, of);
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
 
-  let metadata: Record<string, string> = {};
+  // The metadata first, wherever it stands in the header: a caller's format check then refuses
+  // a foreign file before any per-tensor work.
+  const hasMetadata = Object.hasOwn(header, METADATA_KEY);
+  if (Object.keys(header).length - (hasMetadata ? 1 : 0) > maxTensors) throw tooManyTensors(maxTensors, of);
+  const metadata = hasMetadata ? checkMetadata(header[METADATA_KEY]) : {};
+  options.checkMetadata?.(metadata);
   const entries: { name: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, value] of Object.entries(header)) {
-    if (name === METADATA_KEY) {
-      metadata = checkMetadata(value);
-      continue;
-    }
-    entries.push({ name, ...checkEntry(name, value) });
+    if (name !== METADATA_KEY) entries.push({ name, ...checkEntry(name, value) });
   }
 
   // The data section must be covered exactly: sorted by offset, each tensor starts where the
@@ -111,8 +133,11 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   return { metadata, tensors };
 }
 
-/** The header bytes as a JSON object (UTF-8, `{`-first, no arrays or scalars). */
-function parseHeader(headerBytes: Uint8Array): Record<string, unknown> {
+/**
+ * The header bytes as a JSON object (UTF-8, `{`-first, no arrays or scalars). Its nesting and
+ * its number of entries are measured before it is parsed (see json_scan.ts).
+ */
+function parseHeader(headerBytes: Uint8Array, maxTensors: number, of: string): Record<string, unknown> {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
@@ -120,6 +145,12 @@ function parseHeader(headerBytes: Uint8Array): Record<string, unknown> {
     throw new Error(`safetensors: the header (file bytes 8..${8 + headerBytes.length}) is not valid UTF-8`);
   }
   if (!text.startsWith('{')) throw new Error(`safetensors: the header at byte 8 must start with '{', found ${JSON.stringify(text.slice(0, 12))}`);
+  // + 1: __metadata__ is a member too
+  const scan = scanJson(text, HEADER_DEPTH, maxTensors + 1);
+  if (scan.problem === 'depth') {
+    throw new Error(`safetensors: the header nests deeper than ${HEADER_DEPTH} levels at character ${scan.at} (expected an object of tensor entries, each with flat shape and data_offsets arrays)`);
+  }
+  if (scan.problem === 'members') throw tooManyTensors(maxTensors, of);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -128,6 +159,10 @@ function parseHeader(headerBytes: Uint8Array): Record<string, unknown> {
   }
   if (!isPlainObject(header)) throw new Error(`safetensors: the header must be a JSON object, got ${describe(header)}`);
   return header;
+}
+
+function tooManyTensors(maxTensors: number, of: string): Error {
+  return new Error(`safetensors: expected at most ${maxTensors} tensors (the limit${of}), found more in the header`);
 }
 
 function checkMetadata(value: unknown): Record<string, string> {

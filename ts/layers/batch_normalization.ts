@@ -1,5 +1,5 @@
 import { BATCH_NORM_EPS } from '../backends/ts_normalization.js';
-import { checkObject } from '../checks.js';
+import { checkNonNegative, checkObject, valueText } from '../checks.js';
 import { checkTensor, formatShape, type Tensor } from '../tensor.js';
 import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
 
@@ -51,7 +51,7 @@ export class BatchNormalization implements Layer {
     const features = gamma.shape[0];
     const backend = gamma.backend;
     const { momentum = 0.9, runningMean, runningVar } = options;
-    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new Error(`${where}: expected momentum from 0 to 1, got ${String(momentum)}`);
+    BatchNormalization.checkMomentum(where, momentum);
     const given: [string, Tensor | undefined][] = [['beta', beta], ['runningMean', runningMean], ['runningVar', runningVar]];
     for (const [name, t] of given) {
       if (t === undefined) continue;
@@ -59,12 +59,19 @@ export class BatchNormalization implements Layer {
       if (t.shape.length !== 1 || t.shape[0] !== features) throw new Error(`${where}: expected ${name} of shape [${features}] to match gamma, got ${formatShape(t.shape)}`);
       if (t.backend !== backend) throw new Error(`${where}: gamma is on backend '${backend.name}' but ${name} is on '${t.backend.name}'`);
     }
+    if (runningVar !== undefined) checkNonNegative(where, 'runningVar', runningVar.data, 'a variance');
     this.gamma = gamma;
     this.beta = beta;
     this.momentum = momentum;
     this.#ownsRunning = [runningMean === undefined, runningVar === undefined];
     this.runningMean = runningMean ?? backend.zeros([features]);
     this.runningVar = runningVar ?? backend.zeros([features]);
+  }
+
+  /** Throws unless `momentum` is in [0, 1]: the one rule for the constructor and `loadModel`. */
+  static checkMomentum(where: string, momentum: unknown): number {
+    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new Error(`${where}: expected momentum from 0 to 1, got ${valueText(momentum)}`);
+    return momentum;
   }
 
   forward(x: Tensor, train = true): Tensor {

@@ -1,10 +1,10 @@
-import { checkObject } from '../checks.js';
+import { checkObject, valueText } from '../checks.js';
 import { Random } from '../random.js';
 import { checkTensor, type Tensor } from '../tensor.js';
 import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
 
 export interface DropoutOptions {
-  /** Fraction of units dropped in training, in [0, 1] (default 0.5, the book's `dropout_ratio`). */
+  /** Fraction of units dropped in training, in [0, 1) (default 0.5, the book's `dropout_ratio`). */
   ratio?: number;
   /** Seed of the generator that draws the masks (default 42). */
   seed?: number;
@@ -32,10 +32,20 @@ export class Dropout implements Layer {
   constructor(options: DropoutOptions = {}) {
     checkObject('new Dropout(options)', 'options', options, '{ ratio: 0.5, seed: 42 }');
     const { ratio = 0.5, seed = 42 } = options;
-    if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) throw new Error(`new Dropout({ ratio }): expected a ratio from 0 to 1, got ${String(ratio)}`);
+    Dropout.checkRatio('new Dropout({ ratio })', ratio);
     if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`new Dropout({ seed }): expected an integer seed from 0 to 2^32 − 1, got ${String(seed)}`);
     this.ratio = ratio;
     this.#random = new Random(seed);
+  }
+
+  /**
+   * Throws unless `ratio` is a dropout ratio in [0, 1): a ratio of 1 drops every unit in training
+   * and scales every output by 0 in test mode, so the net learns and predicts nothing. The one
+   * rule for the constructor, `loadModel` and the CLI; `where` names the caller in the error.
+   */
+  static checkRatio(where: string, ratio: unknown): number {
+    if (typeof ratio !== 'number' || !(ratio >= 0 && ratio < 1)) throw new Error(`${where}: expected a ratio from 0 up to (not including) 1, got ${valueText(ratio)}`);
+    return ratio;
   }
 
   forward(x: Tensor, train = true): Tensor {

@@ -195,9 +195,13 @@ try {
     console.log(`[e2e] page + worker JavaScript: ${jsBytes} bytes (${js.map((r) => r.url.split('/').pop()).join(', ')}); WebAssembly: ${wasmFiles[0].bytes} bytes`);
 
     // The drawing's probabilities are the new net's after a Reset, not the old one's.
-    await page.click('#reset');
-    const cleared = await state(page);
-    expect(cleared.probs).toBeNull();
+    // (read in the same task as the click: the new net can be built, evaluated and asked about
+    // the drawing before a separate read arrives, which made this check flaky)
+    const cleared = await page.evaluate(() => {
+      document.getElementById('reset')!.click();
+      return (window as unknown as { demoState: State }).demoState.probs;
+    });
+    expect(cleared).toBeNull();
     await ready(page);
     await waitFor(page, 's.probsRun === s.run && s.probs !== null', 10_000);
     expect((page as Opened).errors).toEqual([]);

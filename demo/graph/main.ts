@@ -37,16 +37,21 @@ async function show(): Promise<void> {
   el<HTMLButtonElement>('next').disabled = step === LAST;
 }
 
-function go(k: number): void {
-  step = Math.max(0, Math.min(LAST, k));
+type Move = 'next' | 'back' | 'restart';
+/** The step a move leads to from the current one, within 0..LAST. */
+const target = (move: Move) => Math.max(0, Math.min(LAST, move === 'next' ? step + 1 : move === 'back' ? step - 1 : 0));
+
+function draw(): void {
   show().catch((e: unknown) => (el('explain').textContent = `Error: ${(e as Error).message}`));
 }
 
-el('next').addEventListener('click', () => go(step + 1));
-el('back').addEventListener('click', () => go(step - 1));
-el('restart').addEventListener('click', () => go(0));
-document.addEventListener('keydown', (e) => {
-  if (e.key === 'ArrowRight') go(step + 1);
-  if (e.key === 'ArrowLeft') go(step - 1);
-});
-go(0);
+// The buttons and keys are wired in index.html, by a script that runs as soon as they exist:
+// the moves made before this module ran (it is fetched after the page, Graphviz after it) waited
+// in `queued`. They are applied here at once, and later moves come straight to `handle`.
+const requests = (window as unknown as { stepRequests: { queued: Move[]; handle: ((move: Move) => void) | null } }).stepRequests;
+for (const move of requests.queued.splice(0)) step = target(move);
+requests.handle = (move) => {
+  step = target(move);
+  draw();
+};
+draw();

@@ -339,6 +339,19 @@ function showPredictions(predictions: Uint8Array): void {
   $('grid-score').textContent = `— ${right}/${gridCells.length} right, wrong ones in red`;
 }
 
+/** A signed value as a colour, scaled by `max`: white at 0, deepening to red for +max and blue for −max (the key under the weights says so). */
+function signedColour(w: number, max: number): [number, number, number] {
+  const v = Math.round((Math.abs(w) / max) * 255);
+  return w >= 0 ? [255, 255 - v, 255 - v] : [255 - v, 255 - v, 255];
+}
+
+/** The colour key under the weights for what the pictures show (signedColour's scale). */
+const WEIGHTS_KEY = {
+  change: "red: ink there now raises the unit's input more, blue: less, white: unchanged (each picture scaled to its largest change).",
+  weight: "red: ink there raises the unit's input (positive weight), blue: lowers it (negative), white: zero weight (each picture scaled to its largest weight).",
+  filter: 'red: positive weight, blue: negative, white: zero (each filter scaled to its largest weight).',
+};
+
 /** Draws side×side values, each scaled by `max`: red positive, blue negative (filters), or black to white from 0 (maps). */
 function paintSquare(canvas: HTMLCanvasElement, values: Float32Array, offset: number, side: number, signed: boolean): void {
   canvas.width = canvas.height = side;
@@ -349,7 +362,7 @@ function paintSquare(canvas: HTMLCanvasElement, values: Float32Array, offset: nu
   for (let p = 0; p < side * side; p++) {
     const w = values[offset + p];
     const v = Math.round((Math.abs(w) / max) * 255);
-    img.data.set(signed ? (w >= 0 ? [255, 255 - v, 255 - v, 255] : [255 - v, 255 - v, 255, 255]) : [v, v, v, 255], p * 4);
+    img.data.set([...(signed ? signedColour(w, max) : [v, v, v]), 255], p * 4);
   }
   ctx.putImageData(img, 0, 0);
 }
@@ -371,12 +384,14 @@ function showFilters(filters: Float32Array): void {
   state.units = [];
   showSquares($('weights'), filters, FILTER_SIDE, true, (j) => `filter ${j + 1}`);
   $('weights-what').textContent = `Each picture: one of the CNN's ${filters.length / (FILTER_SIDE * FILTER_SIDE)} learned 5×5 filters (as the book's figure 7-24).`;
+  $('weights-key').textContent = WEIGHTS_KEY.filter;
 }
 
 function showWeights(weights: Float32Array, units: number[], loaded: boolean): void {
   $('weights-what').textContent = loaded
     ? `Each picture: one hidden unit's 784 input weights, for the ${WEIGHT_IMAGES} units with the largest weights (the net was loaded from a file, which keeps no initial weights to subtract).`
     : `Each picture: how training changed one hidden unit's 784 input weights (now minus at init), for the ${WEIGHT_IMAGES} units that changed most.`;
+  $('weights-key').textContent = loaded ? WEIGHTS_KEY.weight : WEIGHTS_KEY.change;
   const count = units.length;
   state.units = units;
   const root = $('weights');
@@ -386,10 +401,7 @@ function showWeights(weights: Float32Array, units: number[], loaded: boolean): v
     let max = 1e-12;
     for (let p = 0; p < IMAGE_SIZE; p++) max = Math.max(max, Math.abs(weights[j * IMAGE_SIZE + p]));
     (root.children[j] as HTMLCanvasElement).title = `hidden unit ${units[j]}`;
-    paint(root.children[j] as HTMLCanvasElement, weights, j * IMAGE_SIZE, (w) => {
-      const v = Math.round((Math.abs(w) / max) * 255);
-      return w >= 0 ? [255, 255 - v, 255 - v] : [255 - v, 255 - v, 255];
-    });
+    paint(root.children[j] as HTMLCanvasElement, weights, j * IMAGE_SIZE, (w) => signedColour(w, max));
   }
 }
 
@@ -405,6 +417,7 @@ const bars = Array.from({ length: 10 }, (_, d) => {
 });
 
 let padHasInk = false;
+/** Forgets the answer to the drawing: its probabilities and (for the CNN) its feature maps. */
 function clearProbs(): void {
   state.prediction = null;
   state.probs = null;
@@ -414,6 +427,8 @@ function clearProbs(): void {
     b.text.textContent = '–';
     b.row.classList.remove('top');
   });
+  $('maps-section').hidden = true;
+  $('feature-maps').textContent = '';
 }
 function clearPad(): void {
   padCtx.fillStyle = '#000';
@@ -507,17 +522,21 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       state.threads = m.threads;
       state.threadsUnavailable = m.threadsUnavailable ?? null;
       stepsPerEpoch = m.stepsPerEpoch;
-      readyText = `${m.backend}${threadsText(m.backend, m.threads, m.threadsUnavailable)}: ${m.sizes.length ? `${m.sizes.join('→')}${chapter6Text()}` : 'SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)' /* as the CLI says it (describeMnistNet) */}${m.loaded ? ` from ${m.loaded.name}` : ''} on ${m.trainCount} training / ${m.testCount} test digits.`;
       if (m.loaded) {
-        // The controls show the loaded net and optimizer, so they are not "pending" changes.
+        // The controls show the loaded net and optimizer, so they are not "pending" changes, and
+        // the status line below describes the file's net, not the settings the page had.
         state.loadedModel = m.loaded.name;
         $<HTMLSelectElement>('model').value = m.loaded.model;
         $<HTMLInputElement>('hidden').disabled = m.loaded.model === 'cnn';
         if (m.loaded.model === 'mlp') $<HTMLInputElement>('hidden').value = m.sizes.slice(1, -1).join(',');
         $<HTMLSelectElement>('optimizer').value = m.loaded.optimizer;
         $<HTMLInputElement>('lr').value = String(m.loaded.lr);
+        $<HTMLSelectElement>('batchnorm').value = m.loaded.batchnorm ? 'on' : 'off';
+        $<HTMLInputElement>('dropout').value = String(m.loaded.dropout);
+        $<HTMLInputElement>('weight-decay').value = String(m.loaded.weightDecay);
         applied = Object.fromEntries(NET_SETTINGS.map((id) => [id, settingValue(id)]));
       }
+      readyText = `${m.backend}${threadsText(m.backend, m.threads, m.threadsUnavailable)}: ${m.sizes.length ? `${m.sizes.join('→')}${chapter6Text()}` : 'SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)' /* as the CLI says it (describeMnistNet) */}${m.loaded ? ` from ${m.loaded.name}` : ''} on ${m.trainCount} training / ${m.testCount} test digits.`;
       // A file keeps the net, not how it got there: say so where the curves would be.
       $('history-note').hidden = !m.loaded;
       $('history-note').textContent = m.loaded ? `Loaded from ${m.loaded.name}: the file holds the weights and the optimizer's state, not the training history, so the charts start here.` : '';
@@ -560,6 +579,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       render();
       break;
     case 'probs':
+      if (!padHasInk) break; // the answer for a drawing that was cleared while it was on its way
       showProbs(m.probs, m.run);
       $('maps-section').hidden = !m.featureMaps;
       if (m.featureMaps) showSquares($('feature-maps'), m.featureMaps, MAP_SIDE, false, (j) => `feature map of filter ${j + 1}`);

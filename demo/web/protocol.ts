@@ -17,8 +17,11 @@ export type ToWorker =
   | { type: 'predict'; run: number; pixels: Float32Array };
 
 export type FromWorker = { run: number } & (
-  /** `threads`: how many threads the backend's kernels run on; `threadsUnavailable`: why only one, if more were asked. */
-  | { type: 'ready'; backend: string; threads: number; threadsUnavailable?: string; trainCount: number; testCount: number; stepsPerEpoch: number; sizes: number[]; grid: { indices: number[]; labels: number[]; pixels: Uint8Array }; loaded?: { name: string; model: 'mlp' | 'cnn'; optimizer: string; lr: number } }
+  /**
+   * `threads`: how many threads the backend's kernels run on; `threadsUnavailable`: why only one, if more were asked.
+   * `loaded`: the net of a model file, as the page's controls name it (its chapter-6 options are the file's, not the page's).
+   */
+  | { type: 'ready'; backend: string; threads: number; threadsUnavailable?: string; trainCount: number; testCount: number; stepsPerEpoch: number; sizes: number[]; grid: { indices: number[]; labels: number[]; pixels: Uint8Array }; loaded?: { name: string; model: 'mlp' | 'cnn'; optimizer: string; lr: number; batchnorm: boolean; dropout: number; weightDecay: number } }
   | { type: 'progress'; step: number; epoch: number; loss: number; stepsPerSecond: number }
   /**
    * `units` are the hidden units whose change since init `weights` holds (784 floats each), most

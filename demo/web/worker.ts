@@ -146,7 +146,7 @@ async function handle(m: ToWorker): Promise<void> {
       indices.forEach((i, k) => {
         for (let p = 0; p < IMAGE_SIZE; p++) pixels[k * IMAGE_SIZE + p] = Math.round(d.test.images[i * IMAGE_SIZE + p] * 255);
       });
-      post(run, { type: 'ready', backend: backend.name, threads: backend.threads, threadsUnavailable: backend.threadsUnavailable, trainCount: d.train.count, testCount: d.test.count, stepsPerEpoch: trainer.stepsPerEpoch, sizes: trainer.config.model === 'cnn' ? [] : (model?.sizes ?? [IMAGE_SIZE, ...m.config.hidden, 10]), grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels }, loaded: model && m.model ? { name: m.model.name, model: model.kind, optimizer: model.optimizerName ?? m.config.optimizer, lr: trainer.optimizer.lr } : undefined });
+      post(run, { type: 'ready', backend: backend.name, threads: backend.threads, threadsUnavailable: backend.threadsUnavailable, trainCount: d.train.count, testCount: d.test.count, stepsPerEpoch: trainer.stepsPerEpoch, sizes: trainer.config.model === 'cnn' ? [] : (model?.sizes ?? [IMAGE_SIZE, ...m.config.hidden, 10]), grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels }, loaded: model && m.model && modelFiles ? { name: m.model.name, model: model.kind, optimizer: model.optimizerName ?? m.config.optimizer, lr: trainer.optimizer.lr, ...modelFiles.chapter6Options(model.net) } : undefined });
       evaluate(trainer);
       break;
     }

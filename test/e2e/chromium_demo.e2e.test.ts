@@ -195,9 +195,13 @@ try {
     console.log(`[e2e] page + worker JavaScript: ${jsBytes} bytes (${js.map((r) => r.url.split('/').pop()).join(', ')}); WebAssembly: ${wasmFiles[0].bytes} bytes`);
 
     // The drawing's probabilities are the new net's after a Reset, not the old one's.
-    await page.click('#reset');
-    const cleared = await state(page);
-    expect(cleared.probs).toBeNull();
+    // (read in the same task as the click: the new net can be built, evaluated and asked about
+    // the drawing before a separate read arrives, which made this check flaky)
+    const cleared = await page.evaluate(() => {
+      document.getElementById('reset')!.click();
+      return (window as unknown as { demoState: State }).demoState.probs;
+    });
+    expect(cleared).toBeNull();
     await ready(page);
     await waitFor(page, 's.probsRun === s.run && s.probs !== null', 10_000);
     expect((page as Opened).errors).toEqual([]);
@@ -322,6 +326,8 @@ try {
     expect(await filters.count()).toBe(30);
     expect(await filters.first().getAttribute('width')).toBe('5');
     expect(await page.textContent('#weights-what')).toContain('5×5 filters');
+    // the filters are weights, not changes: the key says what the colours mean for a weight
+    expect(await page.textContent('#weights-key')).toBe('red: positive weight, blue: negative, white: zero (each filter scaled to its largest weight).');
     expect(await page.isHidden('#maps-section')).toBe(true);
 
     const box = (await page.locator('#draw').boundingBox())!;
@@ -339,6 +345,23 @@ try {
     expect(lit).toBe(true);
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'mnist-demo-cnn.png'), fullPage: true });
+
+    // Clear, and Reset, take the drawing's feature maps away at once (with its probabilities).
+    const mapsShown = () => page.evaluate(() => ({ hidden: document.getElementById('maps-section')!.hidden, maps: document.querySelectorAll('#feature-maps canvas').length }));
+    await page.click('#clear');
+    expect(await mapsShown()).toEqual({ hidden: true, maps: 0 });
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.85);
+    await page.mouse.up();
+    await page.waitForSelector('#maps-section:not([hidden])', { timeout: 10_000 });
+    const atReset = await page.evaluate(() => {
+      document.getElementById('reset')!.click();
+      return { hidden: document.getElementById('maps-section')!.hidden, maps: document.querySelectorAll('#feature-maps canvas').length };
+    });
+    expect(atReset).toEqual({ hidden: true, maps: 0 });
+    await ready(page);
+    await page.waitForSelector('#maps-section:not([hidden])', { timeout: 10_000 }); // the new net's maps of the drawing still on the pad
     expect((page as Opened).errors).toEqual([]);
     await page.close();
   }, 240_000);

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,6 +29,12 @@ beforeAll(async () => {
   // One site: the MNIST page at /, the graph page at /graph/, the built package and the parity page at /pkg/.
   const site = await buildDemo(join(work, 'site'));
   await buildGraphPage(join(site, 'graph'));
+  // The graph page with its script held back until the test calls loadMain(), as a slow network
+  // holds it (main.js, then Graphviz's 1.5 MB): what the page does with clicks made meanwhile.
+  const page = readFileSync(join(site, 'graph', 'index.html'), 'utf8');
+  const script = '<script type="module" src="./main.js"></script>';
+  if (!page.includes(script)) throw new Error(`graph/index.html: expected ${script} to hold back`);
+  writeFileSync(join(site, 'graph', 'held.html'), page.replace(script, "<script>window.loadMain = () => import('./main.js').then(() => true)</script>"));
   const pkg = join(site, 'pkg');
   mkdirSync(pkg);
   for (const file of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'))) copyFileSync(join(root, 'dist', file), join(pkg, file));
@@ -100,6 +106,7 @@ for (const engine of ENGINES) {
         const trained = (await demoState(tab)).evals.at(-1)!;
         expect(trained.testAccuracy).toBeGreaterThanOrEqual(0.9);
         expect(Number(await text(tab, '#test-acc'))).toBeCloseTo(trained.testAccuracy, 3);
+        expect(await text(tab, '#weights-key')).toContain('white: unchanged'); // the pictures show W − W at init
 
         // A "1": one stroke down the pad, drawn with the engine's pointer.
         await strokeOn(tab, '#draw', Array.from({ length: 13 }, (_, i) => [0.5 - i * 0.004, 0.15 + i * 0.06] as const));
@@ -130,7 +137,11 @@ for (const engine of ENGINES) {
         await waitForState(tab, "s.phase === 'paused' && s.evals.length === 1 && s.probs !== null", 'the new net');
         expect((await demoState(tab)).evals[0].testAccuracy).toBeLessThan(0.3);
 
-        // Load model: the downloaded file, chosen in the file input, brings the trained net back.
+        // Load model: the downloaded file, chosen in the file input, brings the trained net back,
+        // and the controls follow the file's net: chapter-6 settings changed meanwhile are dropped.
+        await setValue(tab, '#batchnorm', 'on');
+        await setValue(tab, '#dropout', '0.2');
+        expect(await tab.eval("document.getElementById('pending').hidden")).toBe(false);
         await tab.eval(`(() => {
           const bytes = Uint8Array.from(atob(${JSON.stringify(download.base64)}), (c) => c.charCodeAt(0));
           const input = document.getElementById('model-file');
@@ -142,6 +153,9 @@ for (const engine of ENGINES) {
         await waitForState(tab, "s.loadedModel === 'mnist.safetensors' && s.phase === 'paused'", 'the loaded model');
         expect((await demoState(tab)).evals.at(-1)!.testAccuracy).toBeCloseTo(trained.testAccuracy, 6);
         expect(await text(tab, '#status')).toContain('784→256→128→10 from mnist.safetensors');
+        expect(await tab.eval("['batchnorm', 'dropout', 'weight-decay'].map((id) => document.getElementById(id).value).concat(document.getElementById('pending').hidden)")).toEqual(['off', '0', '0', true]);
+        // a loaded net's pictures are its weights (the file keeps no init to subtract), and the key says so
+        expect(await text(tab, '#weights-key')).toContain('white: zero weight');
       });
     }, 420_000);
 
@@ -188,6 +202,20 @@ for (const engine of ENGINES) {
         await waitFor(tab, "document.getElementById('explain').textContent.includes('mul2: the inputs swap')", 'one step back');
       });
     }, 120_000);
+
+    it('the graph page keeps Step clicks and keys made before its script and Graphviz have loaded', async () => {
+      await withTab(browser, `${url}graph/held.html`, DESKTOP, async (tab) => {
+        for (let i = 0; i < 3; i++) await tab.click('#next');
+        await tab.eval("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }))");
+        await tab.click('#back');
+        expect(await text(tab, '#graph')).toBe('Loading Graphviz…');
+        await tab.eval('window.loadMain()');
+        await waitFor(tab, "document.querySelector('#graph svg')", 'the graph', 30_000);
+        // next, next, next, →, back: step 3
+        expect(await text(tab, '#phase')).toBe('forward 3/4');
+        expect(await text(tab, '#explain')).toBe('add1: 200 + 450 = 650');
+      });
+    }, 60_000);
 
     it("the WASM kernels agree with TS in this engine's compiler: GEMM edge shapes, softmax, convolution, pooling, batch norm, the optimizers", async () => {
       await withTab(browser, `${url}pkg/parity.html`, DESKTOP, async (tab) => {

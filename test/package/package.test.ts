@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 
 // What a user gets from `npm install backprop-wasm`: the packed tarball, installed into an
-// empty project (without the optional peer @viz-js/viz), imported by name from plain Node (ESM
+// empty project (without the optional peers @viz-js/viz and protobufjs), imported by name from plain Node (ESM
 // and CommonJS), with no .wasm path configured anywhere, and its bin run through npx.
 const root = ROOT;
 const work = mkdtempSync(join(tmpdir(), 'backprop-wasm-pack-'));
@@ -14,7 +14,7 @@ const app = join(work, 'app');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 beforeAll(() => {
-  for (const file of ['index.js', 'render.js', 'mnist-cli.js']) {
+  for (const file of ['index.js', 'render.js', 'onnx/index.js', 'mnist-cli.js']) {
     if (!existsSync(join(root, 'dist', file))) throw new Error(`dist/${file} is missing: run \`npm run build\` (npm test does it) before this test`);
   }
   const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!;
@@ -52,6 +52,18 @@ console.log(JSON.stringify({ price: price.value, apple: apple.grad, dot: toDot(g
 `);
   expect(out).toMatchObject({ price: 715.0000000000001, apple: 2.2, dot: true });
   expect(out.svgError).toContain('toSvg needs the optional peer dependency @viz-js/viz (npm install @viz-js/viz)');
+});
+
+it('backprop-wasm/onnx imports without protobufjs; toOnnx names its optional peer', () => {
+  const out = runInApp(`import { createBackend, Sequential } from 'backprop-wasm';
+const onnx = await import('backprop-wasm/onnx').then((m) => m, (e) => ({ importError: e.message }));
+const net = Sequential.mlp(await createBackend('ts'), [4, 3, 2]);
+const exportError = onnx.toOnnx ? (() => { try { onnx.toOnnx(net); return 'no error'; } catch (e) { return e.message; } })() : null;
+console.log(JSON.stringify({ importError: onnx.importError ?? null, OPSET: onnx.OPSET ?? null, exportError }));
+`);
+  expect(out).toMatchObject({ importError: null, OPSET: 13 });
+  // the friendly part, then Node's own words for the cause
+  expect(out.exportError).toMatch(/^toOnnx needs the optional peer dependency protobufjs \(npm install protobufjs\): Cannot find package 'protobufjs'/);
 });
 
 it('ships types: the tarball holds dist/index.d.ts with the public classes', () => {

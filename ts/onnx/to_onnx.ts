@@ -1,10 +1,21 @@
-import protobuf from 'protobufjs/light.js';
+import type protobufLight from 'protobufjs/light.js';
 // The core, imported as the package's main entry: the build keeps this import (these files are
 // compiled one by one, not bundled), so the classes below are the very ones the user's net is made of.
 import {
   Affine, BatchNormalization, Convolution, Dropout, LIBRARY_VERSION, Pooling, Relu, Sequential, Sigmoid, SimpleConvNet, type Layer, type Tensor,
 } from '../index.js';
 import { ATTRIBUTE_FLOAT, ATTRIBUTE_INT, ATTRIBUTE_INTS, FLOAT, INT64, ONNX_SCHEMA } from './schema.js';
+
+/**
+ * protobufjs is an optional peer dependency. It is imported here rather than by a static import,
+ * so that without it this entry point still loads and `toOnnx` says what to install, as `toSvg`
+ * does for @viz-js/viz (a static import fails at link time with Node's bare "Cannot find package
+ * 'protobufjs'"). Awaited at the top level because `toOnnx` is synchronous.
+ */
+const peer: { protobuf: typeof protobufLight } | { missing: Error } = await import('protobufjs/light.js').then(
+  (m) => ({ protobuf: m.default }),
+  (e: unknown) => ({ missing: e as Error }),
+);
 
 /** The ONNX operator set the export targets (every operator used here as of opset 13). */
 export const OPSET = 13;
@@ -122,7 +133,7 @@ const EXPORTERS: readonly [new (...args: never[]) => Layer, Exporter][] = [
   [Sigmoid, (_layer: Sigmoid, at) => ({ nodes: [{ name: at.name, opType: 'Sigmoid', input: [at.input], output: [at.output] }], initializers: [], sample: at.sample })],
 ];
 
-let modelType: protobuf.Type | null = null;
+let modelType: protobufLight.Type | null = null;
 
 /**
  * The net as an ONNX model for inference (`ModelProto` bytes): input `x` of the shape `predict`
@@ -136,6 +147,8 @@ let modelType: protobuf.Type | null = null;
  */
 export function toOnnx(net: Sequential): Uint8Array {
   if (!(net instanceof Sequential)) throw new Error(`toOnnx: expected a Sequential or TwoLayerNet, got ${net === null ? 'null' : typeof net}`);
+  if ('missing' in peer) throw new Error(`toOnnx needs the optional peer dependency protobufjs (npm install protobufjs): ${peer.missing.message}`, { cause: peer.missing });
+  const { protobuf } = peer;
   const nodes: object[] = [];
   const initializers: object[] = [];
   const counts = new Map<string, number>();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
+import { installPackedPackage, runInApp as runInApp_ } from '../helpers/pack.js';
 
 // The entry points of issue 13 as a user installs them: backprop-wasm/onnx (with its optional
 // peer protobufjs installed) and backprop-wasm/node, imported by name from the packed tarball.
@@ -11,17 +12,11 @@ import { ROOT } from '../helpers/cli.js';
 // and a model loaded by loadModelFile is a Sequential of the core.
 const root = ROOT;
 const work = mkdtempSync(join(tmpdir(), 'backprop-wasm-onnx-pack-'));
-const app = join(work, 'app');
+let app: string;
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 beforeAll(() => {
-  for (const file of ['index.js', 'onnx/index.js', 'io/node.js']) {
-    if (!existsSync(join(root, 'dist', file))) throw new Error(`dist/${file} is missing: run \`npm run build\` (npm test does it) before this test`);
-  }
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!;
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', join(work, tarball)], { cwd: app });
+  app = installPackedPackage(work, ['index.js', 'onnx/index.js', 'io/node.js']);
   // The optional peer comes from this project's own node_modules, not from npm: installing it by
   // name needs its registry metadata in npm's cache, which `npm ci` does not leave (CI runs on
   // an empty cache). Node resolves the link to its real folder, where protobufjs's own
@@ -29,10 +24,7 @@ beforeAll(() => {
   symlinkSync(join(root, 'node_modules', 'protobufjs'), join(app, 'node_modules', 'protobufjs'), 'dir');
 }, 120_000);
 
-function runInApp(code: string): Record<string, unknown> {
-  writeFileSync(join(app, 'main.js'), code);
-  return JSON.parse(execFileSync('node', ['main.js'], { cwd: app, encoding: 'utf8' }));
-}
+const runInApp = (code: string) => runInApp_(app, code);
 
 it('backprop-wasm/node saves and loads model files; backprop-wasm/onnx exports the loaded net', () => {
   const out = runInApp(`import { createBackend, Sequential, SimpleConvNet, Adam, saveModel, loadModel } from 'backprop-wasm';

@@ -4,30 +4,21 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
+import { installPackedPackage, runInApp as runInApp_ } from '../helpers/pack.js';
 
 // What a user gets from `npm install backprop-wasm`: the packed tarball, installed into an
 // empty project (without the optional peers @viz-js/viz and protobufjs), imported by name from plain Node (ESM
 // and CommonJS), with no .wasm path configured anywhere, and its bin run through npx.
 const root = ROOT;
 const work = mkdtempSync(join(tmpdir(), 'backprop-wasm-pack-'));
-const app = join(work, 'app');
+let app: string;
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 beforeAll(() => {
-  for (const file of ['index.js', 'render.js', 'onnx/index.js', 'mnist-cli.js']) {
-    if (!existsSync(join(root, 'dist', file))) throw new Error(`dist/${file} is missing: run \`npm run build\` (npm test does it) before this test`);
-  }
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!;
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', join(work, tarball)], { cwd: app });
+  app = installPackedPackage(work, ['index.js', 'render.js', 'onnx/index.js', 'mnist-cli.js']);
 }, 120_000);
 
-/** Runs an ES module in the installed app and parses the JSON it prints. */
-function runInApp(code: string): Record<string, unknown> {
-  writeFileSync(join(app, 'main.js'), code);
-  return JSON.parse(execFileSync('node', ['main.js'], { cwd: app, encoding: 'utf8' }));
-}
+const runInApp = (code: string) => runInApp_(app, code);
 
 it('installs from the packed tarball and runs in Node by its package name', () => {
   const out = runInApp(`import { createBackend, MulLayer, TwoLayerNet } from 'backprop-wasm';

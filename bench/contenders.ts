@@ -19,7 +19,10 @@ export async function makeContenders(): Promise<Contenders> {
   const skipped: string[] = [];
   for (const variant of ['relaxed-simd', 'simd128', 'scalar'] as WasmVariant[]) {
     if (variantSupported(variant)) ours.push(await createBackend('wasm', { variant }));
-    else skipped.push(`wasm-${variant}: this engine rejects it${variant === 'relaxed-simd' ? ' (Node 20: run with --experimental-wasm-relaxed-simd, as `npm run bench` does)' : ''}`);
+    else
+      skipped.push(
+        `wasm-${variant}: this engine rejects it${variant === 'relaxed-simd' ? ' (Node 20: run with --experimental-wasm-relaxed-simd, as `npm run bench` does)' : ''}`,
+      );
   }
   return { ours, tfjs: await initTfjs(), skipped };
 }

@@ -15,7 +15,14 @@ import { onTfBackend, tf, type TfBackendName } from './tfjs.js';
 import type { TrainResult } from './train.js';
 import { seededLabels, seededValues, sink, timeInterleaved, type Contender, type TimingOptions } from './util.js';
 
-const N = 100, H = 28, F = 30, K = 5, OH = H - K + 1, P = OH / 2, HIDDEN = 100, CLASSES = 10;
+const N = 100,
+  H = 28,
+  F = 30,
+  K = 5,
+  OH = H - K + 1,
+  P = OH / 2,
+  HIDDEN = 100,
+  CLASSES = 10;
 export const CNN_NET = 'SimpleConvNet (Adam)';
 /** Multiply-adds ×2 of the convolution's forward (and of its dW, and of its dx). */
 const CONV_FLOPS = 2 * N * OH * OH * K * K * F;
@@ -33,43 +40,112 @@ export function benchConvTraining(c: Contenders, timing: TimingOptions): TrainRe
   const theirs = tfWasmOnly(c).map((name) => tfConvStep(name, xVals, labels));
   const us = timeInterleaved([...mine, ...theirs], { ...timing, minSampleMs: Math.max(timing.minSampleMs ?? 3, 20) });
   const ms = Object.fromEntries([...us].map(([k, v]) => [k, v / 1000]));
-  console.log(`  ${CNN_NET.padEnd(18)} batch ${N}  ${Object.entries(ms).map(([k, v]) => `${k} ${v.toFixed(3)}ms`).join('  ')}`);
+  console.log(
+    `  ${CNN_NET.padEnd(18)} batch ${N}  ${Object.entries(ms)
+      .map(([k, v]) => `${k} ${v.toFixed(3)}ms`)
+      .join('  ')}`,
+  );
   return { net: CNN_NET, batch: N, ms };
 }
 
-export function benchConvKernels(c: Contenders, timing: TimingOptions, record: (kernel: string, shape: string, flops: number, contenders: Contender[]) => void): void {
+export function benchConvKernels(
+  c: Contenders,
+  timing: TimingOptions,
+  record: (kernel: string, shape: string, flops: number, contenders: Contender[]) => void,
+): void {
   // the windows as the kernels take them: n, c, h, w, fh, fw, stride, pad
   const G = [N, 1, H, H, K, K, 1, 0] as const;
   const PG = [N, F, OH, OH, 2, 2, 2, 0] as const;
-  const xVals = seededValues(N * H * H, 42), wVals = seededValues(F * K * K, 43), dVals = seededValues(N * F * OH * OH, 44), rVals = seededValues(N * F * OH * OH, 45), pdVals = seededValues(N * F * P * P, 46);
-  const convShape = `${N}×1×${H}×${H} ∗ ${F}×1×${K}×${K}`, poolShape = `${N}×${F}×${OH}×${OH}, 2×2 s2`;
+  const xVals = seededValues(N * H * H, 42),
+    wVals = seededValues(F * K * K, 43),
+    dVals = seededValues(N * F * OH * OH, 44),
+    rVals = seededValues(N * F * OH * OH, 45),
+    pdVals = seededValues(N * F * P * P, 46);
+  const convShape = `${N}×1×${H}×${H} ∗ ${F}×1×${K}×${K}`,
+    poolShape = `${N}×${F}×${OH}×${OH}, 2×2 s2`;
   const ours = (make: (be: Backend) => () => unknown) => c.ours.map((be) => ({ name: be.name, run: make(be) }));
   const tfs = (make: (name: TfBackendName) => () => unknown) => tfWasmOnly(c).map((name) => ({ name: tfName(name), run: make(name) }));
   const tensors = (be: Backend) => ({
-    x: be.tensor(xVals, [N, 1, H, H]), W: be.tensor(wVals, [F, 1, K, K]), b: be.zeros([F]), col: be.zeros([N, K * K, OH * OH]), out: be.zeros([N, F, OH, OH]),
-    dout: be.tensor(dVals, [N, F, OH, OH]), dW: be.zeros([F, 1, K, K]), db: be.zeros([F]), dcol: be.zeros([K * K, OH * OH]), dx: be.zeros([N, 1, H, H]),
+    x: be.tensor(xVals, [N, 1, H, H]),
+    W: be.tensor(wVals, [F, 1, K, K]),
+    b: be.zeros([F]),
+    col: be.zeros([N, K * K, OH * OH]),
+    out: be.zeros([N, F, OH, OH]),
+    dout: be.tensor(dVals, [N, F, OH, OH]),
+    dW: be.zeros([F, 1, K, K]),
+    db: be.zeros([F]),
+    dcol: be.zeros([K * K, OH * OH]),
+    dx: be.zeros([N, 1, H, H]),
   });
-  const tfTensors = (name: TfBackendName) => onTfBackend(name, () => ({
-    x: tf.tensor4d(xVals, [N, H, H, 1]), W: tf.tensor4d(wVals, [K, K, 1, F]), b: tf.zeros([F]), dout: tf.tensor4d(dVals, [N, OH, OH, F]),
-    r: tf.tensor4d(rVals, [N, OH, OH, F]), pd: tf.tensor4d(pdVals, [N, P, P, F]),
-  }));
+  const tfTensors = (name: TfBackendName) =>
+    onTfBackend(name, () => ({
+      x: tf.tensor4d(xVals, [N, H, H, 1]),
+      W: tf.tensor4d(wVals, [K, K, 1, F]),
+      b: tf.zeros([F]),
+      dout: tf.tensor4d(dVals, [N, OH, OH, F]),
+      r: tf.tensor4d(rVals, [N, OH, OH, F]),
+      pd: tf.tensor4d(pdVals, [N, P, P, F]),
+    }));
 
   record('convForward (im2col + GEMM + b)', convShape, CONV_FLOPS, [
-    ...ours((be) => { const a = tensors(be); return () => be.convForward(...G, F, a.x, a.W, a.b, a.col, a.out); }),
-    ...tfs((name) => { const a = tfTensors(name); return () => onTfBackend(name, () => tf.tidy(() => sink(tf.add(tf.conv2d(a.x, a.W, 1, 'valid'), a.b).shape.length))); }),
+    ...ours((be) => {
+      const a = tensors(be);
+      return () => be.convForward(...G, F, a.x, a.W, a.b, a.col, a.out);
+    }),
+    ...tfs((name) => {
+      const a = tfTensors(name);
+      return () => onTfBackend(name, () => tf.tidy(() => sink(tf.add(tf.conv2d(a.x, a.W, 1, 'valid'), a.b).shape.length)));
+    }),
   ]);
   record('convBackward, dW db', convShape, CONV_FLOPS, [
-    ...ours((be) => { const a = tensors(be); be.convForward(...G, F, a.x, a.W, a.b, a.col, a.out); return () => be.convBackward(...G, F, a.col, a.W, a.dout, a.dW, a.db, null, null); }),
-    ...tfs((name) => { const a = tfTensors(name); return () => onTfBackend(name, () => tf.tidy(() => sink(filterGrad(name, a.x, a.dout).shape.length + tf.sum(a.dout, [0, 1, 2]).shape.length))); }),
+    ...ours((be) => {
+      const a = tensors(be);
+      be.convForward(...G, F, a.x, a.W, a.b, a.col, a.out);
+      return () => be.convBackward(...G, F, a.col, a.W, a.dout, a.dW, a.db, null, null);
+    }),
+    ...tfs((name) => {
+      const a = tfTensors(name);
+      return () =>
+        onTfBackend(name, () => tf.tidy(() => sink(filterGrad(name, a.x, a.dout).shape.length + tf.sum(a.dout, [0, 1, 2]).shape.length)));
+    }),
   ]);
-  record('convBackward, dW db dx', convShape, 2 * CONV_FLOPS, ours((be) => { const a = tensors(be); be.convForward(...G, F, a.x, a.W, a.b, a.col, a.out); return () => be.convBackward(...G, F, a.col, a.W, a.dout, a.dW, a.db, a.dcol, a.dx); }));
+  record(
+    'convBackward, dW db dx',
+    convShape,
+    2 * CONV_FLOPS,
+    ours((be) => {
+      const a = tensors(be);
+      be.convForward(...G, F, a.x, a.W, a.b, a.col, a.out);
+      return () => be.convBackward(...G, F, a.col, a.W, a.dout, a.dW, a.db, a.dcol, a.dx);
+    }),
+  );
   record('maxPoolForward', poolShape, 0, [
-    ...ours((be) => { const [x, o, a] = [be.tensor(rVals, [N, F, OH, OH]), be.zeros([N, F, P, P]), be.zeros([N, F, P, P])]; return () => be.maxPoolForward(...PG, x, o, a); }),
-    ...tfs((name) => { const a = tfTensors(name); return () => onTfBackend(name, () => tf.tidy(() => sink(tf.maxPool(a.r, 2, 2, 'valid').shape.length))); }),
+    ...ours((be) => {
+      const [x, o, a] = [be.tensor(rVals, [N, F, OH, OH]), be.zeros([N, F, P, P]), be.zeros([N, F, P, P])];
+      return () => be.maxPoolForward(...PG, x, o, a);
+    }),
+    ...tfs((name) => {
+      const a = tfTensors(name);
+      return () => onTfBackend(name, () => tf.tidy(() => sink(tf.maxPool(a.r, 2, 2, 'valid').shape.length)));
+    }),
   ]);
   record('maxPoolBackward', poolShape, 0, [
-    ...ours((be) => { const [x, o, a, d, dx] = [be.tensor(rVals, [N, F, OH, OH]), be.zeros([N, F, P, P]), be.zeros([N, F, P, P]), be.tensor(pdVals, [N, F, P, P]), be.zeros([N, F, OH, OH])]; be.maxPoolForward(...PG, x, o, a); return () => be.maxPoolBackward(...PG, d, a, dx); }),
-    ...tfs((name) => { const a = tfTensors(name); const p = onTfBackend(name, () => tf.maxPool(a.r, 2, 2, 'valid')); return () => onTfBackend(name, () => tf.tidy(() => sink(maxPoolGrad(a.pd, a.r, p).shape.length))); }),
+    ...ours((be) => {
+      const [x, o, a, d, dx] = [
+        be.tensor(rVals, [N, F, OH, OH]),
+        be.zeros([N, F, P, P]),
+        be.zeros([N, F, P, P]),
+        be.tensor(pdVals, [N, F, P, P]),
+        be.zeros([N, F, OH, OH]),
+      ];
+      be.maxPoolForward(...PG, x, o, a);
+      return () => be.maxPoolBackward(...PG, d, a, dx);
+    }),
+    ...tfs((name) => {
+      const a = tfTensors(name);
+      const p = onTfBackend(name, () => tf.maxPool(a.r, 2, 2, 'valid'));
+      return () => onTfBackend(name, () => tf.tidy(() => sink(maxPoolGrad(a.pd, a.r, p).shape.length)));
+    }),
   ]);
 }
 
@@ -83,9 +159,22 @@ function tfWasmOnly(c: Contenders): TfBackendName[] {
 
 /** dW [K, K, C, F] of a stride-1 'valid' conv2d from its input x [N, H, W, C] and output gradient dy [N, OH, OW, F]. */
 function filterGrad(name: TfBackendName, x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor {
-  const filterShape: [number, number, number, number] = [x.shape[1] - dy.shape[1] + 1, x.shape[2] - dy.shape[2] + 1, x.shape[3], dy.shape[3]];
+  const filterShape: [number, number, number, number] = [
+    x.shape[1] - dy.shape[1] + 1,
+    x.shape[2] - dy.shape[2] + 1,
+    x.shape[3],
+    dy.shape[3],
+  ];
   if (tf.getKernel('Conv2DBackpropFilter', name)) {
-    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape } as never) as tf.Tensor;
+    return tf
+      .engine()
+      .runKernel('Conv2DBackpropFilter', { x, dy }, {
+        strides: 1,
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+        filterShape,
+      } as never) as tf.Tensor;
   }
   // dW[i, j, c, f] = Σ_{n, y, x} x[n, y + i, x + j, c]·dy[n, y, x, f]: a conv of xᵀ [C, H, W, N] with the filter dyᵀ [OH, OW, N, F]
   const out = tf.conv2d(tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D, tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D, 1, 'valid');
@@ -93,19 +182,30 @@ function filterGrad(name: TfBackendName, x: tf.Tensor4D, dy: tf.Tensor4D): tf.Te
 }
 
 function maxPoolGrad(dy: tf.Tensor4D, input: tf.Tensor4D, output: tf.Tensor4D): tf.Tensor {
-  return tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, { filterSize: 2, strides: 2, pad: 'valid', dimRoundingMode: undefined } as never) as tf.Tensor;
+  return tf
+    .engine()
+    .runKernel('MaxPoolGrad', { dy, input, output }, {
+      filterSize: 2,
+      strides: 2,
+      pad: 'valid',
+      dimRoundingMode: undefined,
+    } as never) as tf.Tensor;
 }
 
 /** The SimpleConvNet step in tfjs ops (NHWC), the backward written out as ours runs it, Adam from tfjs-core. */
 function tfConvStep(name: TfBackendName, xVals: Float32Array, labels: Float32Array): Contender {
   const s = onTfBackend(name, () => {
-    const v = (shape: number[], fanIn: number, seed: number, id: string) => tf.variable(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed), true, `${name}-${id}`);
+    const v = (shape: number[], fanIn: number, seed: number, id: string) =>
+      tf.variable(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed), true, `${name}-${id}`);
     return {
       x: tf.tensor4d(xVals, [N, H, H, 1]),
       t: tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), CLASSES), 'float32'),
-      W1: v([K, K, 1, F], K * K, 1, 'W1'), b1: tf.variable(tf.zeros([F]), true, `${name}-b1`),
-      W2: v([F * P * P, HIDDEN], F * P * P, 2, 'W2'), b2: tf.variable(tf.zeros([HIDDEN]), true, `${name}-b2`),
-      W3: v([HIDDEN, CLASSES], HIDDEN, 3, 'W3'), b3: tf.variable(tf.zeros([CLASSES]), true, `${name}-b3`),
+      W1: v([K, K, 1, F], K * K, 1, 'W1'),
+      b1: tf.variable(tf.zeros([F]), true, `${name}-b1`),
+      W2: v([F * P * P, HIDDEN], F * P * P, 2, 'W2'),
+      b2: tf.variable(tf.zeros([HIDDEN]), true, `${name}-b2`),
+      W3: v([HIDDEN, CLASSES], HIDDEN, 3, 'W3'),
+      b3: tf.variable(tf.zeros([CLASSES]), true, `${name}-b3`),
       adam: tf.train.adam(0.001),
     };
   });
@@ -121,14 +221,15 @@ function tfConvStep(name: TfBackendName, xVals: Float32Array, labels: Float32Arr
     const dp = tf.reshape(tf.matMul(d2, s.W2, false, true), [N, P, P, F]) as tf.Tensor4D;
     const d1 = tf.mul(maxPoolGrad(dp, r1, p1), tf.step(r1)) as tf.Tensor4D;
     const grads: Record<string, tf.Tensor> = {
-      [`${name}-W1`]: filterGrad(name, s.x, d1), [`${name}-b1`]: tf.sum(d1, [0, 1, 2]),
-      [`${name}-W2`]: tf.matMul(flat, d2, true, false), [`${name}-b2`]: tf.sum(d2, 0),
-      [`${name}-W3`]: tf.matMul(r2, d3, true, false), [`${name}-b3`]: tf.sum(d3, 0),
+      [`${name}-W1`]: filterGrad(name, s.x, d1),
+      [`${name}-b1`]: tf.sum(d1, [0, 1, 2]),
+      [`${name}-W2`]: tf.matMul(flat, d2, true, false),
+      [`${name}-b2`]: tf.sum(d2, 0),
+      [`${name}-W3`]: tf.matMul(r2, d3, true, false),
+      [`${name}-b3`]: tf.sum(d3, 0),
     };
     s.adam.applyGradients(grads as tf.NamedTensorMap as never);
     return loss.dataSync()[0];
   };
   return { name: tfName(name), run: () => onTfBackend(name, () => tf.tidy(step)) };
 }
-
-

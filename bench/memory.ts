@@ -22,7 +22,10 @@ export async function benchMemory(c: Contenders, steps = 1000): Promise<MemoryRe
   const results: MemoryResult[] = [];
   for (const used of c.ours) {
     // A fresh instance of each, so the linear memory is this training run's alone.
-    const be = used.kind === 'wasm' ? await createBackend('wasm', { variant: used.name.slice('wasm-'.length) as WasmVariant }) : await createBackend('ts');
+    const be =
+      used.kind === 'wasm'
+        ? await createBackend('wasm', { variant: used.name.slice('wasm-'.length) as WasmVariant })
+        : await createBackend('ts');
     const net = Sequential.mlp(be, [784, 50, 10], { seed: 1 });
     const x = be.tensor(seededValues(100 * 784, 30), [100, 784]);
     const t = be.tensor(seededLabels(100, 10, 31), [100]);
@@ -44,7 +47,9 @@ export async function benchMemory(c: Contenders, steps = 1000): Promise<MemoryRe
       allocatedBytes: [first.allocatedBytes, last.allocatedBytes],
       linearMemoryBytes: [first.linearMemoryBytes, last.linearMemoryBytes],
     });
-    console.log(`  ${be.name.padEnd(18)} ${allocations} allocations in steps 2..${steps}; linear memory ${first.linearMemoryBytes} → ${last.linearMemoryBytes} bytes`);
+    console.log(
+      `  ${be.name.padEnd(18)} ${allocations} allocations in steps 2..${steps}; linear memory ${first.linearMemoryBytes} → ${last.linearMemoryBytes} bytes`,
+    );
     net.dispose();
     x.dispose();
     t.dispose();

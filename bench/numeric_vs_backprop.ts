@@ -9,7 +9,10 @@ import { compareGradients, createBackend, Random, TwoLayerNet, type Backend } fr
 
 const args = new Map<string, number>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), Number(process.argv[i + 1]));
-const input = args.get('input') ?? 784, hidden = args.get('hidden') ?? 50, classes = 10, batch = args.get('batch') ?? 3;
+const input = args.get('input') ?? 784,
+  hidden = args.get('hidden') ?? 50,
+  classes = 10,
+  batch = args.get('batch') ?? 3;
 for (const [name, v] of Object.entries({ input, hidden, batch })) {
   if (!Number.isInteger(v) || v <= 0) throw new Error(`bench:grad: expected --${name} to be a positive integer, got ${v}`);
 }
@@ -18,8 +21,14 @@ function bench(backend: Backend) {
   // The book's gradient_check.py setup: weight_init_std 0.01, a batch of 3; inputs like pixels in [0, 1).
   const net = new TwoLayerNet(backend, input, hidden, classes, { seed: 1 });
   const rng = new Random(2);
-  const x = backend.tensor(Float32Array.from({ length: batch * input }, () => rng.uniform()), [batch, input]);
-  const t = backend.tensor(Float32Array.from({ length: batch }, () => rng.int(classes)), [batch]);
+  const x = backend.tensor(
+    Float32Array.from({ length: batch * input }, () => rng.uniform()),
+    [batch, input],
+  );
+  const t = backend.tensor(
+    Float32Array.from({ length: batch }, () => rng.int(classes)),
+    [batch],
+  );
 
   const times: number[] = [];
   let backprop: Record<string, Float32Array> = {};
@@ -36,7 +45,8 @@ function bench(backend: Backend) {
   const numerical = net.numericalGradient(x, t);
   const numericalMs = performance.now() - start;
 
-  let relativeError = 0, maxAbsDiff = 0;
+  let relativeError = 0,
+    maxAbsDiff = 0;
   for (const key of Object.keys(net.params)) {
     const c = compareGradients(backprop[key], numerical[key].toArray(), Infinity);
     relativeError = Math.max(relativeError, c.relativeError);
@@ -48,11 +58,17 @@ function bench(backend: Backend) {
 }
 
 const params = input * hidden + hidden + hidden * classes + classes;
-console.log(`TwoLayerNet ${input}-${hidden}-${classes}, batch ${batch}: ${params} parameters, so ${2 * params} forward passes for the numerical gradient (h = 1e-3, f32)`);
+console.log(
+  `TwoLayerNet ${input}-${hidden}-${classes}, batch ${batch}: ${params} parameters, so ${2 * params} forward passes for the numerical gradient (h = 1e-3, f32)`,
+);
 console.log('| backend | backprop (ms) | numerical (ms) | numerical / backprop | max relative error | max abs diff |');
 console.log('|---|---:|---:|---:|---:|---:|');
 for (const backend of [await createBackend('ts'), await createBackend('wasm')]) {
   const r = bench(backend);
-  console.log(`| ${r.backend} | ${r.backpropMs.toFixed(3)} | ${r.numericalMs.toFixed(0)} | ${Math.round(r.ratio).toLocaleString('en-US')}× | ${r.relativeError.toExponential(1)} | ${r.maxAbsDiff.toExponential(1)} |`);
+  console.log(
+    `| ${r.backend} | ${r.backpropMs.toFixed(3)} | ${r.numericalMs.toFixed(0)} | ${Math.round(r.ratio).toLocaleString('en-US')}× | ${r.relativeError.toExponential(1)} | ${r.maxAbsDiff.toExponential(1)} |`,
+  );
 }
-console.log('relative error = ‖backprop − numerical‖ / (‖backprop‖ + ‖numerical‖), the largest over W1, b1, W2, b2 (gradientCheck passes below 1e-2)');
+console.log(
+  'relative error = ‖backprop − numerical‖ / (‖backprop‖ + ‖numerical‖), the largest over W1, b1, W2, b2 (gradientCheck passes below 1e-2)',
+);

@@ -25,7 +25,9 @@ if (!Number.isInteger(steps) || steps < 2) throw new Error(`bench: expected --st
 const timing = quick ? { rounds: 3, minSampleMs: 1, warmupMs: 10 } : { rounds: 15, minSampleMs: 4, warmupMs: 50 };
 
 const machine = describeMachine();
-console.log(`[bench] ${machine.cpu}; Node ${machine.node}; pinned to CPU ${machine.affinity}${machine.execArgv.length ? `; ${machine.execArgv.join(' ')}` : ''}`);
+console.log(
+  `[bench] ${machine.cpu}; Node ${machine.node}; pinned to CPU ${machine.affinity}${machine.execArgv.length ? `; ${machine.execArgv.join(' ')}` : ''}`,
+);
 const contenders = await makeContenders();
 console.log(`[bench] ours: ${contenders.ours.map((b) => b.name).join(', ')}; TensorFlow.js: ${contenders.tfjs.join(', ')}`);
 for (const s of contenders.skipped) console.log(`[bench] skipped ${s}`);
@@ -39,12 +41,20 @@ const memory = await benchMemory(contenders, steps);
 
 const outDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 const numpyConv = readNumpyConv(join(outDir, 'numpy_conv.json'));
-const results: Results = { machine, rounds: timing.rounds, skipped: contenders.skipped, kernels, training, memory, targets: computeTargets(kernels, training, memory, numpyConv) };
+const results: Results = {
+  machine,
+  rounds: timing.rounds,
+  skipped: contenders.skipped,
+  kernels,
+  training,
+  memory,
+  targets: computeTargets(kernels, training, memory, numpyConv),
+};
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
 const md = markdown(results);
 writeFileSync(join(outDir, 'latest.md'), md);
-console.log('\n' + md);
+console.log(`\n${md}`);
 console.log(`[bench] wrote bench/results/latest.json and latest.md (sink ${sinkTotal().toFixed(3)})`);
 
 if (args.includes('--readme')) {

@@ -39,7 +39,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const threadsArg = args.indexOf('--threads');
 const threads = threadsArg >= 0 ? Number(args[threadsArg + 1]) : 2;
-if (!Number.isInteger(threads) || threads < 2) throw new Error(`bench/scaling: expected --threads to be a whole number ≥ 2, got ${args[threadsArg + 1]}`);
+if (!Number.isInteger(threads) || threads < 2)
+  throw new Error(`bench/scaling: expected --threads to be a whole number ≥ 2, got ${args[threadsArg + 1]}`);
 const ROUNDS = quick ? 3 : 15;
 const waitIdleArg = args.indexOf('--wait-idle');
 const waitIdleSeconds = waitIdleArg >= 0 ? Number(args[waitIdleArg + 1]) : 0;
@@ -76,7 +77,12 @@ interface Piece {
   perThread: number;
 }
 /** A GEMM writing C [rows×cols] splits along the longer side, in whole register tiles, one part per thread. */
-const gemmPiece = (rows: number, k: number, cols: number): Piece => ({ work: rows * k * cols, minPerPart: GEMM_MIN, most: rows >= cols ? Math.ceil(rows / MR) : Math.ceil(cols / NR), perThread: 1 });
+const gemmPiece = (rows: number, k: number, cols: number): Piece => ({
+  work: rows * k * cols,
+  minPerPart: GEMM_MIN,
+  most: rows >= cols ? Math.ceil(rows / MR) : Math.ceil(cols / NR),
+  perThread: 1,
+});
 
 /**
  * The pieces of a call of a kernel that splits over threads (equal work each); null for kernels
@@ -93,11 +99,19 @@ function splitPieces(kernel: string, a: unknown[]): Piece[] | null {
     case 'affineBackward': // dW [k×n] = xᵀ·dout, and dx [m×k] = dout·Wᵀ unless dx is null
       return a[8] === null ? [gemmPiece(k, m, n)] : [gemmPiece(k, m, n), gemmPiece(m, n, k)];
     case 'convForward': // by samples
-    case 'convBackward': { // by filters (SimpleConvNet's first layer has no dx)
+    case 'convBackward': {
+      // by filters (SimpleConvNet's first layer has no dx)
       const [samples, c, h, w, fh, fw, stride, pad, filters] = a as number[];
       const positions = (Math.floor((h + 2 * pad - fh) / stride) + 1) * (Math.floor((w + 2 * pad - fw) / stride) + 1);
       const forward = kernel === 'convForward';
-      return [{ work: samples * filters * c * fh * fw * positions, minPerPart: CONV_MIN, most: forward ? samples : filters, perThread: forward ? 4 : 1 }];
+      return [
+        {
+          work: samples * filters * c * fh * fw * positions,
+          minPerPart: CONV_MIN,
+          most: forward ? samples : filters,
+          perThread: forward ? 4 : 1,
+        },
+      ];
     }
     case 'reluForward': // element ranges of 16 (crate/src/activation.rs, optim.rs); the element
     case 'reluBackward': // count is not an argument of the Backend method but the first tensor's size
@@ -116,7 +130,8 @@ function splitPieces(kernel: string, a: unknown[]): Piece[] | null {
 }
 
 /** crate/src/parallel.rs `parts`: work / least per part, at least 1, at most `perThread` per thread and `most`. */
-const parts = (piece: Piece, threads: number): number => Math.max(1, Math.min(Math.floor(piece.work / piece.minPerPart), threads * piece.perThread, piece.most));
+const parts = (piece: Piece, threads: number): number =>
+  Math.max(1, Math.min(Math.floor(piece.work / piece.minPerPart), threads * piece.perThread, piece.most));
 /** Speed-up of a piece on p threads with perfect threads: P parts take ceil(P / p) rounds. */
 const pieceSpeedup = (piece: Piece, p: number): number => {
   const P = parts(piece, p);
@@ -208,7 +223,8 @@ async function measureStep(step: Step): Promise<Row> {
   if (waitIdleSeconds > 0) await waitForIdle(waitIdleSeconds);
   const before = cpuSample();
   const backends = [await createBackend('wasm', { variant: 'simd128' }), await createBackend('wasm', { threads })];
-  if (backends[1].threads !== threads) throw new Error(`bench/scaling: asked for ${threads} threads, got ${backends[1].threads} (${backends[1].threadsUnavailable})`);
+  if (backends[1].threads !== threads)
+    throw new Error(`bench/scaling: asked for ${threads} threads, got ${backends[1].threads} (${backends[1].threadsUnavailable})`);
   const tallies: Tally[] = backends.map(() => ({ splitMs: 0, splitCalls: 0, inlineCalls: 0, calls: new Map() }));
   backends.forEach((b, i) => instrument(b, tallies[i]));
   const runs = backends.map((b) => step.make(b));
@@ -236,7 +252,12 @@ async function measureStep(step: Step): Promise<Row> {
   }
   const others = otherCores(before, cpuSample()) ?? null;
   for (const b of backends) b.dispose();
-  const [one, many] = samples.map((s) => ({ stepMs: median(s.stepMs), splitMs: median(s.splitMs), splitCallsPerStep: s.splitCalls, inlineCallsPerStep: s.inlineCalls }));
+  const [one, many] = samples.map((s) => ({
+    stepMs: median(s.stepMs),
+    splitMs: median(s.splitMs),
+    splitCallsPerStep: s.splitCalls,
+    inlineCallsPerStep: s.inlineCalls,
+  }));
   // Ratios per round (a round's two samples are taken back to back, under the same load), then medians.
   const [a, b] = samples;
   const s = median(a.stepMs.map((step, r) => 1 - a.splitMs[r] / step));
@@ -247,40 +268,78 @@ async function measureStep(step: Step): Promise<Row> {
   for (const c of calls) c.ms *= one.splitMs / total;
   const ideal = (p: number) => calls.reduce((t, c) => t + c.ms / callSpeedup(c.pieces, p), 0); // split time on p perfect threads
   const eParts = (e * threads * ideal(threads)) / one.splitMs; // the ideal split time at N over the measured one
-  const predictedParts = Object.fromEntries(PREDICT.map((p) => [p, 1 / (s + (1 - s) * (ideal(p) / one.splitMs) / eParts)]));
+  const predictedParts = Object.fromEntries(PREDICT.map((p) => [p, 1 / (s + ((1 - s) * (ideal(p) / one.splitMs)) / eParts)]));
   return {
-    step: step.name, one, many, s, e, measuredSpeedup: median(a.stepMs.map((step, r) => step / b.stepMs[r])), predicted: Object.fromEntries(PREDICT.map((p) => [p, amdahl(s, e, p)])),
-    eParts, predictedParts, calls: calls.map((c) => ({ call: c.call, ms: c.ms, partsAt16: c.pieces.map((piece) => parts(piece, 16)) })), ceiling16: amdahl(s, 1, 16), limit: 1 / s, otherCores: others,
+    step: step.name,
+    one,
+    many,
+    s,
+    e,
+    measuredSpeedup: median(a.stepMs.map((step, r) => step / b.stepMs[r])),
+    predicted: Object.fromEntries(PREDICT.map((p) => [p, amdahl(s, e, p)])),
+    eParts,
+    predictedParts,
+    calls: calls.map((c) => ({ call: c.call, ms: c.ms, partsAt16: c.pieces.map((piece) => parts(piece, 16)) })),
+    ceiling16: amdahl(s, 1, 16),
+    limit: 1 / s,
+    otherCores: others,
   };
 }
 
 const loadBefore = loadavg();
-console.log(`[bench/scaling] ${describeMachine().cpu}; 1 thread vs ${threads}; inline below 2 parts (GEMM ${GEMM_MIN}, conv ${CONV_MIN} MACs per part); load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `[bench/scaling] ${describeMachine().cpu}; 1 thread vs ${threads}; inline below 2 parts (GEMM ${GEMM_MIN}, conv ${CONV_MIN} MACs per part); load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+);
 const fmt = (ms: number): string => (ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(0)} µs`);
 const rows: Row[] = [];
 for (const step of STEPS) {
   const row = await measureStep(step);
   rows.push(row);
-  console.log(`  ${row.step.padEnd(32)} s ${row.s.toFixed(3)}  e ${row.e.toFixed(2)}  S(${threads}) measured ${row.measuredSpeedup.toFixed(2)}× (Amdahl ${amdahl(row.s, row.e, threads).toFixed(2)}×)  others ${row.otherCores?.toFixed(2) ?? '?'} cores  ${PREDICT.map((p) => `S(${p}) ${row.predicted[p].toFixed(2)}× (parts ${row.predictedParts[p].toFixed(2)}×)`).join('  ')}`);
-  for (const c of row.calls) console.log(`      ${c.call.padEnd(44)} ${fmt(c.ms).padStart(9)} per step, ${c.partsAt16.join(' + ')} parts at 16 threads`);
+  console.log(
+    `  ${row.step.padEnd(32)} s ${row.s.toFixed(3)}  e ${row.e.toFixed(2)}  S(${threads}) measured ${row.measuredSpeedup.toFixed(2)}× (Amdahl ${amdahl(row.s, row.e, threads).toFixed(2)}×)  others ${row.otherCores?.toFixed(2) ?? '?'} cores  ${PREDICT.map((p) => `S(${p}) ${row.predicted[p].toFixed(2)}× (parts ${row.predictedParts[p].toFixed(2)}×)`).join('  ')}`,
+  );
+  for (const c of row.calls)
+    console.log(`      ${c.call.padEnd(44)} ${fmt(c.ms).padStart(9)} per step, ${c.partsAt16.join(' + ')} parts at 16 threads`);
 }
 const loadAfter = loadavg();
 
 const md = [
   `| step | 1 thread: step, split kernels | serial fraction s | ${threads} threads: step, split kernels | e at ${threads} | S(${threads}) measured (Amdahl) | ${PREDICT.map((p) => `S(${p})`).join(' | ')} | S(16) if e = 1 | 1/s | other processes |`,
   `|---|---:|---:|---:|---:|---:|${PREDICT.map(() => '---:').join('|')}|---:|---:|---:|`,
-  ...rows.map((r) => `| ${r.step} | ${fmt(r.one.stepMs)}, ${fmt(r.one.splitMs)} (${r.one.splitCallsPerStep} calls) | ${r.s.toFixed(3)} | ${fmt(r.many.stepMs)}, ${fmt(r.many.splitMs)} | ${r.e.toFixed(2)} | ${r.measuredSpeedup.toFixed(2)}× (${amdahl(r.s, r.e, threads).toFixed(2)}×) | ${PREDICT.map((p) => `${r.predicted[p].toFixed(2)}×`).join(' | ')} | ${r.ceiling16.toFixed(2)}× | ${r.limit.toFixed(1)}× | ${r.otherCores === null ? '' : `${r.otherCores.toFixed(1)} cores`} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.step} | ${fmt(r.one.stepMs)}, ${fmt(r.one.splitMs)} (${r.one.splitCallsPerStep} calls) | ${r.s.toFixed(3)} | ${fmt(r.many.stepMs)}, ${fmt(r.many.splitMs)} | ${r.e.toFixed(2)} | ${r.measuredSpeedup.toFixed(2)}× (${amdahl(r.s, r.e, threads).toFixed(2)}×) | ${PREDICT.map((p) => `${r.predicted[p].toFixed(2)}×`).join(' | ')} | ${r.ceiling16.toFixed(2)}× | ${r.limit.toFixed(1)}× | ${r.otherCores === null ? '' : `${r.otherCores.toFixed(1)} cores`} |`,
+  ),
   '',
   `Counting parts (each split call's parts over p threads; e against that ideal at ${threads}):`,
   '',
   `| step | e (parts) | ${PREDICT.map((p) => `S(${p})`).join(' | ')} | split calls per step: time at 1 thread, parts at 16 threads |`,
   `|---|---:|${PREDICT.map(() => '---:').join('|')}|---|`,
-  ...rows.map((r) => `| ${r.step} | ${r.eParts.toFixed(2)} | ${PREDICT.map((p) => `${r.predictedParts[p].toFixed(2)}×`).join(' | ')} | ${r.calls.map((c) => `${c.call} ${fmt(c.ms)}, ${c.partsAt16.join(' + ')}`).join('; ')} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.step} | ${r.eParts.toFixed(2)} | ${PREDICT.map((p) => `${r.predictedParts[p].toFixed(2)}×`).join(' | ')} | ${r.calls.map((c) => `${c.call} ${fmt(c.ms)}, ${c.partsAt16.join(' + ')}`).join('; ')} |`,
+  ),
   '',
   `${describeMachine().cpu}, ${describeMachine().logicalCores} logical cores, Node ${process.versions.node}; medians of ${ROUNDS} interleaved rounds; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after (1 min). "Other processes": the cores other jobs kept busy while the step was measured (/proc/stat minus this process).`,
 ].join('\n');
 const outDir = join(root, 'bench', 'results');
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'scaling.json'), JSON.stringify({ machine: describeMachine(), threads, rounds: ROUNDS, gemmMinMacsPerPart: GEMM_MIN, convMinMacsPerPart: CONV_MIN, loadBefore, loadAfter, rows }, null, 2) + '\n');
-writeFileSync(join(outDir, 'scaling.md'), md + '\n');
+writeFileSync(
+  join(outDir, 'scaling.json'),
+  `${JSON.stringify(
+    {
+      machine: describeMachine(),
+      threads,
+      rounds: ROUNDS,
+      gemmMinMacsPerPart: GEMM_MIN,
+      convMinMacsPerPart: CONV_MIN,
+      loadBefore,
+      loadAfter,
+      rows,
+    },
+    null,
+    2,
+  )}\n`,
+);
+writeFileSync(join(outDir, 'scaling.md'), `${md}\n`);
 console.log(`\n${md}\n[bench/scaling] wrote bench/results/scaling.json and scaling.md (sink ${sinkTotal()})`);

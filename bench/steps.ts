@@ -10,7 +10,10 @@ import { seededLabels, seededValues } from './util.js';
 export function mlpStep(sizes: number[], batch: number): (b: Backend) => () => unknown {
   return (b) => {
     const net = Sequential.mlp(b, sizes, { seed: 1 });
-    const x = b.tensor(seededValues(batch * sizes[0], 20).map((v) => (v + 1) / 2), [batch, sizes[0]]);
+    const x = b.tensor(
+      seededValues(batch * sizes[0], 20).map((v) => (v + 1) / 2),
+      [batch, sizes[0]],
+    );
     const t = b.tensor(seededLabels(batch, sizes[sizes.length - 1], 21), [batch]);
     const sgd = new SGD({ lr: 0.01 });
     return () => sgd.update(net.params, net.gradient(x, t));
@@ -20,7 +23,10 @@ export function mlpStep(sizes: number[], batch: number): (b: Backend) => () => u
 /** The book's SimpleConvNet (He init, Adam lr 0.001) on a batch of 100 seeded 28×28 images. */
 export function cnnStep(b: Backend): () => unknown {
   const net = new SimpleConvNet(b, { weightInitStd: 'he', seed: 1 });
-  const x = b.tensor(seededValues(100 * 28 * 28, 40).map((v) => (v + 1) / 2), [100, 1, 28, 28]);
+  const x = b.tensor(
+    seededValues(100 * 28 * 28, 40).map((v) => (v + 1) / 2),
+    [100, 1, 28, 28],
+  );
   const t = b.tensor(seededLabels(100, 10, 41), [100]);
   const adam = new Adam({ lr: 0.001 });
   return () => adam.update(net.params, net.gradient(x, t));

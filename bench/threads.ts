@@ -35,7 +35,8 @@ const timing: TimingOptions = quick ? { rounds: 5, minSampleMs: 5, warmupMs: 20 
 
 const one = await createBackend('wasm', { variant: 'simd128' });
 const many = await createBackend('wasm', { threads });
-if (many.threads !== threads) throw new Error(`bench/threads: asked for ${threads} threads, got ${many.threads} (${many.threadsUnavailable})`);
+if (many.threads !== threads)
+  throw new Error(`bench/threads: asked for ${threads} threads, got ${many.threads} (${many.threadsUnavailable})`);
 
 interface Row {
   group: 'target' | 'kernel' | 'sweep' | 'step';
@@ -58,9 +59,18 @@ const waitIdleArg = args.indexOf('--wait-idle');
 const waitIdleSeconds = waitIdleArg >= 0 ? Number(args[waitIdleArg + 1]) : 0;
 
 /** Times `make(backend)()` on both backends, interleaved; records the medians (rows that `--only <regex>` names, if given). */
-async function measure(group: Row['group'], what: string, make: (b: Backend) => () => unknown, target?: number, extra: TimingOptions = {}): Promise<void> {
+async function measure(
+  group: Row['group'],
+  what: string,
+  make: (b: Backend) => () => unknown,
+  target?: number,
+  extra: TimingOptions = {},
+): Promise<void> {
   if (only && !only.test(what)) return;
-  const runs = [{ name: 'one', run: make(one) }, { name: 'many', run: make(many) }];
+  const runs = [
+    { name: 'one', run: make(one) },
+    { name: 'many', run: make(many) },
+  ];
   let row: Row | undefined;
   // With --wait-idle a row that other jobs disturbed anyway (over 0.3 cores) is measured again,
   // up to twice; the table keeps the least disturbed attempt and says how disturbed it was.
@@ -74,11 +84,20 @@ async function measure(group: Row['group'], what: string, make: (b: Backend) => 
   }
   rows.push(row!);
   if (!row) return;
-  console.log(`  ${what.padEnd(46)} 1 thread ${fmt(row.oneUs)}  ${threads} threads ${fmt(row.manyUs)}  ×${(row.oneUs / row.manyUs).toFixed(2)}${target ? ` (target ≥ ${target})` : ''}  others ${row.otherCores?.toFixed(2) ?? '?'} cores`);
+  console.log(
+    `  ${what.padEnd(46)} 1 thread ${fmt(row.oneUs)}  ${threads} threads ${fmt(row.manyUs)}  ×${(row.oneUs / row.manyUs).toFixed(2)}${target ? ` (target ≥ ${target})` : ''}  others ${row.otherCores?.toFixed(2) ?? '?'} cores`,
+  );
 }
 
 const fmt = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`).padStart(9);
-const filled = (b: Backend, shape: number[], seed: number): Tensor => b.tensor(seededValues(shape.reduce((p, d) => p * d, 1), seed), shape);
+const filled = (b: Backend, shape: number[], seed: number): Tensor =>
+  b.tensor(
+    seededValues(
+      shape.reduce((p, d) => p * d, 1),
+      seed,
+    ),
+    shape,
+  );
 
 function gemm(form: 'NN' | 'NT' | 'TN', m: number, k: number, n: number) {
   return (b: Backend) => {
@@ -89,7 +108,11 @@ function gemm(form: 'NN' | 'NT' | 'TN', m: number, k: number, n: number) {
   };
 }
 
-console.log(`[bench/threads] ${describeMachine().cpu}; ${threads} threads; load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `[bench/threads] ${describeMachine().cpu}; ${threads} threads; load average before: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 
 // ---- the issue's targets --------------------------------------------------------------------
 await measure('target', 'gemmNN 1024×1024×1024', gemm('NN', 1024, 1024, 1024), 1.8, { rounds: quick ? 3 : 9 });
@@ -107,7 +130,13 @@ await measure('kernel', 'affineForward 100×784·784×50 + b', (b) => {
   return () => b.affineForward(100, 784, 50, x, w, bias, out);
 });
 await measure('kernel', 'affineBackward 100×784, 784×50 (no dx)', (b) => {
-  const [x, w, dout, dw, db] = [filled(b, [100, 784], 3), filled(b, [784, 50], 4), filled(b, [100, 50], 6), b.zeros([784, 50]), b.zeros([50])];
+  const [x, w, dout, dw, db] = [
+    filled(b, [100, 784], 3),
+    filled(b, [784, 50], 4),
+    filled(b, [100, 50], 6),
+    b.zeros([784, 50]),
+    b.zeros([50]),
+  ];
   return () => b.affineBackward(100, 784, 50, x, w, dout, dw, db, null);
 });
 await measure('kernel', 'affineForward 100×50·50×10 + b', (b) => {
@@ -116,11 +145,23 @@ await measure('kernel', 'affineForward 100×50·50×10 + b', (b) => {
 });
 const G = [100, 1, 28, 28, 5, 5, 1, 0] as const;
 await measure('kernel', 'convForward 100×1×28×28 ∗ 30×5×5', (b) => {
-  const [x, w, bias, col, out] = [filled(b, [100, 1, 28, 28], 7), filled(b, [30, 25], 8), b.zeros([30]), b.zeros([100 * 25 * 576]), b.zeros([100 * 30 * 576])];
+  const [x, w, bias, col, out] = [
+    filled(b, [100, 1, 28, 28], 7),
+    filled(b, [30, 25], 8),
+    b.zeros([30]),
+    b.zeros([100 * 25 * 576]),
+    b.zeros([100 * 30 * 576]),
+  ];
   return () => b.convForward(...G, 30, x, w, bias, col, out);
 });
 await measure('kernel', 'convBackward 100×1×28×28 ∗ 30×5×5 (no dx)', (b) => {
-  const [col, w, dout, dw, db] = [filled(b, [100 * 25 * 576], 9), filled(b, [30, 25], 8), filled(b, [100 * 30 * 576], 10), b.zeros([30 * 25]), b.zeros([30])];
+  const [col, w, dout, dw, db] = [
+    filled(b, [100 * 25 * 576], 9),
+    filled(b, [30, 25], 8),
+    filled(b, [100 * 30 * 576], 10),
+    b.zeros([30 * 25]),
+    b.zeros([30]),
+  ];
   return () => b.convBackward(...G, 30, col, w, dout, dw, db, null, null);
 });
 await measure('kernel', 'softmaxXentGrad (100, 10), labels', (b) => {
@@ -132,7 +173,11 @@ await measure('kernel', 'maxPoolForward 100×30×24×24, 2×2 s2', (b) => {
   return () => b.maxPoolForward(100, 30, 24, 24, 2, 2, 2, 0, x, out, argmax);
 });
 await measure('kernel', 'maxPoolBackward 100×30×24×24, 2×2 s2', (b) => {
-  const [dout, argmax, dx] = [filled(b, [100 * 30 * 144], 17), b.tensor(seededLabels(100 * 30 * 144, 4, 18), [100 * 30 * 144]), b.zeros([100, 30, 24, 24])];
+  const [dout, argmax, dx] = [
+    filled(b, [100 * 30 * 144], 17),
+    b.tensor(seededLabels(100 * 30 * 144, 4, 18), [100 * 30 * 144]),
+    b.zeros([100, 30, 24, 24]),
+  ];
   return () => b.maxPoolBackward(100, 30, 24, 24, 2, 2, 2, 0, dout, argmax, dx);
 });
 await measure('kernel', 'reluForward 100×30×24×24', (b) => {
@@ -155,28 +200,45 @@ await measure('kernel', 'adam 784×50', (b) => {
 // ---- the threshold sweeps -------------------------------------------------------------------
 if (args.includes('--sweep') || !quick) {
   for (const s of [8, 16, 24, 32, 40, 48, 64, 96]) await measure('sweep', `gemmNN ${s}×${s}×${s} (${s ** 3} MACs)`, gemm('NN', s, s, s));
-  for (const [m, k, n] of [[100, 50, 10], [100, 10, 50], [10, 784, 50], [100, 100, 10]]) await measure('sweep', `gemmNN ${m}×${k}×${n} (${m * k * n} MACs)`, gemm('NN', m, k, n));
+  for (const [m, k, n] of [
+    [100, 50, 10],
+    [100, 10, 50],
+    [10, 784, 50],
+    [100, 100, 10],
+  ])
+    await measure('sweep', `gemmNN ${m}×${k}×${n} (${m * k * n} MACs)`, gemm('NN', m, k, n));
   for (const n of [1, 2, 4, 8]) {
     await measure('sweep', `convForward ${n}×1×28×28 ∗ 30×5×5 (${n * 30 * 25 * 576} MACs)`, (b) => {
-      const [x, w, bias, col, out] = [filled(b, [n, 1, 28, 28], 7), filled(b, [30, 25], 8), b.zeros([30]), b.zeros([n * 25 * 576]), b.zeros([n * 30 * 576])];
+      const [x, w, bias, col, out] = [
+        filled(b, [n, 1, 28, 28], 7),
+        filled(b, [30, 25], 8),
+        b.zeros([30]),
+        b.zeros([n * 25 * 576]),
+        b.zeros([n * 30 * 576]),
+      ];
       return () => b.convForward(n, 1, 28, 28, 5, 5, 1, 0, 30, x, w, bias, col, out);
     });
   }
 }
 
-const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
 const md = [
   `| ${threads} threads vs 1 | 1 thread | ${threads} threads | ratio | target | other processes |`,
   '|---|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.what} | ${fmt(r.oneUs).trim()} | ${fmt(r.manyUs).trim()} | ${(r.oneUs / r.manyUs).toFixed(2)}× | ${r.target ? `≥ ${r.target}×` : ''} | ${r.otherCores === undefined ? '' : `${r.otherCores.toFixed(1)} cores`} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.what} | ${fmt(r.oneUs).trim()} | ${fmt(r.manyUs).trim()} | ${(r.oneUs / r.manyUs).toFixed(2)}× | ${r.target ? `≥ ${r.target}×` : ''} | ${r.otherCores === undefined ? '' : `${r.otherCores.toFixed(1)} cores`} |`,
+  ),
   '',
   `${describeMachine().cpu}, ${cpus().length} logical cores, Node ${process.versions.node}; load average after the run ${load} (1, 5, 15 min). "Other processes": the cores other jobs kept busy while the row ran (/proc/stat minus this process).`,
 ].join('\n');
 const outDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'threads.json'), JSON.stringify({ threads, load: loadavg(), rows }, null, 2) + '\n');
-writeFileSync(join(outDir, 'threads.md'), md + '\n');
-console.log('\n' + md);
+writeFileSync(join(outDir, 'threads.json'), `${JSON.stringify({ threads, load: loadavg(), rows }, null, 2)}\n`);
+writeFileSync(join(outDir, 'threads.md'), `${md}\n`);
+console.log(`\n${md}`);
 if (args.includes('--readme')) {
   const readme = join(outDir, '..', '..', 'README.md');
   const text = readFileSync(readme, 'utf8');

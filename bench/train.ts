@@ -39,7 +39,11 @@ export function benchTraining(c: Contenders, timing: TimingOptions): TrainResult
     const us = timeInterleaved([...mine, ...theirs], { ...timing, minSampleMs: Math.max(timing.minSampleMs ?? 3, 20) });
     const ms = Object.fromEntries([...us].map(([k, v]) => [k, v / 1000]));
     results.push({ net: sizes.join('→'), batch, ms });
-    console.log(`  ${sizes.join('→').padEnd(18)} batch ${batch}  ${Object.entries(ms).map(([k, v]) => `${k} ${v.toFixed(3)}ms`).join('  ')}`);
+    console.log(
+      `  ${sizes.join('→').padEnd(18)} batch ${batch}  ${Object.entries(ms)
+        .map(([k, v]) => `${k} ${v.toFixed(3)}ms`)
+        .join('  ')}`,
+    );
   }
   return results;
 }

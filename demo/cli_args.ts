@@ -34,15 +34,23 @@ export const AUTO_THREADS_CAP = 8;
  */
 const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--backend wasm|ts', 'kernels: Rust→WebAssembly SIMD, or pure TypeScript', 'wasm'],
-  ['--threads N|auto', `threads for the wasm kernels, 1 to ${MAX_THREADS}; auto: the cores, up to ${AUTO_THREADS_CAP} (threads run the SIMD128 build and match it on one thread bit for bit)`, 'auto'],
-  ['--model mlp|cnn', `the MLP, or the book's SimpleConvNet as it is (conv 30×5×5, 100 hidden; cnn defaults: ${CNN_CONFIG.optimizer} lr ${CNN_CONFIG.lr}, init ${CNN_CONFIG.init}, ${CNN_EPOCHS} epochs)`, 'mlp'],
+  [
+    '--threads N|auto',
+    `threads for the wasm kernels, 1 to ${MAX_THREADS}; auto: the cores, up to ${AUTO_THREADS_CAP} (threads run the SIMD128 build and match it on one thread bit for bit)`,
+    'auto',
+  ],
+  [
+    '--model mlp|cnn',
+    `the MLP, or the book's SimpleConvNet as it is (conv 30×5×5, 100 hidden; cnn defaults: ${CNN_CONFIG.optimizer} lr ${CNN_CONFIG.lr}, init ${CNN_CONFIG.init}, ${CNN_EPOCHS} epochs)`,
+    'mlp',
+  ],
   ['--hidden 256,128', 'hidden layer sizes, comma-separated (mlp only)', DEFAULT_CONFIG.hidden.join(',')],
   ['--epochs N', 'passes over the training set; 0 only evaluates', String(DEFAULT_EPOCHS)],
   ['--batch N', 'minibatch size, 1 to the number of training digits', String(DEFAULT_CONFIG.batch)],
   ['--lr X', 'learning rate (> 0)', String(DEFAULT_CONFIG.lr)],
   ['--optimizer NAME', OPTIMIZERS.join('|'), DEFAULT_CONFIG.optimizer],
   ['--init he|xavier|std', "weight init; std is the book's 0.01, or give a number", String(DEFAULT_CONFIG.init)],
-  ['--shift N', 'augment: move each training image by up to N pixels at random (cnn default ' + String(CNN_CONFIG.shift) + ')', '0'],
+  ['--shift N', `augment: move each training image by up to N pixels at random (cnn default ${String(CNN_CONFIG.shift)})`, '0'],
   ['--seed N', 'seed of init and shuffling, 0 to 2^32-1', String(DEFAULT_CONFIG.seed)],
   ['--dropout R', 'a Dropout of ratio R (0 up to, not including, 1) after each hidden layer (mlp only)', null],
   ['--batchnorm', 'a BatchNormalization before each hidden activation (mlp only)', null],
@@ -57,7 +65,9 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
 
 function usage(): string {
   const flagWidth = Math.max(...OPTIONS.map(([flag]) => flag.length)) + 2;
-  const rows = OPTIONS.map(([flag, what, fallback]) => `  ${flag.padEnd(flagWidth)}${what}${fallback === null ? '' : ` (default ${fallback})`}`);
+  const rows = OPTIONS.map(
+    ([flag, what, fallback]) => `  ${flag.padEnd(flagWidth)}${what}${fallback === null ? '' : ` (default ${fallback})`}`,
+  );
   return `Train an MLP or a CNN on MNIST with backprop-wasm.\n\nUsage: backprop-wasm-mnist [options]     (in a clone: npm run mnist -- [options])\n\n${rows.join('\n')}`;
 }
 
@@ -113,29 +123,42 @@ export function parseCli(argv: string[]): CliOptions {
   if (backend !== 'wasm' && backend !== 'ts') throw new Error(`--backend: expected wasm or ts, found ${JSON.stringify(backend)}`);
   const threads = parsed.threads === undefined ? 'auto' : threadCount(parsed.threads);
   // the ts backend runs on one thread: --threads 1 says just that (createBackend('ts', { threads: 1 }) takes it too)
-  if (parsed.threads !== undefined && threads !== 1 && backend === 'ts' && !parsed.compare) throw new Error(`--threads: the ts backend runs on one thread; threads are for --backend wasm (found --backend ts --threads ${parsed.threads})`);
+  if (parsed.threads !== undefined && threads !== 1 && backend === 'ts' && !parsed.compare)
+    throw new Error(
+      `--threads: the ts backend runs on one thread; threads are for --backend wasm (found --backend ts --threads ${parsed.threads})`,
+    );
   const model = parsed.model;
   if (model !== 'mlp' && model !== 'cnn') throw new Error(`--model: expected mlp or cnn, found ${JSON.stringify(model)}`);
   // the CNN has its own recipe; what is given on the command line overrides it
   const recipe = model === 'cnn' ? CNN_CONFIG : DEFAULT_CONFIG;
   const optimizer = (parsed.optimizer ?? recipe.optimizer) as OptimizerName;
-  if (!OPTIMIZERS.includes(optimizer)) throw new Error(`--optimizer: expected one of ${OPTIMIZERS.join(', ')}, found ${JSON.stringify(parsed.optimizer)}`);
+  if (!OPTIMIZERS.includes(optimizer))
+    throw new Error(`--optimizer: expected one of ${OPTIMIZERS.join(', ')}, found ${JSON.stringify(parsed.optimizer)}`);
   // Options that would be silently ignored are refused. The CNN is the book's SimpleConvNet,
   // which has no batch norm or dropout, a fixed hidden size and no weight decay option.
   if (model === 'cnn' && parsed.load === undefined) {
     const mlpOnly = (['hidden', 'dropout', 'batchnorm', 'weight-decay'] as const).filter((o) => parsed[o] !== undefined);
-    if (mlpOnly.length > 0) throw new Error(`--model cnn: the book's SimpleConvNet is built as it is (conv 30×5×5 → pool → 100 → 10), so --${mlpOnly.join(', --')} cannot apply (${mlpOnly.length === 1 ? 'it is' : 'they are'} for --model mlp); leave ${mlpOnly.length === 1 ? 'it' : 'them'} out`);
+    if (mlpOnly.length > 0)
+      throw new Error(
+        `--model cnn: the book's SimpleConvNet is built as it is (conv 30×5×5 → pool → 100 → 10), so --${mlpOnly.join(', --')} cannot apply (${mlpOnly.length === 1 ? 'it is' : 'they are'} for --model mlp); leave ${mlpOnly.length === 1 ? 'it' : 'them'} out`,
+      );
   }
   // A loaded file's net is what trains: options that shape a new net would be silently ignored.
   if (parsed.load !== undefined) {
     const shaping = (['hidden', 'init', 'dropout', 'batchnorm', 'weight-decay'] as const).filter((o) => parsed[o] !== undefined);
-    if (shaping.length > 0) throw new Error(`--load: the net comes from the file (its sizes, init and layers), so --${shaping.join(', --')} cannot apply; leave ${shaping.length === 1 ? 'it' : 'them'} out`);
+    if (shaping.length > 0)
+      throw new Error(
+        `--load: the net comes from the file (its sizes, init and layers), so --${shaping.join(', --')} cannot apply; leave ${shaping.length === 1 ? 'it' : 'them'} out`,
+      );
   }
   for (const flag of ['save', 'load', 'data'] as const) {
-    if (parsed[flag] !== undefined && parsed[flag].trim() === '') throw new Error(`--${flag}: expected a path, found ${JSON.stringify(parsed[flag])}`);
+    if (parsed[flag] !== undefined && parsed[flag].trim() === '')
+      throw new Error(`--${flag}: expected a path, found ${JSON.stringify(parsed[flag])}`);
   }
-  if (parsed.compare && parsed.save !== undefined) throw new Error('--save: cannot save with --compare, which trains two nets; save one run at a time');
-  if (parsed.compare && parsed.epochs?.trim() === '0') throw new Error('--compare: measures training speed, so it needs --epochs 1 or more, found 0');
+  if (parsed.compare && parsed.save !== undefined)
+    throw new Error('--save: cannot save with --compare, which trains two nets; save one run at a time');
+  if (parsed.compare && parsed.epochs?.trim() === '0')
+    throw new Error('--compare: measures training speed, so it needs --epochs 1 or more, found 0');
   return {
     backend,
     threads,
@@ -150,7 +173,10 @@ export function parseCli(argv: string[]): CliOptions {
       shift: parsed.shift === undefined ? (recipe.shift ?? 0) : shiftPixels(parsed.shift),
       dropout: parsed.dropout === undefined ? 0 : Dropout.checkRatio('--dropout', number('--dropout', parsed.dropout)),
       batchnorm: parsed.batchnorm ?? false,
-      weightDecay: parsed['weight-decay'] === undefined ? 0 : Sequential.checkWeightDecayLambda('--weight-decay', number('--weight-decay', parsed['weight-decay'])),
+      weightDecay:
+        parsed['weight-decay'] === undefined
+          ? 0
+          : Sequential.checkWeightDecayLambda('--weight-decay', number('--weight-decay', parsed['weight-decay'])),
     },
     epochs: count('--epochs', parsed.epochs ?? String(model === 'cnn' ? CNN_EPOCHS : DEFAULT_EPOCHS)),
     data: parsed.data ?? null,
@@ -165,7 +191,8 @@ export function parseCli(argv: string[]): CliOptions {
 function threadCount(text: string): 'auto' | number {
   if (text.trim() === 'auto') return 'auto';
   const v = Number(text);
-  if (!(/^\d+$/.test(text.trim()) && v >= 1 && v <= MAX_THREADS)) throw new Error(`--threads: expected auto or a whole number from 1 to ${MAX_THREADS}, found ${JSON.stringify(text)}`);
+  if (!(/^\d+$/.test(text.trim()) && v >= 1 && v <= MAX_THREADS))
+    throw new Error(`--threads: expected auto or a whole number from 1 to ${MAX_THREADS}, found ${JSON.stringify(text)}`);
   return v;
 }
 
@@ -187,20 +214,23 @@ function parseInit(text: string): WeightInit {
 
 function shiftPixels(text: string): number {
   const v = Number(text);
-  if (!(/^\d+$/.test(text.trim()) && v <= 8)) throw new Error(`--shift: expected a whole number of pixels from 0 to 8, found ${JSON.stringify(text)}`);
+  if (!(/^\d+$/.test(text.trim()) && v <= 8))
+    throw new Error(`--shift: expected a whole number of pixels from 0 to 8, found ${JSON.stringify(text)}`);
   return v;
 }
 
 function positiveInt(name: string, text: string): number {
   const v = Number(text);
-  if (!(/^\d+$/.test(text.trim()) && Number.isSafeInteger(v) && v > 0)) throw new Error(`${name}: expected a positive integer, found ${JSON.stringify(text)}`);
+  if (!(/^\d+$/.test(text.trim()) && Number.isSafeInteger(v) && v > 0))
+    throw new Error(`${name}: expected a positive integer, found ${JSON.stringify(text)}`);
   return v;
 }
 
 /** A count that may be 0 (--epochs 0 only evaluates). */
 function count(name: string, text: string): number {
   const v = Number(text);
-  if (!(/^\d+$/.test(text.trim()) && Number.isSafeInteger(v))) throw new Error(`${name}: expected a whole number ≥ 0, found ${JSON.stringify(text)}`);
+  if (!(/^\d+$/.test(text.trim()) && Number.isSafeInteger(v)))
+    throw new Error(`${name}: expected a whole number ≥ 0, found ${JSON.stringify(text)}`);
   return v;
 }
 
@@ -225,7 +255,8 @@ function learningRate(optimizer: OptimizerName, text: string): number {
 
 function seed(text: string): number {
   const v = Number(text);
-  if (!(/^-?\d+$/.test(text.trim()) && Number.isSafeInteger(v))) throw new Error(`--seed: expected an integer, found ${JSON.stringify(text)}`);
+  if (!(/^-?\d+$/.test(text.trim()) && Number.isSafeInteger(v)))
+    throw new Error(`--seed: expected an integer, found ${JSON.stringify(text)}`);
   if (v < 0 || v >= SEED_LIMIT) throw new Error(`--seed: expected an integer from 0 to ${SEED_LIMIT - 1}, found ${JSON.stringify(text)}`);
   return v;
 }

@@ -20,21 +20,33 @@ export function parseIdx(bytes: Uint8Array, expectedDims: number, source: string
   }
   if (bytes[2] !== UBYTE) throw new Error(`${source}: expected IDX data type 0x08 (unsigned byte), found 0x${hex(bytes[2])}`);
   const ndims = bytes[3];
-  if (ndims !== expectedDims) throw new Error(`${source}: expected ${expectedDims} dimension${expectedDims === 1 ? '' : 's'} (magic 0x0000080${expectedDims}), found ${ndims}`);
+  if (ndims !== expectedDims)
+    throw new Error(
+      `${source}: expected ${expectedDims} dimension${expectedDims === 1 ? '' : 's'} (magic 0x0000080${expectedDims}), found ${ndims}`,
+    );
   const headerBytes = 4 + 4 * ndims;
-  if (bytes.length < headerBytes) throw new Error(`${source}: truncated header: expected ${headerBytes} bytes for ${ndims} dimensions, found ${bytes.length}`);
+  if (bytes.length < headerBytes)
+    throw new Error(`${source}: truncated header: expected ${headerBytes} bytes for ${ndims} dimensions, found ${bytes.length}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, headerBytes);
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
   const size = dims.reduce((a, d) => a * d, 1);
   const found = bytes.length - headerBytes;
   if (found !== size) {
-    throw new Error(`${source}: dimensions [${dims.join(', ')}] need ${size} data bytes, found ${found}${found < size ? ' (the file is truncated)' : ' (trailing bytes)'}`);
+    throw new Error(
+      `${source}: dimensions [${dims.join(', ')}] need ${size} data bytes, found ${found}${found < size ? ' (the file is truncated)' : ' (trailing bytes)'}`,
+    );
   }
   return { dims, data: bytes.subarray(headerBytes) };
 }
 
 /** Checks an images file ([n, 28, 28]) against its labels file ([n], values 0–9) and returns them as one set. */
-export function pairIdx(images: IdxArray, labels: IdxArray, side: number, classes: number, source: string): { pixels: Uint8Array; labels: Uint8Array; count: number } {
+export function pairIdx(
+  images: IdxArray,
+  labels: IdxArray,
+  side: number,
+  classes: number,
+  source: string,
+): { pixels: Uint8Array; labels: Uint8Array; count: number } {
   const [n, rows, cols] = images.dims;
   if (rows !== side || cols !== side) throw new Error(`${source}: expected ${side}×${side} images, found ${rows}×${cols}`);
   if (labels.dims[0] !== n) throw new Error(`${source}: expected as many labels as images (${n}), found ${labels.dims[0]} labels`);

@@ -82,7 +82,9 @@ async function main(): Promise<void> {
   }
   // With --json, stdout carries only the summary object; people still see progress on stderr.
   const log = options.json ? (s: string) => process.stderr.write(`${s}\n`) : (s: string) => process.stdout.write(`${s}\n`);
-  const { data, source } = options.data ? { data: loadIdxMnist(options.data), source: `the IDX files in ${options.data}` } : loadDefaultMnist();
+  const { data, source } = options.data
+    ? { data: loadIdxMnist(options.data), source: `the IDX files in ${options.data}` }
+    : loadDefaultMnist();
   if (options.config.batch > data.train.count) {
     console.error(`mnist: --batch: expected 1 to ${data.train.count} (the training digits), found ${options.config.batch}`);
     process.exit(2);
@@ -95,8 +97,12 @@ async function main(): Promise<void> {
     // run uses the same SIMD128 build, so the two differ in threads only (and agree bitwise).
     const threaded = await createCliBackend('wasm', options.threads);
     const many = threaded.threads > 1;
-    const plan = many ? `on wasm at 1 thread, at ${threaded.threads} threads, then on ts` : `on wasm then on ts (wasm on one thread${threaded.threadsUnavailable ? `: more are unavailable: ${threaded.threadsUnavailable}` : ''})`;
-    log(`compare: training the same seeded net ${many ? 'three times' : 'twice'}, ${plan} (${options.epochs} epoch${options.epochs === 1 ? '' : 's'} each); each run prints its estimated time once it has measured its speed`);
+    const plan = many
+      ? `on wasm at 1 thread, at ${threaded.threads} threads, then on ts`
+      : `on wasm then on ts (wasm on one thread${threaded.threadsUnavailable ? `: more are unavailable: ${threaded.threadsUnavailable}` : ''})`;
+    log(
+      `compare: training the same seeded net ${many ? 'three times' : 'twice'}, ${plan} (${options.epochs} epoch${options.epochs === 1 ? '' : 's'} each); each run prints its estimated time once it has measured its speed`,
+    );
     if (many) summaries.push(await run(await createBackend('wasm', { variant: 'simd128', threads: 1 }), data, source, options, log));
     summaries.push(await run(threaded, data, source, options, log));
     summaries.push(await run(await createBackend('ts'), data, source, options, log));
@@ -104,10 +110,17 @@ async function main(): Promise<void> {
     const same = wasm.testAccuracy === ts.testAccuracy ? 'the same' : `${wasm.testAccuracy.toFixed(4)} vs ${ts.testAccuracy.toFixed(4)}`;
     if (many) {
       const n = summaries[1];
-      const bitwise = n.loss === wasm.loss && n.testAccuracy === wasm.testAccuracy ? 'the same loss and accuracy, bit for bit' : `loss ${wasm.loss} vs ${n.loss}: NOT the same`;
-      log(`compare: ${wasm.backend} 1 thread ${wasm.msPerStep!.toFixed(3)} ms/step vs ${n.threads} threads ${n.msPerStep!.toFixed(3)} ms/step → ${faster(wasm.msPerStep! / n.msPerStep!)} on ${n.threads} threads (${bitwise})`);
+      const bitwise =
+        n.loss === wasm.loss && n.testAccuracy === wasm.testAccuracy
+          ? 'the same loss and accuracy, bit for bit'
+          : `loss ${wasm.loss} vs ${n.loss}: NOT the same`;
+      log(
+        `compare: ${wasm.backend} 1 thread ${wasm.msPerStep!.toFixed(3)} ms/step vs ${n.threads} threads ${n.msPerStep!.toFixed(3)} ms/step → ${faster(wasm.msPerStep! / n.msPerStep!)} on ${n.threads} threads (${bitwise})`,
+      );
     }
-    log(`compare: ${wasm.backend}${many ? ' 1 thread' : ''} ${wasm.msPerStep!.toFixed(3)} ms/step vs ${ts.backend} ${ts.msPerStep!.toFixed(3)} ms/step → ${faster(ts.msPerStep! / wasm.msPerStep!)} on WASM (test accuracy ${same})`);
+    log(
+      `compare: ${wasm.backend}${many ? ' 1 thread' : ''} ${wasm.msPerStep!.toFixed(3)} ms/step vs ${ts.backend} ${ts.msPerStep!.toFixed(3)} ms/step → ${faster(ts.msPerStep! / wasm.msPerStep!)} on WASM (test accuracy ${same})`,
+    );
   }
   if (options.json) {
     // speedup: WASM over TS, one thread each; threadSpeedup: N threads over 1 (null without a threaded run)
@@ -134,7 +147,13 @@ function threadsNote(backend: Backend): string {
   return backend.threadsUnavailable ? `${count}; more are unavailable: ${backend.threadsUnavailable}` : count;
 }
 
-async function run(backend: Backend, data: { train: Digits; test: Digits }, source: string, options: CliOptions, log: (s: string) => void): Promise<RunSummary> {
+async function run(
+  backend: Backend,
+  data: { train: Digits; test: Digits },
+  source: string,
+  options: CliOptions,
+  log: (s: string) => void,
+): Promise<RunSummary> {
   const { config, epochs } = options;
   const wallStart = performance.now();
   const model = options.load ? loadModelFile(backend, options.load, config.model ?? 'mlp') : undefined;
@@ -171,12 +190,21 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
       const elapsed = performance.now() - start;
       if (!estimated && (elapsed > 1000 || s === trainer.stepsPerEpoch - 1)) {
         estimated = true;
-        const seconds = (elapsed / (s + 1)) * trainer.stepsPerEpoch * epochs / 1000;
+        const seconds = ((elapsed / (s + 1)) * trainer.stepsPerEpoch * epochs) / 1000;
         if (tty) stream.write('\r\x1b[2K');
-        log(`${who}: about ${seconds.toFixed(0)} s for ${epochs} epoch${epochs === 1 ? '' : 's'} (${((s + 1) / (elapsed / 1000)).toFixed(0)} steps/s)`);
+        log(
+          `${who}: about ${seconds.toFixed(0)} s for ${epochs} epoch${epochs === 1 ? '' : 's'} (${((s + 1) / (elapsed / 1000)).toFixed(0)} steps/s)`,
+        );
       }
       if (tty && (s % 10 === 9 || s === trainer.stepsPerEpoch - 1)) {
-        const progress = { epoch, epochs, done: s + 1, total: trainer.stepsPerEpoch, loss: lossSum / (s + 1), stepsPerSecond: (s + 1) / (elapsed / 1000) };
+        const progress = {
+          epoch,
+          epochs,
+          done: s + 1,
+          total: trainer.stepsPerEpoch,
+          loss: lossSum / (s + 1),
+          stepsPerSecond: (s + 1) / (elapsed / 1000),
+        };
         stream.write(`\r${progressLine(progress, stream.columns)}`);
       }
     }
@@ -236,7 +264,10 @@ async function run(backend: Backend, data: { train: Digits; test: Digits }, sour
   backend.dispose(); // ends its worker threads
   const accuracy = `test accuracy ${summary.testAccuracy.toFixed(4)}, train accuracy ${summary.trainAccuracy.toFixed(4)}`;
   if (steps === 0) log(`done (${who}): evaluated only (--epochs 0): ${accuracy}; wall ${summary.wallSeconds.toFixed(2)} s`);
-  else log(`done (${who}): ${accuracy} after ${steps} steps; training ${summary.trainSeconds.toFixed(2)} s (${summary.msPerStep!.toFixed(2)} ms/step, ${summary.stepsPerSecond!.toFixed(0)} steps/s), wall ${summary.wallSeconds.toFixed(2)} s`);
+  else
+    log(
+      `done (${who}): ${accuracy} after ${steps} steps; training ${summary.trainSeconds.toFixed(2)} s (${summary.msPerStep!.toFixed(2)} ms/step, ${summary.stepsPerSecond!.toFixed(0)} steps/s), wall ${summary.wallSeconds.toFixed(2)} s`,
+    );
   return summary;
 }
 
@@ -253,7 +284,11 @@ function loadModelFile(backend: Backend, path: string, kind: 'mlp' | 'cnn'): Mni
     model.net.dispose();
     model.optimizer?.dispose();
     // --model picks the recipe (epochs, optimizer, augmentation) the run goes on with, so it must match the file
-    throw new Error(model.kind === 'cnn' ? `--load ${path}: the file holds a SimpleConvNet; add --model cnn` : `--load ${path}: the file holds an MLP (${model.sizes.join('→')}), not a CNN; leave out --model cnn`);
+    throw new Error(
+      model.kind === 'cnn'
+        ? `--load ${path}: the file holds a SimpleConvNet; add --model cnn`
+        : `--load ${path}: the file holds an MLP (${model.sizes.join('→')}), not a CNN; leave out --model cnn`,
+    );
   }
   return model;
 }

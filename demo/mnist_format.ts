@@ -54,15 +54,21 @@ export function encodeMnist(train: DigitBytes, test: DigitBytes): Uint8Array {
 
 /** Parses the binary form; `source` names the file in errors. */
 export function decodeMnist(bytes: Uint8Array, source: string): { train: Digits; test: Digits } {
-  if (bytes.length < HEADER_BYTES) throw new Error(`${source}: expected at least a ${HEADER_BYTES}-byte header, found ${bytes.length} bytes`);
+  if (bytes.length < HEADER_BYTES)
+    throw new Error(`${source}: expected at least a ${HEADER_BYTES}-byte header, found ${bytes.length} bytes`);
   const magic = String.fromCharCode(...bytes.subarray(0, 4));
-  if (magic !== MAGIC) throw new Error(`${source}: expected the magic "${MAGIC}", found ${JSON.stringify(magic)} (not a file written by scripts/convert-mnist.ts)`);
+  if (magic !== MAGIC)
+    throw new Error(
+      `${source}: expected the magic "${MAGIC}", found ${JSON.stringify(magic)} (not a file written by scripts/convert-mnist.ts)`,
+    );
   const header = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   const [version, rows, cols, nTrain, nTest] = [0, 1, 2, 3, 4].map((i) => header.getUint32(4 + 4 * i, true));
   if (version !== VERSION) throw new Error(`${source}: expected format version ${VERSION}, found ${version}`);
-  if (rows !== IMAGE_SIDE || cols !== IMAGE_SIDE) throw new Error(`${source}: expected ${IMAGE_SIDE}×${IMAGE_SIDE} images, found ${rows}×${cols}`);
+  if (rows !== IMAGE_SIDE || cols !== IMAGE_SIDE)
+    throw new Error(`${source}: expected ${IMAGE_SIDE}×${IMAGE_SIDE} images, found ${rows}×${cols}`);
   const expected = HEADER_BYTES + (nTrain + nTest) * (IMAGE_SIZE + 1);
-  if (bytes.length !== expected) throw new Error(`${source}: expected ${expected} bytes for ${nTrain} + ${nTest} digits, found ${bytes.length}`);
+  if (bytes.length !== expected)
+    throw new Error(`${source}: expected ${expected} bytes for ${nTrain} + ${nTest} digits, found ${bytes.length}`);
   const train = bytes.subarray(HEADER_BYTES, HEADER_BYTES + nTrain * (IMAGE_SIZE + 1));
   const test = bytes.subarray(HEADER_BYTES + nTrain * (IMAGE_SIZE + 1));
   const split = (part: Uint8Array, count: number): Digits =>

@@ -3,7 +3,20 @@
  * MNIST (784 inputs, 10 classes) and a one-line description for logs and the JSON summary.
  * No Node or DOM imports: the CLI reads the file, the page's worker gets the bytes.
  */
-import { BatchNormalization, createBackend, createOptimizer, Dropout, loadModel, OPTIMIZERS, saveModel, SimpleConvNet, type Backend, type Optimizer, type OptimizerName, type Sequential } from '../ts/index.js';
+import {
+  BatchNormalization,
+  createBackend,
+  createOptimizer,
+  Dropout,
+  loadModel,
+  OPTIMIZERS,
+  saveModel,
+  SimpleConvNet,
+  type Backend,
+  type Optimizer,
+  type OptimizerName,
+  type Sequential,
+} from '../ts/index.js';
 import { CLASSES, IMAGE_SIDE, IMAGE_SIZE } from './mnist_format.js';
 
 export interface MnistModel {
@@ -28,7 +41,9 @@ export function saveMnistModel(net: Sequential, optimizer: Optimizer): Uint8Arra
  * for the SimpleConvNet on MNIST; a filter bank W1 [FN, C, FH, FW] is not a layer size).
  */
 export function netSizes(net: Sequential): number[] {
-  const weights = Object.keys(net.params).filter((k) => /^W\d+$/.test(k)).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+  const weights = Object.keys(net.params)
+    .filter((k) => /^W\d+$/.test(k))
+    .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
   const affine = weights.map((k) => net.params[k]).filter((W) => W.shape.length === 2);
   if (net instanceof SimpleConvNet) return [net.inputDim.reduce((a, d) => a * d, 1), ...affine.map((W) => W.shape[1])];
   return weights.length === 0 ? [] : [net.params[weights[0]].shape[0], ...affine.map((W) => W.shape[1])];
@@ -38,7 +53,11 @@ export function netSizes(net: Sequential): number[] {
 export function chapter6Options(net: Sequential): { dropout: number; batchnorm: boolean; weightDecay: number } {
   const layers = [...net.layers.values()];
   const dropout = layers.find((l): l is Dropout => l instanceof Dropout);
-  return { dropout: dropout?.ratio ?? 0, batchnorm: layers.some((l) => l instanceof BatchNormalization), weightDecay: net.weightDecayLambda };
+  return {
+    dropout: dropout?.ratio ?? 0,
+    batchnorm: layers.some((l) => l instanceof BatchNormalization),
+    weightDecay: net.weightDecayLambda,
+  };
 }
 
 /**
@@ -49,7 +68,11 @@ export function describeMnistNet(net: Sequential): string {
   const sizes = netSizes(net);
   if (!(net instanceof SimpleConvNet)) {
     const { dropout, batchnorm, weightDecay } = chapter6Options(net);
-    const extras = [batchnorm ? 'batchnorm' : '', dropout ? `dropout ${dropout}` : '', weightDecay ? `weight decay ${weightDecay}` : ''].filter(Boolean);
+    const extras = [
+      batchnorm ? 'batchnorm' : '',
+      dropout ? `dropout ${dropout}` : '',
+      weightDecay ? `weight decay ${weightDecay}` : '',
+    ].filter(Boolean);
     return `${sizes.join('→')} MLP${extras.length ? ` (${extras.join(', ')})` : ''}`;
   }
   const [filters, , fh, fw] = net.params.W1.shape;
@@ -80,13 +103,20 @@ export function loadMnistModel(backend: Backend, bytes: Uint8Array, source: stri
   const kind = net instanceof SimpleConvNet ? 'cnn' : 'mlp';
   // The apps feed an MLP rows of 784 pixels and the SimpleConvNet [1, 28, 28] images; a net with
   // W1 of another rank (a hand-built conv Sequential) fits neither.
-  const problem = kind === 'cnn'
-    ? ((net as SimpleConvNet).inputDim.join('×') !== `1×${IMAGE_SIDE}×${IMAGE_SIDE}` ? `a SimpleConvNet on ${(net as SimpleConvNet).inputDim.join('×')} images` : null)
-    : net.params.W1 && net.params.W1.shape.length !== 2 ? `a net whose W1 has shape [${net.params.W1.shape.join(', ')}]` : null;
+  const problem =
+    kind === 'cnn'
+      ? (net as SimpleConvNet).inputDim.join('×') !== `1×${IMAGE_SIDE}×${IMAGE_SIDE}`
+        ? `a SimpleConvNet on ${(net as SimpleConvNet).inputDim.join('×')} images`
+        : null
+      : net.params.W1 && net.params.W1.shape.length !== 2
+        ? `a net whose W1 has shape [${net.params.W1.shape.join(', ')}]`
+        : null;
   if (problem !== null || sizes[0] !== IMAGE_SIZE || sizes[sizes.length - 1] !== CLASSES) {
     net.dispose();
     loaded.optimizer?.dispose();
-    throw new Error(`${source}: expected an MNIST model (an MLP of ${IMAGE_SIZE} inputs → … → ${CLASSES} classes, or a SimpleConvNet on 1×${IMAGE_SIDE}×${IMAGE_SIDE} images), found ${problem ?? (sizes.join('→') || 'no Affine layer')}`);
+    throw new Error(
+      `${source}: expected an MNIST model (an MLP of ${IMAGE_SIZE} inputs → … → ${CLASSES} classes, or a SimpleConvNet on 1×${IMAGE_SIDE}×${IMAGE_SIDE} images), found ${problem ?? (sizes.join('→') || 'no Affine layer')}`,
+    );
   }
   return { net, kind, optimizer: loaded.optimizer, sizes, optimizerName: loaded.optimizer ? optimizerName(loaded.optimizer) : null };
 }

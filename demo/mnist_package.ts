@@ -29,7 +29,9 @@ export function readMnistPackage(packageDir: string): { train: DigitBytes; test:
     const file = join(packageDir, 'src', 'digits', `${digit}.json`);
     const pixels = (JSON.parse(readFileSync(file, 'utf8')) as { data: unknown }).data;
     if (!Array.isArray(pixels) || pixels.length % IMAGE_SIZE !== 0) {
-      throw new Error(`${file}: expected a "data" array of 28×28 images (a multiple of ${IMAGE_SIZE} numbers), found ${Array.isArray(pixels) ? `${pixels.length} numbers` : typeof pixels}`);
+      throw new Error(
+        `${file}: expected a "data" array of 28×28 images (a multiple of ${IMAGE_SIZE} numbers), found ${Array.isArray(pixels) ? `${pixels.length} numbers` : typeof pixels}`,
+      );
     }
     const count = pixels.length / IMAGE_SIZE;
     classes.push({ file, pixels, count, nTrain: Math.round(count * TRAIN_FRACTION) });

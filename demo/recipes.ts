@@ -39,7 +39,6 @@ export interface TrainConfig {
 export const DEFAULT_CONFIG: TrainConfig = { hidden: [256, 128], batch: 100, lr: 0.1, optimizer: 'nesterov', init: 'he', seed: 42 };
 export const DEFAULT_EPOCHS = 10;
 
-
 /**
  * The CNN recipe: the book's SimpleConvNet (30 5×5 filters, 100 hidden) and its Adam lr 0.001,
  * batch 100, with He init and images shifted by up to 2 pixels, 20 epochs (1,600 steps).
@@ -47,5 +46,14 @@ export const DEFAULT_EPOCHS = 10;
  * book's weight_init_std 0.01 0.9715 (seed 42). Without the shifts, He reaches 0.967 by epoch 9
  * and stops there: it fits the 8,000 training digits exactly (train accuracy 1.0000).
  */
-export const CNN_CONFIG: TrainConfig = { model: 'cnn', hidden: [100], batch: 100, lr: 0.001, optimizer: 'adam', init: 'he', seed: 42, shift: 2 };
+export const CNN_CONFIG: TrainConfig = {
+  model: 'cnn',
+  hidden: [100],
+  batch: 100,
+  lr: 0.001,
+  optimizer: 'adam',
+  init: 'he',
+  seed: 42,
+  shift: 2,
+};
 export const CNN_EPOCHS = 20;

@@ -26,6 +26,8 @@ export function checkSavePath(path: string): void {
   try {
     accessSync(existing ? path : folder, constants.W_OK);
   } catch (e) {
-    throw new Error(`${where}: expected a writable ${existing ? 'file' : 'folder'}, but ${existing ? path : folder} is not writable (${(e as NodeJS.ErrnoException).code})`);
+    throw new Error(
+      `${where}: expected a writable ${existing ? 'file' : 'folder'}, but ${existing ? path : folder} is not writable (${(e as NodeJS.ErrnoException).code})`,
+    );
   }
 }

@@ -63,7 +63,8 @@ function fail(res: ServerResponse, status: number, text: string, extra: Record<s
 
 /** Serves `dir`; resolves once listening, with the server and its http:// address. */
 export function serveStatic(dir: string, port = 0): Promise<{ server: Server; url: string }> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`serveStatic: expected a folder to serve, found ${existsSync(dir) ? 'a file' : 'nothing'} at ${resolve(dir)}`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new Error(`serveStatic: expected a folder to serve, found ${existsSync(dir) ? 'a file' : 'nothing'} at ${resolve(dir)}`);
   const root = realpathSync(resolve(dir));
   const inside = (p: string) => p === root || p.startsWith(root + sep);
   /**
@@ -87,8 +88,10 @@ export function serveStatic(dir: string, port = 0): Promise<{ server: Server; ur
   let hosts = new Set<string>();
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (!hosts.has(String(req.headers.host ?? '').toLowerCase())) return fail(res, 403, 'forbidden: this server answers only requests for 127.0.0.1, localhost or [::1] on its own port');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'method not allowed: GET or HEAD only', { allow: 'GET, HEAD' });
+    if (!hosts.has(String(req.headers.host ?? '').toLowerCase()))
+      return fail(res, 403, 'forbidden: this server answers only requests for 127.0.0.1, localhost or [::1] on its own port');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return fail(res, 405, 'method not allowed: GET or HEAD only', { allow: 'GET, HEAD' });
     let path: string;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -103,7 +106,11 @@ export function serveStatic(dir: string, port = 0): Promise<{ server: Server; ur
     const { file } = found;
 
     const ext = extname(file);
-    const headers: Record<string, string | number> = { ...ALWAYS, 'content-type': TYPES[ext] ?? 'application/octet-stream', 'cache-control': 'no-cache' };
+    const headers: Record<string, string | number> = {
+      ...ALWAYS,
+      'content-type': TYPES[ext] ?? 'application/octet-stream',
+      'cache-control': 'no-cache',
+    };
     const encoding = COMPRESSIBLE.has(ext) ? pickEncoding(req.headers['accept-encoding']) : null;
     if (COMPRESSIBLE.has(ext)) headers.vary = 'Accept-Encoding';
     const sibling = encoding ? locate(`${file}.${encoding === 'br' ? 'br' : 'gz'}`) : null;
@@ -148,7 +155,8 @@ function send(file: ReadStream, compress: Encoding | null, res: ServerResponse, 
   const onError = (e: NodeJS.ErrnoException) => {
     file.destroy();
     if (started) res.destroy();
-    else if (e.code === 'ENOENT') fail(res, 404, 'not found'); // removed since it was found
+    else if (e.code === 'ENOENT')
+      fail(res, 404, 'not found'); // removed since it was found
     else fail(res, 500, 'internal error: the file could not be read');
     started = true;
   };

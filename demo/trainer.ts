@@ -6,7 +6,7 @@
 // The library's modules directly, not the package entry: the page's bundler then leaves the
 // model-file code (re-exported by the entry) out of the worker's first download.
 import type { Backend } from '../ts/core/backend.js';
-import { Relu } from '../ts/layers/relu.js';
+import type { Relu } from '../ts/layers/relu.js';
 import { NonFiniteLossError } from '../ts/layers/softmax_with_loss.js';
 import { MultiLayerNetExtend } from '../ts/nets/multi_layer_net_extend.js';
 import { Sequential } from '../ts/nets/sequential.js';
@@ -38,7 +38,10 @@ export const DIVERGED_LOSS = 1e4;
  */
 export class TrainingDivergedError extends Error {
   override readonly name = 'TrainingDivergedError';
-  constructor(readonly step: number, readonly loss: number) {
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+  ) {
     super(`training diverged at step ${step} (loss ${Number.isFinite(loss) ? loss.toPrecision(3) : loss}): lower the learning rate`);
   }
 }
@@ -49,9 +52,15 @@ export class TrainingDivergedError extends Error {
  */
 function buildNet(backend: Backend, config: TrainConfig): Sequential {
   const { dropout = 0, batchnorm = false, weightDecay = 0 } = config;
-  if (dropout === 0 && !batchnorm && weightDecay === 0) return Sequential.mlp(backend, [IMAGE_SIZE, ...config.hidden, CLASSES], { init: config.init, seed: config.seed });
+  if (dropout === 0 && !batchnorm && weightDecay === 0)
+    return Sequential.mlp(backend, [IMAGE_SIZE, ...config.hidden, CLASSES], { init: config.init, seed: config.seed });
   return new MultiLayerNetExtend(backend, IMAGE_SIZE, config.hidden, CLASSES, {
-    weightInitStd: config.init, useDropout: dropout > 0, dropoutRatio: dropout, useBatchnorm: batchnorm, weightDecayLambda: weightDecay, seed: config.seed,
+    weightInitStd: config.init,
+    useDropout: dropout > 0,
+    dropoutRatio: dropout,
+    useBatchnorm: batchnorm,
+    weightDecayLambda: weightDecay,
+    seed: config.seed,
   });
 }
 
@@ -89,9 +98,8 @@ export class Trainer {
     }
     const cnn = model ? model.net instanceof SimpleConvNet : config.model === 'cnn';
     this.config = { ...config, model: cnn ? 'cnn' : 'mlp' };
-    this.net = model?.net ?? (cnn
-      ? new SimpleConvNet(backend, { weightInitStd: config.init, seed: config.seed })
-      : buildNet(backend, config));
+    this.net =
+      model?.net ?? (cnn ? new SimpleConvNet(backend, { weightInitStd: config.init, seed: config.seed }) : buildNet(backend, config));
     this.optimizer = model?.optimizer ?? createOptimizer(config.optimizer, { lr: config.lr });
     this.inputShape = cnn ? [1, 28, 28] : [IMAGE_SIZE];
     this.#trainX = backend.tensor(train.images, [train.count, ...this.inputShape]);
@@ -215,11 +223,15 @@ export class Trainer {
   /** Copies the rows of this step into the batch tensors (inside WASM memory on the WASM backend). */
   #fillBatch(inEpoch: number): void {
     const b = this.config.batch;
-    const images = this.#trainX.data, labels = this.#trainT.data, x = this.#batchX.data, t = this.#batchT.data;
+    const images = this.#trainX.data,
+      labels = this.#trainT.data,
+      x = this.#batchX.data,
+      t = this.#batchT.data;
     const shift = this.config.shift ?? 0;
     for (let r = 0; r < b; r++) {
       const i = this.#order[inEpoch * b + r];
-      if (shift > 0) shiftImage(images, i * IMAGE_SIZE, x, r * IMAGE_SIZE, this.#rng.int(2 * shift + 1) - shift, this.#rng.int(2 * shift + 1) - shift);
+      if (shift > 0)
+        shiftImage(images, i * IMAGE_SIZE, x, r * IMAGE_SIZE, this.#rng.int(2 * shift + 1) - shift, this.#rng.int(2 * shift + 1) - shift);
       else x.set(images.subarray(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE), r * IMAGE_SIZE);
       t[r] = labels[i];
     }

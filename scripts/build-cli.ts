@@ -22,9 +22,9 @@ const out = resolve(root, 'dist', 'mnist-cli.js');
 const libraryFromDist: Plugin = {
   name: 'library-from-dist',
   setup(b) {
-    const library = resolve(root, 'ts') + '/';
+    const library = `${resolve(root, 'ts')}/`;
     b.onResolve({ filter: /(^|\/)ts\/.+\.js$/ }, (args) => {
-      if (!args.importer.startsWith(resolve(root, 'demo') + '/')) return undefined;
+      if (!args.importer.startsWith(`${resolve(root, 'demo')}/`)) return undefined;
       const target = resolve(args.resolveDir, args.path);
       return target.startsWith(library) ? { path: './index.js', external: true } : undefined;
     });

@@ -17,7 +17,19 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  */
 export async function bundlePage(entryPoints: Record<string, string>, out: string): Promise<void> {
   mkdirSync(out, { recursive: true });
-  await build({ entryPoints, bundle: true, splitting: true, chunkNames: '[name]-[hash]', format: 'esm', platform: 'browser', target: 'es2022', minify: true, outdir: out, logLevel: 'warning', plugins: [wasmFiles(out)] });
+  await build({
+    entryPoints,
+    bundle: true,
+    splitting: true,
+    chunkNames: '[name]-[hash]',
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    outdir: out,
+    logLevel: 'warning',
+    plugins: [wasmFiles(out)],
+  });
 }
 
 /** Resolves `./generated/<build>.js` to a module exporting the URL of `<out>/nn_<build>.wasm`, and copies that file. */

@@ -32,7 +32,12 @@ if (!memoryOnly) {
   throw new Error(`embed-wasm: ${wasmPath} must import its memory (env.memory) and nothing else, but imports ${list}`);
 }
 const exports = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));
-const threadExports = [['__wasm_init_tls', 'function'], ['__tls_size', 'global'], ['__tls_align', 'global'], ['__stack_pointer', 'global']];
+const threadExports = [
+  ['__wasm_init_tls', 'function'],
+  ['__tls_size', 'global'],
+  ['__tls_align', 'global'],
+  ['__stack_pointer', 'global'],
+];
 const missing = [['memory', 'memory'], ...wanted.map((name) => [name, 'function']), ...(option === '--threads' ? threadExports : [])]
   .filter(([name, kind]) => exports.get(name) !== kind)
   .map(([name, kind]) => `${name} (${kind})`);

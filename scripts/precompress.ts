@@ -17,7 +17,9 @@ export function precompress(dir: string): { raw: number; br: number } {
     if (!COMPRESSIBLE.has(extname(name)) || !statSync(file).isFile()) continue;
     const bytes = readFileSync(file);
     const large = bytes.length > LARGE;
-    const br = brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: large ? 5 : 11, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
+    const br = brotliCompressSync(bytes, {
+      params: { [constants.BROTLI_PARAM_QUALITY]: large ? 5 : 11, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
+    });
     writeFileSync(`${file}.br`, br);
     writeFileSync(`${file}.gz`, gzipSync(bytes, { level: large ? 6 : 9 }));
     total.raw += bytes.length;

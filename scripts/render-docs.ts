@@ -20,11 +20,16 @@ console.log(`[docs] docs/shopping.svg ${svg.length} bytes`);
 const backend = await createBackend('ts');
 const net = new TwoLayerNet(backend, 784, 50, 10, { seed: 1 });
 const rng = new Random(2);
-const x = backend.tensor(Float32Array.from({ length: 3 * 784 }, () => rng.uniform()), [3, 784]);
+const x = backend.tensor(
+  Float32Array.from({ length: 3 * 784 }, () => rng.uniform()),
+  [3, 784],
+);
 const t = backend.tensor([7, 2, 1], [3]);
 const netGraph = graphFromNet(net, x, t);
 netGraph.graph.forward();
 netGraph.graph.backward(netGraph.loss);
-const netSvg = await toSvg(netGraph.graph, { caption: 'TwoLayerNet, batch of 3: shape and L2 norm of each value (black) and gradient (red)' });
+const netSvg = await toSvg(netGraph.graph, {
+  caption: 'TwoLayerNet, batch of 3: shape and L2 norm of each value (black) and gradient (red)',
+});
 writeFileSync(resolve(docs, 'two_layer_net.svg'), netSvg);
 console.log(`[docs] docs/two_layer_net.svg ${netSvg.length} bytes`);

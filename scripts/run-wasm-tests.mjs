@@ -25,7 +25,9 @@ function start(index, onListed = () => {}) {
     selected: () => index,
     listed: (name, nameLen, ignored, shouldPanic, expected, expectedLen) =>
       onListed({ name: text(name, nameLen), ignored: ignored !== 0, shouldPanic, expected: text(expected, expectedLen) }),
-    panicked: (message, len) => { run.panic = text(message, len); },
+    panicked: (message, len) => {
+      run.panic = text(message, len);
+    },
   };
   const instance = new WebAssembly.Instance(module, { harness });
   memory = instance.exports.memory;
@@ -56,11 +58,19 @@ function verdict(t, run) {
 }
 
 const began = performance.now();
-let passed = 0, ignored = 0, filtered = 0;
+let passed = 0,
+  ignored = 0,
+  filtered = 0;
 const failures = [];
 for (const t of tests) {
-  if (!t.name.includes(filter)) { filtered++; continue; }
-  if (t.ignored) { ignored++; continue; }
+  if (!t.name.includes(filter)) {
+    filtered++;
+    continue;
+  }
+  if (t.ignored) {
+    ignored++;
+    continue;
+  }
   const why = verdict(t, start(t.index));
   if (why === null) passed++;
   else {
@@ -69,8 +79,10 @@ for (const t of tests) {
   }
 }
 const seconds = ((performance.now() - began) / 1000).toFixed(1);
-console.log(`[wasm tests ${label}] ${failures.length ? 'FAILED' : 'ok'}: ${passed} passed, ${failures.length} failed, ` +
-  `${ignored} ignored, ${filtered} filtered out (${seconds} s)`);
+console.log(
+  `[wasm tests ${label}] ${failures.length ? 'FAILED' : 'ok'}: ${passed} passed, ${failures.length} failed, ` +
+    `${ignored} ignored, ${filtered} filtered out (${seconds} s)`,
+);
 if (tests.length === 0) {
   console.log(`[wasm tests ${label}] the binary lists no tests`);
   process.exit(1);

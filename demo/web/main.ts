@@ -38,7 +38,22 @@ interface DemoState {
   loadedModel: string | null;
   downloadedBytes: number;
 }
-const state: DemoState = { run: 0, backend: '', threads: 0, threadsUnavailable: null, phase: 'building', evals: [], losses: [], stale: 0, prediction: null, probs: null, probsRun: 0, units: [], loadedModel: null, downloadedBytes: 0 };
+const state: DemoState = {
+  run: 0,
+  backend: '',
+  threads: 0,
+  threadsUnavailable: null,
+  phase: 'building',
+  evals: [],
+  losses: [],
+  stale: 0,
+  prediction: null,
+  probs: null,
+  probsRun: 0,
+  units: [],
+  loadedModel: null,
+  downloadedBytes: 0,
+};
 (window as unknown as { demoState: DemoState }).demoState = state;
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
@@ -53,10 +68,15 @@ const chartWidth = () => Math.max(200, $('loss-chart').clientWidth);
 const fixed = (digits: number) => (_u: uPlot, v: number | null) => (v == null ? '–' : v.toFixed(digits));
 const epochSeries: uPlot.Series = { label: 'epoch', value: fixed(2) };
 /** Epochs on x; with one point or none (just after a Reset) the first epoch, not a stale or 0–100 span. */
-const epochScale: uPlot.Scale = { time: false, range: (u, min, max) => (u.data[0].length > 1 && min != null && max != null ? [min, max] : [0, 1]) };
+const epochScale: uPlot.Scale = {
+  time: false,
+  range: (u, min, max) => (u.data[0].length > 1 && min != null && max != null ? [min, max] : [0, 1]),
+};
 const lossChart = new uPlot(
   {
-    width: chartWidth(), height: CHART_HEIGHT, title: 'training loss (log scale)',
+    width: chartWidth(),
+    height: CHART_HEIGHT,
+    title: 'training loss (log scale)',
     // Log scale: the loss falls by orders of magnitude, and a linear axis shows it as flat at 0.
     scales: { x: epochScale, y: { distr: 3 } },
     axes: [{ label: 'epoch' }, { label: 'loss', size: 56 }],
@@ -76,10 +96,16 @@ function accuracyRange(u: uPlot): uPlot.Range.MinMax {
 }
 const accChart = new uPlot(
   {
-    width: chartWidth(), height: CHART_HEIGHT, title: 'accuracy',
+    width: chartWidth(),
+    height: CHART_HEIGHT,
+    title: 'accuracy',
     scales: { x: epochScale, y: { range: accuracyRange } },
     axes: [{ label: 'epoch' }, { label: 'accuracy', size: 56 }],
-    series: [epochSeries, { label: 'train', stroke: '#2c9a5a', width: 2, value: fixed(3) }, { label: 'test', stroke: '#d6803a', width: 2, value: fixed(3) }],
+    series: [
+      epochSeries,
+      { label: 'train', stroke: '#2c9a5a', width: 2, value: fixed(3) },
+      { label: 'test', stroke: '#d6803a', width: 2, value: fixed(3) },
+    ],
   },
   accData,
   $('acc-chart'),
@@ -97,22 +123,36 @@ window.addEventListener('resize', () => {
  * with the CLI (README, "The page"). Adam and RMSprop at SGD's 0.1 reach only 0.76 and 0.27.
  * Applied when the optimizer changes, unless the user typed a rate.
  */
-const LEARNING_RATES: Record<TrainConfig['optimizer'], number> = { sgd: 0.3, momentum: 0.1, nesterov: 0.1, adagrad: 0.03, rmsprop: 0.001, adam: 0.003 };
+const LEARNING_RATES: Record<TrainConfig['optimizer'], number> = {
+  sgd: 0.3,
+  momentum: 0.1,
+  nesterov: 0.1,
+  adagrad: 0.03,
+  rmsprop: 0.001,
+  adam: 0.003,
+};
 /** The controls a Reset applies (epochs is read at Start). */
 const NET_SETTINGS = ['backend', 'model', 'hidden', 'lr', 'batch', 'optimizer', 'batchnorm', 'dropout', 'weight-decay'] as const;
 
 function readConfig(): TrainConfig {
-  const hidden = $<HTMLInputElement>('hidden').value.split(',').map((s) => Number(s.trim()));
-  if (hidden.length === 0 || !hidden.every((h) => Number.isInteger(h) && h > 0 && h <= 2048)) throw new Error(`hidden sizes: expected integers 1–2048 separated by commas, found "${$<HTMLInputElement>('hidden').value}"`);
+  const hidden = $<HTMLInputElement>('hidden')
+    .value.split(',')
+    .map((s) => Number(s.trim()));
+  if (hidden.length === 0 || !hidden.every((h) => Number.isInteger(h) && h > 0 && h <= 2048))
+    throw new Error(`hidden sizes: expected integers 1–2048 separated by commas, found "${$<HTMLInputElement>('hidden').value}"`);
   const lr = Number($<HTMLInputElement>('lr').value);
-  if (!(lr > 0 && Number.isFinite(lr))) throw new Error(`learning rate: expected a positive number, found "${$<HTMLInputElement>('lr').value}"`);
+  if (!(lr > 0 && Number.isFinite(lr)))
+    throw new Error(`learning rate: expected a positive number, found "${$<HTMLInputElement>('lr').value}"`);
   const batch = Number($<HTMLInputElement>('batch').value);
-  if (!(Number.isInteger(batch) && batch >= 1 && batch <= 8000)) throw new Error(`batch: expected an integer 1–8000, found "${$<HTMLInputElement>('batch').value}"`);
+  if (!(Number.isInteger(batch) && batch >= 1 && batch <= 8000))
+    throw new Error(`batch: expected an integer 1–8000, found "${$<HTMLInputElement>('batch').value}"`);
   const optimizer = $<HTMLSelectElement>('optimizer').value as TrainConfig['optimizer'];
   const dropout = Number($<HTMLInputElement>('dropout').value);
-  if (!(dropout >= 0 && dropout < 1)) throw new Error(`dropout: expected a ratio from 0 up to (not including) 1, found "${$<HTMLInputElement>('dropout').value}"`);
+  if (!(dropout >= 0 && dropout < 1))
+    throw new Error(`dropout: expected a ratio from 0 up to (not including) 1, found "${$<HTMLInputElement>('dropout').value}"`);
   const weightDecay = Number($<HTMLInputElement>('weight-decay').value);
-  if (!(weightDecay >= 0 && Number.isFinite(weightDecay))) throw new Error(`weight decay: expected a number ≥ 0, found "${$<HTMLInputElement>('weight-decay').value}"`);
+  if (!(weightDecay >= 0 && Number.isFinite(weightDecay)))
+    throw new Error(`weight decay: expected a number ≥ 0, found "${$<HTMLInputElement>('weight-decay').value}"`);
   const batchnorm = $<HTMLSelectElement>('batchnorm').value === 'on';
   // the CNN: the CLI's recipe (He init, images shifted by up to 2 pixels); hidden sizes and the
   // chapter-6 options do not apply
@@ -122,7 +162,11 @@ function readConfig(): TrainConfig {
 
 /** The chapter-6 options of the applied settings, as the status line names them. */
 function chapter6Text(): string {
-  const extras = [applied.batchnorm === 'on' ? 'batch norm' : '', Number(applied.dropout) > 0 ? `dropout ${applied.dropout}` : '', Number(applied['weight-decay']) > 0 ? `weight decay ${applied['weight-decay']}` : ''].filter(Boolean);
+  const extras = [
+    applied.batchnorm === 'on' ? 'batch norm' : '',
+    Number(applied.dropout) > 0 ? `dropout ${applied.dropout}` : '',
+    Number(applied['weight-decay']) > 0 ? `weight decay ${applied['weight-decay']}` : '',
+  ].filter(Boolean);
   return extras.length > 0 ? ` with ${extras.join(', ')}` : '';
 }
 
@@ -199,7 +243,10 @@ function reset(model?: { name: string; bytes: Uint8Array }): void {
   clearEvaluation();
   render();
   state.loadedModel = null;
-  send({ type: 'reset', backend: $<HTMLSelectElement>('backend').value as 'wasm' | 'ts', config, model }, model ? [model.bytes.buffer] : []);
+  send(
+    { type: 'reset', backend: $<HTMLSelectElement>('backend').value as 'wasm' | 'ts', config, model },
+    model ? [model.bytes.buffer] : [],
+  );
 }
 
 function start(): void {
@@ -284,7 +331,12 @@ for (const id of [...NET_SETTINGS, 'epochs']) {
 
 // ---- pictures -----------------------------------------------------------------------------
 /** Draws 784 values into a 28×28 canvas through a colour function. */
-function paint(canvas: HTMLCanvasElement, values: ArrayLike<number>, offset: number, colour: (v: number) => [number, number, number]): void {
+function paint(
+  canvas: HTMLCanvasElement,
+  values: ArrayLike<number>,
+  offset: number,
+  colour: (v: number) => [number, number, number],
+): void {
   const ctx = canvas.getContext('2d')!;
   const img = ctx.createImageData(IMAGE_SIDE, IMAGE_SIDE);
   for (let p = 0; p < IMAGE_SIZE; p++) {
@@ -348,7 +400,8 @@ function signedColour(w: number, max: number): [number, number, number] {
 /** The colour key under the weights for what the pictures show (signedColour's scale). */
 const WEIGHTS_KEY = {
   change: "red: ink there now raises the unit's input more, blue: less, white: unchanged (each picture scaled to its largest change).",
-  weight: "red: ink there raises the unit's input (positive weight), blue: lowers it (negative), white: zero weight (each picture scaled to its largest weight).",
+  weight:
+    "red: ink there raises the unit's input (positive weight), blue: lowers it (negative), white: zero weight (each picture scaled to its largest weight).",
   filter: 'red: positive weight, blue: negative, white: zero (each filter scaled to its largest weight).',
 };
 
@@ -383,7 +436,8 @@ function showSquares(root: HTMLElement, values: Float32Array, side: number, sign
 function showFilters(filters: Float32Array): void {
   state.units = [];
   showSquares($('weights'), filters, FILTER_SIDE, true, (j) => `filter ${j + 1}`);
-  $('weights-what').textContent = `Each picture: one of the CNN's ${filters.length / (FILTER_SIDE * FILTER_SIDE)} learned 5×5 filters (as the book's figure 7-24).`;
+  $('weights-what').textContent =
+    `Each picture: one of the CNN's ${filters.length / (FILTER_SIDE * FILTER_SIDE)} learned 5×5 filters (as the book's figure 7-24).`;
   $('weights-key').textContent = WEIGHTS_KEY.filter;
 }
 
@@ -539,7 +593,9 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       readyText = `${m.backend}${threadsText(m.backend, m.threads, m.threadsUnavailable)}: ${m.sizes.length ? `${m.sizes.join('→')}${chapter6Text()}` : 'SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)' /* as the CLI says it (describeMnistNet) */}${m.loaded ? ` from ${m.loaded.name}` : ''} on ${m.trainCount} training / ${m.testCount} test digits.`;
       // A file keeps the net, not how it got there: say so where the curves would be.
       $('history-note').hidden = !m.loaded;
-      $('history-note').textContent = m.loaded ? `Loaded from ${m.loaded.name}: the file holds the weights and the optimizer's state, not the training history, so the charts start here.` : '';
+      $('history-note').textContent = m.loaded
+        ? `Loaded from ${m.loaded.name}: the file holds the weights and the optimizer's state, not the training history, so the charts start here.`
+        : '';
       buildGrid(m.grid);
       state.phase = 'evaluating';
       render();

@@ -16,19 +16,49 @@ export type ToWorker =
   /** Class probabilities for one preprocessed 28×28 image in [0, 1]. */
   | { type: 'predict'; run: number; pixels: Float32Array };
 
-export type FromWorker = { run: number } & (
-  /**
-   * `threads`: how many threads the backend's kernels run on; `threadsUnavailable`: why only one, if more were asked.
-   * `loaded`: the net of a model file, as the page's controls name it (its chapter-6 options are the file's, not the page's).
-   */
-  | { type: 'ready'; backend: string; threads: number; threadsUnavailable?: string; trainCount: number; testCount: number; stepsPerEpoch: number; sizes: number[]; grid: { indices: number[]; labels: number[]; pixels: Uint8Array }; loaded?: { name: string; model: 'mlp' | 'cnn'; optimizer: string; lr: number; batchnorm: boolean; dropout: number; weightDecay: number } }
+export type FromWorker = { run: number } & /**
+ * `threads`: how many threads the backend's kernels run on; `threadsUnavailable`: why only one, if more were asked.
+ * `loaded`: the net of a model file, as the page's controls name it (its chapter-6 options are the file's, not the page's).
+ */
+(
+  | {
+      type: 'ready';
+      backend: string;
+      threads: number;
+      threadsUnavailable?: string;
+      trainCount: number;
+      testCount: number;
+      stepsPerEpoch: number;
+      sizes: number[];
+      grid: { indices: number[]; labels: number[]; pixels: Uint8Array };
+      loaded?: {
+        name: string;
+        model: 'mlp' | 'cnn';
+        optimizer: string;
+        lr: number;
+        batchnorm: boolean;
+        dropout: number;
+        weightDecay: number;
+      };
+    }
   | { type: 'progress'; step: number; epoch: number; loss: number; stepsPerSecond: number }
   /**
    * `units` are the hidden units whose change since init `weights` holds (784 floats each), most
    * changed first; for a net loaded from a file (`loadedWeights`, no init to subtract), the units
    * with the largest weights and the weights themselves.
    */
-  | { type: 'eval'; step: number; epoch: number; trainAccuracy: number; testAccuracy: number; predictions: Uint8Array; weights: Float32Array; units: number[]; filters?: Float32Array; loadedWeights?: boolean }
+  | {
+      type: 'eval';
+      step: number;
+      epoch: number;
+      trainAccuracy: number;
+      testAccuracy: number;
+      predictions: Uint8Array;
+      weights: Float32Array;
+      units: number[];
+      filters?: Float32Array;
+      loadedWeights?: boolean;
+    }
   | { type: 'done'; step: number; epoch: number }
   /** `featureMaps`: for the CNN, the 30 ReLU-ed 24×24 maps of its convolution for this image. */
   | { type: 'probs'; probs: Float64Array; featureMaps?: Float32Array }

@@ -9,7 +9,12 @@ import { IMAGE_SIZE } from '../mnist_format.js';
  * The `count` units (columns of the 784×hidden matrix `W`) with the largest squared change from
  * `W0`, most changed first, and their changes W − W0 as `count` rows of 784.
  */
-export function mostChangedUnits(W: ArrayLike<number>, W0: ArrayLike<number>, hidden: number, count: number): { units: number[]; weights: Float32Array } {
+export function mostChangedUnits(
+  W: ArrayLike<number>,
+  W0: ArrayLike<number>,
+  hidden: number,
+  count: number,
+): { units: number[]; weights: Float32Array } {
   const change = new Float64Array(hidden);
   for (let p = 0; p < IMAGE_SIZE; p++) {
     for (let j = 0; j < hidden; j++) {

@@ -30,7 +30,8 @@ let run = 0; // the newest Reset's id; a slice or an await from an older run sto
 const speed = { steps: 0, ms: 0, rate: 0 };
 
 type Body = FromWorker extends infer M ? (M extends unknown ? Omit<M, 'run'> : never) : never;
-const post = (forRun: number, m: Body, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage({ ...m, run: forRun } as FromWorker, transfer);
+const post = (forRun: number, m: Body, transfer: Transferable[] = []) =>
+  (self as unknown as Worker).postMessage({ ...m, run: forRun } as FromWorker, transfer);
 
 async function loadData(): Promise<{ train: Digits; test: Digits }> {
   if (data) return data;
@@ -76,7 +77,8 @@ function slice(forRun: number): void {
   try {
     const evalEvery = Math.max(1, Math.floor(t.stepsPerEpoch / EVALS_PER_EPOCH));
     const start = performance.now();
-    let loss = 0, steps = 0;
+    let loss = 0,
+      steps = 0;
     do {
       loss += t.step();
       steps++;
@@ -85,7 +87,10 @@ function slice(forRun: number): void {
     if (!Number.isFinite(loss)) {
       // (The trainer may also throw its own "training diverged" error: the catch below shows it.)
       running = false;
-      post(run, { type: 'error', message: `training diverged at step ${t.steps} (loss ${loss / steps}): lower the learning rate and press Reset` });
+      post(run, {
+        type: 'error',
+        message: `training diverged at step ${t.steps} (loss ${loss / steps}): lower the learning rate and press Reset`,
+      });
       return;
     }
     speed.steps += steps;
@@ -146,7 +151,27 @@ async function handle(m: ToWorker): Promise<void> {
       indices.forEach((i, k) => {
         for (let p = 0; p < IMAGE_SIZE; p++) pixels[k * IMAGE_SIZE + p] = Math.round(d.test.images[i * IMAGE_SIZE + p] * 255);
       });
-      post(run, { type: 'ready', backend: backend.name, threads: backend.threads, threadsUnavailable: backend.threadsUnavailable, trainCount: d.train.count, testCount: d.test.count, stepsPerEpoch: trainer.stepsPerEpoch, sizes: trainer.config.model === 'cnn' ? [] : (model?.sizes ?? [IMAGE_SIZE, ...m.config.hidden, 10]), grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels }, loaded: model && m.model && modelFiles ? { name: m.model.name, model: model.kind, optimizer: model.optimizerName ?? m.config.optimizer, lr: trainer.optimizer.lr, ...modelFiles.chapter6Options(model.net) } : undefined });
+      post(run, {
+        type: 'ready',
+        backend: backend.name,
+        threads: backend.threads,
+        threadsUnavailable: backend.threadsUnavailable,
+        trainCount: d.train.count,
+        testCount: d.test.count,
+        stepsPerEpoch: trainer.stepsPerEpoch,
+        sizes: trainer.config.model === 'cnn' ? [] : (model?.sizes ?? [IMAGE_SIZE, ...m.config.hidden, 10]),
+        grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels },
+        loaded:
+          model && m.model && modelFiles
+            ? {
+                name: m.model.name,
+                model: model.kind,
+                optimizer: model.optimizerName ?? m.config.optimizer,
+                lr: trainer.optimizer.lr,
+                ...modelFiles.chapter6Options(model.net),
+              }
+            : undefined,
+      });
       evaluate(trainer);
       break;
     }
@@ -170,7 +195,8 @@ async function handle(m: ToWorker): Promise<void> {
       }
       break;
     case 'predict':
-      if (m.run === run && trainer) post(run, { type: 'probs', probs: trainer.probabilities(m.pixels), featureMaps: trainer.featureMaps() ?? undefined });
+      if (m.run === run && trainer)
+        post(run, { type: 'probs', probs: trainer.probabilities(m.pixels), featureMaps: trainer.featureMaps() ?? undefined });
       break;
   }
 }

@@ -54,12 +54,24 @@ class Gen {
       const sign = this.r.uniform() < 0.5 ? -1 : 1;
       let v: number;
       switch (style) {
-        case 'unit': v = sign * this.r.uniform(); break;
-        case 'wide': v = sign * 10 ** (-30 + this.r.uniform() * (logMax + 30)); break;
-        case 'ints': v = this.r.int(9) - 4; break;
-        case 'tiny': v = sign * this.r.uniform() * 1e-38; break; // subnormal and near it
-        case 'extreme': v = sign * maxAbs * (0.5 + 0.5 * this.r.uniform()); break;
-        case 'sparse': v = this.r.uniform() < 0.8 ? 0 : sign * this.r.uniform(); break;
+        case 'unit':
+          v = sign * this.r.uniform();
+          break;
+        case 'wide':
+          v = sign * 10 ** (-30 + this.r.uniform() * (logMax + 30));
+          break;
+        case 'ints':
+          v = this.r.int(9) - 4;
+          break;
+        case 'tiny':
+          v = sign * this.r.uniform() * 1e-38;
+          break; // subnormal and near it
+        case 'extreme':
+          v = sign * maxAbs * (0.5 + 0.5 * this.r.uniform());
+          break;
+        case 'sparse':
+          v = this.r.uniform() < 0.8 ? 0 : sign * this.r.uniform();
+          break;
       }
       out[i] = Math.max(-maxAbs, Math.min(maxAbs, v));
     }
@@ -114,10 +126,20 @@ function affineCase(g: Gen): Case {
     const bound = naiveGemm('nn', m, k, n, abs(x), abs(W));
     return {
       what: `affineForward(${m}, ${k}, ${n})`,
-      tensors: [{ values: x, shape: [m, k] }, { values: W, shape: [k, n] }, { values: b, shape: [n] }, { values: new Float32Array(m * n).fill(NaN), shape: [m, n] }],
+      tensors: [
+        { values: x, shape: [m, k] },
+        { values: W, shape: [k, n] },
+        { values: b, shape: [n] },
+        { values: new Float32Array(m * n).fill(NaN), shape: [m, n] },
+      ],
       call: (be, [tx, tw, tb, out]) => be.affineForward(m, k, n, tx, tw, tb, out),
       outputs: [3],
-      expected: [{ want: mapped(m * n, (i) => xw[i] + b[i % n]), tol: mapped(m * n, (i) => 2 * (k + 3) * U * (bound[i] + Math.abs(b[i % n])) + 1e-38) }],
+      expected: [
+        {
+          want: mapped(m * n, (i) => xw[i] + b[i % n]),
+          tol: mapped(m * n, (i) => 2 * (k + 3) * U * (bound[i] + Math.abs(b[i % n])) + 1e-38),
+        },
+      ],
     };
   }
   const dout = g.values(m * n, maxAbs);
@@ -132,8 +154,12 @@ function affineCase(g: Gen): Case {
   return {
     what: `affineBackward(${m}, ${k}, ${n}, dx ${withDx ? 'wanted' : 'null'})`,
     tensors: [
-      { values: x, shape: [m, k] }, { values: W, shape: [k, n] }, { values: dout, shape: [m, n] },
-      { values: new Float32Array(k * n).fill(NaN), shape: [k, n] }, { values: new Float32Array(n).fill(NaN), shape: [n] }, { values: new Float32Array(m * k).fill(NaN), shape: [m, k] },
+      { values: x, shape: [m, k] },
+      { values: W, shape: [k, n] },
+      { values: dout, shape: [m, n] },
+      { values: new Float32Array(k * n).fill(NaN), shape: [k, n] },
+      { values: new Float32Array(n).fill(NaN), shape: [n] },
+      { values: new Float32Array(m * k).fill(NaN), shape: [m, k] },
     ],
     call: (be, [tx, tw, td, tdw, tdb, tdx]) => be.affineBackward(m, k, n, tx, tw, td, tdw, tdb, withDx ? tdx : null),
     outputs: withDx ? [3, 4, 5] : [3, 4],
@@ -157,19 +183,32 @@ function biasCase(g: Gen): Case {
     const [x, b] = [g.values(rows * cols, F32_MAX / 2), g.values(cols, F32_MAX / 2)];
     return {
       what: `addBias(${rows}, ${cols})`,
-      tensors: [{ values: x, shape: [rows, cols] }, { values: b, shape: [cols] }],
+      tensors: [
+        { values: x, shape: [rows, cols] },
+        { values: b, shape: [cols] },
+      ],
       call: (be, [tx, tb]) => be.addBias(rows, cols, tx, tb),
       outputs: [0],
-      expected: [{ want: mapped(rows * cols, (i) => x[i] + b[i % cols]), tol: mapped(rows * cols, (i) => U * Math.abs(x[i] + b[i % cols]) + 1e-45) }],
+      expected: [
+        { want: mapped(rows * cols, (i) => x[i] + b[i % cols]), tol: mapped(rows * cols, (i) => U * Math.abs(x[i] + b[i % cols]) + 1e-45) },
+      ],
     };
   }
   const x = g.values(rows * cols, F32_MAX / 2 / Math.max(1, rows));
   return {
     what: `colSum(${rows}, ${cols})`,
-    tensors: [{ values: x, shape: [rows, cols] }, { values: new Float32Array(cols).fill(NaN), shape: [cols] }],
+    tensors: [
+      { values: x, shape: [rows, cols] },
+      { values: new Float32Array(cols).fill(NaN), shape: [cols] },
+    ],
     call: (be, [tx, out]) => be.colSum(rows, cols, tx, out),
     outputs: [1],
-    expected: [{ want: mapped(cols, (j) => sumColumn(x, rows, cols, j, false)), tol: mapped(cols, (j) => 2 * (rows + 1) * U * sumColumn(x, rows, cols, j, true) + 1e-45) }],
+    expected: [
+      {
+        want: mapped(cols, (j) => sumColumn(x, rows, cols, j, false)),
+        tol: mapped(cols, (j) => 2 * (rows + 1) * U * sumColumn(x, rows, cols, j, true) + 1e-45),
+      },
+    ],
   };
 }
 
@@ -186,7 +225,11 @@ function activationCase(g: Gen): Case {
       tensors: [{ values: x, shape }, out],
       call: (be, [tx, to]) => (relu ? be.reluForward(tx, to) : be.sigmoidForward(tx, to)),
       outputs: [1],
-      expected: [relu ? { want: mapped(n, (i) => Math.max(x[i], 0)), tol: new Float64Array(n) } : { want: mapped(n, (i) => 1 / (1 + Math.exp(-x[i]))), tol: mapped(n, (i) => 8 * U / (1 + Math.exp(-x[i])) + 1e-38) }],
+      expected: [
+        relu
+          ? { want: mapped(n, (i) => Math.max(x[i], 0)), tol: new Float64Array(n) }
+          : { want: mapped(n, (i) => 1 / (1 + Math.exp(-x[i]))), tol: mapped(n, (i) => (8 * U) / (1 + Math.exp(-x[i])) + 1e-38) },
+      ],
     };
   }
   const y = kind === 'reluBackward' ? g.values(n, F32_MAX) : Float32Array.from(g.values(n, 1, 'unit'), Math.abs);
@@ -197,9 +240,14 @@ function activationCase(g: Gen): Case {
     tensors: [{ values: y, shape }, { values: dout, shape }, out],
     call: (be, [ty, td, to]) => (relu ? be.reluBackward(ty, td, to) : be.sigmoidBackward(ty, td, to)),
     outputs: [2],
-    expected: [relu
-      ? { want: mapped(n, (i) => (y[i] > 0 ? dout[i] : 0)), tol: new Float64Array(n) }
-      : { want: mapped(n, (i) => dout[i] * (1 - y[i]) * y[i]), tol: mapped(n, (i) => 6 * U * Math.abs(dout[i] * (1 - y[i]) * y[i]) + 1e-44) }],
+    expected: [
+      relu
+        ? { want: mapped(n, (i) => (y[i] > 0 ? dout[i] : 0)), tol: new Float64Array(n) }
+        : {
+            want: mapped(n, (i) => dout[i] * (1 - y[i]) * y[i]),
+            tol: mapped(n, (i) => 6 * U * Math.abs(dout[i] * (1 - y[i]) * y[i]) + 1e-44),
+          },
+    ],
   };
 }
 
@@ -219,10 +267,16 @@ function softmaxCase(g: Gen): Case {
     const tAt = (i: number) => (labels ? (t[Math.floor(i / cols)] === i % cols ? 1 : 0) : t[i]);
     return {
       what: `softmaxXentBackward(${rows}, ${cols}, ${targets})`,
-      tensors: [{ values: y, shape: mat }, { values: t, shape: tShape }, { values: new Float32Array(size).fill(NaN), shape: mat }],
+      tensors: [
+        { values: y, shape: mat },
+        { values: t, shape: tShape },
+        { values: new Float32Array(size).fill(NaN), shape: mat },
+      ],
       call: (be, [ty, tt, dx]) => be.softmaxXentBackward(rows, cols, ty, tt, targets, dx),
       outputs: [2],
-      expected: [{ want: mapped(size, (i) => (y[i] - tAt(i)) / rows), tol: mapped(size, (i) => 3 * U * Math.abs((y[i] - tAt(i)) / rows) + 1e-44) }],
+      expected: [
+        { want: mapped(size, (i) => (y[i] - tAt(i)) / rows), tol: mapped(size, (i) => 3 * U * Math.abs((y[i] - tAt(i)) / rows) + 1e-44) },
+      ],
     };
   }
   const x = g.values(size, 1e30);
@@ -242,10 +296,21 @@ function softmaxCase(g: Gen): Case {
   const grad = kind === 'softmaxXentGrad';
   return {
     what: `${kind}(${rows}, ${cols}, ${targets})`,
-    tensors: [{ values: x, shape: mat }, { values: t, shape: tShape }, { values: new Float32Array(size).fill(NaN), shape: mat }, { values: new Float32Array(size).fill(NaN), shape: mat }],
-    call: (be, [tx, tt, y, dx]) => (grad ? be.softmaxXentGrad(rows, cols, tx, tt, targets, y, dx) : be.softmaxXent(rows, cols, tx, tt, targets, y)),
+    tensors: [
+      { values: x, shape: mat },
+      { values: t, shape: tShape },
+      { values: new Float32Array(size).fill(NaN), shape: mat },
+      { values: new Float32Array(size).fill(NaN), shape: mat },
+    ],
+    call: (be, [tx, tt, y, dx]) =>
+      grad ? be.softmaxXentGrad(rows, cols, tx, tt, targets, y, dx) : be.softmaxXent(rows, cols, tx, tt, targets, y),
     outputs: grad ? [2, 3] : [2],
-    expected: grad ? [{ want: ref.y, tol: yTol }, { want: dxRef, tol: dxTol }] : [{ want: ref.y, tol: yTol }],
+    expected: grad
+      ? [
+          { want: ref.y, tol: yTol },
+          { want: dxRef, tol: dxTol },
+        ]
+      : [{ want: ref.y, tol: yTol }],
     result: { want: ref.loss, tol: lossTol },
   };
 }
@@ -257,8 +322,16 @@ function optimizerCase(g: Gen): Case {
   const param = g.values(n, 1e15);
   const grad = g.values(n, 1e15);
   const lr = g.pick([1e-4, 0.01, 0.1, 1]);
-  const state = () => ({ values: Float32Array.from(g.values(n, 1e15), (v) => (kind === 'adagrad' || kind === 'rmsprop' ? Math.abs(v) : v)), shape });
-  const tensors = [{ values: param, shape }, { values: grad, shape }, state(), { values: Float32Array.from(g.values(n, 1e15), Math.abs), shape }];
+  const state = () => ({
+    values: Float32Array.from(g.values(n, 1e15), (v) => (kind === 'adagrad' || kind === 'rmsprop' ? Math.abs(v) : v)),
+    shape,
+  });
+  const tensors = [
+    { values: param, shape },
+    { values: grad, shape },
+    state(),
+    { values: Float32Array.from(g.values(n, 1e15), Math.abs), shape },
+  ];
   const sgdLike = kind === 'sgd' || kind === 'accumulate';
   const step = kind === 'sgd' ? Math.fround(lr) : -1; // the kernels take lr as an f32
   return {
@@ -266,18 +339,32 @@ function optimizerCase(g: Gen): Case {
     tensors,
     call: (be, [p, gr, s1, s2]) => {
       switch (kind) {
-        case 'sgd': return be.sgd(lr, p, gr);
-        case 'accumulate': return be.accumulate(p, gr);
-        case 'momentum': return be.momentum(lr, 0.9, p, gr, s1);
-        case 'nesterov': return be.nesterov(lr, 0.9, p, gr, s1);
-        case 'adagrad': return be.adagrad(lr, 1e-7, p, gr, s1);
-        case 'rmsprop': return be.rmsprop(lr, 0.99, 1e-7, p, gr, s1);
-        case 'adam': return be.adam(lr, 0.9, 0.999, 1e-7, p, gr, s1, s2);
+        case 'sgd':
+          return be.sgd(lr, p, gr);
+        case 'accumulate':
+          return be.accumulate(p, gr);
+        case 'momentum':
+          return be.momentum(lr, 0.9, p, gr, s1);
+        case 'nesterov':
+          return be.nesterov(lr, 0.9, p, gr, s1);
+        case 'adagrad':
+          return be.adagrad(lr, 1e-7, p, gr, s1);
+        case 'rmsprop':
+          return be.rmsprop(lr, 0.99, 1e-7, p, gr, s1);
+        case 'adam':
+          return be.adam(lr, 0.9, 0.999, 1e-7, p, gr, s1, s2);
       }
     },
     outputs: kind === 'adam' ? [0, 2, 3] : sgdLike ? [0] : [0, 2],
     // SGD has an obvious reference; the other steps are compared WASM against TS.
-    expected: sgdLike ? [{ want: mapped(n, (i) => param[i] - step * grad[i]), tol: mapped(n, (i) => 2 * U * (Math.abs(param[i]) + Math.abs(step * grad[i])) + 1e-44) }] : null,
+    expected: sgdLike
+      ? [
+          {
+            want: mapped(n, (i) => param[i] - step * grad[i]),
+            tol: mapped(n, (i) => 2 * U * (Math.abs(param[i]) + Math.abs(step * grad[i])) + 1e-44),
+          },
+        ]
+      : null,
   };
 }
 
@@ -303,38 +390,52 @@ function run(b: Backend, c: Case): { outputs: Float32Array[]; result: number | v
   }
 }
 
-it(`every kernel on every backend agrees with an f64 reference on random shapes and values (seed ${SEED})`, () => {
-  const g = new Gen(SEED);
-  const start = performance.now();
-  let cases = 0;
-  const kernels = new Set<string>();
-  while (performance.now() - start < BUDGET_MS) {
-    const c = g.pick(MAKERS)(g);
-    const where = (b: Backend) => `FUZZ_SEED=${SEED}, case ${cases}: ${c.what} on ${b.name}`;
-    const oracle = run(backends[0], c);
-    for (const b of backends) {
-      const { outputs, result } = b === backends[0] ? oracle : run(b, c);
-      outputs.forEach((got, o) => {
-        // WASM against TS (optimizer steps): the update agrees to 0.1% of its size. The WASM steps
-        // take (1 − β) in f32 from an f32 β (0.999 → 1.3e-5 off), which cancellation in
-        // m + (1 − β1)(g − m) can magnify to ~2e-4 of the update.
-        const before = c.tensors[c.outputs[o]].values;
-        const ref = c.expected?.[o] ?? { want: oracle.outputs[o], tol: Float64Array.from(oracle.outputs[o], (v, i) => 1e-3 * Math.abs(v - before[i]) + 1e-5 * (Math.abs(v) + Math.abs(before[i])) + 1e-38) };
-        for (let i = 0; i < got.length; i++) {
-          if (!close(got[i], ref.want[i], ref.tol[i])) {
-            const inputs = c.tensors.map((t) => t.values[i]).join(', ');
-            expect.fail(`${where(b)}: output ${o} [${i}] = ${got[i]}, expected ${ref.want[i]} ± ${ref.tol[i]} (element ${i} of the tensors: ${inputs})`);
+it(
+  `every kernel on every backend agrees with an f64 reference on random shapes and values (seed ${SEED})`,
+  () => {
+    const g = new Gen(SEED);
+    const start = performance.now();
+    let cases = 0;
+    const kernels = new Set<string>();
+    while (performance.now() - start < BUDGET_MS) {
+      const c = g.pick(MAKERS)(g);
+      const where = (b: Backend) => `FUZZ_SEED=${SEED}, case ${cases}: ${c.what} on ${b.name}`;
+      const oracle = run(backends[0], c);
+      for (const b of backends) {
+        const { outputs, result } = b === backends[0] ? oracle : run(b, c);
+        outputs.forEach((got, o) => {
+          // WASM against TS (optimizer steps): the update agrees to 0.1% of its size. The WASM steps
+          // take (1 − β) in f32 from an f32 β (0.999 → 1.3e-5 off), which cancellation in
+          // m + (1 − β1)(g − m) can magnify to ~2e-4 of the update.
+          const before = c.tensors[c.outputs[o]].values;
+          const ref = c.expected?.[o] ?? {
+            want: oracle.outputs[o],
+            tol: Float64Array.from(
+              oracle.outputs[o],
+              (v, i) => 1e-3 * Math.abs(v - before[i]) + 1e-5 * (Math.abs(v) + Math.abs(before[i])) + 1e-38,
+            ),
+          };
+          for (let i = 0; i < got.length; i++) {
+            if (!close(got[i], ref.want[i], ref.tol[i])) {
+              const inputs = c.tensors.map((t) => t.values[i]).join(', ');
+              expect.fail(
+                `${where(b)}: output ${o} [${i}] = ${got[i]}, expected ${ref.want[i]} ± ${ref.tol[i]} (element ${i} of the tensors: ${inputs})`,
+              );
+            }
           }
+        });
+        if (c.result && !close(result as number, c.result.want, c.result.tol)) {
+          expect.fail(`${where(b)}: returned ${result}, expected ${c.result.want} ± ${c.result.tol}`);
         }
-      });
-      if (c.result && !close(result as number, c.result.want, c.result.tol)) {
-        expect.fail(`${where(b)}: returned ${result}, expected ${c.result.want} ± ${c.result.tol}`);
+        expect(b.memoryStats().liveTensors, where(b)).toBe(0);
       }
-      expect(b.memoryStats().liveTensors, where(b)).toBe(0);
+      kernels.add(c.what.slice(0, c.what.indexOf('(')));
+      cases++;
     }
-    kernels.add(c.what.slice(0, c.what.indexOf('(')));
-    cases++;
-  }
-  console.log(`[fuzz] seed ${SEED}: ${cases} cases in ${Math.round(performance.now() - start)} ms over ${kernels.size} kernels on ${backends.map((b) => b.name).join(', ')}`);
-  expect(cases).toBeGreaterThan(20);
-}, BUDGET_MS + 30_000);
+    console.log(
+      `[fuzz] seed ${SEED}: ${cases} cases in ${Math.round(performance.now() - start)} ms over ${kernels.size} kernels on ${backends.map((b) => b.name).join(', ')}`,
+    );
+    expect(cases).toBeGreaterThan(20);
+  },
+  BUDGET_MS + 30_000,
+);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { shiftImage } from '../../demo/trainer.js';
 
-describe('shiftImage (the CNN recipe\'s augmentation)', () => {
+describe("shiftImage (the CNN recipe's augmentation)", () => {
   it('moves a 28×28 image by (dx, dy), filling what comes in with 0', () => {
     const src = new Float32Array(28 * 28 + 5).fill(0);
     src[5 + 3 * 28 + 4] = 1; // pixel (x 4, y 3) of the image that starts at offset 5

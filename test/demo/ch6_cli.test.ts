@@ -13,14 +13,20 @@ const cli = (...args: string[]) => runCli(args);
 describe('chapter-6 CLI options', () => {
   it('parses --dropout, --batchnorm and --weight-decay (off by default) and lists them in --help', () => {
     expect(parseCli([]).config).toMatchObject({ dropout: 0, batchnorm: false, weightDecay: 0 });
-    expect(parseCli(['--dropout', '0.2', '--batchnorm', '--weight-decay', '1e-4']).config).toMatchObject({ dropout: 0.2, batchnorm: true, weightDecay: 1e-4 });
+    expect(parseCli(['--dropout', '0.2', '--batchnorm', '--weight-decay', '1e-4']).config).toMatchObject({
+      dropout: 0.2,
+      batchnorm: true,
+      weightDecay: 1e-4,
+    });
     for (const o of ['--dropout R', '--batchnorm', '--weight-decay L']) expect(USAGE).toContain(o);
   });
 
   it('rejects bad values with expected-vs-found messages', () => {
     expect(() => parseCli(['--dropout', '1'])).toThrow('--dropout: expected a ratio from 0 up to (not including) 1, got 1');
     expect(() => parseCli(['--dropout', 'half'])).toThrow('--dropout: expected a number, found "half"');
-    expect(() => parseCli(['--weight-decay', '-1'])).toThrow('--weight-decay: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got -1');
+    expect(() => parseCli(['--weight-decay', '-1'])).toThrow(
+      '--weight-decay: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got -1',
+    );
     expect(() => parseCli(['--batchnorm=yes'])).toThrow();
   });
 
@@ -40,7 +46,24 @@ describe('chapter-6 CLI options', () => {
   });
 
   it('a short run with all three trains MultiLayerNetExtend, reports the options and repeats exactly', () => {
-    const args = ['--hidden', '32', '--epochs', '1', '--seed', '7', '--batchnorm', '--dropout', '0.1', '--weight-decay', '1e-4', '--optimizer', 'adam', '--lr', '0.003', '--json'];
+    const args = [
+      '--hidden',
+      '32',
+      '--epochs',
+      '1',
+      '--seed',
+      '7',
+      '--batchnorm',
+      '--dropout',
+      '0.1',
+      '--weight-decay',
+      '1e-4',
+      '--optimizer',
+      'adam',
+      '--lr',
+      '0.003',
+      '--json',
+    ];
     const a = cli(...args);
     expect(a.status, `${a.stderr}\n${a.stdout}`).toBe(0);
     const summary = JSON.parse(a.stdout);

@@ -30,8 +30,22 @@ describe('npm run mnist', () => {
     // --threads defaults to auto: the machine's cores (up to 8), all of them running
     expect(summary).toMatchObject({ threads: AUTO_THREADS, threadsUnavailable: null });
     expect(a.stderr).toMatch(new RegExp(`^wasm-\\S+ \\(${AUTO_THREADS} threads?\\): 784→32→10 MLP`));
-    expect(summary).toMatchObject({ backend: expect.stringMatching(/^wasm-/), sizes: [784, 32, 10], optimizer: 'nesterov', lr: 0.1, batch: 100, init: 'he', seed: 7, epochs: 1, steps: 80, data: 'embedded', trainCount: 8000, testCount: 2000 });
-    for (const key of ['variant', 'loss', 'trainAccuracy', 'testAccuracy', 'msPerStep', 'stepsPerSecond', 'trainSeconds', 'wallSeconds']) expect(summary, key).toHaveProperty(key);
+    expect(summary).toMatchObject({
+      backend: expect.stringMatching(/^wasm-/),
+      sizes: [784, 32, 10],
+      optimizer: 'nesterov',
+      lr: 0.1,
+      batch: 100,
+      init: 'he',
+      seed: 7,
+      epochs: 1,
+      steps: 80,
+      data: 'embedded',
+      trainCount: 8000,
+      testCount: 2000,
+    });
+    for (const key of ['variant', 'loss', 'trainAccuracy', 'testAccuracy', 'msPerStep', 'stepsPerSecond', 'trainSeconds', 'wallSeconds'])
+      expect(summary, key).toHaveProperty(key);
     expect(summary.testAccuracy).toBeGreaterThan(0.8); // chance is 0.1
     expect(summary.history).toHaveLength(1);
     expect(a.stderr).toContain('epoch 1/1'); // the human-readable lines go to stderr with --json
@@ -51,13 +65,23 @@ describe('npm run mnist', () => {
     const r = cli('--compare', '--threads', '2', '--hidden', '8', '--epochs', '1', '--json');
     expect(r.status, r.stderr).toBe(0);
     const { runs, speedup, threadSpeedup } = JSON.parse(r.stdout);
-    expect(runs.map((x: { backend: string; threads: number }) => [x.backend, x.threads])).toEqual([['wasm-simd128', 1], ['wasm-simd128', 2], ['ts', 1]]);
+    expect(runs.map((x: { backend: string; threads: number }) => [x.backend, x.threads])).toEqual([
+      ['wasm-simd128', 1],
+      ['wasm-simd128', 2],
+      ['ts', 1],
+    ]);
     expect(speedup).toBeCloseTo(runs[2].msPerStep / runs[0].msPerStep, 10); // WASM over TS, one thread each
     expect(threadSpeedup).toBeCloseTo(runs[0].msPerStep / runs[1].msPerStep, 10);
     // threads split kernels along M or N, never K: the same sums in the same order
-    expect([runs[1].loss, runs[1].trainAccuracy, runs[1].testAccuracy]).toEqual([runs[0].loss, runs[0].trainAccuracy, runs[0].testAccuracy]);
+    expect([runs[1].loss, runs[1].trainAccuracy, runs[1].testAccuracy]).toEqual([
+      runs[0].loss,
+      runs[0].trainAccuracy,
+      runs[0].testAccuracy,
+    ]);
     expect(Math.abs(runs[0].testAccuracy - runs[2].testAccuracy)).toBeLessThan(0.01); // same seed; only f32 summation order differs
-    expect(r.stderr).toMatch(/compare: wasm-simd128 1 thread [\d.]+ ms\/step vs 2 threads [\d.]+ ms\/step → [\d.]+× (faster|slower) on 2 threads \(the same loss and accuracy, bit for bit\)/);
+    expect(r.stderr).toMatch(
+      /compare: wasm-simd128 1 thread [\d.]+ ms\/step vs 2 threads [\d.]+ ms\/step → [\d.]+× (faster|slower) on 2 threads \(the same loss and accuracy, bit for bit\)/,
+    );
     expect(r.stderr).toMatch(/compare: wasm-simd128 1 thread [\d.]+ ms\/step vs ts [\d.]+ ms\/step → [\d.]+× (faster|slower) on WASM/);
     // It says what it is doing before the long part, and how long each of the three runs will take.
     expect(r.stderr).toMatch(/^compare: training the same seeded net three times, on wasm at 1 thread, at 2 threads, then on ts/);
@@ -82,7 +106,16 @@ describe('npm run mnist', () => {
     expect(three.stderr).toMatch(/^wasm-simd128 \(3 threads\): /);
     expect(three.stderr).toContain('\ndone (wasm-simd128, 3 threads): ');
     // Node without SharedArrayBuffer: one thread, and the reason in the header line and the summary
-    const r = node(['data:text/javascript,delete globalThis.SharedArrayBuffer'], '--threads', '2', '--hidden', '8', '--epochs', '1', '--json');
+    const r = node(
+      ['data:text/javascript,delete globalThis.SharedArrayBuffer'],
+      '--threads',
+      '2',
+      '--hidden',
+      '8',
+      '--epochs',
+      '1',
+      '--json',
+    );
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ threads: 1, threadsUnavailable: expect.stringContaining('no SharedArrayBuffer') });
@@ -94,7 +127,9 @@ describe('npm run mnist', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('mnist: --optimizer: expected one of sgd, momentum, nesterov, adagrad, rmsprop, adam, found "adamw"');
     expect(cli('--frobnicate').stderr).toContain("Unknown option '--frobnicate'");
-    expect(cli('--data', '/nonexistent/mnist').stderr).toContain('--data /nonexistent/mnist: expected a directory with the four MNIST IDX files');
+    expect(cli('--data', '/nonexistent/mnist').stderr).toContain(
+      '--data /nonexistent/mnist: expected a directory with the four MNIST IDX files',
+    );
   }, 120_000);
 
   it('--model cnn trains SimpleConvNet: one epoch is far above chance', () => {
@@ -109,14 +144,42 @@ describe('npm run mnist', () => {
   it('--help lists every option', () => {
     const r = cli('--help');
     expect(r.stdout).toMatch(/--threads N\|auto +threads for the wasm kernels.*\(default auto\)/);
-    for (const o of ['--backend', '--threads', '--model', '--shift', '--hidden', '--epochs', '--batch', '--lr', '--optimizer', '--init', '--seed', '--data', '--json', '--compare']) expect(r.stdout).toContain(o);
+    for (const o of [
+      '--backend',
+      '--threads',
+      '--model',
+      '--shift',
+      '--hidden',
+      '--epochs',
+      '--batch',
+      '--lr',
+      '--optimizer',
+      '--init',
+      '--seed',
+      '--data',
+      '--json',
+      '--compare',
+    ])
+      expect(r.stdout).toContain(o);
   }, 60_000);
 });
 
 describe('option parsing', () => {
   it('reads lists, numbers and init names', () => {
     const o = parseCli(['--hidden', '256, 128', '--lr', '0.05', '--init', 'std', '--batch', '64', '--seed=3']);
-    expect(o.config).toEqual({ model: 'mlp', hidden: [256, 128], lr: 0.05, init: 0.01, batch: 64, seed: 3, optimizer: 'nesterov', shift: 0, dropout: 0, batchnorm: false, weightDecay: 0 });
+    expect(o.config).toEqual({
+      model: 'mlp',
+      hidden: [256, 128],
+      lr: 0.05,
+      init: 0.01,
+      batch: 64,
+      seed: 3,
+      optimizer: 'nesterov',
+      shift: 0,
+      dropout: 0,
+      batchnorm: false,
+      weightDecay: 0,
+    });
     expect(parseCli(['--seed', '4294967295']).config.seed).toBe(2 ** 32 - 1);
     expect(parseCli(['--init', '0.02']).config.init).toBe(0.02);
   });
@@ -125,16 +188,27 @@ describe('option parsing', () => {
     const o = parseCli(['--model', 'cnn']);
     expect(o.config).toMatchObject({ model: 'cnn', optimizer: 'adam', lr: 0.001, init: 'he', shift: 2 });
     expect(o.epochs).toBe(CNN_EPOCHS);
-    expect(parseCli(['--model', 'cnn', '--lr', '0.002', '--init', 'std', '--shift', '0', '--epochs', '3'])).toMatchObject({ epochs: 3, config: { lr: 0.002, init: 0.01, shift: 0 } });
+    expect(parseCli(['--model', 'cnn', '--lr', '0.002', '--init', 'std', '--shift', '0', '--epochs', '3'])).toMatchObject({
+      epochs: 3,
+      config: { lr: 0.002, init: 0.01, shift: 0 },
+    });
     expect(parseCli([]).config).toMatchObject({ model: 'mlp', optimizer: 'nesterov', lr: 0.1, shift: 0 });
     expect(() => parseCli(['--model', 'rnn'])).toThrow('--model: expected mlp or cnn, found "rnn"');
-    expect(parseCli(['--model', 'cnn', '--save', 'x.safetensors', '--load', 'y.safetensors'])).toMatchObject({ save: 'x.safetensors', load: 'y.safetensors', config: { model: 'cnn' } });
-    expect(() => parseCli(['--load', 'y.safetensors', '--init', 'std'])).toThrow('--load: the net comes from the file (its sizes, init and layers), so --init cannot apply; leave it out');
+    expect(parseCli(['--model', 'cnn', '--save', 'x.safetensors', '--load', 'y.safetensors'])).toMatchObject({
+      save: 'x.safetensors',
+      load: 'y.safetensors',
+      config: { model: 'cnn' },
+    });
+    expect(() => parseCli(['--load', 'y.safetensors', '--init', 'std'])).toThrow(
+      '--load: the net comes from the file (its sizes, init and layers), so --init cannot apply; leave it out',
+    );
     expect(() => parseCli(['--shift', '9'])).toThrow('--shift: expected a whole number of pixels from 0 to 8, found "9"');
   });
 
   it('rejects malformed values with expected-vs-found messages', () => {
-    expect(() => parseCli(['--hidden', '0'])).toThrow('--hidden: expected positive integer sizes separated by commas (e.g. 50 or 256,128), found "0"');
+    expect(() => parseCli(['--hidden', '0'])).toThrow(
+      '--hidden: expected positive integer sizes separated by commas (e.g. 50 or 256,128), found "0"',
+    );
     expect(() => parseCli(['--epochs', '1.5'])).toThrow('--epochs: expected a whole number ≥ 0, found "1.5"');
     // 0 is allowed (it only evaluates), so "positive integer" was wrong for -1
     expect(() => parseCli(['--epochs', '-1'])).toThrow('--epochs: expected a whole number ≥ 0, found "-1"');
@@ -146,22 +220,30 @@ describe('option parsing', () => {
     // Seeds were silently taken mod 2^32 (42 and 2^32 + 42 gave the same run).
     expect(() => parseCli(['--seed', '4294967338'])).toThrow('--seed: expected an integer from 0 to 4294967295, found "4294967338"');
     expect(() => parseCli(['--backend', 'gpu'])).toThrow('--backend: expected wasm or ts, found "gpu"');
-    expect(() => parseCli(['--init', 'glorot'])).toThrow('--init: expected he, xavier, std or a positive standard deviation, found "glorot"');
+    expect(() => parseCli(['--init', 'glorot'])).toThrow(
+      '--init: expected he, xavier, std or a positive standard deviation, found "glorot"',
+    );
     expect(() => parseCli(['--seed', 'x'])).toThrow('--seed: expected an integer, found "x"');
   });
 
   it('--threads: auto by default, a count from 1 to 64, not with --backend ts', async () => {
     // the CLI's copy of the library's limits
     expect(AUTO_THREADS_CAP).toBe(pool.AUTO_THREADS_CAP);
-    await expect(createBackend('wasm', { threads: MAX_THREADS + 1 })).rejects.toThrow(`a whole number from 1 to ${MAX_THREADS}, got a number (${MAX_THREADS + 1})`);
+    await expect(createBackend('wasm', { threads: MAX_THREADS + 1 })).rejects.toThrow(
+      `a whole number from 1 to ${MAX_THREADS}, got a number (${MAX_THREADS + 1})`,
+    );
     expect(parseCli([]).threads).toBe('auto');
     expect(parseCli(['--threads', 'auto']).threads).toBe('auto');
     expect(parseCli(['--threads', '3']).threads).toBe(3);
     expect(parseCli(['--threads=64']).threads).toBe(64);
     for (const bad of ['0', '-1', '1.5', 'abc', '65', '', '2x']) {
-      expect(() => parseCli(['--threads', bad]), bad).toThrow(`--threads: expected auto or a whole number from 1 to 64, found ${JSON.stringify(bad)}`);
+      expect(() => parseCli(['--threads', bad]), bad).toThrow(
+        `--threads: expected auto or a whole number from 1 to 64, found ${JSON.stringify(bad)}`,
+      );
     }
-    expect(() => parseCli(['--backend', 'ts', '--threads', '2'])).toThrow('--threads: the ts backend runs on one thread; threads are for --backend wasm (found --backend ts --threads 2)');
+    expect(() => parseCli(['--backend', 'ts', '--threads', '2'])).toThrow(
+      '--threads: the ts backend runs on one thread; threads are for --backend wasm (found --backend ts --threads 2)',
+    );
     expect(parseCli(['--backend', 'ts', '--threads', '1'])).toMatchObject({ backend: 'ts', threads: 1 }); // what createBackend('ts', { threads: 1 }) takes
     expect(parseCli(['--backend', 'ts']).backend).toBe('ts'); // the default auto is no error
     expect(parseCli(['--compare', '--threads', '2']).threads).toBe(2); // --compare runs wasm too
@@ -196,7 +278,10 @@ describe('what the CLI prints', () => {
   }, 120_000);
 
   it('--seed -1 and --lr -1 say what is allowed (exit 2), not "argument is ambiguous"', () => {
-    for (const [args, message] of [[['--seed', '-1'], '--seed: expected an integer from 0 to 4294967295, found "-1"'], [['--lr', '-1'], '--lr: must be > 0, found "-1"']] as const) {
+    for (const [args, message] of [
+      [['--seed', '-1'], '--seed: expected an integer from 0 to 4294967295, found "-1"'],
+      [['--lr', '-1'], '--lr: must be > 0, found "-1"'],
+    ] as const) {
       const r = cli(...args);
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(message);
@@ -207,9 +292,13 @@ describe('what the CLI prints', () => {
 describe('options that used to be ignored or checked too late (issue 19.5)', () => {
   it('--model cnn refuses the MLP-only options by name instead of ignoring them', () => {
     for (const flags of [['--hidden', '50'], ['--batchnorm'], ['--dropout', '0.2'], ['--weight-decay', '0.1']]) {
-      expect(() => parseCli(['--model', 'cnn', ...flags]), flags[0]).toThrow(`--model cnn: the book's SimpleConvNet is built as it is (conv 30×5×5 → pool → 100 → 10), so ${flags[0]} cannot apply (it is for --model mlp); leave it out`);
+      expect(() => parseCli(['--model', 'cnn', ...flags]), flags[0]).toThrow(
+        `--model cnn: the book's SimpleConvNet is built as it is (conv 30×5×5 → pool → 100 → 10), so ${flags[0]} cannot apply (it is for --model mlp); leave it out`,
+      );
     }
-    expect(() => parseCli(['--model', 'cnn', '--hidden', '50', '--batchnorm'])).toThrow('so --hidden, --batchnorm cannot apply (they are for --model mlp); leave them out');
+    expect(() => parseCli(['--model', 'cnn', '--hidden', '50', '--batchnorm'])).toThrow(
+      'so --hidden, --batchnorm cannot apply (they are for --model mlp); leave them out',
+    );
     expect(parseCli(['--model', 'cnn', '--init', 'std', '--shift', '1']).config).toMatchObject({ model: 'cnn', init: 0.01, shift: 1 }); // these apply to the CNN
     expect(USAGE).toMatch(/--hidden 256,128 +hidden layer sizes, comma-separated \(mlp only\)/);
     for (const flag of ['--dropout R', '--batchnorm', '--weight-decay L']) expect(USAGE).toMatch(new RegExp(`${flag} .*\\(mlp only\\)`));
@@ -222,10 +311,16 @@ describe('options that used to be ignored or checked too late (issue 19.5)', () 
     }
   });
 
-  it('--weight-decay, --lr and --dropout are checked by the library\'s own rules, naming the flag', () => {
-    expect(() => parseCli(['--weight-decay', '1e39'])).toThrow('--weight-decay: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got 1e+39');
-    expect(() => parseCli(['--lr', '1e39'])).toThrow(/^--lr: new Nesterov\(\{ lr \}\): expected a finite lr, got 1e\+39, which is beyond the f32 range/);
-    expect(() => parseCli(['--lr', '1e39', '--optimizer', 'sgd'])).toThrow(/^--lr: new SGD\(\{ lr \}\): expected a finite learning rate, got 1e\+39/);
+  it("--weight-decay, --lr and --dropout are checked by the library's own rules, naming the flag", () => {
+    expect(() => parseCli(['--weight-decay', '1e39'])).toThrow(
+      '--weight-decay: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got 1e+39',
+    );
+    expect(() => parseCli(['--lr', '1e39'])).toThrow(
+      /^--lr: new Nesterov\(\{ lr \}\): expected a finite lr, got 1e\+39, which is beyond the f32 range/,
+    );
+    expect(() => parseCli(['--lr', '1e39', '--optimizer', 'sgd'])).toThrow(
+      /^--lr: new SGD\(\{ lr \}\): expected a finite learning rate, got 1e\+39/,
+    );
     expect(() => parseCli(['--dropout', '1'])).toThrow('--dropout: expected a ratio from 0 up to (not including) 1, got 1');
     expect(() => parseCli(['--weight-decay', 'lots'])).toThrow('--weight-decay: expected a number, found "lots"');
   });
@@ -233,12 +328,15 @@ describe('options that used to be ignored or checked too late (issue 19.5)', () 
   it('exits 2 naming the flag, before any training: --model cnn --hidden, --weight-decay 1e39, --batch 0 or past the training set, --save to a missing folder or a folder', () => {
     const dir = mkdtempSync(join(tmpdir(), 'backprop-cli-save-'));
     const cases: [string[], string][] = [
-      [['--model', 'cnn', '--hidden', '50'], 'mnist: --model cnn: the book\'s SimpleConvNet is built as it is'],
+      [['--model', 'cnn', '--hidden', '50'], "mnist: --model cnn: the book's SimpleConvNet is built as it is"],
       [['--weight-decay', '1e39'], 'mnist: --weight-decay: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got 1e+39'],
       [['--batch', '0'], 'mnist: --batch: expected a positive integer, found "0"'],
       [['--batch', '8001'], 'mnist: --batch: expected 1 to 8000 (the training digits), found 8001'],
       [['--save', ''], 'mnist: --save: expected a path, found ""'],
-      [['--save', join(dir, 'missing', 'm.safetensors')], `mnist: --save ${join(dir, 'missing', 'm.safetensors')}: expected a file in an existing folder, but ${join(dir, 'missing')} does not exist`],
+      [
+        ['--save', join(dir, 'missing', 'm.safetensors')],
+        `mnist: --save ${join(dir, 'missing', 'm.safetensors')}: expected a file in an existing folder, but ${join(dir, 'missing')} does not exist`,
+      ],
       [['--save', dir], `mnist: --save ${dir}: expected a file path, found a folder`],
     ];
     for (const [args, message] of cases) {

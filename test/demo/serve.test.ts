@@ -15,9 +15,13 @@ import { ROOT } from '../helpers/cli.js';
 const work = mkdtempSync(join(tmpdir(), 'backprop-wasm-serve-'));
 const site = join(work, 'site');
 const outside = join(work, 'secret.txt');
-const page = '<!doctype html><title>x</title>' + 'hello '.repeat(500);
+const page = `<!doctype html><title>x</title>${'hello '.repeat(500)}`;
 
-interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
 
 /** One raw request (the path is sent as written, not normalised by a URL parser). */
 function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Answer> {
@@ -57,7 +61,9 @@ describe('demo/serve.ts', () => {
   });
 
   it('refuses to start on a folder that is not there', () => {
-    expect(() => serveStatic(join(work, 'missing'))).toThrow(`serveStatic: expected a folder to serve, found nothing at ${join(work, 'missing')}`);
+    expect(() => serveStatic(join(work, 'missing'))).toThrow(
+      `serveStatic: expected a folder to serve, found nothing at ${join(work, 'missing')}`,
+    );
   });
 
   it('answers malformed percent-encoding with 400 and keeps serving', async () => {
@@ -170,13 +176,23 @@ describe('demo/serve.ts while a served file is renamed away and back', () => {
       const started = performance.now();
       // 2.5 s of 20 parallel GETs: before the fix the server died within about a second here
       while (performance.now() - started < 2500 && child.exitCode === null) {
-        const answers = await Promise.all(Array.from({ length: 20 }, () => get(port, '/app.js').then((r) => r.status, (e: NodeJS.ErrnoException) => e.code ?? 'error')));
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, () =>
+            get(port, '/app.js').then(
+              (r) => r.status,
+              (e: NodeJS.ErrnoException) => e.code ?? 'error',
+            ),
+          ),
+        );
         for (const a of answers) statuses.set(a, (statuses.get(a) ?? 0) + 1);
       }
       renaming = false;
       await renamer;
       expect(child.exitCode, `the server exited: ${stderr}`).toBeNull();
-      expect([...statuses.keys()].filter((s) => s !== 200 && s !== 404), JSON.stringify([...statuses])).toEqual([]);
+      expect(
+        [...statuses.keys()].filter((s) => s !== 200 && s !== 404),
+        JSON.stringify([...statuses]),
+      ).toEqual([]);
       expect(statuses.get(200)).toBeGreaterThan(0);
       expect((await get(port, '/')).status).toBe(200);
     } finally {

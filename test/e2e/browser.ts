@@ -50,12 +50,20 @@ export const asJson = (expression: string) => `(async () => JSON.stringify(await
 export async function waitFor(tab: Tab, expression: string, what: string, timeout = 60_000): Promise<void> {
   const end = Date.now() + timeout;
   for (;;) {
-    const { done, failed } = await tab.eval<{ done: boolean; failed: number }>(`({ done: !!(${expression}), failed: window.pageErrors?.length ?? 0 })`);
+    const { done, failed } = await tab.eval<{ done: boolean; failed: number }>(
+      `({ done: !!(${expression}), failed: window.pageErrors?.length ?? 0 })`,
+    );
     if (done) return;
     if (failed > 0 || Date.now() > end) {
-      const shown = await tab.eval<string>(`[document.getElementById('status')?.textContent, document.getElementById('error')?.textContent].filter(Boolean).join(' | ')`).catch((e) => String(e));
+      const shown = await tab
+        .eval<string>(
+          `[document.getElementById('status')?.textContent, document.getElementById('error')?.textContent].filter(Boolean).join(' | ')`,
+        )
+        .catch((e) => String(e));
       const why = failed > 0 ? 'the page failed' : `waited ${timeout / 1000} s`;
-      throw new Error(`${why} for ${what} (${expression}); the page shows: ${shown || '(nothing)'}; errors: ${JSON.stringify(await tab.errors().catch(() => []))}`);
+      throw new Error(
+        `${why} for ${what} (${expression}); the page shows: ${shown || '(nothing)'}; errors: ${JSON.stringify(await tab.errors().catch(() => []))}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -74,7 +82,8 @@ export async function withTab(browser: Browser, url: string, viewport: Viewport,
 }
 
 /** The text of the first element `selector` matches ('' when none). */
-export const text = (tab: Tab, selector: string) => tab.eval<string>(`document.querySelector(${JSON.stringify(selector)})?.textContent ?? ''`);
+export const text = (tab: Tab, selector: string) =>
+  tab.eval<string>(`document.querySelector(${JSON.stringify(selector)})?.textContent ?? ''`);
 
 /**
  * Sets a form control's value as a user's choice would (an `input` and a `change` event): the

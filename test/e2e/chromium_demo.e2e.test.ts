@@ -27,10 +27,14 @@ describe.skipIf(missing !== null)('in Chromium', () => {
     const site = await buildDemo(join(work, 'demo'));
     // A bare page next to the built package's JS (index.js and the wasm chunks it imports on
     // demand): no bundler, just an ES module import of dist/index.js.
-    if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run `npm run build` (npm test does it) first');
+    if (!existsSync(join(root, 'dist', 'index.js')))
+      throw new Error('dist/index.js is missing: run `npm run build` (npm test does it) first');
     mkdirSync(join(site, 'pkg'));
-    for (const file of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'))) copyFileSync(join(root, 'dist', file), join(site, 'pkg', file));
-    writeFileSync(join(site, 'pkg', 'bare.html'), `<!doctype html><meta charset="utf-8"><script type="module">
+    for (const file of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js')))
+      copyFileSync(join(root, 'dist', file), join(site, 'pkg', file));
+    writeFileSync(
+      join(site, 'pkg', 'bare.html'),
+      `<!doctype html><meta charset="utf-8"><script type="module">
 import { createBackend } from './index.js';
 try {
   const b = await createBackend('wasm');
@@ -39,7 +43,8 @@ try {
   b.gemmNN(2, 2, 2, a, a, c);
   window.result = { name: b.name, product: [...c.data] };
 } catch (e) { window.result = { error: String(e) }; }
-</script>`);
+</script>`,
+    );
     ({ server, url } = await serveStatic(site, 0));
     browser = await launchChromium();
   }, 120_000);
@@ -57,7 +62,9 @@ try {
     if (!isolated) {
       await page.route(url + path, async (route) => {
         const r = await route.fetch();
-        const headers = Object.fromEntries(Object.entries(r.headers()).filter(([k]) => !/^(cross-origin-(opener|embedder)-policy|content-encoding|content-length)$/.test(k)));
+        const headers = Object.fromEntries(
+          Object.entries(r.headers()).filter(([k]) => !/^(cross-origin-(opener|embedder)-policy|content-encoding|content-length)$/.test(k)),
+        );
         await route.fulfill({ response: r, headers, body: await r.body() });
       });
     }
@@ -68,7 +75,8 @@ try {
     // Nothing may be fetched from anywhere but the local server (the favicon is inline).
     page.on('request', (r) => {
       // blob: URLs of the page's own origin start the thread pool's workers (ts/wasm/threads.ts)
-      if (!r.url().startsWith(url) && !r.url().startsWith('data:') && !r.url().startsWith(`blob:${url.replace(/\/$/, '')}/`)) errors.push(`external request: ${r.url()}`);
+      if (!r.url().startsWith(url) && !r.url().startsWith('data:') && !r.url().startsWith(`blob:${url.replace(/\/$/, '')}/`))
+        errors.push(`external request: ${r.url()}`);
     });
     // Every response, the worker's included: what was fetched, how it was encoded, its size.
     page.on('response', async (r) => {
@@ -81,12 +89,22 @@ try {
   }
 
   type State = {
-    run: number; backend: string; threads: number; threadsUnavailable: string | null; phase: string; stale: number; units: number[];
-    evals: { step: number; epoch: number; trainAccuracy: number; testAccuracy: number }[]; losses: [number, number][];
-    prediction: number | null; probs: number[] | null; probsRun: number;
+    run: number;
+    backend: string;
+    threads: number;
+    threadsUnavailable: string | null;
+    phase: string;
+    stale: number;
+    units: number[];
+    evals: { step: number; epoch: number; trainAccuracy: number; testAccuracy: number }[];
+    losses: [number, number][];
+    prediction: number | null;
+    probs: number[] | null;
+    probsRun: number;
   };
   const state = (page: Page) => page.evaluate(() => (window as unknown as { demoState: State }).demoState);
-  const waitFor = (page: Page, predicate: string, timeout = 60_000) => page.waitForFunction(`(() => { const s = window.demoState; return ${predicate}; })()`, null, { timeout });
+  const waitFor = (page: Page, predicate: string, timeout = 60_000) =>
+    page.waitForFunction(`(() => { const s = window.demoState; return ${predicate}; })()`, null, { timeout });
   /** The untrained net is built and evaluated, and Start can act. */
   const ready = (page: Page) => waitFor(page, "s.phase === 'paused'");
 
@@ -116,7 +134,9 @@ try {
     // its pool's workers nested in the page's worker, and the page says how many.
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     expect(before).toMatchObject({ threads: Math.min(8, cores), threadsUnavailable: null });
-    expect(await page.textContent('#status')).toContain(`${before.backend} · ${before.threads} thread${before.threads === 1 ? '' : 's'}: 784→256→128→10`);
+    expect(await page.textContent('#status')).toContain(
+      `${before.backend} · ${before.threads} thread${before.threads === 1 ? '' : 's'}: 784→256→128→10`,
+    );
     await page.click('#start');
     // Two epochs of the default net (four evaluations after the first) take a few seconds.
     await waitFor(page, 's.evals.length >= 5');
@@ -132,7 +152,9 @@ try {
     // Charts that say something: the loss on a log scale, the accuracy axis zoomed to the data,
     // legends that name what they show.
     const charts = await page.evaluate(() => {
-      const c = (window as unknown as { demoCharts: Record<string, { scales: Record<string, { distr?: number; min?: number; max?: number }> }> }).demoCharts;
+      const c = (
+        window as unknown as { demoCharts: Record<string, { scales: Record<string, { distr?: number; min?: number; max?: number }> }> }
+      ).demoCharts;
       return { lossDistr: c.loss.scales.y.distr, accMin: c.accuracy.scales.y.min, accMax: c.accuracy.scales.y.max };
     });
     expect(charts.lossDistr).toBe(3); // uPlot's log scale
@@ -180,7 +202,8 @@ try {
     expect(wasmFiles.map((r) => r.url.split('/').pop())).toEqual([`nn_${build}.wasm`]);
     expect(wasmFiles[0].encoding).toBe('br');
     // the build's own chunk only names the file now (no base64 inside)
-    for (const r of js.filter((x) => /\/(simd128|relaxed-simd|scalar)[a-z0-9-]*-[A-Z0-9]+\.js$/.test(x.url))) expect(r.bytes, r.url).toBeLessThan(200);
+    for (const r of js.filter((x) => /\/(simd128|relaxed-simd|scalar)[a-z0-9-]*-[A-Z0-9]+\.js$/.test(x.url)))
+      expect(r.bytes, r.url).toBeLessThan(200);
     expect(js.filter((r) => /\/threads-[A-Z0-9]+\.js$/.test(r.url))).toHaveLength(before.threads > 1 ? 1 : 0); // the pool's code
     const jsBytes = js.reduce((n, r) => n + r.bytes, 0);
     expect(jsBytes).toBeLessThanOrEqual(150 * 1024);
@@ -192,7 +215,9 @@ try {
     // A favicon of its own (inline), so the browser asks for no /favicon.ico (a 404 and a console error).
     expect(await page.locator('link[rel="icon"]').count()).toBe(1);
     expect(page.responses.filter((r) => r.url.includes('favicon'))).toEqual([]);
-    console.log(`[e2e] page + worker JavaScript: ${jsBytes} bytes (${js.map((r) => r.url.split('/').pop()).join(', ')}); WebAssembly: ${wasmFiles[0].bytes} bytes`);
+    console.log(
+      `[e2e] page + worker JavaScript: ${jsBytes} bytes (${js.map((r) => r.url.split('/').pop()).join(', ')}); WebAssembly: ${wasmFiles[0].bytes} bytes`,
+    );
 
     // The drawing's probabilities are the new net's after a Reset, not the old one's.
     // (read in the same task as the click: the new net can be built, evaluated and asked about
@@ -237,7 +262,11 @@ try {
     // What the old net showed goes at once, not when the new net's first evaluation arrives.
     const shownAtReset = await page.evaluate(() => {
       document.getElementById('reset')!.click();
-      return { score: document.getElementById('grid-score')!.textContent, weights: document.querySelectorAll('#weights canvas').length, answers: Array.from(document.querySelectorAll('#grid .digit span'), (e) => e.textContent) };
+      return {
+        score: document.getElementById('grid-score')!.textContent,
+        weights: document.querySelectorAll('#weights canvas').length,
+        answers: Array.from(document.querySelectorAll('#grid .digit span'), (e) => e.textContent),
+      };
     });
     expect(shownAtReset.score).not.toMatch(/right/);
     expect(shownAtReset.weights).toBe(0);
@@ -314,7 +343,11 @@ try {
     await ready(page);
     await page.selectOption('#model', 'cnn');
     // the CNN's recipe: Adam 0.001, 20 epochs; hidden sizes do not apply
-    expect([await page.inputValue('#optimizer'), await page.inputValue('#lr'), await page.inputValue('#epochs')]).toEqual(['adam', '0.001', '20']);
+    expect([await page.inputValue('#optimizer'), await page.inputValue('#lr'), await page.inputValue('#epochs')]).toEqual([
+      'adam',
+      '0.001',
+      '20',
+    ]);
     expect(await page.isDisabled('#hidden')).toBe(true);
     await page.fill('#epochs', '1');
     await page.click('#start'); // "Reset and start": the model changed
@@ -327,7 +360,9 @@ try {
     expect(await filters.first().getAttribute('width')).toBe('5');
     expect(await page.textContent('#weights-what')).toContain('5×5 filters');
     // the filters are weights, not changes: the key says what the colours mean for a weight
-    expect(await page.textContent('#weights-key')).toBe('red: positive weight, blue: negative, white: zero (each filter scaled to its largest weight).');
+    expect(await page.textContent('#weights-key')).toBe(
+      'red: positive weight, blue: negative, white: zero (each filter scaled to its largest weight).',
+    );
     expect(await page.isHidden('#maps-section')).toBe(true);
 
     const box = (await page.locator('#draw').boundingBox())!;
@@ -341,13 +376,21 @@ try {
     expect(await maps.count()).toBe(30);
     expect(await maps.first().getAttribute('width')).toBe('24');
     // a feature map of a stroke is not blank: some pixel is lit
-    const lit = await page.evaluate(() => Array.from(document.querySelectorAll<HTMLCanvasElement>("#feature-maps canvas")).some((c) => Array.from(c.getContext("2d")!.getImageData(0, 0, 24, 24).data).some((v: number, i: number) => i % 4 !== 3 && v > 0)));
+    const lit = await page.evaluate(() =>
+      Array.from(document.querySelectorAll<HTMLCanvasElement>('#feature-maps canvas')).some((c) =>
+        Array.from(c.getContext('2d')!.getImageData(0, 0, 24, 24).data).some((v: number, i: number) => i % 4 !== 3 && v > 0),
+      ),
+    );
     expect(lit).toBe(true);
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'mnist-demo-cnn.png'), fullPage: true });
 
     // Clear, and Reset, take the drawing's feature maps away at once (with its probabilities).
-    const mapsShown = () => page.evaluate(() => ({ hidden: document.getElementById('maps-section')!.hidden, maps: document.querySelectorAll('#feature-maps canvas').length }));
+    const mapsShown = () =>
+      page.evaluate(() => ({
+        hidden: document.getElementById('maps-section')!.hidden,
+        maps: document.querySelectorAll('#feature-maps canvas').length,
+      }));
     await page.click('#clear');
     expect(await mapsShown()).toEqual({ hidden: true, maps: 0 });
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
@@ -372,7 +415,8 @@ try {
     await page.selectOption('#batchnorm', 'on');
     await page.fill('#dropout', '0.1');
     await page.fill('#weight-decay', '0.0001');
-    for (const id of ['batchnorm', 'dropout', 'weight-decay']) expect(await page.locator(`label:has(#${id})`).getAttribute('class')).toContain('pending');
+    for (const id of ['batchnorm', 'dropout', 'weight-decay'])
+      expect(await page.locator(`label:has(#${id})`).getAttribute('class')).toContain('pending');
     await page.fill('#epochs', '1');
     await page.click('#start'); // "Reset and start"
     await waitFor(page, "s.phase === 'done'");

@@ -38,7 +38,8 @@ describe.skipIf(missing !== null)('model files on the page, in Chromium', () => 
 
   type State = { phase: string; evals: { testAccuracy: number }[]; loadedModel: string | null; downloadedBytes: number };
   const state = (page: Page) => page.evaluate(() => (window as unknown as { demoState: State }).demoState);
-  const waitFor = (page: Page, predicate: string) => page.waitForFunction(`(() => { const s = window.demoState; return ${predicate}; })()`, null, { timeout: 60_000 });
+  const waitFor = (page: Page, predicate: string) =>
+    page.waitForFunction(`(() => { const s = window.demoState; return ${predicate}; })()`, null, { timeout: 60_000 });
 
   async function openPage(): Promise<Page & { errors: string[] }> {
     const page = (await browser.newPage({ acceptDownloads: true })) as Page & { errors: string[] };
@@ -76,20 +77,44 @@ describe.skipIf(missing !== null)('model files on the page, in Chromium', () => 
 
   it('Load model: a net trained by the CLI loads on the page with its sizes, chapter-6 options, optimizer and accuracy; a bad file is refused', async () => {
     const path = join(work, 'from-cli.safetensors');
-    const summary = cli('--hidden', '24', '--batchnorm', '--dropout', '0.1', '--weight-decay', '0.001', '--epochs', '1', '--optimizer', 'adam', '--lr', '0.003', '--save', path);
+    const summary = cli(
+      '--hidden',
+      '24',
+      '--batchnorm',
+      '--dropout',
+      '0.1',
+      '--weight-decay',
+      '0.001',
+      '--epochs',
+      '1',
+      '--optimizer',
+      'adam',
+      '--lr',
+      '0.003',
+      '--save',
+      path,
+    );
     const page = await openPage();
     await page.setInputFiles('#model-file', path);
     await waitFor(page, "s.loadedModel === 'from-cli.safetensors' && s.phase === 'paused'");
     const loaded = await state(page);
     expect(Math.abs(loaded.evals[loaded.evals.length - 1].testAccuracy - summary.testAccuracy)).toBeLessThanOrEqual(0.002);
     // The status and the controls describe the file's net, not the page's settings (no batch norm, no dropout).
-    expect(await page.textContent('#status')).toContain('784→24→10 with batch norm, dropout 0.1, weight decay 0.001 from from-cli.safetensors');
+    expect(await page.textContent('#status')).toContain(
+      '784→24→10 with batch norm, dropout 0.1, weight decay 0.001 from from-cli.safetensors',
+    );
     expect(await page.inputValue('#hidden')).toBe('24');
-    expect([await page.inputValue('#batchnorm'), await page.inputValue('#dropout'), await page.inputValue('#weight-decay')]).toEqual(['on', '0.1', '0.001']);
+    expect([await page.inputValue('#batchnorm'), await page.inputValue('#dropout'), await page.inputValue('#weight-decay')]).toEqual([
+      'on',
+      '0.1',
+      '0.001',
+    ]);
     expect(await page.inputValue('#optimizer')).toBe('adam');
     expect(await page.isVisible('#pending')).toBe(false); // the controls show the loaded net: nothing pending
     // The charts start empty: the page says why, and the weights panel shows the loaded weights.
-    expect(await page.textContent('#history-note')).toBe("Loaded from from-cli.safetensors: the file holds the weights and the optimizer's state, not the training history, so the charts start here.");
+    expect(await page.textContent('#history-note')).toBe(
+      "Loaded from from-cli.safetensors: the file holds the weights and the optimizer's state, not the training history, so the charts start here.",
+    );
     expect(await page.textContent('#weights-what')).toContain('the net was loaded from a file, which keeps no initial weights to subtract');
     expect(await page.locator('#weights canvas').count()).toBe(16);
     // Training goes on from the loaded net.
@@ -110,7 +135,9 @@ describe.skipIf(missing !== null)('model files on the page, in Chromium', () => 
     expect(after.phase).not.toBe('error');
     expect(after.loadedModel).toBe('from-cli.safetensors');
     expect(after.evals.length).toBeGreaterThanOrEqual(before.evals.length);
-    expect(await page.textContent('#status')).toContain('784→24→10 with batch norm, dropout 0.1, weight decay 0.001 from from-cli.safetensors');
+    expect(await page.textContent('#status')).toContain(
+      '784→24→10 with batch norm, dropout 0.1, weight decay 0.001 from from-cli.safetensors',
+    );
     expect(await page.isDisabled('#start')).toBe(false);
     expect(page.errors).toEqual([]);
     await page.close();
@@ -144,13 +171,25 @@ describe.skipIf(missing !== null)('model files on the page, in Chromium', () => 
     await waitFor(fresh, "s.loadedModel === 'cnn-from-cli.safetensors' && s.phase === 'paused'");
     const loaded = await state(fresh);
     expect(Math.abs(loaded.evals[loaded.evals.length - 1].testAccuracy - summary.testAccuracy)).toBeLessThanOrEqual(0.002);
-    expect(await fresh.textContent('#status')).toContain('SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10) from cnn-from-cli.safetensors');
-    expect([await fresh.inputValue('#model'), await fresh.inputValue('#optimizer'), await fresh.inputValue('#lr')]).toEqual(['cnn', 'adam', '0.002']);
+    expect(await fresh.textContent('#status')).toContain(
+      'SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10) from cnn-from-cli.safetensors',
+    );
+    expect([await fresh.inputValue('#model'), await fresh.inputValue('#optimizer'), await fresh.inputValue('#lr')]).toEqual([
+      'cnn',
+      'adam',
+      '0.002',
+    ]);
     expect(await fresh.isDisabled('#hidden')).toBe(true);
-    expect([await fresh.inputValue('#batchnorm'), await fresh.inputValue('#dropout'), await fresh.inputValue('#weight-decay')]).toEqual(['off', '0', '0']);
+    expect([await fresh.inputValue('#batchnorm'), await fresh.inputValue('#dropout'), await fresh.inputValue('#weight-decay')]).toEqual([
+      'off',
+      '0',
+      '0',
+    ]);
     expect(await fresh.isVisible('#pending')).toBe(false);
     expect(await fresh.locator('#weights canvas').count()).toBe(30); // its filters
-    expect(await fresh.textContent('#weights-key')).toBe('red: positive weight, blue: negative, white: zero (each filter scaled to its largest weight).');
+    expect(await fresh.textContent('#weights-key')).toBe(
+      'red: positive weight, blue: negative, white: zero (each filter scaled to its largest weight).',
+    );
     await fresh.click('#start');
     await waitFor(fresh, 's.evals.length >= 2');
     expect(fresh.errors).toEqual([]);

@@ -9,6 +9,6 @@ it('the in-browser kernel parity run passes on every WASM build of this engine a
   expect(reports.map((r) => r.variant)).toEqual(variantsHere(lib));
   for (const r of reports) {
     expect(r.failures, r.variant).toEqual([]);
-    expect(r.compared, r.variant).toBeGreaterThan(3 * GEMM_SHAPES.length + 80) // 143 outputs on 2026-12-06;
+    expect(r.compared, r.variant).toBeGreaterThan(3 * GEMM_SHAPES.length + 80); // 143 outputs on 2026-12-06;
   }
 }, 60_000);

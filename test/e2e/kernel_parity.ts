@@ -21,20 +21,53 @@ export interface ParityReport {
 
 /** m, k, n of the GEMM cases: empty, one, odd, around SIMD widths and tile edges, MNIST's shapes. */
 export const GEMM_SHAPES: readonly (readonly [number, number, number])[] = [
-  [0, 3, 5], [3, 0, 5], [1, 1, 1], [1, 7, 1], [2, 3, 4], [3, 3, 3], [4, 4, 4], [5, 7, 9], [7, 1, 13], [8, 8, 8],
-  [9, 17, 5], [13, 11, 31], [16, 16, 16], [17, 33, 15], [31, 5, 33], [33, 64, 65], [127, 129, 3], [100, 784, 50],
+  [0, 3, 5],
+  [3, 0, 5],
+  [1, 1, 1],
+  [1, 7, 1],
+  [2, 3, 4],
+  [3, 3, 3],
+  [4, 4, 4],
+  [5, 7, 9],
+  [7, 1, 13],
+  [8, 8, 8],
+  [9, 17, 5],
+  [13, 11, 31],
+  [16, 16, 16],
+  [17, 33, 15],
+  [31, 5, 33],
+  [33, 64, 65],
+  [127, 129, 3],
+  [100, 784, 50],
 ];
 
 /** N, C, H, W, filters, FH, FW, stride, pad of the convolution cases (the book's and DeepConvNet's regimes). */
 const CONV_CASES = [
-  [1, 1, 5, 5, 1, 3, 3, 1, 0], [2, 3, 7, 6, 4, 3, 2, 2, 1], [2, 1, 12, 12, 5, 5, 5, 1, 0], [3, 2, 9, 9, 7, 3, 3, 1, 1], [2, 5, 6, 6, 9, 3, 3, 1, 2],
+  [1, 1, 5, 5, 1, 3, 3, 1, 0],
+  [2, 3, 7, 6, 4, 3, 2, 2, 1],
+  [2, 1, 12, 12, 5, 5, 5, 1, 0],
+  [3, 2, 9, 9, 7, 3, 3, 1, 1],
+  [2, 5, 6, 6, 9, 3, 3, 1, 2],
 ] as const;
 
 /** N, C, H, W, pool, stride, pad of the max-pooling cases. */
-const POOL_CASES = [[2, 3, 8, 8, 2, 2, 0], [1, 2, 7, 7, 3, 2, 1], [3, 1, 5, 6, 2, 1, 0]] as const;
+const POOL_CASES = [
+  [2, 3, 8, 8, 2, 2, 0],
+  [1, 2, 7, 7, 3, 2, 1],
+  [3, 1, 5, 6, 2, 1, 0],
+] as const;
 
 /** rows × cols of the element-wise, softmax and Affine cases. */
-const ROWS_COLS = [[1, 1], [1, 3], [2, 5], [3, 7], [4, 4], [5, 9], [17, 13], [100, 10]] as const;
+const ROWS_COLS = [
+  [1, 1],
+  [1, 3],
+  [2, 5],
+  [3, 7],
+  [4, 4],
+  [5, 9],
+  [17, 13],
+  [100, 10],
+] as const;
 
 export function toleranceRatio(a: ArrayLike<number>, b: ArrayLike<number>, atol = 1e-5, rtol = 1e-4): number {
   if (a.length !== b.length) return Infinity;
@@ -96,63 +129,93 @@ function cases(lib: typeof Library): Case[] {
   const list: Case[] = [];
   for (const [m, k, n] of GEMM_SHAPES) {
     for (const form of ['NN', 'NT', 'TN'] as const) {
-      list.push([`gemm${form} ${m}×${k}×${n}`, (b) => within(b, (t) => {
-        const a = t(values(m * k, m * 31 + k), form === 'TN' ? [k, m] : [m, k]);
-        const w = t(values(k * n, k * 37 + n), form === 'NT' ? [n, k] : [k, n]);
-        const c = t(new Float32Array(m * n), [m, n]);
-        b[`gemm${form}`](m, k, n, a, w, c);
-        return [c];
-      })]);
+      list.push([
+        `gemm${form} ${m}×${k}×${n}`,
+        (b) =>
+          within(b, (t) => {
+            const a = t(values(m * k, m * 31 + k), form === 'TN' ? [k, m] : [m, k]);
+            const w = t(values(k * n, k * 37 + n), form === 'NT' ? [n, k] : [k, n]);
+            const c = t(new Float32Array(m * n), [m, n]);
+            b[`gemm${form}`](m, k, n, a, w, c);
+            return [c];
+          }),
+      ]);
     }
   }
   for (const [rows, cols] of ROWS_COLS) {
     const seed = rows * 100 + cols;
-    list.push([`Affine + Relu + Sigmoid + SoftmaxWithLoss ${rows}×${cols}`, (b) => within(b, (t) => {
-      const affine = new lib.Affine(t(values(cols * cols, seed + 1), [cols, cols]), t(values(cols, seed + 2), [cols]));
-      const relu = new lib.Relu();
-      const sigmoid = new lib.Sigmoid();
-      const loss = new lib.SoftmaxWithLoss();
-      const labels = t(Float32Array.from({ length: rows }, (_, i) => (i * 7 + seed) % cols), [rows]);
-      const h = sigmoid.forward(relu.forward(affine.forward(t(values(rows * cols, seed, 3), [rows, cols]))));
-      const l = loss.forward(h, labels);
-      const dx = affine.backward(relu.backward(sigmoid.backward(loss.backward())));
-      return [t(Float32Array.of(l), [1]), h, dx, affine.dW!, affine.db!];
-    })]);
+    list.push([
+      `Affine + Relu + Sigmoid + SoftmaxWithLoss ${rows}×${cols}`,
+      (b) =>
+        within(b, (t) => {
+          const affine = new lib.Affine(t(values(cols * cols, seed + 1), [cols, cols]), t(values(cols, seed + 2), [cols]));
+          const relu = new lib.Relu();
+          const sigmoid = new lib.Sigmoid();
+          const loss = new lib.SoftmaxWithLoss();
+          const labels = t(
+            Float32Array.from({ length: rows }, (_, i) => (i * 7 + seed) % cols),
+            [rows],
+          );
+          const h = sigmoid.forward(relu.forward(affine.forward(t(values(rows * cols, seed, 3), [rows, cols]))));
+          const l = loss.forward(h, labels);
+          const dx = affine.backward(relu.backward(sigmoid.backward(loss.backward())));
+          return [t(Float32Array.of(l), [1]), h, dx, affine.dW!, affine.db!];
+        }),
+    ]);
   }
   for (const [n, c, h, w, fn, fh, fw, stride, pad] of CONV_CASES) {
     const seed = n * 1000 + c * 100 + h * 10 + fn;
-    list.push([`Convolution ${n}×${c}×${h}×${w} * ${fn}×${fh}×${fw} stride ${stride} pad ${pad}`, (b) => within(b, (t) => {
-      const conv = new lib.Convolution(t(values(fn * c * fh * fw, seed), [fn, c, fh, fw]), t(values(fn, seed + 1), [fn]), { stride, pad });
-      const out = conv.forward(t(values(n * c * h * w, seed + 2), [n, c, h, w]));
-      const dx = conv.backward(t(values(out.size, seed + 3), out.shape as number[]));
-      return [out, dx, conv.dW!, conv.db!];
-    })]);
+    list.push([
+      `Convolution ${n}×${c}×${h}×${w} * ${fn}×${fh}×${fw} stride ${stride} pad ${pad}`,
+      (b) =>
+        within(b, (t) => {
+          const conv = new lib.Convolution(t(values(fn * c * fh * fw, seed), [fn, c, fh, fw]), t(values(fn, seed + 1), [fn]), {
+            stride,
+            pad,
+          });
+          const out = conv.forward(t(values(n * c * h * w, seed + 2), [n, c, h, w]));
+          const dx = conv.backward(t(values(out.size, seed + 3), out.shape as number[]));
+          return [out, dx, conv.dW!, conv.db!];
+        }),
+    ]);
   }
   for (const [n, c, h, w, size, stride, pad] of POOL_CASES) {
     const seed = n * 1000 + c * 100 + h * 10 + size;
-    list.push([`Pooling ${n}×${c}×${h}×${w} ${size}×${size} stride ${stride} pad ${pad}`, (b) => within(b, (t) => {
-      const pool = new lib.Pooling(size, size, { stride, pad });
-      const out = pool.forward(t(values(n * c * h * w, seed), [n, c, h, w]));
-      return [out, pool.backward(t(values(out.size, seed + 1), out.shape as number[]))];
-    })]);
+    list.push([
+      `Pooling ${n}×${c}×${h}×${w} ${size}×${size} stride ${stride} pad ${pad}`,
+      (b) =>
+        within(b, (t) => {
+          const pool = new lib.Pooling(size, size, { stride, pad });
+          const out = pool.forward(t(values(n * c * h * w, seed), [n, c, h, w]));
+          return [out, pool.backward(t(values(out.size, seed + 1), out.shape as number[]))];
+        }),
+    ]);
   }
-  list.push(['BatchNormalization 17×13 (train, backward, test)', (b) => within(b, (t) => {
-    const bn = new lib.BatchNormalization(t(values(13, 5, 2), [13]), t(values(13, 6), [13]));
-    const x = t(values(17 * 13, 7, 4), [17, 13]);
-    const y = bn.forward(x, true).toArray();
-    const dx = bn.backward(t(values(17 * 13, 8), [17, 13]));
-    return [t(y, [17, 13]), dx, bn.dgamma!, bn.dbeta!, bn.forward(x, false)];
-  })]);
+  list.push([
+    'BatchNormalization 17×13 (train, backward, test)',
+    (b) =>
+      within(b, (t) => {
+        const bn = new lib.BatchNormalization(t(values(13, 5, 2), [13]), t(values(13, 6), [13]));
+        const x = t(values(17 * 13, 7, 4), [17, 13]);
+        const y = bn.forward(x, true).toArray();
+        const dx = bn.backward(t(values(17 * 13, 8), [17, 13]));
+        return [t(y, [17, 13]), dx, bn.dgamma!, bn.dbeta!, bn.forward(x, false)];
+      }),
+  ]);
   for (const name of lib.OPTIMIZERS) {
-    list.push([`${name}: three updates of sizes 1, 5, 33`, (b) => within(b, (t) => {
-      const optimizer = lib.createOptimizer(name, { lr: 0.05 });
-      const params = { a: t(values(1, 11), [1]), b: t(values(5, 12), [5]), c: t(values(33, 13), [3, 11]) };
-      for (let step = 0; step < 3; step++) {
-        const grads = { a: t(values(1, 20 + step), [1]), b: t(values(5, 30 + step), [5]), c: t(values(33, 40 + step), [3, 11]) };
-        optimizer.update(params, grads);
-      }
-      return Object.values(params);
-    })]);
+    list.push([
+      `${name}: three updates of sizes 1, 5, 33`,
+      (b) =>
+        within(b, (t) => {
+          const optimizer = lib.createOptimizer(name, { lr: 0.05 });
+          const params = { a: t(values(1, 11), [1]), b: t(values(5, 12), [5]), c: t(values(33, 13), [3, 11]) };
+          for (let step = 0; step < 3; step++) {
+            const grads = { a: t(values(1, 20 + step), [1]), b: t(values(5, 30 + step), [5]), c: t(values(33, 40 + step), [3, 11]) };
+            optimizer.update(params, grads);
+          }
+          return Object.values(params);
+        }),
+    ]);
   }
   return list;
 }

@@ -34,14 +34,24 @@ beforeAll(async () => {
   const page = readFileSync(join(site, 'graph', 'index.html'), 'utf8');
   const script = '<script type="module" src="./main.js"></script>';
   if (!page.includes(script)) throw new Error(`graph/index.html: expected ${script} to hold back`);
-  writeFileSync(join(site, 'graph', 'held.html'), page.replace(script, "<script>window.loadMain = () => import('./main.js').then(() => true)</script>"));
+  writeFileSync(
+    join(site, 'graph', 'held.html'),
+    page.replace(script, "<script>window.loadMain = () => import('./main.js').then(() => true)</script>"),
+  );
   const pkg = join(site, 'pkg');
   mkdirSync(pkg);
-  for (const file of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'))) copyFileSync(join(root, 'dist', file), join(pkg, file));
+  for (const file of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js')))
+    copyFileSync(join(root, 'dist', file), join(pkg, file));
   await build({
-    entryPoints: [join(import.meta.dirname, 'parity_page.ts')], bundle: true, format: 'esm', outfile: join(pkg, 'parity.js'), logLevel: 'warning',
+    entryPoints: [join(import.meta.dirname, 'parity_page.ts')],
+    bundle: true,
+    format: 'esm',
+    outfile: join(pkg, 'parity.js'),
+    logLevel: 'warning',
     // the library is the built package next to the page, as a user's page imports it
-    plugins: [{ name: 'package', setup: (b) => b.onResolve({ filter: /\/ts\/index\.js$/ }, () => ({ path: './index.js', external: true })) }],
+    plugins: [
+      { name: 'package', setup: (b) => b.onResolve({ filter: /\/ts\/index\.js$/ }, () => ({ path: './index.js', external: true })) },
+    ],
   });
   copyFileSync(join(import.meta.dirname, 'parity.html'), join(pkg, 'parity.html'));
   ({ server, url } = await serveStatic(site, 0));
@@ -54,16 +64,25 @@ afterAll(() => {
 });
 
 interface DemoState {
-  phase: string; backend: string; threads: number; threadsUnavailable: string | null; loadedModel: string | null; downloadedBytes: number;
-  evals: { step: number; epoch: number; testAccuracy: number }[]; prediction: number | null; probs: number[] | null;
+  phase: string;
+  backend: string;
+  threads: number;
+  threadsUnavailable: string | null;
+  loadedModel: string | null;
+  downloadedBytes: number;
+  evals: { step: number; epoch: number; testAccuracy: number }[];
+  prediction: number | null;
+  probs: number[] | null;
 }
 const demoState = (tab: Tab) => tab.eval<DemoState>('window.demoState');
-const waitForState = (tab: Tab, predicate: string, what: string, timeout = 120_000) => waitFor(tab, `(() => { const s = window.demoState; return s && (${predicate}); })()`, what, timeout);
+const waitForState = (tab: Tab, predicate: string, what: string, timeout = 120_000) =>
+  waitFor(tab, `(() => { const s = window.demoState; return s && (${predicate}); })()`, what, timeout);
 /**
  * What pushes a page sideways at its width: the document wider than its visible width (the
  * window less a classic scrollbar, as Firefox and WebKit draw one), or an element cut off.
  */
-const overflow = (tab: Tab) => tab.eval<{ innerWidth: number; sideways: number; cut: string[] }>(`(() => {
+const overflow = (tab: Tab) =>
+  tab.eval<{ innerWidth: number; sideways: number; cut: string[] }>(`(() => {
   const visible = document.documentElement.clientWidth;
   return {
     innerWidth,
@@ -93,7 +112,9 @@ for (const engine of ENGINES) {
         expect(untrained.backend).toMatch(/^wasm-/);
         expect(untrained.evals[0].testAccuracy).toBeLessThan(0.3);
         // Threads wherever the engine gives shared memory to a cross-origin isolated page; else one, with the reason on the page.
-        const given = await tab.eval<{ shared: boolean; cores: number }>('({ shared: crossOriginIsolated && typeof SharedArrayBuffer === "function", cores: navigator.hardwareConcurrency })');
+        const given = await tab.eval<{ shared: boolean; cores: number }>(
+          '({ shared: crossOriginIsolated && typeof SharedArrayBuffer === "function", cores: navigator.hardwareConcurrency })',
+        );
         if (given.shared) expect(untrained).toMatchObject({ threads: Math.min(8, given.cores), threadsUnavailable: null });
         else {
           expect(untrained.threads).toBe(1);
@@ -109,7 +130,11 @@ for (const engine of ENGINES) {
         expect(await text(tab, '#weights-key')).toContain('white: unchanged'); // the pictures show W − W at init
 
         // A "1": one stroke down the pad, drawn with the engine's pointer.
-        await strokeOn(tab, '#draw', Array.from({ length: 13 }, (_, i) => [0.5 - i * 0.004, 0.15 + i * 0.06] as const));
+        await strokeOn(
+          tab,
+          '#draw',
+          Array.from({ length: 13 }, (_, i) => [0.5 - i * 0.004, 0.15 + i * 0.06] as const),
+        );
         await waitForState(tab, 's.prediction !== null', 'a prediction of the drawing', 20_000);
         const drawn = await demoState(tab);
         expect(drawn.probs!.reduce((a, p) => a + p, 0)).toBeCloseTo(1, 5);
@@ -118,7 +143,9 @@ for (const engine of ENGINES) {
         await tab.screenshot(join(SCREENSHOTS, `${slug}-mnist.png`));
 
         // Download model: the page hands a .safetensors file to a link; the test takes its bytes there.
-        await tab.eval(`(() => { window.downloads = []; HTMLAnchorElement.prototype.click = function () { downloads.push({ name: this.download, href: this.href }); }; })()`);
+        await tab.eval(
+          `(() => { window.downloads = []; HTMLAnchorElement.prototype.click = function () { downloads.push({ name: this.download, href: this.href }); }; })()`,
+        );
         await tab.click('#download');
         await waitFor(tab, 'window.downloads.length === 1', 'the download', 20_000);
         const download = await tab.eval<{ name: string; base64: string }>(`(async () => {
@@ -153,7 +180,11 @@ for (const engine of ENGINES) {
         await waitForState(tab, "s.loadedModel === 'mnist.safetensors' && s.phase === 'paused'", 'the loaded model');
         expect((await demoState(tab)).evals.at(-1)!.testAccuracy).toBeCloseTo(trained.testAccuracy, 6);
         expect(await text(tab, '#status')).toContain('784→256→128→10 from mnist.safetensors');
-        expect(await tab.eval("['batchnorm', 'dropout', 'weight-decay'].map((id) => document.getElementById(id).value).concat(document.getElementById('pending').hidden)")).toEqual(['off', '0', '0', true]);
+        expect(
+          await tab.eval(
+            "['batchnorm', 'dropout', 'weight-decay'].map((id) => document.getElementById(id).value).concat(document.getElementById('pending').hidden)",
+          ),
+        ).toEqual(['off', '0', '0', true]);
         // a loaded net's pictures are its weights (the file keeps no init to subtract), and the key says so
         expect(await text(tab, '#weights-key')).toContain('white: zero weight');
       });
@@ -193,7 +224,9 @@ for (const engine of ENGINES) {
         expect(seen[3]).toBe('mul3: 650 × 1.1 = 715');
         expect(seen[4]).toBe('mul3: the inputs swap — ∂/∂add1 = 1 × 1.1 = 1.1, ∂/∂tax = 1 × 650 = 650');
         expect(seen[7]).toBe('mul1: the inputs swap — ∂/∂apple = 1.1 × 2 = 2.2, ∂/∂apple num = 1.1 × 100 = 110');
-        const gradients = await tab.eval<string[]>(`Array.from(document.querySelectorAll('#graph svg text[fill="red"]'), (e) => e.textContent)`);
+        const gradients = await tab.eval<string[]>(
+          `Array.from(document.querySelectorAll('#graph svg text[fill="red"]'), (e) => e.textContent)`,
+        );
         expect(gradients).toEqual(expect.arrayContaining(['2.2', '110', '3.3', '165', '650']));
         expect(await tab.eval('document.querySelectorAll(\'#graph svg [fill="#ffe08a"]\').length')).toBe(1); // the highlighted node
         expect(await tab.eval("document.getElementById('next').disabled")).toBe(true);

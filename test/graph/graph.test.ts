@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { Affine, AddLayer, Graph, graphFromNet, MulLayer, Relu, shoppingGraph, Sigmoid, SoftmaxWithLoss, TwoLayerNet, type Backend, type Tensor } from '../../ts/index.js';
+import {
+  Affine,
+  AddLayer,
+  Graph,
+  graphFromNet,
+  MulLayer,
+  Relu,
+  shoppingGraph,
+  Sigmoid,
+  SoftmaxWithLoss,
+  TwoLayerNet,
+  type Backend,
+  type Tensor,
+} from '../../ts/index.js';
 import { allBackends, randomValues } from '../helpers/backends.js';
 
 const backends = await allBackends();
@@ -11,7 +24,10 @@ describe('the shopping example (§5.4) as a graph', () => {
     graph.forward();
     graph.backward(price);
 
-    const mulApple = new MulLayer(), mulOrange = new MulLayer(), addFruit = new AddLayer(), mulTax = new MulLayer();
+    const mulApple = new MulLayer(),
+      mulOrange = new MulLayer(),
+      addFruit = new AddLayer(),
+      mulTax = new MulLayer();
     const expectedPrice = mulTax.forward(addFruit.forward(mulApple.forward(100, 2), mulOrange.forward(150, 3)), 1.1);
     const [dAll, dTax] = mulTax.backward(1);
     const [dApplePrice, dOrangePrice] = addFruit.backward(dAll);
@@ -74,17 +90,26 @@ describe('the shopping example (§5.4) as a graph', () => {
 describe.each(backends.map((b) => [b.name, b] as const))('tensor graphs on %s', (_name, backend: Backend) => {
   it('backward equals the layers called one by one on random inputs (Affine → Sigmoid → Affine → Relu)', () => {
     const x = backend.tensor(randomValues(5 * 2 * 3, 1), [5, 2, 3]); // N-D input, flattened by Affine
-    const W1 = backend.tensor(randomValues(6 * 4, 2), [6, 4]), b1 = backend.tensor(randomValues(4, 3), [4]);
-    const W2 = backend.tensor(randomValues(4 * 3, 4), [4, 3]), b2 = backend.tensor(randomValues(3, 5), [3]);
+    const W1 = backend.tensor(randomValues(6 * 4, 2), [6, 4]),
+      b1 = backend.tensor(randomValues(4, 3), [4]);
+    const W2 = backend.tensor(randomValues(4 * 3, 4), [4, 3]),
+      b2 = backend.tensor(randomValues(3, 5), [3]);
     const dout = backend.tensor(randomValues(5 * 3, 6), [5, 3]);
 
     const g = new Graph();
-    const nx = g.input('x', x), nW1 = g.input('W1', W1), nb1 = g.input('b1', b1), nW2 = g.input('W2', W2), nb2 = g.input('b2', b2);
+    const nx = g.input('x', x),
+      nW1 = g.input('W1', W1),
+      nb1 = g.input('b1', b1),
+      nW2 = g.input('W2', W2),
+      nb2 = g.input('b2', b2);
     const out = g.relu(g.affine(g.sigmoid(g.affine(nx, nW1, nb1)), nW2, nb2));
     g.forward();
     g.backward(out, dout);
 
-    const a1 = new Affine(W1, b1), s = new Sigmoid(), a2 = new Affine(W2, b2), r = new Relu();
+    const a1 = new Affine(W1, b1),
+      s = new Sigmoid(),
+      a2 = new Affine(W2, b2),
+      r = new Relu();
     const y = r.forward(a2.forward(s.forward(a1.forward(x))));
     const dx = a1.backward(s.backward(a2.backward(r.backward(dout))));
 
@@ -114,18 +139,31 @@ describe.each(backends.map((b) => [b.name, b] as const))('tensor graphs on %s', 
   });
 
   it('a weight shared by two branches gets the sum of their gradients', () => {
-    const W = backend.tensor(randomValues(3 * 2, 9), [3, 2]), b = backend.tensor([0.1, -0.2], [2]);
-    const x1 = backend.tensor(randomValues(2 * 3, 10), [2, 3]), x2 = backend.tensor(randomValues(4 * 3, 11), [4, 3]);
-    const t1 = backend.tensor([0, 1], [2]), t2 = backend.tensor([1, 1, 0, 1], [4]);
+    const W = backend.tensor(randomValues(3 * 2, 9), [3, 2]),
+      b = backend.tensor([0.1, -0.2], [2]);
+    const x1 = backend.tensor(randomValues(2 * 3, 10), [2, 3]),
+      x2 = backend.tensor(randomValues(4 * 3, 11), [4, 3]);
+    const t1 = backend.tensor([0, 1], [2]),
+      t2 = backend.tensor([1, 1, 0, 1], [4]);
     const g = new Graph();
-    const nW = g.input('W', W), nb = g.input('b', b), nt1 = g.input('t1', t1), nt2 = g.input('t2', t2);
-    const total = g.add(g.softmaxWithLoss(g.affine(g.input('x1', x1), nW, nb), nt1), g.softmaxWithLoss(g.affine(g.input('x2', x2), nW, nb), nt2));
+    const nW = g.input('W', W),
+      nb = g.input('b', b),
+      nt1 = g.input('t1', t1),
+      nt2 = g.input('t2', t2);
+    const total = g.add(
+      g.softmaxWithLoss(g.affine(g.input('x1', x1), nW, nb), nt1),
+      g.softmaxWithLoss(g.affine(g.input('x2', x2), nW, nb), nt2),
+    );
     g.forward();
     g.backward(total);
 
     const dW = new Float32Array(6);
-    for (const [x, t] of [[x1, t1], [x2, t2]]) {
-      const affine = new Affine(W, b), loss = new SoftmaxWithLoss();
+    for (const [x, t] of [
+      [x1, t1],
+      [x2, t2],
+    ]) {
+      const affine = new Affine(W, b),
+        loss = new SoftmaxWithLoss();
       loss.forward(affine.forward(x), t);
       affine.backward(loss.backward());
       affine.dW!.data.forEach((v, i) => (dW[i] += v));
@@ -152,7 +190,9 @@ describe('misuse gets a clear error', () => {
     const { graph, price } = shoppingGraph();
     const mulApple = graph.nodes.find((n) => n.name === 'mul1')!;
     // Read along the arrows: mul1 feeds add1, which feeds mul3, which would feed mul1.
-    expect(() => graph.setInput(mulApple, 0, price)).toThrow("Graph.setInput('mul1', 0, 'mul3'): the graph has a cycle: mul1 → add1 → mul3 → mul1; the edge was not changed");
+    expect(() => graph.setInput(mulApple, 0, price)).toThrow(
+      "Graph.setInput('mul1', 0, 'mul3'): the graph has a cycle: mul1 → add1 → mul3 → mul1; the edge was not changed",
+    );
     expect(mulApple.inputs[0].name).toBe('apple');
     graph.forward();
     expect(price.value).toBeCloseTo(715, 10);
@@ -178,13 +218,17 @@ describe('misuse gets a clear error', () => {
     expect(() => g.relu(n)).toThrow("Graph.relu: expected input 0 to be a tensor, but 'n' is a number");
     expect(() => new Graph().add(n, n)).toThrow("Graph.add: node 'n' belongs to another Graph");
     g.affine(x, g.input('W', backend.zeros([4, 2])), g.input('b', backend.zeros([2])));
-    expect(() => g.forward()).toThrow("Graph.forward: node affine 'Affine1' failed: Affine.forward: x has 3 features per row (shape [2, 3]) but W expects 4");
+    expect(() => g.forward()).toThrow(
+      "Graph.forward: node affine 'Affine1' failed: Affine.forward: x has 3 features per row (shape [2, 3]) but W expects 4",
+    );
     g.dispose();
     const h = new Graph();
     const hx = h.input('x', backend.zeros([2, 3]));
     const r = h.relu(hx);
     h.forward();
-    expect(() => h.backward(r)).toThrow("Graph.backward('Relu1'): the output is a tensor of shape [2, 3], so dout must be a tensor of that shape (got undefined)");
+    expect(() => h.backward(r)).toThrow(
+      "Graph.backward('Relu1'): the output is a tensor of shape [2, 3], so dout must be a tensor of that shape (got undefined)",
+    );
     expect(() => h.backward(r, backend.zeros([3, 2]))).toThrow('expected dout of shape [2, 3]');
     expect(() => h.set(r, 1)).toThrow("Graph.set('Relu1'): expected an input node");
     expect(() => h.set(hx, 1)).toThrow("Graph.set('x'): expected a tensor like the input's current value, got a number");

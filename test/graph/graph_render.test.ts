@@ -14,10 +14,14 @@ function ranShopping() {
  * quoted, and no bare `<` or `&` in text. Enough for Graphviz's SVG, with no XML parser to install.
  */
 function checkWellFormed(xml: string): void {
-  const body = xml.replace(/<\?xml[^?]*\?>/, '').replace(/<!DOCTYPE[^>]*>/, '').replace(/<!--[\s\S]*?-->/g, '');
+  const body = xml
+    .replace(/<\?xml[^?]*\?>/, '')
+    .replace(/<!DOCTYPE[^>]*>/, '')
+    .replace(/<!--[\s\S]*?-->/g, '');
   const tag = /<(\/?)([A-Za-z_][\w:.-]*)((?:\s+[\w:.-]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>/g;
   const stack: string[] = [];
-  let roots = 0, last = 0;
+  let roots = 0,
+    last = 0;
   const checkText = (text: string) => {
     if (/[<>]/.test(text.replace(/>/g, ''))) throw new Error(`bare '<' in text: ${text.slice(0, 60)}`);
     if (/&(?!(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/.test(text)) throw new Error(`bare '&' in text: ${text.slice(0, 60)}`);
@@ -103,22 +107,39 @@ describe('rendering the shopping example', () => {
     expect(explainStep(mulApple, 'forward')).toBe('mul1: 100 × 2 = 200');
     expect(explainStep(mulApple, 'backward')).toBe('mul1: the inputs swap — ∂/∂apple = 1.1 × 2 = 2.2, ∂/∂apple num = 1.1 × 100 = 110');
     expect(explainStep(add, 'backward')).toBe('add1: 1.1 passes through unchanged to mul1 (1.1) and mul2 (1.1)');
-    expect(toDot(graph, { highlight: add })).toContain('n7 [label="+", shape=circle, fixedsize=true, width=0.5, fontsize=18, style="filled", fillcolor="#ffe08a", penwidth=2];');
+    expect(toDot(graph, { highlight: add })).toContain(
+      'n7 [label="+", shape=circle, fixedsize=true, width=0.5, fontsize=18, style="filled", fillcolor="#ffe08a", penwidth=2];',
+    );
   });
 
   it('numbers print without float noise', () => {
-    expect([715.0000000000001, 3.3000000000000003, 110.00000000000001, 0.1 + 0.2, 1e-7].map(formatNumber)).toEqual(['715', '3.3', '110', '0.3', '1e-7']);
+    expect([715.0000000000001, 3.3000000000000003, 110.00000000000001, 0.1 + 0.2, 1e-7].map(formatNumber)).toEqual([
+      '715',
+      '3.3',
+      '110',
+      '0.3',
+      '1e-7',
+    ]);
   });
 });
 
 it('the two-layer network as a graph shows tensors by shape and norm, small ones by value', async () => {
   const backend = await createBackend('ts');
   const net = new TwoLayerNet(backend, 4, 3, 2, { weightInitStd: 1, seed: 3 });
-  const { graph, loss } = graphFromNet(net, backend.tensor([[1, 0, -1, 2], [0.5, 0.5, 0, -1]]), backend.tensor([0, 1], [2]));
+  const { graph, loss } = graphFromNet(
+    net,
+    backend.tensor([
+      [1, 0, -1, 2],
+      [0.5, 0.5, 0, -1],
+    ]),
+    backend.tensor([0, 1], [2]),
+  );
   graph.forward();
   graph.backward(loss);
   const dot = toDot(graph);
-  expect(dot).toMatch(/n0 -> n\d+ \[label=<<font color="black">\[2, 4\] ‖·‖ [\d.]+<\/font><br\/><font color="red">\[2, 4\] ‖·‖ [\d.]+<\/font>>\]/);
+  expect(dot).toMatch(
+    /n0 -> n\d+ \[label=<<font color="black">\[2, 4\] ‖·‖ [\d.]+<\/font><br\/><font color="red">\[2, 4\] ‖·‖ [\d.]+<\/font>>\]/,
+  );
   expect(dot).toMatch(/label=<<font color="black">\[0, 0\]<\/font><br\/><font color="red">\[-?[\d.]+, -?[\d.]+\]<\/font>>/); // b2 and db2
   expect(dot).toContain('label="Affine1", shape=box');
   expect(dot).toMatch(/<font color="red">–<\/font>/); // no gradient for the targets

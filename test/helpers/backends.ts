@@ -4,7 +4,10 @@ const WASM_VARIANTS: WasmVariant[] = ['simd128', 'scalar'];
 // The relaxed-SIMD build runs only where the engine validates it (Chromium; Node 20 with
 // --experimental-wasm-relaxed-simd, which scripts/test.sh uses for a second parity run).
 if (relaxedSimdSupported()) WASM_VARIANTS.unshift('relaxed-simd');
-else console.log('[backends] wasm-relaxed-simd skipped: this engine rejects relaxed SIMD (on Node 20: npx vitest run --execArgv=--experimental-wasm-relaxed-simd, as npm test does in its second pass)');
+else
+  console.log(
+    '[backends] wasm-relaxed-simd skipped: this engine rejects relaxed SIMD (on Node 20: npx vitest run --execArgv=--experimental-wasm-relaxed-simd, as npm test does in its second pass)',
+  );
 
 export type BackendName = 'ts' | `wasm-${WasmVariant}`;
 

@@ -28,8 +28,12 @@ export function batchNormForwardRef(
   momentum: number,
   train: boolean,
 ): BatchNormRef {
-  const out = new Float64Array(N * D), xc = new Float64Array(N * D), xn = new Float64Array(N * D), std = new Float64Array(D);
-  const rm = Float64Array.from(runningMean), rv = Float64Array.from(runningVar);
+  const out = new Float64Array(N * D),
+    xc = new Float64Array(N * D),
+    xn = new Float64Array(N * D),
+    std = new Float64Array(D);
+  const rm = Float64Array.from(runningMean),
+    rv = Float64Array.from(runningVar);
   for (let j = 0; j < D; j++) {
     let mu: number, sd: number;
     if (train) {
@@ -58,9 +62,12 @@ export function batchNormForwardRef(
 
 /** The book's BatchNormalization.__backward, node by node. */
 export function batchNormBackwardRef(dout: ArrayLike<number>, N: number, D: number, gamma: ArrayLike<number>, f: BatchNormRef) {
-  const dbeta = new Float64Array(D), dgamma = new Float64Array(D), dx = new Float64Array(N * D);
+  const dbeta = new Float64Array(D),
+    dgamma = new Float64Array(D),
+    dx = new Float64Array(N * D);
   for (let j = 0; j < D; j++) {
-    const dxn = new Float64Array(N), dxc = new Float64Array(N);
+    const dxn = new Float64Array(N),
+      dxc = new Float64Array(N);
     let dstd = 0;
     for (let i = 0; i < N; i++) {
       const k = i * D + j;
@@ -92,7 +99,8 @@ export function dropoutMaskRef(size: number, ratio: number, seed: number): Float
 /** max |got − want| / max(|want|, floor): one relative figure for a whole array. */
 export function relativeMaxError(got: ArrayLike<number>, want: ArrayLike<number>, floor = 1e-30): number {
   if (got.length !== want.length) throw new Error(`relativeMaxError: ${got.length} vs ${want.length} elements`);
-  let maxDiff = 0, maxRef = floor;
+  let maxDiff = 0,
+    maxRef = floor;
   for (let i = 0; i < want.length; i++) {
     maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i]));
     if (Number.isNaN(got[i])) return Infinity;

@@ -15,12 +15,17 @@ export interface Run {
  * loaded before it (e.g. a module that removes SharedArrayBuffer).
  */
 export function runCli(args: readonly string[], { imports = [] as readonly string[], timeout = 60_000 } = {}): Run {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', ...imports.flatMap((i) => ['--import', i]), 'demo/mnist.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', ...imports.flatMap((i) => ['--import', i]), 'demo/mnist.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** `runCli(args)` that must succeed: its `--json` summary, parsed. */
-export function cliSummary(args: readonly string[], timeout = 90_000): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function cliSummary(args: readonly string[], timeout = 90_000): Record<string, any> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   const r = runCli([...args, '--json'], { timeout });
   if (r.status !== 0) throw new Error(`mnist ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
   return JSON.parse(r.stdout);

@@ -17,7 +17,10 @@ export interface Geometry extends Shape4 {
   pad: number;
 }
 
-export const outHW = (g: Geometry) => [Math.floor((g.h + 2 * g.pad - g.fh) / g.stride) + 1, Math.floor((g.w + 2 * g.pad - g.fw) / g.stride) + 1];
+export const outHW = (g: Geometry) => [
+  Math.floor((g.h + 2 * g.pad - g.fh) / g.stride) + 1,
+  Math.floor((g.w + 2 * g.pad - g.fw) / g.stride) + 1,
+];
 
 /** The book's im2col: row (n, oy, ox), column (c, i, j) of the zero-padded input. */
 export function im2colBook(g: Geometry, x: ArrayLike<number>): Float64Array {
@@ -30,7 +33,8 @@ export function im2colBook(g: Geometry, x: ArrayLike<number>): Float64Array {
         for (let c = 0; c < g.c; c++)
           for (let i = 0; i < g.fh; i++)
             for (let j = 0; j < g.fw; j++) {
-              const y = oy * g.stride + i - g.pad, xx = ox * g.stride + j - g.pad;
+              const y = oy * g.stride + i - g.pad,
+                xx = ox * g.stride + j - g.pad;
               const inside = y >= 0 && y < g.h && xx >= 0 && xx < g.w;
               col[((n * oh + oy) * ow + ox) * cols + (c * g.fh + i) * g.fw + j] = inside ? x[((n * g.c + c) * g.h + y) * g.w + xx] : 0;
             }
@@ -48,16 +52,27 @@ export function col2imBook(g: Geometry, col: Float64Array): Float64Array {
         for (let c = 0; c < g.c; c++)
           for (let i = 0; i < g.fh; i++)
             for (let j = 0; j < g.fw; j++) {
-              const y = oy * g.stride + i - g.pad, xx = ox * g.stride + j - g.pad;
-              if (y >= 0 && y < g.h && xx >= 0 && xx < g.w) dx[((n * g.c + c) * g.h + y) * g.w + xx] += col[((n * oh + oy) * ow + ox) * cols + (c * g.fh + i) * g.fw + j];
+              const y = oy * g.stride + i - g.pad,
+                xx = ox * g.stride + j - g.pad;
+              if (y >= 0 && y < g.h && xx >= 0 && xx < g.w)
+                dx[((n * g.c + c) * g.h + y) * g.w + xx] += col[((n * oh + oy) * ow + ox) * cols + (c * g.fh + i) * g.fw + j];
             }
   return dx;
 }
 
 /** Convolution forward and backward as the book's `Convolution` class computes them. */
-export function convBook(g: Geometry, filters: number, x: ArrayLike<number>, W: ArrayLike<number>, b: ArrayLike<number>, dout: ArrayLike<number>) {
+export function convBook(
+  g: Geometry,
+  filters: number,
+  x: ArrayLike<number>,
+  W: ArrayLike<number>,
+  b: ArrayLike<number>,
+  dout: ArrayLike<number>,
+) {
   const [oh, ow] = outHW(g);
-  const rows = g.n * oh * ow, cols = g.c * g.fh * g.fw, p = oh * ow;
+  const rows = g.n * oh * ow,
+    cols = g.c * g.fh * g.fw,
+    p = oh * ow;
   const col = im2colBook(g, x);
   const out = new Float64Array(g.n * filters * p);
   // out2d[r, f] = Σ_k col[r, k]·W[f, k] + b[f]; out = out2d.reshape(N, OH, OW, FN).transpose(0, 3, 1, 2)
@@ -65,13 +80,17 @@ export function convBook(g: Geometry, filters: number, x: ArrayLike<number>, W: 
     for (let f = 0; f < filters; f++) {
       let s = b[f];
       for (let k = 0; k < cols; k++) s += col[r * cols + k] * W[f * cols + k];
-      const n = Math.floor(r / p), q = r % p;
+      const n = Math.floor(r / p),
+        q = r % p;
       out[(n * filters + f) * p + q] = s;
     }
   // dout2d = dout.transpose(0, 2, 3, 1).reshape(−1, FN); db = Σ rows; dW = (colᵀ·dout2d)ᵀ; dcol = dout2d·W
-  const db = new Float64Array(filters), dW = new Float64Array(filters * cols), dcol = new Float64Array(rows * cols);
+  const db = new Float64Array(filters),
+    dW = new Float64Array(filters * cols),
+    dcol = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
-    const n = Math.floor(r / p), q = r % p;
+    const n = Math.floor(r / p),
+      q = r % p;
     for (let f = 0; f < filters; f++) {
       const d = dout[(n * filters + f) * p + q];
       db[f] += d;

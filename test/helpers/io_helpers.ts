@@ -5,7 +5,13 @@ import { randomValues } from './backends.js';
  * A small seeded batch: `batch` samples of values in [-1, 1) and class labels; a sample is
  * `features` values, or of shape `features` ([C, H, W] for a conv net).
  */
-export function batchOf(backend: Backend, batch: number, features: number | readonly number[], classes: number, seed: number): { x: Tensor; t: Tensor } {
+export function batchOf(
+  backend: Backend,
+  batch: number,
+  features: number | readonly number[],
+  classes: number,
+  seed: number,
+): { x: Tensor; t: Tensor } {
   const random = new Random(seed);
   const labels = Array.from({ length: batch }, () => random.int(classes));
   const sample = typeof features === 'number' ? [features] : [...features];

@@ -1,7 +1,14 @@
 /** Textbook references in f64, written for obviousness, not speed: they pin the TS oracle. */
 
 /** C = op(A)·op(B) with op = transpose where the form says so; A, B row-major. */
-export function naiveGemm(form: 'nn' | 'nt' | 'tn', m: number, k: number, n: number, a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
+export function naiveGemm(
+  form: 'nn' | 'nt' | 'tn',
+  m: number,
+  k: number,
+  n: number,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+): Float64Array {
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -18,7 +25,13 @@ export function naiveGemm(form: 'nn' | 'nt' | 'tn', m: number, k: number, n: num
 }
 
 /** Softmax per row and mean cross-entropy, straight from the definitions (f64). */
-export function naiveSoftmaxXent(rows: number, cols: number, x: ArrayLike<number>, t: ArrayLike<number>, labels: boolean): { y: Float64Array; loss: number } {
+export function naiveSoftmaxXent(
+  rows: number,
+  cols: number,
+  x: ArrayLike<number>,
+  t: ArrayLike<number>,
+  labels: boolean,
+): { y: Float64Array; loss: number } {
   const y = new Float64Array(rows * cols);
   let loss = 0;
   for (let i = 0; i < rows; i++) {
@@ -36,7 +49,17 @@ export function naiveSoftmaxXent(rows: number, cols: number, x: ArrayLike<number
 }
 
 /** im2col by the book's definition: col[(img, oy, ox), (ch, fy, fx)] = x[img, ch, oy·s + fy − pad, ox·s + fx − pad], 0 outside. */
-export function naiveIm2col(n: number, c: number, h: number, w: number, fh: number, fw: number, stride: number, pad: number, x: ArrayLike<number>): number[] {
+export function naiveIm2col(
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+  x: ArrayLike<number>,
+): number[] {
   const oh = Math.floor((h + 2 * pad - fh) / stride) + 1;
   const ow = Math.floor((w + 2 * pad - fw) / stride) + 1;
   const col: number[] = [];

@@ -10,9 +10,13 @@ import { ROOT } from './cli.js';
  */
 export function installPackedPackage(work: string, need: readonly string[]): string {
   for (const file of need) {
-    if (!existsSync(join(ROOT, 'dist', file))) throw new Error(`dist/${file} is missing: run \`npm run build\` (npm test does it) before this test`);
+    if (!existsSync(join(ROOT, 'dist', file)))
+      throw new Error(`dist/${file} is missing: run \`npm run build\` (npm test does it) before this test`);
   }
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop()!;
   const app = join(work, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
@@ -21,7 +25,8 @@ export function installPackedPackage(work: string, need: readonly string[]): str
 }
 
 /** Runs an ES module in the installed app and parses the JSON it prints. */
-export function runInApp(app: string, code: string, file = 'main.js'): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function runInApp(app: string, code: string, file = 'main.js'): Record<string, any> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   writeFileSync(join(app, file), code);
   return JSON.parse(execFileSync('node', [file], { cwd: app, encoding: 'utf8' }));
 }

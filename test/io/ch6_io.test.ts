@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  Adam, Affine, BatchNormalization, Dropout, loadModel, MultiLayerNetExtend, readSafetensors, Relu, saveModel, Sequential, toFloat32, writeSafetensors, type Backend,
+  Adam,
+  Affine,
+  BatchNormalization,
+  type Dropout,
+  loadModel,
+  MultiLayerNetExtend,
+  readSafetensors,
+  Relu,
+  saveModel,
+  Sequential,
+  toFloat32,
+  writeSafetensors,
+  type Backend,
 } from '../../ts/index.js';
 import { BACKEND_NAMES, makeBackend } from '../helpers/backends.js';
 import { batchOf, paramBits } from '../helpers/io_helpers.js';
@@ -51,10 +63,26 @@ describe.each(BACKEND_NAMES)('chapter-6 models on %s', (name) => {
 
   it('round-trips a hand-built Sequential with a BatchNormalization (momentum kept) and its weight decay', async () => {
     const backend = await makeBackend(name);
-    const W = backend.tensor(Float32Array.from({ length: 12 }, (_, i) => (i % 5) - 2), [4, 3]);
+    const W = backend.tensor(
+      Float32Array.from({ length: 12 }, (_, i) => (i % 5) - 2),
+      [4, 3],
+    );
     const norm = new BatchNormalization(backend.tensor([1, 2, 3], [3]), backend.tensor([0, 0.5, -1], [3]), { momentum: 0.75 });
-    norm.forward(backend.tensor([[1, 2, 3], [3, 1, 0]]));
-    const net = new Sequential([['fc', new Affine(W, backend.zeros([3]))], ['bn', norm], ['act', new Relu()]], undefined, { weightDecayLambda: 0.5 });
+    norm.forward(
+      backend.tensor([
+        [1, 2, 3],
+        [3, 1, 0],
+      ]),
+    );
+    const net = new Sequential(
+      [
+        ['fc', new Affine(W, backend.zeros([3]))],
+        ['bn', norm],
+        ['act', new Relu()],
+      ],
+      undefined,
+      { weightDecayLambda: 0.5 },
+    );
     const { net: loaded } = loadModel(backend, saveModel(net));
     expect(loaded.constructor).toBe(Sequential);
     expect((loaded.layers.get('bn') as BatchNormalization).momentum).toBe(0.75);
@@ -73,12 +101,37 @@ describe.each(BACKEND_NAMES)('chapter-6 models on %s', (name) => {
       const tensors = [...file.tensors.values()].map((e) => ({ name: e.name, shape: [...e.shape], data: toFloat32(e) }));
       return writeSafetensors(tensors, { ...file.metadata, architecture: JSON.stringify(spec) });
     };
-    expect(() => loadModel(backend, rewrite((s) => (s.layers[3].ratio = 1.5)))).toThrow("loadModel: layer 'Dropout1': expected a ratio from 0 up to (not including) 1, got 1.5");
-    expect(() => loadModel(backend, rewrite((s) => (s.layers[1].features = 5)))).toThrow("loadModel: layer 'BatchNorm1' normalises 5 features but the layer before it gives 6");
-    expect(() => loadModel(backend, rewrite((s) => (s.layers[1].momentum = 'fast')))).toThrow('loadModel: layer \'BatchNorm1\': expected momentum from 0 to 1, got a string ("fast")');
-    expect(() => loadModel(backend, rewrite((s) => (s.weightDecayLambda = -1)))).toThrow('loadModel: the architecture: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got -1');
+    expect(() =>
+      loadModel(
+        backend,
+        rewrite((s) => (s.layers[3].ratio = 1.5)),
+      ),
+    ).toThrow("loadModel: layer 'Dropout1': expected a ratio from 0 up to (not including) 1, got 1.5");
+    expect(() =>
+      loadModel(
+        backend,
+        rewrite((s) => (s.layers[1].features = 5)),
+      ),
+    ).toThrow("loadModel: layer 'BatchNorm1' normalises 5 features but the layer before it gives 6");
+    expect(() =>
+      loadModel(
+        backend,
+        rewrite((s) => (s.layers[1].momentum = 'fast')),
+      ),
+    ).toThrow('loadModel: layer \'BatchNorm1\': expected momentum from 0 to 1, got a string ("fast")');
+    expect(() =>
+      loadModel(
+        backend,
+        rewrite((s) => (s.weightDecayLambda = -1)),
+      ),
+    ).toThrow('loadModel: the architecture: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got -1');
     const live = backend.memoryStats().liveTensors;
-    expect(() => loadModel(backend, rewrite((s) => s.layers.splice(3, 1)))).toThrow("are not a MultiLayerNetExtend's");
+    expect(() =>
+      loadModel(
+        backend,
+        rewrite((s) => s.layers.splice(3, 1)),
+      ),
+    ).toThrow("are not a MultiLayerNetExtend's");
     expect(backend.memoryStats().liveTensors).toBe(live); // nothing leaked by the refused build
   });
 });

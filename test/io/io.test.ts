@@ -1,8 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import {
-  Adam, createOptimizer, LIBRARY_VERSION, loadModel, OPTIMIZERS, readSafetensors, saveModel, Sequential, TwoLayerNet, writeSafetensors,
-  Affine, Relu, type Backend, type Optimizer,
+  Adam,
+  createOptimizer,
+  LIBRARY_VERSION,
+  loadModel,
+  OPTIMIZERS,
+  readSafetensors,
+  saveModel,
+  Sequential,
+  TwoLayerNet,
+  writeSafetensors,
+  Affine,
+  Relu,
+  type Backend,
+  type Optimizer,
 } from '../../ts/index.js';
 import { BACKEND_NAMES, makeBackend } from '../helpers/backends.js';
 import { batchOf, joinFile, paramBits, splitFile, trainedLookingMlp } from '../helpers/io_helpers.js';
@@ -81,7 +93,11 @@ describe('saveModel / loadModel across backends and formats', () => {
     expect(file.metadata.library_version).toBe(LIBRARY_VERSION);
     expect(JSON.parse(file.metadata.architecture)).toEqual({
       class: 'TwoLayerNet',
-      layers: [{ type: 'Affine', name: 'Affine1', inputs: 4, outputs: 3 }, { type: 'Relu', name: 'Relu1' }, { type: 'Affine', name: 'Affine2', inputs: 3, outputs: 2 }],
+      layers: [
+        { type: 'Affine', name: 'Affine1', inputs: 4, outputs: 3 },
+        { type: 'Relu', name: 'Relu1' },
+        { type: 'Affine', name: 'Affine2', inputs: 3, outputs: 2 },
+      ],
       loss: 'SoftmaxWithLoss',
     });
     expect(JSON.parse(file.metadata.optimizer)).toEqual({ type: 'Adam', lr: 0.001, beta1: 0.9, beta2: 0.999, iter: 0 });
@@ -104,10 +120,16 @@ describe('saveModel / loadModel across backends and formats', () => {
     const W = backend.zeros([2, 2]);
     const sub = new MyNet([['Affine1', new Affine(W, backend.zeros([2]))]]);
     expect(() => saveModel(sub)).toThrow(/a MyNet cannot be saved/);
-    const odd = new Sequential([['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))], ['Odd', { forward: (x: any) => x, backward: (d: any) => d, dispose() {} }]]);
+    const odd = new Sequential([
+      ['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))],
+      ['Odd', { forward: (x: any) => x, backward: (d: any) => d, dispose() {} }],
+    ]);
     expect(() => saveModel(odd)).toThrow(/layer 'Odd' is a Object, which cannot be saved yet/);
     expect(() => saveModel(null as never)).toThrow(/expected a Sequential or TwoLayerNet, got null/);
-    const net = new Sequential([['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))], ['Relu1', new Relu()]]);
+    const net = new Sequential([
+      ['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))],
+      ['Relu1', new Relu()],
+    ]);
     expect(() => saveModel(net, { optimizer: { lr: 1, update() {}, dispose() {} } })).toThrow(/cannot save the optimizer a Object/);
   });
 });
@@ -150,7 +172,10 @@ describe('loadModel refuses bad files with an error naming the problem', () => {
     await refuses(huge, /header length at byte 0 says 200000000 bytes, over the 8388608-byte limit of a backprop-wasm model file/);
     const pastEnd = bytes.slice();
     new DataView(pastEnd.buffer).setUint32(0, bytes.length, true);
-    await refuses(pastEnd, new RegExp(`says ${bytes.length} bytes \\(to byte ${bytes.length + 8}\\) but the file is only ${bytes.length} bytes`));
+    await refuses(
+      pastEnd,
+      new RegExp(`says ${bytes.length} bytes \\(to byte ${bytes.length + 8}\\) but the file is only ${bytes.length} bytes`),
+    );
     const high = bytes.slice();
     new DataView(high.buffer).setUint32(4, 1, true); // 2^32 + n: the high word counts too
     await refuses(high, /over the 8388608-byte limit/);
@@ -158,22 +183,40 @@ describe('loadModel refuses bad files with an error naming the problem', () => {
 
   it('a file shorter than its header claims (truncated data)', async () => {
     const { bytes } = await valid();
-    await refuses(bytes.subarray(0, bytes.length - 4), /data_offsets \[\d+, \d+\] end past the data section \(\d+ bytes, file bytes \d+\.\.\d+\)/);
+    await refuses(
+      bytes.subarray(0, bytes.length - 4),
+      /data_offsets \[\d+, \d+\] end past the data section \(\d+ bytes, file bytes \d+\.\.\d+\)/,
+    );
   });
 
   it('header JSON that is not valid, not UTF-8, not an object, or with entries that are not objects', async () => {
     const { bytes } = await valid();
     const { data } = splitFile(bytes);
     await refuses(joinFile('{"W1": {', data), /the header \(file bytes 8\.\.16\) is not valid JSON/);
-    await refuses(joinFile(new TextDecoder('latin1').decode(new Uint8Array([0x7b, 0xff, 0x7d])), new Uint8Array(0)), /is not valid JSON|not valid UTF-8/);
+    await refuses(
+      joinFile(new TextDecoder('latin1').decode(new Uint8Array([0x7b, 0xff, 0x7d])), new Uint8Array(0)),
+      /is not valid JSON|not valid UTF-8/,
+    );
     const badUtf8 = joinFile('{"W1":1}', data);
     badUtf8[10] = 0xff;
     await refuses(badUtf8, /the header \(file bytes 8\.\.16\) is not valid UTF-8/);
     await refuses(joinFile('[1, 2]', data), /must start with '\{', found "\[1, 2\]"/);
-    await refuses(withHeader(bytes, (h) => (h.W1 = 5)), /tensor 'W1': expected an object \{ dtype, shape, data_offsets \}, got number 5/);
-    await refuses(withHeader(bytes, (h) => (h.W1.extra = 1)), /tensor 'W1': unexpected field 'extra'/);
-    await refuses(withHeader(bytes, (h) => (h.__metadata__ = [1])), /__metadata__ must be an object of strings/);
-    await refuses(withMetadata(bytes, (m) => (m.format_version = 1)), /__metadata__\['format_version'\] must be a string, got number 1/);
+    await refuses(
+      withHeader(bytes, (h) => (h.W1 = 5)),
+      /tensor 'W1': expected an object \{ dtype, shape, data_offsets \}, got number 5/,
+    );
+    await refuses(
+      withHeader(bytes, (h) => (h.W1.extra = 1)),
+      /tensor 'W1': unexpected field 'extra'/,
+    );
+    await refuses(
+      withHeader(bytes, (h) => (h.__metadata__ = [1])),
+      /__metadata__ must be an object of strings/,
+    );
+    await refuses(
+      withMetadata(bytes, (m) => (m.format_version = 1)),
+      /__metadata__\['format_version'\] must be a string, got number 1/,
+    );
   });
 
   it('data_offsets that overlap, leave gaps, fall out of range or disagree with shape × dtype size', async () => {
@@ -181,38 +224,93 @@ describe('loadModel refuses bad files with an error naming the problem', () => {
     const { header } = splitFile(bytes);
     const w1End = header.W1.data_offsets[1];
     // b1 starts 4 bytes early: overlaps W1 (and its own size still matches, so the overlap is the problem found)
-    await refuses(withHeader(bytes, (h) => (h.b1.data_offsets = h.b1.data_offsets.map((o: number) => o - 4))), new RegExp(`tensor 'b1' data_offsets \\[${w1End - 4}, \\d+\\] overlap tensor 'W1', which ends at ${w1End} \\(file byte \\d+\\)`));
-    await refuses(withHeader(bytes, (h) => (h.W1.data_offsets = [4, h.W1.data_offsets[1] + 4])), /a gap of 4 bytes at the start of the data section \(file bytes \d+\.\.\d+\): tensor 'W1' starts at 4, expected 0/);
-    await refuses(withHeader(bytes, (h) => (h.W1.data_offsets = [0, 1e15])), /shape \[4, 3\] of F32 \(4 bytes each\) needs 48 bytes but data_offsets \[0, 1000000000000000\] span 1000000000000000/);
-    await refuses(withHeader(bytes, (h) => (h.W1.shape = [4, 4])), /tensor 'W1': shape \[4, 4\] of F32 \(4 bytes each\) needs 64 bytes but data_offsets \[0, 48\] span 48/);
-    await refuses(withHeader(bytes, (h) => (h.W1.shape = [2 ** 40, 2 ** 40])), /needs 4\.8\d*e\+24 bytes but data_offsets \[0, 48\] span 48/);
-    await refuses(withHeader(bytes, (h) => (h.W1.data_offsets = [10, 2])), /data_offsets must be \[begin, end\] with 0 ≤ begin ≤ end, got \[10, 2\]/);
-    await refuses(withHeader(bytes, (h) => (h.W1.shape = [-1, 3])), /shape must be an array of non-negative integers, got \[-1, 3\]/);
+    await refuses(
+      withHeader(bytes, (h) => (h.b1.data_offsets = h.b1.data_offsets.map((o: number) => o - 4))),
+      new RegExp(`tensor 'b1' data_offsets \\[${w1End - 4}, \\d+\\] overlap tensor 'W1', which ends at ${w1End} \\(file byte \\d+\\)`),
+    );
+    await refuses(
+      withHeader(bytes, (h) => (h.W1.data_offsets = [4, h.W1.data_offsets[1] + 4])),
+      /a gap of 4 bytes at the start of the data section \(file bytes \d+\.\.\d+\): tensor 'W1' starts at 4, expected 0/,
+    );
+    await refuses(
+      withHeader(bytes, (h) => (h.W1.data_offsets = [0, 1e15])),
+      /shape \[4, 3\] of F32 \(4 bytes each\) needs 48 bytes but data_offsets \[0, 1000000000000000\] span 1000000000000000/,
+    );
+    await refuses(
+      withHeader(bytes, (h) => (h.W1.shape = [4, 4])),
+      /tensor 'W1': shape \[4, 4\] of F32 \(4 bytes each\) needs 64 bytes but data_offsets \[0, 48\] span 48/,
+    );
+    await refuses(
+      withHeader(bytes, (h) => (h.W1.shape = [2 ** 40, 2 ** 40])),
+      /needs 4\.8\d*e\+24 bytes but data_offsets \[0, 48\] span 48/,
+    );
+    await refuses(
+      withHeader(bytes, (h) => (h.W1.data_offsets = [10, 2])),
+      /data_offsets must be \[begin, end\] with 0 ≤ begin ≤ end, got \[10, 2\]/,
+    );
+    await refuses(
+      withHeader(bytes, (h) => (h.W1.shape = [-1, 3])),
+      /shape must be an array of non-negative integers, got \[-1, 3\]/,
+    );
     const padded = withHeader(bytes, () => {});
-    await refuses(joinFile(splitFile(padded).header, new Uint8Array([...splitFile(padded).data, 0, 0, 0, 0])), /4 bytes at file bytes \d+\.\.\d+ belong to no tensor/);
+    await refuses(
+      joinFile(splitFile(padded).header, new Uint8Array([...splitFile(padded).data, 0, 0, 0, 0])),
+      /4 bytes at file bytes \d+\.\.\d+ belong to no tensor/,
+    );
   });
 
   it('unknown dtypes, and dtypes a model file does not hold', async () => {
     const { bytes } = await valid();
-    await refuses(withHeader(bytes, (h) => (h.W1.dtype = 'F128')), /tensor 'W1': unknown dtype "F128" \(expected one of BOOL, U8/);
+    await refuses(
+      withHeader(bytes, (h) => (h.W1.dtype = 'F128')),
+      /tensor 'W1': unknown dtype "F128" \(expected one of BOOL, U8/,
+    );
     // Same byte size, valid for safetensors, but a model file is F32.
-    await refuses(withHeader(bytes, (h) => (h.W1.dtype = 'I32')), /tensor 'W1' is I32; model files hold F32/);
+    await refuses(
+      withHeader(bytes, (h) => (h.W1.dtype = 'I32')),
+      /tensor 'W1' is I32; model files hold F32/,
+    );
   });
 
   it('shapes that disagree with the architecture, and missing or extra tensors', async () => {
     const { backend, bytes } = await valid();
     const other = saveModel(trainedLookingMlp(backend, [4, 5, 2]));
     const otherArchitecture = readSafetensors(other).metadata.architecture;
-    await refuses(withMetadata(bytes, (m) => (m.architecture = otherArchitecture)), /tensor 'W1' has shape \[4, 3\] but the architecture needs \[4, 5\]/);
+    await refuses(
+      withMetadata(bytes, (m) => (m.architecture = otherArchitecture)),
+      /tensor 'W1' has shape \[4, 3\] but the architecture needs \[4, 5\]/,
+    );
     const file = readSafetensors(bytes);
-    const tensors = [...file.tensors.values()].map((e) => ({ name: e.name, shape: e.shape, data: new Float32Array(e.bytes.slice().buffer) }));
-    await refuses(writeSafetensors(tensors.filter((t) => t.name !== 'b2'), file.metadata), /the architecture needs tensors the file lacks: b2/);
-    await refuses(writeSafetensors([...tensors, { name: 'W9', shape: [1], data: new Float32Array(1) }], file.metadata), /tensors the architecture does not use: W9/);
-    await refuses(withMetadata(bytes, (m) => (m.architecture = JSON.stringify({ ...JSON.parse(m.architecture), class: 'ResNet' }))), /unknown net class "ResNet"/);
+    const tensors = [...file.tensors.values()].map((e) => ({
+      name: e.name,
+      shape: e.shape,
+      data: new Float32Array(e.bytes.slice().buffer),
+    }));
+    await refuses(
+      writeSafetensors(
+        tensors.filter((t) => t.name !== 'b2'),
+        file.metadata,
+      ),
+      /the architecture needs tensors the file lacks: b2/,
+    );
+    await refuses(
+      writeSafetensors([...tensors, { name: 'W9', shape: [1], data: new Float32Array(1) }], file.metadata),
+      /tensors the architecture does not use: W9/,
+    );
+    await refuses(
+      withMetadata(bytes, (m) => (m.architecture = JSON.stringify({ ...JSON.parse(m.architecture), class: 'ResNet' }))),
+      /unknown net class "ResNet"/,
+    );
     const arch = JSON.parse(file.metadata.architecture);
     arch.layers[2].inputs = 7;
-    await refuses(withMetadata(bytes, (m) => (m.architecture = JSON.stringify(arch))), /layer 'Affine2' takes 7 inputs but the layer before it gives 3/);
-    await refuses(withMetadata(bytes, (m) => (m.architecture = '{"class":')), /__metadata__\.architecture is not valid JSON/);
+    await refuses(
+      withMetadata(bytes, (m) => (m.architecture = JSON.stringify(arch))),
+      /layer 'Affine2' takes 7 inputs but the layer before it gives 3/,
+    );
+    await refuses(
+      withMetadata(bytes, (m) => (m.architecture = '{"class":')),
+      /__metadata__\.architecture is not valid JSON/,
+    );
   });
 
   it('non-finite weights, with the element and its byte offset', async () => {
@@ -228,10 +326,22 @@ describe('loadModel refuses bad files with an error naming the problem', () => {
 
   it('metadata from another format or a newer format version', async () => {
     const { bytes } = await valid();
-    await refuses(withMetadata(bytes, (m) => (m.format = 'pt')), /expected a backprop-wasm model file, found format "pt"/);
-    await refuses(withHeader(bytes, (h) => delete h.__metadata__), /found no __metadata__\.format \(a PyTorch nn\.Sequential file loads with importTorchMlp\)/);
-    await refuses(withMetadata(bytes, (m) => (m.format_version = '2')), /the file has format version 2 \(written by backprop-wasm 0\.1\.0\); this version \(0\.1\.0\) reads up to 1/);
-    await refuses(withMetadata(bytes, (m) => (m.format_version = 'one')), /expected format_version to be a positive integer, got "one"/);
+    await refuses(
+      withMetadata(bytes, (m) => (m.format = 'pt')),
+      /expected a backprop-wasm model file, found format "pt"/,
+    );
+    await refuses(
+      withHeader(bytes, (h) => delete h.__metadata__),
+      /found no __metadata__\.format \(a PyTorch nn\.Sequential file loads with importTorchMlp\)/,
+    );
+    await refuses(
+      withMetadata(bytes, (m) => (m.format_version = '2')),
+      /the file has format version 2 \(written by backprop-wasm 0\.1\.0\); this version \(0\.1\.0\) reads up to 1/,
+    );
+    await refuses(
+      withMetadata(bytes, (m) => (m.format_version = 'one')),
+      /expected format_version to be a positive integer, got "one"/,
+    );
   });
 
   it('optimizer metadata and state that do not fit', async () => {
@@ -240,14 +350,39 @@ describe('loadModel refuses bad files with an error naming the problem', () => {
     const adam = new Adam();
     step(net, adam, 1);
     const bytes = saveModel(net, { optimizer: adam });
-    await refuses(withMetadata(bytes, (m) => (m.optimizer = JSON.stringify({ type: 'Adam', lr: -1, iter: 1 }))), /new Adam\(\{ lr \}\): expected a number > 0, got -1/);
-    await refuses(withMetadata(bytes, (m) => (m.optimizer = JSON.stringify({ type: 'Adam', lr: 0.1, iter: 1.5 }))), /Adam\.iter must be a non-negative integer, got 1\.5/);
-    await refuses(withMetadata(bytes, (m) => (m.optimizer = JSON.stringify({ type: 'Momentum', lr: 0.1 }))), /tensor 'optimizer\.m\.W1' is not state of a Momentum/);
-    await refuses(withMetadata(bytes, (m) => (m.optimizer = JSON.stringify({ type: 'Lion' }))), /unknown optimizer type "Lion"/);
-    await refuses(withMetadata(bytes, (m) => delete m.optimizer), /has optimizer state \(optimizer\.m\.W1, …\) but no optimizer metadata/);
+    await refuses(
+      withMetadata(bytes, (m) => (m.optimizer = JSON.stringify({ type: 'Adam', lr: -1, iter: 1 }))),
+      /new Adam\(\{ lr \}\): expected a number > 0, got -1/,
+    );
+    await refuses(
+      withMetadata(bytes, (m) => (m.optimizer = JSON.stringify({ type: 'Adam', lr: 0.1, iter: 1.5 }))),
+      /Adam\.iter must be a non-negative integer, got 1\.5/,
+    );
+    await refuses(
+      withMetadata(bytes, (m) => (m.optimizer = JSON.stringify({ type: 'Momentum', lr: 0.1 }))),
+      /tensor 'optimizer\.m\.W1' is not state of a Momentum/,
+    );
+    await refuses(
+      withMetadata(bytes, (m) => (m.optimizer = JSON.stringify({ type: 'Lion' }))),
+      /unknown optimizer type "Lion"/,
+    );
+    await refuses(
+      withMetadata(bytes, (m) => delete m.optimizer),
+      /has optimizer state \(optimizer\.m\.W1, …\) but no optimizer metadata/,
+    );
     const file = readSafetensors(bytes);
-    const tensors = [...file.tensors.values()].map((e) => ({ name: e.name, shape: e.shape, data: new Float32Array(e.bytes.slice().buffer) }));
-    await refuses(writeSafetensors(tensors.filter((t) => t.name !== 'optimizer.v.b2'), file.metadata), /the architecture needs tensors the file lacks: optimizer\.v\.b2/);
+    const tensors = [...file.tensors.values()].map((e) => ({
+      name: e.name,
+      shape: e.shape,
+      data: new Float32Array(e.bytes.slice().buffer),
+    }));
+    await refuses(
+      writeSafetensors(
+        tensors.filter((t) => t.name !== 'optimizer.v.b2'),
+        file.metadata,
+      ),
+      /the architecture needs tensors the file lacks: optimizer\.v\.b2/,
+    );
   });
 
   it('not bytes, not a backend', async () => {

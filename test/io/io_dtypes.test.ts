@@ -68,10 +68,34 @@ describe.each(['F16', 'BF16'] as const)('%s → f32', (dtype) => {
 
   it('named values: ±0, the smallest and largest subnormal, the smallest normal, 1, the largest finite', () => {
     const named = {
-      F16: [[0x0000, 0], [0x8000, -0], [0x0001, 2 ** -24], [0x8001, -(2 ** -24)], [0x03ff, 1023 * 2 ** -24], [0x0400, 2 ** -14], [0x3c00, 1], [0x7bff, 65504], [0xfbff, -65504]],
-      BF16: [[0x0000, 0], [0x8000, -0], [0x0001, 2 ** -133], [0x007f, 127 * 2 ** -133], [0x0080, 2 ** -126], [0x3f80, 1], [0x7f7f, (2 - 2 ** -7) * 2 ** 127], [0xff7f, -(2 - 2 ** -7) * 2 ** 127]],
+      F16: [
+        [0x0000, 0],
+        [0x8000, -0],
+        [0x0001, 2 ** -24],
+        [0x8001, -(2 ** -24)],
+        [0x03ff, 1023 * 2 ** -24],
+        [0x0400, 2 ** -14],
+        [0x3c00, 1],
+        [0x7bff, 65504],
+        [0xfbff, -65504],
+      ],
+      BF16: [
+        [0x0000, 0],
+        [0x8000, -0],
+        [0x0001, 2 ** -133],
+        [0x007f, 127 * 2 ** -133],
+        [0x0080, 2 ** -126],
+        [0x3f80, 1],
+        [0x7f7f, (2 - 2 ** -7) * 2 ** 127],
+        [0xff7f, -(2 - 2 ** -7) * 2 ** 127],
+      ],
     }[dtype];
-    const got = toFloat32(entry(dtype, named.map(([w]) => w)));
+    const got = toFloat32(
+      entry(
+        dtype,
+        named.map(([w]) => w),
+      ),
+    );
     named.forEach(([word, want], i) => expect(Object.is(got[i], want), `0x${word.toString(16)}: got ${got[i]}, want ${want}`).toBe(true));
   });
 
@@ -79,7 +103,9 @@ describe.each(['F16', 'BF16'] as const)('%s → f32', (dtype) => {
     const specials = { F16: [0x7c00, 0xfc00, 0x7e00, 0x7c01], BF16: [0x7f80, 0xff80, 0x7fc0, 0x7f81] }[dtype];
     const names = ['Infinity', '-Infinity', 'NaN', 'NaN'];
     specials.forEach((word, k) => {
-      expect(() => toFloat32(entry(dtype, [0x3c00, word]))).toThrow(`safetensors: tensor 'w' element 1 (file byte 102) is ${names[k]}; weights must be finite`);
+      expect(() => toFloat32(entry(dtype, [0x3c00, word]))).toThrow(
+        `safetensors: tensor 'w' element 1 (file byte 102) is ${names[k]}; weights must be finite`,
+      );
     });
   });
 });

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { Adam, loadModel, Momentum, Random, readSafetensors, saveModel, SimpleConvNet, TwoLayerNet, type Backend, type Sequential } from '../../ts/index.js';
+import {
+  Adam,
+  loadModel,
+  Momentum,
+  Random,
+  readSafetensors,
+  saveModel,
+  SimpleConvNet,
+  TwoLayerNet,
+  type Backend,
+  type Sequential,
+} from '../../ts/index.js';
 import { makeBackend } from '../helpers/backends.js';
 import { batchOf, joinFile, splitFile, trainedLookingMlp } from '../helpers/io_helpers.js';
 
@@ -20,12 +31,22 @@ async function seeds(backend: Backend): Promise<Uint8Array[]> {
   adam.update(mlp.params, mlp.gradient(x, t));
   const two = new TwoLayerNet(backend, 5, 4, 2);
   // a CNN too: the Convolution's and Pooling's geometry (kernel, stride, pad, input) gets mutated
-  const cnn = new SimpleConvNet(backend, { inputDim: [1, 6, 6], filterNum: 2, filterSize: 3, pad: 1, hiddenSize: 4, outputSize: 3, seed: 2 });
+  const cnn = new SimpleConvNet(backend, {
+    inputDim: [1, 6, 6],
+    filterNum: 2,
+    filterSize: 3,
+    pad: 1,
+    hiddenSize: 4,
+    outputSize: 3,
+    seed: 2,
+  });
   const cnnAdam = new Adam();
   const image = batchOf(backend, 2, [1, 6, 6], 3, 2);
   cnnAdam.update(cnn.params, cnn.gradient(image.x, image.t));
   return [
-    saveModel(mlp, { optimizer: adam }), saveModel(two, { optimizer: new Momentum() }), saveModel(trainedLookingMlp(backend, [3, 2], 'sigmoid')),
+    saveModel(mlp, { optimizer: adam }),
+    saveModel(two, { optimizer: new Momentum() }),
+    saveModel(trainedLookingMlp(backend, [3, 2], 'sigmoid')),
     saveModel(cnn, { optimizer: cnnAdam }),
   ];
 }
@@ -46,28 +67,43 @@ function editHeader(random: Random, bytes: Uint8Array): Uint8Array {
   const key = pick(random, keys);
   const entry = header[key];
   switch (random.int(7)) {
-    case 0: delete header[key]; break;
-    case 1: header[`${key}x`] = entry; break;
-    case 2: { // a field of a tensor entry or of the metadata
+    case 0:
+      delete header[key];
+      break;
+    case 1:
+      header[`${key}x`] = entry;
+      break;
+    case 2: {
+      // a field of a tensor entry or of the metadata
       const field = pick(random, Object.keys(entry));
       if (key === '__metadata__' && (field === 'architecture' || field === 'optimizer')) {
         const spec = JSON.parse(entry[field]);
-        const target = field === 'architecture' && spec.layers.length > 0 && random.int(2) ? pick(random, spec.layers) as Record<string, unknown> : spec;
+        const target =
+          field === 'architecture' && spec.layers.length > 0 && random.int(2)
+            ? (pick(random, spec.layers) as Record<string, unknown>)
+            : spec;
         const f = pick(random, Object.keys(target));
         target[f] = random.int(5) === 0 ? undefined : oddValue(random, target[f]);
         entry[field] = JSON.stringify(spec);
       } else entry[field] = oddValue(random, entry[field]);
       break;
     }
-    case 3: if (Array.isArray(entry.shape)) entry.shape = entry.shape.map((d: number) => (random.int(3) === 0 ? oddValue(random, d) : d)); break;
-    case 4: if (Array.isArray(entry.data_offsets)) {
-      // one end moved (a size mismatch), or both (the same size, overlapping a neighbour or leaving a gap)
-      const shift = 4 * (random.int(5) - 2);
-      if (random.int(2)) entry.data_offsets[random.int(2)] += shift;
-      else entry.data_offsets = entry.data_offsets.map((o: number) => o + shift);
-    } break;
-    case 5: header[key] = oddValue(random, entry); break;
-    default: { // swap two tensors' offsets
+    case 3:
+      if (Array.isArray(entry.shape)) entry.shape = entry.shape.map((d: number) => (random.int(3) === 0 ? oddValue(random, d) : d));
+      break;
+    case 4:
+      if (Array.isArray(entry.data_offsets)) {
+        // one end moved (a size mismatch), or both (the same size, overlapping a neighbour or leaving a gap)
+        const shift = 4 * (random.int(5) - 2);
+        if (random.int(2)) entry.data_offsets[random.int(2)] += shift;
+        else entry.data_offsets = entry.data_offsets.map((o: number) => o + shift);
+      }
+      break;
+    case 5:
+      header[key] = oddValue(random, entry);
+      break;
+    default: {
+      // swap two tensors' offsets
       const other = header[pick(random, keys)];
       if (entry?.data_offsets && other?.data_offsets) [entry.data_offsets, other.data_offsets] = [other.data_offsets, entry.data_offsets];
     }
@@ -78,7 +114,8 @@ function editHeader(random: Random, bytes: Uint8Array): Uint8Array {
 function mutate(random: Random, seed: Uint8Array): Uint8Array {
   const kind = random.int(5);
   if (kind === 0) return seed.slice(0, random.int(seed.length));
-  if (kind === 4) { // a non-finite f32 somewhere in the data section
+  if (kind === 4) {
+    // a non-finite f32 somewhere in the data section
     const out = seed.slice();
     const dataStart = 8 + new DataView(out.buffer).getUint32(0, true);
     const at = dataStart + 4 * random.int((out.length - dataStart) / 4);
@@ -135,7 +172,8 @@ describe('loadModel under a seeded mutation fuzz', () => {
         loaded = loadModel(backend, bytes);
       } catch (e) {
         const message = (e as Error).message;
-        if (!(e instanceof Error) || e.constructor !== Error || !CLEAN.test(message)) throw new Error(`case ${i}: unclean ${String(e)}\n${(e as Error).stack}`);
+        if (!(e instanceof Error) || e.constructor !== Error || !CLEAN.test(message))
+          throw new Error(`case ${i}: unclean ${String(e)}\n${(e as Error).stack}`);
         messages.add(message.replace(/\d+/g, 'N').slice(0, 60));
         outcomes.refused++;
       }
@@ -149,7 +187,9 @@ describe('loadModel under a seeded mutation fuzz', () => {
       expect(backend.memoryStats().liveTensors, `case ${i} leaked tensors`).toBe(before);
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`[io_fuzz] ${CASES} cases in ${seconds.toFixed(2)} s: ${outcomes.refused} refused (${messages.size} distinct messages), ${outcomes.loaded} loaded as valid nets (${outcomes.cnnLoaded} of them the CNN)`);
+    console.log(
+      `[io_fuzz] ${CASES} cases in ${seconds.toFixed(2)} s: ${outcomes.refused} refused (${messages.size} distinct messages), ${outcomes.loaded} loaded as valid nets (${outcomes.cnnLoaded} of them the CNN)`,
+    );
     // Both outcomes must occur, and the refusals must be varied, or the fuzz is not reaching the checks.
     expect(outcomes.loaded).toBeGreaterThan(50);
     expect(messages.size).toBeGreaterThan(30);

@@ -20,7 +20,9 @@ it('saveModelFile / loadModelFile round-trip a net through a file', async () => 
 
 it('errors name the file: a missing file, and a file that is not a model', async () => {
   const backend = await makeBackend('ts');
-  await expect(loadModelFile(backend, join(dir, 'missing.safetensors'))).rejects.toThrow(/^loadModelFile: cannot read .*missing\.safetensors: ENOENT/);
+  await expect(loadModelFile(backend, join(dir, 'missing.safetensors'))).rejects.toThrow(
+    /^loadModelFile: cannot read .*missing\.safetensors: ENOENT/,
+  );
   const junk = join(dir, 'junk.safetensors');
   writeFileSync(junk, 'not a model');
   await expect(loadModelFile(backend, junk)).rejects.toThrow(/junk\.safetensors: safetensors: the header length at byte 0 says \d+ bytes/);

@@ -50,10 +50,15 @@ describe.skipIf(!hasPython)('safetensors files and an independent Python/NumPy i
     const net = trainedLookingMlp(backend, [6, 5, 3]);
     const path = join(dir, 'model.safetensors');
     writeFileSync(path, saveModel(net, { optimizer: new Adam() }));
-    const out = JSON.parse(runPython(`
+    const out = JSON.parse(
+      runPython(
+        `
 meta, t = read(sys.argv[1])
 print(json.dumps({'meta': meta, 'tensors': {k: {'shape': list(a.shape), 'bits': a.view('<u4').ravel().tolist()} for k, a in t.items()}}))
-`, path));
+`,
+        path,
+      ),
+    );
     expect(out.meta.format).toBe('backprop-wasm');
     expect(JSON.parse(out.meta.architecture).class).toBe('Sequential');
     for (const [key, tensor] of Object.entries(net.params)) {
@@ -67,7 +72,9 @@ print(json.dumps({'meta': meta, 'tensors': {k: {'shape': list(a.shape), 'bits': 
     const path = join(dir, 'torch.safetensors');
     const x = randomValues(5 * 8, 4);
     writeFileSync(join(dir, 'x.json'), JSON.stringify(Array.from(x)));
-    const expected: number[] = JSON.parse(runPython(`
+    const expected: number[] = JSON.parse(
+      runPython(
+        `
 rng = np.random.default_rng(0)
 w0, b0 = rng.standard_normal((6, 8)), rng.standard_normal(6)
 w2, b2 = rng.standard_normal((3, 6)).astype(np.float16), rng.standard_normal(3)
@@ -77,10 +84,16 @@ x = np.array(json.load(open(sys.argv[2])), dtype=np.float64).reshape(5, 8)
 h = np.maximum(x @ w0.astype(np.float32).astype(np.float64).T + b0.astype(np.float32), 0)
 y = h @ w2.astype(np.float64).T + b2.astype(np.float32).astype(np.float64)
 print(json.dumps(y.ravel().tolist()))
-`, path, join(dir, 'x.json')));
+`,
+        path,
+        join(dir, 'x.json'),
+      ),
+    );
     const bytes = new Uint8Array(readFileSync(path));
     expect([...readSafetensors(bytes).tensors.values()].map((e) => e.dtype)).toEqual(['F64', 'F64', 'F16', 'F32']);
-    const y = importTorchMlp(backend, bytes).predict(backend.tensor(x, [5, 8])).toArray();
+    const y = importTorchMlp(backend, bytes)
+      .predict(backend.tensor(x, [5, 8]))
+      .toArray();
     expect(y.length).toBe(15);
     for (let i = 0; i < y.length; i++) expect(Math.abs(y[i] - expected[i])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(expected[i])));
   });

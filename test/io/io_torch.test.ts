@@ -9,7 +9,10 @@ import { BACKEND_NAMES, makeBackend, randomValues } from '../helpers/backends.js
 type Dtype = 'F32' | 'F64' | 'F16' | 'BF16' | 'I32';
 const SIZE: Record<Dtype, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I32: 4 };
 
-interface Linear { weight: number[][]; bias: number[] | null }
+interface Linear {
+  weight: number[][];
+  bias: number[] | null;
+}
 
 /** A [out, in] weight and bias per Linear, with values exact in every float dtype (multiples of 1/64 in [-2, 2]). */
 function linears(sizes: number[], seed: number): Linear[] {
@@ -69,19 +72,23 @@ function torchFile(layers: Linear[], dtype: Dtype, extra: Record<string, unknown
   new DataView(out.buffer).setUint32(0, json.length, true);
   out.set(json, 8);
   let pos = 8 + json.length;
-  for (const c of chunks) (out.set(c, pos), (pos += c.length));
+  for (const c of chunks) out.set(c, pos), (pos += c.length);
   return out;
 }
 
 /** PyTorch's forward in float64: h = act(h·Wᵀ + b) between layers, none after the last. */
 function reference(layers: Linear[], x: Float32Array, batch: number, activation: 'relu' | 'sigmoid'): number[] {
-  let h = Array.from({ length: batch }, (_, r) => Array.from(x.subarray(r * layers[0].weight[0].length, (r + 1) * layers[0].weight[0].length)));
+  let h = Array.from({ length: batch }, (_, r) =>
+    Array.from(x.subarray(r * layers[0].weight[0].length, (r + 1) * layers[0].weight[0].length)),
+  );
   layers.forEach(({ weight, bias }, i) => {
-    h = h.map((row) => weight.map((w, o) => {
-      const z = w.reduce((sum, wk, k) => sum + wk * row[k], bias ? bias[o] : 0);
-      if (i === layers.length - 1) return z;
-      return activation === 'relu' ? Math.max(z, 0) : 1 / (1 + Math.exp(-z));
-    }));
+    h = h.map((row) =>
+      weight.map((w, o) => {
+        const z = w.reduce((sum, wk, k) => sum + wk * row[k], bias ? bias[o] : 0);
+        if (i === layers.length - 1) return z;
+        return activation === 'relu' ? Math.max(z, 0) : 1 / (1 + Math.exp(-z));
+      }),
+    );
   });
   return h.flat();
 }
@@ -93,7 +100,11 @@ describe.each(BACKEND_NAMES)('importTorchMlp on %s', (name) => {
       const layers = linears([13, 9, 5, 4], 3);
       const net = importTorchMlp(backend, torchFile(layers, dtype), { activation });
       expect(net).toBeInstanceOf(Sequential);
-      expect([...net.layers.keys()]).toEqual(activation === 'relu' ? ['Affine1', 'Relu1', 'Affine2', 'Relu2', 'Affine3'] : ['Affine1', 'Sigmoid1', 'Affine2', 'Sigmoid2', 'Affine3']);
+      expect([...net.layers.keys()]).toEqual(
+        activation === 'relu'
+          ? ['Affine1', 'Relu1', 'Affine2', 'Relu2', 'Affine3']
+          : ['Affine1', 'Sigmoid1', 'Affine2', 'Sigmoid2', 'Affine3'],
+      );
       expect(net.params.W1.shape).toEqual([13, 9]);
       const x = randomValues(7 * 13, 9);
       const y = net.predict(backend.tensor(x, [7, 13])).toArray();
@@ -107,17 +118,26 @@ describe('importTorchMlp refuses what it cannot read', () => {
   const backendPromise = makeBackend('ts');
   it('other dtypes, by name', async () => {
     const backend = await backendPromise;
-    expect(() => importTorchMlp(backend, torchFile(linears([3, 2], 1), 'I32'))).toThrow(/tensor '0\.weight' has dtype I32; only F32, F16, BF16, F64 can be read as f32/);
+    expect(() => importTorchMlp(backend, torchFile(linears([3, 2], 1), 'I32'))).toThrow(
+      /tensor '0\.weight' has dtype I32; only F32, F16, BF16, F64 can be read as f32/,
+    );
   });
 
   it('keys that are not Linear weights and biases, layers that do not chain, a bias without weight', async () => {
     const backend = await backendPromise;
-    expect(() => importTorchMlp(backend, torchFile(linears([3, 2], 1), 'F32', { '1.running_mean': { dtype: 'F32', shape: [0], data_offsets: [0, 0] } }))).toThrow(/unexpected tensor '1\.running_mean'/);
+    expect(() =>
+      importTorchMlp(
+        backend,
+        torchFile(linears([3, 2], 1), 'F32', { '1.running_mean': { dtype: 'F32', shape: [0], data_offsets: [0, 0] } }),
+      ),
+    ).toThrow(/unexpected tensor '1\.running_mean'/);
     const broken = linears([4, 3, 2], 1);
     broken[1].weight = broken[1].weight.map((row) => row.slice(0, 2));
     expect(() => importTorchMlp(backend, torchFile(broken, 'F32'))).toThrow(/'2\.weight' takes 2 inputs but the layer before gives 3/);
     expect(() => importTorchMlp(backend, torchFile([], 'F32'))).toThrow(/the file has no tensors/);
-    expect(() => importTorchMlp(backend, torchFile(linears([3, 2], 1), 'F32'), { activation: 'tanh' as never })).toThrow(/expected activation 'relu' or 'sigmoid', got "tanh"/);
+    expect(() => importTorchMlp(backend, torchFile(linears([3, 2], 1), 'F32'), { activation: 'tanh' as never })).toThrow(
+      /expected activation 'relu' or 'sigmoid', got "tanh"/,
+    );
   });
 
   it('a Linear without bias gets zeros', async () => {
@@ -132,6 +152,8 @@ describe('importTorchMlp refuses what it cannot read', () => {
     const backend = await backendPromise;
     const layers = linears([3, 2], 1);
     layers[0].weight[1][2] = 1e300;
-    expect(() => importTorchMlp(backend, torchFile(layers, 'F64'))).toThrow(/tensor '0\.weight' element 5 \(file byte \d+\) is Infinity \(out of f32 range\)/);
+    expect(() => importTorchMlp(backend, torchFile(layers, 'F64'))).toThrow(
+      /tensor '0\.weight' element 5 \(file byte \d+\) is Infinity \(out of f32 range\)/,
+    );
   });
 });

@@ -2,7 +2,20 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import protobuf from 'protobufjs/light.js';
 import {
-  Adam, Affine, BatchNormalization, Convolution, Dropout, importTorchMlp, MultiLayerNetExtend, Pooling, Relu, SGD, Sequential, SimpleConvNet, TwoLayerNet, type Backend,
+  Adam,
+  Affine,
+  BatchNormalization,
+  Convolution,
+  Dropout,
+  importTorchMlp,
+  MultiLayerNetExtend,
+  Pooling,
+  Relu,
+  SGD,
+  Sequential,
+  SimpleConvNet,
+  TwoLayerNet,
+  type Backend,
 } from '../../ts/index.js';
 import { ONNX_SCHEMA } from '../../ts/onnx/schema.js';
 import { OPSET, toOnnx } from '../../ts/onnx/index.js';
@@ -66,16 +79,19 @@ function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe.each(BACKEND_NAMES)('toOnnx on %s, run by ONNX Runtime', (name) => {
-  it.each(['relu', 'sigmoid'] as const)('a %s MLP trained on MNIST: ORT matches softmax(predict) within 1e-5 on real digits', async (activation) => {
-    const backend = await makeBackend(name);
-    const net = trainedNet(backend, [784, 64, 32, 10], activation);
-    const model = toOnnx(net);
-    const images = test.images.subarray(0, BATCH * 784);
-    const expected = ourProbabilities(net, images, BATCH);
-    expect(maxDifference(await runInOrt(model, images, BATCH), expected)).toBeLessThanOrEqual(1e-5);
-    // The batch dimension is dynamic: one digit runs through the same model.
-    expect(maxDifference(await runInOrt(model, test.images.subarray(0, 784), 1), expected.slice(0, 10))).toBeLessThanOrEqual(1e-5);
-  });
+  it.each(['relu', 'sigmoid'] as const)(
+    'a %s MLP trained on MNIST: ORT matches softmax(predict) within 1e-5 on real digits',
+    async (activation) => {
+      const backend = await makeBackend(name);
+      const net = trainedNet(backend, [784, 64, 32, 10], activation);
+      const model = toOnnx(net);
+      const images = test.images.subarray(0, BATCH * 784);
+      const expected = ourProbabilities(net, images, BATCH);
+      expect(maxDifference(await runInOrt(model, images, BATCH), expected)).toBeLessThanOrEqual(1e-5);
+      // The batch dimension is dynamic: one digit runs through the same model.
+      expect(maxDifference(await runInOrt(model, test.images.subarray(0, 784), 1), expected.slice(0, 10))).toBeLessThanOrEqual(1e-5);
+    },
+  );
 });
 
 /** A few Adam steps on MNIST digits of shape [N, ...sample], so that weights, biases and BatchNorm statistics are a real model's. */
@@ -101,7 +117,11 @@ function trainAdam(net: Sequential, sample: number[], lr = 0.005, steps = 6): Se
  * border of a digit holds only negative values, the padding's zero wins (the book's pooling).
  */
 function oddConvNet(backend: Backend): Sequential {
-  const values = (shape: number[], seed: number, scale: number) => backend.tensor(Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, (_, i) => scale * Math.sin(seed * 7 + i * 1.3)), shape);
+  const values = (shape: number[], seed: number, scale: number) =>
+    backend.tensor(
+      Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, (_, i) => scale * Math.sin(seed * 7 + i * 1.3)),
+      shape,
+    );
   const ones = (n: number) => backend.tensor(new Float32Array(n).fill(1), [n]);
   return new Sequential([
     ['convA', new Convolution(values([6, 1, 4, 4], 1, 0.3), values([6], 2, 0.1), { stride: 2, pad: 2 })],
@@ -116,7 +136,9 @@ function oddConvNet(backend: Backend): Sequential {
 
 /** The op types of an exported model's graph, in order. */
 function opTypes(model: Uint8Array): string[] {
-  const decoded = protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto').decode(model) as unknown as { graph: { node: { opType: string }[] } };
+  const decoded = protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto').decode(model) as unknown as {
+    graph: { node: { opType: string }[] };
+  };
   return decoded.graph.node.map((n) => n.opType);
 }
 
@@ -140,8 +162,27 @@ describe.each(BACKEND_NAMES)('toOnnx of chapter 6–7 nets on %s, run by ONNX Ru
   });
 
   it('MultiLayerNetExtend with BatchNorm (running statistics) and Dropout (× (1 − ratio))', async () => {
-    const net = trainAdam(new MultiLayerNetExtend(await makeBackend(name), 784, [64, 32], 10, { useBatchnorm: true, useDropout: true, dropoutRatio: 0.3, seed: 2 }), [784]);
-    expect(opTypes(toOnnx(net))).toEqual(['Gemm', 'BatchNormalization', 'Relu', 'Mul', 'Gemm', 'BatchNormalization', 'Relu', 'Mul', 'Gemm', 'Softmax']);
+    const net = trainAdam(
+      new MultiLayerNetExtend(await makeBackend(name), 784, [64, 32], 10, {
+        useBatchnorm: true,
+        useDropout: true,
+        dropoutRatio: 0.3,
+        seed: 2,
+      }),
+      [784],
+    );
+    expect(opTypes(toOnnx(net))).toEqual([
+      'Gemm',
+      'BatchNormalization',
+      'Relu',
+      'Mul',
+      'Gemm',
+      'BatchNormalization',
+      'Relu',
+      'Mul',
+      'Gemm',
+      'Softmax',
+    ]);
     expect(await agrees(net, [784])).toBeLessThanOrEqual(1e-5);
   });
 
@@ -153,9 +194,19 @@ describe.each(BACKEND_NAMES)('toOnnx of chapter 6–7 nets on %s, run by ONNX Ru
     // 2×3 windows with stride 1 end exactly at the edge in both directions (rows [3, 5), columns [3, 6)).
     const [batch, sample] = [4, [2, 5, 6]];
     const images = Float32Array.from({ length: batch * 60 }, (_, i) => -0.5 - Math.abs(Math.sin(i * 0.7)));
-    for (const [fh, fw, stride, pooled] of [[2, 2, 2, 2 * 3 * 4], [3, 3, 1, 2 * 5 * 6], [2, 3, 1, 2 * 6 * 6]]) {
-      const W = backend.tensor(Float32Array.from({ length: pooled * 3 }, (_, i) => Math.sin(i * 1.1)), [pooled, 3]);
-      const net = new Sequential([['pool', new Pooling(fh, fw, { stride, pad: 1 })], ['fc', new Affine(W, backend.zeros([3]))]]);
+    for (const [fh, fw, stride, pooled] of [
+      [2, 2, 2, 2 * 3 * 4],
+      [3, 3, 1, 2 * 5 * 6],
+      [2, 3, 1, 2 * 6 * 6],
+    ]) {
+      const W = backend.tensor(
+        Float32Array.from({ length: pooled * 3 }, (_, i) => Math.sin(i * 1.1)),
+        [pooled, 3],
+      );
+      const net = new Sequential([
+        ['pool', new Pooling(fh, fw, { stride, pad: 1 })],
+        ['fc', new Affine(W, backend.zeros([3]))],
+      ]);
       const expected = ourProbabilities(net, images, batch, sample);
       const where = `${fh}×${fw} windows, stride ${stride}`;
       expect(maxDifference(await runInOrt(toOnnx(net), images, batch, sample), expected), where).toBeLessThanOrEqual(1e-5);
@@ -165,7 +216,20 @@ describe.each(BACKEND_NAMES)('toOnnx of chapter 6–7 nets on %s, run by ONNX Ru
 
   it('a conv net with pad and stride ≠ defaults, a padded pooling on negative values, a 3×2 kernel and BatchNorm over images', async () => {
     const net = trainAdam(oddConvNet(await makeBackend(name)), [1, 28, 28]);
-    expect(opTypes(toOnnx(net))).toEqual(['Conv', 'MaxPool', 'Max', 'Conv', 'Flatten', 'BatchNormalization', 'Reshape', 'Relu', 'Mul', 'Flatten', 'Gemm', 'Softmax']);
+    expect(opTypes(toOnnx(net))).toEqual([
+      'Conv',
+      'MaxPool',
+      'Max',
+      'Conv',
+      'Flatten',
+      'BatchNormalization',
+      'Reshape',
+      'Relu',
+      'Mul',
+      'Flatten',
+      'Gemm',
+      'Softmax',
+    ]);
     expect(await agrees(net, [1, 28, 28])).toBeLessThanOrEqual(1e-5);
   });
 });
@@ -184,20 +248,34 @@ describe('toOnnx', () => {
 
   it('refuses what it cannot export, by name', async () => {
     const backend = await makeBackend('ts');
-    const odd = new Sequential([['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))], ['Odd', { forward: (x: never) => x, backward: (d: never) => d, dispose() {} }]]);
+    const odd = new Sequential([
+      ['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))],
+      ['Odd', { forward: (x: never) => x, backward: (d: never) => d, dispose() {} }],
+    ]);
     expect(() => toOnnx(odd)).toThrow(/toOnnx: layer 'Odd' is a Object, which has no ONNX export yet/);
     expect(() => toOnnx(null as never)).toThrow(/toOnnx: expected a Sequential or TwoLayerNet, got null/);
-    const conv = new Sequential([['conv', new Convolution(backend.zeros([2, 1, 3, 3]), backend.zeros([2]))], ['fc', new Affine(backend.zeros([8, 3]), backend.zeros([3]))]]);
-    expect(() => toOnnx(conv)).toThrow("toOnnx: the net starts with a Convolution that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch first");
+    const conv = new Sequential([
+      ['conv', new Convolution(backend.zeros([2, 1, 3, 3]), backend.zeros([2]))],
+      ['fc', new Affine(backend.zeros([8, 3]), backend.zeros([3]))],
+    ]);
+    expect(() => toOnnx(conv)).toThrow(
+      'toOnnx: the net starts with a Convolution that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch first',
+    );
     conv.predict(backend.zeros([1, 1, 4, 4]));
     expect(opTypes(toOnnx(conv))).toEqual(['Conv', 'Flatten', 'Gemm', 'Softmax']);
     // a Relu first says nothing about the shape: the Convolution after it does
-    const reluFirst = new Sequential([['relu', new Relu()], ['conv', new Convolution(backend.zeros([2, 1, 3, 3]), backend.zeros([2]))], ['fc', new Affine(backend.zeros([8, 3]), backend.zeros([3]))]]);
+    const reluFirst = new Sequential([
+      ['relu', new Relu()],
+      ['conv', new Convolution(backend.zeros([2, 1, 3, 3]), backend.zeros([2]))],
+      ['fc', new Affine(backend.zeros([8, 3]), backend.zeros([3]))],
+    ]);
     reluFirst.predict(backend.zeros([1, 1, 4, 4]));
     expect(opTypes(toOnnx(reluFirst))).toEqual(['Relu', 'Conv', 'Flatten', 'Gemm', 'Softmax']);
     const noClasses = new Sequential([['conv', new Convolution(backend.zeros([2, 1, 3, 3]), backend.zeros([2]))]]);
     noClasses.predict(backend.zeros([1, 1, 4, 4]));
-    expect(() => toOnnx(noClasses)).toThrow("toOnnx: the net's scores must be [batch, classes]; its last layer gives [batch, 2, 2, 2] (end it with an Affine)");
+    expect(() => toOnnx(noClasses)).toThrow(
+      "toOnnx: the net's scores must be [batch, classes]; its last layer gives [batch, 2, 2, 2] (end it with an Affine)",
+    );
   });
 });
 
@@ -213,7 +291,10 @@ function torchBytes(net: Sequential): Uint8Array {
     const w = W.toArray();
     const transposed = new Float32Array(inputs * outputs);
     for (let o = 0; o < outputs; o++) for (let k = 0; k < inputs; k++) transposed[o * inputs + k] = w[k * outputs + o];
-    for (const [key, data, shape] of [[`${2 * (i - 1)}.weight`, transposed, [outputs, inputs]], [`${2 * (i - 1)}.bias`, net.params[`b${i}`].toArray(), [outputs]]] as const) {
+    for (const [key, data, shape] of [
+      [`${2 * (i - 1)}.weight`, transposed, [outputs, inputs]],
+      [`${2 * (i - 1)}.bias`, net.params[`b${i}`].toArray(), [outputs]],
+    ] as const) {
       header[key] = { dtype: 'F32', shape, data_offsets: [offset, offset + data.length * 4] };
       parts.push(data);
       offset += data.length * 4;
@@ -225,6 +306,6 @@ function torchBytes(net: Sequential): Uint8Array {
   view.setUint32(0, json.length, true);
   out.set(json, 8);
   let pos = 8 + json.length;
-  for (const p of parts) for (const v of p) (view.setFloat32(pos, v, true), (pos += 4));
+  for (const p of parts) for (const v of p) view.setFloat32(pos, v, true), (pos += 4);
   return out;
 }

@@ -67,17 +67,33 @@ describe('the kernel contract and crate/src/abi.rs', () => {
     const exported = abi.get(exportName(name));
     expect(exported, `crate/src/abi.rs has no ${exportName(name)}`).toBeDefined();
     const raw = spec.args.filter((arg) => !(arg.role === 'scalar' && 'raw' in arg));
-    expect(exported!.params.map((p) => `${loose(p.name)}: ${p.type}`)).toEqual(raw.map((arg) => `${loose(rawName(arg))}: ${rustType(arg)}`));
+    expect(exported!.params.map((p) => `${loose(p.name)}: ${p.type}`)).toEqual(
+      raw.map((arg) => `${loose(rawName(arg))}: ${rustType(arg)}`),
+    );
     expect(exported!.returns).toBe({ void: '', status: 'usize', value: 'f64' }[spec.returns]);
   });
 
   it('every export is a kernel of the contract, the allocator or the worker pool', () => {
     const kernels = new Set<string>(names.map(exportName));
-    expect([...abi.keys()].filter((e) => !kernels.has(e))).toEqual(['nn_alloc', 'nn_free', 'nn_set_threads', 'nn_worker_loop', 'nn_worker_failed', 'nn_pool_broken', 'nn_pool_stop', 'nn_pool_fail_next_part']);
+    expect([...abi.keys()].filter((e) => !kernels.has(e))).toEqual([
+      'nn_alloc',
+      'nn_free',
+      'nn_set_threads',
+      'nn_worker_loop',
+      'nn_worker_failed',
+      'nn_pool_broken',
+      'nn_pool_stop',
+      'nn_pool_fail_next_part',
+    ]);
   });
 
   it('the naming rule', () => {
-    expect(['gemmNN', 'softmaxXentGrad', 'im2col', 'affineBackward'].map(exportName)).toEqual(['nn_gemm_nn', 'nn_softmax_xent_grad', 'nn_im2col', 'nn_affine_backward']);
+    expect(['gemmNN', 'softmaxXentGrad', 'im2col', 'affineBackward'].map(exportName)).toEqual([
+      'nn_gemm_nn',
+      'nn_softmax_xent_grad',
+      'nn_im2col',
+      'nn_affine_backward',
+    ]);
   });
 });
 

@@ -34,38 +34,157 @@ const KERNELS: KernelCase[] = [
   { kernel: 'addBias', args: ['x', 'b'], outputs: ['x'], call: (b, [x, bias]) => b.addBias(1, 2, x, bias) },
   { kernel: 'colSum', args: ['x', 'out'], outputs: ['out'], call: (b, [x, out]) => b.colSum(1, 2, x, out) },
   { kernel: 'reluForward', args: ['input 1', 'output'], outputs: ['output'], call: (b, [x, out]) => b.reluForward(x, out) },
-  { kernel: 'reluBackward', args: ['input 1', 'input 2', 'output'], outputs: ['output'], call: (b, [y, d, dx]) => b.reluBackward(y, d, dx) },
+  {
+    kernel: 'reluBackward',
+    args: ['input 1', 'input 2', 'output'],
+    outputs: ['output'],
+    call: (b, [y, d, dx]) => b.reluBackward(y, d, dx),
+  },
   { kernel: 'sigmoidForward', args: ['input 1', 'output'], outputs: ['output'], call: (b, [x, out]) => b.sigmoidForward(x, out) },
-  { kernel: 'sigmoidBackward', args: ['input 1', 'input 2', 'output'], outputs: ['output'], call: (b, [y, d, dx]) => b.sigmoidBackward(y, d, dx) },
-  { kernel: 'softmaxXent', args: ['scores', 't (one-hot)', 'output'], outputs: ['output'], call: (b, [x, t, y]) => b.softmaxXent(1, 2, x, t, 'onehot', y) },
-  { kernel: 'softmaxXent', args: ['scores', 't (labels)', 'output'], outputs: ['output'], call: (b, [x, t, y]) => b.softmaxXent(1, 1, x, t, 'labels', y) },
-  { kernel: 'softmaxXentBackward', args: ['scores', 't (one-hot)', 'output'], outputs: ['output'], call: (b, [y, t, dx]) => b.softmaxXentBackward(1, 2, y, t, 'onehot', dx) },
-  { kernel: 'softmaxXentBackward', args: ['scores', 't (labels)', 'output'], outputs: ['output'], call: (b, [y, t, dx]) => b.softmaxXentBackward(1, 1, y, t, 'labels', dx) },
-  { kernel: 'softmaxXentGrad', args: ['scores', 't (one-hot)', 'output', 'dx'], outputs: ['output', 'dx'], call: (b, [x, t, y, dx]) => b.softmaxXentGrad(1, 2, x, t, 'onehot', y, dx) },
-  { kernel: 'softmaxXentGrad', args: ['scores', 't (labels)', 'output', 'dx'], outputs: ['output', 'dx'], call: (b, [x, t, y, dx]) => b.softmaxXentGrad(1, 1, x, t, 'labels', y, dx) },
-  { kernel: 'affineForward', args: ['x', 'W', 'b', 'out'], outputs: ['out'], size: 1, call: (b, [x, W, bias, out]) => b.affineForward(1, 1, 1, x, W, bias, out) },
-  { kernel: 'affineBackward', args: ['x', 'W', 'dout', 'dW', 'db', 'dx'], outputs: ['dW', 'db', 'dx'], size: 1, call: (b, [x, W, d, dW, db, dx]) => b.affineBackward(1, 1, 1, x, W, d, dW, db, dx) },
+  {
+    kernel: 'sigmoidBackward',
+    args: ['input 1', 'input 2', 'output'],
+    outputs: ['output'],
+    call: (b, [y, d, dx]) => b.sigmoidBackward(y, d, dx),
+  },
+  {
+    kernel: 'softmaxXent',
+    args: ['scores', 't (one-hot)', 'output'],
+    outputs: ['output'],
+    call: (b, [x, t, y]) => b.softmaxXent(1, 2, x, t, 'onehot', y),
+  },
+  {
+    kernel: 'softmaxXent',
+    args: ['scores', 't (labels)', 'output'],
+    outputs: ['output'],
+    call: (b, [x, t, y]) => b.softmaxXent(1, 1, x, t, 'labels', y),
+  },
+  {
+    kernel: 'softmaxXentBackward',
+    args: ['scores', 't (one-hot)', 'output'],
+    outputs: ['output'],
+    call: (b, [y, t, dx]) => b.softmaxXentBackward(1, 2, y, t, 'onehot', dx),
+  },
+  {
+    kernel: 'softmaxXentBackward',
+    args: ['scores', 't (labels)', 'output'],
+    outputs: ['output'],
+    call: (b, [y, t, dx]) => b.softmaxXentBackward(1, 1, y, t, 'labels', dx),
+  },
+  {
+    kernel: 'softmaxXentGrad',
+    args: ['scores', 't (one-hot)', 'output', 'dx'],
+    outputs: ['output', 'dx'],
+    call: (b, [x, t, y, dx]) => b.softmaxXentGrad(1, 2, x, t, 'onehot', y, dx),
+  },
+  {
+    kernel: 'softmaxXentGrad',
+    args: ['scores', 't (labels)', 'output', 'dx'],
+    outputs: ['output', 'dx'],
+    call: (b, [x, t, y, dx]) => b.softmaxXentGrad(1, 1, x, t, 'labels', y, dx),
+  },
+  {
+    kernel: 'affineForward',
+    args: ['x', 'W', 'b', 'out'],
+    outputs: ['out'],
+    size: 1,
+    call: (b, [x, W, bias, out]) => b.affineForward(1, 1, 1, x, W, bias, out),
+  },
+  {
+    kernel: 'affineBackward',
+    args: ['x', 'W', 'dout', 'dW', 'db', 'dx'],
+    outputs: ['dW', 'db', 'dx'],
+    size: 1,
+    call: (b, [x, W, d, dW, db, dx]) => b.affineBackward(1, 1, 1, x, W, d, dW, db, dx),
+  },
   { kernel: 'sgd', args: ['input 1', 'output'], outputs: ['output'], hyper: ['learning rate'], call: (b, [g, p], [lr]) => b.sgd(lr, p, g) },
   { kernel: 'accumulate', args: ['input 1', 'output'], outputs: ['output'], call: (b, [s, t]) => b.accumulate(t, s) },
-  { kernel: 'momentum', args: ['input 1', 'output', 'state 1'], outputs: ['output', 'state 1'], hyper: ['lr', 'momentum'], call: (b, [g, p, v], [lr, m]) => b.momentum(lr, m, p, g, v) },
-  { kernel: 'nesterov', args: ['input 1', 'output', 'state 1'], outputs: ['output', 'state 1'], hyper: ['lr', 'momentum'], call: (b, [g, p, v], [lr, m]) => b.nesterov(lr, m, p, g, v) },
-  { kernel: 'adagrad', args: ['input 1', 'output', 'state 1'], outputs: ['output', 'state 1'], hyper: ['lr', 'eps'], call: (b, [g, p, h], [lr, eps]) => b.adagrad(lr, eps, p, g, h) },
-  { kernel: 'rmsprop', args: ['input 1', 'output', 'state 1'], outputs: ['output', 'state 1'], hyper: ['lr', 'decay', 'eps'], call: (b, [g, p, h], [lr, d, eps]) => b.rmsprop(lr, d, eps, p, g, h) },
-  { kernel: 'adam', args: ['input 1', 'output', 'state 1', 'state 2'], outputs: ['output', 'state 1', 'state 2'], hyper: ['lrT', 'beta1', 'beta2', 'eps'], call: (b, [g, p, m, v], h) => b.adam(h[0], h[1], h[2], h[3], p, g, m, v) },
   {
-    kernel: 'batchNormForwardTrain', args: ['x', 'gamma', 'beta', 'runningMean', 'runningVar', 'xn', 'invStd', 'out'], outputs: ['runningMean', 'runningVar', 'xn', 'invStd', 'out'], hyper: ['momentum'],
+    kernel: 'momentum',
+    args: ['input 1', 'output', 'state 1'],
+    outputs: ['output', 'state 1'],
+    hyper: ['lr', 'momentum'],
+    call: (b, [g, p, v], [lr, m]) => b.momentum(lr, m, p, g, v),
+  },
+  {
+    kernel: 'nesterov',
+    args: ['input 1', 'output', 'state 1'],
+    outputs: ['output', 'state 1'],
+    hyper: ['lr', 'momentum'],
+    call: (b, [g, p, v], [lr, m]) => b.nesterov(lr, m, p, g, v),
+  },
+  {
+    kernel: 'adagrad',
+    args: ['input 1', 'output', 'state 1'],
+    outputs: ['output', 'state 1'],
+    hyper: ['lr', 'eps'],
+    call: (b, [g, p, h], [lr, eps]) => b.adagrad(lr, eps, p, g, h),
+  },
+  {
+    kernel: 'rmsprop',
+    args: ['input 1', 'output', 'state 1'],
+    outputs: ['output', 'state 1'],
+    hyper: ['lr', 'decay', 'eps'],
+    call: (b, [g, p, h], [lr, d, eps]) => b.rmsprop(lr, d, eps, p, g, h),
+  },
+  {
+    kernel: 'adam',
+    args: ['input 1', 'output', 'state 1', 'state 2'],
+    outputs: ['output', 'state 1', 'state 2'],
+    hyper: ['lrT', 'beta1', 'beta2', 'eps'],
+    call: (b, [g, p, m, v], h) => b.adam(h[0], h[1], h[2], h[3], p, g, m, v),
+  },
+  {
+    kernel: 'batchNormForwardTrain',
+    args: ['x', 'gamma', 'beta', 'runningMean', 'runningVar', 'xn', 'invStd', 'out'],
+    outputs: ['runningMean', 'runningVar', 'xn', 'invStd', 'out'],
+    hyper: ['momentum'],
     call: (b, [x, g, be, rm, rv, xn, inv, out], [m]) => b.batchNormForwardTrain(1, 2, m, x, g, be, rm, rv, xn, inv, out),
   },
-  { kernel: 'batchNormForwardTest', args: ['x', 'gamma', 'beta', 'runningMean', 'runningVar', 'out'], outputs: ['out'], call: (b, [x, g, be, rm, rv, out]) => b.batchNormForwardTest(1, 2, x, g, be, rm, rv, out) },
-  { kernel: 'batchNormBackward', args: ['dout', 'xn', 'invStd', 'gamma', 'dgamma', 'dbeta', 'dx'], outputs: ['dgamma', 'dbeta', 'dx'], call: (b, [d, xn, inv, g, dg, db, dx]) => b.batchNormBackward(1, 2, d, xn, inv, g, dg, db, dx) },
+  {
+    kernel: 'batchNormForwardTest',
+    args: ['x', 'gamma', 'beta', 'runningMean', 'runningVar', 'out'],
+    outputs: ['out'],
+    call: (b, [x, g, be, rm, rv, out]) => b.batchNormForwardTest(1, 2, x, g, be, rm, rv, out),
+  },
+  {
+    kernel: 'batchNormBackward',
+    args: ['dout', 'xn', 'invStd', 'gamma', 'dgamma', 'dbeta', 'dx'],
+    outputs: ['dgamma', 'dbeta', 'dx'],
+    call: (b, [d, xn, inv, g, dg, db, dx]) => b.batchNormBackward(1, 2, d, xn, inv, g, dg, db, dx),
+  },
   { kernel: 'applyMask', args: ['x', 'mask', 'out'], outputs: ['out'], call: (b, [x, mask, out]) => b.applyMask(x, mask, out) },
   { kernel: 'scale', args: ['x', 'out'], outputs: ['out'], hyper: ['s'], call: (b, [x, out], [s]) => b.scale(s, x, out) },
   { kernel: 'im2col', args: ['x', 'col'], outputs: ['col'], call: (b, [x, col]) => b.im2col(1, 1, 1, 2, 1, 1, 1, 0, x, col) },
   // chapter 7: a 1×1 window over a 1×1×1×1 input, so every tensor holds one element
-  { kernel: 'convForward', args: ['x', 'W', 'b', 'col', 'out'], outputs: ['col', 'out'], size: 1, call: (b, [x, W, bias, col, out]) => b.convForward(...UNIT, 1, x, W, bias, col, out) },
-  { kernel: 'convBackward', args: ['col', 'W', 'dout', 'dW', 'db', 'dcol', 'dx'], outputs: ['dW', 'db', 'dcol', 'dx'], size: 1, call: (b, [col, W, d, dW, db, dcol, dx]) => b.convBackward(...UNIT, 1, col, W, d, dW, db, dcol, dx) },
-  { kernel: 'maxPoolForward', args: ['x', 'out', 'argmax'], outputs: ['out', 'argmax'], size: 1, call: (b, [x, out, arg]) => b.maxPoolForward(...UNIT, x, out, arg) },
-  { kernel: 'maxPoolBackward', args: ['dout', 'argmax', 'dx'], outputs: ['dx'], size: 1, call: (b, [d, arg, dx]) => b.maxPoolBackward(...UNIT, d, arg, dx) },
+  {
+    kernel: 'convForward',
+    args: ['x', 'W', 'b', 'col', 'out'],
+    outputs: ['col', 'out'],
+    size: 1,
+    call: (b, [x, W, bias, col, out]) => b.convForward(...UNIT, 1, x, W, bias, col, out),
+  },
+  {
+    kernel: 'convBackward',
+    args: ['col', 'W', 'dout', 'dW', 'db', 'dcol', 'dx'],
+    outputs: ['dW', 'db', 'dcol', 'dx'],
+    size: 1,
+    call: (b, [col, W, d, dW, db, dcol, dx]) => b.convBackward(...UNIT, 1, col, W, d, dW, db, dcol, dx),
+  },
+  {
+    kernel: 'maxPoolForward',
+    args: ['x', 'out', 'argmax'],
+    outputs: ['out', 'argmax'],
+    size: 1,
+    call: (b, [x, out, arg]) => b.maxPoolForward(...UNIT, x, out, arg),
+  },
+  {
+    kernel: 'maxPoolBackward',
+    args: ['dout', 'argmax', 'dx'],
+    outputs: ['dx'],
+    size: 1,
+    call: (b, [d, arg, dx]) => b.maxPoolBackward(...UNIT, d, arg, dx),
+  },
 ];
 
 const sizeOf = (c: KernelCase) => c.size ?? (c.args.includes('t (labels)') ? 1 : 2);
@@ -99,7 +218,11 @@ describe.each(backends.map((b) => [b.name, b] as const))('every kernel check on 
       const swap = (t: unknown) => valid.map((v, j) => (j === i ? t : tensorsFor(c)[j])) as Tensor[];
       // (an element-wise kernel measures its inputs against the output, so a wrong-sized output
       // is reported through the first input: only "to hold" is certain)
-      refused(c, swap(withNaN(backend.zeros([sizeOf(c) + 1]), c.outputs.includes(arg))), c.outputs.includes(arg) ? 'to hold' : `expected ${arg} to hold`);
+      refused(
+        c,
+        swap(withNaN(backend.zeros([sizeOf(c) + 1]), c.outputs.includes(arg))),
+        c.outputs.includes(arg) ? 'to hold' : `expected ${arg} to hold`,
+      );
       refused(c, swap(undefined), `expected ${arg} to be a Tensor, got undefined`);
       const dead = backend.zeros([sizeOf(c)]);
       dead.dispose();
@@ -113,7 +236,9 @@ describe.each(backends.map((b) => [b.name, b] as const))('every kernel check on 
         if (i === o) return;
         const args = tensorsFor(c);
         args[o] = args[i].reshape([sizeOf(c), 1]).reshape([sizeOf(c)]);
-        expect(() => c.call(backend, args, hyperFor(c)), `${c.kernel}: ${out} sharing ${arg}`).toThrow(`${backend.name}.${c.kernel}: the output must not share memory with`);
+        expect(() => c.call(backend, args, hyperFor(c)), `${c.kernel}: ${out} sharing ${arg}`).toThrow(
+          `${backend.name}.${c.kernel}: the output must not share memory with`,
+        );
       });
     }
     (c.hyper ?? []).forEach((name, i) => {
@@ -127,7 +252,9 @@ describe.each(backends.map((b) => [b.name, b] as const))('every kernel check on 
     const [x, y] = [backend.zeros([2, 3]), backend.zeros([2, 3])];
     expect(() => backend.softmaxXent(2, 3, x, backend.tensor([0, 3], [2]), 'labels', y)).toThrow('found 3 at row 1');
     expect(() => backend.softmaxXentBackward(2, 3, x, backend.tensor([-1, 0], [2]), 'labels', y)).toThrow('found -1 at row 0');
-    expect(() => backend.softmaxXentGrad(2, 3, x, backend.zeros([2, 3]), 'probabilities' as never, y, backend.zeros([2, 3]))).toThrow("expected targets 'onehot' or 'labels', got probabilities");
+    expect(() => backend.softmaxXentGrad(2, 3, x, backend.zeros([2, 3]), 'probabilities' as never, y, backend.zeros([2, 3]))).toThrow(
+      "expected targets 'onehot' or 'labels', got probabilities",
+    );
     const c = backend.zeros([1, 1]);
     backend.gemmNN(1, 2, 1, backend.tensor([1, 2], [1, 2]), backend.tensor([3, 4], [2, 1]), c);
     expect(c.data[0]).toBe(11);

@@ -77,7 +77,10 @@ describe.each(backends.map((b) => [b.name, b] as const))('tensor lifetime on %s'
     const fresh = await makeBackend(backend.name as BackendName); // nothing else alive in it
     const net = new TwoLayerNet(fresh, 64, 32, 10, { seed: 1 });
     const x = fresh.tensor(randomValues(50 * 64, 2), [50, 64]);
-    const t = fresh.tensor(Float32Array.from({ length: 50 }, (_, i) => i % 10), [50]);
+    const t = fresh.tensor(
+      Float32Array.from({ length: 50 }, (_, i) => i % 10),
+      [50],
+    );
     const sgd = new SGD({ lr: 0.1 });
     sgd.update(net.params, net.gradient(x, t));
     const afterFirst = fresh.memoryStats();
@@ -102,7 +105,9 @@ describe.each(wasmBackends.map((b) => [b.name, b] as const))('out of memory on %
         try {
           fillers.push(backend.zeros([size]));
         } catch (e) {
-          expect((e as Error).message).toMatch(/out of memory: cannot allocate \d+ bytes \(linear memory is \d+ bytes and may grow to at most 16777216\)/);
+          expect((e as Error).message).toMatch(
+            /out of memory: cannot allocate \d+ bytes \(linear memory is \d+ bytes and may grow to at most 16777216\)/,
+          );
           break;
         }
       }
@@ -120,7 +125,11 @@ describe.each(wasmBackends.map((b) => [b.name, b] as const))('out of memory on %
     const fillers = fill(backend);
     expect(backend.memoryStats().linearMemoryBytes).toBeGreaterThan(MAX - 64 * 1024);
     for (let attempt = 0; attempt < 3; attempt++) {
-      expect(() => backend.gemmNN(m, k, n, a, b, c)).toThrow(new RegExp(`${name}\\.gemmNN: out of memory: the kernel needs \\d+ bytes of workspace \\(linear memory is 16777216 bytes and may grow to at most 16777216\\)`));
+      expect(() => backend.gemmNN(m, k, n, a, b, c)).toThrow(
+        new RegExp(
+          `${name}\\.gemmNN: out of memory: the kernel needs \\d+ bytes of workspace \\(linear memory is 16777216 bytes and may grow to at most 16777216\\)`,
+        ),
+      );
     }
     expect(() => backend.affineForward(m, k, n, a, b, bias, c)).toThrow(`${name}.affineForward: out of memory: the kernel needs`);
     for (const f of fillers) f.dispose();
@@ -138,7 +147,10 @@ describe.each(wasmBackends.map((b) => [b.name, b] as const))('out of memory on %
 
     const net = new TwoLayerNet(backend, 64, 32, 10, { seed: 1 });
     const x = backend.tensor(randomValues(20 * 64, 3), [20, 64]);
-    const t = backend.tensor(Float32Array.from({ length: 20 }, (_, i) => i % 10), [20]);
+    const t = backend.tensor(
+      Float32Array.from({ length: 20 }, (_, i) => i % 10),
+      [20],
+    );
     const before = net.loss(x, t);
     const sgd = new SGD({ lr: 0.5 });
     for (let step = 0; step < 5; step++) sgd.update(net.params, net.gradient(x, t));
@@ -149,7 +161,10 @@ describe.each(wasmBackends.map((b) => [b.name, b] as const))('out of memory on %
     const backend = await createBackend('wasm', { variant, maxMemoryBytes: MAX });
     const net = new TwoLayerNet(backend, 784, 100, 10, { seed: 2 });
     const x = backend.tensor(randomValues(100 * 784, 4), [100, 784]);
-    const t = backend.tensor(Float32Array.from({ length: 100 }, (_, i) => i % 10), [100]);
+    const t = backend.tensor(
+      Float32Array.from({ length: 100 }, (_, i) => i % 10),
+      [100],
+    );
     const fillers = fill(backend);
     expect(() => net.gradient(x, t)).toThrow('out of memory');
     for (const f of fillers) f.dispose();
@@ -163,7 +178,9 @@ describe.each(wasmBackends.map((b) => [b.name, b] as const))('out of memory on %
     const almostAll = 2 ** 22 - 1000; // within the limit, but the module's own data and stack take more than 4000 bytes
     expect(() => backend.zeros([almostAll])).toThrow(`${name}: out of memory: cannot allocate ${almostAll * 4} bytes (linear memory is`);
     expect(() => backend.zeros([almostAll])).toThrow('and may grow to at most 16777216); dispose tensors you no longer need');
-    expect(() => backend.zeros([2 ** 23])).toThrow(`${name}.zeros: shape [8388608] has 8388608 elements (33554432 bytes), more than this backend can hold: its linear memory is limited to 16777216 bytes`);
+    expect(() => backend.zeros([2 ** 23])).toThrow(
+      `${name}.zeros: shape [8388608] has 8388608 elements (33554432 bytes), more than this backend can hold: its linear memory is limited to 16777216 bytes`,
+    );
     const full = await createBackend('wasm', { variant });
     expect(() => full.zeros([2 ** 30])).toThrow('more than this backend can hold: its linear memory is limited to 4294967296 bytes');
     expect(() => full.zeros([2 ** 29, 3])).toThrow('its linear memory is limited to 4294967296 bytes');

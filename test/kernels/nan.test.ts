@@ -1,5 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Affine, createBackend, Float64Forward, NonFiniteLossError, Pooling, Relu, Sequential, type Backend, type Tensor } from '../../ts/index.js';
+import {
+  Affine,
+  createBackend,
+  Float64Forward,
+  NonFiniteLossError,
+  Pooling,
+  Relu,
+  Sequential,
+  type Backend,
+  type Tensor,
+} from '../../ts/index.js';
 import { allBackends, randomValues } from '../helpers/backends.js';
 
 // NaN propagates through ReLU and max pooling as in the book's numpy layers: ReLU's mask is
@@ -37,7 +47,12 @@ describe.each(backends.map((b) => [name(b), b] as const))('NaN on %s', (_name, b
   });
 
   it('ReLU with NaN in every lane and tail position, on arrays big enough for threads', () => {
-    for (const [size, every] of [[17, 1], [33, 3], [1000, 16], [200_001, 7]]) {
+    for (const [size, every] of [
+      [17, 1],
+      [33, 3],
+      [1000, 16],
+      [200_001, 7],
+    ]) {
       const x = randomValues(size, size);
       for (let i = 0; i < size; i += every) x[i] = NaN;
       const dout = randomValues(size, size + 1);
@@ -67,18 +82,25 @@ describe.each(backends.map((b) => [name(b), b] as const))('NaN on %s', (_name, b
       const pool = new Pooling(size, size, { stride, pad });
       const out = pool.forward(raw(backend, x, shape)).data.slice();
       const argmax = pool.argmax!.data;
-      const oh = Math.floor((h + 2 * pad - size) / stride) + 1, ow = Math.floor((w + 2 * pad - size) / stride) + 1;
+      const oh = Math.floor((h + 2 * pad - size) / stride) + 1,
+        ow = Math.floor((w + 2 * pad - size) / stride) + 1;
       for (let o = 0; o < out.length; o++) {
-        const plane = Math.floor(o / (oh * ow)), oy = Math.floor(o / ow) % oh, ox = o % ow;
+        const plane = Math.floor(o / (oh * ow)),
+          oy = Math.floor(o / ow) % oh,
+          ox = o % ow;
         const window: number[] = [];
         for (let i = 0; i < size; i++) {
           for (let j = 0; j < size; j++) {
-            const y = oy * stride + i - pad, xx = ox * stride + j - pad;
+            const y = oy * stride + i - pad,
+              xx = ox * stride + j - pad;
             window.push(y >= 0 && y < h && xx >= 0 && xx < w ? x[(plane * h + y) * w + xx] : 0);
           }
         }
         const k = numpyArgmax(window);
-        if (!same(out[o], window[k]) || argmax[o] !== k) expect.fail(`${JSON.stringify({ shape, size, stride, pad })} window ${o} [${window}]: max ${out[o]} at ${argmax[o]}, numpy ${window[k]} at ${k}`);
+        if (!same(out[o], window[k]) || argmax[o] !== k)
+          expect.fail(
+            `${JSON.stringify({ shape, size, stride, pad })} window ${o} [${window}]: max ${out[o]} at ${argmax[o]}, numpy ${window[k]} at ${k}`,
+          );
       }
       pool.dispose();
     }
@@ -86,11 +108,30 @@ describe.each(backends.map((b) => [name(b), b] as const))('NaN on %s', (_name, b
 
   it('W1 = [[1e20, .5], [−1e20, .5]], x = [[1e20, 1e20]]: the loss is not finite (Inf − Inf through ReLU)', () => {
     const net = new Sequential([
-      ['Affine1', new Affine(backend.tensor([[1e20, 0.5], [-1e20, 0.5]]), backend.zeros([2]))],
+      [
+        'Affine1',
+        new Affine(
+          backend.tensor([
+            [1e20, 0.5],
+            [-1e20, 0.5],
+          ]),
+          backend.zeros([2]),
+        ),
+      ],
       ['Relu1', new Relu()],
-      ['Affine2', new Affine(backend.tensor([[1, -1], [0.5, 0.25]]), backend.zeros([2]))],
+      [
+        'Affine2',
+        new Affine(
+          backend.tensor([
+            [1, -1],
+            [0.5, 0.25],
+          ]),
+          backend.zeros([2]),
+        ),
+      ],
     ]);
-    const x = backend.tensor([[1e20, 1e20]]), t = backend.tensor([0], [1]);
+    const x = backend.tensor([[1e20, 1e20]]),
+      t = backend.tensor([0], [1]);
     expect(() => net.loss(x, t)).toThrow(NonFiniteLossError);
     net.dispose();
   });
@@ -99,16 +140,35 @@ describe.each(backends.map((b) => [name(b), b] as const))('NaN on %s', (_name, b
     const mlp = new Sequential([
       ['Affine1', new Affine(raw(backend, [NaN, 1, 1, 1], [2, 2]), backend.zeros([2]))],
       ['Relu1', new Relu()],
-      ['Affine2', new Affine(backend.tensor([[1, 0], [0, 1]]), backend.zeros([2]))],
+      [
+        'Affine2',
+        new Affine(
+          backend.tensor([
+            [1, 0],
+            [0, 1],
+          ]),
+          backend.zeros([2]),
+        ),
+      ],
     ]);
-    const x = backend.tensor([[1, 2]]), t = backend.tensor([1], [1]);
+    const x = backend.tensor([[1, 2]]),
+      t = backend.tensor([1], [1]);
     expect(() => mlp.loss(x, t)).toThrow(NonFiniteLossError);
     expect(new Float64Forward('test', mlp, x, t).loss()).toBeNaN();
     mlp.dispose();
     // NaN in the pooled input: the first window's maximum is NaN, not 3
     const pooled = new Sequential([
       ['Pool1', new Pooling(2, 2, { stride: 2 })],
-      ['Affine1', new Affine(backend.tensor([[1, 0], [0, 1]]), backend.zeros([2]))],
+      [
+        'Affine1',
+        new Affine(
+          backend.tensor([
+            [1, 0],
+            [0, 1],
+          ]),
+          backend.zeros([2]),
+        ),
+      ],
     ]);
     const image = raw(backend, [1, NaN, 5, 6, 3, 0, -1, 2], [1, 1, 2, 4]);
     expect(() => pooled.loss(image, t)).toThrow(NonFiniteLossError);

@@ -31,10 +31,21 @@ const gemmShapes: Dims[] = [
 ];
 for (const name of ['gemmNN', 'gemmNT', 'gemmTN'] as const) CASES[name] = gemmShapes;
 for (const name of ['affineForward', 'affineBackward'] as const) CASES[name] = gemmShapes;
-const matrices: Dims[] = [{ rows: 1, cols: 1 }, { rows: 100, cols: 10 }, { rows: 7, cols: 1000 }, { rows: 1000, cols: 7 }, { rows: 256, cols: 513 }, { rows: 2049, cols: 100 }];
-for (const name of ['addBias', 'colSum', 'batchNormForwardTrain', 'batchNormForwardTest', 'batchNormBackward'] as const) CASES[name] = matrices;
+const matrices: Dims[] = [
+  { rows: 1, cols: 1 },
+  { rows: 100, cols: 10 },
+  { rows: 7, cols: 1000 },
+  { rows: 1000, cols: 7 },
+  { rows: 256, cols: 513 },
+  { rows: 2049, cols: 100 },
+];
+for (const name of ['addBias', 'colSum', 'batchNormForwardTrain', 'batchNormForwardTest', 'batchNormBackward'] as const)
+  CASES[name] = matrices;
 for (const name of ['softmaxXent', 'softmaxXentBackward', 'softmaxXentGrad'] as const) {
-  CASES[name] = matrices.flatMap((d) => [{ ...d, targets: 'labels' }, { ...d, targets: 'onehot' }]);
+  CASES[name] = matrices.flatMap((d) => [
+    { ...d, targets: 'labels' },
+    { ...d, targets: 'onehot' },
+  ]);
 }
 const lengths: Dims[] = [{ size: 1 }, { size: 7 }, { size: 1000 }, { size: 33_333 }, { size: 200_001 }];
 for (const name of Object.keys(KERNELS) as KernelName[]) {
@@ -49,7 +60,11 @@ const windows: Dims[] = [
 CASES.im2col = windows;
 CASES.convForward = windows;
 CASES.convBackward = windows.flatMap((d) => [d, { ...d, noDx: 1 }]);
-CASES.maxPoolForward = [...windows.map((d) => ({ ...d, fh: 2, fw: 2, stride: 2, pad: 0 })), { n: 10, c: 30, h: 24, w: 24, fh: 2, fw: 2, stride: 2, pad: 0 }, { n: 5, c: 7, h: 65, w: 63, fh: 3, fw: 3, stride: 2, pad: 1 }];
+CASES.maxPoolForward = [
+  ...windows.map((d) => ({ ...d, fh: 2, fw: 2, stride: 2, pad: 0 })),
+  { n: 10, c: 30, h: 24, w: 24, fh: 2, fw: 2, stride: 2, pad: 0 },
+  { n: 5, c: 7, h: 65, w: 63, fh: 3, fw: 3, stride: 2, pad: 1 },
+];
 CASES.maxPoolBackward = CASES.maxPoolForward;
 
 /** Hyper-parameters by name (the rest get 0.01). */
@@ -86,7 +101,11 @@ function makeCall(backend: Backend, name: KernelName, d: Dims, seed: number): Ca
       const n = arg.expect.size(a as never);
       let values = randomValues(n, s++);
       const cols = Number(d.cols);
-      if (arg.name === 't') values = d.targets === 'labels' ? values.map((v) => Math.floor(((v + 1) / 2) * cols)) : values.map((_, i) => (i % cols === (Math.floor(i / cols) * 7) % cols ? 1 : 0));
+      if (arg.name === 't')
+        values =
+          d.targets === 'labels'
+            ? values.map((v) => Math.floor(((v + 1) / 2) * cols))
+            : values.map((_, i) => (i % cols === (Math.floor(i / cols) * 7) % cols ? 1 : 0));
       else if (arg.name === 'argmax') values = values.map((v) => Math.floor(((v + 1) / 2) * Number(d.fh) * Number(d.fw)));
       else if (arg.name === 'mask') values = values.map((v) => (v > 0 ? 1 : 0));
       else if (NON_NEGATIVE.has(arg.name)) values = values.map(Math.abs);
@@ -130,7 +149,9 @@ describe('every kernel on 2, 3 and 4 threads is bitwise the one-thread build', (
         for (const [b, backend] of threaded.entries()) {
           const got = run(backend, name, d, i * 100);
           const where = `${name} ${JSON.stringify(d)} on ${THREADS[b]} threads`;
-          expect(Object.is(got.result, want.result), `${where}: returned ${String(got.result)}, one thread ${String(want.result)}`).toBe(true);
+          expect(Object.is(got.result, want.result), `${where}: returned ${String(got.result)}, one thread ${String(want.result)}`).toBe(
+            true,
+          );
           for (const [o, [out, values]] of got.outputs.entries()) {
             const at = firstDifference(values, want.outputs[o][1]);
             expect(at, `${where}: ${out}[${at}] is ${values[at]}, one thread ${want.outputs[o][1][at]}`).toBe(-1);
@@ -158,7 +179,9 @@ describe('the threads option', () => {
   });
 
   it.each([0, -1, 1.5, 65, NaN, 'many', '2', false])('rejects threads %s, naming what it expects', async (threads) => {
-    await expect(createBackend('wasm', { threads: threads as never })).rejects.toThrow(`createBackend('wasm'): expected threads to be 'auto' or a whole number from 1 to 64, got`);
+    await expect(createBackend('wasm', { threads: threads as never })).rejects.toThrow(
+      `createBackend('wasm'): expected threads to be 'auto' or a whole number from 1 to 64, got`,
+    );
   });
 
   it("the 'ts' backend asked for threads runs on one and says why", async () => {
@@ -170,7 +193,9 @@ describe('the threads option', () => {
   });
 
   it('threads run on the SIMD128 build: another explicit variant with threads is an error', async () => {
-    await expect(createBackend('wasm', { variant: 'scalar', threads: 2 })).rejects.toThrow("threads run on the SIMD128 build; use variant 'auto' or 'simd128' with threads, got variant 'scalar' with threads 2");
+    await expect(createBackend('wasm', { variant: 'scalar', threads: 2 })).rejects.toThrow(
+      "threads run on the SIMD128 build; use variant 'auto' or 'simd128' with threads, got variant 'scalar' with threads 2",
+    );
     const b = await createBackend('wasm', { variant: 'simd128', threads: 2 });
     expect([b.name, b.threads]).toEqual(['wasm-simd128', 2]);
     b.dispose();
@@ -238,7 +263,11 @@ describe('a threaded backend', () => {
       b.dispose();
       for (let i = 0; i < 100 && osThreads() > withPool - 3; i++) await new Promise((r) => setTimeout(r, 20));
       console.log(JSON.stringify({ started: withPool - without, ended: withPool - osThreads() }));`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('../..', import.meta.url).pathname, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(r.stderr).toBe('');
     const { started, ended } = JSON.parse(r.stdout) as { started: number; ended: number };
     expect(started).toBeGreaterThanOrEqual(3);
@@ -276,7 +305,11 @@ describe('a threaded backend', () => {
         error = e;
       }
     }
-    expect(error).toEqual(new Error('wasm-simd128.gemmNN: a worker thread failed during this call, so its outputs are incomplete; the backend now runs on one thread'));
+    expect(error).toEqual(
+      new Error(
+        'wasm-simd128.gemmNN: a worker thread failed during this call, so its outputs are incomplete; the backend now runs on one thread',
+      ),
+    );
     expect(b.threads).toBe(1);
     b.gemmNN(m, m, m, x, x, c);
     const want = single.zeros([m * m]);
@@ -293,7 +326,11 @@ describe('a threaded backend', () => {
       b.gemmNN(200, 200, 200, x, x, c);
       console.log(b.threads, c.data[0]);`;
     const started = Date.now();
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('../..', import.meta.url).pathname, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(r.stderr).toBe('');
     expect([r.status, r.signal, r.stdout.trim()]).toEqual([0, null, '3 200']);
     expect(Date.now() - started).toBeLessThan(30_000);
@@ -302,7 +339,11 @@ describe('a threaded backend', () => {
 
 describe('training on threads', () => {
   /** Every parameter after `steps` SGD/Adam steps of `make(backend)`, and the losses on the way. */
-  function train(backend: Backend, make: (b: Backend) => { net: Sequential; x: Tensor; t: Tensor; optimizer: Adam | SGD }, steps: number): { losses: number[]; params: Float32Array[] } {
+  function train(
+    backend: Backend,
+    make: (b: Backend) => { net: Sequential; x: Tensor; t: Tensor; optimizer: Adam | SGD },
+    steps: number,
+  ): { losses: number[]; params: Float32Array[] } {
     const { net, x, t, optimizer } = make(backend);
     const losses: number[] = [];
     for (let i = 0; i < steps; i++) {
@@ -317,13 +358,19 @@ describe('training on threads', () => {
     'TwoLayerNet 784→50→10, batch 100, SGD': (b: Backend) => ({
       net: new TwoLayerNet(b, 784, 50, 10, { seed: 3 }),
       x: b.tensor(randomValues(100 * 784, 7).map(Math.abs), [100, 784]),
-      t: b.tensor(Float32Array.from({ length: 100 }, (_, i) => (i * 7) % 10), [100]),
+      t: b.tensor(
+        Float32Array.from({ length: 100 }, (_, i) => (i * 7) % 10),
+        [100],
+      ),
       optimizer: new SGD({ lr: 0.1 }),
     }),
     'SimpleConvNet, batch 12, Adam': (b: Backend) => ({
       net: new SimpleConvNet(b, { weightInitStd: 'he', seed: 4 }),
       x: b.tensor(randomValues(12 * 784, 8).map(Math.abs), [12, 1, 28, 28]),
-      t: b.tensor(Float32Array.from({ length: 12 }, (_, i) => (i * 3) % 10), [12]),
+      t: b.tensor(
+        Float32Array.from({ length: 12 }, (_, i) => (i * 3) % 10),
+        [12],
+      ),
       optimizer: new Adam({ lr: 0.001 }),
     }),
   };

@@ -8,8 +8,21 @@ const [ts] = backends;
 
 /** Shapes [N, ...features]: N = 0, 1, odd, even; feature counts not multiples of 4; 4-D inputs flattened per sample. */
 const SHAPES: number[][] = [
-  [0, 3], [1, 1], [1, 7], [2, 1], [2, 5], [3, 4], [5, 17], [7, 3], [16, 64], [33, 10], [100, 50],
-  [1, 2, 3, 3], [2, 3, 2, 2], [5, 1, 5, 3], [4, 2, 3, 1],
+  [0, 3],
+  [1, 1],
+  [1, 7],
+  [2, 1],
+  [2, 5],
+  [3, 4],
+  [5, 17],
+  [7, 3],
+  [16, 64],
+  [33, 10],
+  [100, 50],
+  [1, 2, 3, 3],
+  [2, 3, 2, 2],
+  [5, 1, 5, 3],
+  [4, 2, 3, 1],
 ];
 const features = (shape: number[]) => shape.slice(1).reduce((a, d) => a * d, 1);
 
@@ -23,14 +36,18 @@ describe.each(backends.map((b) => [b.name, b] as const))('BatchNormalization on 
     let seed = 1;
     for (const shape of SHAPES) {
       for (const scale of [1, 1e-3, 30]) {
-        const N = shape[0], D = features(shape);
+        const N = shape[0],
+          D = features(shape);
         const x = inputs(N * D, seed++, scale);
         const gamma = randomValues(D, seed++).map((v) => v + 1.5);
         const beta = randomValues(D, seed++);
-        const rm = randomValues(D, seed++), rv = randomValues(D, seed++).map((v) => v + 1);
+        const rm = randomValues(D, seed++),
+          rv = randomValues(D, seed++).map((v) => v + 1);
         const dout = randomValues(N * D, seed++);
         const layer = new BatchNormalization(backend.tensor(gamma, [D]), backend.tensor(beta, [D]), {
-          momentum: 0.8, runningMean: backend.tensor(rm, [D]), runningVar: backend.tensor(rv, [D]),
+          momentum: 0.8,
+          runningMean: backend.tensor(rm, [D]),
+          runningVar: backend.tensor(rv, [D]),
         });
         const label = `shape [${shape}] scale ${scale}`;
         const out = layer.forward(backend.tensor(x, shape));
@@ -54,7 +71,9 @@ describe.each(backends.map((b) => [b.name, b] as const))('BatchNormalization on 
         expect(relativeMaxError(layer.dbeta!.data, back.dbeta), `${label} dbeta`).toBeLessThan(1e-5);
         // test mode: the running statistics the training forward left
         const test = batchNormForwardRef(x, N, D, gamma, beta, ref.runningMean, ref.runningVar, 0.8, false);
-        expect(relativeMaxError(layer.forward(backend.tensor(x, shape), false).data, test.out), `${label} test-mode out`).toBeLessThan(2e-6);
+        expect(relativeMaxError(layer.forward(backend.tensor(x, shape), false).data, test.out), `${label} test-mode out`).toBeLessThan(
+          2e-6,
+        );
         layer.dispose();
       }
     }
@@ -70,9 +89,13 @@ describe.each(backends.map((b) => [b.name, b] as const))('BatchNormalization on 
   });
 
   it('dx, dγ and dβ agree with central differences of Σ r ⊙ out', () => {
-    const N = 6, D = 5;
+    const N = 6,
+      D = 5;
     const x = backend.tensor(inputs(N * D, 3), [N, D]);
-    const gamma = backend.tensor(randomValues(D, 4).map((v) => v + 1.5), [D]);
+    const gamma = backend.tensor(
+      randomValues(D, 4).map((v) => v + 1.5),
+      [D],
+    );
     const beta = backend.tensor(randomValues(D, 5), [D]);
     const layer = new BatchNormalization(gamma, beta);
     const r = randomValues(N * D, 6);
@@ -87,15 +110,30 @@ describe.each(backends.map((b) => [b.name, b] as const))('BatchNormalization on 
 
   it('refuses bad input with clear errors and stays usable', () => {
     const layer = new BatchNormalization(backend.tensor([1, 1, 1], [3]), backend.zeros([3]));
-    expect(() => layer.forward(backend.zeros([2, 4]))).toThrow('BatchNormalization.forward: x has 4 features per sample (shape [2, 4]) but gamma has 3');
-    expect(() => layer.forward(backend.zeros([3]))).toThrow('BatchNormalization.forward: expected x of shape [batch, ...] with 3 features per sample, got [3]');
+    expect(() => layer.forward(backend.zeros([2, 4]))).toThrow(
+      'BatchNormalization.forward: x has 4 features per sample (shape [2, 4]) but gamma has 3',
+    );
+    expect(() => layer.forward(backend.zeros([3]))).toThrow(
+      'BatchNormalization.forward: expected x of shape [batch, ...] with 3 features per sample, got [3]',
+    );
     expect(() => layer.backward(backend.zeros([2, 3]))).toThrow('BatchNormalization.backward: backward() was called before forward()');
     layer.forward(backend.zeros([2, 3]), false);
     expect(() => layer.backward(backend.zeros([2, 3]))).toThrow('BatchNormalization.backward: the last forward ran in test mode');
-    expect(() => new BatchNormalization(backend.zeros([3]), backend.zeros([4]))).toThrow('expected beta of shape [3] to match gamma, got [4]');
-    expect(() => new BatchNormalization(backend.zeros([3]), backend.zeros([3]), { momentum: 2 })).toThrow('expected momentum from 0 to 1, got 2');
+    expect(() => new BatchNormalization(backend.zeros([3]), backend.zeros([4]))).toThrow(
+      'expected beta of shape [3] to match gamma, got [4]',
+    );
+    expect(() => new BatchNormalization(backend.zeros([3]), backend.zeros([3]), { momentum: 2 })).toThrow(
+      'expected momentum from 0 to 1, got 2',
+    );
     expect(() => layer.forward(backend.zeros([2, 3]), 'yes' as unknown as boolean)).toThrow('expected train to be true or false');
-    expect(layer.forward(backend.tensor([[1, 2, 3], [3, 2, 1]])).data[0]).toBeCloseTo(-1, 5);
+    expect(
+      layer.forward(
+        backend.tensor([
+          [1, 2, 3],
+          [3, 2, 1],
+        ]),
+      ).data[0],
+    ).toBeCloseTo(-1, 5);
   });
 });
 
@@ -123,16 +161,27 @@ describe.each(backends.map((b) => [b.name, b] as const))('Dropout on %s', (_name
     const layer = new Dropout({ ratio: 0.3 });
     const x = randomValues(35, 7);
     const out = layer.forward(backend.tensor(x, [5, 7]), false);
-    expect(relativeMaxError(out.data, [...x].map((v) => v * 0.7))).toBeLessThan(1e-7);
+    expect(
+      relativeMaxError(
+        out.data,
+        [...x].map((v) => v * 0.7),
+      ),
+    ).toBeLessThan(1e-7);
     const dx = layer.backward(backend.tensor(x, [5, 7]));
-    expect(relativeMaxError(dx.data, [...x].map((v) => v * 0.7))).toBeLessThan(1e-7);
+    expect(
+      relativeMaxError(
+        dx.data,
+        [...x].map((v) => v * 0.7),
+      ),
+    ).toBeLessThan(1e-7);
     const xt = backend.tensor(x, [5, 7]);
     const objective = () => layer.forward(xt, false).data.reduce((s, y, i) => s + x[i] * y, 0);
     expect(compareGradients(dx.toArray(), numericalGradient(objective, xt, 1e-2), 1e-3).ok).toBe(true);
   });
 
   it('drops about `ratio` of the units, a new mask per forward, the same masks for the same seed', () => {
-    const a = new Dropout({ ratio: 0.5, seed: 9 }), b = new Dropout({ ratio: 0.5, seed: 9 });
+    const a = new Dropout({ ratio: 0.5, seed: 9 }),
+      b = new Dropout({ ratio: 0.5, seed: 9 });
     const x = backend.tensor(new Float32Array(10000).fill(1), [100, 100]);
     const first = a.forward(x).toArray();
     const kept = first.reduce((s, v) => s + v, 0);
@@ -156,23 +205,48 @@ describe.each(backends.map((b) => [b.name, b] as const))('Dropout on %s', (_name
 describe('WASM = TS on the chapter-6 layers', () => {
   const run = (backend: Backend, shape: number[], seed: number) => {
     const D = features(shape);
-    const layer = new BatchNormalization(backend.tensor(randomValues(D, seed).map((v) => v + 1), [D]), backend.tensor(randomValues(D, seed + 1), [D]));
-    const x = backend.tensor(inputs(shape.reduce((a, d) => a * d, 1), seed + 2), shape);
+    const layer = new BatchNormalization(
+      backend.tensor(
+        randomValues(D, seed).map((v) => v + 1),
+        [D],
+      ),
+      backend.tensor(randomValues(D, seed + 1), [D]),
+    );
+    const x = backend.tensor(
+      inputs(
+        shape.reduce((a, d) => a * d, 1),
+        seed + 2,
+      ),
+      shape,
+    );
     const out = layer.forward(x).toArray();
     const dout = randomValues(x.size, seed + 3);
     const dx = layer.backward(backend.tensor(dout, shape)).toArray();
     // dx cancels (to ~0 for N = 2): compare it against the size of its terms, |γ·invStd·dout|
-    const g = layer.gamma.data, inv = layer.invStd!.data;
+    const g = layer.gamma.data,
+      inv = layer.invStd!.data;
     const dxScale = Math.max(0, ...Array.from(g, (v, j) => Math.abs(v * inv[j]))) * Math.max(0, ...dout.map(Math.abs));
     const drop = new Dropout({ ratio: 0.4, seed });
     const dropped = drop.forward(x).toArray();
     const test = drop.forward(x, false).toArray();
     const tested = layer.forward(x, false).toArray();
-    return { out, dx, dgamma: layer.dgamma!.toArray(), dbeta: layer.dbeta!.toArray(), rm: layer.runningMean.toArray(), rv: layer.runningVar.toArray(), dropped, test, tested, dxScale };
+    return {
+      out,
+      dx,
+      dgamma: layer.dgamma!.toArray(),
+      dbeta: layer.dbeta!.toArray(),
+      rm: layer.runningMean.toArray(),
+      rv: layer.runningVar.toArray(),
+      dropped,
+      test,
+      tested,
+      dxScale,
+    };
   };
   it.each(backends.slice(1).map((b) => [b.name, b] as const))('%s against ts over many shapes', (_name, wasm) => {
     SHAPES.forEach((shape, i) => {
-      const want = run(ts, shape, 10 * i + 1), got = run(wasm, shape, 10 * i + 1);
+      const want = run(ts, shape, 10 * i + 1),
+        got = run(wasm, shape, 10 * i + 1);
       for (const key of ['out', 'dgamma', 'dbeta', 'rm', 'rv', 'tested'] as const) {
         expect(relativeMaxError(got[key], want[key]), `shape [${shape}] ${key}`).toBeLessThan(1e-5);
       }

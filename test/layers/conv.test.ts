@@ -8,9 +8,21 @@ const backends = await allBackends();
 /** Random geometries that fit: strides 1–3, pads 0–2, odd sizes, N = 1 and C > 1 among them. */
 function geometries(count: number, seed: number): Geometry[] {
   const rng = new Random(seed);
-  const out: Geometry[] = [{ n: 1, c: 3, h: 7, w: 5, fh: 3, fw: 3, stride: 2, pad: 1 }, { n: 2, c: 3, h: 9, w: 7, fh: 2, fw: 2, stride: 2, pad: 0 }];
+  const out: Geometry[] = [
+    { n: 1, c: 3, h: 7, w: 5, fh: 3, fw: 3, stride: 2, pad: 1 },
+    { n: 2, c: 3, h: 9, w: 7, fh: 2, fw: 2, stride: 2, pad: 0 },
+  ];
   while (out.length < count) {
-    const g = { n: 1 + rng.int(3), c: 1 + rng.int(4), h: 1 + rng.int(11), w: 1 + rng.int(11), fh: 1 + rng.int(5), fw: 1 + rng.int(5), stride: 1 + rng.int(3), pad: rng.int(3) };
+    const g = {
+      n: 1 + rng.int(3),
+      c: 1 + rng.int(4),
+      h: 1 + rng.int(11),
+      w: 1 + rng.int(11),
+      fh: 1 + rng.int(5),
+      fw: 1 + rng.int(5),
+      stride: 1 + rng.int(3),
+      pad: rng.int(3),
+    };
     if (g.fh <= g.h + 2 * g.pad && g.fw <= g.w + 2 * g.pad) out.push(g);
   }
   return out;
@@ -22,9 +34,14 @@ describe.each(backends.map((b) => [b.name, b] as const))('Convolution and Poolin
     geometries(60, 7).forEach((g, t) => {
       const filters = 1 + (t % 4);
       const [oh, ow] = outHW(g);
-      const xs = randomValues(g.n * g.c * g.h * g.w, t), ws = randomValues(filters * g.c * g.fh * g.fw, 100 + t);
-      const bs = randomValues(filters, 200 + t), ds = randomValues(g.n * filters * oh * ow, 300 + t);
-      const conv = new Convolution(backend.tensor(ws, [filters, g.c, g.fh, g.fw]), backend.tensor(bs, [filters]), { stride: g.stride, pad: g.pad });
+      const xs = randomValues(g.n * g.c * g.h * g.w, t),
+        ws = randomValues(filters * g.c * g.fh * g.fw, 100 + t);
+      const bs = randomValues(filters, 200 + t),
+        ds = randomValues(g.n * filters * oh * ow, 300 + t);
+      const conv = new Convolution(backend.tensor(ws, [filters, g.c, g.fh, g.fw]), backend.tensor(bs, [filters]), {
+        stride: g.stride,
+        pad: g.pad,
+      });
       const out = conv.forward(backend.tensor(xs, [g.n, g.c, g.h, g.w]));
       expect(out.shape, label(g)).toEqual([g.n, filters, oh, ow]);
       const want = convBook(g, filters, xs, ws, bs, ds);
@@ -61,13 +78,25 @@ describe.each(backends.map((b) => [b.name, b] as const))('Convolution and Poolin
 
   it('refuses shapes that do not fit, with the sizes in the message', () => {
     const conv = new Convolution(backend.zeros([2, 1, 5, 5]), backend.zeros([2]));
-    expect(() => conv.forward(backend.zeros([1, 1, 4, 4]))).toThrow('Convolution.forward: a 5×5 filter with pad 0 does not fit a 4×4 input');
-    expect(() => conv.forward(backend.zeros([1, 3, 8, 8]))).toThrow('Convolution.forward: x has 3 channels (shape [1, 3, 8, 8]) but W expects 1');
-    expect(() => conv.forward(backend.zeros([8, 8]))).toThrow('Convolution.forward: expected x of shape [batch, 1, height, width], got [8, 8]');
-    expect(() => new Convolution(backend.zeros([2, 5, 5]), backend.zeros([2]))).toThrow('expected W of shape [filters, channels, height, width], got [2, 5, 5]');
+    expect(() => conv.forward(backend.zeros([1, 1, 4, 4]))).toThrow(
+      'Convolution.forward: a 5×5 filter with pad 0 does not fit a 4×4 input',
+    );
+    expect(() => conv.forward(backend.zeros([1, 3, 8, 8]))).toThrow(
+      'Convolution.forward: x has 3 channels (shape [1, 3, 8, 8]) but W expects 1',
+    );
+    expect(() => conv.forward(backend.zeros([8, 8]))).toThrow(
+      'Convolution.forward: expected x of shape [batch, 1, height, width], got [8, 8]',
+    );
+    expect(() => new Convolution(backend.zeros([2, 5, 5]), backend.zeros([2]))).toThrow(
+      'expected W of shape [filters, channels, height, width], got [2, 5, 5]',
+    );
     expect(() => new Convolution(backend.zeros([2, 1, 5, 5]), backend.zeros([3]))).toThrow('expected b of shape [2]');
-    expect(() => new Convolution(backend.zeros([2, 1, 5, 5]), backend.zeros([2]), { stride: 0 })).toThrow('expected stride to be an integer ≥ 1, got a number (0)');
-    expect(() => new Pooling(3, 3).forward(backend.zeros([1, 1, 2, 2]))).toThrow('Pooling.forward: a 3×3 pooling window with pad 0 does not fit a 2×2 input');
+    expect(() => new Convolution(backend.zeros([2, 1, 5, 5]), backend.zeros([2]), { stride: 0 })).toThrow(
+      'expected stride to be an integer ≥ 1, got a number (0)',
+    );
+    expect(() => new Pooling(3, 3).forward(backend.zeros([1, 1, 2, 2]))).toThrow(
+      'Pooling.forward: a 3×3 pooling window with pad 0 does not fit a 2×2 input',
+    );
     expect(() => new Pooling(0, 2)).toThrow('expected poolH to be an integer ≥ 1, got a number (0)');
     expect(() => conv.backward(backend.zeros([1, 2, 4, 4]))).toThrow('backward() was called before forward()');
     // the layer and backend stay usable after the errors
@@ -89,7 +118,9 @@ describe('WASM = TS for Convolution and Pooling', () => {
     geometries(30, 9).forEach((g, t) => {
       const filters = 2 + (t % 3);
       const [oh, ow] = outHW(g);
-      const xs = randomValues(g.n * g.c * g.h * g.w, t), ws = randomValues(filters * g.c * g.fh * g.fw, 1 + t), ds = randomValues(g.n * filters * oh * ow, 2 + t);
+      const xs = randomValues(g.n * g.c * g.h * g.w, t),
+        ws = randomValues(filters * g.c * g.fh * g.fw, 1 + t),
+        ds = randomValues(g.n * filters * oh * ow, 2 + t);
       const run = (b: Backend) => {
         const conv = new Convolution(b.tensor(ws, [filters, g.c, g.fh, g.fw]), b.zeros([filters]), { stride: g.stride, pad: g.pad });
         const pool = new Pooling(g.fh, g.fw, { stride: g.stride, pad: g.pad });
@@ -98,10 +129,19 @@ describe('WASM = TS for Convolution and Pooling', () => {
         const out = copy(conv.forward(x));
         const dx = copy(conv.backward(b.tensor(ds, [g.n, filters, oh, ow])));
         const pooled = copy(pool.forward(x));
-        return { out, dx, dW: copy(conv.dW!), db: copy(conv.db!), pooled, poolDx: copy(pool.backward(b.tensor(randomValues(g.n * g.c * oh * ow, 3 + t), [g.n, g.c, oh, ow]))) };
+        return {
+          out,
+          dx,
+          dW: copy(conv.dW!),
+          db: copy(conv.db!),
+          pooled,
+          poolDx: copy(pool.backward(b.tensor(randomValues(g.n * g.c * oh * ow, 3 + t), [g.n, g.c, oh, ow]))),
+        };
       };
-      const a = run(wasm), want = run(ts);
-      for (const key of ['out', 'dx', 'dW', 'db', 'poolDx'] as const) expect(toleranceRatio(a[key], want[key]), `${key}, ${label(g)}`).toBeLessThanOrEqual(1);
+      const a = run(wasm),
+        want = run(ts);
+      for (const key of ['out', 'dx', 'dW', 'db', 'poolDx'] as const)
+        expect(toleranceRatio(a[key], want[key]), `${key}, ${label(g)}`).toBeLessThanOrEqual(1);
       expect(a.pooled, label(g)).toEqual(want.pooled);
     });
   });

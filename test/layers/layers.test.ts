@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Affine, numericalGradient, Relu, Sigmoid, SoftmaxWithLoss, compareGradients, type Backend, type Layer, type Tensor } from '../../ts/index.js';
+import {
+  Affine,
+  numericalGradient,
+  Relu,
+  Sigmoid,
+  SoftmaxWithLoss,
+  compareGradients,
+  type Backend,
+  type Layer,
+  type Tensor,
+} from '../../ts/index.js';
 import { allBackends, randomValues } from '../helpers/backends.js';
 
 const backends = await allBackends();
@@ -11,9 +21,20 @@ const close = (got: ArrayLike<number>, want: number[], digits = 5) => {
 describe.each(backends.map((b) => [b.name, b] as const))('layers on %s', (_name, backend: Backend) => {
   it('Relu passes positives forward and their gradients backward', () => {
     const relu = new Relu();
-    const x = backend.tensor([[1, -0.5], [-2, 3]]);
+    const x = backend.tensor([
+      [1, -0.5],
+      [-2, 3],
+    ]);
     close(relu.forward(x).data, [1, 0, 0, 3]);
-    close(relu.backward(backend.tensor([[1, 2], [3, 4]])).data, [1, 0, 0, 4]);
+    close(
+      relu.backward(
+        backend.tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+      ).data,
+      [1, 0, 0, 4],
+    );
   });
 
   it('Sigmoid: y = 1/(1+e^−x), dx = dout·(1−y)·y', () => {
@@ -23,11 +44,27 @@ describe.each(backends.map((b) => [b.name, b] as const))('layers on %s', (_name,
   });
 
   it('Affine: out = x·W + b; dx = dout·Wᵀ, dW = xᵀ·dout, db = Σ dout', () => {
-    const affine = new Affine(backend.tensor([[1, 0, 1], [0, 1, 1]]), backend.tensor([0.5, -0.5, 0]));
-    const out = affine.forward(backend.tensor([[1, 2], [3, 4]]));
+    const affine = new Affine(
+      backend.tensor([
+        [1, 0, 1],
+        [0, 1, 1],
+      ]),
+      backend.tensor([0.5, -0.5, 0]),
+    );
+    const out = affine.forward(
+      backend.tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
     expect(out.shape).toEqual([2, 3]);
     close(out.data, [1.5, 1.5, 3, 3.5, 3.5, 7]);
-    const dx = affine.backward(backend.tensor([[1, 0, 2], [0, 1, 1]]));
+    const dx = affine.backward(
+      backend.tensor([
+        [1, 0, 2],
+        [0, 1, 1],
+      ]),
+    );
     close(dx.data, [3, 2, 1, 2]);
     close(affine.dW!.data, [1, 3, 5, 2, 4, 8]);
     close(affine.db!.data, [1, 1, 3]);
@@ -47,9 +84,20 @@ describe.each(backends.map((b) => [b.name, b] as const))('layers on %s', (_name,
 
   it('SoftmaxWithLoss: loss = −Σ t·log y / N and backward = (y − t)/N, for one-hot and labels', () => {
     const layer = new SoftmaxWithLoss();
-    const x = backend.tensor([[0, 0], [Math.log(3), 0]]);
+    const x = backend.tensor([
+      [0, 0],
+      [Math.log(3), 0],
+    ]);
     const expectedLoss = (Math.log(2) + Math.log(4 / 3)) / 2;
-    expect(layer.forward(x, backend.tensor([[1, 0], [1, 0]]))).toBeCloseTo(expectedLoss, 6);
+    expect(
+      layer.forward(
+        x,
+        backend.tensor([
+          [1, 0],
+          [1, 0],
+        ]),
+      ),
+    ).toBeCloseTo(expectedLoss, 6);
     close(layer.y!.data, [0.5, 0.5, 0.75, 0.25]);
     close(layer.backward().data, [-0.25, 0.25, -0.125, 0.125]);
     expect(layer.forward(x, backend.tensor([0, 0], [2]))).toBeCloseTo(expectedLoss, 6);

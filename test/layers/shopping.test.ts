@@ -3,7 +3,11 @@ import { AddLayer, MulLayer } from '../../ts/index.js';
 
 // The book's shopping example (§5.4): 2 apples at 100, 3 oranges at 150, 10 % tax.
 it('reproduces the apple-and-orange graph: price 715 and every gradient', () => {
-  const apple = 100, appleNum = 2, orange = 150, orangeNum = 3, tax = 1.1;
+  const apple = 100,
+    appleNum = 2,
+    orange = 150,
+    orangeNum = 3,
+    tax = 1.1;
   const mulAppleLayer = new MulLayer();
   const mulOrangeLayer = new MulLayer();
   const addAppleOrangeLayer = new AddLayer();

@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { loadEmbeddedMnist } from '../../demo/mnist_data.js';
-import { Adam, Affine, BatchNormalization, Dropout, gradientCheck, MultiLayerNetExtend, Relu, Sequential, SGD, type Backend, type Params, type Tensor } from '../../ts/index.js';
+import {
+  Adam,
+  Affine,
+  BatchNormalization,
+  type Dropout,
+  gradientCheck,
+  MultiLayerNetExtend,
+  Relu,
+  Sequential,
+  SGD,
+  type Backend,
+  type Params,
+  type Tensor,
+} from '../../ts/index.js';
 import { allBackends, makeBackend, randomValues, type BackendName } from '../helpers/backends.js';
 
 const backends = await allBackends();
@@ -28,8 +41,15 @@ describe.each(backends.map((b) => [b.name, b] as const))('MultiLayerNetExtend on
   it("has the book's layers and params: Affine → BatchNorm → activation → Dropout per hidden layer", () => {
     const net = new MultiLayerNetExtend(backend, 784, [20, 15], 10, { useBatchnorm: true, useDropout: true, dropoutRatio: 0.2 });
     expect([...net.layers.keys()]).toEqual([
-      'Affine1', 'BatchNorm1', 'Activation_function1', 'Dropout1',
-      'Affine2', 'BatchNorm2', 'Activation_function2', 'Dropout2', 'Affine3',
+      'Affine1',
+      'BatchNorm1',
+      'Activation_function1',
+      'Dropout1',
+      'Affine2',
+      'BatchNorm2',
+      'Activation_function2',
+      'Dropout2',
+      'Affine3',
     ]);
     expect(Object.keys(net.params)).toEqual(['W1', 'b1', 'W2', 'b2', 'W3', 'b3', 'gamma1', 'beta1', 'gamma2', 'beta2']);
     expect([...net.params.gamma2.data]).toEqual(new Array(15).fill(1));
@@ -74,18 +94,27 @@ describe.each(backends.map((b) => [b.name, b] as const))('MultiLayerNetExtend on
       ['dW without λ·W', () => tampered(make(1), (g, net) => backend.sgd(net.weightDecayLambda, g.W2, net.params.W2)), 'W2'],
       ['dγ1 × 1.1', () => tampered(make(2), (g) => g.gamma1.data.forEach((v, i, d) => (d[i] = v * 1.1))), 'gamma1'],
       ['dβ2 sign flipped', () => tampered(make(3), (g) => g.beta2.data.forEach((v, i, d) => (d[i] = -v))), 'beta2'],
-      ['BatchNorm dx = γ·invStd·(dout − mean dout)', () => {
-        const net = make(4);
-        const norm = net.layers.get('BatchNorm2') as BatchNormalization;
-        norm.backward = function (dout: Tensor): Tensor {
-          const dx = BatchNormalization.prototype.backward.call(this, dout);
-          const [rows, cols] = [dout.shape[0], this.gamma.shape[0]];
-          const xn = this.xn!.data, dg = this.dgamma!.data, inv = this.invStd!.data, g = this.gamma.data, d = dx.data;
-          for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) d[r * cols + j] += (g[j] * inv[j] * xn[r * cols + j] * dg[j]) / rows;
-          return dx;
-        };
-        return net;
-      }, 'W2'],
+      [
+        'BatchNorm dx = γ·invStd·(dout − mean dout)',
+        () => {
+          const net = make(4);
+          const norm = net.layers.get('BatchNorm2') as BatchNormalization;
+          norm.backward = function (dout: Tensor): Tensor {
+            const dx = BatchNormalization.prototype.backward.call(this, dout);
+            const [rows, cols] = [dout.shape[0], this.gamma.shape[0]];
+            const xn = this.xn!.data,
+              dg = this.dgamma!.data,
+              inv = this.invStd!.data,
+              g = this.gamma.data,
+              d = dx.data;
+            for (let r = 0; r < rows; r++)
+              for (let j = 0; j < cols; j++) d[r * cols + j] += (g[j] * inv[j] * xn[r * cols + j] * dg[j]) / rows;
+            return dx;
+          };
+          return net;
+        },
+        'W2',
+      ],
     ];
     for (const [bug, makeNet, key] of bugs) {
       const net = makeNet();
@@ -103,8 +132,11 @@ describe.each(backends.map((b) => [b.name, b] as const))('MultiLayerNetExtend on
     let sumSquares = 0;
     for (const key of ['W1', 'W2']) for (const w of plain.params[key].data) sumSquares += w * w;
     expect(decayed.loss(x, t)).toBeCloseTo(plain.loss(x, t) + 0.15 * sumSquares, 5);
-    const g0 = plain.gradient(x, t), g1 = decayed.gradient(x, t);
-    const W1 = plain.params.W1.data, d0 = g0.W1.data, d1 = g1.W1.data;
+    const g0 = plain.gradient(x, t),
+      g1 = decayed.gradient(x, t);
+    const W1 = plain.params.W1.data,
+      d0 = g0.W1.data,
+      d1 = g1.W1.data;
     for (let i = 0; i < W1.length; i += 97) expect(d1[i]).toBeCloseTo(d0[i] + 0.3 * W1[i], 6);
     expect([...g1.b1.data]).toEqual([...g0.b1.data]);
     plain.dispose();
@@ -134,7 +166,13 @@ describe.each(backends.map((b) => [b.name, b] as const))('MultiLayerNetExtend on
   // (With SGD at lr 0.1 the book's own BatchNorm net, run in numpy on these batches, stalls at a
   // training loss of ~0.4 where the plain net reaches 0.006, and so does this one; lr 0.01 learns.)
   it('learns: 200 SGD steps with BatchNorm, Dropout and weight decay lift the accuracy of 1,000 digits from ~0.1 above 0.7', () => {
-    const net = new MultiLayerNetExtend(backend, 784, [50, 50], 10, { useBatchnorm: true, useDropout: true, dropoutRatio: 0.1, weightDecayLambda: 1e-4, seed: 5 });
+    const net = new MultiLayerNetExtend(backend, 784, [50, 50], 10, {
+      useBatchnorm: true,
+      useDropout: true,
+      dropoutRatio: 0.1,
+      weightDecayLambda: 1e-4,
+      seed: 5,
+    });
     const sgd = new SGD({ lr: 0.01 });
     const { x, t } = digits(backend, 1000);
     const before = net.accuracy(x, t);
@@ -151,9 +189,17 @@ describe.each(backends.map((b) => [b.name, b] as const))('MultiLayerNetExtend on
 
   it('200 training steps with BatchNorm, Dropout and weight decay allocate nothing after the first; dispose frees everything', async () => {
     const fresh = await makeBackend(backend.name as BackendName); // nothing else alive in it
-    const net = new MultiLayerNetExtend(fresh, 64, [32, 16], 10, { useBatchnorm: true, useDropout: true, weightDecayLambda: 0.01, seed: 1 });
+    const net = new MultiLayerNetExtend(fresh, 64, [32, 16], 10, {
+      useBatchnorm: true,
+      useDropout: true,
+      weightDecayLambda: 0.01,
+      seed: 1,
+    });
     const x = fresh.tensor(randomValues(50 * 64, 2), [50, 64]);
-    const t = fresh.tensor(Float32Array.from({ length: 50 }, (_, i) => i % 10), [50]);
+    const t = fresh.tensor(
+      Float32Array.from({ length: 50 }, (_, i) => i % 10),
+      [50],
+    );
     const adam = new Adam();
     adam.update(net.params, net.gradient(x, t));
     net.accuracy(x, t);
@@ -172,12 +218,24 @@ describe.each(backends.map((b) => [b.name, b] as const))('MultiLayerNetExtend on
 
   it('refuses bad arguments with clear errors and leaks nothing', () => {
     const before = backend.memoryStats().liveTensors;
-    expect(() => new MultiLayerNetExtend(backend, 784, [0], 10)).toThrow('new MultiLayerNetExtend: expected hiddenSizeList[0] to be a positive integer, got 0');
-    expect(() => new MultiLayerNetExtend(backend, 784, 50 as never, 10)).toThrow('expected hiddenSizeList to be an array of positive integers');
-    expect(() => new MultiLayerNetExtend(backend, 784, [5], 10, { activation: 'tanh' as never })).toThrow("expected activation 'relu' or 'sigmoid', got tanh");
-    expect(() => new MultiLayerNetExtend(backend, 784, [5], 10, { weightInitStd: 'lecun' as never })).toThrow("expected weightInitStd to be a number, 'relu', 'he', 'sigmoid' or 'xavier'");
-    expect(() => new MultiLayerNetExtend(backend, 784, [5], 10, { weightDecayLambda: -1 })).toThrow('expected weightDecayLambda to be a number ≥ 0');
-    expect(() => new MultiLayerNetExtend(backend, 784, [5], 10, { useDropout: true, dropoutRatio: 2 })).toThrow('expected a ratio from 0 up to (not including) 1, got 2');
+    expect(() => new MultiLayerNetExtend(backend, 784, [0], 10)).toThrow(
+      'new MultiLayerNetExtend: expected hiddenSizeList[0] to be a positive integer, got 0',
+    );
+    expect(() => new MultiLayerNetExtend(backend, 784, 50 as never, 10)).toThrow(
+      'expected hiddenSizeList to be an array of positive integers',
+    );
+    expect(() => new MultiLayerNetExtend(backend, 784, [5], 10, { activation: 'tanh' as never })).toThrow(
+      "expected activation 'relu' or 'sigmoid', got tanh",
+    );
+    expect(() => new MultiLayerNetExtend(backend, 784, [5], 10, { weightInitStd: 'lecun' as never })).toThrow(
+      "expected weightInitStd to be a number, 'relu', 'he', 'sigmoid' or 'xavier'",
+    );
+    expect(() => new MultiLayerNetExtend(backend, 784, [5], 10, { weightDecayLambda: -1 })).toThrow(
+      'expected weightDecayLambda to be a number ≥ 0',
+    );
+    expect(() => new MultiLayerNetExtend(backend, 784, [5], 10, { useDropout: true, dropoutRatio: 2 })).toThrow(
+      'expected a ratio from 0 up to (not including) 1, got 2',
+    );
     expect(backend.memoryStats().liveTensors).toBe(before);
   });
 });
@@ -187,12 +245,16 @@ describe.each(backends.map((b) => [b.name, b] as const))('Sequential with the ch
     const { x, t } = digits(backend, 6);
     const other = new MultiLayerNetExtend(backend, 784, [8], 10, { seed: 11 });
     const [a1, a2] = [other.layers.get('Affine1') as Affine, other.layers.get('Affine2') as Affine];
-    const net = new Sequential([
-      ['Affine1', new Affine(a1.W, a1.b)],
-      ['BatchNorm1', new BatchNormalization(backend.tensor(new Float32Array(8).fill(1.2), [8]), backend.zeros([8]), { momentum: 0.5 })],
-      ['Relu1', new Relu()],
-      ['Affine2', new Affine(a2.W, a2.b)],
-    ], undefined, { weightDecayLambda: 0.2 });
+    const net = new Sequential(
+      [
+        ['Affine1', new Affine(a1.W, a1.b)],
+        ['BatchNorm1', new BatchNormalization(backend.tensor(new Float32Array(8).fill(1.2), [8]), backend.zeros([8]), { momentum: 0.5 })],
+        ['Relu1', new Relu()],
+        ['Affine2', new Affine(a2.W, a2.b)],
+      ],
+      undefined,
+      { weightDecayLambda: 0.2 },
+    );
     expect(Object.keys(net.params)).toEqual(['W1', 'b1', 'W2', 'b2', 'gamma1', 'beta1']);
     expect(gradientCheck(net, x, t).ok).toBe(true);
   });

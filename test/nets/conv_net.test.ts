@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { Adam, Affine, Convolution, Graph, gradientCheck, graphFromNet, Pooling, Sequential, SimpleConvNet, type Backend, type Tensor } from '../../ts/index.js';
+import {
+  Adam,
+  Affine,
+  Convolution,
+  Graph,
+  gradientCheck,
+  graphFromNet,
+  Pooling,
+  Sequential,
+  SimpleConvNet,
+  type Backend,
+  type Tensor,
+} from '../../ts/index.js';
 import { allBackends, makeBackend, randomValues, toleranceRatio, type BackendName } from '../helpers/backends.js';
 
 const backends = await allBackends();
@@ -9,7 +21,10 @@ const small = (backend: Backend, weightInitStd: number | 'he' = 0.3) =>
   new SimpleConvNet(backend, { inputDim: [2, 9, 9], filterNum: 4, filterSize: 3, hiddenSize: 12, outputSize: 5, weightInitStd, seed: 3 });
 const batch = (backend: Backend, n = 3) => ({
   x: backend.tensor(randomValues(n * 2 * 81, 11), [n, 2, 9, 9]),
-  t: backend.tensor(Float32Array.from({ length: n }, (_, i) => (i * 2) % 5), [n]),
+  t: backend.tensor(
+    Float32Array.from({ length: n }, (_, i) => (i * 2) % 5),
+    [n],
+  ),
 });
 
 describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet on %s', (_name, backend: Backend) => {
@@ -85,16 +100,21 @@ describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet on %s', 
     net.dispose();
   });
 
-  it('numericalGradient (f32, the book\'s) agrees with gradient', () => {
+  it("numericalGradient (f32, the book's) agrees with gradient", () => {
     const net = small(backend);
     const { x, t } = batch(backend, 2);
     const grads = Object.fromEntries(Object.entries(net.gradient(x, t)).map(([k, g]) => [k, Array.from(g.data)]));
     const num = net.numericalGradient(x, t, 1e-2);
     // f32 steps of 1e-2 cross some ReLU kinks and pool choices (which the f64 gradientCheck steps around); a
     // bias b1[f] moves a whole feature map across them, so only W1 and b3 are compared here
-    for (const [key, tolerance] of [['W1', 0.1], ['b3', 2e-3]] as const) {
-      const a = grads[key], b = Array.from(num[key].data);
-      const diff = Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0)), norm = Math.sqrt(a.reduce((s, v) => s + v * v, 0));
+    for (const [key, tolerance] of [
+      ['W1', 0.1],
+      ['b3', 2e-3],
+    ] as const) {
+      const a = grads[key],
+        b = Array.from(num[key].data);
+      const diff = Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0)),
+        norm = Math.sqrt(a.reduce((s, v) => s + v * v, 0));
       expect(diff / norm, key).toBeLessThan(tolerance);
     }
     for (const g of Object.values(num)) g.dispose();
@@ -113,10 +133,14 @@ describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet on %s', 
   });
 
   it('refuses bad options and inputs with clear errors', () => {
-    expect(() => new SimpleConvNet(backend, { inputDim: [1, 4, 4] })).toThrow('new SimpleConvNet: a 5×5 filter with pad 0 does not fit a 4×4 input');
+    expect(() => new SimpleConvNet(backend, { inputDim: [1, 4, 4] })).toThrow(
+      'new SimpleConvNet: a 5×5 filter with pad 0 does not fit a 4×4 input',
+    );
     expect(() => new SimpleConvNet(backend, { filterNum: 0 })).toThrow('expected filterNum to be a positive integer, got a number (0)');
     const net = small(backend);
-    expect(() => net.predict(backend.zeros([2, 1, 9, 9]))).toThrow('Convolution.forward: x has 1 channels (shape [2, 1, 9, 9]) but W expects 2');
+    expect(() => net.predict(backend.zeros([2, 1, 9, 9]))).toThrow(
+      'Convolution.forward: x has 1 channels (shape [2, 1, 9, 9]) but W expects 2',
+    );
     net.dispose();
   });
 
@@ -138,16 +162,25 @@ describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet on %s', 
 });
 
 describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet as a computational graph on %s', (_name, backend: Backend) => {
-  it('graphFromNet records Conv1 and Pool1, and its gradients equal the net\'s; the graph renders', async () => {
+  it("graphFromNet records Conv1 and Pool1, and its gradients equal the net's; the graph renders", async () => {
     const net = small(backend);
     const { x, t } = batch(backend);
     const { graph, loss, params } = graphFromNet(net, x, t);
-    expect(graph.nodes.filter((n) => n.op).map((n) => n.name)).toEqual(['Conv1', 'Relu1', 'Pool1', 'Affine1', 'Relu2', 'Affine2', 'SoftmaxWithLoss']);
+    expect(graph.nodes.filter((n) => n.op).map((n) => n.name)).toEqual([
+      'Conv1',
+      'Relu1',
+      'Pool1',
+      'Affine1',
+      'Relu2',
+      'Affine2',
+      'SoftmaxWithLoss',
+    ]);
     graph.forward();
     graph.backward(loss);
     const grads = net.gradient(x, t);
     expect(loss.value).toBe(net.lastLayer.loss);
-    for (const key of ['W1', 'b1', 'W2', 'b2', 'W3', 'b3']) expect(Array.from((params[key].grad as Tensor).data), key).toEqual(Array.from(grads[key].data));
+    for (const key of ['W1', 'b1', 'W2', 'b2', 'W3', 'b3'])
+      expect(Array.from((params[key].grad as Tensor).data), key).toEqual(Array.from(grads[key].data));
     const { toDot } = await import('../../ts/render/index.js');
     const dot = toDot(graph);
     expect(dot).toContain('Conv1');
@@ -156,7 +189,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet as a com
     net.dispose();
   });
 
-  it('Graph.convolution and Graph.pooling take the layers\' options', () => {
+  it("Graph.convolution and Graph.pooling take the layers' options", () => {
     const graph = new Graph();
     const x = graph.input('x', backend.tensor(randomValues(2 * 7 * 7, 1), [1, 2, 7, 7]));
     const W = graph.input('W', backend.tensor(randomValues(3 * 2 * 3 * 3, 2), [3, 2, 3, 3]));

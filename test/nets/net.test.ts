@@ -9,7 +9,8 @@ function toyData(backend: Backend, batch: number, seed: number) {
   const x = randomValues(batch * 16, seed);
   const labels = new Float32Array(batch);
   for (let i = 0; i < batch; i++) {
-    let best = 0, bestSum = -Infinity;
+    let best = 0,
+      bestSum = -Infinity;
     for (let c = 0; c < 4; c++) {
       let s = 0;
       for (let j = 0; j < 4; j++) s += x[i * 16 + c * 4 + j];
@@ -86,15 +87,25 @@ describe.each(backends.map((b) => [b.name, b] as const))('targets, failures and 
   it('loss, accuracy and gradient refuse the same bad class indices with the same message', () => {
     const net = Sequential.mlp(backend, [4, 3, 10], { seed: 1 });
     const x = backend.tensor(randomValues(8, 2), [2, 4]);
-    for (const [labels, found] of [[[0, 10], 'found 10 at row 1'], [[0.5, 1], 'found 0.5 at row 0'], [[-1, 1], 'found -1 at row 0']] as const) {
+    for (const [labels, found] of [
+      [[0, 10], 'found 10 at row 1'],
+      [[0.5, 1], 'found 0.5 at row 0'],
+      [[-1, 1], 'found -1 at row 0'],
+    ] as const) {
       const t = backend.tensor([...labels], [2]);
-      for (const [what, call] of [['loss', () => net.loss(x, t)], ['accuracy', () => net.accuracy(x, t)], ['gradient', () => net.gradient(x, t)]] as const) {
-        expect(call, what).toThrow('expected class indices (integers in 0..9), ' + found);
+      for (const [what, call] of [
+        ['loss', () => net.loss(x, t)],
+        ['accuracy', () => net.accuracy(x, t)],
+        ['gradient', () => net.gradient(x, t)],
+      ] as const) {
+        expect(call, what).toThrow(`expected class indices (integers in 0..9), ${found}`);
       }
     }
     const foreign = other.tensor([0, 1], [2]);
     for (const call of [() => net.loss(x, foreign), () => net.accuracy(x, foreign), () => net.gradient(x, foreign)]) {
-      expect(call).toThrow(`the targets t belong to backend '${other.name}', the scores to '${backend.name}'; create t on the net's backend`);
+      expect(call).toThrow(
+        `the targets t belong to backend '${other.name}', the scores to '${backend.name}'; create t on the net's backend`,
+      );
     }
     foreign.dispose();
     net.dispose();
@@ -132,7 +143,9 @@ describe.each(backends.map((b) => [b.name, b] as const))('targets, failures and 
     bad.data[1] = NaN;
     expect(() => layer.forward(bad, t)).toThrow(NonFiniteLossError);
     expect(layer.loss).toBeNull();
-    expect(() => layer.backward()).toThrow('SoftmaxWithLoss.backward: the last forward failed (SoftmaxWithLoss.forward: the loss is NaN; x holds NaN at flat index 1 (shape [2, 2])), so there is no gradient');
+    expect(() => layer.backward()).toThrow(
+      'SoftmaxWithLoss.backward: the last forward failed (SoftmaxWithLoss.forward: the loss is NaN; x holds NaN at flat index 1 (shape [2, 2])), so there is no gradient',
+    );
     layer.forward(backend.tensor([1, 2, 3, 4], [2, 2]), t);
     expect(layer.backward().toArray()).toEqual(good); // a good forward makes it usable again
     layer.dispose();
@@ -161,12 +174,18 @@ describe.each(backends.map((b) => [b.name, b] as const))('targets, failures and 
   });
 
   it('values beyond the f32 range are refused: tensors, initial weights', () => {
-    expect(() => backend.tensor([1, 1e39])).toThrow(`${backend.name}.tensor: expected finite numbers, found 1e+39 at index 1, which is beyond the f32 range (|x| ≤ 3.4028235e+38) and would become Infinity`);
+    expect(() => backend.tensor([1, 1e39])).toThrow(
+      `${backend.name}.tensor: expected finite numbers, found 1e+39 at index 1, which is beyond the f32 range (|x| ≤ 3.4028235e+38) and would become Infinity`,
+    );
     expect(() => backend.tensor([[-4e38]])).toThrow('found -4e+38 at index [0][0], which is beyond the f32 range');
     expect(backend.tensor([3.4e38]).data[0]).toBeCloseTo(3.4e38, -32);
     const before = backend.memoryStats();
-    expect(() => new TwoLayerNet(backend, 4, 3, 2, { weightInitStd: 1e39 })).toThrow('weight init: expected \'he\', \'xavier\' or a non-negative standard deviation within the f32 range (|x| ≤ 3.4028235e+38), got 1e+39');
-    expect(() => new TwoLayerNet(backend, 40, 30, 2, { weightInitStd: 2e38 })).toThrow(/weight init: a standard deviation of 2e\+38 draws the weight -?[0-9.e+]+ \(index \d+\), beyond the f32 range/);
+    expect(() => new TwoLayerNet(backend, 4, 3, 2, { weightInitStd: 1e39 })).toThrow(
+      "weight init: expected 'he', 'xavier' or a non-negative standard deviation within the f32 range (|x| ≤ 3.4028235e+38), got 1e+39",
+    );
+    expect(() => new TwoLayerNet(backend, 40, 30, 2, { weightInitStd: 2e38 })).toThrow(
+      /weight init: a standard deviation of 2e\+38 draws the weight -?[0-9.e+]+ \(index \d+\), beyond the f32 range/,
+    );
     // weights that overflow only in the second layer: the first layer's tensors are freed too
     expect(() => new TwoLayerNet(backend, 2, 2, 5000, { weightInitStd: 1e38 })).toThrow('beyond the f32 range');
     expect(() => Sequential.mlp(backend, [2, 2, 5000], { init: 1e38 })).toThrow('beyond the f32 range');

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,7 +54,9 @@ console.log(JSON.stringify({ importError: onnx.importError ?? null, OPSET: onnx.
 `);
   expect(out).toMatchObject({ importError: null, OPSET: 13 });
   // the friendly part, then Node's own words for the cause
-  expect(out.exportError).toMatch(/^toOnnx needs the optional peer dependency protobufjs \(npm install protobufjs\): Cannot find package 'protobufjs'/);
+  expect(out.exportError).toMatch(
+    /^toOnnx needs the optional peer dependency protobufjs \(npm install protobufjs\): Cannot find package 'protobufjs'/,
+  );
 });
 
 it('ships types: the tarball holds dist/index.d.ts with the public classes', () => {
@@ -66,13 +68,16 @@ it('ships types: the tarball holds dist/index.d.ts with the public classes', () 
 });
 
 it('require() works from CommonJS for both entry points (Node ≥ 20.19 loads the ES module)', () => {
-  writeFileSync(join(app, 'main.cjs'), `const { createBackend } = require('backprop-wasm');
+  writeFileSync(
+    join(app, 'main.cjs'),
+    `const { createBackend } = require('backprop-wasm');
 const { toDot } = require('backprop-wasm/render');
 createBackend('ts').then((b) => {
   const t = b.tensor([1, 2, 3]);
   console.log(JSON.stringify({ name: b.name, data: [...t.data], toDot: typeof toDot }));
 });
-`);
+`,
+  );
   const out = JSON.parse(execFileSync('node', ['main.cjs'], { cwd: app, encoding: 'utf8' }));
   expect(out).toEqual({ name: 'ts', data: [1, 2, 3], toDot: 'function' });
 });
@@ -85,7 +90,8 @@ it('the generated .d.ts files declare the embedded WASM as string, not as a 40 K
 });
 
 describe('the backprop-wasm-mnist bin, installed', () => {
-  const npx = (...args: string[]) => spawnSync('npx', ['--offline', '--no-install', 'backprop-wasm-mnist', ...args], { cwd: app, encoding: 'utf8', timeout: 120_000 });
+  const npx = (...args: string[]) =>
+    spawnSync('npx', ['--offline', '--no-install', 'backprop-wasm-mnist', ...args], { cwd: app, encoding: 'utf8', timeout: 120_000 });
 
   it('--help runs on plain Node (no tsx, no sources)', () => {
     const r = npx('--help');
@@ -120,29 +126,102 @@ describe('the backprop-wasm-mnist bin, installed', () => {
 // (Backends come from createBackend; checks, the kernel contract, graph ordering and constants
 // stay internal.)
 const PUBLIC_VALUES = [
-  'AdaGrad', 'Adam', 'AddLayer', 'Affine', 'Backend', 'Float64Forward', 'Graph', 'GraphNode', 'Momentum', 'MulLayer', 'Nesterov',
-  'NonFiniteLossError', 'OPTIMIZERS', 'RMSprop', 'Random', 'Relu', 'SGD', 'Sequential', 'Sigmoid', 'SoftmaxWithLoss', 'Tensor',
-  'TwoLayerNet', 'argmax', 'bestVariant', 'checkTargets', 'compareGradients', 'createBackend', 'createOptimizer', 'gradientCheck',
-  'graphFromNet', 'initWeights', 'numericalGradient', 'numericalGradient64', 'relaxedSimdSupported', 'shoppingGraph',
-  'simd128Supported', 'variantSupported',
+  'AdaGrad',
+  'Adam',
+  'AddLayer',
+  'Affine',
+  'Backend',
+  'Float64Forward',
+  'Graph',
+  'GraphNode',
+  'Momentum',
+  'MulLayer',
+  'Nesterov',
+  'NonFiniteLossError',
+  'OPTIMIZERS',
+  'RMSprop',
+  'Random',
+  'Relu',
+  'SGD',
+  'Sequential',
+  'Sigmoid',
+  'SoftmaxWithLoss',
+  'Tensor',
+  'TwoLayerNet',
+  'argmax',
+  'bestVariant',
+  'checkTargets',
+  'compareGradients',
+  'createBackend',
+  'createOptimizer',
+  'gradientCheck',
+  'graphFromNet',
+  'initWeights',
+  'numericalGradient',
+  'numericalGradient64',
+  'relaxedSimdSupported',
+  'shoppingGraph',
+  'simd128Supported',
+  'variantSupported',
   // chapter 6
-  'BatchNormalization', 'Dropout', 'MultiLayerNetExtend',
+  'BatchNormalization',
+  'Dropout',
+  'MultiLayerNetExtend',
   // save/load (ts/io)
-  'LIBRARY_VERSION', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'importTorchMlp', 'loadModel', 'readSafetensors', 'saveModel', 'toFloat32',
+  'LIBRARY_VERSION',
+  'MODEL_FORMAT',
+  'MODEL_FORMAT_VERSION',
+  'importTorchMlp',
+  'loadModel',
+  'readSafetensors',
+  'saveModel',
+  'toFloat32',
   'writeSafetensors',
   // chapter 7
-  'Convolution', 'Pooling', 'SimpleConvNet',
+  'Convolution',
+  'Pooling',
+  'SimpleConvNet',
 ];
 const PUBLIC_TYPES = [
-  'CreateBackendOptions', 'GradientCheckOptions', 'GradientCheckResult', 'GradientComparison', 'GradientElement', 'Layer', 'MemoryStats',
-  'MlpOptions', 'NestedArray', 'NetGraph', 'OpType', 'Optimizer', 'OptimizerName', 'Params', 'ShoppingGraph', 'TargetKind',
-  'TensorValues', 'TwoLayerNetOptions', 'Value', 'ValueKind', 'WasmVariant', 'WeightInit',
+  'CreateBackendOptions',
+  'GradientCheckOptions',
+  'GradientCheckResult',
+  'GradientComparison',
+  'GradientElement',
+  'Layer',
+  'MemoryStats',
+  'MlpOptions',
+  'NestedArray',
+  'NetGraph',
+  'OpType',
+  'Optimizer',
+  'OptimizerName',
+  'Params',
+  'ShoppingGraph',
+  'TargetKind',
+  'TensorValues',
+  'TwoLayerNetOptions',
+  'Value',
+  'ValueKind',
+  'WasmVariant',
+  'WeightInit',
   // chapter 6
-  'BatchNormalizationOptions', 'DropoutOptions', 'MultiLayerNetExtendOptions', 'SequentialOptions',
+  'BatchNormalizationOptions',
+  'DropoutOptions',
+  'MultiLayerNetExtendOptions',
+  'SequentialOptions',
   // save/load (ts/io)
-  'LoadedModel', 'SafetensorsEntry', 'SafetensorsFile', 'SaveModelOptions', 'TensorToWrite', 'TorchImportOptions',
+  'LoadedModel',
+  'SafetensorsEntry',
+  'SafetensorsFile',
+  'SaveModelOptions',
+  'TensorToWrite',
+  'TorchImportOptions',
   // chapter 7
-  'ConvolutionOptions', 'PoolingOptions', 'SimpleConvNetOptions', 'Window',
+  'ConvolutionOptions',
+  'PoolingOptions',
+  'SimpleConvNetOptions',
+  'Window',
 ];
 
 it('exports exactly the pinned public names, values and types', () => {

@@ -35,7 +35,9 @@ describe.each(backends.map((b) => [b.name, b] as const))('divergence on %s', (_n
     expect(diverged.name).toBe('TrainingDivergedError');
     expect(diverged.step).toBe(trainer.steps + 1);
     expect(diverged.loss > DIVERGED_LOSS || Number.isNaN(diverged.loss)).toBe(true);
-    expect(diverged.message).toMatch(new RegExp(`^training diverged at step ${diverged.step} \\(loss (NaN|-?Infinity|\\d\\.\\d\\de\\+\\d+)\\): lower the learning rate$`));
+    expect(diverged.message).toMatch(
+      new RegExp(`^training diverged at step ${diverged.step} \\(loss (NaN|-?Infinity|\\d\\.\\d\\de\\+\\d+)\\): lower the learning rate$`),
+    );
     trainer.dispose();
   });
 
@@ -49,10 +51,14 @@ describe.each(backends.map((b) => [b.name, b] as const))('divergence on %s', (_n
 describe('npm run mnist -- --lr 1e10 --optimizer sgd', () => {
   // --hidden 16 is the case whose loss stays finite (1.96e35 after an epoch, before the check);
   // the default 256→128 net reaches NaN by step 3.
-  it.each([[['--hidden', '16']], [[]]])('%j stops with "training diverged at step N" and exit code 3', (extra) => {
-    const r = runCli(['--lr', '1e10', '--optimizer', 'sgd', '--epochs', '1', ...extra]);
-    expect(r.stderr).toMatch(/^mnist: training diverged at step \d+ \(loss (NaN|-?Infinity|[0-9.e+]+)\): lower the learning rate$/m);
-    expect(r.stdout).not.toContain('done (');
-    expect(r.status).toBe(3);
-  }, 90_000);
+  it.each([[['--hidden', '16']], [[]]])(
+    '%j stops with "training diverged at step N" and exit code 3',
+    (extra) => {
+      const r = runCli(['--lr', '1e10', '--optimizer', 'sgd', '--epochs', '1', ...extra]);
+      expect(r.stderr).toMatch(/^mnist: training diverged at step \d+ \(loss (NaN|-?Infinity|[0-9.e+]+)\): lower the learning rate$/m);
+      expect(r.stdout).not.toContain('done (');
+      expect(r.status).toBe(3);
+    },
+    90_000,
+  );
 });

@@ -15,7 +15,8 @@ const targets = (backend: Backend, rows: number[][]) => backend.tensor(rows);
 /** The mean cross-entropy of softmax(x·W1 + b1 → ReLU → ·W2 + b2) against rows `t`, by its definition in float64. */
 function definition(net: TwoLayerNet, x: Tensor, t: number[][]): number {
   const [W1, b1, W2, b2] = ['W1', 'b1', 'W2', 'b2'].map((k) => net.params[k]);
-  const [inputs, hidden] = W1.shape, classes = W2.shape[1];
+  const [inputs, hidden] = W1.shape,
+    classes = W2.shape[1];
   let total = 0;
   t.forEach((row, r) => {
     const h = Array.from({ length: hidden }, (_, j) => {
@@ -44,18 +45,31 @@ describe.each(backends.map((b) => [b.name, b] as const))('Float64Forward targets
   });
 
   it('soft target rows give the definition −Σ t·log softmax (every class weighed, not only the largest)', () => {
-    const soft = [[0.1, 0.2, 0.6, 0.1], [0.5, 0.5, 0, 0], [0, 0.25, 0, 0.75]].map((row) => row.map(Math.fround)); // as stored
+    const soft = [
+      [0.1, 0.2, 0.6, 0.1],
+      [0.5, 0.5, 0, 0],
+      [0, 0.25, 0, 0.75],
+    ].map((row) => row.map(Math.fround)); // as stored
     const loss = new Float64Forward('test', net, x, targets(backend, soft)).loss();
     expect(Math.abs(loss - definition(net, x, soft))).toBeLessThan(1e-12);
   });
 
   it("lossWith and the numerical gradient on one-hot rows equal the label path's", () => {
-    const labels = backend.tensor(LABELS, [3]), rows = targets(backend, oneHot);
-    const a = new Float64Forward('test', net, x, labels), b = new Float64Forward('test', net, x, rows);
-    for (const [key, i] of [['W1', 7], ['b1', 2], ['W2', 11], ['b2', 3]] as const) {
+    const labels = backend.tensor(LABELS, [3]),
+      rows = targets(backend, oneHot);
+    const a = new Float64Forward('test', net, x, labels),
+      b = new Float64Forward('test', net, x, rows);
+    for (const [key, i] of [
+      ['W1', 7],
+      ['b1', 2],
+      ['W2', 11],
+      ['b2', 3],
+    ] as const) {
       expect(Math.abs(b.lossWith(net.params[key], i, 1e-3).loss - a.lossWith(net.params[key], i, 1e-3).loss), key).toBeLessThan(1e-14);
     }
-    const gl = numericalGradient64(net, x, labels), gr = numericalGradient64(net, x, rows);
-    for (const key of Object.keys(gl)) gl[key].grad.forEach((g, i) => expect(Math.abs(gr[key].grad[i] - g), `${key}[${i}]`).toBeLessThan(1e-9));
+    const gl = numericalGradient64(net, x, labels),
+      gr = numericalGradient64(net, x, rows);
+    for (const key of Object.keys(gl))
+      gl[key].grad.forEach((g, i) => expect(Math.abs(gr[key].grad[i] - g), `${key}[${i}]`).toBeLessThan(1e-9));
   });
 });

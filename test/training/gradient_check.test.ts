@@ -3,7 +3,7 @@ import { loadEmbeddedMnist } from '../../demo/mnist_data.js';
 import {
   Affine,
   compareGradients,
-  Convolution,
+  type Convolution,
   Float64Forward,
   gradientCheck,
   numericalGradient,
@@ -26,7 +26,10 @@ const backends = await allBackends();
 const { train } = loadEmbeddedMnist();
 
 function digits(backend: Backend, batch = 3): { x: Tensor; t: Tensor } {
-  return { x: backend.tensor(train.images.subarray(0, batch * 784), [batch, 784]), t: backend.tensor(train.labels.subarray(0, batch), [batch]) };
+  return {
+    x: backend.tensor(train.images.subarray(0, batch * 784), [batch, 784]),
+    t: backend.tensor(train.labels.subarray(0, batch), [batch]),
+  };
 }
 
 /** The first four training digits of four different classes, as [4, 1, 28, 28]. */
@@ -35,7 +38,13 @@ function fourDigits(backend: Backend): { x: Tensor; t: Tensor } {
   for (let i = 0; picks.length < 4; i++) if (!picks.some((p) => train.labels[p] === train.labels[i])) picks.push(i);
   const images = new Float32Array(4 * 784);
   picks.forEach((p, k) => images.set(train.images.subarray(p * 784, (p + 1) * 784), k * 784));
-  return { x: backend.tensor(images, [4, 1, 28, 28]), t: backend.tensor(picks.map((p) => train.labels[p]), [4]) };
+  return {
+    x: backend.tensor(images, [4, 1, 28, 28]),
+    t: backend.tensor(
+      picks.map((p) => train.labels[p]),
+      [4],
+    ),
+  };
 }
 
 function paramBits(net: Sequential): Record<string, Uint32Array> {
@@ -121,7 +130,10 @@ describe('compareGradients on hand-computed examples', () => {
     const c = compareGradients([3, 4, 100, 1], [0, 0, 0, 1], 1, { skip: [0, 0, 1, 0], worst: 2 });
     // compared: [3, 4, 1] against [0, 0, 1]; ‖diff‖ = 5, ‖a‖ = √26, ‖b‖ = 1
     expect(c).toMatchObject({ relativeError: 5 / (Math.sqrt(26) + 1), maxAbsDiff: 4, compared: 3, skipped: 1 });
-    expect(c.worst).toEqual([{ index: 1, backprop: 4, numerical: 0 }, { index: 0, backprop: 3, numerical: 0 }]);
+    expect(c.worst).toEqual([
+      { index: 1, backprop: 4, numerical: 0 },
+      { index: 0, backprop: 3, numerical: 0 },
+    ]);
   });
 
   it('NaN never passes', () => {
@@ -132,8 +144,16 @@ describe('compareGradients on hand-computed examples', () => {
     expect(compareGradients([1, 2], [5, 6], 1, { skip: [1, 1] })).toMatchObject({ compared: 0, checked: false, ok: false });
     expect(compareGradients([], [], 1)).toMatchObject({ checked: false, ok: false });
     const skip = [1, 0, 0, 0];
-    expect(compareGradients([9, 1, 2, 3], [0, 1, 2, 3], 0, { skip, minCompared: 0.75 })).toMatchObject({ compared: 3, checked: true, ok: true });
-    expect(compareGradients([9, 1, 2, 3], [0, 1, 2, 3], 0, { skip, minCompared: 0.76 })).toMatchObject({ compared: 3, checked: false, ok: false });
+    expect(compareGradients([9, 1, 2, 3], [0, 1, 2, 3], 0, { skip, minCompared: 0.75 })).toMatchObject({
+      compared: 3,
+      checked: true,
+      ok: true,
+    });
+    expect(compareGradients([9, 1, 2, 3], [0, 1, 2, 3], 0, { skip, minCompared: 0.76 })).toMatchObject({
+      compared: 3,
+      checked: false,
+      ok: false,
+    });
   });
 });
 
@@ -175,7 +195,10 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
 
   it('the same nets without the bugs pass (the planted-bug nets differ only in the bug)', () => {
     const { x, t } = digits(backend);
-    for (const [seed, activation] of [[4, new Relu()], [5, new Sigmoid()]] as const) {
+    for (const [seed, activation] of [
+      [4, new Relu()],
+      [5, new Sigmoid()],
+    ] as const) {
       const net = bookNet(backend, seed, activation);
       expect(gradientCheck(net, x, t).ok, activation.constructor.name).toBe(true);
       net.dispose();
@@ -196,7 +219,16 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
     expect(paramBits(net)).toEqual(before);
     // and when the function throws half-way, the element it was changing is restored
     let calls = 0;
-    expect(() => numericalGradient(() => { if (++calls === 4) throw new Error('boom'); return net.loss(x, t); }, net.params.b1, 1e-3)).toThrow('boom');
+    expect(() =>
+      numericalGradient(
+        () => {
+          if (++calls === 4) throw new Error('boom');
+          return net.loss(x, t);
+        },
+        net.params.b1,
+        1e-3,
+      ),
+    ).toThrow('boom');
     expect(paramBits(net)).toEqual(before);
     net.dispose();
   });
@@ -235,7 +267,8 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
         ['Affine2', new Affine(backend.tensor(randomValues(4 * 3, 15), [4, 3]), backend.zeros([3]))],
       ]);
     };
-    const x = backend.tensor([[1, 0, 0, 0, 0, 0]]), t = backend.tensor([1], [1]);
+    const x = backend.tensor([[1, 0, 0, 0, 0, 0]]),
+      t = backend.tensor([1], [1]);
     const net = make(new Relu());
     const check = gradientCheck(net, x, t);
     expect(check.params.b1).toMatchObject({ compared: 4, skipped: 0, nearKink: 1, ok: true });
@@ -255,14 +288,26 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
     const net = new Sequential([
       ['Affine1', new Affine(backend.tensor([[1, 1]]), backend.tensor([0, 0.5]))],
       ['Relu1', new Relu()],
-      ['Affine2', new Affine(backend.tensor([[1, -1], [0.5, 0.25]]), backend.zeros([2]))],
+      [
+        'Affine2',
+        new Affine(
+          backend.tensor([
+            [1, -1],
+            [0.5, 0.25],
+          ]),
+          backend.zeros([2]),
+        ),
+      ],
     ]);
-    const x = backend.tensor([[0], [1e-12]]), t = backend.tensor([0, 1], [2]);
+    const x = backend.tensor([[0], [1e-12]]),
+      t = backend.tensor([0, 1], [2]);
     const check = gradientCheck(net, x, t);
     expect(check.params.b1).toMatchObject({ compared: 1, skipped: 1, checked: false, ok: false });
     expect(check.ok).toBe(false);
     expect(check).toMatchObject({ compared: 9, elements: 10 });
-    expect(check.summary).toBe('not ok: 9 of 10 elements compared (0 of them near a kink), 1 skipped; b1 not checked (1 of 2 elements compared)');
+    expect(check.summary).toBe(
+      'not ok: 9 of 10 elements compared (0 of them near a kink), 1 skipped; b1 not checked (1 of 2 elements compared)',
+    );
     // with minCompared 0.5 the one compared element is enough
     expect(gradientCheck(net, x, t, { minCompared: 0.5 }).params.b1).toMatchObject({ checked: true, ok: true });
     net.dispose();
@@ -286,7 +331,11 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
       expect(check.params.b1, `planted ${planted}`).toMatchObject({ compared: 4, skipped: 0, checked: true, ok: !planted });
       expect(check.params.W1.compared, `planted ${planted}`).toBe(100);
       expect(check.ok, check.summary).toBe(!planted);
-      expect(check.summary).toMatch(planted ? /^not ok: 11854 of 11854 elements compared .*; b1 failed \(relative error 1\.0\)$/ : /^ok: 11854 of 11854 elements compared \(\d+ of them near a kink\), 0 skipped$/);
+      expect(check.summary).toMatch(
+        planted
+          ? /^not ok: 11854 of 11854 elements compared .*; b1 failed \(relative error 1\.0\)$/
+          : /^ok: 11854 of 11854 elements compared \(\d+ of them near a kink\), 0 skipped$/,
+      );
       net.dispose();
     }
   });
@@ -294,7 +343,10 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
   it('pins the default tolerance at 1e-4: dW1 off by a relative 1.3e-4 fails, by 0.8e-4 passes', () => {
     // Scaling a gradient by 1 + ε gives a relative error of ε / (2 + ε).
     const { x, t } = digits(backend);
-    for (const [epsilon, ok] of [[2.6e-4, false], [1.6e-4, true]] as const) {
+    for (const [epsilon, ok] of [
+      [2.6e-4, false],
+      [1.6e-4, true],
+    ] as const) {
       const net = tampered(bookNet(backend, 1, new Relu()), (g) => g.W1.data.forEach((v, i, d) => (d[i] = v * (1 + epsilon))));
       const c = gradientCheck(net, x, t).params.W1;
       expect(Math.abs(c.relativeError - epsilon / 2), `ε ${epsilon}`).toBeLessThan(1e-5);
@@ -306,8 +358,14 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
   it('refuses a layer it has no float64 forward for, naming it', () => {
     class Custom extends Relu {}
     const odd = { forward: (x: Tensor) => x, backward: (d: Tensor) => d, dispose: () => {} };
-    const net = new Sequential([['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))], ['Odd', odd], ['Relu', new Custom()]]);
-    expect(() => gradientCheck(net, backend.zeros([1, 2]), backend.tensor([0], [1]))).toThrow("gradientCheck: layer 'Odd' (Object) has no float64 forward; the check supports Affine, Convolution, Pooling, Relu, Sigmoid, BatchNormalization and Dropout layers");
+    const net = new Sequential([
+      ['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))],
+      ['Odd', odd],
+      ['Relu', new Custom()],
+    ]);
+    expect(() => gradientCheck(net, backend.zeros([1, 2]), backend.tensor([0], [1]))).toThrow(
+      "gradientCheck: layer 'Odd' (Object) has no float64 forward; the check supports Affine, Convolution, Pooling, Relu, Sigmoid, BatchNormalization and Dropout layers",
+    );
     net.dispose();
   });
 });

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { AdaGrad, Adam, createOptimizer, Momentum, Nesterov, OPTIMIZERS, RMSprop, Sequential, SGD, type Backend, type Optimizer, type Params } from '../../ts/index.js';
+import {
+  AdaGrad,
+  Adam,
+  createOptimizer,
+  Momentum,
+  Nesterov,
+  OPTIMIZERS,
+  RMSprop,
+  Sequential,
+  SGD,
+  type Backend,
+  type Optimizer,
+  type Params,
+} from '../../ts/index.js';
 import { allBackends, randomValues } from '../helpers/backends.js';
 
 // The chapter-6 optimizers: each pinned by a step computed by hand from the book's formulas,
@@ -70,12 +83,20 @@ describe.each(backends.map((b) => [b.name, b] as const))('optimizers on %s', (_n
   });
 
   it('hyper-parameters must be finite in f32, not only in f64', () => {
-    expect(() => new SGD({ lr: 1e39 })).toThrow('new SGD({ lr }): expected a finite learning rate, got 1e+39, which is beyond the f32 range (|x| ≤ 3.4028235e+38)');
-    expect(() => new Momentum({ lr: 4e38 })).toThrow('new Momentum({ lr }): expected a finite lr, got 4e+38, which is beyond the f32 range');
+    expect(() => new SGD({ lr: 1e39 })).toThrow(
+      'new SGD({ lr }): expected a finite learning rate, got 1e+39, which is beyond the f32 range (|x| ≤ 3.4028235e+38)',
+    );
+    expect(() => new Momentum({ lr: 4e38 })).toThrow(
+      'new Momentum({ lr }): expected a finite lr, got 4e+38, which is beyond the f32 range',
+    );
     const w = backend.zeros([2]);
     const g = backend.zeros([2]);
-    expect(() => backend.sgd(1e39, w, g)).toThrow(`${backend.name}.sgd: expected a finite learning rate, got 1e+39, which is beyond the f32 range`);
-    expect(() => backend.adam(1e39, 0.9, 0.999, 1e-7, w, g, backend.zeros([2]), backend.zeros([2]))).toThrow(`${backend.name}.adam: expected a finite lrT, got 1e+39`);
+    expect(() => backend.sgd(1e39, w, g)).toThrow(
+      `${backend.name}.sgd: expected a finite learning rate, got 1e+39, which is beyond the f32 range`,
+    );
+    expect(() => backend.adam(1e39, 0.9, 0.999, 1e-7, w, g, backend.zeros([2]), backend.zeros([2]))).toThrow(
+      `${backend.name}.adam: expected a finite lrT, got 1e+39`,
+    );
     expect(new SGD({ lr: 3e38 }).lr).toBe(3e38); // the largest values are fine
   });
 
@@ -93,7 +114,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('optimizers on %s', (_n
     expect(w[1]).toBeCloseTo(-1.9, 5);
   });
 
-  it("Adam: the bias-corrected first step is lr·sign(g)", () => {
+  it('Adam: the bias-corrected first step is lr·sign(g)', () => {
     // lr_t = 0.001·√(1−0.999)/(1−0.9); m = 0.1·g; v = 0.001·g²; lr_t·m/√v = 0.001·sign(g)
     const adam = new Adam();
     const w = run(backend, adam, 1);
@@ -136,16 +157,22 @@ describe.each(backends.map((b) => [b.name, b] as const))('optimizers on %s', (_n
     expect(() => new AdaGrad({ lr: NaN })).toThrow('new AdaGrad({ lr }): expected a number > 0, got NaN');
     expect(() => new RMSprop({ decayRate: -0.1 })).toThrow('new RMSprop({ decayRate }): expected a number in [0, 1), got -0.1');
     expect(() => new Adam({ beta2: 1 })).toThrow('new Adam({ beta2 }): expected a number in [0, 1), got 1');
-    expect(() => createOptimizer('adamw' as never)).toThrow('createOptimizer: expected one of sgd, momentum, nesterov, adagrad, rmsprop, adam, got "adamw"');
+    expect(() => createOptimizer('adamw' as never)).toThrow(
+      'createOptimizer: expected one of sgd, momentum, nesterov, adagrad, rmsprop, adam, got "adamw"',
+    );
     const w = backend.zeros([2, 2]);
     const g = backend.zeros([2, 2]);
     const v = backend.zeros([2, 2]);
     expect(() => backend.momentum(Infinity, 0.9, w, g, v)).toThrow(`${backend.name}.momentum: expected a finite lr, got Infinity`);
-    expect(() => backend.adam(0.001, 0.9, 0.999, 1e-7, w, g, v, backend.zeros([3]))).toThrow(`${backend.name}.adam: expected state 2 to hold [2, 2] = 4 elements, got shape [3] (3 elements)`);
+    expect(() => backend.adam(0.001, 0.9, 0.999, 1e-7, w, g, v, backend.zeros([3]))).toThrow(
+      `${backend.name}.adam: expected state 2 to hold [2, 2] = 4 elements, got shape [3] (3 elements)`,
+    );
     expect(() => backend.rmsprop(0.01, 0.99, 1e-7, w, g, w)).toThrow('must not share memory');
     expect(() => backend.adam(0.001, 0.9, 0.999, 1e-7, w, g, v, v)).toThrow('must not share memory');
     expect(() => new Momentum().update({ W: w }, { b: g })).toThrow("Momentum.update: grads has 'b' but params does not (params: W)");
-    expect(() => new Adam().update({ W: w }, { W: backend.zeros([4]) })).toThrow("Adam.update: params['W'] has shape [2, 2] but its gradient has [4]");
+    expect(() => new Adam().update({ W: w }, { W: backend.zeros([4]) })).toThrow(
+      "Adam.update: params['W'] has shape [2, 2] but its gradient has [4]",
+    );
   });
 });
 
@@ -170,7 +197,11 @@ describe('WASM kernels agree with the TS loops', () => {
   });
 
   /** `steps` updates of a small seeded net's parameters with the given gradients, on every backend. */
-  function runEverywhere(name: (typeof OPTIMIZERS)[number], gradient: (size: number, step: number, i: number) => Float32Array, steps = 200): Float32Array[][] {
+  function runEverywhere(
+    name: (typeof OPTIMIZERS)[number],
+    gradient: (size: number, step: number, i: number) => Float32Array,
+    steps = 200,
+  ): Float32Array[][] {
     return [oracle, ...wasms].map((backend) => {
       const net = Sequential.mlp(backend, [20, 9, 5], { seed: 3 });
       const optimizer = createOptimizer(name, { lr: name === 'adam' ? 0.001 : 0.01 });

@@ -57,9 +57,18 @@ export function col2imAdd(g: Window, col: Float32Array, dx: Float32Array, s: num
 }
 
 /** `col[N, C·FH·FW, OH·OW]` and `out[N, FN, OH·OW] = W·col_n + b`. */
-function convForwardIn(g: Window, filters: number, x: Float32Array, w: Float32Array, b: Float32Array, col: Float32Array, out: Float32Array): void {
+function convForwardIn(
+  g: Window,
+  filters: number,
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array,
+  col: Float32Array,
+  out: Float32Array,
+): void {
   const { oh, ow } = outputSize(g);
-  const p = oh * ow, k = g.c * g.fh * g.fw;
+  const p = oh * ow,
+    k = g.c * g.fh * g.fw;
   for (let s = 0; s < g.n; s++) {
     const cs = s * k * p;
     im2col(g, x, s, col, cs);
@@ -77,9 +86,20 @@ function convForwardIn(g: Window, filters: number, x: Float32Array, w: Float32Ar
 }
 
 /** dW = Σ_n dout_n·col_nᵀ, db = Σ dout per filter, and dx = col2im(Wᵀ·dout_n) unless dx is null. */
-function convBackwardIn(g: Window, filters: number, col: Float32Array, w: Float32Array, dout: Float32Array, dw: Float32Array, db: Float32Array, dcol: Float32Array | null, dx: Float32Array | null): void {
+function convBackwardIn(
+  g: Window,
+  filters: number,
+  col: Float32Array,
+  w: Float32Array,
+  dout: Float32Array,
+  dw: Float32Array,
+  db: Float32Array,
+  dcol: Float32Array | null,
+  dx: Float32Array | null,
+): void {
   const { oh, ow } = outputSize(g);
-  const p = oh * ow, k = g.c * g.fh * g.fw;
+  const p = oh * ow,
+    k = g.c * g.fh * g.fw;
   dw.fill(0);
   db.fill(0);
   for (let s = 0; s < g.n; s++) {
@@ -130,7 +150,8 @@ function maxPoolForwardIn(g: Window, x: Float32Array, out: Float32Array, argmax:
     const xc = pc * plane;
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++, o++) {
-        let best = -Infinity, at = 0;
+        let best = -Infinity,
+          at = 0;
         for (let i = 0; i < g.fh; i++) {
           const y = oy * g.stride + i - g.pad;
           for (let j = 0; j < g.fw; j++) {
@@ -161,8 +182,10 @@ function maxPoolBackwardIn(g: Window, dout: Float32Array, argmax: Float32Array, 
       for (let ox = 0; ox < ow; ox++, o++) {
         const at = argmax[o];
         if (!(at >= 0 && at < g.fh * g.fw)) continue; // not a window index: dropped, as in Rust
-        const i = Math.floor(at / g.fw), j = Math.floor(at - i * g.fw);
-        const y = oy * g.stride + i - g.pad, xx = ox * g.stride + j - g.pad;
+        const i = Math.floor(at / g.fw),
+          j = Math.floor(at - i * g.fw);
+        const y = oy * g.stride + i - g.pad,
+          xx = ox * g.stride + j - g.pad;
         if (y >= 0 && y < g.h && xx >= 0 && xx < g.w) dx[xc + y * g.w + xx] += dout[o];
       }
     }
@@ -171,15 +194,71 @@ function maxPoolBackwardIn(g: Window, dout: Float32Array, argmax: Float32Array, 
 
 // The contract's raw signatures (ts/core/kernels.ts): the window as eight dimensions.
 
-export function convForward(n: number, c: number, h: number, w: number, fh: number, fw: number, stride: number, pad: number, filters: number, x: Float32Array, W: Float32Array, b: Float32Array, col: Float32Array, out: Float32Array): void {
+export function convForward(
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+  filters: number,
+  x: Float32Array,
+  W: Float32Array,
+  b: Float32Array,
+  col: Float32Array,
+  out: Float32Array,
+): void {
   convForwardIn({ n, c, h, w, fh, fw, stride, pad }, filters, x, W, b, col, out);
 }
-export function convBackward(n: number, c: number, h: number, w: number, fh: number, fw: number, stride: number, pad: number, filters: number, col: Float32Array, W: Float32Array, dout: Float32Array, dW: Float32Array, db: Float32Array, dcol: Float32Array | null, dx: Float32Array | null): void {
+export function convBackward(
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+  filters: number,
+  col: Float32Array,
+  W: Float32Array,
+  dout: Float32Array,
+  dW: Float32Array,
+  db: Float32Array,
+  dcol: Float32Array | null,
+  dx: Float32Array | null,
+): void {
   convBackwardIn({ n, c, h, w, fh, fw, stride, pad }, filters, col, W, dout, dW, db, dcol, dx);
 }
-export function maxPoolForward(n: number, c: number, h: number, w: number, fh: number, fw: number, stride: number, pad: number, x: Float32Array, out: Float32Array, argmax: Float32Array): void {
+export function maxPoolForward(
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+  x: Float32Array,
+  out: Float32Array,
+  argmax: Float32Array,
+): void {
   maxPoolForwardIn({ n, c, h, w, fh, fw, stride, pad }, x, out, argmax);
 }
-export function maxPoolBackward(n: number, c: number, h: number, w: number, fh: number, fw: number, stride: number, pad: number, dout: Float32Array, argmax: Float32Array, dx: Float32Array): void {
+export function maxPoolBackward(
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+  dout: Float32Array,
+  argmax: Float32Array,
+  dx: Float32Array,
+): void {
   maxPoolBackwardIn({ n, c, h, w, fh, fw, stride, pad }, dout, argmax, dx);
 }

@@ -2,7 +2,15 @@ import type { Backend } from '../core/backend.js';
 import { TsBackend } from './ts.js';
 import { WasmBackend } from './wasm.js';
 import { describeValue } from '../core/checks.js';
-import { bestVariant, instantiateThreaded, instantiateVariant, simd128Supported, WASM32_MAX_BYTES, WASM_PAGE_BYTES, type WasmVariant } from '../wasm/load.js';
+import {
+  bestVariant,
+  instantiateThreaded,
+  instantiateVariant,
+  simd128Supported,
+  WASM32_MAX_BYTES,
+  WASM_PAGE_BYTES,
+  type WasmVariant,
+} from '../wasm/load.js';
 
 /** Most threads a backend may ask for (crate/src/parallel.rs MAX_THREADS). */
 const MAX_THREADS = 64;
@@ -40,7 +48,9 @@ export interface CreateBackendOptions {
 export async function createBackend(kind: 'ts' | 'wasm', options: CreateBackendOptions = {}): Promise<Backend> {
   if (kind !== 'ts' && kind !== 'wasm') throw new Error(`createBackend: expected 'wasm' or 'ts', got ${JSON.stringify(kind)}`);
   if (typeof options !== 'object' || options === null) {
-    throw new Error(`createBackend('${kind}', options): expected options to be an object such as { variant: 'auto' }, got ${describeValue(options)}`);
+    throw new Error(
+      `createBackend('${kind}', options): expected options to be an object such as { variant: 'auto' }, got ${describeValue(options)}`,
+    );
   }
   if (kind === 'ts') {
     const asked = options.threads !== undefined && options.threads !== 1;
@@ -48,18 +58,26 @@ export async function createBackend(kind: 'ts' | 'wasm', options: CreateBackendO
   }
   const requested = options.variant ?? 'auto';
   if (requested !== 'auto' && requested !== 'relaxed-simd' && requested !== 'simd128' && requested !== 'scalar') {
-    throw new Error(`createBackend('wasm'): expected variant 'auto', 'relaxed-simd', 'simd128' or 'scalar', got ${JSON.stringify(requested)}`);
+    throw new Error(
+      `createBackend('wasm'): expected variant 'auto', 'relaxed-simd', 'simd128' or 'scalar', got ${JSON.stringify(requested)}`,
+    );
   }
   const maxMemoryBytes = options.maxMemoryBytes ?? WASM32_MAX_BYTES;
   if (!Number.isInteger(maxMemoryBytes) || maxMemoryBytes < WASM_PAGE_BYTES || maxMemoryBytes > WASM32_MAX_BYTES) {
-    throw new Error(`createBackend('wasm'): expected maxMemoryBytes to be an integer from ${WASM_PAGE_BYTES} (64 KiB) to ${WASM32_MAX_BYTES} (4 GiB), got ${describeValue(maxMemoryBytes)}`);
+    throw new Error(
+      `createBackend('wasm'): expected maxMemoryBytes to be an integer from ${WASM_PAGE_BYTES} (64 KiB) to ${WASM32_MAX_BYTES} (4 GiB), got ${describeValue(maxMemoryBytes)}`,
+    );
   }
   const threads = options.threads ?? 1;
   if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
-    throw new Error(`createBackend('wasm'): expected threads to be 'auto' or a whole number from 1 to ${MAX_THREADS}, got ${describeValue(threads)}`);
+    throw new Error(
+      `createBackend('wasm'): expected threads to be 'auto' or a whole number from 1 to ${MAX_THREADS}, got ${describeValue(threads)}`,
+    );
   }
   if (threads !== 1 && requested !== 'auto' && requested !== 'simd128') {
-    throw new Error(`createBackend('wasm'): threads run on the SIMD128 build; use variant 'auto' or 'simd128' with threads, got variant '${requested}' with threads ${JSON.stringify(threads)}`);
+    throw new Error(
+      `createBackend('wasm'): threads run on the SIMD128 build; use variant 'auto' or 'simd128' with threads, got variant '${requested}' with threads ${JSON.stringify(threads)}`,
+    );
   }
   const bytes = Math.floor(maxMemoryBytes / WASM_PAGE_BYTES) * WASM_PAGE_BYTES;
   let unavailable: string | undefined;
@@ -80,7 +98,8 @@ async function threadedBackend(threads: 'auto' | number, bytes: number): Promise
   const { autoThreads, startPool, threadsUnavailableReason } = await import('../wasm/threads.js');
   const count = threads === 'auto' ? await autoThreads() : threads;
   if (count === 1) return undefined;
-  const reason = threadsUnavailableReason() ?? (simd128Supported() ? undefined : 'threads need WebAssembly SIMD128, which this engine does not support');
+  const reason =
+    threadsUnavailableReason() ?? (simd128Supported() ? undefined : 'threads need WebAssembly SIMD128, which this engine does not support');
   if (reason !== undefined) return reason;
   const { exports, module } = await instantiateThreaded(bytes);
   try {

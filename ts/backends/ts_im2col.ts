@@ -7,7 +7,18 @@ import { convOutSize } from '../core/kernels.js';
  * padding. Each (channel, fy) run of fw values is copied from one row of x, with the padded
  * ends written as zeros, so the inner loop is a straight copy when stride is 1.
  */
-export function im2col(n: number, c: number, h: number, w: number, fh: number, fw: number, stride: number, pad: number, x: Float32Array, col: Float32Array): void {
+export function im2col(
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+  x: Float32Array,
+  col: Float32Array,
+): void {
   const oh = convOutSize(h, fh, stride, pad);
   const ow = convOutSize(w, fw, stride, pad);
   const rowLen = c * fh * fw;

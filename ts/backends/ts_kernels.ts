@@ -24,8 +24,14 @@ function gemmNNAdd(m: number, k: number, n: number, a: Float32Array, b: Float32A
     const ai = i * k;
     let p = 0;
     for (; p < k4; p += 4) {
-      const a0 = a[ai + p], a1 = a[ai + p + 1], a2 = a[ai + p + 2], a3 = a[ai + p + 3];
-      const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+      const a0 = a[ai + p],
+        a1 = a[ai + p + 1],
+        a2 = a[ai + p + 2],
+        a3 = a[ai + p + 3];
+      const b0 = p * n,
+        b1 = b0 + n,
+        b2 = b1 + n,
+        b3 = b2 + n;
       for (let j = 0; j < n; j++) {
         c[ci + j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
       }
@@ -45,7 +51,10 @@ export function gemmNT(m: number, k: number, n: number, a: Float32Array, b: Floa
     const ai = i * k;
     for (let j = 0; j < n; j++) {
       const bj = j * k;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       let p = 0;
       for (; p < k4; p += 4) {
         s0 += a[ai + p] * b[bj + p];
@@ -65,9 +74,15 @@ export function gemmTN(m: number, k: number, n: number, a: Float32Array, b: Floa
   const k4 = k - (k % 4);
   let p = 0;
   for (; p < k4; p += 4) {
-    const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+    const b0 = p * n,
+      b1 = b0 + n,
+      b2 = b1 + n,
+      b3 = b2 + n;
     for (let i = 0; i < m; i++) {
-      const a0 = a[p * m + i], a1 = a[(p + 1) * m + i], a2 = a[(p + 2) * m + i], a3 = a[(p + 3) * m + i];
+      const a0 = a[p * m + i],
+        a1 = a[(p + 1) * m + i],
+        a2 = a[(p + 2) * m + i],
+        a3 = a[(p + 3) * m + i];
       const ci = i * n;
       for (let j = 0; j < n; j++) {
         c[ci + j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
@@ -148,7 +163,15 @@ export function softmaxXent(rows: number, cols: number, x: Float32Array, t: Floa
 }
 
 /** Forward and backward in one pass per row: y = softmax(x), dx = (y − t) / rows; returns the mean loss. */
-export function softmaxXentGrad(rows: number, cols: number, x: Float32Array, t: Float32Array, labels: boolean, y: Float32Array, dx: Float32Array): number {
+export function softmaxXentGrad(
+  rows: number,
+  cols: number,
+  x: Float32Array,
+  t: Float32Array,
+  labels: boolean,
+  y: Float32Array,
+  dx: Float32Array,
+): number {
   const scale = rows > 0 ? 1 / rows : 0;
   let total = 0;
   for (let i = 0; i < rows; i++) {
@@ -209,7 +232,17 @@ export function affineForward(m: number, k: number, n: number, x: Float32Array, 
 }
 
 /** Affine backward: dW = xᵀ·dout, db = Σ_rows dout, and dx = dout·Wᵀ unless dx is null. */
-export function affineBackward(m: number, k: number, n: number, x: Float32Array, w: Float32Array, dout: Float32Array, dw: Float32Array, db: Float32Array, dx: Float32Array | null): void {
+export function affineBackward(
+  m: number,
+  k: number,
+  n: number,
+  x: Float32Array,
+  w: Float32Array,
+  dout: Float32Array,
+  dw: Float32Array,
+  db: Float32Array,
+  dx: Float32Array | null,
+): void {
   gemmTN(k, m, n, x, dout, dw);
   colSum(m, n, dout, db);
   if (dx !== null) gemmNT(m, n, k, dout, w, dx);
@@ -250,7 +283,16 @@ export function momentum(_n: number, lr: number, mom: number, param: Float32Arra
  * the velocity is updated: param += mm·v; param −= step·grad; v = momentum·v − lr·grad, with
  * mm = momentum² and step = (1 + momentum)·lr.
  */
-export function nesterov(_n: number, lr: number, mom: number, mm: number, step: number, param: Float32Array, grad: Float32Array, v: Float32Array): void {
+export function nesterov(
+  _n: number,
+  lr: number,
+  mom: number,
+  mm: number,
+  step: number,
+  param: Float32Array,
+  grad: Float32Array,
+  v: Float32Array,
+): void {
   const [lr32, mom32, mm32, step32] = [f32(lr), f32(mom), f32(mm), f32(step)];
   for (let i = 0; i < param.length; i++) {
     const g = grad[i];
@@ -270,7 +312,16 @@ export function adagrad(_n: number, lr: number, eps: number, param: Float32Array
 }
 
 /** RMSprop: h = decay·h + keep·grad²; param −= lr·grad / (√h + eps), keep = 1 − decay. */
-export function rmsprop(_n: number, lr: number, decay: number, keep: number, eps: number, param: Float32Array, grad: Float32Array, h: Float32Array): void {
+export function rmsprop(
+  _n: number,
+  lr: number,
+  decay: number,
+  keep: number,
+  eps: number,
+  param: Float32Array,
+  grad: Float32Array,
+  h: Float32Array,
+): void {
   const [lr32, decay32, keep32, eps32] = [f32(lr), f32(decay), f32(keep), f32(eps)];
   for (let i = 0; i < param.length; i++) {
     const g = grad[i];
@@ -280,7 +331,17 @@ export function rmsprop(_n: number, lr: number, decay: number, keep: number, eps
 }
 
 /** Adam: m += k1·(grad − m); v += k2·(grad² − v); param −= lrT·m / (√v + eps), k = 1 − β. */
-export function adam(_n: number, lrT: number, k1: number, k2: number, eps: number, param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array): void {
+export function adam(
+  _n: number,
+  lrT: number,
+  k1: number,
+  k2: number,
+  eps: number,
+  param: Float32Array,
+  grad: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+): void {
   const [lr32, k1_32, k2_32, eps32] = [f32(lrT), f32(k1), f32(k2), f32(eps)];
   for (let i = 0; i < param.length; i++) {
     const g = grad[i];

@@ -40,7 +40,9 @@ export function batchNormForwardTrain(
   if (rows === 0) return;
   momentum = Math.fround(momentum);
   const s = columnScratch(cols);
-  const mean = s.subarray(0, cols).fill(0), variance = s.subarray(cols, 2 * cols).fill(0), inv = s.subarray(2 * cols, 3 * cols);
+  const mean = s.subarray(0, cols).fill(0),
+    variance = s.subarray(cols, 2 * cols).fill(0),
+    inv = s.subarray(2 * cols, 3 * cols);
   for (let i = 0; i < rows; i++) {
     const r = i * cols;
     for (let j = 0; j < cols; j++) mean[j] += x[r + j];
@@ -106,7 +108,9 @@ export function batchNormBackward(
   dx: Float32Array,
 ): void {
   const s = columnScratch(cols);
-  const db = s.subarray(0, cols).fill(0), dg = s.subarray(cols, 2 * cols).fill(0), k = s.subarray(2 * cols, 3 * cols);
+  const db = s.subarray(0, cols).fill(0),
+    dg = s.subarray(cols, 2 * cols).fill(0),
+    k = s.subarray(2 * cols, 3 * cols);
   for (let i = 0; i < rows; i++) {
     const r = i * cols;
     for (let j = 0; j < cols; j++) {

@@ -72,7 +72,10 @@ export class WasmBackend extends Backend {
     const kernels: Partial<Record<KernelName, NnKernel>> = {};
     for (const name of Object.keys(KERNELS) as KernelName[]) {
       const fn = exports[exportName(name)];
-      if (typeof fn !== 'function') throw new Error(`${this.name}: the WASM module does not export ${exportName(name)} (kernel ${name}); rebuild it with scripts/build-wasm.sh`);
+      if (typeof fn !== 'function')
+        throw new Error(
+          `${this.name}: the WASM module does not export ${exportName(name)} (kernel ${name}); rebuild it with scripts/build-wasm.sh`,
+        );
       kernels[name] = fn as NnKernel;
     }
     this.#kernels = kernels as Record<KernelName, NnKernel>;
@@ -94,13 +97,19 @@ export class WasmBackend extends Backend {
   }
 
   protected elementLimit(): { elements: number; reason: string } {
-    return { elements: Math.floor((this.#maxMemoryBytes - 1) / 4), reason: `its linear memory is limited to ${this.#maxMemoryBytes} bytes` };
+    return {
+      elements: Math.floor((this.#maxMemoryBytes - 1) / 4),
+      reason: `its linear memory is limited to ${this.#maxMemoryBytes} bytes`,
+    };
   }
   protected allocateImpl(size: number): Storage {
     if (size === 0) return new LinearStorage(this.#x, 0, 0);
     const bytes = size * 4;
     const ptr = this.#x.nn_alloc(bytes) >>> 0;
-    if (ptr === 0) throw new Error(`${this.name}: out of memory: cannot allocate ${bytes} bytes (${this.#memoryState()}); dispose tensors you no longer need`);
+    if (ptr === 0)
+      throw new Error(
+        `${this.name}: out of memory: cannot allocate ${bytes} bytes (${this.#memoryState()}); dispose tensors you no longer need`,
+      );
     const storage = new LinearStorage(this.#x, ptr, size);
     storage.view().fill(0); // the allocator hands back freed blocks as they were left
     return storage;
@@ -117,7 +126,9 @@ export class WasmBackend extends Backend {
    */
   #checkStatus(where: string, status: number): void {
     if (status === 0) return;
-    throw new Error(`${this.name}.${where}: out of memory: the kernel needs ${status >>> 0} bytes of workspace (${this.#memoryState()}); dispose tensors you no longer need`);
+    throw new Error(
+      `${this.name}.${where}: out of memory: the kernel needs ${status >>> 0} bytes of workspace (${this.#memoryState()}); dispose tensors you no longer need`,
+    );
   }
   /**
    * A worker trapped during this call (a bug: the kernels' inputs were checked): its part of the
@@ -126,7 +137,9 @@ export class WasmBackend extends Backend {
   #workerFailed(where: string): never {
     const failure = this.#pool?.failure;
     this.dispose();
-    throw new Error(`${this.name}.${where}: a worker thread failed during this call${failure ? ` (${failure})` : ''}, so its outputs are incomplete; the backend now runs on one thread`);
+    throw new Error(
+      `${this.name}.${where}: a worker thread failed during this call${failure ? ` (${failure})` : ''}, so its outputs are incomplete; the backend now runs on one thread`,
+    );
   }
   protected callKernel(name: KernelName, raw: readonly RawValue[], returns: KernelSpec['returns']): number | void {
     // Tensors go as pointers, an absent optional output as 0 (null), flags as 0/1.

@@ -1,6 +1,6 @@
 import { checkDimension, checkDistinct, checkKernelTensor, describeValue } from './checks.js';
 import { KERNELS, type ArgSpec, type Args, type KernelMethods, type KernelName, type KernelSpec } from './kernels.js';
-import { Tensor, checkShape, checkTensor, createTensor, formatShape, shapeSize, type Storage } from './tensor.js';
+import { type Tensor, checkShape, checkTensor, createTensor, formatShape, shapeSize, type Storage } from './tensor.js';
 import { checkF32, fillFlat, inferShape, isNested, type TensorValues } from './values.js';
 
 /** How the targets of a softmax-with-loss are given. */
@@ -57,7 +57,9 @@ export abstract class Backend {
   tensor(values: TensorValues, shape?: readonly number[]): Tensor {
     const where = `${this.name}.tensor`;
     if (typeof values !== 'object' || values === null) {
-      throw new Error(`${where}: expected values to be an array of numbers, a nested array or a Float32Array, got ${describeValue(values)}`);
+      throw new Error(
+        `${where}: expected values to be an array of numbers, a nested array or a Float32Array, got ${describeValue(values)}`,
+      );
     }
     const nestedShape = isNested(values) ? inferShape(values) : undefined;
     const finalShape = shape ?? nestedShape ?? [values.length];
@@ -79,7 +81,9 @@ export abstract class Backend {
     const size = shapeSize(shape);
     const limit = this.elementLimit();
     if (size > limit.elements) {
-      throw new Error(`${where}: shape ${formatShape(shape)} has ${size} elements (${size * 4} bytes), more than this backend can hold: ${limit.reason}`);
+      throw new Error(
+        `${where}: shape ${formatShape(shape)} has ${size} elements (${size * 4} bytes), more than this backend can hold: ${limit.reason}`,
+      );
     }
     const storage = this.allocateImpl(size);
     this.#liveTensors++;
@@ -134,7 +138,8 @@ export abstract class Backend {
     for (const { index, name: n } of plan.dims) checkDimension(where, n, values[index]);
     for (const { index, label } of plan.scalars) checkF32(where, label, values[index] as number);
     for (const { index, name: n, values: words } of plan.flags) {
-      if (values[index] !== words[0] && values[index] !== words[1]) throw new Error(`${where}: expected ${n} '${words[0]}' or '${words[1]}', got ${String(values[index])}`);
+      if (values[index] !== words[0] && values[index] !== words[1])
+        throw new Error(`${where}: expected ${n} '${words[0]}' or '${words[1]}', got ${String(values[index])}`);
     }
     plan.spec.check?.(where, a);
     const inputs: Tensor[] = [];
@@ -148,7 +153,8 @@ export abstract class Backend {
       const v = values[t.index] as Tensor | null;
       if (v === null) continue; // an absent optional output (only those may be null, checked above)
       const size = t.spec.expect.size(a);
-      if (v.size !== size || v.backend !== this || v.disposed) checkKernelTensor(where, this, labelOf(t.spec, a), v, size, t.spec.expect.text(a));
+      if (v.size !== size || v.backend !== this || v.disposed)
+        checkKernelTensor(where, this, labelOf(t.spec, a), v, size, t.spec.expect.text(a));
       t.spec.values?.(where, v, a);
       (t.spec.role === 'input' ? inputs : outputs).push(v);
     }
@@ -190,7 +196,15 @@ interface Plan {
 
 function planOf(spec: KernelSpec): Plan {
   const publicArgs = spec.args.filter((arg) => arg.role !== 'derived');
-  const plan: Plan = { spec, publicNames: publicArgs.map((arg) => arg.name), dims: [], scalars: [], flags: [], tensors: [], raw: spec.args.filter((arg) => !(arg.role === 'scalar' && arg.raw === false)) };
+  const plan: Plan = {
+    spec,
+    publicNames: publicArgs.map((arg) => arg.name),
+    dims: [],
+    scalars: [],
+    flags: [],
+    tensors: [],
+    raw: spec.args.filter((arg) => !(arg.role === 'scalar' && arg.raw === false)),
+  };
   publicArgs.forEach((arg, index) => {
     if (arg.role === 'dim') plan.dims.push({ index, name: arg.name });
     else if (arg.role === 'scalar') plan.scalars.push({ index, label: arg.label });
@@ -210,5 +224,6 @@ export interface Backend extends KernelMethods {}
 
 /** Throws unless `backend` is a Backend (from `createBackend`). */
 export function checkBackend(where: string, backend: unknown): asserts backend is Backend {
-  if (!(backend instanceof Backend)) throw new Error(`${where}: expected a backend from createBackend('wasm' | 'ts'), got ${describeValue(backend)}`);
+  if (!(backend instanceof Backend))
+    throw new Error(`${where}: expected a backend from createBackend('wasm' | 'ts'), got ${describeValue(backend)}`);
 }

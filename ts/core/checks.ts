@@ -27,7 +27,9 @@ export function valueText(v: unknown): string {
 /** Throws unless `d` is an integer in [0, 2³¹ − 1]. */
 export function checkDimension(where: string, name: string, d: unknown): void {
   if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > MAX_DIMENSION) {
-    throw new Error(`${where}: expected ${name} to be an integer from 0 to ${MAX_DIMENSION}, got ${typeof d === 'number' ? d : describeValue(d)}`);
+    throw new Error(
+      `${where}: expected ${name} to be an integer from 0 to ${MAX_DIMENSION}, got ${typeof d === 'number' ? d : describeValue(d)}`,
+    );
   }
 }
 
@@ -50,20 +52,33 @@ interface CheckedTensor {
 const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 /** Throws unless `t` belongs to `backend`, is live and holds `size` elements (`expected` says which). */
-export function checkKernelTensor(where: string, backend: { readonly name: string }, name: string, t: CheckedTensor, size: number, expected: string): void {
+export function checkKernelTensor(
+  where: string,
+  backend: { readonly name: string },
+  name: string,
+  t: CheckedTensor,
+  size: number,
+  expected: string,
+): void {
   if (t.backend !== backend) {
-    throw new Error(`${where}: ${name} belongs to backend '${t.backend.name}', not to this '${backend.name}' backend instance; tensors cannot be mixed across backends`);
+    throw new Error(
+      `${where}: ${name} belongs to backend '${t.backend.name}', not to this '${backend.name}' backend instance; tensors cannot be mixed across backends`,
+    );
   }
   if (t.disposed) throw new Error(`${where}: ${name} (shape ${shapeText(t.shape)}) was disposed`);
   if (t.size !== size) {
-    throw new Error(`${where}: expected ${name} to hold ${expected} = ${size} elements, got shape ${shapeText(t.shape)} (${t.size} elements)`);
+    throw new Error(
+      `${where}: expected ${name} to hold ${expected} = ${size} elements, got shape ${shapeText(t.shape)} (${t.size} elements)`,
+    );
   }
 }
 
 /** Throws if the non-empty output `o` shares storage with `other` (an input, or an output checked before it). */
 export function checkDistinct(where: string, o: CheckedTensor, other: CheckedTensor, otherIs: string): void {
   if (o.size > 0 && o.storage === other.storage) {
-    throw new Error(`${where}: the output must not share memory with ${otherIs} (an output of shape ${shapeText(o.shape)} and ${otherIs} of shape ${shapeText(other.shape)} use the same storage)`);
+    throw new Error(
+      `${where}: the output must not share memory with ${otherIs} (an output of shape ${shapeText(o.shape)} and ${otherIs} of shape ${shapeText(other.shape)} use the same storage)`,
+    );
   }
 }
 

@@ -70,7 +70,10 @@ const inout = <N extends string>(name: N, expect: Expect, opts: TensorOpts = {})
 const optOut = <N extends string>(name: N, expect: Expect, opts: TensorOpts = {}) => ({ role: 'optOut', name, expect, ...opts }) as const;
 
 /** A matrix (or vector) of the named dimensions: `dims('m', 'k')` → m·k elements, "m×k". */
-const dims = (...names: string[]): Expect => ({ size: (a) => names.reduce((p, n) => p * a[n], 1), text: (a) => names.map((n) => a[n]).join('×') });
+const dims = (...names: string[]): Expect => ({
+  size: (a) => names.reduce((p, n) => p * a[n], 1),
+  text: (a) => names.map((n) => a[n]).join('×'),
+});
 /** As large as the tensor argument `name` (element-wise kernels). */
 const like = (name: string): Expect => ({ size: (a) => a[name].size, text: (a) => formatShape(a[name].shape) });
 /** Element count of an element-wise kernel: that of its first output. */
@@ -79,22 +82,51 @@ const sizeOf = (name: string) => derived('n', (a) => a[name].size);
 // ---- shared argument lists ---------------------------------------------------------------
 
 const gemm = (aDims: [string, string], bDims: [string, string]) =>
-  ({ args: [dim('m'), dim('k'), dim('n'), input('a', dims(...aDims), { label: 'A' }), input('b', dims(...bDims), { label: 'B' }), output('c', dims('m', 'n'), { label: 'C' })], returns: 'status' }) as const;
+  ({
+    args: [
+      dim('m'),
+      dim('k'),
+      dim('n'),
+      input('a', dims(...aDims), { label: 'A' }),
+      input('b', dims(...bDims), { label: 'B' }),
+      output('c', dims('m', 'n'), { label: 'C' }),
+    ],
+    returns: 'status',
+  }) as const;
 
 /** Element-wise y → dx kernels (the backward passes of activations). */
-const unaryBackward = { args: [sizeOf('dx'), input('y', like('dx'), { label: 'input 1' }), input('dout', like('dx'), { label: 'input 2' }), output('dx', like('dx'), { label: 'output' })], returns: 'void' } as const;
-const unaryForward = { args: [sizeOf('out'), input('x', like('out'), { label: 'input 1' }), output('out', like('out'), { label: 'output' })], returns: 'void' } as const;
+const unaryBackward = {
+  args: [
+    sizeOf('dx'),
+    input('y', like('dx'), { label: 'input 1' }),
+    input('dout', like('dx'), { label: 'input 2' }),
+    output('dx', like('dx'), { label: 'output' }),
+  ],
+  returns: 'void',
+} as const;
+const unaryForward = {
+  args: [sizeOf('out'), input('x', like('out'), { label: 'input 1' }), output('out', like('out'), { label: 'output' })],
+  returns: 'void',
+} as const;
 
 /** The targets of a softmax-with-loss: a one-hot (or probability) matrix, or one class index per row. */
 const targets = flag('targets', ['onehot', 'labels'] as const);
-const targetTensor = input('t', { size: (a) => (a.targets === 'labels' ? a.rows : a.rows * a.cols), text: (a) => (a.targets === 'labels' ? `${a.rows} class indices` : `${a.rows}×${a.cols}`) }, {
-  label: (a) => (a.targets === 'labels' ? 't (labels)' : 't (one-hot)'),
-  values: (where, t, a) => {
-    if (a.targets === 'labels') checkLabels(where, t.data, a.cols);
+const targetTensor = input(
+  't',
+  {
+    size: (a) => (a.targets === 'labels' ? a.rows : a.rows * a.cols),
+    text: (a) => (a.targets === 'labels' ? `${a.rows} class indices` : `${a.rows}×${a.cols}`),
   },
-});
+  {
+    label: (a) => (a.targets === 'labels' ? 't (labels)' : 't (one-hot)'),
+    values: (where, t, a) => {
+      if (a.targets === 'labels') checkLabels(where, t.data, a.cols);
+    },
+  },
+);
 const atLeastOneClass = (where: string, a: Args) => {
-  if (a.rows > 0 && a.cols === 0) throw new Error(`${where}: expected cols ≥ 1 (a softmax needs at least one class), got ${a.rows} rows of 0 classes`);
+  if (a.rows > 0 && a.cols === 0)
+    throw new Error(`${where}: expected cols ≥ 1 (a softmax needs at least one class), got ${a.rows} rows of 0 classes`);
 };
 const scores = (name: string) => input(name, dims('rows', 'cols'), { label: 'scores' });
 
@@ -123,7 +155,8 @@ const pooledExpect: Expect = { size: (a) => a.n * a.c * positions(a), text: (a) 
 function checkWindowFits(where: string, a: Args, what: string): void {
   if (a.stride < 1) throw new Error(`${where}: expected stride ≥ 1, got ${a.stride}`);
   if (a.fh < 1 || a.fw < 1) throw new Error(`${where}: expected a ${what} of at least 1×1, got ${a.fh}×${a.fw}`);
-  if (a.fh > a.h + 2 * a.pad || a.fw > a.w + 2 * a.pad) throw new Error(`${where}: a ${a.fh}×${a.fw} ${what} with pad ${a.pad} does not fit a ${a.h}×${a.w} input`);
+  if (a.fh > a.h + 2 * a.pad || a.fw > a.w + 2 * a.pad)
+    throw new Error(`${where}: a ${a.fh}×${a.fw} ${what} with pad ${a.pad} does not fit a ${a.h}×${a.w} input`);
 }
 
 // ---- the kernels -------------------------------------------------------------------------
@@ -155,15 +188,31 @@ export const KERNELS = {
    * rows×cols one-hot (or any probability) matrix, or `rows` class indices when `targets` is
    * `'labels'`.
    */
-  softmaxXent: { args: [dim('rows'), dim('cols'), scores('x'), targetTensor, targets, output('y', dims('rows', 'cols'), { label: 'output' })], returns: 'value', check: atLeastOneClass },
+  softmaxXent: {
+    args: [dim('rows'), dim('cols'), scores('x'), targetTensor, targets, output('y', dims('rows', 'cols'), { label: 'output' })],
+    returns: 'value',
+    check: atLeastOneClass,
+  },
   /** dx = (y − t) / rows, with y from `softmaxXent`. */
-  softmaxXentBackward: { args: [dim('rows'), dim('cols'), scores('y'), targetTensor, targets, output('dx', dims('rows', 'cols'), { label: 'output' })], returns: 'void', check: atLeastOneClass },
+  softmaxXentBackward: {
+    args: [dim('rows'), dim('cols'), scores('y'), targetTensor, targets, output('dx', dims('rows', 'cols'), { label: 'output' })],
+    returns: 'void',
+    check: atLeastOneClass,
+  },
   /**
    * Softmax-with-loss forward and backward in one pass: y = softmax(x) per row, dx = (y − t) / rows;
    * returns the mean cross-entropy. The same as `softmaxXent` followed by `softmaxXentBackward`.
    */
   softmaxXentGrad: {
-    args: [dim('rows'), dim('cols'), scores('x'), targetTensor, targets, output('y', dims('rows', 'cols'), { label: 'output' }), output('dx', dims('rows', 'cols'))],
+    args: [
+      dim('rows'),
+      dim('cols'),
+      scores('x'),
+      targetTensor,
+      targets,
+      output('y', dims('rows', 'cols'), { label: 'output' }),
+      output('dx', dims('rows', 'cols')),
+    ],
     returns: 'value',
     check: atLeastOneClass,
   },
@@ -172,20 +221,44 @@ export const KERNELS = {
   // the work shares passes over memory). Each equals the composition of the kernels above.
 
   /** Affine forward: out[m×n] = x[m×k] · W[k×n] + b (b added to every row). */
-  affineForward: { args: [dim('m'), dim('k'), dim('n'), input('x', dims('m', 'k')), input('W', dims('k', 'n')), input('b', dims('n')), output('out', dims('m', 'n'))], returns: 'status' },
+  affineForward: {
+    args: [
+      dim('m'),
+      dim('k'),
+      dim('n'),
+      input('x', dims('m', 'k')),
+      input('W', dims('k', 'n')),
+      input('b', dims('n')),
+      output('out', dims('m', 'n')),
+    ],
+    returns: 'status',
+  },
   /**
    * Affine backward for x [m×k], W [k×n], dout [m×n]: dW = xᵀ·dout, db = Σ_rows dout, and
    * dx = dout·Wᵀ unless `dx` is null (a network's first layer: nothing uses its input gradient).
    */
   affineBackward: {
-    args: [dim('m'), dim('k'), dim('n'), input('x', dims('m', 'k')), input('W', dims('k', 'n')), input('dout', dims('m', 'n')), output('dW', dims('k', 'n')), output('db', dims('n')), optOut('dx', dims('m', 'k'))],
+    args: [
+      dim('m'),
+      dim('k'),
+      dim('n'),
+      input('x', dims('m', 'k')),
+      input('W', dims('k', 'n')),
+      input('dout', dims('m', 'n')),
+      output('dW', dims('k', 'n')),
+      output('db', dims('n')),
+      optOut('dx', dims('m', 'k')),
+    ],
     returns: 'status',
   },
 
   /** param −= lr · grad. */
   sgd: { args: [sizeOf('param'), scalar('lr', 'learning rate'), param, grad], returns: 'void' },
   /** target += source (gradients of a value used twice add up). */
-  accumulate: { args: [sizeOf('target'), inout('target', like('target'), { label: 'output' }), input('source', like('target'), { label: 'input 1' })], returns: 'void' },
+  accumulate: {
+    args: [sizeOf('target'), inout('target', like('target'), { label: 'output' }), input('source', like('target'), { label: 'input 1' })],
+    returns: 'void',
+  },
 
   // Chapter-6 optimizers: one element-wise pass each, updating `param` and the optimizer's state
   // tensors in place from `grad` (formulas in crate/src/optim.rs and ts/backends/ts_kernels.ts).
@@ -196,13 +269,25 @@ export const KERNELS = {
   momentum: { args: [sizeOf('param'), scalar('lr'), scalar('momentum'), param, grad, state('v', 1)], returns: 'void' },
   /** The book's Nesterov: param += momentum²·v − (1 + momentum)·lr·grad with the old v; then v = momentum·v − lr·grad. */
   nesterov: {
-    args: [sizeOf('param'), scalar('lr'), scalar('momentum'), derived('mm', (a) => a.momentum * a.momentum), derived('step', (a) => (1 + a.momentum) * a.lr), param, grad, state('v', 1)],
+    args: [
+      sizeOf('param'),
+      scalar('lr'),
+      scalar('momentum'),
+      derived('mm', (a) => a.momentum * a.momentum),
+      derived('step', (a) => (1 + a.momentum) * a.lr),
+      param,
+      grad,
+      state('v', 1),
+    ],
     returns: 'void',
   },
   /** AdaGrad: h += grad²; param −= lr·grad / (√h + eps). */
   adagrad: { args: [sizeOf('param'), scalar('lr'), scalar('eps'), param, grad, state('h', 1)], returns: 'void' },
   /** RMSprop: h = decay·h + (1 − decay)·grad²; param −= lr·grad / (√h + eps). */
-  rmsprop: { args: [sizeOf('param'), scalar('lr'), scalar('decay'), derived('keep', (a) => 1 - a.decay), scalar('eps'), param, grad, state('h', 1)], returns: 'void' },
+  rmsprop: {
+    args: [sizeOf('param'), scalar('lr'), scalar('decay'), derived('keep', (a) => 1 - a.decay), scalar('eps'), param, grad, state('h', 1)],
+    returns: 'void',
+  },
   /** Adam: m += (1 − β1)(grad − m); v += (1 − β2)(grad² − v); param −= lrT·m / (√v + eps), lrT bias-corrected by the caller. */
   adam: {
     args: [
@@ -247,12 +332,31 @@ export const KERNELS = {
   },
   /** Test mode: out = γ·(x − runningMean)/√(runningVar + ε) + β. */
   batchNormForwardTest: {
-    args: [dim('rows'), dim('cols'), input('x', dims('rows', 'cols')), input('gamma', dims('cols')), input('beta', dims('cols')), input('runningMean', dims('cols')), input('runningVar', dims('cols')), output('out', dims('rows', 'cols'))],
+    args: [
+      dim('rows'),
+      dim('cols'),
+      input('x', dims('rows', 'cols')),
+      input('gamma', dims('cols')),
+      input('beta', dims('cols')),
+      input('runningMean', dims('cols')),
+      input('runningVar', dims('cols')),
+      output('out', dims('rows', 'cols')),
+    ],
     returns: 'void',
   },
   /** dβ = Σ_rows dout, dγ = Σ_rows xn·dout, dx = γ·invStd·(dout − dβ/N − xn·dγ/N). */
   batchNormBackward: {
-    args: [dim('rows'), dim('cols'), input('dout', dims('rows', 'cols')), input('xn', dims('rows', 'cols')), input('invStd', dims('cols')), input('gamma', dims('cols')), output('dgamma', dims('cols')), output('dbeta', dims('cols')), output('dx', dims('rows', 'cols'))],
+    args: [
+      dim('rows'),
+      dim('cols'),
+      input('dout', dims('rows', 'cols')),
+      input('xn', dims('rows', 'cols')),
+      input('invStd', dims('cols')),
+      input('gamma', dims('cols')),
+      output('dgamma', dims('cols')),
+      output('dbeta', dims('cols')),
+      output('dx', dims('rows', 'cols')),
+    ],
     returns: 'void',
   },
   /** Dropout: out = x·mask (mask 1 for a kept unit, 0 for a dropped one); also its backward. */
@@ -285,9 +389,12 @@ export const KERNELS = {
     ],
     returns: 'void',
     check: (where, a) => {
-      if (a.fh < 1 || a.fw < 1 || a.stride < 1) throw new Error(`${where}: expected fh, fw and stride ≥ 1, got fh ${a.fh}, fw ${a.fw}, stride ${a.stride}`);
+      if (a.fh < 1 || a.fw < 1 || a.stride < 1)
+        throw new Error(`${where}: expected fh, fw and stride ≥ 1, got fh ${a.fh}, fw ${a.fw}, stride ${a.stride}`);
       if (a.h + 2 * a.pad < a.fh || a.w + 2 * a.pad < a.fw) {
-        throw new Error(`${where}: expected the ${a.fh}×${a.fw} filter to fit the padded ${a.h + 2 * a.pad}×${a.w + 2 * a.pad} input (h, w = ${a.h}, ${a.w}, pad ${a.pad})`);
+        throw new Error(
+          `${where}: expected the ${a.fh}×${a.fw} filter to fit the padded ${a.h + 2 * a.pad}×${a.w + 2 * a.pad} input (h, w = ${a.h}, ${a.w}, pad ${a.pad})`,
+        );
       }
     },
   },
@@ -298,7 +405,15 @@ export const KERNELS = {
 
   /** col [n, c·fh·fw, oh·ow] (kept for the backward) and out [n, filters, oh, ow] = W·col_n + b. */
   convForward: {
-    args: [...windowDims, dim('filters'), input('x', dims('n', 'c', 'h', 'w')), input('weights', filtersExpect, { label: 'W' }), input('b', dims('filters')), output('col', colExpect), output('out', convOutExpect)],
+    args: [
+      ...windowDims,
+      dim('filters'),
+      input('x', dims('n', 'c', 'h', 'w')),
+      input('weights', filtersExpect, { label: 'W' }),
+      input('b', dims('filters')),
+      output('col', colExpect),
+      output('out', convOutExpect),
+    ],
     returns: 'status',
     check: (where, a) => checkWindowFits(where, a, 'filter'),
   },
@@ -307,11 +422,22 @@ export const KERNELS = {
    * dx are null, dx = col2im(Wᵀ·dout_n) with dcol [c·fh·fw, oh·ow] as one sample's scratch.
    */
   convBackward: {
-    args: [...windowDims, dim('filters'), input('col', colExpect), input('weights', filtersExpect, { label: 'W' }), input('dout', convOutExpect), output('dW', filtersExpect), output('db', dims('filters')), optOut('dcol', { size: (a) => patch(a) * positions(a), text: (a) => `${patch(a)}×${positions(a)}` }), optOut('dx', dims('n', 'c', 'h', 'w'))],
+    args: [
+      ...windowDims,
+      dim('filters'),
+      input('col', colExpect),
+      input('weights', filtersExpect, { label: 'W' }),
+      input('dout', convOutExpect),
+      output('dW', filtersExpect),
+      output('db', dims('filters')),
+      optOut('dcol', { size: (a) => patch(a) * positions(a), text: (a) => `${patch(a)}×${positions(a)}` }),
+      optOut('dx', dims('n', 'c', 'h', 'w')),
+    ],
     returns: 'status',
     check: (where, a) => {
       checkWindowFits(where, a, 'filter');
-      if ((a.dcol === null) !== (a.dx === null)) throw new Error(`${where}: expected dx and dcol both given or both null, got ${a.dx === null ? 'only dcol' : 'only dx'}`);
+      if ((a.dcol === null) !== (a.dx === null))
+        throw new Error(`${where}: expected dx and dcol both given or both null, got ${a.dx === null ? 'only dcol' : 'only dx'}`);
     },
   },
   /** out [n, c, oh, ow]: each window's first maximum (padding reads 0); argmax its index i·fw + j in the window. */
@@ -344,9 +470,19 @@ type PublicArg<A> = A extends { role: 'dim' | 'scalar' }
     : A extends { role: 'optOut' }
       ? Tensor | null
       : Tensor;
-type PublicArgs<L> = L extends readonly [infer H, ...infer T] ? (H extends { role: 'derived' } ? PublicArgs<T> : [PublicArg<H>, ...PublicArgs<T>]) : [];
+type PublicArgs<L> = L extends readonly [infer H, ...infer T]
+  ? H extends { role: 'derived' }
+    ? PublicArgs<T>
+    : [PublicArg<H>, ...PublicArgs<T>]
+  : [];
 
-type RawArg<A> = A extends { role: 'dim' | 'scalar' | 'derived' } ? number : A extends { role: 'flag' } ? boolean : A extends { role: 'optOut' } ? Float32Array | null : Float32Array;
+type RawArg<A> = A extends { role: 'dim' | 'scalar' | 'derived' }
+  ? number
+  : A extends { role: 'flag' }
+    ? boolean
+    : A extends { role: 'optOut' }
+      ? Float32Array | null
+      : Float32Array;
 type RawArgs<L> = L extends readonly [infer H, ...infer T] ? (H extends { raw: false } ? RawArgs<T> : [RawArg<H>, ...RawArgs<T>]) : [];
 
 type Returns<S> = S extends { returns: 'value' } ? number : void;

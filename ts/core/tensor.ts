@@ -91,7 +91,9 @@ export class Tensor {
   /** Tensors are made by `backend.tensor()`, `backend.zeros()` and `reshape()`. */
   private constructor(backend: Backend, shape: readonly number[], storage: Storage, ownsStorage: boolean, token: symbol) {
     if (token !== CONSTRUCT) {
-      throw new Error('new Tensor(): tensors are made by backend.tensor(values, shape), backend.zeros(shape) or tensor.reshape(shape), not by the constructor');
+      throw new Error(
+        'new Tensor(): tensors are made by backend.tensor(values, shape), backend.zeros(shape) or tensor.reshape(shape), not by the constructor',
+      );
     }
     checkShape('Tensor', shape);
     this.size = shapeSize(shape);
@@ -112,7 +114,9 @@ export class Tensor {
   /** @internal The storage, after checking the tensor is still alive. */
   get storage(): Storage {
     if (this.#disposed || this.#storage.freed) {
-      throw new Error(`Tensor${formatShape(this.shape)} was disposed; it cannot be used any more (create a new tensor or keep a copy from toArray())`);
+      throw new Error(
+        `Tensor${formatShape(this.shape)} was disposed; it cannot be used any more (create a new tensor or keep a copy from toArray())`,
+      );
     }
     return this.#storage;
   }
@@ -132,7 +136,9 @@ export class Tensor {
     checkShape('Tensor.reshape', shape);
     const size = shapeSize(shape);
     if (size !== this.size) {
-      throw new Error(`Tensor.reshape: cannot view ${this.size} elements of shape ${formatShape(this.shape)} as shape ${formatShape(shape)} (${size} elements)`);
+      throw new Error(
+        `Tensor.reshape: cannot view ${this.size} elements of shape ${formatShape(this.shape)} as shape ${formatShape(shape)} (${size} elements)`,
+      );
     }
     return createTensor(this.backend, shape, this.storage, false);
   }

@@ -97,7 +97,9 @@ function formatIndex(path: number[]): string {
 
 function ragged(where: string, shape: readonly number[], path: number[], expected: number, got: number | string): Error {
   const at = path.length ? `values${formatIndex(path)}` : 'values';
-  return new Error(`${where}: nested arrays are ragged or do not match shape ${formatShape(shape)}: expected ${at} to have length ${expected}, got ${got}`);
+  return new Error(
+    `${where}: nested arrays are ragged or do not match shape ${formatShape(shape)}: expected ${at} to have length ${expected}, got ${got}`,
+  );
 }
 
 /** The index of the largest of `count` values from `start` (the first on ties): a row's predicted class. */

@@ -38,9 +38,12 @@ export function checkWindow(where: string, g: Window, what = 'filter'): void {
  * (default 1), pad an integer ≥ 0 (default 0).
  */
 export function windowOptions(where: string, options: unknown): { stride: number; pad: number } {
-  if (typeof options !== 'object' || options === null) throw new Error(`${where}: expected options { stride, pad }, got ${describeValue(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new Error(`${where}: expected options { stride, pad }, got ${describeValue(options)}`);
   const { stride = 1, pad = 0 } = options as { stride?: unknown; pad?: unknown };
-  if (!Number.isInteger(stride) || (stride as number) < 1) throw new Error(`${where}: expected stride to be an integer ≥ 1, got ${describeValue(stride)}`);
-  if (!Number.isInteger(pad) || (pad as number) < 0) throw new Error(`${where}: expected pad to be an integer ≥ 0, got ${describeValue(pad)}`);
+  if (!Number.isInteger(stride) || (stride as number) < 1)
+    throw new Error(`${where}: expected stride to be an integer ≥ 1, got ${describeValue(stride)}`);
+  if (!Number.isInteger(pad) || (pad as number) < 0)
+    throw new Error(`${where}: expected pad to be an integer ≥ 0, got ${describeValue(pad)}`);
   return { stride: stride as number, pad: pad as number };
 }

@@ -26,7 +26,8 @@ export interface NetGraph {
  * own layer instances; `net` is only read.
  */
 export function graphFromNet(net: Sequential, x: Tensor, t: Tensor): NetGraph {
-  if (!(net instanceof Sequential)) throw new Error(`graphFromNet: expected a network (Sequential or TwoLayerNet), got ${describeValue(net)}`);
+  if (!(net instanceof Sequential))
+    throw new Error(`graphFromNet: expected a network (Sequential or TwoLayerNet), got ${describeValue(net)}`);
   checkTensor('graphFromNet', 'x', x);
   checkTensor('graphFromNet', 't', t);
   const graph = new Graph();
@@ -39,13 +40,18 @@ export function graphFromNet(net: Sequential, x: Tensor, t: Tensor): NetGraph {
   let out = graph.input('x', x);
   for (const [name, layer] of net.layers) {
     if (layer instanceof Affine) out = graph.affine(out, param(layer.W), param(layer.b), name);
-    else if (layer instanceof Convolution) out = graph.convolution(out, param(layer.W), param(layer.b), { stride: layer.stride, pad: layer.pad }, name);
+    else if (layer instanceof Convolution)
+      out = graph.convolution(out, param(layer.W), param(layer.b), { stride: layer.stride, pad: layer.pad }, name);
     else if (layer instanceof Pooling) out = graph.pooling(out, layer.poolH, layer.poolW, { stride: layer.stride, pad: layer.pad }, name);
     else if (layer instanceof Relu) out = graph.relu(out, name);
     else if (layer instanceof Sigmoid) out = graph.sigmoid(out, name);
-    else if (layer instanceof BatchNormalization) out = graph.batchNorm(out, param(layer.gamma), param(layer.beta), name, { momentum: layer.momentum });
+    else if (layer instanceof BatchNormalization)
+      out = graph.batchNorm(out, param(layer.gamma), param(layer.beta), name, { momentum: layer.momentum });
     else if (layer instanceof Dropout) out = graph.dropout(out, name, { ratio: layer.ratio });
-    else throw new Error(`graphFromNet: layer '${name}' is a ${layer.constructor.name}; the graph knows Affine, Convolution, Pooling, Relu, Sigmoid, BatchNormalization and Dropout`);
+    else
+      throw new Error(
+        `graphFromNet: layer '${name}' is a ${layer.constructor.name}; the graph knows Affine, Convolution, Pooling, Relu, Sigmoid, BatchNormalization and Dropout`,
+      );
   }
   const loss = graph.softmaxWithLoss(out, graph.input('t', t), 'SoftmaxWithLoss');
   return { graph, loss, params };

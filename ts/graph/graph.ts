@@ -7,7 +7,11 @@ import type { PoolingOptions } from '../layers/pooling.js';
 import { BatchNormOp, ConvolutionOp, DropoutOp, OPS, PoolingOp, type Op, type Value, type ValueKind } from './ops.js';
 
 /** Default names that are numbered from the first node on (mul1, Affine1, …). */
-const NUMBERED = new Set(Object.values(OPS).filter((op) => op.numbered).map((op) => op.defaultName));
+const NUMBERED = new Set(
+  Object.values(OPS)
+    .filter((op) => op.numbered)
+    .map((op) => op.defaultName),
+);
 
 /**
  * A computational graph (§5.1–5.4) that records nodes as you apply them and then runs them:
@@ -90,7 +94,13 @@ export class Graph {
    * Batch normalization of x in training mode (batch statistics); γ and β are nodes too, so dγ
    * and dβ show on their edges.
    */
-  batchNorm(x: GraphNode, gamma: GraphNode, beta: GraphNode, name = OPS.batchNorm.defaultName, options: { momentum?: number } = {}): GraphNode {
+  batchNorm(
+    x: GraphNode,
+    gamma: GraphNode,
+    beta: GraphNode,
+    name = OPS.batchNorm.defaultName,
+    options: { momentum?: number } = {},
+  ): GraphNode {
     return this.#apply(new BatchNormOp(options.momentum), [x, gamma, beta], name);
   }
 
@@ -223,7 +233,8 @@ export class Graph {
 
   /** 'mul' → 'mul1', 'mul2', …; a name given once stays as it is ('apple'). */
   #uniqueName(name: string): string {
-    if (typeof name !== 'string' || name === '') throw new Error(`Graph: expected a node name (a non-empty string), got ${JSON.stringify(name)}`);
+    if (typeof name !== 'string' || name === '')
+      throw new Error(`Graph: expected a node name (a non-empty string), got ${JSON.stringify(name)}`);
     const count = (this.#names.get(name) ?? 0) + 1;
     this.#names.set(name, count);
     const isDefault = NUMBERED.has(name);
@@ -232,7 +243,8 @@ export class Graph {
 
   #checkOwn(where: string, node: GraphNode): void {
     if (!(node instanceof GraphNode)) throw new Error(`${where}: expected a node of this graph, got ${describe(node)}`);
-    if (this.#nodes[node.id] !== node) throw new Error(`${where}: node '${node.name}' belongs to another Graph; nodes cannot be shared between graphs`);
+    if (this.#nodes[node.id] !== node)
+      throw new Error(`${where}: node '${node.name}' belongs to another Graph; nodes cannot be shared between graphs`);
   }
 
   #checkValue(where: string, value: Value, kind: ValueKind | null): ValueKind {
@@ -246,7 +258,8 @@ export class Graph {
     } else {
       throw new Error(`${where}: expected a finite number or a Tensor, got ${describe(value)}`);
     }
-    if (kind !== null && found !== kind) throw new Error(`${where}: expected a ${kindName(kind)} like the input's current value, got a ${kindName(found)}`);
+    if (kind !== null && found !== kind)
+      throw new Error(`${where}: expected a ${kindName(kind)} like the input's current value, got a ${kindName(found)}`);
     return found;
   }
 
@@ -259,22 +272,29 @@ export class Graph {
       return;
     }
     if (value.backend !== owner.backend) {
-      const which = value.backend.name === owner.backend.name ? `another '${value.backend.name}' backend instance` : `backend '${value.backend.name}'`;
-      throw new Error(`${where}: the tensor is on ${which}, but this graph runs on '${owner.backend.name}' (the backend of input '${owner.input.name}'); one graph runs on one backend`);
+      const which =
+        value.backend.name === owner.backend.name ? `another '${value.backend.name}' backend instance` : `backend '${value.backend.name}'`;
+      throw new Error(
+        `${where}: the tensor is on ${which}, but this graph runs on '${owner.backend.name}' (the backend of input '${owner.input.name}'); one graph runs on one backend`,
+      );
     }
   }
 
   #checkDout(where: string, output: GraphNode, dout: Value | undefined): Value {
     if (output.kind === 'scalar') {
       const seed = dout ?? 1;
-      if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new Error(`${where}: expected dout to be a finite number for a scalar output, got ${describe(seed)}`);
+      if (typeof seed !== 'number' || !Number.isFinite(seed))
+        throw new Error(`${where}: expected dout to be a finite number for a scalar output, got ${describe(seed)}`);
       return seed;
     }
     const value = output.value as Tensor;
     if (!(dout instanceof Tensor)) {
-      throw new Error(`${where}: the output is a tensor of shape ${formatShape(value.shape)}, so dout must be a tensor of that shape (got ${describe(dout)})`);
+      throw new Error(
+        `${where}: the output is a tensor of shape ${formatShape(value.shape)}, so dout must be a tensor of that shape (got ${describe(dout)})`,
+      );
     }
-    if (!sameShape(dout.shape, value.shape)) throw new Error(`${where}: expected dout of shape ${formatShape(value.shape)} (the output's), got ${formatShape(dout.shape)}`);
+    if (!sameShape(dout.shape, value.shape))
+      throw new Error(`${where}: expected dout of shape ${formatShape(value.shape)} (the output's), got ${formatShape(dout.shape)}`);
     this.#claimBackend(where, output, dout);
     return dout;
   }
@@ -293,7 +313,10 @@ export function topologicalOrder(roots: readonly GraphNode[]): GraphNode[] {
     if (done.has(node)) return;
     const seen = path.indexOf(node);
     if (seen >= 0) {
-      const cycle = [...path.slice(seen), node].map((n) => n.name).reverse().join(' → ');
+      const cycle = [...path.slice(seen), node]
+        .map((n) => n.name)
+        .reverse()
+        .join(' → ');
       throw new Error(`the graph has a cycle: ${cycle}`);
     }
     path.push(node);
@@ -308,7 +331,10 @@ export function topologicalOrder(roots: readonly GraphNode[]): GraphNode[] {
 
 function checkKind(where: string, what: string, expected: ValueKind, node: GraphNode): void {
   if (node.kind !== expected) {
-    const hint = expected === 'scalar' ? ' (mul and add take numbers; tensors go through affine, relu, sigmoid, batchNorm, dropout, softmaxWithLoss)' : '';
+    const hint =
+      expected === 'scalar'
+        ? ' (mul and add take numbers; tensors go through affine, relu, sigmoid, batchNorm, dropout, softmaxWithLoss)'
+        : '';
     throw new Error(`${where}: expected ${what} to be a ${kindName(expected)}, but '${node.name}' is a ${kindName(node.kind)}${hint}`);
   }
 }

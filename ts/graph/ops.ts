@@ -15,7 +15,18 @@ export type Value = number | Tensor;
 export type ValueKind = 'scalar' | 'tensor';
 
 /** The operations a graph node can apply; `input` nodes hold a value the user gives. */
-export type OpType = 'input' | 'mul' | 'add' | 'affine' | 'convolution' | 'pooling' | 'relu' | 'sigmoid' | 'batchNorm' | 'dropout' | 'softmaxWithLoss';
+export type OpType =
+  | 'input'
+  | 'mul'
+  | 'add'
+  | 'affine'
+  | 'convolution'
+  | 'pooling'
+  | 'relu'
+  | 'sigmoid'
+  | 'batchNorm'
+  | 'dropout'
+  | 'softmaxWithLoss';
 
 /**
  * The local computation of one node, done by one instance of an existing layer class: the graph
@@ -256,7 +267,8 @@ export const OPS: Record<Exclude<OpType, 'input'>, OpEntry> = {
     symbol: '×',
     make: () => new MulOp(),
     forwardText: (s) => `${s.name}: ${s.value(0)} × ${s.value(1)} = ${s.out}`,
-    backwardText: (s) => `${s.name}: the inputs swap — ∂/∂${s.input(0)} = ${s.dout} × ${s.value(1)} = ${s.grad(0)}, ∂/∂${s.input(1)} = ${s.dout} × ${s.value(0)} = ${s.grad(1)}`,
+    backwardText: (s) =>
+      `${s.name}: the inputs swap — ∂/∂${s.input(0)} = ${s.dout} × ${s.value(1)} = ${s.grad(0)}, ∂/∂${s.input(1)} = ${s.dout} × ${s.value(0)} = ${s.grad(1)}`,
   },
   add: {
     defaultName: 'add',
@@ -306,7 +318,8 @@ export const OPS: Record<Exclude<OpType, 'input'>, OpEntry> = {
     numbered: true,
     make: () => new BatchNormOp(),
     forwardText: (s) => `${s.name}: γ·(x − μ)/√(σ² + ε) + β, with μ and σ² of each feature over the batch = ${s.out}`,
-    backwardText: (s) => `${s.name}: dx = γ/σ·(dout − mean(dout) − xn·mean(xn·dout)) = ${s.grad(0)}, dγ = Σ xn·dout = ${s.grad(1)}, dβ = Σ dout = ${s.grad(2)}`,
+    backwardText: (s) =>
+      `${s.name}: dx = γ/σ·(dout − mean(dout) − xn·mean(xn·dout)) = ${s.grad(0)}, dγ = Σ xn·dout = ${s.grad(1)}, dβ = Σ dout = ${s.grad(2)}`,
   },
   dropout: {
     defaultName: 'Dropout',

@@ -100,8 +100,15 @@ const LAYER_KINDS: readonly LayerKind[] = [
       const inputs = positiveSize(spec, 'inputs');
       const outputs = positiveSize(spec, 'outputs');
       const features = incoming?.reduce((a, d) => a * d, 1) ?? inputs;
-      if (features !== inputs) throw new Error(`loadModel: layer '${spec.name}' takes ${inputs} inputs but the layer before it gives ${features}`);
-      return { outgoing: [outputs], params: [{ name: `W${ordinal}`, shape: [inputs, outputs] }, { name: `b${ordinal}`, shape: [outputs] }] };
+      if (features !== inputs)
+        throw new Error(`loadModel: layer '${spec.name}' takes ${inputs} inputs but the layer before it gives ${features}`);
+      return {
+        outgoing: [outputs],
+        params: [
+          { name: `W${ordinal}`, shape: [inputs, outputs] },
+          { name: `b${ordinal}`, shape: [outputs] },
+        ],
+      };
     },
     build: (_spec, [W, b]) => new Affine(W, b),
   },
@@ -120,7 +127,10 @@ const LAYER_KINDS: readonly LayerKind[] = [
       const filters = positiveSize(spec, 'filters');
       const [fh, fw] = sizeList(spec, 'kernel', 2);
       const [channels, oh, ow] = windowOutput(spec, incoming, fh, fw, 'filter');
-      const params = [{ name: `W${ordinal}`, shape: [filters, channels, fh, fw] }, { name: `b${ordinal}`, shape: [filters] }];
+      const params = [
+        { name: `W${ordinal}`, shape: [filters, channels, fh, fw] },
+        { name: `b${ordinal}`, shape: [filters] },
+      ];
       return { outgoing: [filters, oh, ow], params };
     },
     build: (spec, [W, b]) => new Convolution(W, b, { stride: spec.stride as number, pad: spec.pad as number }),
@@ -158,7 +168,8 @@ const LAYER_KINDS: readonly LayerKind[] = [
       noExtraFields(spec, ['features', 'momentum']);
       const features = positiveSize(spec, 'features');
       const size = incoming?.reduce((a, d) => a * d, 1) ?? features;
-      if (size !== features) throw new Error(`loadModel: layer '${spec.name}' normalises ${features} features but the layer before it gives ${size}`);
+      if (size !== features)
+        throw new Error(`loadModel: layer '${spec.name}' normalises ${features} features but the layer before it gives ${size}`);
       BatchNormalization.checkMomentum(`loadModel: layer '${spec.name}'`, spec.momentum);
       const names = [`gamma${ordinal}`, `beta${ordinal}`, `runningMean${ordinal}`];
       const params: ParamSpec[] = names.map((name) => ({ name, shape: [features] }));
@@ -201,7 +212,12 @@ const NET_KINDS: readonly NetKind[] = [
   {
     class: 'Sequential',
     is: (net) => net.constructor === Sequential,
-    build: (_backend, layers, tensors, weightDecayLambda) => new Sequential(layers.map((spec, i) => [spec.name, layerKind(spec.type).build(spec, tensors[i])]), undefined, { weightDecayLambda }),
+    build: (_backend, layers, tensors, weightDecayLambda) =>
+      new Sequential(
+        layers.map((spec, i) => [spec.name, layerKind(spec.type).build(spec, tensors[i])]),
+        undefined,
+        { weightDecayLambda },
+      ),
   },
   {
     class: 'MultiLayerNetExtend',
@@ -211,13 +227,19 @@ const NET_KINDS: readonly NetKind[] = [
       const affines = layers.filter((l) => l.type === 'Affine');
       if (affines.length === 0) throw new Error('loadModel: a MultiLayerNetExtend has Affine layers; the file describes none');
       const dropout = layers.find((l) => l.type === 'Dropout');
-      const net = new MultiLayerNetExtend(backend, affines[0].inputs as number, affines.slice(0, -1).map((l) => l.outputs as number), affines[affines.length - 1].outputs as number, {
-        activation: layers.some((l) => l.type === 'Sigmoid') ? 'sigmoid' : 'relu',
-        useBatchnorm: layers.some((l) => l.type === 'BatchNormalization'),
-        useDropout: dropout !== undefined,
-        dropoutRatio: (dropout?.ratio as number | undefined) ?? 0.5,
-        weightDecayLambda,
-      });
+      const net = new MultiLayerNetExtend(
+        backend,
+        affines[0].inputs as number,
+        affines.slice(0, -1).map((l) => l.outputs as number),
+        affines[affines.length - 1].outputs as number,
+        {
+          activation: layers.some((l) => l.type === 'Sigmoid') ? 'sigmoid' : 'relu',
+          useBatchnorm: layers.some((l) => l.type === 'BatchNormalization'),
+          useDropout: dropout !== undefined,
+          dropoutRatio: (dropout?.ratio as number | undefined) ?? 0.5,
+          weightDecayLambda,
+        },
+      );
       return adopt('MultiLayerNetExtend', net, layers, tensors, weightDecayLambda);
     },
   },
@@ -268,8 +290,11 @@ function adopt(name: string, net: Sequential, layers: LayerSpec[], tensors: Tens
   if (JSON.stringify(built.spec.layers) !== JSON.stringify(layers) || net.weightDecayLambda !== weightDecayLambda) {
     net.dispose();
     const pattern = (list: LayerSpec[]) => list.map((l) => `${l.type} ${l.name}`).join(', ');
-    if (net.weightDecayLambda !== weightDecayLambda) throw new Error(`loadModel: a ${name} has weight decay λ ${net.weightDecayLambda}; the file says ${weightDecayLambda}`);
-    throw new Error(`loadModel: the file's layers (${pattern(layers)}) are not a ${name}'s (${pattern(built.spec.layers)}, with the same sizes and options)`);
+    if (net.weightDecayLambda !== weightDecayLambda)
+      throw new Error(`loadModel: a ${name} has weight decay λ ${net.weightDecayLambda}; the file says ${weightDecayLambda}`);
+    throw new Error(
+      `loadModel: the file's layers (${pattern(layers)}) are not a ${name}'s (${pattern(built.spec.layers)}, with the same sizes and options)`,
+    );
   }
   built.tensors.forEach((t, i) => t.data.set(tensors.flat()[i].data));
   for (const t of tensors.flat()) t.dispose();
@@ -278,16 +303,25 @@ function adopt(name: string, net: Sequential, layers: LayerSpec[], tensors: Tens
 
 /** The architecture of `net`, or an error naming what cannot be saved. */
 export function describeNet(net: Sequential): { spec: ArchitectureSpec; tensors: Tensor[] } {
-  if (!(net instanceof Sequential)) throw new Error(`saveModel: expected a Sequential or TwoLayerNet, got ${net === null ? 'null' : typeof net === 'object' ? (net as object).constructor?.name : typeof net}`);
+  if (!(net instanceof Sequential))
+    throw new Error(
+      `saveModel: expected a Sequential or TwoLayerNet, got ${net === null ? 'null' : typeof net === 'object' ? (net as object).constructor?.name : typeof net}`,
+    );
   const netKind = NET_KINDS.find((k) => k.is(net));
-  if (!netKind) throw new Error(`saveModel: a ${net.constructor.name} cannot be saved (loadModel rebuilds ${NET_KINDS.map((k) => k.class).join(', ')}); build it as a Sequential`);
+  if (!netKind)
+    throw new Error(
+      `saveModel: a ${net.constructor.name} cannot be saved (loadModel rebuilds ${NET_KINDS.map((k) => k.class).join(', ')}); build it as a Sequential`,
+    );
   const layers: LayerSpec[] = [];
   const tensors: Tensor[] = [];
   // The shape of one sample as it goes through the net (a Convolution's output is [FN, OH, OW]).
   let sample: readonly number[] | null = net instanceof SimpleConvNet ? net.inputDim : null;
   for (const [name, layer] of net.layers) {
     const kind = LAYER_KINDS.find((k) => k.is(layer));
-    if (!kind) throw new Error(`saveModel: layer '${name}' is a ${layer.constructor.name}, which cannot be saved yet (known: ${LAYER_KINDS.map((k) => k.type).join(', ')})`);
+    if (!kind)
+      throw new Error(
+        `saveModel: layer '${name}' is a ${layer.constructor.name}, which cannot be saved yet (known: ${LAYER_KINDS.map((k) => k.type).join(', ')})`,
+      );
     const spec = { type: kind.type, name, ...kind.describe(layer, sample) };
     layers.push(spec);
     tensors.push(...kind.tensors(layer));
@@ -303,10 +337,13 @@ export function describeNet(net: Sequential): { spec: ArchitectureSpec; tensors:
  * tensors it needs. Nothing is allocated.
  */
 export function checkArchitecture(value: unknown): { spec: ArchitectureSpec; params: ParamSpec[][] } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('loadModel: the architecture must be a JSON object { class, layers, loss }');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error('loadModel: the architecture must be a JSON object { class, layers, loss }');
   const spec = value as Record<string, unknown>;
-  if (!NET_KINDS.some((k) => k.class === spec.class)) throw new Error(`loadModel: unknown net class ${JSON.stringify(spec.class)} (known: ${NET_KINDS.map((k) => k.class).join(', ')})`);
-  if (spec.loss !== 'SoftmaxWithLoss') throw new Error(`loadModel: unknown loss layer ${JSON.stringify(spec.loss)} (known: SoftmaxWithLoss)`);
+  if (!NET_KINDS.some((k) => k.class === spec.class))
+    throw new Error(`loadModel: unknown net class ${JSON.stringify(spec.class)} (known: ${NET_KINDS.map((k) => k.class).join(', ')})`);
+  if (spec.loss !== 'SoftmaxWithLoss')
+    throw new Error(`loadModel: unknown loss layer ${JSON.stringify(spec.loss)} (known: SoftmaxWithLoss)`);
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new Error('loadModel: the architecture must list at least one layer');
   if (spec.weightDecayLambda !== undefined) Sequential.checkWeightDecayLambda('loadModel: the architecture', spec.weightDecayLambda);
   const names = new Set<string>();
@@ -314,9 +351,11 @@ export function checkArchitecture(value: unknown): { spec: ArchitectureSpec; par
   const params: ParamSpec[][] = [];
   let sample: readonly number[] | null = null;
   for (const layer of spec.layers as unknown[]) {
-    if (typeof layer !== 'object' || layer === null || Array.isArray(layer)) throw new Error(`loadModel: each layer must be an object { type, name, … }, got ${JSON.stringify(layer)}`);
+    if (typeof layer !== 'object' || layer === null || Array.isArray(layer))
+      throw new Error(`loadModel: each layer must be an object { type, name, … }, got ${JSON.stringify(layer)}`);
     const { type, name } = layer as Record<string, unknown>;
-    if (typeof name !== 'string' || name === '' || names.has(name)) throw new Error(`loadModel: layer names must be unique non-empty strings, got ${JSON.stringify(name)}`);
+    if (typeof name !== 'string' || name === '' || names.has(name))
+      throw new Error(`loadModel: layer names must be unique non-empty strings, got ${JSON.stringify(name)}`);
     names.add(name);
     const kind = layerKind(type);
     const counter = kind.weighted ? 'W' : kind.type;
@@ -348,7 +387,8 @@ function layerKind(type: unknown): LayerKind {
 
 function positiveSize(spec: LayerSpec, field: string): number {
   const v = spec[field];
-  if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new Error(`loadModel: layer '${spec.name}' needs ${field} as a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isSafeInteger(v) || (v as number) <= 0)
+    throw new Error(`loadModel: layer '${spec.name}' needs ${field} as a positive integer, got ${JSON.stringify(v)}`);
   return v as number;
 }
 
@@ -369,11 +409,14 @@ function sizeList(spec: LayerSpec, field: string, count: number): number[] {
 function windowOutput(spec: LayerSpec, incoming: readonly number[] | null, fh: number, fw: number, what: string): [number, number, number] {
   const input = sizeList(spec, 'input', 3);
   if (incoming !== null && formatShape(incoming) !== formatShape(input)) {
-    throw new Error(`loadModel: layer '${spec.name}' takes samples of shape ${formatShape(input)} but the layer before it gives ${formatShape(incoming)}`);
+    throw new Error(
+      `loadModel: layer '${spec.name}' takes samples of shape ${formatShape(input)} but the layer before it gives ${formatShape(incoming)}`,
+    );
   }
   const stride = positiveSize(spec, 'stride');
   const pad = spec.pad;
-  if (!Number.isSafeInteger(pad) || (pad as number) < 0) throw new Error(`loadModel: layer '${spec.name}' needs pad as an integer ≥ 0, got ${JSON.stringify(pad)}`);
+  if (!Number.isSafeInteger(pad) || (pad as number) < 0)
+    throw new Error(`loadModel: layer '${spec.name}' needs pad as an integer ≥ 0, got ${JSON.stringify(pad)}`);
   const [c, h, w] = input;
   const window = { n: 1, c, h, w, fh, fw, stride, pad: pad as number };
   checkWindow(`loadModel: layer '${spec.name}'`, window, what);
@@ -387,12 +430,16 @@ function windowOutput(spec: LayerSpec, incoming: readonly number[] | null, fh: n
  */
 function sampleShape(layer: Convolution | Pooling | Layer, incoming: readonly number[] | null): readonly number[] {
   const shape = incoming ?? (layer as Convolution | Pooling).inputShape;
-  if (shape === null) throw new Error(`saveModel: the net starts with a ${layer.constructor.name} that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch before saving (a SimpleConvNet knows its inputDim)`);
+  if (shape === null)
+    throw new Error(
+      `saveModel: the net starts with a ${layer.constructor.name} that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch before saving (a SimpleConvNet knows its inputDim)`,
+    );
   return [...shape];
 }
 
 function noExtraFields(spec: LayerSpec, fields: string[]): void {
   for (const key of Object.keys(spec)) {
-    if (key !== 'type' && key !== 'name' && !fields.includes(key)) throw new Error(`loadModel: layer '${spec.name}' (${spec.type}) has an unknown field '${key}'`);
+    if (key !== 'type' && key !== 'name' && !fields.includes(key))
+      throw new Error(`loadModel: layer '${spec.name}' (${spec.type}) has an unknown field '${key}'`);
   }
 }

@@ -70,7 +70,9 @@ export function saveModel(net: Sequential, options: SaveModelOptions = {}): Uint
   const bytes = writeSafetensors(named, metadata);
   const headerBytes = new DataView(bytes.buffer).getUint32(0, true);
   if (named.length > MODEL_MAX_TENSORS || headerBytes > MODEL_MAX_HEADER_BYTES) {
-    throw new Error(`saveModel: the net needs ${named.length} tensors and a ${headerBytes}-byte header; ${LIMITS_OF} holds at most ${MODEL_MAX_TENSORS} tensors and ${MODEL_MAX_HEADER_BYTES} bytes of header, so loadModel could not read it back`);
+    throw new Error(
+      `saveModel: the net needs ${named.length} tensors and a ${headerBytes}-byte header; ${LIMITS_OF} holds at most ${MODEL_MAX_TENSORS} tensors and ${MODEL_MAX_HEADER_BYTES} bytes of header, so loadModel could not read it back`,
+    );
   }
   return bytes;
 }
@@ -81,15 +83,22 @@ export function saveModel(net: Sequential, options: SaveModelOptions = {}): Uint
  * backend; a bad file gets an Error naming the problem (and the byte offset where one applies).
  */
 export function loadModel(backend: Backend, bytes: Uint8Array): LoadedModel {
-  if (!(backend instanceof Backend)) throw new Error(`loadModel: expected a Backend (from createBackend), got ${backend === null ? 'null' : typeof backend}`);
-  const file = readSafetensors(bytes, { maxHeaderBytes: MODEL_MAX_HEADER_BYTES, maxTensors: MODEL_MAX_TENSORS, limitsOf: LIMITS_OF, checkMetadata: checkFormat });
+  if (!(backend instanceof Backend))
+    throw new Error(`loadModel: expected a Backend (from createBackend), got ${backend === null ? 'null' : typeof backend}`);
+  const file = readSafetensors(bytes, {
+    maxHeaderBytes: MODEL_MAX_HEADER_BYTES,
+    maxTensors: MODEL_MAX_TENSORS,
+    limitsOf: LIMITS_OF,
+    checkMetadata: checkFormat,
+  });
   const { metadata } = file;
   const { spec, params } = checkArchitecture(parseJson(metadata.architecture, 'architecture'));
   const modelParams = params.flat();
   const stateNames = [...file.tensors.keys()].filter(isOptimizerTensor);
   let optimizer: ReturnType<typeof checkOptimizer> | null = null;
   if (metadata.optimizer !== undefined) optimizer = checkOptimizer(parseJson(metadata.optimizer, 'optimizer'), stateNames, modelParams);
-  else if (stateNames.length > 0) throw new Error(`loadModel: the file has optimizer state (${stateNames[0]}, …) but no optimizer metadata`);
+  else if (stateNames.length > 0)
+    throw new Error(`loadModel: the file has optimizer state (${stateNames[0]}, …) but no optimizer metadata`);
   const expected = [...modelParams, ...(optimizer?.expected ?? [])];
   const values = decodeExpected(file.tensors, expected);
 
@@ -125,12 +134,17 @@ export function loadModel(backend: Backend, bytes: Uint8Array): LoadedModel {
 function checkFormat(metadata: Readonly<Record<string, string>>): void {
   if (metadata.format !== MODEL_FORMAT) {
     const found = metadata.format === undefined ? 'no __metadata__.format' : `format ${JSON.stringify(metadata.format)}`;
-    throw new Error(`loadModel: expected a ${MODEL_FORMAT} model file, found ${found} (a PyTorch nn.Sequential file loads with importTorchMlp)`);
+    throw new Error(
+      `loadModel: expected a ${MODEL_FORMAT} model file, found ${found} (a PyTorch nn.Sequential file loads with importTorchMlp)`,
+    );
   }
   const version = Number(metadata.format_version);
-  if (!Number.isSafeInteger(version) || version < 1) throw new Error(`loadModel: expected format_version to be a positive integer, got ${JSON.stringify(metadata.format_version)}`);
+  if (!Number.isSafeInteger(version) || version < 1)
+    throw new Error(`loadModel: expected format_version to be a positive integer, got ${JSON.stringify(metadata.format_version)}`);
   if (version > MODEL_FORMAT_VERSION) {
-    throw new Error(`loadModel: the file has format version ${version} (written by backprop-wasm ${metadata.library_version ?? '?'}); this version (${LIBRARY_VERSION}) reads up to ${MODEL_FORMAT_VERSION}`);
+    throw new Error(
+      `loadModel: the file has format version ${version} (written by backprop-wasm ${metadata.library_version ?? '?'}); this version (${LIBRARY_VERSION}) reads up to ${MODEL_FORMAT_VERSION}`,
+    );
   }
 }
 
@@ -143,16 +157,22 @@ function decodeExpected(tensors: ReadonlyMap<string, SafetensorsEntry>, expected
   if (extra.length > 0) throw new Error(`loadModel: the file has tensors the architecture does not use: ${listNames(extra)}`);
   for (const p of expected) {
     const entry = tensors.get(p.name)!;
-    if (entry.dtype !== 'F32') throw new Error(`loadModel: tensor '${p.name}' is ${entry.dtype}; model files hold F32 (for other dtypes use importTorchMlp)`);
+    if (entry.dtype !== 'F32')
+      throw new Error(`loadModel: tensor '${p.name}' is ${entry.dtype}; model files hold F32 (for other dtypes use importTorchMlp)`);
     if (formatShape(entry.shape) !== formatShape(p.shape)) {
-      throw new Error(`loadModel: tensor '${p.name}' has shape ${formatShape(entry.shape)} but the architecture needs ${formatShape(p.shape)}`);
+      throw new Error(
+        `loadModel: tensor '${p.name}' has shape ${formatShape(entry.shape)} but the architecture needs ${formatShape(p.shape)}`,
+      );
     }
   }
   return expected.map((p) => {
     const entry = tensors.get(p.name)!;
     const values = toFloat32(entry, 'loadModel');
     const bad = p.nonNegative ? firstNegative(values) : -1;
-    if (bad >= 0) throw new Error(`loadModel: tensor '${p.name}' element ${bad} (file byte ${entry.fileOffset + 4 * bad}) is ${values[bad]}; expected ≥ 0 (${p.nonNegative})`);
+    if (bad >= 0)
+      throw new Error(
+        `loadModel: tensor '${p.name}' element ${bad} (file byte ${entry.fileOffset + 4 * bad}) is ${values[bad]}; expected ≥ 0 (${p.nonNegative})`,
+      );
     return values;
   });
 }
@@ -165,7 +185,10 @@ function listNames(names: readonly string[]): string {
 function parseJson(text: string | undefined, field: string): unknown {
   if (text === undefined) throw new Error(`loadModel: __metadata__ has no '${field}'`);
   const scan = scanJson(text, MODEL_JSON_DEPTH);
-  if (scan.problem) throw new Error(`loadModel: __metadata__.${field} nests deeper than ${MODEL_JSON_DEPTH} levels at character ${scan.at} (expected JSON such as saveModel writes)`);
+  if (scan.problem)
+    throw new Error(
+      `loadModel: __metadata__.${field} nests deeper than ${MODEL_JSON_DEPTH} levels at character ${scan.at} (expected JSON such as saveModel writes)`,
+    );
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -43,16 +43,28 @@ function stateMap(optimizer: Optimizer): Map<string, Tensor[]> | null {
 }
 
 /** The spec and named state tensors of `optimizer`, checked against the net's params. */
-export function describeOptimizer(optimizer: Optimizer, params: Record<string, Tensor>): { spec: OptimizerSpec; tensors: { name: string; tensor: Tensor }[] } {
+export function describeOptimizer(
+  optimizer: Optimizer,
+  params: Record<string, Tensor>,
+): { spec: OptimizerSpec; tensors: { name: string; tensor: Tensor }[] } {
   const kind = OPTIMIZER_KINDS.find((k) => optimizer?.constructor === k.ctor);
-  if (!kind) throw new Error(`saveModel: cannot save the optimizer ${describeValue(optimizer)} (known: ${OPTIMIZER_KINDS.map((k) => k.type).join(', ')})`);
+  if (!kind)
+    throw new Error(
+      `saveModel: cannot save the optimizer ${describeValue(optimizer)} (known: ${OPTIMIZER_KINDS.map((k) => k.type).join(', ')})`,
+    );
   const spec: OptimizerSpec = { type: kind.type };
   for (const h of kind.hyper) spec[h] = (optimizer as unknown as Record<string, number>)[h];
   if (optimizer instanceof Adam) spec.iter = optimizer.iter;
   const tensors: { name: string; tensor: Tensor }[] = [];
   for (const [key, states] of stateMap(optimizer) ?? []) {
-    if (!params[key]) throw new Error(`saveModel: the optimizer has state for '${key}', which is not a parameter of the net (${Object.keys(params).join(', ')})`);
-    if (states.length !== kind.state.length) throw new Error(`saveModel: ${kind.type} keeps ${states.length} state tensors per parameter; this version saves ${kind.state.join(', ')}`);
+    if (!params[key])
+      throw new Error(
+        `saveModel: the optimizer has state for '${key}', which is not a parameter of the net (${Object.keys(params).join(', ')})`,
+      );
+    if (states.length !== kind.state.length)
+      throw new Error(
+        `saveModel: ${kind.type} keeps ${states.length} state tensors per parameter; this version saves ${kind.state.join(', ')}`,
+      );
     states.forEach((tensor, i) => tensors.push({ name: `${PREFIX}${kind.state[i]}.${key}`, tensor }));
   }
   return { spec, tensors };
@@ -69,15 +81,24 @@ export function isOptimizerTensor(name: string): boolean {
  * allocates nothing); returns it and the state tensors expected (all the state of a param, or
  * none of it).
  */
-export function checkOptimizer(value: unknown, stateNames: readonly string[], params: readonly ParamSpec[]): { optimizer: Optimizer; expected: ParamSpec[] } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('loadModel: the optimizer metadata must be a JSON object { type, lr, … }');
+export function checkOptimizer(
+  value: unknown,
+  stateNames: readonly string[],
+  params: readonly ParamSpec[],
+): { optimizer: Optimizer; expected: ParamSpec[] } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error('loadModel: the optimizer metadata must be a JSON object { type, lr, … }');
   const spec = value as OptimizerSpec;
   const kind = OPTIMIZER_KINDS.find((k) => k.type === spec.type);
-  if (!kind) throw new Error(`loadModel: unknown optimizer type ${JSON.stringify(spec.type)} (known: ${OPTIMIZER_KINDS.map((k) => k.type).join(', ')})`);
+  if (!kind)
+    throw new Error(
+      `loadModel: unknown optimizer type ${JSON.stringify(spec.type)} (known: ${OPTIMIZER_KINDS.map((k) => k.type).join(', ')})`,
+    );
   const allowed = new Set(['type', ...kind.hyper, ...(kind.ctor === Adam ? ['iter'] : [])]);
   for (const [field, v] of Object.entries(spec)) {
     if (!allowed.has(field)) throw new Error(`loadModel: ${kind.type} has no field '${field}' (expected ${[...allowed].join(', ')})`);
-    if (field !== 'type' && typeof v !== 'number') throw new Error(`loadModel: ${kind.type}.${field} must be a number, got ${JSON.stringify(v)}`);
+    if (field !== 'type' && typeof v !== 'number')
+      throw new Error(`loadModel: ${kind.type}.${field} must be a number, got ${JSON.stringify(v)}`);
   }
   if (kind.ctor === Adam && !(Number.isSafeInteger(spec.iter) && (spec.iter as number) >= 0)) {
     throw new Error(`loadModel: Adam.iter must be a non-negative integer, got ${JSON.stringify(spec.iter)}`);
@@ -96,22 +117,28 @@ export function checkOptimizer(value: unknown, stateNames: readonly string[], pa
     const rest = name.slice(PREFIX.length);
     const dot = rest.indexOf('.');
     const [state, key] = [rest.slice(0, dot), rest.slice(dot + 1)];
-    if (dot < 0 || !kind.state.includes(state)) throw new Error(`loadModel: tensor '${name}' is not state of a ${kind.type} (expected ${PREFIX}{${kind.state.join(',')}}.<param>)`);
-    if (!params.some((p) => p.name === key)) throw new Error(`loadModel: tensor '${name}' is optimizer state for '${key}', which is not a parameter of the net`);
+    if (dot < 0 || !kind.state.includes(state))
+      throw new Error(`loadModel: tensor '${name}' is not state of a ${kind.type} (expected ${PREFIX}{${kind.state.join(',')}}.<param>)`);
+    if (!params.some((p) => p.name === key))
+      throw new Error(`loadModel: tensor '${name}' is optimizer state for '${key}', which is not a parameter of the net`);
     keysWithState.add(key);
   }
   // Adam's first update makes m and v for every param it gets a gradient for: after one, the
   // file must hold some (without them the loaded Adam would restart its averages at iter > 0)
   if (optimizer instanceof Adam && optimizer.iter > 0 && keysWithState.size === 0) {
-    throw new Error(`loadModel: __metadata__.optimizer says Adam has done ${optimizer.iter} updates, but the file has none of its state (expected tensors ${PREFIX}m.<param> and ${PREFIX}v.<param>)`);
+    throw new Error(
+      `loadModel: __metadata__.optimizer says Adam has done ${optimizer.iter} updates, but the file has none of its state (expected tensors ${PREFIX}m.<param> and ${PREFIX}v.<param>)`,
+    );
   }
   const expected = params
     .filter((p) => keysWithState.has(p.name))
-    .flatMap((p) => kind.state.map((state) => ({
-      name: `${PREFIX}${state}.${p.name}`,
-      shape: p.shape,
-      ...(kind.squares.includes(state) ? { nonNegative: `${kind.type}'s ${state}, built from squared gradients` } : {}),
-    })));
+    .flatMap((p) =>
+      kind.state.map((state) => ({
+        name: `${PREFIX}${state}.${p.name}`,
+        shape: p.shape,
+        ...(kind.squares.includes(state) ? { nonNegative: `${kind.type}'s ${state}, built from squared gradients` } : {}),
+      })),
+    );
   return { optimizer, expected };
 }
 

@@ -13,10 +13,21 @@ import { scanJson } from './json_scan.js';
 
 /** The dtypes of the safetensors spec and their element sizes in bytes. */
 export const DTYPE_BYTES: Readonly<Record<string, number>> = Object.freeze({
-  BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1,
-  U16: 2, I16: 2, F16: 2, BF16: 2,
-  U32: 4, I32: 4, F32: 4,
-  U64: 8, I64: 8, F64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  U16: 2,
+  I16: 2,
+  F16: 2,
+  BF16: 2,
+  U32: 4,
+  I32: 4,
+  F32: 4,
+  U64: 8,
+  I64: 8,
+  F64: 8,
 });
 
 /** The float dtypes `toFloat32` converts; every other dtype is refused by name. */
@@ -75,14 +86,17 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
   const { maxHeaderBytes = MAX_HEADER_BYTES, maxTensors = Infinity, limitsOf } = options;
   const of = limitsOf ? ` of ${limitsOf}` : '';
   if (!(bytes instanceof Uint8Array)) throw new Error(`safetensors: expected the file as a Uint8Array, got ${describe(bytes)}`);
-  if (bytes.length < 8) throw new Error(`safetensors: the file is ${bytes.length} bytes, shorter than the 8-byte header length that starts every file`);
+  if (bytes.length < 8)
+    throw new Error(`safetensors: the file is ${bytes.length} bytes, shorter than the 8-byte header length that starts every file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
   if (headerLength > maxHeaderBytes) {
     throw new Error(`safetensors: the header length at byte 0 says ${headerLength} bytes, over the ${maxHeaderBytes}-byte limit${of}`);
   }
   if (8 + headerLength > bytes.length) {
-    throw new Error(`safetensors: the header length at byte 0 says ${headerLength} bytes (to byte ${8 + headerLength}) but the file is only ${bytes.length} bytes`);
+    throw new Error(
+      `safetensors: the header length at byte 0 says ${headerLength} bytes (to byte ${8 + headerLength}) but the file is only ${bytes.length} bytes`,
+    );
   }
   const header = parseHeader(bytes.subarray(8, 8 + headerLength), maxTensors, of);
   const dataStart = 8 + headerLength;
@@ -107,14 +121,20 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
   const tensors = new Map<string, SafetensorsEntry>();
   for (const e of entries) {
     if (e.end > dataLength) {
-      throw new Error(`safetensors: tensor '${e.name}' data_offsets [${e.begin}, ${e.end}] end past the data section (${dataLength} bytes, file bytes ${dataStart}..${bytes.length})`);
+      throw new Error(
+        `safetensors: tensor '${e.name}' data_offsets [${e.begin}, ${e.end}] end past the data section (${dataLength} bytes, file bytes ${dataStart}..${bytes.length})`,
+      );
     }
     if (e.begin < expected) {
-      throw new Error(`safetensors: tensor '${e.name}' data_offsets [${e.begin}, ${e.end}] overlap tensor '${previous}', which ends at ${expected} (file byte ${dataStart + e.begin})`);
+      throw new Error(
+        `safetensors: tensor '${e.name}' data_offsets [${e.begin}, ${e.end}] overlap tensor '${previous}', which ends at ${expected} (file byte ${dataStart + e.begin})`,
+      );
     }
     if (e.begin > expected) {
       const after = previous ? `after tensor '${previous}'` : 'at the start of the data section';
-      throw new Error(`safetensors: a gap of ${e.begin - expected} bytes ${after} (file bytes ${dataStart + expected}..${dataStart + e.begin}): tensor '${e.name}' starts at ${e.begin}, expected ${expected}`);
+      throw new Error(
+        `safetensors: a gap of ${e.begin - expected} bytes ${after} (file bytes ${dataStart + expected}..${dataStart + e.begin}): tensor '${e.name}' starts at ${e.begin}, expected ${expected}`,
+      );
     }
     tensors.set(e.name, {
       name: e.name,
@@ -128,7 +148,9 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
   }
   if (expected !== dataLength) {
     const last = previous ? `the last tensor ('${previous}') ends at ${expected}` : 'there are no tensors';
-    throw new Error(`safetensors: ${dataLength - expected} bytes at file bytes ${dataStart + expected}..${bytes.length} belong to no tensor (${last}, the data section is ${dataLength} bytes)`);
+    throw new Error(
+      `safetensors: ${dataLength - expected} bytes at file bytes ${dataStart + expected}..${bytes.length} belong to no tensor (${last}, the data section is ${dataLength} bytes)`,
+    );
   }
   return { metadata, tensors };
 }
@@ -144,11 +166,14 @@ function parseHeader(headerBytes: Uint8Array, maxTensors: number, of: string): R
   } catch {
     throw new Error(`safetensors: the header (file bytes 8..${8 + headerBytes.length}) is not valid UTF-8`);
   }
-  if (!text.startsWith('{')) throw new Error(`safetensors: the header at byte 8 must start with '{', found ${JSON.stringify(text.slice(0, 12))}`);
+  if (!text.startsWith('{'))
+    throw new Error(`safetensors: the header at byte 8 must start with '{', found ${JSON.stringify(text.slice(0, 12))}`);
   // + 1: __metadata__ is a member too
   const scan = scanJson(text, HEADER_DEPTH, maxTensors + 1);
   if (scan.problem === 'depth') {
-    throw new Error(`safetensors: the header nests deeper than ${HEADER_DEPTH} levels at character ${scan.at} (expected an object of tensor entries, each with flat shape and data_offsets arrays)`);
+    throw new Error(
+      `safetensors: the header nests deeper than ${HEADER_DEPTH} levels at character ${scan.at} (expected an object of tensor entries, each with flat shape and data_offsets arrays)`,
+    );
   }
   if (scan.problem === 'members') throw tooManyTensors(maxTensors, of);
   let header: unknown;
@@ -177,13 +202,15 @@ function checkEntry(name: string, value: unknown): { dtype: string; shape: numbe
   const where = `safetensors: tensor '${name}'`;
   if (!isPlainObject(value)) throw new Error(`${where}: expected an object { dtype, shape, data_offsets }, got ${describe(value)}`);
   for (const key of Object.keys(value)) {
-    if (key !== 'dtype' && key !== 'shape' && key !== 'data_offsets') throw new Error(`${where}: unexpected field '${key}' (expected dtype, shape, data_offsets)`);
+    if (key !== 'dtype' && key !== 'shape' && key !== 'data_offsets')
+      throw new Error(`${where}: unexpected field '${key}' (expected dtype, shape, data_offsets)`);
   }
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
     throw new Error(`${where}: unknown dtype ${describe(dtype)} (expected one of ${Object.keys(DTYPE_BYTES).join(', ')})`);
   }
-  if (!Array.isArray(shape) || !shape.every(isCount)) throw new Error(`${where}: shape must be an array of non-negative integers, got ${describe(shape)}`);
+  if (!Array.isArray(shape) || !shape.every(isCount))
+    throw new Error(`${where}: shape must be an array of non-negative integers, got ${describe(shape)}`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
     throw new Error(`${where}: data_offsets must be [begin, end] with 0 ≤ begin ≤ end, got ${describe(offsets)}`);
   }
@@ -193,7 +220,9 @@ function checkEntry(name: string, value: unknown): { dtype: string; shape: numbe
   const span = end - begin;
   const needed = (shape as number[]).reduce((bytes, d) => bytes * d, DTYPE_BYTES[dtype]);
   if (needed !== span) {
-    throw new Error(`${where}: shape [${(shape as number[]).join(', ')}] of ${dtype} (${DTYPE_BYTES[dtype]} bytes each) needs ${needed} bytes but data_offsets [${begin}, ${end}] span ${span}`);
+    throw new Error(
+      `${where}: shape [${(shape as number[]).join(', ')}] of ${dtype} (${DTYPE_BYTES[dtype]} bytes each) needs ${needed} bytes but data_offsets [${begin}, ${end}] span ${span}`,
+    );
   }
   return { dtype, shape: [...(shape as number[])], begin, end };
 }
@@ -208,9 +237,15 @@ export function toFloat32(entry: SafetensorsEntry, where = 'safetensors'): Float
   const size = bytes.length / DTYPE_BYTES[dtype];
   const out = new Float32Array(size);
   switch (dtype) {
-    case 'F32': for (let i = 0; i < size; i++) out[i] = view.getFloat32(4 * i, true); break;
-    case 'F64': for (let i = 0; i < size; i++) out[i] = view.getFloat64(8 * i, true); break;
-    case 'F16': for (let i = 0; i < size; i++) out[i] = halfToFloat(view.getUint16(2 * i, true)); break;
+    case 'F32':
+      for (let i = 0; i < size; i++) out[i] = view.getFloat32(4 * i, true);
+      break;
+    case 'F64':
+      for (let i = 0; i < size; i++) out[i] = view.getFloat64(8 * i, true);
+      break;
+    case 'F16':
+      for (let i = 0; i < size; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+      break;
     case 'BF16': {
       const word = new DataView(new ArrayBuffer(4));
       for (let i = 0; i < size; i++) {
@@ -219,12 +254,15 @@ export function toFloat32(entry: SafetensorsEntry, where = 'safetensors'): Float
       }
       break;
     }
-    default: throw new Error(`${where}: tensor '${name}' has dtype ${dtype}; only ${FLOAT_DTYPES.join(', ')} can be read as f32`);
+    default:
+      throw new Error(`${where}: tensor '${name}' has dtype ${dtype}; only ${FLOAT_DTYPES.join(', ')} can be read as f32`);
   }
   for (let i = 0; i < size; i++) {
     if (!Number.isFinite(out[i])) {
       const raw = dtype === 'F64' && Number.isFinite(view.getFloat64(8 * i, true)) ? ' (out of f32 range)' : '';
-      throw new Error(`${where}: tensor '${name}' element ${i} (file byte ${entry.fileOffset + i * DTYPE_BYTES[dtype]}) is ${out[i]}${raw}; weights must be finite`);
+      throw new Error(
+        `${where}: tensor '${name}' element ${i} (file byte ${entry.fileOffset + i * DTYPE_BYTES[dtype]}) is ${out[i]}${raw}; weights must be finite`,
+      );
     }
   }
   return out;
@@ -250,7 +288,8 @@ export function writeSafetensors(tensors: readonly TensorToWrite[], metadata: Re
   if (Object.keys(metadata).length > 0) header[METADATA_KEY] = metadata;
   let offset = 0;
   for (const t of tensors) {
-    if (t.name === METADATA_KEY || Object.hasOwn(header, t.name)) throw new Error(`writeSafetensors: tensor name '${t.name}' is used twice or reserved`);
+    if (t.name === METADATA_KEY || Object.hasOwn(header, t.name))
+      throw new Error(`writeSafetensors: tensor name '${t.name}' is used twice or reserved`);
     const end = offset + t.data.length * 4;
     header[t.name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, end] };
     offset = end;
@@ -281,7 +320,11 @@ function isCount(value: unknown): value is number {
 /** A short description of a value for error messages. */
 function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return `[${value.slice(0, 6).map((v) => (typeof v === 'object' && v !== null ? '…' : JSON.stringify(v))).join(', ')}${value.length > 6 ? ', …' : ''}]`;
+  if (Array.isArray(value))
+    return `[${value
+      .slice(0, 6)
+      .map((v) => (typeof v === 'object' && v !== null ? '…' : JSON.stringify(v)))
+      .join(', ')}${value.length > 6 ? ', …' : ''}]`;
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   return `${typeof value} ${String(value)}`;

@@ -22,16 +22,21 @@ const KEY = /^(0|[1-9]\d{0,5})\.(weight|bias)$/;
  * rounded to f32; other dtypes are refused by name. A Linear without bias gets zeros.
  */
 export function importTorchMlp(backend: Backend, bytes: Uint8Array, options: TorchImportOptions = {}): Sequential {
-  if (!(backend instanceof Backend)) throw new Error(`importTorchMlp: expected a Backend (from createBackend), got ${backend === null ? 'null' : typeof backend}`);
+  if (!(backend instanceof Backend))
+    throw new Error(`importTorchMlp: expected a Backend (from createBackend), got ${backend === null ? 'null' : typeof backend}`);
   const activation = options.activation ?? 'relu';
-  if (activation !== 'relu' && activation !== 'sigmoid') throw new Error(`importTorchMlp: expected activation 'relu' or 'sigmoid', got ${JSON.stringify(activation)}`);
+  if (activation !== 'relu' && activation !== 'sigmoid')
+    throw new Error(`importTorchMlp: expected activation 'relu' or 'sigmoid', got ${JSON.stringify(activation)}`);
   const { tensors } = readSafetensors(bytes);
 
   // Group the keys by module index; nothing else may be in the file.
   const modules = new Map<number, { weight?: SafetensorsEntry; bias?: SafetensorsEntry }>();
   for (const [name, entry] of tensors) {
     const match = KEY.exec(name);
-    if (!match) throw new Error(`importTorchMlp: unexpected tensor '${name}'; expected the keys of an nn.Sequential of nn.Linear (0.weight, 0.bias, 2.weight, …)`);
+    if (!match)
+      throw new Error(
+        `importTorchMlp: unexpected tensor '${name}'; expected the keys of an nn.Sequential of nn.Linear (0.weight, 0.bias, 2.weight, …)`,
+      );
     const index = Number(match[1]);
     const slot = modules.get(index) ?? {};
     slot[match[2] as 'weight' | 'bias'] = entry;
@@ -44,12 +49,16 @@ export function importTorchMlp(backend: Backend, bytes: Uint8Array, options: Tor
   let features: number | null = null;
   for (const [index, { weight, bias }] of linears) {
     if (!weight) throw new Error(`importTorchMlp: '${index}.bias' has no '${index}.weight'`);
-    if (weight.shape.length !== 2) throw new Error(`importTorchMlp: '${index}.weight' must be [out, in], got shape ${formatShape(weight.shape)}`);
+    if (weight.shape.length !== 2)
+      throw new Error(`importTorchMlp: '${index}.weight' must be [out, in], got shape ${formatShape(weight.shape)}`);
     const [outputs, inputs] = weight.shape;
     if (outputs === 0 || inputs === 0) throw new Error(`importTorchMlp: '${index}.weight' has an empty shape ${formatShape(weight.shape)}`);
-    if (features !== null && inputs !== features) throw new Error(`importTorchMlp: '${index}.weight' takes ${inputs} inputs but the layer before gives ${features}`);
+    if (features !== null && inputs !== features)
+      throw new Error(`importTorchMlp: '${index}.weight' takes ${inputs} inputs but the layer before gives ${features}`);
     if (bias && (bias.shape.length !== 1 || bias.shape[0] !== outputs)) {
-      throw new Error(`importTorchMlp: '${index}.bias' must have shape [${outputs}] to match '${index}.weight' ${formatShape(weight.shape)}, got ${formatShape(bias.shape)}`);
+      throw new Error(
+        `importTorchMlp: '${index}.bias' must have shape [${outputs}] to match '${index}.weight' ${formatShape(weight.shape)}, got ${formatShape(bias.shape)}`,
+      );
     }
     features = outputs;
   }

@@ -24,7 +24,9 @@ export class Affine implements Layer {
     checkTensor('new Affine(W, b)', 'b', b);
     if (W.shape.length !== 2) throw new Error(`new Affine(W, b): expected W of shape [inputs, outputs], got ${formatShape(W.shape)}`);
     if (b.shape.length !== 1 || b.shape[0] !== W.shape[1]) {
-      throw new Error(`new Affine(W, b): expected b of shape [${W.shape[1]}] to match W ${formatShape(W.shape)}, got ${formatShape(b.shape)}`);
+      throw new Error(
+        `new Affine(W, b): expected b of shape [${W.shape[1]}] to match W ${formatShape(W.shape)}, got ${formatShape(b.shape)}`,
+      );
     }
     if (W.backend !== b.backend) throw new Error(`new Affine(W, b): W is on backend '${W.backend.name}' but b is on '${b.backend.name}'`);
     this.W = W;
@@ -35,12 +37,16 @@ export class Affine implements Layer {
     checkTensor('Affine.forward', 'x', x);
     const [inputs, outputs] = this.W.shape;
     if (x.shape.length < 2) {
-      throw new Error(`Affine.forward: expected x of shape [batch, ...] with ${inputs} features per row, got ${formatShape(x.shape)} (use x.reshape([1, ${x.size}]) for a single sample)`);
+      throw new Error(
+        `Affine.forward: expected x of shape [batch, ...] with ${inputs} features per row, got ${formatShape(x.shape)} (use x.reshape([1, ${x.size}]) for a single sample)`,
+      );
     }
     const batch = x.shape[0];
     const features = x.shape.slice(1).reduce((a, d) => a * d, 1);
     if (features !== inputs) {
-      throw new Error(`Affine.forward: x has ${features} features per row (shape ${formatShape(x.shape)}) but W expects ${inputs} (W shape ${formatShape(this.W.shape)})`);
+      throw new Error(
+        `Affine.forward: x has ${features} features per row (shape ${formatShape(x.shape)}) but W expects ${inputs} (W shape ${formatShape(this.W.shape)})`,
+      );
     }
     const backend = this.W.backend;
     this.x = x;

@@ -52,11 +52,16 @@ export class BatchNormalization implements Layer {
     const backend = gamma.backend;
     const { momentum = 0.9, runningMean, runningVar } = options;
     BatchNormalization.checkMomentum(where, momentum);
-    const given: [string, Tensor | undefined][] = [['beta', beta], ['runningMean', runningMean], ['runningVar', runningVar]];
+    const given: [string, Tensor | undefined][] = [
+      ['beta', beta],
+      ['runningMean', runningMean],
+      ['runningVar', runningVar],
+    ];
     for (const [name, t] of given) {
       if (t === undefined) continue;
       checkTensor(where, name, t);
-      if (t.shape.length !== 1 || t.shape[0] !== features) throw new Error(`${where}: expected ${name} of shape [${features}] to match gamma, got ${formatShape(t.shape)}`);
+      if (t.shape.length !== 1 || t.shape[0] !== features)
+        throw new Error(`${where}: expected ${name} of shape [${features}] to match gamma, got ${formatShape(t.shape)}`);
       if (t.backend !== backend) throw new Error(`${where}: gamma is on backend '${backend.name}' but ${name} is on '${t.backend.name}'`);
     }
     if (runningVar !== undefined) checkNonNegative(where, 'runningVar', runningVar.data, 'a variance');
@@ -70,7 +75,8 @@ export class BatchNormalization implements Layer {
 
   /** Throws unless `momentum` is in [0, 1]: the one rule for the constructor and `loadModel`. */
   static checkMomentum(where: string, momentum: unknown): number {
-    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new Error(`${where}: expected momentum from 0 to 1, got ${valueText(momentum)}`);
+    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))
+      throw new Error(`${where}: expected momentum from 0 to 1, got ${valueText(momentum)}`);
     return momentum;
   }
 
@@ -79,17 +85,32 @@ export class BatchNormalization implements Layer {
     checkTensor(where, 'x', x);
     if (typeof train !== 'boolean') throw new Error(`${where}: expected train to be true or false, got ${String(train)}`);
     const features = this.gamma.shape[0];
-    if (x.shape.length < 2) throw new Error(`${where}: expected x of shape [batch, ...] with ${features} features per sample, got ${formatShape(x.shape)}`);
+    if (x.shape.length < 2)
+      throw new Error(`${where}: expected x of shape [batch, ...] with ${features} features per sample, got ${formatShape(x.shape)}`);
     const rows = x.shape[0];
     const cols = x.shape.slice(1).reduce((a, d) => a * d, 1);
-    if (cols !== features) throw new Error(`${where}: x has ${cols} features per sample (shape ${formatShape(x.shape)}) but gamma has ${features}`);
-    if (x.backend !== this.gamma.backend) throw new Error(`${where}: x is on backend '${x.backend.name}' but gamma is on '${this.gamma.backend.name}'`);
+    if (cols !== features)
+      throw new Error(`${where}: x has ${cols} features per sample (shape ${formatShape(x.shape)}) but gamma has ${features}`);
+    if (x.backend !== this.gamma.backend)
+      throw new Error(`${where}: x is on backend '${x.backend.name}' but gamma is on '${this.gamma.backend.name}'`);
     const backend = x.backend;
     this.#out = reuseBuffer(this.#out, backend, x.shape);
     if (train) {
       this.xn = reuseBuffer(this.xn, backend, [rows, features]);
       this.invStd = reuseBuffer(this.invStd, backend, [features]);
-      backend.batchNormForwardTrain(rows, features, this.momentum, x, this.gamma, this.beta, this.runningMean, this.runningVar, this.xn, this.invStd, this.#out);
+      backend.batchNormForwardTrain(
+        rows,
+        features,
+        this.momentum,
+        x,
+        this.gamma,
+        this.beta,
+        this.runningMean,
+        this.runningVar,
+        this.xn,
+        this.invStd,
+        this.#out,
+      );
     } else {
       backend.batchNormForwardTest(rows, features, x, this.gamma, this.beta, this.runningMean, this.runningVar, this.#out);
     }
@@ -103,7 +124,10 @@ export class BatchNormalization implements Layer {
     checkTensor(where, 'dout', dout);
     const out = requireForward(where, this.#out);
     checkDout(where, dout, out);
-    if (!this.lastTrain) throw new Error(`${where}: the last forward ran in test mode (train = false); backward needs the batch statistics of a training forward`);
+    if (!this.lastTrain)
+      throw new Error(
+        `${where}: the last forward ran in test mode (train = false); backward needs the batch statistics of a training forward`,
+      );
     const backend = out.backend;
     const features = this.gamma.shape[0];
     const rows = out.shape[0];

@@ -37,7 +37,8 @@ export class Convolution implements Layer {
     const where = 'new Convolution(W, b)';
     checkTensor(where, 'W', W);
     checkTensor(where, 'b', b);
-    if (W.shape.length !== 4) throw new Error(`${where}: expected W of shape [filters, channels, height, width], got ${formatShape(W.shape)}`);
+    if (W.shape.length !== 4)
+      throw new Error(`${where}: expected W of shape [filters, channels, height, width], got ${formatShape(W.shape)}`);
     if (b.shape.length !== 1 || b.shape[0] !== W.shape[0]) {
       throw new Error(`${where}: expected b of shape [${W.shape[0]}] to match W ${formatShape(W.shape)}, got ${formatShape(b.shape)}`);
     }
@@ -59,9 +60,13 @@ export class Convolution implements Layer {
     const where = 'Convolution.forward';
     checkTensor(where, 'x', x);
     const [filters, channels, fh, fw] = this.W.shape;
-    if (x.shape.length !== 4) throw new Error(`${where}: expected x of shape [batch, ${channels}, height, width], got ${formatShape(x.shape)}`);
+    if (x.shape.length !== 4)
+      throw new Error(`${where}: expected x of shape [batch, ${channels}, height, width], got ${formatShape(x.shape)}`);
     const [n, c, h, w] = x.shape;
-    if (c !== channels) throw new Error(`${where}: x has ${c} channels (shape ${formatShape(x.shape)}) but W expects ${channels} (W shape ${formatShape(this.W.shape)})`);
+    if (c !== channels)
+      throw new Error(
+        `${where}: x has ${c} channels (shape ${formatShape(x.shape)}) but W expects ${channels} (W shape ${formatShape(this.W.shape)})`,
+      );
     const g = this.#windowFor(where, n, c, h, w, fh, fw);
     const { oh, ow } = outputSize(g);
     const backend = this.W.backend;
@@ -97,7 +102,24 @@ export class Convolution implements Layer {
       this.#dx = reuseBuffer(this.#dx, backend, x.shape);
       this.#dcol = reuseBuffer(this.#dcol, backend, [this.col!.shape[1], this.col!.shape[2]]);
     }
-    backend.convBackward(g.n, g.c, g.h, g.w, g.fh, g.fw, g.stride, g.pad, filters, this.col!, this.W, dout, this.dW, this.db, wantDx ? this.#dcol : null, wantDx ? this.#dx : null);
+    backend.convBackward(
+      g.n,
+      g.c,
+      g.h,
+      g.w,
+      g.fh,
+      g.fw,
+      g.stride,
+      g.pad,
+      filters,
+      this.col!,
+      this.W,
+      dout,
+      this.dW,
+      this.db,
+      wantDx ? this.#dcol : null,
+      wantDx ? this.#dx : null,
+    );
   }
 
   /** The window for this input, reused while the input shape stays (a training step allocates nothing). */

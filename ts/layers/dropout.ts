@@ -33,7 +33,8 @@ export class Dropout implements Layer {
     checkObject('new Dropout(options)', 'options', options, '{ ratio: 0.5, seed: 42 }');
     const { ratio = 0.5, seed = 42 } = options;
     Dropout.checkRatio('new Dropout({ ratio })', ratio);
-    if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`new Dropout({ seed }): expected an integer seed from 0 to 2^32 − 1, got ${String(seed)}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
+      throw new Error(`new Dropout({ seed }): expected an integer seed from 0 to 2^32 − 1, got ${String(seed)}`);
     this.ratio = ratio;
     this.#random = new Random(seed);
   }
@@ -44,7 +45,8 @@ export class Dropout implements Layer {
    * rule for the constructor, `loadModel` and the CLI; `where` names the caller in the error.
    */
   static checkRatio(where: string, ratio: unknown): number {
-    if (typeof ratio !== 'number' || !(ratio >= 0 && ratio < 1)) throw new Error(`${where}: expected a ratio from 0 up to (not including) 1, got ${valueText(ratio)}`);
+    if (typeof ratio !== 'number' || !(ratio >= 0 && ratio < 1))
+      throw new Error(`${where}: expected a ratio from 0 up to (not including) 1, got ${valueText(ratio)}`);
     return ratio;
   }
 

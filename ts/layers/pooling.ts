@@ -48,7 +48,8 @@ export class Pooling implements Layer {
   forward(x: Tensor): Tensor {
     const where = 'Pooling.forward';
     checkTensor(where, 'x', x);
-    if (x.shape.length !== 4) throw new Error(`${where}: expected x of shape [batch, channels, height, width], got ${formatShape(x.shape)}`);
+    if (x.shape.length !== 4)
+      throw new Error(`${where}: expected x of shape [batch, channels, height, width], got ${formatShape(x.shape)}`);
     const [n, c, h, w] = x.shape;
     let g = this.#window;
     if (!g || !sameShape([g.n, g.c, g.h, g.w], x.shape)) {

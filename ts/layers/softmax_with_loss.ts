@@ -25,7 +25,8 @@ export class SoftmaxWithLoss {
   forward(x: Tensor, t: Tensor): number {
     checkTensor('SoftmaxWithLoss.forward', 'x', x);
     checkTensor('SoftmaxWithLoss.forward', 't', t);
-    if (x.shape.length !== 2) throw new Error(`SoftmaxWithLoss.forward: expected scores x of shape [batch, classes], got ${formatShape(x.shape)}`);
+    if (x.shape.length !== 2)
+      throw new Error(`SoftmaxWithLoss.forward: expected scores x of shape [batch, classes], got ${formatShape(x.shape)}`);
     const [batch, classes] = x.shape;
     const targets = checkTargets('SoftmaxWithLoss.forward', t, x);
     // Bad arguments were refused above with the layer unchanged; from here on the buffers are
@@ -41,7 +42,10 @@ export class SoftmaxWithLoss {
     // backward() then only hands it out.
     const loss = backend.softmaxXentGrad(batch, classes, x, t, this.#targets, this.y, this.#dx);
     if (!Number.isFinite(loss)) {
-      const error = new NonFiniteLossError(`SoftmaxWithLoss.forward: the loss is ${loss}; ${findNonFinite(x, 'x') ?? findNonFinite(t, 't') ?? 'the inputs are finite'}`, loss);
+      const error = new NonFiniteLossError(
+        `SoftmaxWithLoss.forward: the loss is ${loss}; ${findNonFinite(x, 'x') ?? findNonFinite(t, 't') ?? 'the inputs are finite'}`,
+        loss,
+      );
       this.#failure = error.message;
       throw error;
     }
@@ -53,7 +57,10 @@ export class SoftmaxWithLoss {
   /** dx = (y − t) / N. As in the book, `dout` is the gradient of the final output and must be 1. */
   backward(dout = 1): Tensor {
     if (dout !== 1) throw new Error(`SoftmaxWithLoss.backward: the loss is the end of the graph, so dout must be 1, got ${dout}`);
-    if (this.#failure !== null) throw new Error(`SoftmaxWithLoss.backward: the last forward failed (${this.#failure}), so there is no gradient; run a forward that succeeds first`);
+    if (this.#failure !== null)
+      throw new Error(
+        `SoftmaxWithLoss.backward: the last forward failed (${this.#failure}), so there is no gradient; run a forward that succeeds first`,
+      );
     return requireForward('SoftmaxWithLoss.backward', this.#dx);
   }
 
@@ -69,7 +76,10 @@ export class SoftmaxWithLoss {
 /** Thrown by `SoftmaxWithLoss.forward` when the loss is NaN or ±Infinity (e.g. a diverging training run). */
 export class NonFiniteLossError extends Error {
   override readonly name = 'NonFiniteLossError';
-  constructor(message: string, readonly loss: number) {
+  constructor(
+    message: string,
+    readonly loss: number,
+  ) {
     super(message);
   }
 }
@@ -78,7 +88,9 @@ export class NonFiniteLossError extends Error {
 export function targetKind(where: string, t: Tensor, batch: number, classes: number): TargetKind {
   if (t.shape.length === 2 && t.shape[0] === batch && t.shape[1] === classes) return 'onehot';
   if (t.shape.length === 1 && t.shape[0] === batch) return 'labels';
-  throw new Error(`${where}: expected targets t of shape [${batch}, ${classes}] (one-hot) or [${batch}] (class indices), got ${formatShape(t.shape)}`);
+  throw new Error(
+    `${where}: expected targets t of shape [${batch}, ${classes}] (one-hot) or [${batch}] (class indices), got ${formatShape(t.shape)}`,
+  );
 }
 
 /** How far a one-hot (or probability) row's sum may be from 1. */
@@ -92,7 +104,9 @@ export const ROW_SUM_TOLERANCE = 1e-3;
 export function checkTargets(where: string, t: Tensor, scores: Pick<Tensor, 'backend' | 'shape'>): TargetKind {
   if (!(t instanceof Tensor)) throw new Error(`${where}: expected targets t to be a Tensor, got ${t === null ? 'null' : typeof t}`);
   if (t.backend !== scores.backend) {
-    throw new Error(`${where}: the targets t belong to backend '${t.backend.name}', the scores to '${scores.backend.name}'; create t on the net's backend`);
+    throw new Error(
+      `${where}: the targets t belong to backend '${t.backend.name}', the scores to '${scores.backend.name}'; create t on the net's backend`,
+    );
   }
   const [batch, classes] = scores.shape;
   const kind = targetKind(where, t, batch, classes);
@@ -105,7 +119,8 @@ export function checkTargets(where: string, t: Tensor, scores: Pick<Tensor, 'bac
     let sum = 0;
     for (let j = 0; j < classes; j++) {
       const v = data[r * classes + j];
-      if (!(v >= 0 && v <= 1)) throw new Error(`${where}: expected one-hot rows of t to be probabilities in [0, 1], found ${v} at row ${r}, column ${j}`);
+      if (!(v >= 0 && v <= 1))
+        throw new Error(`${where}: expected one-hot rows of t to be probabilities in [0, 1], found ${v} at row ${r}, column ${j}`);
       sum += v;
     }
     if (Math.abs(sum - 1) > ROW_SUM_TOLERANCE) {

@@ -42,16 +42,37 @@ export class MultiLayerNetExtend extends Sequential {
   readonly hiddenSizeList: readonly number[];
   readonly outputSize: number;
 
-  constructor(backend: Backend, inputSize: number, hiddenSizeList: readonly number[], outputSize: number, options: MultiLayerNetExtendOptions = {}) {
+  constructor(
+    backend: Backend,
+    inputSize: number,
+    hiddenSizeList: readonly number[],
+    outputSize: number,
+    options: MultiLayerNetExtendOptions = {},
+  ) {
     const where = 'new MultiLayerNetExtend';
     checkBackend(where, backend);
-    checkObject(where, 'options', options, "{ useBatchnorm: true, weightDecayLambda: 0.1 }");
-    if (!Array.isArray(hiddenSizeList)) throw new Error(`${where}: expected hiddenSizeList to be an array of positive integers, got ${describeValue(hiddenSizeList)}`);
-    for (const [name, v] of [['inputSize', inputSize], ['outputSize', outputSize], ...hiddenSizeList.map((h, i) => [`hiddenSizeList[${i}]`, h] as const)] as const) {
-      if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${where}: expected ${name} to be a positive integer, got ${String(v)}`);
+    checkObject(where, 'options', options, '{ useBatchnorm: true, weightDecayLambda: 0.1 }');
+    if (!Array.isArray(hiddenSizeList))
+      throw new Error(`${where}: expected hiddenSizeList to be an array of positive integers, got ${describeValue(hiddenSizeList)}`);
+    for (const [name, v] of [
+      ['inputSize', inputSize],
+      ['outputSize', outputSize],
+      ...hiddenSizeList.map((h, i) => [`hiddenSizeList[${i}]`, h] as const),
+    ] as const) {
+      if (!Number.isInteger(v) || (v as number) <= 0)
+        throw new Error(`${where}: expected ${name} to be a positive integer, got ${String(v)}`);
     }
-    const { activation = 'relu', weightInitStd = 'relu', weightDecayLambda = 0, useDropout = false, dropoutRatio = 0.5, useBatchnorm = false, seed = 42 } = options;
-    if (activation !== 'relu' && activation !== 'sigmoid') throw new Error(`${where}: expected activation 'relu' or 'sigmoid', got ${String(activation)}`);
+    const {
+      activation = 'relu',
+      weightInitStd = 'relu',
+      weightDecayLambda = 0,
+      useDropout = false,
+      dropoutRatio = 0.5,
+      useBatchnorm = false,
+      seed = 42,
+    } = options;
+    if (activation !== 'relu' && activation !== 'sigmoid')
+      throw new Error(`${where}: expected activation 'relu' or 'sigmoid', got ${String(activation)}`);
     const init = bookInit(weightInitStd);
     const rng = new Random(seed);
     const sizes = [inputSize, ...hiddenSizeList, outputSize];
@@ -92,5 +113,7 @@ function bookInit(std: MultiLayerNetExtendOptions['weightInitStd']): WeightInit 
   if (std === 'relu' || std === 'he') return 'he';
   if (std === 'sigmoid' || std === 'xavier') return 'xavier';
   if (typeof std === 'number') return std;
-  throw new Error(`new MultiLayerNetExtend: expected weightInitStd to be a number, 'relu', 'he', 'sigmoid' or 'xavier', got ${describeValue(std)}`);
+  throw new Error(
+    `new MultiLayerNetExtend: expected weightInitStd to be a number, 'relu', 'he', 'sigmoid' or 'xavier', got ${describeValue(std)}`,
+  );
 }

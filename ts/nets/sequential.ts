@@ -54,7 +54,11 @@ export class Sequential {
   readonly #order: Layer[];
   #disposed = false;
 
-  constructor(layers: Iterable<readonly [string, Layer]>, lastLayer: SoftmaxWithLoss = new SoftmaxWithLoss(), options: SequentialOptions = {}) {
+  constructor(
+    layers: Iterable<readonly [string, Layer]>,
+    lastLayer: SoftmaxWithLoss = new SoftmaxWithLoss(),
+    options: SequentialOptions = {},
+  ) {
     checkLayerList(layers, lastLayer);
     this.weightDecayLambda = checkWeightDecay(options);
     const map = new Map<string, Layer>();
@@ -69,7 +73,10 @@ export class Sequential {
     this.#batchNorms = this.#order.filter((l): l is BatchNormalization => l instanceof BatchNormalization);
     this.params = {};
     this.#affines.forEach((affine, i) => {
-      if (affine.W.backend !== this.#affines[0].W.backend) throw new Error(`Sequential: weighted layer ${i + 1} is on backend '${affine.W.backend.name}', the first on '${this.#affines[0].W.backend.name}'`);
+      if (affine.W.backend !== this.#affines[0].W.backend)
+        throw new Error(
+          `Sequential: weighted layer ${i + 1} is on backend '${affine.W.backend.name}', the first on '${this.#affines[0].W.backend.name}'`,
+        );
       this.params[`W${i + 1}`] = affine.W;
       this.params[`b${i + 1}`] = affine.b;
     });
@@ -85,7 +92,8 @@ export class Sequential {
    * and the CLI; `where` names the caller in the error.
    */
   static checkWeightDecayLambda(where: string, lambda: unknown): number {
-    if (typeof lambda !== 'number' || !(lambda >= 0) || !isF32Finite(lambda)) throw new Error(`${where}: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got ${valueText(lambda)}`);
+    if (typeof lambda !== 'number' || !(lambda >= 0) || !isF32Finite(lambda))
+      throw new Error(`${where}: expected weightDecayLambda to be a number ≥ 0 within the f32 range, got ${valueText(lambda)}`);
     return lambda;
   }
 
@@ -96,10 +104,13 @@ export class Sequential {
   static mlp(backend: Backend, sizes: readonly number[], options: MlpOptions = {}): Sequential {
     checkBackend('Sequential.mlp', backend);
     if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((s) => Number.isInteger(s) && s > 0)) {
-      throw new Error(`Sequential.mlp: expected sizes [inputs, hidden..., classes] of positive integers, got ${Array.isArray(sizes) ? formatShape(sizes) : describeValue(sizes)}`);
+      throw new Error(
+        `Sequential.mlp: expected sizes [inputs, hidden..., classes] of positive integers, got ${Array.isArray(sizes) ? formatShape(sizes) : describeValue(sizes)}`,
+      );
     }
     const activation = options.activation ?? 'relu';
-    if (activation !== 'relu' && activation !== 'sigmoid') throw new Error(`Sequential.mlp: expected activation 'relu' or 'sigmoid', got ${String(activation)}`);
+    if (activation !== 'relu' && activation !== 'sigmoid')
+      throw new Error(`Sequential.mlp: expected activation 'relu' or 'sigmoid', got ${String(activation)}`);
     const init = options.init ?? (activation === 'relu' ? 'he' : 'xavier');
     const rng = new Random(options.seed ?? 42);
     const layers: [string, Layer][] = [];
@@ -228,7 +239,8 @@ export class Sequential {
 
   /** Refuses any use after dispose(), before anything is allocated. */
   #checkAlive(method: string): void {
-    if (this.#disposed) throw new Error(`${this.constructor.name}.${method}: this net was disposed; it cannot be used any more (create a new one)`);
+    if (this.#disposed)
+      throw new Error(`${this.constructor.name}.${method}: this net was disposed; it cannot be used any more (create a new one)`);
   }
 }
 
@@ -242,7 +254,10 @@ function sequentialOf(layers: [string, Layer][]): Sequential {
 }
 
 function checkWeightDecay(options: SequentialOptions): number {
-  if (typeof options !== 'object' || options === null) throw new Error(`new Sequential(layers, lastLayer, options): expected options to be an object such as { weightDecayLambda: 0.1 }, got ${describeValue(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new Error(
+      `new Sequential(layers, lastLayer, options): expected options to be an object such as { weightDecayLambda: 0.1 }, got ${describeValue(options)}`,
+    );
   return Sequential.checkWeightDecayLambda('Sequential', options.weightDecayLambda ?? 0);
 }
 
@@ -265,9 +280,12 @@ function checkLayerList(layers: unknown, lastLayer: unknown): void {
     const layer = entry[1] as Record<string, unknown> | null;
     const missing = ['forward', 'backward', 'dispose'].filter((m) => typeof layer?.[m] !== 'function');
     if (missing.length > 0) {
-      throw new Error(`${where}: expected '${entry[0]}' to be a layer (with forward, backward and dispose methods), got ${describeValue(layer)} without ${missing.join(', ')}`);
+      throw new Error(
+        `${where}: expected '${entry[0]}' to be a layer (with forward, backward and dispose methods), got ${describeValue(layer)} without ${missing.join(', ')}`,
+      );
     }
     i++;
   }
-  if (!(lastLayer instanceof SoftmaxWithLoss)) throw new Error(`${where}: expected lastLayer to be a SoftmaxWithLoss, got ${describeValue(lastLayer)}`);
+  if (!(lastLayer instanceof SoftmaxWithLoss))
+    throw new Error(`${where}: expected lastLayer to be a SoftmaxWithLoss, got ${describeValue(lastLayer)}`);
 }

@@ -2,7 +2,18 @@ import type protobufLight from 'protobufjs/light.js';
 // The core, imported as the package's main entry: the build keeps this import (these files are
 // compiled one by one, not bundled), so the classes below are the very ones the user's net is made of.
 import {
-  Affine, BatchNormalization, Convolution, Dropout, LIBRARY_VERSION, Pooling, Relu, Sequential, Sigmoid, SimpleConvNet, type Layer, type Tensor,
+  Affine,
+  BatchNormalization,
+  Convolution,
+  Dropout,
+  LIBRARY_VERSION,
+  Pooling,
+  Relu,
+  Sequential,
+  Sigmoid,
+  SimpleConvNet,
+  type Layer,
+  type Tensor,
 } from '../index.js';
 import { ATTRIBUTE_FLOAT, ATTRIBUTE_INT, ATTRIBUTE_INTS, FLOAT, INT64, ONNX_SCHEMA } from './schema.js';
 
@@ -47,90 +58,143 @@ type Exporter = (layer: never, at: Place) => Exported;
  * `forward` (the one `predict` runs) computes.
  */
 const EXPORTERS: readonly [new (...args: never[]) => Layer, Exporter][] = [
-  [Affine, (layer: Affine, at) => {
-    const i = at.next('W');
-    const [inputs, outputs] = layer.W.shape;
-    const features = at.sample.reduce((a, d) => a * d, 1);
-    if (features !== inputs) throw new Error(`toOnnx: layer '${at.name}' takes ${inputs} inputs but the layer before it gives ${features}`);
-    // An Affine flattens [N, C, H, W] to [N, C·H·W] as the book's does; Gemm needs the 2-D input.
-    const flat = at.sample.length > 1 ? [{ name: `${at.name}_flatten`, opType: 'Flatten', input: [at.input], output: [`${at.name}_flat`], attribute: [int('axis', 1)] }] : [];
-    return {
-      nodes: [...flat, { name: at.name, opType: 'Gemm', input: [flat.length ? `${at.name}_flat` : at.input, `W${i}`, `b${i}`], output: [at.output] }],
-      initializers: [initializer(`W${i}`, layer.W), initializer(`b${i}`, layer.b)],
-      sample: [outputs],
-    };
-  }],
-  [Convolution, (layer: Convolution, at) => {
-    const i = at.next('W');
-    const [filters, channels, fh, fw] = layer.W.shape;
-    const [, h, w] = imageSample(at, channels);
-    const { oh, ow } = windowOutput(at, h, w, fh, fw, layer.stride, layer.pad, 'filter');
-    const attribute = [ints('kernel_shape', [fh, fw]), ints('strides', [layer.stride, layer.stride]), ints('pads', [layer.pad, layer.pad, layer.pad, layer.pad])];
-    return {
-      // W [FN, C, FH, FW] is ONNX Conv's weight layout as it is.
-      nodes: [{ name: at.name, opType: 'Conv', input: [at.input, `W${i}`, `b${i}`], output: [at.output], attribute }],
-      initializers: [initializer(`W${i}`, layer.W), initializer(`b${i}`, layer.b)],
-      sample: [filters, oh, ow],
-    };
-  }],
-  [Pooling, (layer: Pooling, at) => {
-    const [c, h, w] = imageSample(at, null);
-    const { poolH, poolW, stride, pad } = layer;
-    const { oh, ow } = windowOutput(at, h, w, poolH, poolW, stride, pad, 'pooling window');
-    const attribute = [ints('kernel_shape', [poolH, poolW]), ints('strides', [stride, stride]), ints('pads', [pad, pad, pad, pad])];
-    if (pad === 0) return { nodes: [{ name: at.name, opType: 'MaxPool', input: [at.input], output: [at.output], attribute }], initializers: [], sample: [c, oh, ow] };
-    // The book pads with zeros that take part in the max; ONNX MaxPool's pads never win (−∞). So
-    // each output whose window reaches into the padding also takes the max with 0: a Max with a
-    // constant [OH, OW] of 0 there and −∞ elsewhere. (A Pad of zeros before an unpadded MaxPool
-    // would say the same, but ONNX Runtime's Pad+MaxPool fusion turns it into MaxPool's pads.)
-    const floor = new Float32Array(oh * ow);
-    const reachesPad = (start: number, size: number, extent: number) => start < 0 || start + size > extent;
-    for (let y = 0; y < oh; y++) {
-      for (let x = 0; x < ow; x++) floor[y * ow + x] = reachesPad(y * stride - pad, poolH, h) || reachesPad(x * stride - pad, poolW, w) ? 0 : -Infinity;
-    }
-    return {
-      nodes: [
-        { name: at.name, opType: 'MaxPool', input: [at.input], output: [`${at.name}_max`], attribute },
-        { name: `${at.name}_padding`, opType: 'Max', input: [`${at.name}_max`, `${at.name}_floor`], output: [at.output] },
-      ],
-      initializers: [{ name: `${at.name}_floor`, dims: [oh, ow], dataType: FLOAT, rawData: f32Bytes(floor) }],
-      sample: [c, oh, ow],
-    };
-  }],
-  [BatchNormalization, (layer: BatchNormalization, at) => {
-    const i = at.next('gamma');
-    const features = layer.gamma.shape[0];
-    if (at.sample.reduce((a, d) => a * d, 1) !== features) throw new Error(`toOnnx: layer '${at.name}' normalises ${features} features but the layer before it gives [${at.sample.join(', ')}]`);
-    const names = [`gamma${i}`, `beta${i}`, `runningMean${i}`, `runningVar${i}`];
-    const tensors = [layer.gamma, layer.beta, layer.runningMean, layer.runningVar];
-    const initializers = names.map((n, k) => initializer(n, tensors[k]));
-    // Test mode: (x − running mean)/√(running var + ε)·γ + β per feature. ONNX BatchNormalization
-    // normalises per channel (dim 1), and ours per element of a flattened sample: an image is
-    // flattened to [N, C·H·W] around it and reshaped back.
-    const attribute = [{ name: 'epsilon', type: ATTRIBUTE_FLOAT, f: BatchNormalization.EPSILON }];
-    if (at.sample.length === 1) {
-      return { nodes: [{ name: at.name, opType: 'BatchNormalization', input: [at.input, ...names], output: [at.output], attribute }], initializers, sample: at.sample };
-    }
-    const [flat, normed] = [`${at.name}_flat`, `${at.name}_normed`];
-    return {
-      nodes: [
-        { name: `${at.name}_flatten`, opType: 'Flatten', input: [at.input], output: [flat], attribute: [int('axis', 1)] },
-        { name: at.name, opType: 'BatchNormalization', input: [flat, ...names], output: [normed], attribute },
-        { name: `${at.name}_reshape`, opType: 'Reshape', input: [normed, `${at.name}_shape`], output: [at.output] },
-      ],
-      initializers: [...initializers, int64Initializer(`${at.name}_shape`, [-1, ...at.sample])],
-      sample: at.sample,
-    };
-  }],
+  [
+    Affine,
+    (layer: Affine, at) => {
+      const i = at.next('W');
+      const [inputs, outputs] = layer.W.shape;
+      const features = at.sample.reduce((a, d) => a * d, 1);
+      if (features !== inputs)
+        throw new Error(`toOnnx: layer '${at.name}' takes ${inputs} inputs but the layer before it gives ${features}`);
+      // An Affine flattens [N, C, H, W] to [N, C·H·W] as the book's does; Gemm needs the 2-D input.
+      const flat =
+        at.sample.length > 1
+          ? [{ name: `${at.name}_flatten`, opType: 'Flatten', input: [at.input], output: [`${at.name}_flat`], attribute: [int('axis', 1)] }]
+          : [];
+      return {
+        nodes: [
+          ...flat,
+          { name: at.name, opType: 'Gemm', input: [flat.length ? `${at.name}_flat` : at.input, `W${i}`, `b${i}`], output: [at.output] },
+        ],
+        initializers: [initializer(`W${i}`, layer.W), initializer(`b${i}`, layer.b)],
+        sample: [outputs],
+      };
+    },
+  ],
+  [
+    Convolution,
+    (layer: Convolution, at) => {
+      const i = at.next('W');
+      const [filters, channels, fh, fw] = layer.W.shape;
+      const [, h, w] = imageSample(at, channels);
+      const { oh, ow } = windowOutput(at, h, w, fh, fw, layer.stride, layer.pad, 'filter');
+      const attribute = [
+        ints('kernel_shape', [fh, fw]),
+        ints('strides', [layer.stride, layer.stride]),
+        ints('pads', [layer.pad, layer.pad, layer.pad, layer.pad]),
+      ];
+      return {
+        // W [FN, C, FH, FW] is ONNX Conv's weight layout as it is.
+        nodes: [{ name: at.name, opType: 'Conv', input: [at.input, `W${i}`, `b${i}`], output: [at.output], attribute }],
+        initializers: [initializer(`W${i}`, layer.W), initializer(`b${i}`, layer.b)],
+        sample: [filters, oh, ow],
+      };
+    },
+  ],
+  [
+    Pooling,
+    (layer: Pooling, at) => {
+      const [c, h, w] = imageSample(at, null);
+      const { poolH, poolW, stride, pad } = layer;
+      const { oh, ow } = windowOutput(at, h, w, poolH, poolW, stride, pad, 'pooling window');
+      const attribute = [ints('kernel_shape', [poolH, poolW]), ints('strides', [stride, stride]), ints('pads', [pad, pad, pad, pad])];
+      if (pad === 0)
+        return {
+          nodes: [{ name: at.name, opType: 'MaxPool', input: [at.input], output: [at.output], attribute }],
+          initializers: [],
+          sample: [c, oh, ow],
+        };
+      // The book pads with zeros that take part in the max; ONNX MaxPool's pads never win (−∞). So
+      // each output whose window reaches into the padding also takes the max with 0: a Max with a
+      // constant [OH, OW] of 0 there and −∞ elsewhere. (A Pad of zeros before an unpadded MaxPool
+      // would say the same, but ONNX Runtime's Pad+MaxPool fusion turns it into MaxPool's pads.)
+      const floor = new Float32Array(oh * ow);
+      const reachesPad = (start: number, size: number, extent: number) => start < 0 || start + size > extent;
+      for (let y = 0; y < oh; y++) {
+        for (let x = 0; x < ow; x++)
+          floor[y * ow + x] = reachesPad(y * stride - pad, poolH, h) || reachesPad(x * stride - pad, poolW, w) ? 0 : -Infinity;
+      }
+      return {
+        nodes: [
+          { name: at.name, opType: 'MaxPool', input: [at.input], output: [`${at.name}_max`], attribute },
+          { name: `${at.name}_padding`, opType: 'Max', input: [`${at.name}_max`, `${at.name}_floor`], output: [at.output] },
+        ],
+        initializers: [{ name: `${at.name}_floor`, dims: [oh, ow], dataType: FLOAT, rawData: f32Bytes(floor) }],
+        sample: [c, oh, ow],
+      };
+    },
+  ],
+  [
+    BatchNormalization,
+    (layer: BatchNormalization, at) => {
+      const i = at.next('gamma');
+      const features = layer.gamma.shape[0];
+      if (at.sample.reduce((a, d) => a * d, 1) !== features)
+        throw new Error(
+          `toOnnx: layer '${at.name}' normalises ${features} features but the layer before it gives [${at.sample.join(', ')}]`,
+        );
+      const names = [`gamma${i}`, `beta${i}`, `runningMean${i}`, `runningVar${i}`];
+      const tensors = [layer.gamma, layer.beta, layer.runningMean, layer.runningVar];
+      const initializers = names.map((n, k) => initializer(n, tensors[k]));
+      // Test mode: (x − running mean)/√(running var + ε)·γ + β per feature. ONNX BatchNormalization
+      // normalises per channel (dim 1), and ours per element of a flattened sample: an image is
+      // flattened to [N, C·H·W] around it and reshaped back.
+      const attribute = [{ name: 'epsilon', type: ATTRIBUTE_FLOAT, f: BatchNormalization.EPSILON }];
+      if (at.sample.length === 1) {
+        return {
+          nodes: [{ name: at.name, opType: 'BatchNormalization', input: [at.input, ...names], output: [at.output], attribute }],
+          initializers,
+          sample: at.sample,
+        };
+      }
+      const [flat, normed] = [`${at.name}_flat`, `${at.name}_normed`];
+      return {
+        nodes: [
+          { name: `${at.name}_flatten`, opType: 'Flatten', input: [at.input], output: [flat], attribute: [int('axis', 1)] },
+          { name: at.name, opType: 'BatchNormalization', input: [flat, ...names], output: [normed], attribute },
+          { name: `${at.name}_reshape`, opType: 'Reshape', input: [normed, `${at.name}_shape`], output: [at.output] },
+        ],
+        initializers: [...initializers, int64Initializer(`${at.name}_shape`, [-1, ...at.sample])],
+        sample: at.sample,
+      };
+    },
+  ],
   // The book's Dropout at test time scales by (1 − ratio) (no inverted dropout): a Mul, not ONNX's
   // Dropout, which is the identity at inference.
-  [Dropout, (layer: Dropout, at) => ({
-    nodes: [{ name: at.name, opType: 'Mul', input: [at.input, `${at.name}_scale`], output: [at.output] }],
-    initializers: [{ name: `${at.name}_scale`, dims: [], dataType: FLOAT, rawData: f32Bytes([1 - layer.ratio]) }],
-    sample: at.sample,
-  })],
-  [Relu, (_layer: Relu, at) => ({ nodes: [{ name: at.name, opType: 'Relu', input: [at.input], output: [at.output] }], initializers: [], sample: at.sample })],
-  [Sigmoid, (_layer: Sigmoid, at) => ({ nodes: [{ name: at.name, opType: 'Sigmoid', input: [at.input], output: [at.output] }], initializers: [], sample: at.sample })],
+  [
+    Dropout,
+    (layer: Dropout, at) => ({
+      nodes: [{ name: at.name, opType: 'Mul', input: [at.input, `${at.name}_scale`], output: [at.output] }],
+      initializers: [{ name: `${at.name}_scale`, dims: [], dataType: FLOAT, rawData: f32Bytes([1 - layer.ratio]) }],
+      sample: at.sample,
+    }),
+  ],
+  [
+    Relu,
+    (_layer: Relu, at) => ({
+      nodes: [{ name: at.name, opType: 'Relu', input: [at.input], output: [at.output] }],
+      initializers: [],
+      sample: at.sample,
+    }),
+  ],
+  [
+    Sigmoid,
+    (_layer: Sigmoid, at) => ({
+      nodes: [{ name: at.name, opType: 'Sigmoid', input: [at.input], output: [at.output] }],
+      initializers: [],
+      sample: at.sample,
+    }),
+  ],
 ];
 
 let modelType: protobufLight.Type | null = null;
@@ -146,8 +210,12 @@ let modelType: protobufLight.Type | null = null;
  * by (1 − ratio), Relu / Sigmoid → Relu / Sigmoid.
  */
 export function toOnnx(net: Sequential): Uint8Array {
-  if (!(net instanceof Sequential)) throw new Error(`toOnnx: expected a Sequential or TwoLayerNet, got ${net === null ? 'null' : typeof net}`);
-  if ('missing' in peer) throw new Error(`toOnnx needs the optional peer dependency protobufjs (npm install protobufjs): ${peer.missing.message}`, { cause: peer.missing });
+  if (!(net instanceof Sequential))
+    throw new Error(`toOnnx: expected a Sequential or TwoLayerNet, got ${net === null ? 'null' : typeof net}`);
+  if ('missing' in peer)
+    throw new Error(`toOnnx needs the optional peer dependency protobufjs (npm install protobufjs): ${peer.missing.message}`, {
+      cause: peer.missing,
+    });
   const { protobuf } = peer;
   const nodes: object[] = [];
   const initializers: object[] = [];
@@ -162,14 +230,20 @@ export function toOnnx(net: Sequential): Uint8Array {
   let current = 'x';
   for (const [name, layer] of net.layers) {
     const entry = EXPORTERS.find(([ctor]) => layer instanceof ctor);
-    if (!entry) throw new Error(`toOnnx: layer '${name}' is a ${layer.constructor.name}, which has no ONNX export yet (known: ${EXPORTERS.map(([c]) => c.name).join(', ')})`);
+    if (!entry)
+      throw new Error(
+        `toOnnx: layer '${name}' is a ${layer.constructor.name}, which has no ONNX export yet (known: ${EXPORTERS.map(([c]) => c.name).join(', ')})`,
+      );
     const exported = entry[1](layer as never, { name, input: current, output: `${name}_out`, sample, next });
     nodes.push(...exported.nodes);
     initializers.push(...exported.initializers);
     sample = exported.sample;
     current = `${name}_out`;
   }
-  if (sample.length !== 1) throw new Error(`toOnnx: the net's scores must be [batch, classes]; its last layer gives [batch, ${sample.join(', ')}] (end it with an Affine)`);
+  if (sample.length !== 1)
+    throw new Error(
+      `toOnnx: the net's scores must be [batch, classes]; its last layer gives [batch, ${sample.join(', ')}] (end it with an Affine)`,
+    );
   nodes.push({ name: 'Softmax', opType: 'Softmax', input: [current], output: ['probabilities'], attribute: [int('axis', 1)] });
 
   const Model = (modelType ??= protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto'));
@@ -198,7 +272,10 @@ function netInput(net: Sequential): readonly number[] {
   if (net instanceof SimpleConvNet) return net.inputDim;
   for (const layer of net.layers.values()) {
     if (layer instanceof Convolution || layer instanceof Pooling) {
-      if (layer.inputShape === null) throw new Error(`toOnnx: the net starts with a ${layer.constructor.name} that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch first`);
+      if (layer.inputShape === null)
+        throw new Error(
+          `toOnnx: the net starts with a ${layer.constructor.name} that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch first`,
+        );
       return layer.inputShape;
     }
     if (layer instanceof Affine) return [layer.W.shape[0]];
@@ -210,14 +287,26 @@ function netInput(net: Sequential): readonly number[] {
 /** The [C, H, W] of an image sample reaching a Convolution or Pooling (with `channels` channels, when it says). */
 function imageSample(at: Place, channels: number | null): readonly number[] {
   if (at.sample.length !== 3 || (channels !== null && at.sample[0] !== channels)) {
-    throw new Error(`toOnnx: layer '${at.name}' takes images [${channels ?? 'C'}, H, W] but the layer before it gives [${at.sample.join(', ')}]`);
+    throw new Error(
+      `toOnnx: layer '${at.name}' takes images [${channels ?? 'C'}, H, W] but the layer before it gives [${at.sample.join(', ')}]`,
+    );
   }
   return at.sample;
 }
 
 /** The output height and width of a window, as the book's `1 + (H + 2·pad − FH) // stride`; the window must fit. */
-function windowOutput(at: Place, h: number, w: number, fh: number, fw: number, stride: number, pad: number, what: string): { oh: number; ow: number } {
-  if (fh > h + 2 * pad || fw > w + 2 * pad) throw new Error(`toOnnx: layer '${at.name}': a ${fh}×${fw} ${what} with pad ${pad} does not fit a ${h}×${w} input`);
+function windowOutput(
+  at: Place,
+  h: number,
+  w: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+  what: string,
+): { oh: number; ow: number } {
+  if (fh > h + 2 * pad || fw > w + 2 * pad)
+    throw new Error(`toOnnx: layer '${at.name}': a ${fh}×${fw} ${what} with pad ${pad} does not fit a ${h}×${w} input`);
   return { oh: Math.floor((h + 2 * pad - fh) / stride) + 1, ow: Math.floor((w + 2 * pad - fw) / stride) + 1 };
 }
 
@@ -251,5 +340,8 @@ function int64Initializer(name: string, values: number[]): object {
 
 /** A [batch, ...sample] f32 value: the batch dimension is symbolic, so any batch size runs. */
 function valueInfo(name: string, sample: readonly number[]): object {
-  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'batch' }, ...sample.map((d) => ({ dimValue: d }))] } } } };
+  return {
+    name,
+    type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'batch' }, ...sample.map((d) => ({ dimValue: d }))] } } },
+  };
 }

@@ -16,7 +16,9 @@ export interface DotOptions extends FormatOptions {
 }
 
 /** Symbols of the book's round nodes (from the op registry); the layers are drawn as boxes with their names. */
-const SYMBOLS: Partial<Record<GraphNode['type'], string>> = Object.fromEntries(Object.entries(OPS).flatMap(([type, op]) => (op.symbol ? [[type, op.symbol]] : [])));
+const SYMBOLS: Partial<Record<GraphNode['type'], string>> = Object.fromEntries(
+  Object.entries(OPS).flatMap(([type, op]) => (op.symbol ? [[type, op.symbol]] : [])),
+);
 
 /**
  * The graph in Graphviz DOT, laid out left to right like the book's figures: inputs are plain
@@ -66,7 +68,7 @@ export function toDot(graph: Graph, options: DotOptions = {}): string {
     out.push(`  n${n.id} -> n${n.id}_out [label=${edgeLabel(n.value, n.grad)}];`);
   }
   out.push('}');
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 function quote(s: string): string {

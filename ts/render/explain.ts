@@ -12,7 +12,8 @@ export function explainStep(node: GraphNode, phase: 'forward' | 'backward', opti
   if (typeof node !== 'object' || node === null || !Array.isArray(node.inputs) || typeof node.name !== 'string') {
     throw new Error(`explainStep: expected a node of a Graph, got ${describeValue(node)}`);
   }
-  if (phase !== 'forward' && phase !== 'backward') throw new Error(`explainStep: expected phase 'forward' or 'backward', got ${describeValue(phase)}`);
+  if (phase !== 'forward' && phase !== 'backward')
+    throw new Error(`explainStep: expected phase 'forward' or 'backward', got ${describeValue(phase)}`);
   const f = (v: Value | null | undefined) => formatValue(v, options);
   if (node.type === 'input') return phase === 'forward' ? `${node.name} = ${f(node.value)}` : `${node.name}: ${f(node.grad)}`;
   const op = OPS[node.type];

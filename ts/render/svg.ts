@@ -2,7 +2,7 @@ import { describeValue } from '../core/checks.js';
 import type { Graph } from '../graph/graph.js';
 import { checkGraph, toDot, type DotOptions } from './dot.js';
 
-type Viz = Awaited<ReturnType<(typeof import('@viz-js/viz'))['instance']>>;
+type Viz = Awaited<ReturnType<typeof import('@viz-js/viz')['instance']>>;
 let viz: Promise<Viz> | null = null;
 
 /**
@@ -14,7 +14,9 @@ function loadViz(): Promise<Viz> {
     (m) => m.instance(),
     (e: unknown) => {
       viz = null;
-      throw new Error(`toSvg needs the optional peer dependency @viz-js/viz (npm install @viz-js/viz): ${(e as Error).message}`, { cause: e });
+      throw new Error(`toSvg needs the optional peer dependency @viz-js/viz (npm install @viz-js/viz): ${(e as Error).message}`, {
+        cause: e,
+      });
     },
   );
   return viz;

@@ -104,7 +104,10 @@ export class Float64Forward {
    */
   lossWith(param: Tensor, index: number, delta: number): { loss: number; crossedKink: boolean } {
     const at = this.#where.get(param);
-    if (!at) throw new Error(`Float64Forward.lossWith: the tensor ${param.toString()} is not a parameter of this net's Affine, Convolution or BatchNormalization layers`);
+    if (!at)
+      throw new Error(
+        `Float64Forward.lossWith: the tensor ${param.toString()} is not a parameter of this net's Affine, Convolution or BatchNormalization layers`,
+      );
     const input = this.#acts[at.layer];
     let h: Float64Array;
     let decay = this.#decay;
@@ -145,14 +148,21 @@ interface F64Layer {
 function toF64(where: string, name: string, layer: Layer, input: number[]): F64Layer {
   if (layer instanceof Affine) {
     const features = input.reduce((a, d) => a * d, 1);
-    if (features !== layer.W.shape[0]) throw new Error(`${where}: layer '${name}' (Affine) expects ${layer.W.shape[0]} features per row, but its input has shape ${formatShape(input)} per row`);
+    if (features !== layer.W.shape[0])
+      throw new Error(
+        `${where}: layer '${name}' (Affine) expects ${layer.W.shape[0]} features per row, but its input has shape ${formatShape(input)} per row`,
+      );
     return new F64Affine(layer);
   }
   if (layer instanceof Convolution || layer instanceof Pooling) {
     const [c, h, w] = input;
     const [fh, fw] = layer instanceof Pooling ? [layer.poolH, layer.poolW] : layer.W.shape.slice(2);
-    const fits = input.length === 3 && (layer instanceof Pooling || c === layer.W.shape[1]) && fh <= h + 2 * layer.pad && fw <= w + 2 * layer.pad;
-    if (!fits) throw new Error(`${where}: layer '${name}' (${layer.constructor.name}) cannot take an input of shape ${formatShape(input)} per sample`);
+    const fits =
+      input.length === 3 && (layer instanceof Pooling || c === layer.W.shape[1]) && fh <= h + 2 * layer.pad && fw <= w + 2 * layer.pad;
+    if (!fits)
+      throw new Error(
+        `${where}: layer '${name}' (${layer.constructor.name}) cannot take an input of shape ${formatShape(input)} per sample`,
+      );
     const g = { n: 1, c, h, w, fh, fw, stride: layer.stride, pad: layer.pad };
     return layer instanceof Pooling ? new F64MaxPool(g) : new F64Convolution(layer, g);
   }
@@ -161,7 +171,9 @@ function toF64(where: string, name: string, layer: Layer, input: number[]): F64L
   if (layer instanceof BatchNormalization) return new F64BatchNorm(layer, input);
   if (layer instanceof Dropout) return new F64Dropout(layer, input);
   const kind = (layer as object)?.constructor?.name ?? typeof layer;
-  throw new Error(`${where}: layer '${name}' (${kind}) has no float64 forward; the check supports Affine, Convolution, Pooling, Relu, Sigmoid, BatchNormalization and Dropout layers`);
+  throw new Error(
+    `${where}: layer '${name}' (${kind}) has no float64 forward; the check supports Affine, Convolution, Pooling, Relu, Sigmoid, BatchNormalization and Dropout layers`,
+  );
 }
 
 /** A layer without non-differentiable choices. */
@@ -200,7 +212,8 @@ class F64BatchNorm extends F64Smooth {
     if (this.#out.length !== x.length) this.#out = new Float64Array(x.length);
     const out = this.#out;
     for (let j = 0; j < cols; j++) {
-      let mean = this.#runningMean[j], variance = this.#runningVar[j];
+      let mean = this.#runningMean[j],
+        variance = this.#runningVar[j];
       if (this.#train) {
         mean = 0;
         for (let r = 0; r < rows; r++) mean += x[r * cols + j] / rows;
@@ -238,7 +251,10 @@ class F64Dropout extends F64Smooth {
     this.#keep = 1 - layer.ratio;
   }
   forward(x: Float64Array): Float64Array {
-    if (this.#mask && this.#mask.length !== x.length) throw new Error(`gradientCheck: a Dropout mask of ${this.#mask.length} elements cannot apply to ${x.length}; run the net's gradient on the same batch first`);
+    if (this.#mask && this.#mask.length !== x.length)
+      throw new Error(
+        `gradientCheck: a Dropout mask of ${this.#mask.length} elements cannot apply to ${x.length}; run the net's gradient on the same batch first`,
+      );
     if (this.#out.length !== x.length) this.#out = new Float64Array(x.length);
     for (let i = 0; i < x.length; i++) this.#out[i] = x[i] * (this.#mask ? this.#mask[i] : this.#keep);
     return this.#out;
@@ -264,7 +280,9 @@ class F64Affine implements F64Layer {
     if (part === 'b') {
       for (let r = 0; r < rows; r++) out[r * n + index] += delta;
     } else {
-      const i = Math.floor(index / n), j = index % n, k = this.inputs;
+      const i = Math.floor(index / n),
+        j = index % n,
+        k = this.inputs;
       for (let r = 0; r < rows; r++) out[r * n + j] += delta * input[r * k + i];
     }
   }
@@ -308,7 +326,9 @@ class F64Convolution implements F64Layer {
     this.#b = Float64Array.from(layer.b.data);
   }
   forward(x: Float64Array, rows: number): Float64Array {
-    const g = this.#g, F = this.#filters, { oh, ow } = outputSize(g);
+    const g = this.#g,
+      F = this.#filters,
+      { oh, ow } = outputSize(g);
     if (this.#out.length !== rows * F * oh * ow) this.#out = new Float64Array(rows * F * oh * ow);
     for (let n = 0; n < rows; n++) {
       for (let f = 0; f < F; f++) {
@@ -323,13 +343,19 @@ class F64Convolution implements F64Layer {
   }
   /** The input pixel that filter element k = (c, i, j) meets at output position q of sample n (0 on padding). */
   #pixel(x: Float64Array, n: number, k: number, q: number): number {
-    const g = this.#g, { ow } = outputSize(g);
-    const c = Math.floor(k / (g.fh * g.fw)), i = Math.floor(k / g.fw) % g.fh, j = k % g.fw;
-    const y = Math.floor(q / ow) * g.stride + i - g.pad, xx = (q % ow) * g.stride + j - g.pad;
+    const g = this.#g,
+      { ow } = outputSize(g);
+    const c = Math.floor(k / (g.fh * g.fw)),
+      i = Math.floor(k / g.fw) % g.fh,
+      j = k % g.fw;
+    const y = Math.floor(q / ow) * g.stride + i - g.pad,
+      xx = (q % ow) * g.stride + j - g.pad;
     return y >= 0 && y < g.h && xx >= 0 && xx < g.w ? x[((n * g.c + c) * g.h + y) * g.w + xx] : 0;
   }
   perturb(input: Float64Array, out: Float64Array, rows: number, part: 'W' | 'b', index: number, delta: number): void {
-    const g = this.#g, { oh, ow } = outputSize(g), k = g.c * g.fh * g.fw;
+    const g = this.#g,
+      { oh, ow } = outputSize(g),
+      k = g.c * g.fh * g.fw;
     const f = part === 'b' ? index : Math.floor(index / k);
     for (let n = 0; n < rows; n++) {
       const o = (n * this.#filters + f) * oh * ow;
@@ -356,17 +382,21 @@ class F64MaxPool implements F64Layer {
     this.outputShape = [g.c, oh, ow];
   }
   forward(x: Float64Array, rows: number): Float64Array {
-    const g = this.#g, { oh, ow } = outputSize(g);
+    const g = this.#g,
+      { oh, ow } = outputSize(g);
     const size = rows * g.c * oh * ow;
     if (this.#out.length !== size) [this.#out, this.#choice] = [new Float64Array(size), new Int32Array(size)];
     const ref = this.#reference.length === size ? this.#reference : null;
-    let changed = false, o = 0;
+    let changed = false,
+      o = 0;
     for (let plane = 0; plane < rows * g.c; plane++) {
       for (let oy = 0; oy < oh; oy++) {
         for (let ox = 0; ox < ow; ox++, o++) {
-          let best = -Infinity, at = 0;
+          let best = -Infinity,
+            at = 0;
           for (let k = 0; k < g.fh * g.fw; k++) {
-            const y = oy * g.stride + Math.floor(k / g.fw) - g.pad, xx = ox * g.stride + (k % g.fw) - g.pad;
+            const y = oy * g.stride + Math.floor(k / g.fw) - g.pad,
+              xx = ox * g.stride + (k % g.fw) - g.pad;
             const v = y >= 0 && y < g.h && xx >= 0 && xx < g.w ? x[(plane * g.h + y) * g.w + xx] : 0;
             if (k === 0 || poolBeats(v, best)) [best, at] = [v, k];
           }

@@ -154,9 +154,19 @@ function summarize(params: Record<string, GradientComparison>): GradientCheckRes
   const ok = all.every((c) => c.ok);
   const problems = Object.entries(params)
     .filter(([, c]) => !c.ok)
-    .map(([key, c]) => (c.checked ? `${key} failed (relative error ${c.relativeError.toPrecision(2)})` : `${key} not checked (${c.compared} of ${c.compared + c.skipped} elements compared)`));
+    .map(([key, c]) =>
+      c.checked
+        ? `${key} failed (relative error ${c.relativeError.toPrecision(2)})`
+        : `${key} not checked (${c.compared} of ${c.compared + c.skipped} elements compared)`,
+    );
   const counts = `${compared} of ${elements} elements compared (${nearKink} of them near a kink), ${elements - compared} skipped`;
-  return { ok, compared, elements, summary: `${ok ? 'ok' : 'not ok'}: ${counts}${problems.length ? `; ${problems.join('; ')}` : ''}`, params };
+  return {
+    ok,
+    compared,
+    elements,
+    summary: `${ok ? 'ok' : 'not ok'}: ${counts}${problems.length ? `; ${problems.join('; ')}` : ''}`,
+    params,
+  };
 }
 
 function norm(values: ArrayLike<number>): number {
@@ -177,7 +187,12 @@ function norm(values: ArrayLike<number>): number {
  * exact enough). Elements that needed either are marked in `nearKink`; an element whose every
  * step crosses on both sides is marked in `skip`. The net's parameters are only read.
  */
-export function numericalGradient64(net: Sequential, x: Tensor, t: Tensor, h = 1e-4): Record<string, { grad: Float64Array; skip: Uint8Array; nearKink: Uint8Array }> {
+export function numericalGradient64(
+  net: Sequential,
+  x: Tensor,
+  t: Tensor,
+  h = 1e-4,
+): Record<string, { grad: Float64Array; skip: Uint8Array; nearKink: Uint8Array }> {
   const f64 = new Float64Forward('gradientCheck', net, x, t);
   const base = f64.loss();
   const out: Record<string, { grad: Float64Array; skip: Uint8Array; nearKink: Uint8Array }> = {};
@@ -228,7 +243,12 @@ export function compareGradients(
   { skip, worst = 3, minCompared = 0 }: { skip?: ArrayLike<number>; worst?: number; minCompared?: number } = {},
 ): GradientComparison {
   if (a.length !== b.length) throw new Error(`compareGradients: the gradients hold ${a.length} and ${b.length} elements`);
-  let maxAbsDiff = 0, sumAbsDiff = 0, diff2 = 0, a2 = 0, b2 = 0, compared = 0;
+  let maxAbsDiff = 0,
+    sumAbsDiff = 0,
+    diff2 = 0,
+    a2 = 0,
+    b2 = 0,
+    compared = 0;
   const top: GradientElement[] = [];
   for (let i = 0; i < a.length; i++) {
     if (skip?.[i]) continue;

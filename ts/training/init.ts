@@ -27,7 +27,9 @@ export function initWeights(backend: Backend, fanIn: number, fanOut: number, ini
     data[i] = w;
     if (!Number.isFinite(data[i])) {
       W.dispose();
-      throw new Error(`weight init: a standard deviation of ${std} draws the weight ${w} (index ${i}), beyond ${F32_RANGE}; use a smaller one`);
+      throw new Error(
+        `weight init: a standard deviation of ${std} draws the weight ${w} (index ${i}), beyond ${F32_RANGE}; use a smaller one`,
+      );
     }
   }
   return W;

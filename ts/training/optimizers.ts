@@ -50,7 +50,9 @@ function checkPair(owner: string, params: Params, key: string, grad: Tensor): Te
   if (!param) throw new Error(`${owner}.update: grads has '${key}' but params does not (params: ${Object.keys(params).join(', ')})`);
   checkTensor(`${owner}.update`, `params['${key}']`, param);
   if (!sameShape(param.shape, grad.shape)) {
-    throw new Error(`${owner}.update: params['${key}'] has shape ${formatShape(param.shape)} but its gradient has ${formatShape(grad.shape)}`);
+    throw new Error(
+      `${owner}.update: params['${key}'] has shape ${formatShape(param.shape)} but its gradient has ${formatShape(grad.shape)}`,
+    );
   }
   return param;
 }
@@ -92,7 +94,11 @@ abstract class StatefulOptimizer implements Optimizer {
   readonly lr: number;
   readonly #state = new Map<string, Tensor[]>();
 
-  constructor(owner: string, lr: number, private readonly stateCount: number) {
+  constructor(
+    owner: string,
+    lr: number,
+    private readonly stateCount: number,
+  ) {
     this.lr = checkHyper(owner, 'lr', lr, 0, Infinity, true);
   }
 
@@ -219,12 +225,19 @@ export type OptimizerName = (typeof OPTIMIZERS)[number];
 /** An optimizer by name, with the book's defaults for everything but `lr` (when given). */
 export function createOptimizer(name: OptimizerName, options: { lr?: number } = {}): Optimizer {
   switch (name) {
-    case 'sgd': return new SGD(options);
-    case 'momentum': return new Momentum(options);
-    case 'nesterov': return new Nesterov(options);
-    case 'adagrad': return new AdaGrad(options);
-    case 'rmsprop': return new RMSprop(options);
-    case 'adam': return new Adam(options);
-    default: throw new Error(`createOptimizer: expected one of ${OPTIMIZERS.join(', ')}, got ${JSON.stringify(name)}`);
+    case 'sgd':
+      return new SGD(options);
+    case 'momentum':
+      return new Momentum(options);
+    case 'nesterov':
+      return new Nesterov(options);
+    case 'adagrad':
+      return new AdaGrad(options);
+    case 'rmsprop':
+      return new RMSprop(options);
+    case 'adam':
+      return new Adam(options);
+    default:
+      throw new Error(`createOptimizer: expected one of ${OPTIMIZERS.join(', ')}, got ${JSON.stringify(name)}`);
   }
 }

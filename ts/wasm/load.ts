@@ -33,7 +33,37 @@ const LOAD_BUILD: Record<WasmBuild, () => Promise<EmbeddedBuild>> = {
  * without SIMD rejects it. The same probe as the wasm-feature-detect library.
  */
 const SIMD128_PROBE = Uint8Array.of(
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+  0,
+  97,
+  115,
+  109,
+  1,
+  0,
+  0,
+  0,
+  1,
+  5,
+  1,
+  96,
+  0,
+  1,
+  123,
+  3,
+  2,
+  1,
+  0,
+  10,
+  10,
+  1,
+  8,
+  0,
+  65,
+  0,
+  253,
+  15,
+  253,
+  98,
+  11,
 );
 
 /**
@@ -42,8 +72,46 @@ const SIMD128_PROBE = Uint8Array.of(
  * `--experimental-wasm-relaxed-simd`.
  */
 const RELAXED_SIMD_PROBE = Uint8Array.of(
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0,
-  65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 133, 2, 11,
+  0,
+  97,
+  115,
+  109,
+  1,
+  0,
+  0,
+  0,
+  1,
+  5,
+  1,
+  96,
+  0,
+  1,
+  123,
+  3,
+  2,
+  1,
+  0,
+  10,
+  19,
+  1,
+  17,
+  0,
+  65,
+  0,
+  253,
+  15,
+  65,
+  0,
+  253,
+  15,
+  65,
+  0,
+  253,
+  15,
+  253,
+  133,
+  2,
+  11,
 );
 
 let simdCache: boolean | undefined;
@@ -106,10 +174,14 @@ function compileVariant(variant: WasmBuild): Promise<CompiledVariant> {
  */
 export async function instantiateVariant(variant: WasmVariant, maxMemoryBytes = WASM32_MAX_BYTES): Promise<NnExports> {
   if (variant === 'simd128' && !simd128Supported()) {
-    throw new Error("createBackend('wasm', { variant: 'simd128' }): this JavaScript engine does not support WebAssembly SIMD128; use variant 'auto' or 'scalar'");
+    throw new Error(
+      "createBackend('wasm', { variant: 'simd128' }): this JavaScript engine does not support WebAssembly SIMD128; use variant 'auto' or 'scalar'",
+    );
   }
   if (variant === 'relaxed-simd' && !relaxedSimdSupported()) {
-    throw new Error("createBackend('wasm', { variant: 'relaxed-simd' }): this JavaScript engine does not support WebAssembly relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd); use variant 'auto' or 'simd128'");
+    throw new Error(
+      "createBackend('wasm', { variant: 'relaxed-simd' }): this JavaScript engine does not support WebAssembly relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd); use variant 'auto' or 'simd128'",
+    );
   }
   return (await instantiateBuild(variant, maxMemoryBytes)).exports;
 }
@@ -119,7 +191,8 @@ export async function instantiateVariant(variant: WasmVariant, maxMemoryBytes = 
  * and its module, which the worker pool (threads.ts) instantiates again on the same memory.
  */
 export function instantiateThreaded(maxMemoryBytes = WASM32_MAX_BYTES): Promise<{ exports: NnExports; module: WebAssembly.Module }> {
-  if (!simd128Supported()) throw new Error("createBackend('wasm', { threads }): threads need WebAssembly SIMD128, which this JavaScript engine does not support");
+  if (!simd128Supported())
+    throw new Error("createBackend('wasm', { threads }): threads need WebAssembly SIMD128, which this JavaScript engine does not support");
   return instantiateBuild('simd128-threads', maxMemoryBytes);
 }
 
@@ -127,7 +200,9 @@ async function instantiateBuild(build: WasmBuild, maxMemoryBytes: number): Promi
   const { module, minPages } = await compileVariant(build);
   const maximum = Math.floor(maxMemoryBytes / WASM_PAGE_BYTES);
   if (maximum < minPages) {
-    throw new Error(`createBackend('wasm'): maxMemoryBytes must be at least ${minPages * WASM_PAGE_BYTES} bytes (the module's own data and stack), got ${maxMemoryBytes}`);
+    throw new Error(
+      `createBackend('wasm'): maxMemoryBytes must be at least ${minPages * WASM_PAGE_BYTES} bytes (the module's own data and stack), got ${maxMemoryBytes}`,
+    );
   }
   const memory = new WebAssembly.Memory({ initial: minPages, maximum, shared: build === 'simd128-threads' });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
@@ -173,8 +248,10 @@ export function importedMemoryMinPages(bytes: Uint8Array): number {
           pos++; // limits flags
           return leb();
         }
-        if (kind === 0) leb(); // function: type index
-        else if (kind === 1) (pos++, skipLimits()); // table: element type, limits
+        if (kind === 0)
+          leb(); // function: type index
+        else if (kind === 1)
+          pos++, skipLimits(); // table: element type, limits
         else if (kind === 3) pos += 2; // global: value type, mutability
       }
     }
@@ -185,7 +262,8 @@ export function importedMemoryMinPages(bytes: Uint8Array): number {
 
 async function fetchBytes(url: string): Promise<Uint8Array<ArrayBuffer>> {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`backprop-wasm: cannot load the WebAssembly module ${url}: HTTP ${response.status} ${response.statusText}`);
+  if (!response.ok)
+    throw new Error(`backprop-wasm: cannot load the WebAssembly module ${url}: HTTP ${response.status} ${response.statusText}`);
   return new Uint8Array(await response.arrayBuffer());
 }
 

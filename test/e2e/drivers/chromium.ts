@@ -15,8 +15,14 @@ export function launchChromium() {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
     ],
   });
 }
@@ -24,7 +30,9 @@ export function launchChromium() {
 /** Chromium as a `Browser` of test/e2e/browser.ts. */
 export async function openChromium(): Promise<Browser> {
   const browser = await launchChromium();
-  const version = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).trim().replace(/ built on .*/, '');
+  const version = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8' })
+    .trim()
+    .replace(/ built on .*/, '');
   return {
     engine: 'chromium',
     version,

@@ -30,7 +30,14 @@ export async function openWebKit({ locale }: WebKitOptions): Promise<Browser> {
     const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], { env, stdio: 'ignore' });
     processes.push(driver);
     const base = `http://127.0.0.1:${port}`;
-    await until(() => fetch(`${base}/status`).then((r) => r.ok, () => false), `${WEBKIT_DRIVER} to listen on port ${port}`);
+    await until(
+      () =>
+        fetch(`${base}/status`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      `${WEBKIT_DRIVER} to listen on port ${port}`,
+    );
     const probe = await newSession(base);
     await probe.send('DELETE', '');
     return {
@@ -64,7 +71,11 @@ interface Session {
 
 async function newSession(base: string): Promise<Session> {
   const request = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const r = await fetch(base + path, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const reply = await r.json();
     if (!r.ok) throw new Error(`WebKitWebDriver ${method} ${path}: ${reply.value?.error}: ${reply.value?.message}`);
     return reply.value;
@@ -72,7 +83,10 @@ async function newSession(base: string): Promise<Session> {
   const args = ['--automation', '--full-screen'];
   const created = await request('POST', '/session', { capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { args } } } });
   const prefix = `/session/${created.sessionId}`;
-  const session: Session = { version: created.capabilities.browserVersion, send: (method, path, body) => request(method, prefix + path, body) };
+  const session: Session = {
+    version: created.capabilities.browserVersion,
+    send: (method, path, body) => request(method, prefix + path, body),
+  };
   await session.send('POST', '/timeouts', { script: 300_000 });
   return session;
 }
@@ -94,7 +108,9 @@ function webDriverTab(session: Session, viewport: Viewport): Tab {
       const [[x0, y0], ...rest] = points;
       const move = ([x, y]: readonly [number, number]) => ({ type: 'pointerMove', x, y, origin: 'viewport', duration: 16 });
       const actions = [move([x0, y0]), { type: 'pointerDown', button: 0 }, ...rest.map(move), { type: 'pointerUp', button: 0 }];
-      await session.send('POST', '/actions', { actions: [{ type: 'pointer', id: 'mouse', parameters: { pointerType: 'mouse' }, actions }] });
+      await session.send('POST', '/actions', {
+        actions: [{ type: 'pointer', id: 'mouse', parameters: { pointerType: 'mouse' }, actions }],
+      });
       await session.send('DELETE', '/actions');
     },
     async screenshot(path) {
@@ -114,7 +130,9 @@ function webDriverTab(session: Session, viewport: Viewport): Tab {
 /** Xvfb on a display it picks itself (-displayfd writes the number it took). */
 function startXvfb(): Promise<{ display: string; xvfb: ChildProcess }> {
   return new Promise((resolve, reject) => {
-    const xvfb = spawn(XVFB, ['-displayfd', '3', '-screen', '0', '1920x1200x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    const xvfb = spawn(XVFB, ['-displayfd', '3', '-screen', '0', '1920x1200x24', '-nolisten', 'tcp'], {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     xvfb.stderr!.on('data', (d) => (stderr += d));
     xvfb.on('error', reject);

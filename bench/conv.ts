@@ -50,7 +50,6 @@ export function benchConvTraining(c: Contenders, timing: TimingOptions): TrainRe
 
 export function benchConvKernels(
   c: Contenders,
-  timing: TimingOptions,
   record: (kernel: string, shape: string, flops: number, contenders: Contender[]) => void,
 ): void {
   // the windows as the kernels take them: n, c, h, w, fh, fw, stride, pad
@@ -166,15 +165,13 @@ function filterGrad(name: TfBackendName, x: tf.Tensor4D, dy: tf.Tensor4D): tf.Te
     dy.shape[3],
   ];
   if (tf.getKernel('Conv2DBackpropFilter', name)) {
-    return tf
-      .engine()
-      .runKernel('Conv2DBackpropFilter', { x, dy }, {
-        strides: 1,
-        pad: 'valid',
-        dataFormat: 'NHWC',
-        dimRoundingMode: undefined,
-        filterShape,
-      } as never) as tf.Tensor;
+    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+      strides: 1,
+      pad: 'valid',
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+      filterShape,
+    } as never) as tf.Tensor;
   }
   // dW[i, j, c, f] = Σ_{n, y, x} x[n, y + i, x + j, c]·dy[n, y, x, f]: a conv of xᵀ [C, H, W, N] with the filter dyᵀ [OH, OW, N, F]
   const out = tf.conv2d(tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D, tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D, 1, 'valid');
@@ -182,14 +179,12 @@ function filterGrad(name: TfBackendName, x: tf.Tensor4D, dy: tf.Tensor4D): tf.Te
 }
 
 function maxPoolGrad(dy: tf.Tensor4D, input: tf.Tensor4D, output: tf.Tensor4D): tf.Tensor {
-  return tf
-    .engine()
-    .runKernel('MaxPoolGrad', { dy, input, output }, {
-      filterSize: 2,
-      strides: 2,
-      pad: 'valid',
-      dimRoundingMode: undefined,
-    } as never) as tf.Tensor;
+  return tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, {
+    filterSize: 2,
+    strides: 2,
+    pad: 'valid',
+    dimRoundingMode: undefined,
+  } as never) as tf.Tensor;
 }
 
 /** The SimpleConvNet step in tfjs ops (NHWC), the backward written out as ours runs it, Adam from tfjs-core. */

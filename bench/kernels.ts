@@ -243,7 +243,7 @@ export function benchKernels(c: Contenders, timing: TimingOptions): KernelResult
       },
     },
   ];
-  benchConvKernels(c, timing, record);
+  benchConvKernels(c, record);
 
   for (const o of others) {
     const flops = o.kernel.startsWith('affineForward')

@@ -86,10 +86,10 @@ function joinNegativeValues(argv: string[]): string[] {
   return out;
 }
 
-export function parseCli(argv: string[]): CliOptions {
-  let parsed;
+/** The command line as parseArgs reads it; a malformed one says what is wrong. */
+function readOptions(argv: string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: joinNegativeValues(argv),
       strict: true,
       allowPositionals: false,
@@ -119,6 +119,10 @@ export function parseCli(argv: string[]): CliOptions {
   } catch (e) {
     throw new Error(`${(e as Error).message.split('\n')[0]} (see --help)`);
   }
+}
+
+export function parseCli(argv: string[]): CliOptions {
+  const parsed = readOptions(argv);
   const backend = parsed.backend;
   if (backend !== 'wasm' && backend !== 'ts') throw new Error(`--backend: expected wasm or ts, found ${JSON.stringify(backend)}`);
   const threads = parsed.threads === undefined ? 'auto' : threadCount(parsed.threads);

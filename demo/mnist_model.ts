@@ -13,6 +13,7 @@ import {
   saveModel,
   SimpleConvNet,
   type Backend,
+  type LoadedModel,
   type Optimizer,
   type OptimizerName,
   type Sequential,
@@ -92,7 +93,7 @@ export async function checkMnistModel(bytes: Uint8Array, source: string): Promis
 
 /** The model in `bytes` (a saveModel file), checked to take a 28×28 digit and give 10 classes. */
 export function loadMnistModel(backend: Backend, bytes: Uint8Array, source: string): MnistModel {
-  let loaded;
+  let loaded: LoadedModel;
   try {
     loaded = loadModel(backend, bytes);
   } catch (e) {

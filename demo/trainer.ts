@@ -13,7 +13,7 @@ import { Sequential } from '../ts/nets/sequential.js';
 import { createOptimizer, type Optimizer } from '../ts/training/optimizers.js';
 import { Random } from '../ts/core/random.js';
 import { SimpleConvNet } from '../ts/nets/simple_conv_net.js';
-import type { Tensor } from '../ts/core/tensor.js';
+import type { Params, Tensor } from '../ts/core/tensor.js';
 import { argmax } from '../ts/core/values.js';
 import { CLASSES, IMAGE_SIDE, IMAGE_SIZE, type Digits } from './mnist_format.js';
 import type { TrainConfig } from './recipes.js';
@@ -126,7 +126,7 @@ export class Trainer {
     const inEpoch = this.steps % this.stepsPerEpoch;
     if (inEpoch === 0) this.#rng.shuffle(this.#order);
     this.#fillBatch(inEpoch);
-    let grads;
+    let grads: Params;
     try {
       grads = this.net.gradient(this.#batchX, this.#batchT);
     } catch (e) {

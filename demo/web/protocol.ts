@@ -16,11 +16,10 @@ export type ToWorker =
   /** Class probabilities for one preprocessed 28×28 image in [0, 1]. */
   | { type: 'predict'; run: number; pixels: Float32Array };
 
-export type FromWorker = { run: number } & /**
+export type FromWorker = { run: number } /**
  * `threads`: how many threads the backend's kernels run on; `threadsUnavailable`: why only one, if more were asked.
  * `loaded`: the net of a model file, as the page's controls name it (its chapter-6 options are the file's, not the page's).
- */
-(
+ */ & (
   | {
       type: 'ready';
       backend: string;

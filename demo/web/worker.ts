@@ -8,6 +8,7 @@
 // model-file code (re-exported by the entry) out of the worker's first download.
 import { createBackend } from '../../ts/backends/create.js';
 import { decodeMnist, IMAGE_SIZE, type Digits } from '../mnist_format.js';
+import type { MnistModel } from '../mnist_model.js';
 import { Trainer } from '../trainer.js';
 import { GRID_SIZE, WEIGHT_IMAGES, type FromWorker, type ToWorker } from './protocol.js';
 import { mostChangedUnits } from './weights.js';
@@ -135,7 +136,7 @@ async function handle(m: ToWorker): Promise<void> {
         backend.dispose(); // a newer Reset came in while this one waited
         return;
       }
-      let model;
+      let model: MnistModel | undefined;
       try {
         model = modelFiles && m.model ? modelFiles.loadMnistModel(backend, m.model.bytes, m.model.name) : undefined;
         trainer = new Trainer(backend, d, m.config, model);

@@ -159,9 +159,8 @@ const MISUSES: Misuse[] = [
 const nets = new Map<Backend, TwoLayerNet>();
 /** One small net per backend, shared by the cases (none of them changes it). */
 function net(b: Backend): TwoLayerNet {
-  let n = nets.get(b);
-  if (!n) nets.set(b, (n = new TwoLayerNet(b, 4, 3, 2)));
-  return n;
+  if (!nets.has(b)) nets.set(b, new TwoLayerNet(b, 4, 3, 2));
+  return nets.get(b)!;
 }
 
 describe.each(backends.map((b) => [b.name, b] as const))('plain-JS misuse on %s', (_name, backend: Backend) => {

@@ -18,6 +18,7 @@ import {
 import { checkDimension, checkLabels, firstNegative, MAX_DIMENSION } from '../../ts/core/checks.js';
 import { checkWindow } from '../../ts/core/window.js';
 import { F32_MAX } from '../../ts/core/values.js';
+import type { Json } from '../helpers/json.js';
 
 // Issue 19.8: every limit of the argument checks (ts/core/checks.ts, the layer and optimizer
 // constructors, the CLI's number flags) pinned from both sides: the values at the limit are
@@ -32,7 +33,7 @@ const BELOW_ONE = 1 - 2 ** -53;
 
 interface Row {
   name: string;
-  check: (v: any) => unknown;
+  check: (v: Json) => unknown;
   accepts: unknown[];
   refuses: unknown[];
   /** What the refusal says (a part of it). */
@@ -72,14 +73,14 @@ describe('library argument checks at their limits', () => {
   });
 
   it('optimizer hyper-parameters: lr > 0 and finite in f32, momentum / decay / β in [0, 1)', () => {
-    const fraction = (name: string, ctor: new (o: any) => unknown, field: string): Row => ({
+    const fraction = (name: string, ctor: new (o: Json) => unknown, field: string): Row => ({
       name,
       check: (v) => new ctor({ [field]: v }),
       accepts: [0, 0.5, BELOW_ONE],
       refuses: [-1e-9, 1, 1 + 1e-9],
       message: `new ${name}({ ${field} }): expected a number in [0, 1), got`,
     });
-    const lr = (name: string, ctor: new (o: any) => unknown): Row => ({
+    const lr = (name: string, ctor: new (o: Json) => unknown): Row => ({
       name: `${name} lr`,
       check: (v) => new ctor({ lr: v }),
       accepts: [Number.MIN_VALUE, 1e-45, 1, F32_MAX],

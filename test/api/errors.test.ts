@@ -42,7 +42,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('bad input on %s gets a
   });
 
   it('fused kernels: sizes, aliasing between outputs, labels', () => {
-    const [x, W, b, out] = [backend.zeros([2, 3]), backend.zeros([3, 4]), backend.zeros([4]), backend.zeros([2, 4])];
+    const [x, W, out] = [backend.zeros([2, 3]), backend.zeros([3, 4]), backend.zeros([2, 4])];
     expect(() => backend.affineForward(2, 3, 4, x, W, backend.zeros([3]), out)).toThrow(
       `${backend.name}.affineForward: expected b to hold 4 = 4 elements, got shape [3] (3 elements)`,
     );

@@ -22,7 +22,7 @@ interface Case {
   what: string;
   tensors: { values: Float32Array; shape: number[] }[];
   /** Runs the kernel on tensors made from `tensors`; returns its number result if any. */
-  call(b: Backend, t: Tensor[]): number | void;
+  call(b: Backend, t: Tensor[]): unknown;
   /** Indices into `tensors` of the outputs to compare. */
   outputs: number[];
   /** f64 expectation and tolerance per output (null: compare the WASM variants with TS instead). */
@@ -376,7 +376,7 @@ function close(got: number, want: number, tol: number): boolean {
 }
 
 /** Runs one case on one backend with fresh tensors; returns the outputs and the number result. */
-function run(b: Backend, c: Case): { outputs: Float32Array[]; result: number | void } {
+function run(b: Backend, c: Case): { outputs: Float32Array[]; result: unknown } {
   const tensors = c.tensors.map((t) => {
     const tensor = b.zeros(t.shape);
     tensor.data.set(t.values); // through the view: outputs start as NaN, which tensor() refuses

@@ -3,10 +3,9 @@ import { parseCli, USAGE } from '../../demo/cli_args.js';
 import { loadEmbeddedMnist } from '../../demo/mnist_data.js';
 import { DEFAULT_CONFIG, Trainer } from '../../demo/trainer.js';
 import { createBackend, MultiLayerNetExtend } from '../../ts/index.js';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 
 // The chapter-6 options of the MNIST CLI: --dropout R, --batchnorm, --weight-decay L.
-const root = ROOT;
 
 const cli = (...args: string[]) => runCli(args);
 

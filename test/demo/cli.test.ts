@@ -8,11 +8,10 @@ import { createBackend } from '../../ts/index.js';
 import * as pool from '../../ts/wasm/threads.js';
 import { CNN_EPOCHS } from '../../demo/trainer.js';
 import { progressLine } from '../../demo/cli_progress.js';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 
 // The MNIST CLI run directly from its source (test/package/package.test.ts runs the compiled bin from the
 // tarball): a short seeded run's --json summary, reproducibility, and errors for bad options.
-const root = ROOT;
 
 const cli = (...args: string[]) => runCli(args);
 /** The CLI with modules imported before it (e.g. one that removes SharedArrayBuffer). */

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createBackend, readSafetensors, saveModel, Sequential, SimpleConvNet } from '../../ts/index.js';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 
 // The MNIST CLI's model files: --save after training, --load to start from one, --epochs 0 to
 // evaluate only; the JSON summary records what was loaded and saved.
-const root = ROOT;
 const dir = mkdtempSync(join(tmpdir(), 'backprop-cli-models-'));
 
 const cli = (...args: string[]) => runCli(args);

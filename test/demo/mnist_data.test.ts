@@ -167,7 +167,11 @@ describe('embedded digits', () => {
   it('are the npm package split 80/20 per digit, in class order', () => {
     const { train, test } = loadEmbeddedMnist();
     expect(train.count + test.count).toBe(10_000);
-    const count = (labels: Float32Array) => labels.reduce((c, l) => (c[l]++, c), new Array<number>(10).fill(0));
+    const count = (labels: Float32Array) => {
+      const c = new Array<number>(10).fill(0);
+      for (const l of labels) c[l]++;
+      return c;
+    };
     const [nTrain, nTest] = [count(train.labels), count(test.labels)];
     for (let d = 0; d < 10; d++) expect(nTrain[d], `digit ${d}`).toBe(Math.round(0.8 * (nTrain[d] + nTest[d])));
     expect([...train.labels].every((l, i) => i === 0 || l >= train.labels[i - 1])).toBe(true);

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveStatic } from '../../demo/serve.js';
@@ -14,7 +14,6 @@ import { cliSummary } from '../helpers/cli.js';
 // The page's Download model / Load model buttons in headless Chromium, and files moving both
 // ways between the page and the CLI: a model trained on the page loads in the CLI with the
 // same test accuracy, and one trained by the CLI loads on the page.
-const root = resolve(import.meta.dirname, '..', '..');
 const missing = engineMissing({ label: 'Chromium', needs: [CHROMIUM] });
 
 const cli = (...args: string[]) => cliSummary(args);

@@ -121,7 +121,10 @@ function cases(lib: typeof Library): Case[] {
   /** Runs `body` on fresh tensors made by `make`, returns copies of what it gives, then frees them all. */
   const within = (b: Backend, body: (t: (v: Float32Array, shape: number[]) => Tensor) => Tensor[]) => {
     const made: Tensor[] = [];
-    const t = (v: Float32Array, shape: number[]) => (made.push(b.tensor(v, shape)), made.at(-1)!);
+    const t = (v: Float32Array, shape: number[]) => {
+      made.push(b.tensor(v, shape));
+      return made[made.length - 1];
+    };
     const out = body(t).map((x) => x.toArray());
     made.forEach((x) => x.dispose());
     return out;

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import type { Json } from './json.js';
 
 /** The repository's root: the working directory of every spawned command. */
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -24,8 +25,7 @@ export function runCli(args: readonly string[], { imports = [] as readonly strin
 }
 
 /** `runCli(args)` that must succeed: its `--json` summary, parsed. */
-export function cliSummary(args: readonly string[], timeout = 90_000): Record<string, any> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
+export function cliSummary(args: readonly string[], timeout = 90_000): Json {
   const r = runCli([...args, '--json'], { timeout });
   if (r.status !== 0) throw new Error(`mnist ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
   return JSON.parse(r.stdout);

@@ -1,5 +1,6 @@
 import { Random, Sequential, type Backend, type Tensor } from '../../ts/index.js';
 import { randomValues } from './backends.js';
+import type { Json } from './json.js';
 
 /**
  * A small seeded batch: `batch` samples of values in [-1, 1) and class labels; a sample is
@@ -33,13 +34,13 @@ export function paramBits(params: Record<string, Tensor>): Record<string, number
 }
 
 /** The header JSON of a safetensors file and its data section. */
-export function splitFile(bytes: Uint8Array): { header: Record<string, any>; data: Uint8Array } {
+export function splitFile(bytes: Uint8Array): { header: Json; data: Uint8Array } {
   const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
   return { header: JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))), data: bytes.subarray(8 + length) };
 }
 
 /** A file from a header (any JSON text or object) and a data section. */
-export function joinFile(header: Record<string, any> | string, data: Uint8Array): Uint8Array {
+export function joinFile(header: Json | string, data: Uint8Array): Uint8Array {
   const json = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
   const out = new Uint8Array(8 + json.length + data.length);
   new DataView(out.buffer).setUint32(0, json.length, true);

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './cli.js';
+import type { Json } from './json.js';
 
 /**
  * The package as a user installs it: `npm pack` of the built package, installed into a new empty
@@ -25,8 +26,7 @@ export function installPackedPackage(work: string, need: readonly string[]): str
 }
 
 /** Runs an ES module in the installed app and parses the JSON it prints. */
-export function runInApp(app: string, code: string, file = 'main.js'): Record<string, any> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
+export function runInApp(app: string, code: string, file = 'main.js'): Json {
   writeFileSync(join(app, file), code);
   return JSON.parse(execFileSync('node', [file], { cwd: app, encoding: 'utf8' }));
 }

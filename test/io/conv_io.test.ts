@@ -22,6 +22,7 @@ import {
 } from '../../ts/index.js';
 import { BACKEND_NAMES, makeBackend } from '../helpers/backends.js';
 import { batchOf, paramBits } from '../helpers/io_helpers.js';
+import type { Json } from '../helpers/json.js';
 
 // saveModel / loadModel for the chapter-7 layers: Convolution and Pooling keep their geometry
 // (and the [C, H, W] they take), W/b are numbered across Convolution and Affine layers as the
@@ -162,11 +163,7 @@ describe('conv model files: validation', () => {
   const backendPromise = makeBackend('wasm-simd128');
 
   /** The file with its architecture edited (tensors kept, or replaced by `tensors`). */
-  function rewrite(
-    bytes: Uint8Array,
-    edit: (layers: Record<string, any>[], spec: Record<string, any>) => void,
-    reshape: Record<string, number[]> = {},
-  ): Uint8Array {
+  function rewrite(bytes: Uint8Array, edit: (layers: Json[], spec: Json) => void, reshape: Record<string, number[]> = {}): Uint8Array {
     const file = readSafetensors(bytes);
     const spec = JSON.parse(file.metadata.architecture);
     edit(spec.layers, spec);

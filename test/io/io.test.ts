@@ -15,9 +15,11 @@ import {
   Relu,
   type Backend,
   type Optimizer,
+  type Tensor,
 } from '../../ts/index.js';
 import { BACKEND_NAMES, makeBackend } from '../helpers/backends.js';
 import { batchOf, joinFile, paramBits, splitFile, trainedLookingMlp } from '../helpers/io_helpers.js';
+import type { Json } from '../helpers/json.js';
 
 // saveModel / loadModel: bit-exact round trips on every backend (optimizer resume included),
 // and every validation rule of issue 13 with the message it gives.
@@ -122,7 +124,7 @@ describe('saveModel / loadModel across backends and formats', () => {
     expect(() => saveModel(sub)).toThrow(/a MyNet cannot be saved/);
     const odd = new Sequential([
       ['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))],
-      ['Odd', { forward: (x: any) => x, backward: (d: any) => d, dispose() {} }],
+      ['Odd', { forward: (x: Tensor) => x, backward: (d: Tensor) => d, dispose() {} }],
     ]);
     expect(() => saveModel(odd)).toThrow(/layer 'Odd' is a Object, which cannot be saved yet/);
     expect(() => saveModel(null as never)).toThrow(/expected a Sequential or TwoLayerNet, got null/);
@@ -150,13 +152,13 @@ describe('loadModel refuses bad files with an error naming the problem', () => {
     expect(backend.memoryStats().liveTensors).toBe(before);
   }
 
-  function withHeader(bytes: Uint8Array, edit: (header: Record<string, any>) => void): Uint8Array {
+  function withHeader(bytes: Uint8Array, edit: (header: Json) => void): Uint8Array {
     const { header, data } = splitFile(bytes);
     edit(header);
     return joinFile(header, data);
   }
 
-  function withMetadata(bytes: Uint8Array, edit: (metadata: Record<string, any>) => void): Uint8Array {
+  function withMetadata(bytes: Uint8Array, edit: (metadata: Json) => void): Uint8Array {
     return withHeader(bytes, (h) => edit(h.__metadata__));
   }
 

@@ -72,7 +72,10 @@ function torchFile(layers: Linear[], dtype: Dtype, extra: Record<string, unknown
   new DataView(out.buffer).setUint32(0, json.length, true);
   out.set(json, 8);
   let pos = 8 + json.length;
-  for (const c of chunks) out.set(c, pos), (pos += c.length);
+  for (const c of chunks) {
+    out.set(c, pos);
+    pos += c.length;
+  }
   return out;
 }
 

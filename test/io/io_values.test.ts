@@ -23,6 +23,7 @@ import {
 import { loadModelFile } from '../../ts/io/node.js';
 import { makeBackend } from '../helpers/backends.js';
 import { batchOf, joinFile, splitFile } from '../helpers/io_helpers.js';
+import type { Json } from '../helpers/json.js';
 
 // Issue 19.3: model files are checked by value, not only by shape, and every refusal comes
 // before the backend allocates anything (no tensor, so no layer and no net either): a negative
@@ -58,7 +59,7 @@ function withValue(bytes: Uint8Array, name: string, value: number, index = 0): U
   return out;
 }
 
-function withArchitecture(bytes: Uint8Array, edit: (spec: any) => void): Uint8Array {
+function withArchitecture(bytes: Uint8Array, edit: (spec: Json) => void): Uint8Array {
   const { header, data } = splitFile(bytes);
   const spec = JSON.parse(header.__metadata__.architecture);
   edit(spec);
@@ -66,7 +67,7 @@ function withArchitecture(bytes: Uint8Array, edit: (spec: any) => void): Uint8Ar
   return joinFile(header, data);
 }
 
-function withOptimizer(bytes: Uint8Array, edit: (spec: any) => void): Uint8Array {
+function withOptimizer(bytes: Uint8Array, edit: (spec: Json) => void): Uint8Array {
   const { header, data } = splitFile(bytes);
   const spec = JSON.parse(header.__metadata__.optimizer);
   edit(spec);

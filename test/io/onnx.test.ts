@@ -306,6 +306,9 @@ function torchBytes(net: Sequential): Uint8Array {
   view.setUint32(0, json.length, true);
   out.set(json, 8);
   let pos = 8 + json.length;
-  for (const p of parts) for (const v of p) view.setFloat32(pos, v, true), (pos += 4);
+  for (const v of parts.flatMap((p) => [...p])) {
+    view.setFloat32(pos, v, true);
+    pos += 4;
+  }
   return out;
 }

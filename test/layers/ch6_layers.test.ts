@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchNormalization, compareGradients, Dropout, numericalGradient, type Backend, type Tensor } from '../../ts/index.js';
+import { BatchNormalization, compareGradients, Dropout, numericalGradient, type Backend } from '../../ts/index.js';
 import { allBackends, randomValues } from '../helpers/backends.js';
 import { batchNormBackwardRef, batchNormForwardRef, dropoutMaskRef, relativeMaxError } from '../helpers/ch6_reference.js';
 
@@ -257,5 +257,3 @@ describe('WASM = TS on the chapter-6 layers', () => {
     });
   });
 });
-
-export type { Tensor };

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { asJson, type Browser, type Tab, type Viewport } from '../browser.js';
+import type { Json } from '../../helpers/json.js';
 
 /** Debian's WebKitGTK WebDriver (package webkit2gtk-driver) and X server (xvfb): scripts/setup-browsers.sh installs them. */
 export const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver';
@@ -66,7 +67,7 @@ const error = console.error; console.error = (...a) => { e2eErrors.push(a.join('
 
 interface Session {
   version: string;
-  send(method: string, path: string, body?: unknown): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  send(method: string, path: string, body?: unknown): Promise<Json>;
 }
 
 async function newSession(base: string): Promise<Session> {

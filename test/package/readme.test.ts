@@ -60,3 +60,23 @@ it("every image and relative link of the README is a file in the packed tarball 
   expect(links(readme).some((l) => l.image)).toBe(true);
   expect(targets.filter((t) => !files.has(t))).toEqual([]);
 });
+
+it("the guide's shopping examples (docs/guide.md) run as written and print the book's numbers", () => {
+  const guide = readFileSync(join(ROOT, 'docs', 'guide.md'), 'utf8');
+  const shopping = codeBlocks(guide, 'ts').filter((b) => b.includes('// 715'));
+  expect(shopping).toHaveLength(2);
+  for (const [i, block] of shopping.entries()) {
+    // Run from the repository, where 'backprop-wasm' resolves to dist/ and the optional peer
+    // @viz-js/viz that toSvg needs is installed.
+    const file = join(ROOT, 'build', `guide-shopping-${i}.ts`);
+    writeFileSync(file, block);
+    try {
+      const out = execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [file], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      const printed = out.trim().split(/\s+/).map(Number);
+      const promised = (/\/\/ ([\d. ]+)/.exec(block)?.[1] ?? '').trim().split(' ').map(Number);
+      expect(printed.map((v) => Number(v.toPrecision(12)))).toEqual(promised);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }
+}, 90_000);

@@ -1,6 +1,6 @@
 /**
  * Turns the measurements into `bench/results/latest.json` and the markdown table
- * `bench/results/latest.md` (which the README's Performance section copies), including the
+ * `bench/results/latest.md` (docs/performance.md explains it), including the
  * targets of issue 3 as measured ratios.
  */
 import type { KernelResult } from './kernels.js';

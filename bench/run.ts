@@ -1,9 +1,8 @@
 /**
  * `npm run bench`: every kernel and whole training steps on our backends (each WASM variant this
  * engine runs, and pure TS) and on TensorFlow.js (`cpu`, `wasm`), interleaved in one process;
- * writes bench/results/latest.json and latest.md. Options: `--quick` (fewer rounds, for a smoke
- * run), `--steps N` (training steps of the memory check, default 1000), `--readme` (also copy
- * the table into README.md between the `bench:start` / `bench:end` markers).
+ * writes bench/results/latest.json and latest.md (dated, with the machine). Options: `--quick`
+ * (fewer rounds, for a smoke run), `--steps N` (training steps of the memory check, default 1000).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -56,16 +55,6 @@ const md = markdown(results);
 writeFileSync(join(outDir, 'latest.md'), md);
 console.log(`\n${md}`);
 console.log(`[bench] wrote bench/results/latest.json and latest.md (sink ${sinkTotal().toFixed(3)})`);
-
-if (args.includes('--readme')) {
-  const readme = join(outDir, '..', '..', 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const [start, end] = ['<!-- bench:start -->', '<!-- bench:end -->'];
-  const [i, j] = [text.indexOf(start), text.indexOf(end)];
-  if (i < 0 || j < i) throw new Error(`bench --readme: README.md has no ${start} … ${end} markers`);
-  writeFileSync(readme, `${text.slice(0, i + start.length)}\n${md}${text.slice(j)}`);
-  console.log('[bench] copied the table into README.md');
-}
 
 /** The numpy SimpleConvNet step that scripts/bench.sh measured just before (null if it could not run). */
 function readNumpyConv(path: string): NumpyConv | null {

@@ -320,7 +320,7 @@ const md = [
       `| ${r.step} | ${r.eParts.toFixed(2)} | ${PREDICT.map((p) => `${r.predictedParts[p].toFixed(2)}×`).join(' | ')} | ${r.calls.map((c) => `${c.call} ${fmt(c.ms)}, ${c.partsAt16.join(' + ')}`).join('; ')} |`,
   ),
   '',
-  `${describeMachine().cpu}, ${describeMachine().logicalCores} logical cores, Node ${process.versions.node}; medians of ${ROUNDS} interleaved rounds; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after (1 min). "Other processes": the cores other jobs kept busy while the step was measured (/proc/stat minus this process).`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${describeMachine().cpu}, ${describeMachine().logicalCores} logical cores, Node ${process.versions.node}; medians of ${ROUNDS} interleaved rounds; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after (1 min). "Other processes": the cores other jobs kept busy while the step was measured (/proc/stat minus this process).`,
 ].join('\n');
 const outDir = join(root, 'bench', 'results');
 mkdirSync(outDir, { recursive: true });

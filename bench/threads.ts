@@ -8,8 +8,8 @@
  *
  * Run unpinned (`npm run bench` runs it after the pinned single-thread table), on an otherwise idle
  * machine if possible: the load average is printed with the results because other processes take
- * cores from the workers. Writes bench/results/threads.json and threads.md; `--readme` also copies
- * the table into README.md between the `threads:start` / `threads:end` markers. `--threads N`
+ * cores from the workers. Writes bench/results/threads.json and threads.md (dated, with the
+ * machine). `--threads N`
  * compares N threads (default 2); `--wait-idle S` waits up to S seconds before each row for
  * the other processes to leave the cores free (and measures a disturbed row again, twice at most); `--quick` runs fewer rounds; `--sweep` adds the threshold rows
  * to a quick run (a full run has them); `--only <regex>` measures the rows whose name matches.
@@ -18,7 +18,7 @@
  * (crate/src/conv.rs) come from the `--sweep` rows: the smallest work per part at which two
  * threads were not slower than one, rounded to a power of two.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -232,21 +232,12 @@ const md = [
       `| ${r.what} | ${fmt(r.oneUs).trim()} | ${fmt(r.manyUs).trim()} | ${(r.oneUs / r.manyUs).toFixed(2)}× | ${r.target ? `≥ ${r.target}×` : ''} | ${r.otherCores === undefined ? '' : `${r.otherCores.toFixed(1)} cores`} |`,
   ),
   '',
-  `${describeMachine().cpu}, ${cpus().length} logical cores, Node ${process.versions.node}; load average after the run ${load} (1, 5, 15 min). "Other processes": the cores other jobs kept busy while the row ran (/proc/stat minus this process).`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${describeMachine().cpu}, ${cpus().length} logical cores, Node ${process.versions.node}; load average after the run ${load} (1, 5, 15 min). "Other processes": the cores other jobs kept busy while the row ran (/proc/stat minus this process).`,
 ].join('\n');
 const outDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'threads.json'), `${JSON.stringify({ threads, load: loadavg(), rows }, null, 2)}\n`);
 writeFileSync(join(outDir, 'threads.md'), `${md}\n`);
 console.log(`\n${md}`);
-if (args.includes('--readme')) {
-  const readme = join(outDir, '..', '..', 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const [start, end] = ['<!-- threads:start -->', '<!-- threads:end -->'];
-  const [i, j] = [text.indexOf(start), text.indexOf(end)];
-  if (i < 0 || j < i) throw new Error(`bench/threads --readme: README.md has no ${start} … ${end} markers`);
-  writeFileSync(readme, `${text.slice(0, i + start.length)}\n${md}\n${text.slice(j)}`);
-  console.log('[bench/threads] copied the table into README.md');
-}
 console.log(`[bench/threads] wrote bench/results/threads.json and threads.md (sink ${sinkTotal().toFixed(3)})`);
 many.dispose();

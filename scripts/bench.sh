@@ -2,7 +2,7 @@
 # `npm run bench`: builds what is missing, then runs bench/run.ts (every kernel and training
 # steps on our WASM variants, our pure TS, TensorFlow.js cpu and wasm), which writes
 # bench/results/latest.{json,md}, then bench/threads.ts (1 thread against 2). Extra arguments go
-# to both (--quick, --steps N, --readme).
+# to both (--quick, --steps N). docs/performance.md explains the results.
 #
 # Node 20 validates the relaxed-SIMD build only with --experimental-wasm-relaxed-simd, so the
 # flag is passed when this node knows it, and the relaxed variant is measured too. The process

@@ -20,5 +20,5 @@ npx tsc -p tsconfig.build.json
 # The `backprop-wasm-mnist` bin: the CLI compiled for plain Node, importing ./index.js.
 npx tsx scripts/build-cli.ts
 echo >&2 "[build] dist/index.js $(wc -c < dist/index.js) bytes, dist/render.js $(wc -c < dist/render.js) bytes, wasm chunks:" $(wc -c dist/wasm-*.js | head -n -1 | awk '{print $1}')
-# The figures the README shows (deterministic: it changes only when the graph or renderer does).
+# The figures the README and docs/guide.md show (deterministic: it changes only when the graph or renderer does).
 npx tsx scripts/render-docs.ts

@@ -1,4 +1,4 @@
-// Draws the figures the README shows: docs/shopping.svg, the book's shopping example after
+// Draws the figures the README and docs/guide.md show: docs/shopping.svg, the book's shopping example after
 // forward and backward, and docs/two_layer_net.svg, the book's TwoLayerNet (784-50-10) on a
 // seeded batch of 3, its tensors shown by shape and norm. Run by scripts/build.sh; the output is deterministic, so it changes only
 // when the graph code or the renderer does.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: the crate's formatting (cargo fmt --check), Rust kernels natively (cargo test) and on wasm32 with SIMD128 and
-# relaxed SIMD under Node (scripts/test-crate-wasm.sh), TypeScript types (tsc), the package
+# relaxed SIMD under Node (scripts/test-crate-wasm.sh), TypeScript types (tsc), the API reference
+# (TypeDoc), the package
 # build, then vitest (WASM vs TS parity, layers, nets, memory, errors, the built package).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,6 +19,9 @@ bash scripts/test-crate-wasm.sh
 
 say "tsc --noEmit (types of the library, tests, demos)"
 npx tsc -p tsconfig.json
+
+say "typedoc --emit none (the API reference builds from the TSDoc comments without a warning: typedoc.jsonc)"
+npx typedoc --emit none
 
 bash scripts/build.sh
 

@@ -1,10 +1,12 @@
 /**
- * backprop-wasm: the backpropagation layers of *Deep Learning from Scratch*, chapter 5, on a
+ * backprop-wasm: the backpropagation layers of *Deep Learning from Scratch*, chapters 5–7, on a
  * pure-TypeScript backend and a Rust → WebAssembly SIMD backend with the same API.
  *
  * The public surface: what a user of the README needs, no more. Backends come from
  * `createBackend` (their classes are not exported); internals (checks, the kernel contract,
  * graph ordering, constants) stay inside. test/package/package.test.ts pins this list.
+ *
+ * @module backprop-wasm
  */
 export { Backend } from './core/backend.js';
 export type { MemoryStats, TargetKind } from './core/backend.js';

@@ -120,7 +120,7 @@ window.addEventListener('resize', () => {
 /**
  * A learning rate that works for each optimizer on this net (784→256→128→10, batch 100, He
  * init, seed 42): the best of 0.3, 0.1, 0.03, … 0.0003 by test accuracy after 5 epochs, measured
- * with the CLI (README, "The page"). Adam and RMSprop at SGD's 0.1 reach only 0.76 and 0.27.
+ * with the CLI (bench/results/mnist.md). Adam and RMSprop at SGD's 0.1 reach only 0.76 and 0.27.
  * Applied when the optimizer changes, unless the user typed a rate.
  */
 const LEARNING_RATES: Record<TrainConfig['optimizer'], number> = {

@@ -66,7 +66,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet on %s', 
     net.dispose();
   });
 
-  it('weight decay covers every W, the Convolution filters as the Affine weights (as the README says), never a b', () => {
+  it('weight decay covers every W, the Convolution filters as the Affine weights (as docs/guide.md says), never a b', () => {
     const plain = small(backend);
     const { x, t } = batch(backend);
     const loss = plain.loss(x, t);

@@ -2,6 +2,8 @@
 /**
  * backprop-wasm/node: model files on disk, for Node (the core, which also runs in browsers and
  * workers, imports no Node module). The bytes are those of `saveModel` / `loadModel`.
+ *
+ * @module backprop-wasm/node
  */
 import { readFile, writeFile } from 'node:fs/promises';
 // The core, as the package's main entry (the build keeps this import), so the nets and backends

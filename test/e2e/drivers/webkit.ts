@@ -70,12 +70,19 @@ interface Session {
   send(method: string, path: string, body?: unknown): Promise<Json>;
 }
 
+/** How long one WebDriver command may take (an execute waits for its promise: a scenario's steps are short). */
+const COMMAND_TIMEOUT_MS = 60_000;
+
 async function newSession(base: string): Promise<Session> {
   const request = async (method: string, path: string, body?: unknown) => {
+    // No command of a scenario takes a minute; one that does has hung, and says which it was.
     const r = await fetch(base + path, {
       method,
       headers: { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS),
+    }).catch((e) => {
+      throw new Error(`WebKitWebDriver ${method} ${path}: no answer (${(e as Error).message})`, { cause: e });
     });
     const reply = await r.json();
     if (!r.ok) throw new Error(`WebKitWebDriver ${method} ${path}: ${reply.value?.error}: ${reply.value?.message}`);
@@ -88,7 +95,7 @@ async function newSession(base: string): Promise<Session> {
     version: created.capabilities.browserVersion,
     send: (method, path, body) => request(method, prefix + path, body),
   };
-  await session.send('POST', '/timeouts', { script: 300_000 });
+  await session.send('POST', '/timeouts', { script: COMMAND_TIMEOUT_MS });
   return session;
 }
 
@@ -128,10 +135,13 @@ function webDriverTab(session: Session, viewport: Viewport): Tab {
   };
 }
 
-/** Xvfb on a display it picks itself (-displayfd writes the number it took). */
+/**
+ * Xvfb on a display it picks itself (-displayfd writes the number it took), tall enough that a
+ * window grown to a whole page for a screenshot (up to 4,000 px) stays on the screen.
+ */
 function startXvfb(): Promise<{ display: string; xvfb: ChildProcess }> {
   return new Promise((resolve, reject) => {
-    const xvfb = spawn(XVFB, ['-displayfd', '3', '-screen', '0', '1920x1200x24', '-nolisten', 'tcp'], {
+    const xvfb = spawn(XVFB, ['-displayfd', '3', '-screen', '0', '1920x4200x24', '-nolisten', 'tcp'], {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

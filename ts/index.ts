@@ -56,7 +56,8 @@ export type { SafetensorsEntry, SafetensorsFile, TensorToWrite } from './io/safe
 export { Random } from './core/random.js';
 export { initWeights } from './training/init.js';
 export type { WeightInit } from './training/init.js';
-export { gradientCheck, numericalGradient, numericalGradient64, compareGradients } from './training/gradient_check.js';
+export { gradientCheck, numericalGradient64, compareGradients } from './training/gradient_check.js';
+export { numericalGradient } from './training/numerical_gradient.js';
 export type { GradientCheckOptions, GradientCheckResult, GradientComparison, GradientElement } from './training/gradient_check.js';
 export { Float64Forward } from './training/float64_forward.js';
 export { simd128Supported, relaxedSimdSupported, variantSupported, bestVariant } from './wasm/load.js';

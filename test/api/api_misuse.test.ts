@@ -107,7 +107,7 @@ const MISUSES: Misuse[] = [
   [
     'new Sequential([["x", {}]])',
     () => new Sequential(any([['x', {}]])),
-    "new Sequential(layers): expected 'x' to be a layer (with forward, backward and dispose methods), got Object without forward, backward, dispose",
+    "new Sequential(layers): expected 'x' to be a layer (with forward, backward, params, grads and dispose methods), got Object without forward, backward, params, grads, dispose",
   ],
   [
     'new Sequential(null)',
@@ -160,7 +160,10 @@ const nets = new Map<Backend, TwoLayerNet>();
 /** One small net per backend, shared by the cases (none of them changes it). */
 function net(b: Backend): TwoLayerNet {
   let n = nets.get(b);
-  if (!n) nets.set(b, (n = new TwoLayerNet(b, 4, 3, 2)));
+  if (!n) {
+    n = new TwoLayerNet(b, 4, 3, 2);
+    nets.set(b, n);
+  }
   return n;
 }
 

@@ -4,10 +4,8 @@ import {
   Affine,
   compareGradients,
   type Convolution,
-  Float64Forward,
   gradientCheck,
   numericalGradient,
-  numericalGradient64,
   Relu,
   Sequential,
   Sigmoid,
@@ -17,6 +15,8 @@ import {
   type Params,
   type Tensor,
 } from '../../ts/index.js';
+import { Float64Forward } from '../../ts/training/float64_forward.js';
+import { numericalGradient64 } from '../../ts/training/gradient_check.js';
 import { allBackends, randomValues } from '../helpers/backends.js';
 
 // The gradient check must neither cry wolf on correct nets with real data nor miss wrong

@@ -3,13 +3,14 @@
  * pure-TypeScript backend and a Rust → WebAssembly SIMD backend with the same API.
  *
  * The public surface: what a user of the README needs, no more. Backends come from
- * `createBackend` (their classes are not exported); internals (checks, the kernel contract,
- * graph ordering, constants) stay inside. test/package/package.test.ts pins this list.
+ * `createBackend` (`Backend` is a type here, not a class to construct); internals (checks, the
+ * kernel contract, the float64 reference of the gradient check, graph ordering, file-format
+ * constants) stay inside, and tests import them from their modules.
+ * test/package/package.test.ts pins this list.
  *
  * @module backprop-wasm
  */
-export { Backend } from './core/backend.js';
-export type { MemoryStats, TargetKind } from './core/backend.js';
+export type { Backend, MemoryStats, TargetKind } from './core/backend.js';
 export { createBackend } from './backends/create.js';
 export type { CreateBackendOptions } from './backends/create.js';
 export { Tensor } from './core/tensor.js';
@@ -28,11 +29,11 @@ export { Dropout } from './layers/dropout.js';
 export type { DropoutOptions } from './layers/dropout.js';
 export { BatchNormalization } from './layers/batch_normalization.js';
 export type { BatchNormalizationOptions } from './layers/batch_normalization.js';
-export { SoftmaxWithLoss, NonFiniteLossError, checkTargets } from './layers/softmax_with_loss.js';
-export type { Layer } from './layers/layer.js';
+export { SoftmaxWithLoss, NonFiniteLossError } from './layers/softmax_with_loss.js';
+export type { Layer, LayerType } from './layers/layer.js';
 export { Graph } from './graph/graph.js';
 export { GraphNode } from './graph/node.js';
-export type { OpType, Value, ValueKind } from './graph/ops.js';
+export type { OpType, Value, ValueKind } from './graph/op_info.js';
 export { graphFromNet } from './graph/from_net.js';
 export type { NetGraph } from './graph/from_net.js';
 export { shoppingGraph } from './graph/examples.js';
@@ -46,10 +47,9 @@ export { TwoLayerNet } from './nets/two_layer_net.js';
 export type { TwoLayerNetOptions } from './nets/two_layer_net.js';
 export { SimpleConvNet } from './nets/simple_conv_net.js';
 export type { SimpleConvNetOptions } from './nets/simple_conv_net.js';
-export type { Window } from './core/window.js';
 export { SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, OPTIMIZERS, createOptimizer } from './training/optimizers.js';
 export type { Optimizer, OptimizerName } from './training/optimizers.js';
-export { saveModel, loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, LIBRARY_VERSION } from './io/model.js';
+export { saveModel, loadModel, LIBRARY_VERSION } from './io/model.js';
 export type { SaveModelOptions, LoadedModel } from './io/model.js';
 export { importTorchMlp } from './io/torch.js';
 export type { TorchImportOptions } from './io/torch.js';
@@ -58,8 +58,8 @@ export type { SafetensorsEntry, SafetensorsFile, TensorToWrite } from './io/safe
 export { Random } from './core/random.js';
 export { initWeights } from './training/init.js';
 export type { WeightInit } from './training/init.js';
-export { gradientCheck, numericalGradient, numericalGradient64, compareGradients } from './training/gradient_check.js';
+export { gradientCheck, compareGradients } from './training/gradient_check.js';
+export { numericalGradient } from './training/numerical_gradient.js';
 export type { GradientCheckOptions, GradientCheckResult, GradientComparison, GradientElement } from './training/gradient_check.js';
-export { Float64Forward } from './training/float64_forward.js';
 export { simd128Supported, relaxedSimdSupported, variantSupported, bestVariant } from './wasm/load.js';
 export type { WasmVariant } from './wasm/load.js';

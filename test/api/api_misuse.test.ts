@@ -107,7 +107,7 @@ const MISUSES: Misuse[] = [
   [
     'new Sequential([["x", {}]])',
     () => new Sequential(any([['x', {}]])),
-    "new Sequential(layers): expected 'x' to be a layer (with forward, backward and dispose methods), got Object without forward, backward, dispose",
+    "new Sequential(layers): expected 'x' to be a layer (with forward, backward, params, grads and dispose methods), got Object without forward, backward, params, grads, dispose",
   ],
   [
     'new Sequential(null)',

@@ -124,7 +124,10 @@ describe('saveModel / loadModel across backends and formats', () => {
     expect(() => saveModel(sub)).toThrow(/a MyNet cannot be saved/);
     const odd = new Sequential([
       ['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))],
-      ['Odd', { forward: (x: Tensor) => x, backward: (d: Tensor) => d, dispose() {} }],
+      [
+        'Odd',
+        { type: 'Odd', forward: (x: Tensor) => x, backward: (d: Tensor) => d, params: () => ({}), grads: () => ({}), dispose() {} } as never,
+      ],
     ]);
     expect(() => saveModel(odd)).toThrow(/layer 'Odd' is a Object, which cannot be saved yet/);
     expect(() => saveModel(null as never)).toThrow(/expected a Sequential or TwoLayerNet, got null/);

@@ -250,7 +250,10 @@ describe('toOnnx', () => {
     const backend = await makeBackend('ts');
     const odd = new Sequential([
       ['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))],
-      ['Odd', { forward: (x: never) => x, backward: (d: never) => d, dispose() {} }],
+      [
+        'Odd',
+        { type: 'Odd', forward: (x: never) => x, backward: (d: never) => d, params: () => ({}), grads: () => ({}), dispose() {} } as never,
+      ],
     ]);
     expect(() => toOnnx(odd)).toThrow(/toOnnx: layer 'Odd' is a Object, which has no ONNX export yet/);
     expect(() => toOnnx(null as never)).toThrow(/toOnnx: expected a Sequential or TwoLayerNet, got null/);

@@ -1,15 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  Affine,
-  createBackend,
-  Float64Forward,
-  NonFiniteLossError,
-  Pooling,
-  Relu,
-  Sequential,
-  type Backend,
-  type Tensor,
-} from '../../ts/index.js';
+import { Affine, createBackend, NonFiniteLossError, Pooling, Relu, Sequential, type Backend, type Tensor } from '../../ts/index.js';
+import { Float64Forward } from '../../ts/training/float64_forward.js';
 import { allBackends, randomValues } from '../helpers/backends.js';
 
 // NaN propagates through ReLU and max pooling as in the book's numpy layers: ReLU's mask is

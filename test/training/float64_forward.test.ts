@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Float64Forward, numericalGradient64, TwoLayerNet, type Backend, type Tensor } from '../../ts/index.js';
+import { TwoLayerNet, type Backend, type Tensor } from '../../ts/index.js';
+import { Float64Forward } from '../../ts/training/float64_forward.js';
+import { numericalGradient64 } from '../../ts/training/gradient_check.js';
 import { allBackends, randomValues } from '../helpers/backends.js';
 
 // The float64 reference (the numerical side of gradientCheck) takes one-hot (or any probability
@@ -70,6 +72,6 @@ describe.each(backends.map((b) => [b.name, b] as const))('Float64Forward targets
     const gl = numericalGradient64(net, x, labels),
       gr = numericalGradient64(net, x, rows);
     for (const key of Object.keys(gl))
-      gl[key].grad.forEach((g, i) => expect(Math.abs(gr[key].grad[i] - g), `${key}[${i}]`).toBeLessThan(1e-9));
+      for (const [i, g] of gl[key].grad.entries()) expect(Math.abs(gr[key].grad[i] - g), `${key}[${i}]`).toBeLessThan(1e-9);
   });
 });

@@ -4,10 +4,8 @@ import {
   Affine,
   compareGradients,
   type Convolution,
-  Float64Forward,
   gradientCheck,
   numericalGradient,
-  numericalGradient64,
   Relu,
   Sequential,
   Sigmoid,
@@ -17,6 +15,8 @@ import {
   type Params,
   type Tensor,
 } from '../../ts/index.js';
+import { Float64Forward } from '../../ts/training/float64_forward.js';
+import { numericalGradient64 } from '../../ts/training/gradient_check.js';
 import { allBackends, randomValues } from '../helpers/backends.js';
 
 // The gradient check must neither cry wolf on correct nets with real data nor miss wrong
@@ -37,7 +37,7 @@ function fourDigits(backend: Backend): { x: Tensor; t: Tensor } {
   const picks: number[] = [];
   for (let i = 0; picks.length < 4; i++) if (!picks.some((p) => train.labels[p] === train.labels[i])) picks.push(i);
   const images = new Float32Array(4 * 784);
-  picks.forEach((p, k) => images.set(train.images.subarray(p * 784, (p + 1) * 784), k * 784));
+  for (const [k, p] of picks.entries()) images.set(train.images.subarray(p * 784, (p + 1) * 784), k * 784);
   return {
     x: backend.tensor(images, [4, 1, 28, 28]),
     t: backend.tensor(
@@ -176,8 +176,26 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
   it('fails for each planted bug, on real digits', () => {
     const { x, t } = digits(backend);
     const bugs: [string, () => Sequential, string][] = [
-      ['dW1 × 1.1', () => tampered(bookNet(backend, 1, new Relu()), (g) => g.W1.data.forEach((v, i, d) => (d[i] = v * 1.1))), 'W1'],
-      ['db2 sign flipped', () => tampered(bookNet(backend, 2, new Relu()), (g) => g.b2.data.forEach((v, i, d) => (d[i] = -v))), 'b2'],
+      [
+        'dW1 × 1.1',
+        () =>
+          tampered(bookNet(backend, 1, new Relu()), (g) =>
+            g.W1.data.forEach((v, i, d) => {
+              d[i] = v * 1.1;
+            }),
+          ),
+        'W1',
+      ],
+      [
+        'db2 sign flipped',
+        () =>
+          tampered(bookNet(backend, 2, new Relu()), (g) =>
+            g.b2.data.forEach((v, i, d) => {
+              d[i] = -v;
+            }),
+          ),
+        'b2',
+      ],
       ['dW2 zeroed', () => tampered(bookNet(backend, 3, new Relu()), (g) => g.W2.data.fill(0)), 'W2'],
       ['a Relu that forgets its mask', () => bookNet(backend, 4, new MasklessRelu()), 'W1'],
       ['a Sigmoid whose backward doubles dx', () => bookNet(backend, 5, new DoublingSigmoid()), 'W1'],
@@ -324,7 +342,9 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
         const backwardParams = conv.backwardParams.bind(conv);
         conv.backwardParams = (dout) => {
           backwardParams(dout);
-          conv.db!.data.forEach((v, i, d) => (d[i] = -v));
+          conv.db!.data.forEach((v, i, d) => {
+            d[i] = -v;
+          });
         };
       }
       const check = gradientCheck(net, x, t);
@@ -347,7 +367,11 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
       [2.6e-4, false],
       [1.6e-4, true],
     ] as const) {
-      const net = tampered(bookNet(backend, 1, new Relu()), (g) => g.W1.data.forEach((v, i, d) => (d[i] = v * (1 + epsilon))));
+      const net = tampered(bookNet(backend, 1, new Relu()), (g) =>
+        g.W1.data.forEach((v, i, d) => {
+          d[i] = v * (1 + epsilon);
+        }),
+      );
       const c = gradientCheck(net, x, t).params.W1;
       expect(Math.abs(c.relativeError - epsilon / 2), `ε ${epsilon}`).toBeLessThan(1e-5);
       expect(c.ok, `ε ${epsilon}: relative error ${c.relativeError}`).toBe(ok);
@@ -357,7 +381,14 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
 
   it('refuses a layer it has no float64 forward for, naming it', () => {
     class Custom extends Relu {}
-    const odd = { forward: (x: Tensor) => x, backward: (d: Tensor) => d, dispose: () => {} };
+    const odd = {
+      type: 'Odd',
+      forward: (x: Tensor) => x,
+      backward: (d: Tensor) => d,
+      params: () => ({}),
+      grads: () => ({}),
+      dispose: () => {},
+    } as never;
     const net = new Sequential([
       ['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))],
       ['Odd', odd],

@@ -1,15 +1,30 @@
-import { Affine } from '../layers/affine.js';
-import { Convolution } from '../layers/convolution.js';
-import { Pooling } from '../layers/pooling.js';
-import { BatchNormalization } from '../layers/batch_normalization.js';
-import { Dropout } from '../layers/dropout.js';
-import { Relu } from '../layers/relu.js';
-import { Sigmoid } from '../layers/sigmoid.js';
 import { describeValue } from '../core/checks.js';
-import { Sequential } from '../nets/sequential.js';
 import { checkTensor, type Tensor } from '../core/tensor.js';
+import { entryOf, type LayerOf, typeList } from '../layers/kinds.js';
+import type { Layer, LayerType } from '../layers/layer.js';
+import { Sequential } from '../nets/sequential.js';
 import { Graph } from './graph.js';
 import type { GraphNode } from './node.js';
+
+/** How a layer of one type becomes a node: `x` is its input node, `param` the input node of one of the net's parameters. */
+interface NodeMaker<L extends Layer> {
+  node(graph: Graph, layer: L, x: GraphNode, param: (t: Tensor) => GraphNode, name: string): GraphNode;
+}
+
+/** Every layer type as a graph node: a new layer type needs its entry here (tsc says so). */
+const NODES: { readonly [K in LayerType]: NodeMaker<LayerOf<K>> } = {
+  Affine: { node: (g, layer, x, param, name) => g.affine(x, param(layer.W), param(layer.b), name) },
+  Convolution: {
+    node: (g, layer, x, param, name) => g.convolution(x, param(layer.W), param(layer.b), { stride: layer.stride, pad: layer.pad }, name),
+  },
+  Pooling: { node: (g, layer, x, _param, name) => g.pooling(x, layer.poolH, layer.poolW, { stride: layer.stride, pad: layer.pad }, name) },
+  Relu: { node: (g, _layer, x, _param, name) => g.relu(x, name) },
+  Sigmoid: { node: (g, _layer, x, _param, name) => g.sigmoid(x, name) },
+  BatchNormalization: {
+    node: (g, layer, x, param, name) => g.batchNorm(x, param(layer.gamma), param(layer.beta), name, { momentum: layer.momentum }),
+  },
+  Dropout: { node: (g, layer, x, _param, name) => g.dropout(x, name, { ratio: layer.ratio }) },
+};
 
 export interface NetGraph {
   graph: Graph;
@@ -35,23 +50,14 @@ export function graphFromNet(net: Sequential, x: Tensor, t: Tensor): NetGraph {
   const params: Record<string, GraphNode> = {};
   const param = (tensor: Tensor): GraphNode => {
     const key = keyOf.get(tensor)!;
-    return (params[key] ??= graph.input(key, tensor));
+    params[key] ??= graph.input(key, tensor);
+    return params[key];
   };
   let out = graph.input('x', x);
   for (const [name, layer] of net.layers) {
-    if (layer instanceof Affine) out = graph.affine(out, param(layer.W), param(layer.b), name);
-    else if (layer instanceof Convolution)
-      out = graph.convolution(out, param(layer.W), param(layer.b), { stride: layer.stride, pad: layer.pad }, name);
-    else if (layer instanceof Pooling) out = graph.pooling(out, layer.poolH, layer.poolW, { stride: layer.stride, pad: layer.pad }, name);
-    else if (layer instanceof Relu) out = graph.relu(out, name);
-    else if (layer instanceof Sigmoid) out = graph.sigmoid(out, name);
-    else if (layer instanceof BatchNormalization)
-      out = graph.batchNorm(out, param(layer.gamma), param(layer.beta), name, { momentum: layer.momentum });
-    else if (layer instanceof Dropout) out = graph.dropout(out, name, { ratio: layer.ratio });
-    else
-      throw new Error(
-        `graphFromNet: layer '${name}' is a ${layer.constructor.name}; the graph knows Affine, Convolution, Pooling, Relu, Sigmoid, BatchNormalization and Dropout`,
-      );
+    const maker = entryOf<NodeMaker<Layer>>(NODES, layer);
+    if (!maker) throw new Error(`graphFromNet: layer '${name}' is a ${layer.constructor.name}; the graph knows ${typeList(NODES)}`);
+    out = maker.node(graph, layer, out, param, name);
   }
   const loss = graph.softmaxWithLoss(out, graph.input('t', t), 'SoftmaxWithLoss');
   return { graph, loss, params };

@@ -4,11 +4,12 @@ import { GraphNode } from './node.js';
 import type { ConvolutionOptions } from '../layers/convolution.js';
 import type { DropoutOptions } from '../layers/dropout.js';
 import type { PoolingOptions } from '../layers/pooling.js';
-import { BatchNormOp, ConvolutionOp, DropoutOp, OPS, PoolingOp, type Op, type Value, type ValueKind } from './ops.js';
+import { OP_INFO, type Value, type ValueKind } from './op_info.js';
+import { BatchNormOp, ConvolutionOp, DropoutOp, type Op, OPS, PoolingOp } from './ops.js';
 
 /** Default names that are numbered from the first node on (mul1, Affine1, …). */
 const NUMBERED = new Set(
-  Object.values(OPS)
+  Object.values(OP_INFO)
     .filter((op) => op.numbered)
     .map((op) => op.defaultName),
 );
@@ -58,36 +59,42 @@ export class Graph {
   }
 
   /** x · y on numbers (MulLayer). */
-  mul(x: GraphNode, y: GraphNode, name = OPS.mul.defaultName): GraphNode {
-    return this.#apply(OPS.mul.make(), [x, y], name);
+  mul(x: GraphNode, y: GraphNode, name = OP_INFO.mul.defaultName): GraphNode {
+    return this.#apply(OPS.mul(), [x, y], name);
   }
 
   /** x + y on numbers (AddLayer). */
-  add(x: GraphNode, y: GraphNode, name = OPS.add.defaultName): GraphNode {
-    return this.#apply(OPS.add.make(), [x, y], name);
+  add(x: GraphNode, y: GraphNode, name = OP_INFO.add.defaultName): GraphNode {
+    return this.#apply(OPS.add(), [x, y], name);
   }
 
   /** x·W + b for a batch x (Affine); W and b are nodes too, so dW and db show on their edges. */
-  affine(x: GraphNode, W: GraphNode, b: GraphNode, name = OPS.affine.defaultName): GraphNode {
-    return this.#apply(OPS.affine.make(), [x, W, b], name);
+  affine(x: GraphNode, W: GraphNode, b: GraphNode, name = OP_INFO.affine.defaultName): GraphNode {
+    return this.#apply(OPS.affine(), [x, W, b], name);
   }
 
   /** Convolution of a batch x [N, C, H, W] with filters W [FN, C, FH, FW] and biases b; dW and db show on their edges. */
-  convolution(x: GraphNode, W: GraphNode, b: GraphNode, options: ConvolutionOptions = {}, name = OPS.convolution.defaultName): GraphNode {
+  convolution(
+    x: GraphNode,
+    W: GraphNode,
+    b: GraphNode,
+    options: ConvolutionOptions = {},
+    name = OP_INFO.convolution.defaultName,
+  ): GraphNode {
     return this.#apply(new ConvolutionOp(options), [x, W, b], name);
   }
 
   /** Max pooling of x [N, C, H, W] with poolH×poolW windows (default 2×2, stride 2). */
-  pooling(x: GraphNode, poolH = 2, poolW = 2, options: PoolingOptions = { stride: 2 }, name = OPS.pooling.defaultName): GraphNode {
+  pooling(x: GraphNode, poolH = 2, poolW = 2, options: PoolingOptions = { stride: 2 }, name = OP_INFO.pooling.defaultName): GraphNode {
     return this.#apply(new PoolingOp(poolH, poolW, options), [x], name);
   }
 
-  relu(x: GraphNode, name = OPS.relu.defaultName): GraphNode {
-    return this.#apply(OPS.relu.make(), [x], name);
+  relu(x: GraphNode, name = OP_INFO.relu.defaultName): GraphNode {
+    return this.#apply(OPS.relu(), [x], name);
   }
 
-  sigmoid(x: GraphNode, name = OPS.sigmoid.defaultName): GraphNode {
-    return this.#apply(OPS.sigmoid.make(), [x], name);
+  sigmoid(x: GraphNode, name = OP_INFO.sigmoid.defaultName): GraphNode {
+    return this.#apply(OPS.sigmoid(), [x], name);
   }
 
   /**
@@ -98,20 +105,20 @@ export class Graph {
     x: GraphNode,
     gamma: GraphNode,
     beta: GraphNode,
-    name = OPS.batchNorm.defaultName,
+    name = OP_INFO.batchNorm.defaultName,
     options: { momentum?: number } = {},
   ): GraphNode {
     return this.#apply(new BatchNormOp(options.momentum), [x, gamma, beta], name);
   }
 
   /** Dropout of x in training mode: a new mask from the seeded generator on every forward. */
-  dropout(x: GraphNode, name = OPS.dropout.defaultName, options: DropoutOptions = {}): GraphNode {
+  dropout(x: GraphNode, name = OP_INFO.dropout.defaultName, options: DropoutOptions = {}): GraphNode {
     return this.#apply(new DropoutOp(options), [x], name);
   }
 
   /** The mean cross-entropy of softmax(x) against targets t (one-hot or class indices): a number. */
-  softmaxWithLoss(x: GraphNode, t: GraphNode, name = OPS.softmaxWithLoss.defaultName): GraphNode {
-    return this.#apply(OPS.softmaxWithLoss.make(), [x, t], name);
+  softmaxWithLoss(x: GraphNode, t: GraphNode, name = OP_INFO.softmaxWithLoss.defaultName): GraphNode {
+    return this.#apply(OPS.softmaxWithLoss(), [x, t], name);
   }
 
   /** Gives an input node a new value (same kind; tensors from this graph's backend). Run forward() again after. */

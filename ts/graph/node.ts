@@ -1,6 +1,7 @@
 import { reuseBuffer } from '../layers/layer.js';
 import { formatShape, type Tensor } from '../core/tensor.js';
-import type { Op, OpType, Value, ValueKind } from './ops.js';
+import type { OpType, Value, ValueKind } from './op_info.js';
+import type { Op } from './ops.js';
 
 /**
  * One node of a computational graph: an input (a value the user gives) or an operation applied

@@ -3,7 +3,8 @@ import { Affine } from '../layers/affine.js';
 import { BatchNormalization } from '../layers/batch_normalization.js';
 import { Convolution } from '../layers/convolution.js';
 import { Dropout } from '../layers/dropout.js';
-import type { Layer } from '../layers/layer.js';
+import { entryOf, type LayerOf } from '../layers/kinds.js';
+import type { Layer, LayerType } from '../layers/layer.js';
 import { Pooling } from '../layers/pooling.js';
 import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
@@ -46,22 +47,21 @@ export interface ParamSpec {
   nonNegative?: string;
 }
 
-interface LayerKind {
-  readonly type: string;
+/** How one layer type is saved and loaded; `L` is its class. */
+interface LayerKind<L extends Layer> {
   /**
    * True for the layers with W and b (Affine, Convolution): they share one count, W1, W2, … in
    * net order, as `Sequential.params` and the book's deep_convnet number them. Every other kind
    * counts its own (gamma1, gamma2, …).
    */
   readonly weighted?: boolean;
-  is(layer: Layer): boolean;
   /**
    * The kind's fields of the spec (besides type and name); `incoming` is the shape of one sample
    * reaching the layer, when known.
    */
-  describe(layer: Layer, incoming: readonly number[] | null): Record<string, unknown>;
+  describe(layer: L, incoming: readonly number[] | null): Record<string, unknown>;
   /** The tensors the layer keeps, in the order `tensors` and `build` use them. */
-  tensors(layer: Layer): Tensor[];
+  tensors(layer: L): Tensor[];
   /**
    * Checks the spec's fields against the shape of one sample coming in (null when unknown: an
    * Affine flattens whatever it gets; a Convolution or Pooling names its [C, H, W] itself), and
@@ -70,12 +70,10 @@ interface LayerKind {
    */
   check(spec: LayerSpec, incoming: readonly number[] | null, ordinal: number): { outgoing: readonly number[] | null; params: ParamSpec[] };
   /** The layer, made from checked tensors (created on the backend by the caller). */
-  build(spec: LayerSpec, tensors: Tensor[]): Layer;
+  build(spec: LayerSpec, tensors: Tensor[]): L;
 }
 
-const activation = (type: string, ctor: new () => Layer): LayerKind => ({
-  type,
-  is: (layer) => layer instanceof ctor,
+const activation = <L extends Layer>(ctor: new () => L): LayerKind<L> => ({
   describe: () => ({}),
   tensors: () => [],
   check: (spec, incoming) => {
@@ -85,16 +83,15 @@ const activation = (type: string, ctor: new () => Layer): LayerKind => ({
   build: () => new ctor(),
 });
 
-const LAYER_KINDS: readonly LayerKind[] = [
-  {
-    type: 'Affine',
+/** Every layer type as a model file describes it: a new layer type needs its entry here (tsc says so). */
+const LAYER_KINDS: { readonly [K in LayerType]: LayerKind<LayerOf<K>> } = {
+  Affine: {
     weighted: true,
-    is: (layer) => layer instanceof Affine,
     describe: (layer) => {
-      const [inputs, outputs] = (layer as Affine).W.shape;
+      const [inputs, outputs] = layer.W.shape;
       return { inputs, outputs };
     },
-    tensors: (layer) => [(layer as Affine).W, (layer as Affine).b],
+    tensors: (layer) => [layer.W, layer.b],
     check: (spec, incoming, ordinal) => {
       noExtraFields(spec, ['inputs', 'outputs']);
       const inputs = positiveSize(spec, 'inputs');
@@ -112,16 +109,13 @@ const LAYER_KINDS: readonly LayerKind[] = [
     },
     build: (_spec, [W, b]) => new Affine(W, b),
   },
-  {
-    type: 'Convolution',
+  Convolution: {
     weighted: true,
-    is: (layer) => layer instanceof Convolution,
-    describe: (layer, incoming) => {
-      const conv = layer as Convolution;
+    describe: (conv, incoming) => {
       const [filters, , fh, fw] = conv.W.shape;
-      return { filters, kernel: [fh, fw], stride: conv.stride, pad: conv.pad, input: sampleShape(layer, incoming) };
+      return { filters, kernel: [fh, fw], stride: conv.stride, pad: conv.pad, input: sampleShape(conv, incoming) };
     },
-    tensors: (layer) => [(layer as Convolution).W, (layer as Convolution).b],
+    tensors: (layer) => [layer.W, layer.b],
     check: (spec, incoming, ordinal) => {
       noExtraFields(spec, ['filters', 'kernel', 'stride', 'pad', 'input']);
       const filters = positiveSize(spec, 'filters');
@@ -135,13 +129,13 @@ const LAYER_KINDS: readonly LayerKind[] = [
     },
     build: (spec, [W, b]) => new Convolution(W, b, { stride: spec.stride as number, pad: spec.pad as number }),
   },
-  {
-    type: 'Pooling',
-    is: (layer) => layer instanceof Pooling,
-    describe: (layer, incoming) => {
-      const pool = layer as Pooling;
-      return { pool: [pool.poolH, pool.poolW], stride: pool.stride, pad: pool.pad, input: sampleShape(layer, incoming) };
-    },
+  Pooling: {
+    describe: (pool, incoming) => ({
+      pool: [pool.poolH, pool.poolW],
+      stride: pool.stride,
+      pad: pool.pad,
+      input: sampleShape(pool, incoming),
+    }),
     tensors: () => [],
     check: (spec, incoming) => {
       noExtraFields(spec, ['pool', 'stride', 'pad', 'input']);
@@ -153,17 +147,12 @@ const LAYER_KINDS: readonly LayerKind[] = [
       return new Pooling(ph, pw, { stride: spec.stride as number, pad: spec.pad as number });
     },
   },
-  activation('Relu', Relu),
-  activation('Sigmoid', Sigmoid),
-  {
-    type: 'BatchNormalization',
-    is: (layer) => layer instanceof BatchNormalization,
-    describe: (layer) => ({ features: (layer as BatchNormalization).gamma.size, momentum: (layer as BatchNormalization).momentum }),
+  Relu: activation(Relu),
+  Sigmoid: activation(Sigmoid),
+  BatchNormalization: {
+    describe: (norm) => ({ features: norm.gamma.size, momentum: norm.momentum }),
     // γ and β are trained; the running statistics are what test mode uses, so they are saved too
-    tensors: (layer) => {
-      const norm = layer as BatchNormalization;
-      return [norm.gamma, norm.beta, norm.runningMean, norm.runningVar];
-    },
+    tensors: (norm) => [norm.gamma, norm.beta, norm.runningMean, norm.runningVar],
     check: (spec, incoming, ordinal) => {
       noExtraFields(spec, ['features', 'momentum']);
       const features = positiveSize(spec, 'features');
@@ -186,10 +175,8 @@ const LAYER_KINDS: readonly LayerKind[] = [
       return norm;
     },
   },
-  {
-    type: 'Dropout',
-    is: (layer) => layer instanceof Dropout,
-    describe: (layer) => ({ ratio: (layer as Dropout).ratio }),
+  Dropout: {
+    describe: (layer) => ({ ratio: layer.ratio }),
     tensors: () => [],
     check: (spec, incoming) => {
       noExtraFields(spec, ['ratio']);
@@ -198,7 +185,7 @@ const LAYER_KINDS: readonly LayerKind[] = [
     },
     build: (spec) => new Dropout({ ratio: spec.ratio as number }),
   },
-];
+};
 
 interface NetKind {
   readonly class: string;
@@ -214,7 +201,7 @@ const NET_KINDS: readonly NetKind[] = [
     is: (net) => net.constructor === Sequential,
     build: (_backend, layers, tensors, weightDecayLambda) =>
       new Sequential(
-        layers.map((spec, i) => [spec.name, layerKind(spec.type).build(spec, tensors[i])]),
+        layers.map((spec, i) => [spec.name, layerKind(spec.type).kind.build(spec, tensors[i])]),
         undefined,
         { weightDecayLambda },
       ),
@@ -296,7 +283,7 @@ function adopt(name: string, net: Sequential, layers: LayerSpec[], tensors: Tens
       `loadModel: the file's layers (${pattern(layers)}) are not a ${name}'s (${pattern(built.spec.layers)}, with the same sizes and options)`,
     );
   }
-  built.tensors.forEach((t, i) => t.data.set(tensors.flat()[i].data));
+  for (const [i, t] of built.tensors.entries()) t.data.set(tensors.flat()[i].data);
   for (const t of tensors.flat()) t.dispose();
   return net;
 }
@@ -317,12 +304,12 @@ export function describeNet(net: Sequential): { spec: ArchitectureSpec; tensors:
   // The shape of one sample as it goes through the net (a Convolution's output is [FN, OH, OW]).
   let sample: readonly number[] | null = net instanceof SimpleConvNet ? net.inputDim : null;
   for (const [name, layer] of net.layers) {
-    const kind = LAYER_KINDS.find((k) => k.is(layer));
+    const kind = entryOf<LayerKind<Layer>>(LAYER_KINDS, layer);
     if (!kind)
       throw new Error(
-        `saveModel: layer '${name}' is a ${layer.constructor.name}, which cannot be saved yet (known: ${LAYER_KINDS.map((k) => k.type).join(', ')})`,
+        `saveModel: layer '${name}' is a ${layer.constructor.name}, which cannot be saved yet (known: ${Object.keys(LAYER_KINDS).join(', ')})`,
       );
-    const spec = { type: kind.type, name, ...kind.describe(layer, sample) };
+    const spec = { type: layer.type, name, ...kind.describe(layer, sample) };
     layers.push(spec);
     tensors.push(...kind.tensors(layer));
     sample = kind.check(spec, sample, 1).outgoing;
@@ -357,8 +344,8 @@ export function checkArchitecture(value: unknown): { spec: ArchitectureSpec; par
     if (typeof name !== 'string' || name === '' || names.has(name))
       throw new Error(`loadModel: layer names must be unique non-empty strings, got ${JSON.stringify(name)}`);
     names.add(name);
-    const kind = layerKind(type);
-    const counter = kind.weighted ? 'W' : kind.type;
+    const { type: known, kind } = layerKind(type);
+    const counter = kind.weighted ? 'W' : known;
     const ordinal = (ordinals.get(counter) ?? 0) + 1;
     ordinals.set(counter, ordinal);
     const checked = kind.check(layer as LayerSpec, sample, ordinal);
@@ -379,10 +366,11 @@ export function buildNet(backend: Backend, spec: ArchitectureSpec, tensors: Tens
   }
 }
 
-function layerKind(type: unknown): LayerKind {
-  const kind = LAYER_KINDS.find((k) => k.type === type);
-  if (!kind) throw new Error(`loadModel: unknown layer type ${JSON.stringify(type)} (known: ${LAYER_KINDS.map((k) => k.type).join(', ')})`);
-  return kind;
+/** The entry of a layer type read from a file (anything may be there). */
+function layerKind(type: unknown): { type: LayerType; kind: LayerKind<Layer> } {
+  if (typeof type !== 'string' || !Object.hasOwn(LAYER_KINDS, type))
+    throw new Error(`loadModel: unknown layer type ${JSON.stringify(type)} (known: ${Object.keys(LAYER_KINDS).join(', ')})`);
+  return { type: type as LayerType, kind: LAYER_KINDS[type as LayerType] as LayerKind<Layer> };
 }
 
 function positiveSize(spec: LayerSpec, field: string): number {
@@ -428,8 +416,8 @@ function windowOutput(spec: LayerSpec, incoming: readonly number[] | null, fh: n
  * The [C, H, W] of one sample reaching a Convolution or Pooling: from the layer before it, or
  * (first in the net) from the last input the layer saw.
  */
-function sampleShape(layer: Convolution | Pooling | Layer, incoming: readonly number[] | null): readonly number[] {
-  const shape = incoming ?? (layer as Convolution | Pooling).inputShape;
+function sampleShape(layer: Convolution | Pooling, incoming: readonly number[] | null): readonly number[] {
+  const shape = incoming ?? layer.inputShape;
   if (shape === null)
     throw new Error(
       `saveModel: the net starts with a ${layer.constructor.name} that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch before saving (a SimpleConvNet knows its inputDim)`,

@@ -1,6 +1,6 @@
 import type { Backend } from '../core/backend.js';
 import { checkTensor, type Tensor } from '../core/tensor.js';
-import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
+import { checkDout, type Layer, type LayerParams, requireForward, reuseBuffer } from './layer.js';
 
 /**
  * An element-wise activation whose backward needs only its forward output `out` (true of both
@@ -11,25 +11,34 @@ export abstract class OutputCachingActivation implements Layer {
   out: Tensor | null = null;
   #dx: Tensor | null = null;
 
-  protected abstract readonly layerName: string;
+  abstract readonly type: 'Relu' | 'Sigmoid';
   protected abstract forwardKernel(backend: Backend, x: Tensor, out: Tensor): void;
   protected abstract backwardKernel(backend: Backend, out: Tensor, dout: Tensor, dx: Tensor): void;
 
   forward(x: Tensor): Tensor {
-    checkTensor(`${this.layerName}.forward`, 'x', x);
+    checkTensor(`${this.type}.forward`, 'x', x);
     this.out = reuseBuffer(this.out, x.backend, x.shape);
     this.forwardKernel(x.backend, x, this.out);
     return this.out;
   }
 
   backward(dout: Tensor): Tensor {
-    const where = `${this.layerName}.backward`;
+    const where = `${this.type}.backward`;
     checkTensor(where, 'dout', dout);
     const out = requireForward(where, this.out);
     checkDout(where, dout, out);
     this.#dx = reuseBuffer(this.#dx, out.backend, out.shape);
     this.backwardKernel(out.backend, out, dout, this.#dx);
     return this.#dx;
+  }
+
+  /** Nothing to learn. */
+  params(): LayerParams {
+    return {};
+  }
+
+  grads(): LayerParams<null> {
+    return {};
   }
 
   dispose(): void {

@@ -1,5 +1,5 @@
 import { checkTensor, formatShape, type Tensor } from '../core/tensor.js';
-import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
+import { checkDout, type Layer, type LayerParams, requireForward, reuseBuffer } from './layer.js';
 
 /**
  * The batched Affine layer (§5.6.2): out = x·W + b for a batch x of shape [N, ...], flattened to
@@ -10,6 +10,7 @@ import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
  * the layer's own, overwritten by every backward.
  */
 export class Affine implements Layer {
+  readonly type = 'Affine';
   readonly W: Tensor;
   readonly b: Tensor;
   dW: Tensor | null = null;
@@ -81,6 +82,14 @@ export class Affine implements Layer {
     this.dW = reuseBuffer(this.dW, backend, this.W.shape);
     this.db = reuseBuffer(this.db, backend, this.b.shape);
     backend.affineBackward(batch, inputs, outputs, x, this.W, dout, this.dW, this.db, wantDx ? this.#dx : null);
+  }
+
+  params(): LayerParams {
+    return { W: this.W, b: this.b };
+  }
+
+  grads(): LayerParams<Tensor | null> {
+    return { W: this.dW, b: this.db };
   }
 
   dispose(): void {

@@ -1,7 +1,7 @@
 import { BATCH_NORM_EPS } from '../backends/ts_normalization.js';
 import { checkNonNegative, checkObject, valueText } from '../core/checks.js';
 import { checkTensor, formatShape, type Tensor } from '../core/tensor.js';
-import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
+import { checkDout, type Layer, type LayerParams, requireForward, reuseBuffer } from './layer.js';
 
 export interface BatchNormalizationOptions {
   /** Weight of the old running statistics in each update (default 0.9, the book's). */
@@ -23,6 +23,7 @@ export interface BatchNormalizationOptions {
  * passed in the options; `dgamma` and `dbeta` are the layer's own, overwritten by every backward.
  */
 export class BatchNormalization implements Layer {
+  readonly type = 'BatchNormalization';
   /** ε under the square root, on both backends (the book's 10e-7 = 1e-6); what an ONNX export needs. */
   static readonly EPSILON = BATCH_NORM_EPS;
   readonly gamma: Tensor;
@@ -136,6 +137,15 @@ export class BatchNormalization implements Layer {
     this.dbeta = reuseBuffer(this.dbeta, backend, [features]);
     backend.batchNormBackward(rows, features, dout, this.xn!, this.invStd!, this.gamma, this.dgamma, this.dbeta, this.#dx);
     return this.#dx;
+  }
+
+  /** γ and β (the running statistics are not learned by gradients, so they are not here). */
+  params(): LayerParams {
+    return { gamma: this.gamma, beta: this.beta };
+  }
+
+  grads(): LayerParams<Tensor | null> {
+    return { gamma: this.dgamma, beta: this.dbeta };
   }
 
   dispose(): void {

@@ -1,6 +1,6 @@
 import { checkTensor, formatShape, sameShape, type Tensor } from '../core/tensor.js';
 import { checkWindow, outputSize, windowOptions, type Window } from '../core/window.js';
-import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
+import { checkDout, type Layer, type LayerParams, requireForward, reuseBuffer } from './layer.js';
 
 export interface ConvolutionOptions {
   /** Step of the filter (default 1). */
@@ -18,6 +18,7 @@ export interface ConvolutionOptions {
  * allocated once per input shape and overwritten by every call.
  */
 export class Convolution implements Layer {
+  readonly type = 'Convolution';
   readonly W: Tensor;
   readonly b: Tensor;
   readonly stride: number;
@@ -130,6 +131,14 @@ export class Convolution implements Layer {
     checkWindow(where, g);
     this.#window = g;
     return g;
+  }
+
+  params(): LayerParams {
+    return { W: this.W, b: this.b };
+  }
+
+  grads(): LayerParams<Tensor | null> {
+    return { W: this.dW, b: this.db };
   }
 
   dispose(): void {

@@ -1,7 +1,7 @@
 import { checkObject, valueText } from '../core/checks.js';
 import { Random } from '../core/random.js';
 import { checkTensor, type Tensor } from '../core/tensor.js';
-import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
+import { checkDout, type Layer, type LayerParams, requireForward, reuseBuffer } from './layer.js';
 
 export interface DropoutOptions {
   /** Fraction of units dropped in training, in [0, 1) (default 0.5, the book's `dropout_ratio`). */
@@ -20,6 +20,7 @@ export interface DropoutOptions {
  * dout·(1 − ratio) after a test-mode one (the book reuses a stale mask there).
  */
 export class Dropout implements Layer {
+  readonly type = 'Dropout';
   readonly ratio: number;
   /** 1 where the last training forward kept a unit, 0 where it dropped it (null before one). */
   mask: Tensor | null = null;
@@ -76,6 +77,15 @@ export class Dropout implements Layer {
     if (this.lastTrain) dout.backend.applyMask(dout, this.mask!, this.#dx);
     else dout.backend.scale(1 - this.ratio, dout, this.#dx);
     return this.#dx;
+  }
+
+  /** Nothing to learn. */
+  params(): LayerParams {
+    return {};
+  }
+
+  grads(): LayerParams<null> {
+    return {};
   }
 
   dispose(): void {

@@ -2,6 +2,20 @@ import type { Backend } from '../core/backend.js';
 import { formatShape, sameShape, type Tensor } from '../core/tensor.js';
 
 /**
+ * The layer types of the library, one per layer class (`layer.type`). Every subsystem that treats
+ * layers one type at a time (float64 forward, ONNX export, model files, graphs) keys a table by
+ * it, typed `{ [K in LayerType]: … }`, so a type added here and forgotten in a table fails `tsc`
+ * (see docs/adding-a-layer.md). ts/layers/kinds.ts maps each type to its class.
+ */
+export type LayerType = 'Affine' | 'Convolution' | 'Pooling' | 'Relu' | 'Sigmoid' | 'BatchNormalization' | 'Dropout';
+
+/**
+ * A layer's learned tensors, or their gradients, by the book's names without the number:
+ * `{ W, b }`, `{ gamma, beta }`, or `{}`. A network numbers them (W1, b1, gamma1, …).
+ */
+export type LayerParams<T = Tensor> = Readonly<Record<string, T>>;
+
+/**
  * A node of the network in the book's sense: `forward` does the local computation and keeps what
  * `backward` needs; `backward` turns the upstream gradient into the gradient of its input.
  *
@@ -10,9 +24,20 @@ import { formatShape, sameShape, type Tensor } from '../core/tensor.js';
  * without allocating.
  */
 export interface Layer {
+  /** Which of the library's layer types this is: the key of every per-type table. */
+  readonly type: LayerType;
   /** `train` matters only to layers that behave differently in training (Dropout, BatchNormalization). */
   forward(x: Tensor, train?: boolean): Tensor;
   backward(dout: Tensor): Tensor;
+  /** What the layer learns (`{ W, b }` for Affine, `{}` for Relu); the tensors themselves, not copies. */
+  params(): LayerParams;
+  /** The gradients of `params()` under the same names, from the last backward (null before one). */
+  grads(): LayerParams<Tensor | null>;
+  /**
+   * The parameter gradients without dx, in layers with weights (Affine, Convolution): for the
+   * first layer of a network, whose input gradient nothing uses.
+   */
+  backwardParams?(dout: Tensor): void;
   /** Frees the layer's own buffers (not tensors it was given, such as Affine's W and b). */
   dispose(): void;
 }

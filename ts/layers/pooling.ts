@@ -1,7 +1,7 @@
 import { describeValue } from '../core/checks.js';
 import { checkTensor, formatShape, sameShape, type Tensor } from '../core/tensor.js';
 import { checkWindow, outputSize, windowOptions, type Window } from '../core/window.js';
-import { checkDout, requireForward, reuseBuffer, type Layer } from './layer.js';
+import { checkDout, type Layer, type LayerParams, requireForward, reuseBuffer } from './layer.js';
 
 export interface PoolingOptions {
   /** Step of the window (default 1, as the book's `Pooling`). */
@@ -16,6 +16,7 @@ export interface PoolingOptions {
  * (numpy's `argmax`, as in the book).
  */
 export class Pooling implements Layer {
+  readonly type = 'Pooling';
   readonly poolH: number;
   readonly poolW: number;
   readonly stride: number;
@@ -76,6 +77,15 @@ export class Pooling implements Layer {
     const g = this.#window!;
     x.backend.maxPoolBackward(g.n, g.c, g.h, g.w, g.fh, g.fw, g.stride, g.pad, dout, this.argmax!, this.#dx);
     return this.#dx;
+  }
+
+  /** Nothing to learn. */
+  params(): LayerParams {
+    return {};
+  }
+
+  grads(): LayerParams<null> {
+    return {};
   }
 
   dispose(): void {

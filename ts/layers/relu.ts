@@ -8,7 +8,7 @@ import { OutputCachingActivation } from './activation.js';
  * is what is kept.
  */
 export class Relu extends OutputCachingActivation {
-  protected readonly layerName = 'Relu';
+  readonly type = 'Relu';
   protected forwardKernel(backend: Backend, x: Tensor, out: Tensor): void {
     backend.reluForward(x, out);
   }

@@ -4,7 +4,7 @@ import { OutputCachingActivation } from './activation.js';
 
 /** Sigmoid (§5.5.2): y = 1 / (1 + exp(−x)); backward needs only the output: dx = dout·(1 − y)·y. */
 export class Sigmoid extends OutputCachingActivation {
-  protected readonly layerName = 'Sigmoid';
+  readonly type = 'Sigmoid';
   protected forwardKernel(backend: Backend, x: Tensor, out: Tensor): void {
     backend.sigmoidForward(x, out);
   }

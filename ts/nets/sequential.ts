@@ -1,9 +1,7 @@
 import { checkBackend, type Backend } from '../core/backend.js';
-import { numericalGradient } from '../training/gradient_check.js';
+import { numericalGradient } from '../training/numerical_gradient.js';
 import { initWeights, type WeightInit } from '../training/init.js';
 import { Affine } from '../layers/affine.js';
-import { Convolution } from '../layers/convolution.js';
-import { BatchNormalization } from '../layers/batch_normalization.js';
 import type { Layer } from '../layers/layer.js';
 import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
@@ -12,8 +10,6 @@ import { Random } from '../core/random.js';
 import { describeValue, valueText } from '../core/checks.js';
 import { checkTensor, formatShape, type Params, type Tensor } from '../core/tensor.js';
 import { argmax, isF32Finite } from '../core/values.js';
-
-/** Parameters or their gradients, keyed as in the book: W1, b1, W2, b2, … */
 
 export interface MlpOptions {
   /** Hidden activation (default `'relu'`). */
@@ -35,9 +31,10 @@ export interface SequentialOptions {
 
 /**
  * A network as an ordered list of named layers ending in a SoftmaxWithLoss, as the book's
- * TwoLayerNet / MultiLayerNet keep them (`OrderedDict` + `lastLayer`). The i-th layer with
- * weights (Affine or Convolution) has `params['W' + i]` and `params['b' + i]`; the i-th
- * BatchNormalization layer's are `params['gamma' + i]` and `params['beta' + i]`.
+ * TwoLayerNet / MultiLayerNet keep them (`OrderedDict` + `lastLayer`). Each layer's `params()`
+ * get the number of its kind: the i-th layer with weights (Affine or Convolution) has
+ * `params['W' + i]` and `params['b' + i]`; the i-th BatchNormalization layer's are
+ * `params['gamma' + i]` and `params['beta' + i]`.
  *
  * Layers that behave differently in training (Dropout, BatchNormalization) get the `train` flag
  * of `predict`/`loss`: false by default, as in the book; `gradient` runs in training mode.
@@ -47,9 +44,8 @@ export class Sequential {
   readonly lastLayer: SoftmaxWithLoss;
   readonly params: Params;
   readonly weightDecayLambda: number;
-  /** The layers with weights (Affine and Convolution), in order: their W and b are W1, b1, W2, … */
-  readonly #affines: (Affine | Convolution)[];
-  readonly #batchNorms: BatchNormalization[];
+  /** The layers with parameters, each with the number its parameters carry (W2, b2), in `params` order. */
+  readonly #learning: { layer: Layer; ordinal: number }[];
   /** The layers in order, kept as an array so a training step walks them without allocating. */
   readonly #order: Layer[];
   #disposed = false;
@@ -69,21 +65,18 @@ export class Sequential {
     this.layers = map;
     this.lastLayer = lastLayer;
     this.#order = [...map.values()];
-    this.#affines = this.#order.filter((l): l is Affine | Convolution => l instanceof Affine || l instanceof Convolution);
-    this.#batchNorms = this.#order.filter((l): l is BatchNormalization => l instanceof BatchNormalization);
+    this.#learning = numberLayers(this.#order);
     this.params = {};
-    this.#affines.forEach((affine, i) => {
-      if (affine.W.backend !== this.#affines[0].W.backend)
-        throw new Error(
-          `Sequential: weighted layer ${i + 1} is on backend '${affine.W.backend.name}', the first on '${this.#affines[0].W.backend.name}'`,
-        );
-      this.params[`W${i + 1}`] = affine.W;
-      this.params[`b${i + 1}`] = affine.b;
-    });
-    this.#batchNorms.forEach((norm, i) => {
-      this.params[`gamma${i + 1}`] = norm.gamma;
-      this.params[`beta${i + 1}`] = norm.beta;
-    });
+    for (const { layer, ordinal } of this.#learning) {
+      for (const [key, tensor] of Object.entries(layer.params())) {
+        const first = this.params.W1;
+        if (key === 'W' && first && tensor.backend !== first.backend)
+          throw new Error(
+            `Sequential: weighted layer ${ordinal} is on backend '${tensor.backend.name}', the first on '${first.backend.name}'`,
+          );
+        this.params[`${key}${ordinal}`] = tensor;
+      }
+    }
   }
 
   /**
@@ -122,7 +115,7 @@ export class Sequential {
       }
     } catch (e) {
       // weights beyond f32 in a later layer: free the earlier layers' parameters
-      for (const [, layer] of layers) if (layer instanceof Affine) [layer.W, layer.b].forEach((p) => p.dispose());
+      for (const [, layer] of layers) for (const p of Object.values(layer.params())) p.dispose();
       throw e;
     }
     return sequentialOf(layers);
@@ -151,9 +144,9 @@ export class Sequential {
     const lambda = this.weightDecayLambda;
     if (lambda === 0) return 0;
     let sum = 0;
-    for (const affine of this.#affines) {
-      const w = affine.W.data;
-      for (let i = 0; i < w.length; i++) sum += w[i] * w[i];
+    for (const { layer } of this.#learning) {
+      const w = layer.params().W?.data;
+      if (w) for (let i = 0; i < w.length; i++) sum += w[i] * w[i];
     }
     return 0.5 * lambda * sum;
   }
@@ -188,22 +181,20 @@ export class Sequential {
     let dout = this.lastLayer.backward();
     const layers = this.#order;
     for (let i = layers.length - 1; i >= 1; i--) dout = layers[i].backward(dout);
-    // Nothing uses the gradient of the network's input, so a first Affine or Convolution skips dx.
+    // Nothing uses the gradient of the network's input, so a first layer with weights skips dx.
     const first = layers[0];
-    if (first instanceof Affine || first instanceof Convolution) first.backwardParams(dout);
+    if (first?.backwardParams) first.backwardParams(dout);
     else first?.backward(dout);
     const grads: Params = {};
     const lambda = this.weightDecayLambda;
-    this.#affines.forEach((affine, i) => {
-      // dW += λ·W: the SGD pass with lr = −λ
-      if (lambda !== 0) affine.W.backend.sgd(-lambda, affine.dW!, affine.W);
-      grads[`W${i + 1}`] = affine.dW!;
-      grads[`b${i + 1}`] = affine.db!;
-    });
-    this.#batchNorms.forEach((norm, i) => {
-      grads[`gamma${i + 1}`] = norm.dgamma!;
-      grads[`beta${i + 1}`] = norm.dbeta!;
-    });
+    for (const { layer, ordinal } of this.#learning) {
+      const params = layer.params();
+      for (const [key, grad] of Object.entries(layer.grads())) {
+        // dW += λ·W: the SGD pass with lr = −λ
+        if (key === 'W' && lambda !== 0) grad!.backend.sgd(-lambda, grad!, params.W);
+        grads[`${key}${ordinal}`] = grad!;
+      }
+    }
     return grads;
   }
 
@@ -253,6 +244,25 @@ function sequentialOf(layers: [string, Layer][]): Sequential {
   return new Sequential(layers);
 }
 
+/**
+ * The layers that have parameters, each with its number. Layers whose first parameter has the
+ * same name share one count: Affine and Convolution are numbered W1, W2, … in net order (as the
+ * book's deep_convnet), BatchNormalization gamma1, gamma2, …. Listed count by count, in the order
+ * the counts first appear (in the book's nets: every W before the first gamma), which is the
+ * order of `params` and of `gradient`'s keys.
+ */
+function numberLayers(layers: readonly Layer[]): { layer: Layer; ordinal: number }[] {
+  const groups = new Map<string, { layer: Layer; ordinal: number }[]>();
+  for (const layer of layers) {
+    const first = Object.keys(layer.params())[0];
+    if (first === undefined) continue;
+    const group = groups.get(first) ?? [];
+    groups.set(first, group);
+    group.push({ layer, ordinal: group.length + 1 });
+  }
+  return [...groups.values()].flat();
+}
+
 function checkWeightDecay(options: SequentialOptions): number {
   if (typeof options !== 'object' || options === null)
     throw new Error(
@@ -278,10 +288,10 @@ function checkLayerList(layers: unknown, lastLayer: unknown): void {
       throw new Error(`${where}: expected entry ${i} to be a [name, layer] pair with a string name, got ${describeValue(entry)}`);
     }
     const layer = entry[1] as Record<string, unknown> | null;
-    const missing = ['forward', 'backward', 'dispose'].filter((m) => typeof layer?.[m] !== 'function');
+    const missing = ['forward', 'backward', 'params', 'grads', 'dispose'].filter((m) => typeof layer?.[m] !== 'function');
     if (missing.length > 0) {
       throw new Error(
-        `${where}: expected '${entry[0]}' to be a layer (with forward, backward and dispose methods), got ${describeValue(layer)} without ${missing.join(', ')}`,
+        `${where}: expected '${entry[0]}' to be a layer (with forward, backward, params, grads and dispose methods), got ${describeValue(layer)} without ${missing.join(', ')}`,
       );
     }
     i++;

@@ -1,20 +1,11 @@
 import type protobufLight from 'protobufjs/light.js';
 // The core, imported as the package's main entry: the build keeps this import (these files are
 // compiled one by one, not bundled), so the classes below are the very ones the user's net is made of.
-import {
-  Affine,
-  BatchNormalization,
-  Convolution,
-  Dropout,
-  LIBRARY_VERSION,
-  Pooling,
-  Relu,
-  Sequential,
-  Sigmoid,
-  SimpleConvNet,
-  type Layer,
-  type Tensor,
-} from '../index.js';
+import { BatchNormalization, LIBRARY_VERSION, type Layer, Sequential, SimpleConvNet, type Tensor } from '../index.js';
+// Types only: this file is compiled on its own, so a value import from a module other than
+// '../index.js' would point at a file the package does not ship.
+import type { LayerOf } from '../layers/kinds.js';
+import type { LayerType } from '../layers/layer.js';
 import { ATTRIBUTE_FLOAT, ATTRIBUTE_INT, ATTRIBUTE_INTS, FLOAT, INT64, ONNX_SCHEMA } from './schema.js';
 
 /**
@@ -51,16 +42,19 @@ interface Exported {
   sample: readonly number[];
 }
 
-type Exporter = (layer: never, at: Place) => Exported;
+/** How a layer of one type becomes ONNX nodes; `L` is its class. */
+interface Exporter<L extends Layer> {
+  /** The sample shape `predict` takes when the net starts with this layer, or null when the layer keeps any shape. */
+  input(layer: L): readonly number[] | null;
+  /** Nodes that compute what the layer's test-mode `forward` (the one `predict` runs) computes. */
+  nodes(layer: L, at: Place): Exported;
+}
 
-/**
- * One entry per layer class: how it becomes ONNX nodes that compute what its test-mode
- * `forward` (the one `predict` runs) computes.
- */
-const EXPORTERS: readonly [new (...args: never[]) => Layer, Exporter][] = [
-  [
-    Affine,
-    (layer: Affine, at) => {
+/** Every layer type's ONNX export: a new layer type needs its entry here (tsc says so). */
+const EXPORTERS: { readonly [K in LayerType]: Exporter<LayerOf<K>> } = {
+  Affine: {
+    input: (layer) => [layer.W.shape[0]],
+    nodes: (layer, at) => {
       const i = at.next('W');
       const [inputs, outputs] = layer.W.shape;
       const features = at.sample.reduce((a, d) => a * d, 1);
@@ -80,10 +74,10 @@ const EXPORTERS: readonly [new (...args: never[]) => Layer, Exporter][] = [
         sample: [outputs],
       };
     },
-  ],
-  [
-    Convolution,
-    (layer: Convolution, at) => {
+  },
+  Convolution: {
+    input: (layer) => imageInput(layer),
+    nodes: (layer, at) => {
       const i = at.next('W');
       const [filters, channels, fh, fw] = layer.W.shape;
       const [, h, w] = imageSample(at, channels);
@@ -100,10 +94,10 @@ const EXPORTERS: readonly [new (...args: never[]) => Layer, Exporter][] = [
         sample: [filters, oh, ow],
       };
     },
-  ],
-  [
-    Pooling,
-    (layer: Pooling, at) => {
+  },
+  Pooling: {
+    input: (layer) => imageInput(layer),
+    nodes: (layer, at) => {
       const [c, h, w] = imageSample(at, null);
       const { poolH, poolW, stride, pad } = layer;
       const { oh, ow } = windowOutput(at, h, w, poolH, poolW, stride, pad, 'pooling window');
@@ -133,10 +127,10 @@ const EXPORTERS: readonly [new (...args: never[]) => Layer, Exporter][] = [
         sample: [c, oh, ow],
       };
     },
-  ],
-  [
-    BatchNormalization,
-    (layer: BatchNormalization, at) => {
+  },
+  BatchNormalization: {
+    input: (layer) => [layer.gamma.shape[0]],
+    nodes: (layer, at) => {
       const i = at.next('gamma');
       const features = layer.gamma.shape[0];
       if (at.sample.reduce((a, d) => a * d, 1) !== features)
@@ -168,34 +162,25 @@ const EXPORTERS: readonly [new (...args: never[]) => Layer, Exporter][] = [
         sample: at.sample,
       };
     },
-  ],
+  },
   // The book's Dropout at test time scales by (1 − ratio) (no inverted dropout): a Mul, not ONNX's
   // Dropout, which is the identity at inference.
-  [
-    Dropout,
-    (layer: Dropout, at) => ({
+  Dropout: {
+    input: () => null,
+    nodes: (layer, at) => ({
       nodes: [{ name: at.name, opType: 'Mul', input: [at.input, `${at.name}_scale`], output: [at.output] }],
       initializers: [{ name: `${at.name}_scale`, dims: [], dataType: FLOAT, rawData: f32Bytes([1 - layer.ratio]) }],
       sample: at.sample,
     }),
-  ],
-  [
-    Relu,
-    (_layer: Relu, at) => ({
-      nodes: [{ name: at.name, opType: 'Relu', input: [at.input], output: [at.output] }],
-      initializers: [],
-      sample: at.sample,
-    }),
-  ],
-  [
-    Sigmoid,
-    (_layer: Sigmoid, at) => ({
-      nodes: [{ name: at.name, opType: 'Sigmoid', input: [at.input], output: [at.output] }],
-      initializers: [],
-      sample: at.sample,
-    }),
-  ],
-];
+  },
+  Relu: { input: () => null, nodes: (_layer, at) => elementwise('Relu', at) },
+  Sigmoid: { input: () => null, nodes: (_layer, at) => elementwise('Sigmoid', at) },
+};
+
+/** An activation: one ONNX operator of the same name, any shape in and out. */
+function elementwise(opType: string, at: Place): Exported {
+  return { nodes: [{ name: at.name, opType, input: [at.input], output: [at.output] }], initializers: [], sample: at.sample };
+}
 
 let modelType: protobufLight.Type | null = null;
 
@@ -229,12 +214,7 @@ export function toOnnx(net: Sequential): Uint8Array {
   let sample = inputSample;
   let current = 'x';
   for (const [name, layer] of net.layers) {
-    const entry = EXPORTERS.find(([ctor]) => layer instanceof ctor);
-    if (!entry)
-      throw new Error(
-        `toOnnx: layer '${name}' is a ${layer.constructor.name}, which has no ONNX export yet (known: ${EXPORTERS.map(([c]) => c.name).join(', ')})`,
-      );
-    const exported = entry[1](layer as never, { name, input: current, output: `${name}_out`, sample, next });
+    const exported = exporter(name, layer).nodes(layer, { name, input: current, output: `${name}_out`, sample, next });
     nodes.push(...exported.nodes);
     initializers.push(...exported.initializers);
     sample = exported.sample;
@@ -246,7 +226,8 @@ export function toOnnx(net: Sequential): Uint8Array {
     );
   nodes.push({ name: 'Softmax', opType: 'Softmax', input: [current], output: ['probabilities'], attribute: [int('axis', 1)] });
 
-  const Model = (modelType ??= protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto'));
+  modelType ??= protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto');
+  const Model = modelType;
   const model = Model.fromObject({
     irVersion: IR_VERSION,
     opsetImport: [{ domain: '', version: OPSET }],
@@ -263,6 +244,19 @@ export function toOnnx(net: Sequential): Uint8Array {
   return Model.encode(model).finish();
 }
 
+/** The export of `layer`'s type, or an error naming the layer. */
+function exporter(name: string, layer: Layer): Exporter<Layer> {
+  // as ts/layers/kinds.ts's entryOf (a value this separately compiled entry point cannot import)
+  const type: unknown = (layer as { type?: unknown } | null)?.type;
+  const entry: Exporter<Layer> | undefined =
+    typeof type === 'string' && Object.hasOwn(EXPORTERS, type) ? EXPORTERS[type as LayerType] : undefined;
+  if (!entry)
+    throw new Error(
+      `toOnnx: layer '${name}' is a ${layer.constructor.name}, which has no ONNX export yet (known: ${Object.keys(EXPORTERS).join(', ')})`,
+    );
+  return entry;
+}
+
 /**
  * The shape of one sample `predict` takes: a SimpleConvNet's inputDim; else, from the first layer
  * that tells (activations and Dropout keep any shape), the [C, H, W] a Convolution or Pooling
@@ -270,18 +264,20 @@ export function toOnnx(net: Sequential): Uint8Array {
  */
 function netInput(net: Sequential): readonly number[] {
   if (net instanceof SimpleConvNet) return net.inputDim;
-  for (const layer of net.layers.values()) {
-    if (layer instanceof Convolution || layer instanceof Pooling) {
-      if (layer.inputShape === null)
-        throw new Error(
-          `toOnnx: the net starts with a ${layer.constructor.name} that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch first`,
-        );
-      return layer.inputShape;
-    }
-    if (layer instanceof Affine) return [layer.W.shape[0]];
-    if (layer instanceof BatchNormalization) return [layer.gamma.shape[0]];
+  for (const [name, layer] of net.layers) {
+    const input = exporter(name, layer).input(layer);
+    if (input !== null) return input;
   }
   throw new Error('toOnnx: the net has no Affine, Convolution or BatchNormalization layer, so its input size is unknown');
+}
+
+/** The [C, H, W] a Convolution or Pooling at the start of a net last saw (it has no other way to know). */
+function imageInput(layer: { readonly type: LayerType; readonly inputShape: readonly number[] | null }): readonly number[] {
+  if (layer.inputShape === null)
+    throw new Error(
+      `toOnnx: the net starts with a ${layer.type} that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch first`,
+    );
+  return layer.inputShape;
 }
 
 /** The [C, H, W] of an image sample reaching a Convolution or Pooling (with `channels` channels, when it says). */
@@ -334,7 +330,7 @@ function f32Bytes(values: ArrayLike<number>): Uint8Array {
 function int64Initializer(name: string, values: number[]): object {
   const raw = new Uint8Array(values.length * 8);
   const view = new DataView(raw.buffer);
-  values.forEach((v, i) => view.setBigInt64(8 * i, BigInt(v), true));
+  for (const [i, v] of values.entries()) view.setBigInt64(8 * i, BigInt(v), true);
   return { name, dims: [values.length], dataType: INT64, rawData: raw };
 }
 

@@ -1,7 +1,8 @@
-import type { Graph } from '../graph/graph.js';
-import type { GraphNode } from '../graph/node.js';
-import { OPS, type Value } from '../graph/ops.js';
 import { checkObject, describeValue } from '../core/checks.js';
+import { OP_INFO, type Value } from '../graph/op_info.js';
+// The core as the package's main entry: the render bundle keeps this import instead of a copy,
+// so a Graph made by 'backprop-wasm' is an instance of this very class.
+import { Graph, type GraphNode } from '../index.js';
 import { formatValue, type FormatOptions } from './format.js';
 
 export interface DotOptions extends FormatOptions {
@@ -17,7 +18,7 @@ export interface DotOptions extends FormatOptions {
 
 /** Symbols of the book's round nodes (from the op registry); the layers are drawn as boxes with their names. */
 const SYMBOLS: Partial<Record<GraphNode['type'], string>> = Object.fromEntries(
-  Object.entries(OPS).flatMap(([type, op]) => (op.symbol ? [[type, op.symbol]] : [])),
+  Object.entries(OP_INFO).flatMap(([type, op]) => (op.symbol ? [[type, op.symbol]] : [])),
 );
 
 /**
@@ -79,12 +80,9 @@ function html(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/**
- * Throws unless `graph` looks like a Graph. Checked by shape, not `instanceof`: this entry point
- * is bundled apart from the core, so a Graph from the core bundle is another class object here.
- */
+/** Throws unless `graph` is a Graph (this entry point imports the core's class, so `instanceof` holds). */
 export function checkGraph(where: string, graph: unknown): void {
-  if (typeof graph !== 'object' || graph === null || !Array.isArray((graph as Graph).nodes)) {
+  if (!(graph instanceof Graph)) {
     throw new Error(`${where}: expected a Graph (from new Graph(), shoppingGraph() or graphFromNet()), got ${describeValue(graph)}`);
   }
 }

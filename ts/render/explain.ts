@@ -1,6 +1,8 @@
-import type { GraphNode } from '../graph/node.js';
-import { OPS, type StepText, type Value } from '../graph/ops.js';
 import { describeValue } from '../core/checks.js';
+import { OP_INFO, type StepText, type Value } from '../graph/op_info.js';
+// The core as the package's main entry: the render bundle keeps this import instead of a copy,
+// so a GraphNode made by 'backprop-wasm' is an instance of this very class.
+import { GraphNode } from '../index.js';
 import { formatValue, type FormatOptions } from './format.js';
 
 /**
@@ -9,14 +11,14 @@ import { formatValue, type FormatOptions } from './format.js';
  * values the node already holds; it computes nothing itself.
  */
 export function explainStep(node: GraphNode, phase: 'forward' | 'backward', options: FormatOptions = {}): string {
-  if (typeof node !== 'object' || node === null || !Array.isArray(node.inputs) || typeof node.name !== 'string') {
+  if (!(node instanceof GraphNode)) {
     throw new Error(`explainStep: expected a node of a Graph, got ${describeValue(node)}`);
   }
   if (phase !== 'forward' && phase !== 'backward')
     throw new Error(`explainStep: expected phase 'forward' or 'backward', got ${describeValue(phase)}`);
   const f = (v: Value | null | undefined) => formatValue(v, options);
   if (node.type === 'input') return phase === 'forward' ? `${node.name} = ${f(node.value)}` : `${node.name}: ${f(node.grad)}`;
-  const op = OPS[node.type];
+  const op = OP_INFO[node.type];
   const text: StepText = {
     name: node.name,
     input: (i) => node.inputs[i].name,

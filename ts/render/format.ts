@@ -1,5 +1,4 @@
-import type { Value } from '../graph/ops.js';
-import { formatShape } from '../core/tensor.js';
+import type { Value } from '../graph/op_info.js';
 
 export interface FormatOptions {
   /** Tensors with at most this many elements show their numbers; larger ones their norm (default 4). */
@@ -28,5 +27,6 @@ export function formatValue(v: Value | null | undefined, options: FormatOptions 
   if (v.size <= (options.preview ?? 4)) return `[${Array.from(data, (x) => String(Number(x.toPrecision(3)))).join(', ')}]`;
   let sum = 0;
   for (let i = 0; i < data.length; i++) sum += data[i] * data[i];
-  return `${formatShape(v.shape)} ‖·‖ ${formatNumber(Math.sqrt(sum))}`;
+  // formatShape's notation, written out: importing ts/core/tensor.ts would bundle its Tensor class here
+  return `[${v.shape.join(', ')}] ‖·‖ ${formatNumber(Math.sqrt(sum))}`;
 }

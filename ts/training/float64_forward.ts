@@ -1,18 +1,22 @@
 import { poolBeats } from '../backends/conv_kernels.js';
 import { reluBlocks } from '../backends/ts_kernels.js';
 import { BATCH_NORM_EPS } from '../backends/ts_normalization.js';
-import { Affine } from '../layers/affine.js';
-import { BatchNormalization } from '../layers/batch_normalization.js';
-import { Convolution } from '../layers/convolution.js';
-import { Dropout } from '../layers/dropout.js';
-import type { Layer } from '../layers/layer.js';
-import { Pooling } from '../layers/pooling.js';
-import { Relu } from '../layers/relu.js';
-import { Sigmoid } from '../layers/sigmoid.js';
-import { checkTargets } from '../layers/softmax_with_loss.js';
-import type { Sequential } from '../nets/sequential.js';
 import { formatShape, type Tensor } from '../core/tensor.js';
 import { outputSize, type Window } from '../core/window.js';
+import type { Affine } from '../layers/affine.js';
+import type { BatchNormalization } from '../layers/batch_normalization.js';
+import type { Convolution } from '../layers/convolution.js';
+import type { Dropout } from '../layers/dropout.js';
+import { entryOf, type LayerOf, typeList } from '../layers/kinds.js';
+import type { Layer, LayerType } from '../layers/layer.js';
+import type { Pooling } from '../layers/pooling.js';
+import { checkTargets } from '../layers/softmax_with_loss.js';
+
+/** What the float64 forward reads of a net (a `Sequential` is one): its layers in order and its weight decay λ. */
+export interface Float64Net {
+  readonly layers: ReadonlyMap<string, Layer>;
+  readonly weightDecayLambda: number;
+}
 
 /**
  * The forward pass of a `Sequential` in float64 on the JS side, for the numerical side of the
@@ -48,14 +52,14 @@ export class Float64Forward {
   readonly #targets: Float64Array;
   readonly #labels: boolean;
   readonly #classes: number;
-  /** Where each parameter tensor lives: its layer and which of its parameters it is. */
-  readonly #where = new Map<Tensor, { layer: number; part: 'W' | 'b' | 'gamma' | 'beta' }>();
+  /** Where each parameter tensor lives: its layer and which of its parameters it is ('W', 'gamma', …). */
+  readonly #where = new Map<Tensor, { layer: number; part: string }>();
   readonly #scratch: Float64Array;
   readonly #lambda: number;
   /** 0.5·λ·ΣW² of the unperturbed weights. */
   readonly #decay: number;
 
-  constructor(where: string, net: Sequential, x: Tensor, t: Tensor) {
+  constructor(where: string, net: Float64Net, x: Tensor, t: Tensor) {
     this.rows = x.shape[0] ?? 0;
     let shape = x.shape.slice(1); // one sample's shape, layer by layer
     this.#layers = [...net.layers.entries()].map(([name, layer]) => {
@@ -64,13 +68,7 @@ export class Float64Forward {
       return f64;
     });
     [...net.layers.values()].forEach((layer, i) => {
-      if (layer instanceof Affine || layer instanceof Convolution) {
-        this.#where.set(layer.W, { layer: i, part: 'W' });
-        this.#where.set(layer.b, { layer: i, part: 'b' });
-      } else if (layer instanceof BatchNormalization) {
-        this.#where.set(layer.gamma, { layer: i, part: 'gamma' });
-        this.#where.set(layer.beta, { layer: i, part: 'beta' });
-      }
+      for (const [part, tensor] of Object.entries(layer.params())) this.#where.set(tensor, { layer: i, part });
     });
     this.#lambda = net.weightDecayLambda;
     let sumSquares = 0;
@@ -105,24 +103,15 @@ export class Float64Forward {
   lossWith(param: Tensor, index: number, delta: number): { loss: number; crossedKink: boolean } {
     const at = this.#where.get(param);
     if (!at)
-      throw new Error(
-        `Float64Forward.lossWith: the tensor ${param.toString()} is not a parameter of this net's Affine, Convolution or BatchNormalization layers`,
-      );
-    const input = this.#acts[at.layer];
-    let h: Float64Array;
+      throw new Error(`Float64Forward.lossWith: the tensor ${param.toString()} is not a parameter of this net's layers (their params())`);
+    const out = this.#scratch.subarray(0, this.#acts[at.layer + 1].length);
+    out.set(this.#acts[at.layer + 1]);
+    this.#layers[at.layer].perturb!(this.#acts[at.layer], out, this.rows, at.part, index, delta);
+    let h: Float64Array = out;
     let decay = this.#decay;
-    if (at.part === 'gamma' || at.part === 'beta') {
-      h = (this.#layers[at.layer] as F64BatchNorm).forwardWith(input, this.rows, at.part, index, delta);
-    } else {
-      const base = this.#acts[at.layer + 1];
-      const out = this.#scratch.subarray(0, base.length);
-      out.set(base);
-      (this.#layers[at.layer] as F64Affine | F64Convolution).perturb(input, out, this.rows, at.part, index, delta);
-      if (at.part === 'W') {
-        const w = param.data[index];
-        decay += 0.5 * this.#lambda * ((w + delta) * (w + delta) - w * w);
-      }
-      h = out;
+    if (at.part === 'W') {
+      const w = param.data[index];
+      decay += 0.5 * this.#lambda * ((w + delta) * (w + delta) - w * w);
     }
     let crossedKink = false;
     for (let l = at.layer + 1; l < this.#layers.length; l++) {
@@ -142,38 +131,67 @@ interface F64Layer {
   remember(): void;
   /** True when the last forward chose differently from the remembered one. */
   choseDifferently(): boolean;
+  /**
+   * Layers with parameters: adds to `out` (a copy of the unperturbed output, for `input`) the
+   * change from element `index` of parameter `part` ('W', 'gamma', …) moving by `delta`.
+   */
+  perturb?(input: Float64Array, out: Float64Array, rows: number, part: string, index: number, delta: number): void;
 }
+
+/** How to make the float64 twin of a layer of one type, whose input sample has shape `input`. */
+interface F64Entry<L extends Layer> {
+  twin(layer: L, input: number[], at: { where: string; name: string }): F64Layer;
+}
+
+/** The float64 twin of every layer type: a new layer type needs its entry here (tsc says so). */
+const FLOAT64: { readonly [K in LayerType]: F64Entry<LayerOf<K>> } = {
+  Affine: {
+    twin: (layer, input, at) => {
+      const features = input.reduce((a, d) => a * d, 1);
+      if (features !== layer.W.shape[0])
+        throw new Error(
+          `${at.where}: layer '${at.name}' (Affine) expects ${layer.W.shape[0]} features per row, but its input has shape ${formatShape(input)} per row`,
+        );
+      return new F64Affine(layer);
+    },
+  },
+  Convolution: {
+    twin: (layer, input, at) =>
+      new F64Convolution(layer, imageWindow(layer, input, at, layer.W.shape[1], layer.W.shape[2], layer.W.shape[3])),
+  },
+  Pooling: { twin: (layer, input, at) => new F64MaxPool(imageWindow(layer, input, at, null, layer.poolH, layer.poolW)) },
+  Relu: { twin: (_layer, input) => new F64Relu(input) },
+  Sigmoid: { twin: (_layer, input) => new F64Sigmoid(input) },
+  BatchNormalization: { twin: (layer, input) => new F64BatchNorm(layer, input) },
+  Dropout: { twin: (layer, input) => new F64Dropout(layer, input) },
+};
 
 /** The float64 twin of a layer whose input sample has shape `input`. */
 function toF64(where: string, name: string, layer: Layer, input: number[]): F64Layer {
-  if (layer instanceof Affine) {
-    const features = input.reduce((a, d) => a * d, 1);
-    if (features !== layer.W.shape[0])
-      throw new Error(
-        `${where}: layer '${name}' (Affine) expects ${layer.W.shape[0]} features per row, but its input has shape ${formatShape(input)} per row`,
-      );
-    return new F64Affine(layer);
+  const entry = entryOf<F64Entry<Layer>>(FLOAT64, layer);
+  if (!entry) {
+    const kind = (layer as object)?.constructor?.name ?? typeof layer;
+    throw new Error(`${where}: layer '${name}' (${kind}) has no float64 forward; the check supports ${typeList(FLOAT64)} layers`);
   }
-  if (layer instanceof Convolution || layer instanceof Pooling) {
-    const [c, h, w] = input;
-    const [fh, fw] = layer instanceof Pooling ? [layer.poolH, layer.poolW] : layer.W.shape.slice(2);
-    const fits =
-      input.length === 3 && (layer instanceof Pooling || c === layer.W.shape[1]) && fh <= h + 2 * layer.pad && fw <= w + 2 * layer.pad;
-    if (!fits)
-      throw new Error(
-        `${where}: layer '${name}' (${layer.constructor.name}) cannot take an input of shape ${formatShape(input)} per sample`,
-      );
-    const g = { n: 1, c, h, w, fh, fw, stride: layer.stride, pad: layer.pad };
-    return layer instanceof Pooling ? new F64MaxPool(g) : new F64Convolution(layer, g);
-  }
-  if (layer instanceof Relu) return new F64Relu(input);
-  if (layer instanceof Sigmoid) return new F64Sigmoid(input);
-  if (layer instanceof BatchNormalization) return new F64BatchNorm(layer, input);
-  if (layer instanceof Dropout) return new F64Dropout(layer, input);
-  const kind = (layer as object)?.constructor?.name ?? typeof layer;
-  throw new Error(
-    `${where}: layer '${name}' (${kind}) has no float64 forward; the check supports Affine, Convolution, Pooling, Relu, Sigmoid, BatchNormalization and Dropout layers`,
-  );
+  return entry.twin(layer, input, { where, name });
+}
+
+/** The window of a Convolution or Pooling over one sample [C, H, W] (`channels` when the layer requires a count); it must fit. */
+function imageWindow(
+  layer: Convolution | Pooling,
+  input: number[],
+  at: { where: string; name: string },
+  channels: number | null,
+  fh: number,
+  fw: number,
+): Window {
+  const [c, h, w] = input;
+  const fits = input.length === 3 && (channels === null || c === channels) && fh <= h + 2 * layer.pad && fw <= w + 2 * layer.pad;
+  if (!fits)
+    throw new Error(
+      `${at.where}: layer '${at.name}' (${layer.constructor.name}) cannot take an input of shape ${formatShape(input)} per sample`,
+    );
+  return { n: 1, c, h, w, fh, fw, stride: layer.stride, pad: layer.pad };
 }
 
 /** A layer without non-differentiable choices. */
@@ -225,13 +243,13 @@ class F64BatchNorm extends F64Smooth {
     }
     return out;
   }
-  /** The forward with γ[index] or β[index] changed by delta (restored afterwards). */
-  forwardWith(x: Float64Array, rows: number, part: 'gamma' | 'beta', index: number, delta: number): Float64Array {
+  /** The forward with γ[index] or β[index] changed by delta (restored afterwards), from the cached input. */
+  perturb(input: Float64Array, out: Float64Array, rows: number, part: string, index: number, delta: number): void {
     const values = part === 'gamma' ? this.#gamma : this.#beta;
     const original = values[index];
     values[index] = original + delta;
     try {
-      return this.forward(x, rows);
+      out.set(this.forward(input, rows));
     } finally {
       values[index] = original;
     }
@@ -275,7 +293,7 @@ class F64Affine implements F64Layer {
     this.#b = Float64Array.from(layer.b.data);
   }
   /** `out` (the unperturbed output) += the change from W[i, j] or b[j] moving by delta. */
-  perturb(input: Float64Array, out: Float64Array, rows: number, part: 'W' | 'b', index: number, delta: number): void {
+  perturb(input: Float64Array, out: Float64Array, rows: number, part: string, index: number, delta: number): void {
     const n = this.outputs;
     if (part === 'b') {
       for (let r = 0; r < rows; r++) out[r * n + index] += delta;
@@ -352,7 +370,7 @@ class F64Convolution implements F64Layer {
       xx = (q % ow) * g.stride + j - g.pad;
     return y >= 0 && y < g.h && xx >= 0 && xx < g.w ? x[((n * g.c + c) * g.h + y) * g.w + xx] : 0;
   }
-  perturb(input: Float64Array, out: Float64Array, rows: number, part: 'W' | 'b', index: number, delta: number): void {
+  perturb(input: Float64Array, out: Float64Array, rows: number, part: string, index: number, delta: number): void {
     const g = this.#g,
       { oh, ow } = outputSize(g),
       k = g.c * g.fh * g.fw;

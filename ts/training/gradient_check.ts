@@ -1,33 +1,10 @@
-import { Float64Forward } from './float64_forward.js';
-import type { Sequential } from '../nets/sequential.js';
-import type { Tensor } from '../core/tensor.js';
+import type { Params, Tensor } from '../core/tensor.js';
+import { type Float64Net, Float64Forward } from './float64_forward.js';
 
-/**
- * Central-difference gradient of `f` with respect to every element of `param` (the book's
- * `numerical_gradient`): (f(w + h) − f(w − h)) / 2h, one element at a time, restoring each value.
- * It runs `f` on the tensor's backend, in f32: w ± h is rounded, so the divisor is the step
- * actually taken, not 2h, and a step much below 1e-3 drowns in the rounding of the loss
- * (`gradientCheck` computes its numerical side in float64 instead).
- */
-export function numericalGradient(f: () => number, param: Tensor, h = 1e-3): Float32Array {
-  if (!(h > 0)) throw new Error(`numericalGradient: expected a step h > 0, got ${h}`);
-  const grad = new Float32Array(param.size);
-  const step = new Float32Array(2);
-  for (let i = 0; i < param.size; i++) {
-    const original = param.data[i];
-    step[0] = original + h;
-    step[1] = original - h;
-    try {
-      param.data[i] = step[0];
-      const up = f();
-      param.data[i] = step[1];
-      const down = f();
-      grad[i] = (up - down) / (step[0] - step[1]);
-    } finally {
-      param.data[i] = original; // also when f throws: the parameter is never left shifted
-    }
-  }
-  return grad;
+/** What the gradient check needs of a net (a `Sequential` is one): the float64 forward's view, the parameters and backprop. */
+export interface CheckedNet extends Float64Net {
+  readonly params: Params;
+  gradient(x: Tensor, t: Tensor): Params;
 }
 
 /** One element where backprop and the numerical gradient disagree most. */
@@ -122,7 +99,7 @@ export interface GradientCheckResult {
  * f32 is typically ~1e-6 off; a wrong gradient (scaled by 1.1, a sign, a missing mask) is 1e-2
  * to 1 off.
  */
-export function gradientCheck(net: Sequential, x: Tensor, t: Tensor, options: GradientCheckOptions = {}): GradientCheckResult {
+export function gradientCheck(net: CheckedNet, x: Tensor, t: Tensor, options: GradientCheckOptions = {}): GradientCheckResult {
   const h = options.h ?? 1e-4;
   const tolerance = options.tolerance ?? GRADIENT_CHECK_TOLERANCE;
   const minCompared = options.minCompared ?? GRADIENT_CHECK_MIN_COMPARED;
@@ -188,7 +165,7 @@ function norm(values: ArrayLike<number>): number {
  * step crosses on both sides is marked in `skip`. The net's parameters are only read.
  */
 export function numericalGradient64(
-  net: Sequential,
+  net: CheckedNet,
   x: Tensor,
   t: Tensor,
   h = 1e-4,

@@ -16,7 +16,6 @@ const read = (page: string) => readFileSync(join(ROOT, page), 'utf8');
 
 // Written on another branch at the same time as these pages (issue 20): a link to it is checked
 // once the file exists. Remove the entry when it has landed.
-const LANDING_ELSEWHERE = new Set(['docs/adding-a-layer.md']);
 
 /** A repository path (relative to ROOT) exists; `*` matches within one path segment. */
 function exists(path: string): boolean {
@@ -40,7 +39,6 @@ describe.each(PAGES)('%s', (page) => {
       if (isExternal(target)) continue;
       const [file, anchor] = target.split('#');
       const path = file === '' ? page : relative(ROOT, resolve(ROOT, dirname(page), decodeURIComponent(file)));
-      if (LANDING_ELSEWHERE.has(path) && !existsSync(join(ROOT, path))) continue;
       if (path.startsWith('..') || !existsSync(join(ROOT, path))) {
         broken.push(`${target}: no file ${path}`);
         continue;
@@ -54,7 +52,7 @@ describe.each(PAGES)('%s', (page) => {
   });
 
   it('names only repository paths that exist', () => {
-    const missing = repoPaths(text).filter((p) => !exists(p) && !LANDING_ELSEWHERE.has(p));
+    const missing = repoPaths(text).filter((p) => !exists(p));
     expect(missing).toEqual([]);
   });
 

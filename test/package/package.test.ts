@@ -204,11 +204,13 @@ const PUBLIC_VALUES = [
 const PUBLIC_TYPES = [
   'Backend',
   'CreateBackendOptions',
+  'CheckedNet',
   'GradientCheckOptions',
   'GradientCheckResult',
   'GradientComparison',
   'GradientElement',
   'Layer',
+  'LayerParams',
   'LayerType',
   'MemoryStats',
   'MlpOptions',
@@ -234,6 +236,7 @@ const PUBLIC_TYPES = [
   // save/load (ts/io)
   'LoadedModel',
   'SafetensorsEntry',
+  'ReadSafetensorsOptions',
   'SafetensorsFile',
   'SaveModelOptions',
   'TensorToWrite',

@@ -60,6 +60,12 @@ export { initWeights } from './training/init.js';
 export type { WeightInit } from './training/init.js';
 export { gradientCheck, compareGradients } from './training/gradient_check.js';
 export { numericalGradient } from './training/numerical_gradient.js';
-export type { CheckedNet, GradientCheckOptions, GradientCheckResult, GradientComparison, GradientElement } from './training/gradient_check.js';
+export type {
+  CheckedNet,
+  GradientCheckOptions,
+  GradientCheckResult,
+  GradientComparison,
+  GradientElement,
+} from './training/gradient_check.js';
 export { simd128Supported, relaxedSimdSupported, variantSupported, bestVariant } from './wasm/load.js';
 export type { WasmVariant } from './wasm/load.js';

@@ -126,7 +126,14 @@ describe('saveModel / loadModel across backends and formats', () => {
       ['Affine1', new Affine(backend.zeros([2, 2]), backend.zeros([2]))],
       [
         'Odd',
-        { type: 'Odd', forward: (x: Tensor) => x, backward: (d: Tensor) => d, params: () => ({}), grads: () => ({}), dispose() {} } as never,
+        {
+          type: 'Odd',
+          forward: (x: Tensor) => x,
+          backward: (d: Tensor) => d,
+          params: () => ({}),
+          grads: () => ({}),
+          dispose() {},
+        } as never,
       ],
     ]);
     expect(() => saveModel(odd)).toThrow(/layer 'Odd' is a Object, which cannot be saved yet/);

@@ -4,6 +4,7 @@ import { Affine } from '../layers/affine.js';
 import { Relu } from '../layers/relu.js';
 import { Sequential } from './sequential.js';
 import { Random } from '../core/random.js';
+import type { Tensor } from '../core/tensor.js';
 
 export interface TwoLayerNetOptions {
   /** Standard deviation of the initial weights (the book's `weight_init_std`, default 0.01). */
@@ -25,7 +26,7 @@ export class TwoLayerNet extends Sequential {
     const std = options.weightInitStd ?? 0.01;
     const rng = new Random(options.seed ?? 42);
     const W1 = initWeights(backend, inputSize, hiddenSize, std, rng);
-    let W2;
+    let W2: Tensor;
     try {
       W2 = initWeights(backend, hiddenSize, outputSize, std, rng);
     } catch (e) {

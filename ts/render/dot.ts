@@ -52,7 +52,10 @@ export function toDot(graph: Graph, options: DotOptions = {}): string {
     const style = n === options.highlight ? ['filled'] : [];
     if (!n.op) attrs.push('shape=plaintext');
     else if (SYMBOLS[n.type]) attrs.push('shape=circle', 'fixedsize=true', 'width=0.5', 'fontsize=18');
-    else attrs.push('shape=box'), style.push('rounded');
+    else {
+      attrs.push('shape=box');
+      style.push('rounded');
+    }
     if (style.length) attrs.push(`style="${style.join(',')}"`);
     if (n === options.highlight) attrs.push('fillcolor="#ffe08a"', 'penwidth=2');
     out.push(`  n${n.id} [${attrs.join(', ')}];`);

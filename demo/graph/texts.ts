@@ -118,7 +118,7 @@ export const EN: Texts = {
     'softmax-with-loss': {
       title: 'Softmax-with-Loss from elementary nodes: backward reaches y − t',
       intro:
-        'Scores (a1, a2, a3) = (0.3, 2.9, 4.0) and the target t = (0, 0, 1). Softmax is exp, a sum, / and ×; the cross-entropy error is log, × t, a sum and ×(−1). Forward gives the probabilities y and the loss L; backward, 17 local steps, arrives at the scores as the clean y − t, which the SoftmaxWithLoss layer computes directly.',
+        'Scores (a1, a2, a3) = (0.3, 2.9, 4.0) and the target t = (0, 0, 1). Softmax is exp, a sum, / and ×; the cross-entropy error is log, × t, a sum and ×(−1). Forward gives the probabilities y and the loss L; backward, 18 local steps, arrives at the scores as the clean y − t, which the SoftmaxWithLoss layer computes directly.',
     },
     'two-layer-net': {
       title: 'A real “2” through TwoLayerNet',
@@ -209,7 +209,7 @@ export const KO: Texts = {
     'softmax-with-loss': {
       title: '기본 노드로 만든 Softmax-with-Loss: 역전파는 y − t에 도달한다',
       intro:
-        '점수 (a1, a2, a3) = (0.3, 2.9, 4.0), 정답 레이블 t = (0, 0, 1). 소프트맥스는 exp, 합, /, ×로, 교차 엔트로피 오차는 log, × t, 합, ×(−1)로 이루어진다. 순전파로 확률 y와 손실 L을 구하고, 역전파는 17번의 국소적 계산을 거쳐 점수에 깔끔한 y − t로 도달한다. SoftmaxWithLoss 계층은 이 값을 바로 계산한다.',
+        '점수 (a1, a2, a3) = (0.3, 2.9, 4.0), 정답 레이블 t = (0, 0, 1). 소프트맥스는 exp, 합, /, ×로, 교차 엔트로피 오차는 log, × t, 합, ×(−1)로 이루어진다. 순전파로 확률 y와 손실 L을 구하고, 역전파는 18번의 국소적 계산을 거쳐 점수에 깔끔한 y − t로 도달한다. SoftmaxWithLoss 계층은 이 값을 바로 계산한다.',
     },
     'two-layer-net': {
       title: '진짜 손글씨 “2”가 TwoLayerNet을 지나간다',

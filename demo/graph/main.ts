@@ -151,6 +151,7 @@ async function apply(move: string): Promise<void> {
   if (kind === 'next') tour.step = Math.min(tour.steps - 1, tour.step + 1);
   else if (kind === 'back') tour.step = Math.max(0, tour.step - 1);
   else if (kind === 'restart') tour.step = 0;
+  else if (kind === 'end') tour.step = tour.steps - 1;
   else if (kind === 'figure' && FIGURE_IDS.includes(arg as FigureId) && arg !== tour.figure) {
     tour.figure = arg as FigureId;
     tour.step = 0;

@@ -56,7 +56,7 @@ const shape = (s: readonly number[]) => `(${s.join(', ')})`;
 export const EN: Texts = {
   htmlLang: 'en',
   title: 'Backpropagation, figure by figure',
-  lead: 'The computational graphs of chapter 5 of Deep Learning from Scratch, one local computation at a time. Forward values are black, above each edge; the gradients coming back are red, below it. Keys: → next, ← back.',
+  lead: 'The computational graphs of chapter 5 of Deep Learning from Scratch, one local computation at a time. Forward values are black, above each edge; the gradients coming back are red, below it. Keys: → next, ← back, Home and End: first and last step.',
   ui: {
     figure: 'Figure',
     back: '◀ Back',
@@ -147,7 +147,7 @@ export const EN: Texts = {
 export const KO: Texts = {
   htmlLang: 'ko',
   title: '그림으로 따라가는 오차역전파법',
-  lead: '『밑바닥부터 시작하는 딥러닝』 5장의 계산 그래프를 국소적 계산 하나씩 따라간다. 순전파 값은 에지 위에 검은색으로, 역전파로 돌아오는 기울기는 에지 아래에 빨간색으로 표시한다. 키: → 다음, ← 이전.',
+  lead: '『밑바닥부터 시작하는 딥러닝』 5장의 계산 그래프를 국소적 계산 하나씩 따라간다. 순전파 값은 에지 위에 검은색으로, 역전파로 돌아오는 기울기는 에지 아래에 빨간색으로 표시한다. 키: → 다음, ← 이전, Home과 End: 처음과 마지막 단계.',
   ui: {
     figure: '그림',
     back: '◀ 이전',

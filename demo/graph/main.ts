@@ -75,7 +75,7 @@ async function show(): Promise<void> {
   el('language-label').textContent = t.ui.language;
   const select = el<HTMLSelectElement>('figure');
   for (const option of Array.from(select.options))
-    option.textContent = `${FIGURE_IDS.indexOf(option.value as FigureId) + 1}. ${t.figures[option.value as FigureId].title}`;
+    option.textContent = `${FIGURE_IDS.indexOf(option.value as FigureId) + 1}. ${t.figures[option.value as FigureId].short}`;
   select.value = tour.figure;
   for (const lang of LANGS) el(`lang-${lang}`).setAttribute('aria-pressed', String(lang === tour.lang));
   el('back').textContent = t.ui.back;
@@ -153,9 +153,14 @@ async function apply(move: string): Promise<void> {
   else if (kind === 'restart') tour.step = 0;
   else if (kind === 'end') tour.step = tour.steps - 1;
   else if (kind === 'figure' && FIGURE_IDS.includes(arg as FigureId) && arg !== tour.figure) {
+    const steps = runTo(
+      figureById(arg as FigureId),
+      { ...(await context()), data: arg === 'two-layer-net' ? await tourData() : undefined },
+      0,
+    ).steps;
     tour.figure = arg as FigureId;
     tour.step = 0;
-    tour.steps = runTo(figureById(tour.figure), await context(), 0).steps; // so that a Step right after counts right
+    tour.steps = steps; // so that a Step right after counts the new figure's steps
     tour.nudged = null;
   } else if (kind === 'lang' && LANGS.includes(arg as Lang) && arg !== tour.lang) {
     tour.lang = arg as Lang;
@@ -181,6 +186,7 @@ tour.steps = runTo(figureById(tour.figure), await context(), 0).steps;
 for (const move of requests.queued.splice(0)) await apply(move);
 let pending = Promise.resolve();
 requests.handle = (move) => {
+  tour.ready = false; // until this move is drawn
   pending = pending.then(() => apply(move)).then(draw, (e: unknown) => console.error(e));
 };
 draw();

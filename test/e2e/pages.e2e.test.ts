@@ -292,7 +292,7 @@ for (const engine of ENGINES) {
         expect(await text(tab, '#fig-title')).toBe('곱셈 노드의 역전파');
         expect(await tab.eval('location.search')).toBe('?figure=mul&lang=ko');
       });
-    }, 60_000);
+    }, 120_000);
 
     it('the graph tour keeps clicks and keys made before its script and Graphviz have loaded, and says so', async () => {
       await withTab(browser, `${url}graph/held.html?figure=shopping&lang=en`, DESKTOP, async (tab) => {
@@ -307,7 +307,7 @@ for (const engine of ENGINES) {
         expect(await text(tab, '#phase')).toBe('forward 3/4');
         expect(await text(tab, '#explain')).toBe('add1: 200 + 450 = 650');
       });
-    }, 60_000);
+    }, 120_000);
 
     it("the WASM kernels agree with TS in this engine's compiler: GEMM edge shapes, softmax, convolution, pooling, batch norm, the optimizers", async () => {
       await withTab(browser, `${url}pkg/parity.html`, DESKTOP, async (tab) => {

@@ -3,7 +3,8 @@
  * folder, on 127.0.0.1 only. `npm run demo` runs it; the tests start it on a free port.
  *
  * What it guarantees (test/demo/serve.test.ts checks each against a running server):
- * - only files whose real path (symlinks resolved) is inside the folder are served;
+ * - only files whose real path (symlinks resolved) is inside the folder are served; a folder
+ *   with an index.html asked for without its slash (/graph) is redirected to /graph/;
  * - only requests for 127.0.0.1, localhost or [::1] on its own port are answered (a page on
  *   another site cannot reach it through DNS rebinding);
  * - a malformed path is a 400, a file that vanishes while it is served a 404, a read error a
@@ -13,11 +14,11 @@
  * - text and the digit data are compressed per `Accept-Encoding` (brotli or gzip, `Vary` set),
  *   from the `.br`/`.gz` files the build writes next to them, or on the fly when there are none.
  *
- * Usage: npx tsx demo/serve.ts [dir] [port]     (default build/demo, port 8080; 0 = any free port)
+ * Usage: npx tsx demo/serve.ts [dir] [port]     (default build/demo, port $PORT or 8080; 0 = any free port)
  */
 import { createReadStream, existsSync, realpathSync, statSync, type ReadStream, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { extname, join, normalize, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createBrotliCompress, createGzip } from 'node:zlib';
 
@@ -101,6 +102,13 @@ export function serveStatic(dir: string, port = 0): Promise<{ server: Server; ur
     if (path.includes('\0')) return fail(res, 400, 'bad request: the path contains a NUL byte');
     const wanted = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
     if (!inside(wanted)) return fail(res, 403, 'forbidden: outside the served folder');
+    // a folder with a page, asked for without its slash (/graph): its page's relative links need the slash
+    if (!path.endsWith('/') && 'file' in locate(join(wanted, 'index.html'))) {
+      // the location from the folder's own path, so it always stays on this server
+      const location = `/${relative(root, wanted).split(sep).map(encodeURIComponent).join('/')}/`;
+      res.writeHead(301, { ...ALWAYS, location }).end();
+      return;
+    }
     const found = locate(wanted);
     if ('status' in found) return fail(res, found.status, refusals[found.status]);
     const { file } = found;

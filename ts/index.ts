@@ -37,7 +37,7 @@ export type { OpType, Value, ValueKind } from './graph/op_info.js';
 export { graphFromNet } from './graph/from_net.js';
 export type { NetGraph } from './graph/from_net.js';
 export { shoppingGraph } from './graph/examples.js';
-export type { ShoppingGraph } from './graph/examples.js';
+export type { ShoppingGraph, ShoppingNames } from './graph/examples.js';
 export { Sequential } from './nets/sequential.js';
 export type { MlpOptions, SequentialOptions } from './nets/sequential.js';
 export type { Params } from './core/tensor.js';

@@ -51,6 +51,8 @@ describe('demo/serve.ts', () => {
     symlinkSync(outside, join(site, 'leak.txt'));
     symlinkSync(work, join(site, 'up'));
     symlinkSync(join(site, 'index.html'), join(site, 'same.html')); // a link that stays inside is fine
+    mkdirSync(join(site, 'graph'));
+    writeFileSync(join(site, 'graph', 'index.html'), page);
     const started = await serveStatic(site, 0);
     server = started.server;
     port = Number(new URL(started.url).port);
@@ -58,6 +60,14 @@ describe('demo/serve.ts', () => {
   afterAll(() => {
     server?.close();
     rmSync(work, { recursive: true, force: true });
+  });
+
+  it('redirects a folder with a page asked for without its slash, as /graph → /graph/ (the tour next to the MNIST page)', async () => {
+    const r = await get(port, '/graph');
+    expect(r.status).toBe(301);
+    expect(r.headers.location).toBe('/graph/');
+    expect((await get(port, '/graph/')).body.toString()).toBe(page);
+    expect((await get(port, '/sub')).status).toBe(404); // a folder without a page
   });
 
   it('refuses to start on a folder that is not there', () => {

@@ -15,7 +15,8 @@ import type { ParityReport } from './kernel_parity.js';
 // The scenarios every browser engine runs, written once against test/e2e/browser.ts: the MNIST
 // page trains, predicts a drawn digit, downloads its model, resets and loads it back; both pages
 // fit a 390 px phone; the graph page steps through; the WASM kernels agree with TS inside the
-// engine. One screenshot per engine and page goes to build/e2e/.
+// engine; the graph tour goes through all its figures in both languages. Screenshots per engine
+// and page go to build/e2e/.
 const root = resolve(import.meta.dirname, '..', '..');
 const SCREENSHOTS = join(root, 'build', 'e2e');
 const DESKTOP = { width: 1280, height: 1000 };
@@ -29,7 +30,7 @@ beforeAll(async () => {
   // One site: the MNIST page at /, the graph page at /graph/, the built package and the parity page at /pkg/.
   const site = await buildDemo(join(work, 'site'));
   await buildGraphPage(join(site, 'graph'));
-  // The graph page with its script held back until the test calls loadMain(), as a slow network
+  // The graph tour with its script held back until the test calls loadMain(), as a slow network
   // holds it (main.js, then Graphviz's 1.5 MB): what the page does with clicks made meanwhile.
   const page = readFileSync(join(site, 'graph', 'index.html'), 'utf8');
   const script = '<script type="module" src="./main.js"></script>';
@@ -94,6 +95,13 @@ const overflow = (tab: Tab) =>
   };
 })()`);
 const FITS = { innerWidth: PHONE.width, sideways: 0, cut: [] };
+const FITS_DESKTOP = { ...FITS, innerWidth: DESKTOP.width };
+const FIGURES = ['apple', 'chain-rule', 'add', 'mul', 'shopping', 'relu', 'sigmoid', 'affine', 'softmax-with-loss', 'two-layer-net'];
+/** What the tour page says it shows. */
+const tour = (tab: Tab) =>
+  tab.eval<{ figures: string[]; figure: string; lang: string; step: number; steps: number; ready: boolean; nudged: unknown }>(
+    'window.graphTour',
+  );
 
 for (const engine of ENGINES) {
   const slug = engine.label.toLowerCase().replace(/[^a-z]+/g, '-');
@@ -190,7 +198,7 @@ for (const engine of ENGINES) {
       });
     }, 420_000);
 
-    it('at 390 px, neither page scrolls sideways: the MNIST page while training, the graph page at every step', async () => {
+    it('at 390 px, the MNIST page does not scroll sideways while training', async () => {
       await withTab(browser, url, PHONE, async (mnist) => {
         await waitForState(mnist, "s.phase === 'paused'", 'the untrained net');
         await mnist.click('#start');
@@ -199,56 +207,107 @@ for (const engine of ENGINES) {
         await mnist.screenshot(join(SCREENSHOTS, `${slug}-mnist-390.png`));
         await mnist.click('#pause');
       });
-      await withTab(browser, `${url}graph/`, PHONE, async (graph) => {
-        await waitFor(graph, "document.querySelector('#graph svg')", 'the graph');
-        for (let i = 0; i < 8; i++) {
-          await graph.click('#next');
-          await waitFor(graph, `document.getElementById('phase').textContent.includes('${(i % 4) + 1}/4')`, `step ${i + 1}`);
-          expect(await overflow(graph), `step ${i + 1}`).toEqual(FITS);
-        }
-        await graph.screenshot(join(SCREENSHOTS, `${slug}-graph-390.png`));
-      });
     }, 240_000);
 
-    it('the graph page steps forward then backward one node at a time, highlighting the local computation', async () => {
-      await withTab(browser, `${url}graph/`, DESKTOP, async (tab) => {
-        await waitFor(tab, "document.getElementById('explain').textContent.includes('Nothing computed yet')", 'Graphviz to load', 30_000);
-        const seen: string[] = [];
-        for (let i = 0; i < 8; i++) {
-          const before = await tab.eval<string>("document.getElementById('graph').innerHTML");
-          await tab.click('#next');
-          await waitFor(tab, `document.getElementById('graph').innerHTML !== ${JSON.stringify(before)}`, `step ${i + 1} drawn`);
-          seen.push(await text(tab, '#explain'));
+    // The graph tour: every step of every figure at 1280 px in one language, and each figure's
+    // first and last step at 390 px in the other (the engines alternate which is which).
+    const [wide, narrow] = ENGINES.indexOf(engine) % 2 === 0 ? (['en', 'ko'] as const) : (['ko', 'en'] as const);
+
+    it(`the graph tour steps through all ten figures at 1280 px in ${wide}, numbers and nudge included`, async () => {
+      await withTab(browser, `${url}graph/?lang=${wide}`, DESKTOP, async (tab) => {
+        await waitFor(tab, 'window.graphTour?.ready', 'the first figure drawn', 60_000);
+        expect(await tour(tab)).toMatchObject({ figure: 'apple', lang: wide, step: 0, steps: 5, figures: FIGURES });
+        expect(await tab.eval('document.documentElement.lang')).toBe(wide);
+        const seen: Record<string, string[]> = {};
+        for (const figure of FIGURES) {
+          if (figure !== 'apple') {
+            await setValue(tab, '#figure', figure);
+            await waitFor(tab, `graphTour.figure === '${figure}' && graphTour.ready`, `figure ${figure}`);
+          }
+          const { steps } = await tour(tab);
+          seen[figure] = [];
+          for (let step = 1; step < steps; step++) {
+            await tab.click('#next');
+            await waitFor(tab, `graphTour.step === ${step} && graphTour.ready`, `${figure} step ${step}`);
+            seen[figure].push(await text(tab, '#explain'));
+          }
+          expect(await tab.eval("document.getElementById('next').disabled"), figure).toBe(true);
+          expect(await overflow(tab), figure).toEqual(FITS_DESKTOP);
+          if (['shopping', 'sigmoid', 'softmax-with-loss', 'two-layer-net'].includes(figure))
+            await tab.screenshot(join(SCREENSHOTS, `${slug}-graph-${figure}-${wide}.png`));
         }
-        expect(seen[0]).toBe('mul1: 100 × 2 = 200');
-        expect(seen[3]).toBe('mul3: 650 × 1.1 = 715');
-        expect(seen[4]).toBe('mul3: the inputs swap — ∂/∂add1 = 1 × 1.1 = 1.1, ∂/∂tax = 1 × 650 = 650');
-        expect(seen[7]).toBe('mul1: the inputs swap — ∂/∂apple = 1.1 × 2 = 2.2, ∂/∂apple num = 1.1 × 100 = 110');
+        const swap = wide === 'en' ? 'the inputs swap' : '입력을 서로 바꿔 곱한다';
+        expect(seen.shopping[0]).toBe('mul1: 100 × 2 = 200');
+        expect(seen.shopping[3]).toMatch(/^(price|지불 금액): 650 × 1.1 = 715$/);
+        expect(seen.shopping[7]).toContain(swap);
+        expect(seen.shopping[7]).toContain('= 2.2');
+        expect(seen.shopping[7]).toContain('= 110');
+        expect(seen.sigmoid.at(-1)).toContain(`dx = ${0.19661193324148188}`); // the graph's dx, next to y(1 − y) and the layer's
+        expect(seen['softmax-with-loss']).toHaveLength(37);
+        // the last figure: the scores table after forward, and the digit drawn
+        expect(await tab.eval("document.querySelector('#digit canvas') && !document.getElementById('digit').hidden")).toBe(true);
+        // the nudge, on the shopping figure: 3 apples instead of 2 make 715 into 825, +110
+        await setValue(tab, '#figure', 'shopping');
+        await waitFor(tab, "graphTour.figure === 'shopping' && graphTour.ready", 'the shopping figure');
+        await setValue(tab, '#nudge-input', wide === 'en' ? 'apple num' : '사과 개수');
+        await tab.click('#nudge-1');
+        await waitFor(tab, 'graphTour.nudged && graphTour.ready', 'the nudge');
+        expect(await tour(tab)).toMatchObject({ nudged: { from: 2, to: 3, before: 715.0000000000001, after: 825.0000000000001 } });
+        expect(await text(tab, '#nudge-result')).toContain('715 → 825');
+        expect(await text(tab, '#nudge-result')).toContain('110 × 1 = 110');
+        // the drawn gradients of the shopping figure, red under the edges, after End
+        await tab.eval("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'End', bubbles: true }))");
+        await waitFor(tab, 'graphTour.step === 8 && graphTour.ready', 'the last step');
         const gradients = await tab.eval<string[]>(
           `Array.from(document.querySelectorAll('#graph svg text[fill="red"]'), (e) => e.textContent)`,
         );
         expect(gradients).toEqual(expect.arrayContaining(['2.2', '110', '3.3', '165', '650']));
         expect(await tab.eval('document.querySelectorAll(\'#graph svg [fill="#ffe08a"]\').length')).toBe(1); // the highlighted node
-        expect(await tab.eval("document.getElementById('next').disabled")).toBe(true);
-        await tab.screenshot(join(SCREENSHOTS, `${slug}-graph.png`));
-        await tab.eval("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }))");
-        await waitFor(tab, "document.getElementById('explain').textContent.includes('mul2: the inputs swap')", 'one step back');
+      });
+    }, 300_000);
+
+    it(`the graph tour in ${narrow} at 390 px: each figure's first and last step fit, with no sideways scroll`, async () => {
+      for (const figure of FIGURES) {
+        await withTab(browser, `${url}graph/?figure=${figure}&lang=${narrow}`, PHONE, async (tab) => {
+          await waitFor(tab, 'window.graphTour?.ready', `${figure} drawn`, 60_000);
+          expect(await tour(tab)).toMatchObject({ figure, lang: narrow, step: 0 });
+          expect(await overflow(tab), `${figure} first step`).toEqual(FITS);
+          await tab.eval("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'End', bubbles: true }))");
+          await waitFor(tab, 'graphTour.step === graphTour.steps - 1 && graphTour.ready', `${figure} last step`);
+          expect(await overflow(tab), `${figure} last step`).toEqual(FITS);
+          expect(await text(tab, '#phase')).toMatch(narrow === 'ko' ? /^(역전파|정리) / : /^(backward|conclusion) /);
+          if (['apple', 'sigmoid', 'softmax-with-loss', 'two-layer-net'].includes(figure))
+            await tab.screenshot(join(SCREENSHOTS, `${slug}-graph-390-${figure}-${narrow}.png`));
+        });
+      }
+    }, 300_000);
+
+    it("the graph tour's language follows the browser's unless ?lang= says otherwise", async () => {
+      await withTab(browser, `${url}graph/?figure=mul`, DESKTOP, async (tab) => {
+        await waitFor(tab, 'window.graphTour?.ready', 'the figure');
+        const language = await tab.eval<string>('navigator.language');
+        expect((await tour(tab)).lang).toBe(/^ko/i.test(language) ? 'ko' : 'en');
+        await tab.click('#lang-ko');
+        await waitFor(tab, "graphTour.lang === 'ko' && graphTour.ready", 'Korean');
+        expect(await text(tab, '#fig-title')).toBe('곱셈 노드의 역전파');
+        expect(await tab.eval('location.search')).toBe('?figure=mul&lang=ko');
       });
     }, 120_000);
 
-    it('the graph page keeps Step clicks and keys made before its script and Graphviz have loaded', async () => {
-      await withTab(browser, `${url}graph/held.html`, DESKTOP, async (tab) => {
+    it('the graph tour keeps clicks and keys made before its script and Graphviz have loaded, and says so', async () => {
+      await withTab(browser, `${url}graph/held.html?figure=shopping&lang=en`, DESKTOP, async (tab) => {
         for (let i = 0; i < 3; i++) await tab.click('#next');
         await tab.eval("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }))");
         await tab.click('#back');
-        expect(await text(tab, '#graph')).toBe('Loading Graphviz…');
+        expect(await text(tab, '#status')).toBe("Loading the page's script… (5 clicks waiting)");
         await tab.eval('window.loadMain()');
-        await waitFor(tab, "document.querySelector('#graph svg')", 'the graph', 30_000);
+        await waitFor(tab, 'window.graphTour?.ready', 'the graph', 60_000);
         // next, next, next, →, back: step 3
+        expect(await tour(tab)).toMatchObject({ figure: 'shopping', step: 3, steps: 9 });
         expect(await text(tab, '#phase')).toBe('forward 3/4');
         expect(await text(tab, '#explain')).toBe('add1: 200 + 450 = 650');
       });
-    }, 60_000);
+    }, 120_000);
 
     it("the WASM kernels agree with TS in this engine's compiler: GEMM edge shapes, softmax, convolution, pooling, batch norm, the optimizers", async () => {
       await withTab(browser, `${url}pkg/parity.html`, DESKTOP, async (tab) => {

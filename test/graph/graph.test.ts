@@ -214,7 +214,9 @@ describe('misuse gets a clear error', () => {
     const g = new Graph();
     const x = g.input('x', backend.zeros([2, 3]));
     const n = g.input('n', 2);
-    expect(() => g.mul(x, n)).toThrow("Graph.mul: expected input 0 to be a number, but 'x' is a tensor (mul and add take numbers");
+    expect(() => g.mul(x, n)).toThrow(
+      "Graph.mul: expected input 0 to be a number, but 'x' is a tensor (mul, add, exp, log, reciprocal and square take numbers",
+    );
     expect(() => g.relu(n)).toThrow("Graph.relu: expected input 0 to be a tensor, but 'n' is a number");
     expect(() => new Graph().add(n, n)).toThrow("Graph.add: node 'n' belongs to another Graph");
     g.affine(x, g.input('W', backend.zeros([4, 2])), g.input('b', backend.zeros([2])));

@@ -221,6 +221,7 @@ const PUBLIC_TYPES = [
   'OptimizerName',
   'Params',
   'ShoppingGraph',
+  'ShoppingNames',
   'TargetKind',
   'TensorValues',
   'TwoLayerNetOptions',

@@ -68,6 +68,26 @@ export class Graph {
     return this.#apply(OPS.add(), [x, y], name);
   }
 
+  /** exp(x) on a number; ∂y/∂x = exp(x) = y (the book's "exp" node). */
+  exp(x: GraphNode, name = OP_INFO.exp.defaultName): GraphNode {
+    return this.#apply(OPS.exp(), [x], name);
+  }
+
+  /** The natural log of a positive number; ∂y/∂x = 1/x (the "log" node of softmax-with-loss). */
+  log(x: GraphNode, name = OP_INFO.log.defaultName): GraphNode {
+    return this.#apply(OPS.log(), [x], name);
+  }
+
+  /** 1/x on a non-zero number; ∂y/∂x = −1/x² = −y² (the book's "/" node). */
+  reciprocal(x: GraphNode, name = OP_INFO.reciprocal.defaultName): GraphNode {
+    return this.#apply(OPS.reciprocal(), [x], name);
+  }
+
+  /** x² on a number; ∂y/∂x = 2x (the book's "**2" node of the chain rule). */
+  square(x: GraphNode, name = OP_INFO.square.defaultName): GraphNode {
+    return this.#apply(OPS.square(), [x], name);
+  }
+
   /** x·W + b for a batch x (Affine); W and b are nodes too, so dW and db show on their edges. */
   affine(x: GraphNode, W: GraphNode, b: GraphNode, name = OP_INFO.affine.defaultName): GraphNode {
     return this.#apply(OPS.affine(), [x, W, b], name);
@@ -340,7 +360,7 @@ function checkKind(where: string, what: string, expected: ValueKind, node: Graph
   if (node.kind !== expected) {
     const hint =
       expected === 'scalar'
-        ? ' (mul and add take numbers; tensors go through affine, relu, sigmoid, batchNorm, dropout, softmaxWithLoss)'
+        ? ' (mul, add, exp, log, reciprocal and square take numbers; tensors go through affine, relu, sigmoid, batchNorm, dropout, softmaxWithLoss)'
         : '';
     throw new Error(`${where}: expected ${what} to be a ${kindName(expected)}, but '${node.name}' is a ${kindName(node.kind)}${hint}`);
   }

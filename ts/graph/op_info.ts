@@ -13,6 +13,10 @@ export type OpType =
   | 'input'
   | 'mul'
   | 'add'
+  | 'exp'
+  | 'log'
+  | 'reciprocal'
+  | 'square'
   | 'affine'
   | 'convolution'
   | 'pooling'
@@ -35,16 +39,22 @@ export interface StepText {
   grad(i: number): string;
 }
 
-/** What the graph, the DOT drawing and the explanations show of one op (its computing class is in ops.ts). */
-export interface OpInfo {
-  /** The name a node gets unless given one; numbered (mul1, mul2, …) when `numbered`. */
-  readonly defaultName: string;
-  readonly numbered: boolean;
-  /** Drawn as a circle with this symbol (the book's × and +); otherwise a box with the node's name. */
-  readonly symbol?: string;
+/** The two sentences that explain one op's local step (OpInfo's; a page in another language passes its own). */
+export interface OpText {
   /** One sentence on the local forward step and on the backward step, with the node's numbers. */
   forwardText(s: StepText): string;
   backwardText(s: StepText): string;
+}
+
+/** What the graph, the DOT drawing and the explanations show of one op (its computing class is in ops.ts). */
+export interface OpInfo extends OpText {
+  /** The name a node gets unless given one; numbered (mul1, mul2, …) when `numbered`. */
+  readonly defaultName: string;
+  readonly numbered: boolean;
+  /** Drawn as a circle with this symbol (the book's ×, +, exp, log, / and **2); otherwise a box with the node's name. */
+  readonly symbol?: string;
+  /** The local derivative ∂y/∂x of a one-input node, drawn next to it (y is the node's output). */
+  readonly derivative?: string;
 }
 
 /** How each op is shown: adding an op to graphs is one entry here, one in ops.ts's OPS and its `Graph` method. */
@@ -63,6 +73,38 @@ export const OP_INFO: Record<Exclude<OpType, 'input'>, OpInfo> = {
     symbol: '+',
     forwardText: (s) => `${s.name}: ${s.value(0)} + ${s.value(1)} = ${s.out}`,
     backwardText: (s) => `${s.name}: ${s.dout} passes through unchanged to ${s.input(0)} (${s.grad(0)}) and ${s.input(1)} (${s.grad(1)})`,
+  },
+  exp: {
+    defaultName: 'exp',
+    numbered: true,
+    symbol: 'exp',
+    derivative: '∂y/∂x = exp(x) = y',
+    forwardText: (s) => `${s.name}: exp(${s.value(0)}) = ${s.out}`,
+    backwardText: (s) => `${s.name}: ∂y/∂x = exp(x) = y, so ${s.dout} × ${s.out} = ${s.grad(0)} goes back to ${s.input(0)}`,
+  },
+  log: {
+    defaultName: 'log',
+    numbered: true,
+    symbol: 'log',
+    derivative: '∂y/∂x = 1/x',
+    forwardText: (s) => `${s.name}: log(${s.value(0)}) = ${s.out}`,
+    backwardText: (s) => `${s.name}: ∂y/∂x = 1/x, so ${s.dout} / ${s.value(0)} = ${s.grad(0)} goes back to ${s.input(0)}`,
+  },
+  reciprocal: {
+    defaultName: 'reciprocal',
+    numbered: true,
+    symbol: '/',
+    derivative: '∂y/∂x = −1/x² = −y²',
+    forwardText: (s) => `${s.name}: 1 / ${s.value(0)} = ${s.out}`,
+    backwardText: (s) => `${s.name}: ∂y/∂x = −1/x² = −y², so ${s.dout} × −(${s.out})² = ${s.grad(0)} goes back to ${s.input(0)}`,
+  },
+  square: {
+    defaultName: 'square',
+    numbered: true,
+    symbol: '**2',
+    derivative: '∂y/∂x = 2x',
+    forwardText: (s) => `${s.name}: (${s.value(0)})² = ${s.out}`,
+    backwardText: (s) => `${s.name}: ∂y/∂x = 2x, so ${s.dout} × 2 × ${s.value(0)} = ${s.grad(0)} goes back to ${s.input(0)}`,
   },
   affine: {
     defaultName: 'Affine',

@@ -9,6 +9,7 @@ import { Relu } from '../layers/relu.js';
 import { Sigmoid } from '../layers/sigmoid.js';
 import { SoftmaxWithLoss } from '../layers/softmax_with_loss.js';
 import type { Tensor } from '../core/tensor.js';
+import { checkNumbers } from '../core/checks.js';
 import type { OpType, Value, ValueKind } from './op_info.js';
 
 /**
@@ -53,6 +54,45 @@ export class MulOp extends ScalarPairOp {
 export class AddOp extends ScalarPairOp {
   readonly type = 'add';
   readonly layer = new AddLayer();
+}
+
+/** The one-number nodes of the book's derivations of sigmoid (§5.5.2) and softmax-with-loss (appendix A). */
+export type UnaryType = 'exp' | 'log' | 'reciprocal' | 'square';
+
+/**
+ * Each one-number node as its function y = f(x) and its local derivative ∂y/∂x, from x and y
+ * (exp and "/" read it off the output, as the book does: ∂exp(x)/∂x = y, ∂(1/x)/∂x = −y²).
+ */
+export const UNARY: Record<UnaryType, { f(x: number): number; df(x: number, y: number): number; domain: string }> = {
+  exp: { f: Math.exp, df: (_x, y) => y, domain: 'x below 709.78 (exp(x) overflows above)' },
+  log: { f: Math.log, df: (x) => 1 / x, domain: 'x > 0' },
+  reciprocal: { f: (x) => 1 / x, df: (_x, y) => -y * y, domain: 'x ≠ 0' },
+  square: { f: (x) => x * x, df: (x) => 2 * x, domain: '|x| below 1.34e154 (x² overflows above)' },
+};
+
+/**
+ * A one-number node (exp, log, "/" or "**2"): forward keeps x and y, backward multiplies dout by
+ * the local derivative. These have no layer class of their own: each is one line of math, in UNARY.
+ */
+export class UnaryOp implements Op {
+  readonly inputKinds = ['scalar'] as const;
+  readonly outputKind = 'scalar';
+  #x: number | null = null;
+  #y = 0;
+  constructor(readonly type: UnaryType) {}
+  forward([x]: readonly Value[]): number {
+    const y = UNARY[this.type].f(x as number);
+    if (!Number.isFinite(y)) throw new Error(`${this.type}(${x}) is ${y}; expected ${UNARY[this.type].domain}`);
+    this.#x = x as number;
+    this.#y = y;
+    return y;
+  }
+  backward(dout: Value): number[] {
+    if (this.#x === null) throw new Error(`${this.type}.backward: backward() was called before forward(); run forward first`);
+    checkNumbers(`${this.type}.backward`, { dout: dout as number });
+    return [(dout as number) * UNARY[this.type].df(this.#x, this.#y)];
+  }
+  dispose(): void {}
 }
 
 /**
@@ -220,6 +260,10 @@ export class SoftmaxWithLossOp implements Op {
 export const OPS: Record<Exclude<OpType, 'input'>, () => Op> = {
   mul: () => new MulOp(),
   add: () => new AddOp(),
+  exp: () => new UnaryOp('exp'),
+  log: () => new UnaryOp('log'),
+  reciprocal: () => new UnaryOp('reciprocal'),
+  square: () => new UnaryOp('square'),
   affine: () => new AffineOp(),
   convolution: () => new ConvolutionOp(),
   pooling: () => new PoolingOp(),

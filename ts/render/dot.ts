@@ -51,13 +51,19 @@ export function toDot(graph: Graph, options: DotOptions = {}): string {
     const attrs = [`label=${quote(SYMBOLS[n.type] ?? n.name)}`];
     const style = n === options.highlight ? ['filled'] : [];
     if (!n.op) attrs.push('shape=plaintext');
-    else if (SYMBOLS[n.type]) attrs.push('shape=circle', 'fixedsize=true', 'width=0.5', 'fontsize=18');
-    else {
+    else if (SYMBOLS[n.type]) {
+      // one-character symbols (× +) large as in the book; exp, log and **2 smaller, to fit the circle
+      const wide = SYMBOLS[n.type]!.length > 1;
+      attrs.push('shape=circle', 'fixedsize=true', `width=${wide ? 0.6 : 0.5}`, `fontsize=${wide ? 14 : 18}`);
+    } else {
       attrs.push('shape=box');
       style.push('rounded');
     }
     if (style.length) attrs.push(`style="${style.join(',')}"`);
     if (n === options.highlight) attrs.push('fillcolor="#ffe08a"', 'penwidth=2');
+    // the local derivative of a one-number node, small and grey beside it
+    const derivative = n.op ? OP_INFO[n.type as keyof typeof OP_INFO].derivative : undefined;
+    if (derivative) attrs.push(`xlabel=<<font point-size="10" color="#555555">${html(derivative)}</font>>`);
     out.push(`  n${n.id} [${attrs.join(', ')}];`);
   }
   for (const n of graph.nodes) {

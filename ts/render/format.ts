@@ -3,6 +3,8 @@ import type { Value } from '../graph/op_info.js';
 export interface FormatOptions {
   /** Tensors with at most this many elements show their numbers; larger ones their norm (default 4). */
   preview?: number;
+  /** Tensors as their shape only, `(2, 3)`, as the book draws the batched Affine's edges (default false). */
+  shapes?: boolean;
 }
 
 /**
@@ -23,6 +25,7 @@ export function formatValue(v: Value | null | undefined, options: FormatOptions 
   if (v === undefined) return '';
   if (v === null) return '–';
   if (typeof v === 'number') return formatNumber(v);
+  if (options.shapes) return `(${v.shape.join(', ')})`;
   const data = v.data;
   if (v.size <= (options.preview ?? 4)) return `[${Array.from(data, (x) => String(Number(x.toPrecision(3)))).join(', ')}]`;
   let sum = 0;

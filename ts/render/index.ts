@@ -9,5 +9,6 @@ export { toDot } from './dot.js';
 export type { DotOptions } from './dot.js';
 export { toSvg, dotToSvg } from './svg.js';
 export { explainStep } from './explain.js';
+export type { ExplainOptions, OpTexts } from './explain.js';
 export { formatNumber, formatValue } from './format.js';
 export type { FormatOptions } from './format.js';

@@ -19,30 +19,9 @@ import {
 } from '../../ts/index.js';
 import type { FormatOptions } from '../../ts/render/index.js';
 import type { Texts } from './texts.js';
+import { cell, FIGURE_IDS, type FigureId, type Nudged, type TourData } from './tour_common.js';
 
-export const FIGURE_IDS = [
-  'apple',
-  'chain-rule',
-  'add',
-  'mul',
-  'shopping',
-  'relu',
-  'sigmoid',
-  'affine',
-  'softmax-with-loss',
-  'two-layer-net',
-] as const;
-export type FigureId = (typeof FIGURE_IDS)[number];
-
-/** What the page build embeds for the two-layer-net figure (scripts/build-graph-page.ts writes it; tour_data.ts makes it). */
-export interface TourData {
-  /** One test digit: its index in the embedded test split, its label and 784 pixels 0–255. */
-  digit: { index: number; label: number; pixels: number[] };
-  /** The TwoLayerNet's size and weights (float32, base64, little-endian). */
-  net: { hidden: number; W1: string; b1: string; W2: string; b2: string };
-  /** How the weights came about, said on the page. */
-  training: { seed: number; steps: number; batch: number; lr: number; trainCount: number; testCount: number; testAccuracy: number };
-}
+export { cell, FIGURE_IDS, type FigureId, type Nudged, type TourData } from './tour_common.js';
 
 export interface Context {
   backend: Backend;
@@ -296,17 +275,6 @@ export function runTo(figure: Figure, ctx: Context, k: number): Shown {
   return shown('note', null, notesB[rest - 1](), rest, notesB.length);
 }
 
-export interface Nudged {
-  input: string;
-  output: string;
-  from: number;
-  to: number;
-  before: number;
-  after: number;
-  /** ∂output/∂input from backward (the edge's gradient over the seed dout). */
-  gradient: number;
-}
-
 /**
  * The notes' central point, live: input `name` changed by `delta`, the output before and after,
  * and the gradient backward gave, whose product with `delta` the change should be close to.
@@ -385,13 +353,6 @@ function matrix(v: Tensor | undefined): string {
   const rows: string[] = [];
   for (let i = 0; i < data.length; i += cols) rows.push(`[${data.slice(i, i + cols).join(', ')}]`);
   return rows.join(' ');
-}
-
-/** A number for a table: 4 significant digits, tiny ones in exponent form. */
-export function cell(v: number | string): string {
-  if (typeof v === 'string') return v;
-  if (v === 0 || Number.isInteger(v)) return String(v);
-  return Math.abs(v) < 1e-3 ? v.toExponential(2) : String(Number(v.toPrecision(4)));
 }
 
 function fromBase64(s: string): Float32Array {

@@ -8,8 +8,7 @@
 import type { ShoppingNames } from '../../ts/index.js';
 import { OP_INFO } from '../../ts/graph/op_info.js';
 import type { OpTexts } from '../../ts/render/index.js';
-import type { FigureId, Nudged, TourData } from './figures.js';
-import { cell } from './figures.js';
+import { cell, type FigureId, type Nudged, type TourData } from './tour_common.js';
 
 export type Lang = 'en' | 'ko';
 export const LANGS: readonly Lang[] = ['en', 'ko'];

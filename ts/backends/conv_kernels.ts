@@ -138,7 +138,7 @@ function convBackwardIn(
  * first NaN, so a diverged value propagates; a later NaN does not move argmax).
  */
 export function poolBeats(v: number, best: number): boolean {
-  return !(v <= best) && best === best;
+  return !(v <= best) && !Number.isNaN(best);
 }
 
 /** `out` and `argmax` (`[N, C, OH·OW]`): the first maximum of each window (or its first NaN), padding read as 0. */

@@ -27,5 +27,5 @@ export interface NnExports {
   /** Frees a block from `nn_alloc` with the same byte count. */
   nn_free(ptr: number, bytes: number): void;
   /** The kernels, `nn_<kernel in snake case>`. */
-  readonly [kernel: `nn_${string}`]: ((...args: number[]) => number | void) | undefined;
+  readonly [kernel: `nn_${string}`]: ((...args: number[]) => unknown) | undefined;
 }

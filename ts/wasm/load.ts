@@ -248,11 +248,12 @@ export function importedMemoryMinPages(bytes: Uint8Array): number {
           pos++; // limits flags
           return leb();
         }
-        if (kind === 0)
+        if (kind === 0) {
           leb(); // function: type index
-        else if (kind === 1)
-          pos++, skipLimits(); // table: element type, limits
-        else if (kind === 3) pos += 2; // global: value type, mutability
+        } else if (kind === 1) {
+          pos++; // table: element type, then limits
+          skipLimits();
+        } else if (kind === 3) pos += 2; // global: value type, mutability
       }
     }
     pos = end;

@@ -12,7 +12,7 @@ import { Sigmoid } from '../layers/sigmoid.js';
 import { checkTargets } from '../layers/softmax_with_loss.js';
 import type { Sequential } from '../nets/sequential.js';
 import { formatShape, type Tensor } from '../core/tensor.js';
-import { outputSize, type Window } from '../core/window.js';
+import { outputSize, type Window, windowFits } from '../core/window.js';
 
 /**
  * The forward pass of a `Sequential` in float64 on the JS side, for the numerical side of the
@@ -157,8 +157,7 @@ function toF64(where: string, name: string, layer: Layer, input: number[]): F64L
   if (layer instanceof Convolution || layer instanceof Pooling) {
     const [c, h, w] = input;
     const [fh, fw] = layer instanceof Pooling ? [layer.poolH, layer.poolW] : layer.W.shape.slice(2);
-    const fits =
-      input.length === 3 && (layer instanceof Pooling || c === layer.W.shape[1]) && fh <= h + 2 * layer.pad && fw <= w + 2 * layer.pad;
+    const fits = input.length === 3 && (layer instanceof Pooling || c === layer.W.shape[1]) && windowFits({ h, w, fh, fw, pad: layer.pad });
     if (!fits)
       throw new Error(
         `${where}: layer '${name}' (${layer.constructor.name}) cannot take an input of shape ${formatShape(input)} per sample`,

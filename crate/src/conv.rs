@@ -1,7 +1,8 @@
 //! The Convolution layer's passes (DLFS §7.4) as im2col + the SIMD GEMM, one sample at a time.
 //!
 //! Layouts (row-major): `x` is `[N, C, H, W]`, the filters `W` are `[FN, C·FH·FW]`, `b` is `[FN]`,
-//! the output is `[N, FN, OH·OW]` with `OH = (H + 2·pad − FH) / stride + 1` (likewise `OW`).
+//! the output is `[N, FN, OH·OW]` with `OH = (H + 2·pad − FH) / stride + 1` (likewise `OW`; both
+//! from [`crate::window::out_size`]).
 //!
 //! Unlike the book, whose `col` is `[N·OH·OW, C·FH·FW]` (so its GEMM result needs a transpose to
 //! become `[N, FN, OH, OW]`), a sample's columns here are stored transposed, `[C·FH·FW, OH·OW]`:
@@ -31,8 +32,19 @@ fn valid_cols(g: &Window, j: usize) -> (usize, usize) {
     (lo.min(hi), hi)
 }
 
+/// The input column that output column `lo` reads with filter column `j`, `lo·stride + j − pad`;
+/// 0 when no output column reads inside the input (`lo = hi`, a filter wider than the input:
+/// that difference could be negative, and nothing is read).
+fn first_input_col(g: &Window, j: usize, lo: usize, hi: usize) -> usize {
+    if lo < hi {
+        lo * g.stride + j - g.pad
+    } else {
+        0
+    }
+}
+
 /// `col[C·FH·FW, OH·OW]` of one sample `x[C, H, W]` (zeros where the window covers padding).
-pub fn im2col(g: &Window, x: &[f32], col: &mut [f32]) {
+pub(crate) fn im2col(g: &Window, x: &[f32], col: &mut [f32]) {
     let (oh, ow, plane) = (g.oh(), g.ow(), g.h * g.w);
     assert!(
         x.len() == g.c * plane && col.len() == g.patch() * oh * ow,
@@ -45,6 +57,7 @@ pub fn im2col(g: &Window, x: &[f32], col: &mut [f32]) {
             for j in 0..g.fw {
                 let row = rows.next().expect("im2col: one row per (c, i, j)");
                 let (lo, hi) = valid_cols(g, j);
+                let x0 = first_input_col(g, j, lo, hi);
                 for oy in 0..oh {
                     let out = &mut row[oy * ow..(oy + 1) * ow];
                     let y = (oy * g.stride + i).wrapping_sub(g.pad);
@@ -55,10 +68,7 @@ pub fn im2col(g: &Window, x: &[f32], col: &mut [f32]) {
                     out[..lo].fill(0.0);
                     out[hi..].fill(0.0);
                     let xr = &xc[y * g.w..(y + 1) * g.w];
-                    if lo == hi {
-                        // no column of this row is inside (a filter wider than the input)
-                    } else if g.stride == 1 {
-                        let x0 = lo + j - g.pad;
+                    if g.stride == 1 {
                         out[lo..hi].copy_from_slice(&xr[x0..x0 + hi - lo]);
                     } else {
                         for (ox, o) in out.iter_mut().enumerate().take(hi).skip(lo) {
@@ -73,7 +83,7 @@ pub fn im2col(g: &Window, x: &[f32], col: &mut [f32]) {
 
 /// The adjoint of [`im2col`]: `dx[C, H, W] = Σ` of the column entries that read each pixel
 /// (overwrites `dx`; entries that fell on padding are dropped).
-pub fn col2im(g: &Window, col: &[f32], dx: &mut [f32]) {
+pub(crate) fn col2im(g: &Window, col: &[f32], dx: &mut [f32]) {
     let (oh, ow, plane) = (g.oh(), g.ow(), g.h * g.w);
     assert!(
         dx.len() == g.c * plane && col.len() == g.patch() * oh * ow,
@@ -87,6 +97,7 @@ pub fn col2im(g: &Window, col: &[f32], dx: &mut [f32]) {
             for j in 0..g.fw {
                 let row = rows.next().expect("col2im: one row per (c, i, j)");
                 let (lo, hi) = valid_cols(g, j);
+                let x0 = first_input_col(g, j, lo, hi);
                 for oy in 0..oh {
                     let y = (oy * g.stride + i).wrapping_sub(g.pad);
                     if y >= g.h {
@@ -94,10 +105,7 @@ pub fn col2im(g: &Window, col: &[f32], dx: &mut [f32]) {
                     }
                     let src = &row[oy * ow..(oy + 1) * ow];
                     let dr = &mut dxc[y * g.w..(y + 1) * g.w];
-                    if lo == hi {
-                        // no column of this row is inside (a filter wider than the input)
-                    } else if g.stride == 1 {
-                        let x0 = lo + j - g.pad;
+                    if g.stride == 1 {
                         for (d, s) in dr[x0..x0 + hi - lo].iter_mut().zip(&src[lo..hi]) {
                             *d += s;
                         }

@@ -9,7 +9,8 @@ import { Adam, createBackend, SGD, SimpleConvNet, TwoLayerNet, type Backend, typ
 import { type ArgSpec, KERNELS, type KernelName } from '../../ts/core/kernels.js';
 import { WasmBackend } from '../../ts/backends/wasm.js';
 import { instantiateThreadedBytes } from '../../ts/wasm/load.js';
-import { startPool } from '../../ts/wasm/threads.js';
+import { AUTO_THREADS_CAP, startPool } from '../../ts/wasm/threads.js';
+import { MAX_THREADS } from '../../ts/backends/create.js';
 import { randomValues, toleranceRatio } from '../helpers/backends.js';
 
 const THREADS = [2, 3, 4] as const;
@@ -185,13 +186,13 @@ describe('the threads option', () => {
   it("'auto' takes the cores Node reports, at most 8", async () => {
     const { availableParallelism } = await import('node:os');
     const b = await createBackend('wasm', { threads: 'auto' });
-    expect(b.threads).toBe(Math.min(8, availableParallelism()));
+    expect(b.threads).toBe(Math.min(AUTO_THREADS_CAP, availableParallelism()));
     b.dispose();
   });
 
   it.each([0, -1, 1.5, 65, NaN, 'many', '2', false])('rejects threads %s, naming what it expects', async (threads) => {
     await expect(createBackend('wasm', { threads: threads as never })).rejects.toThrow(
-      `createBackend('wasm'): expected threads to be 'auto' or a whole number from 1 to 64, got`,
+      `createBackend('wasm'): expected threads to be 'auto' or a whole number from 1 to ${MAX_THREADS}, got`,
     );
   });
 

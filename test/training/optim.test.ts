@@ -91,9 +91,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('optimizers on %s', (_n
     );
     const w = backend.zeros([2]);
     const g = backend.zeros([2]);
-    expect(() => backend.sgd(1e39, w, g)).toThrow(
-      `${backend.name}.sgd: expected a finite lr, got 1e+39, which is beyond the f32 range`,
-    );
+    expect(() => backend.sgd(1e39, w, g)).toThrow(`${backend.name}.sgd: expected a finite lr, got 1e+39, which is beyond the f32 range`);
     expect(() => backend.adam(1e39, 0.9, 0.999, 1e-7, w, g, backend.zeros([2]), backend.zeros([2]))).toThrow(
       `${backend.name}.adam: expected a finite lrT, got 1e+39`,
     );

@@ -160,7 +160,10 @@ const nets = new Map<Backend, TwoLayerNet>();
 /** One small net per backend, shared by the cases (none of them changes it). */
 function net(b: Backend): TwoLayerNet {
   let n = nets.get(b);
-  if (!n) nets.set(b, (n = new TwoLayerNet(b, 4, 3, 2)));
+  if (!n) {
+    n = new TwoLayerNet(b, 4, 3, 2);
+    nets.set(b, n);
+  }
   return n;
 }
 

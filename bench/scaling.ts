@@ -31,6 +31,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBackend, Tensor, type Backend } from '../ts/index.js';
 import { KERNELS } from '../ts/core/kernels.js';
+import { convOutSize } from '../ts/core/window.js';
 import { cpuSample, describeMachine, otherCores, waitForIdle } from './machine.js';
 import { cnnStep, mlpStep } from './steps.js';
 import { median, sinkTotal } from './util.js';
@@ -102,7 +103,7 @@ function splitPieces(kernel: string, a: unknown[]): Piece[] | null {
     case 'convBackward': {
       // by filters (SimpleConvNet's first layer has no dx)
       const [samples, c, h, w, fh, fw, stride, pad, filters] = a as number[];
-      const positions = (Math.floor((h + 2 * pad - fh) / stride) + 1) * (Math.floor((w + 2 * pad - fw) / stride) + 1);
+      const positions = convOutSize(h, fh, stride, pad) * convOutSize(w, fw, stride, pad);
       const forward = kernel === 'convForward';
       return [
         {
@@ -226,7 +227,9 @@ async function measureStep(step: Step): Promise<Row> {
   if (backends[1].threads !== threads)
     throw new Error(`bench/scaling: asked for ${threads} threads, got ${backends[1].threads} (${backends[1].threadsUnavailable})`);
   const tallies: Tally[] = backends.map(() => ({ splitMs: 0, splitCalls: 0, inlineCalls: 0, calls: new Map() }));
-  backends.forEach((b, i) => instrument(b, tallies[i]));
+  backends.forEach((b, i) => {
+    instrument(b, tallies[i]);
+  });
   const runs = backends.map((b) => step.make(b));
   // Warm up, and find how many steps fill about 40 ms on one thread.
   let n = 0;

@@ -5,6 +5,9 @@
 #   build/wasm/nn_scalar.wasm          (no SIMD, the fallback)        → ts/wasm/generated/scalar.ts
 #   build/wasm/nn_simd128-threads.wasm (+simd128,+atomics: shared memory, the worker pool of
 #                                       crate/src/parallel.rs)       → ts/wasm/generated/simd128-threads.ts
+# and, for the tests only (never shipped), build/wasm/nn_simd128-threads-hooks.wasm: the threaded
+# build with the crate's `test-hooks` feature (nn_pool_fail_next_part), which
+# test/kernels/threads.test.ts loads to make a worker trap.
 # each from its own cargo target dir (target/wasm-<variant>). The .ts files
 # embed the module as base64; scripts/embed-wasm.mjs first checks that it imports only its memory and
 # exports `memory` and every `nn_*` function of crate/src/abi.rs (the threaded build also the
@@ -22,6 +25,7 @@ source scripts/lib.sh build-wasm
 VARIANTS=(simd128 relaxed-simd scalar simd128-threads)
 outputs=()
 for v in "${VARIANTS[@]}"; do outputs+=("build/wasm/nn_$v.wasm" "ts/wasm/generated/$v.ts"); done
+outputs+=(build/wasm/nn_simd128-threads-hooks.wasm)
 inputs=(crate Cargo.toml scripts/build-wasm.sh scripts/lib.sh scripts/embed-wasm.mjs scripts/setup-toolchain.sh)
 [[ -f Cargo.lock ]] && inputs+=(Cargo.lock)
 
@@ -35,7 +39,7 @@ up_to_date() {
 }
 
 if [[ "${1:-}" != --force ]] && up_to_date; then
-  say "up to date (build/wasm/nn_{simd128,relaxed-simd,scalar,simd128-threads}.wasm, ts/wasm/generated/*.ts)"
+  say "up to date (build/wasm/nn_{simd128,relaxed-simd,scalar,simd128-threads,simd128-threads-hooks}.wasm, ts/wasm/generated/*.ts)"
   exit 0
 fi
 
@@ -86,4 +90,12 @@ for v in "${VARIANTS[@]}"; do
   cp "$built" "build/wasm/nn_$v.wasm.tmp"
   mv "build/wasm/nn_$v.wasm.tmp" "build/wasm/nn_$v.wasm"
   say "build/wasm/nn_$v.wasm $(wc -c <"build/wasm/nn_$v.wasm") bytes"
+  if [[ $v == simd128-threads ]]; then
+    # The same build with the test hooks, for test/kernels/threads.test.ts only (same target dir:
+    # only the crate itself is rebuilt with the feature).
+    RUSTFLAGS="$flags" "${cargo_line[@]}" --target-dir "target/wasm-$v" -p backprop-wasm-kernels --features test-hooks
+    cp "$built" build/wasm/nn_simd128-threads-hooks.wasm.tmp
+    mv build/wasm/nn_simd128-threads-hooks.wasm.tmp build/wasm/nn_simd128-threads-hooks.wasm
+    say "build/wasm/nn_simd128-threads-hooks.wasm (tests only) $(wc -c <build/wasm/nn_simd128-threads-hooks.wasm) bytes"
+  fi
 done

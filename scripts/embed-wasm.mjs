@@ -3,14 +3,13 @@
 // Usage: node scripts/embed-wasm.mjs <module.wasm> <out.ts> [--threads]
 //
 // The module must compile, import only its memory (env.memory, so the loader sets its maximum),
-// and export `memory` plus every `nn_*` function that
-// crate/src/abi.rs declares (it may export more, e.g. the linker's __heap_base / __data_end).
+// and export `memory` plus every kernel of the table in crate/src/abi.rs (`nn_<name>`) and its other
+// `nn_*` functions, test hooks apart (it may export more, e.g. the linker's __heap_base / __data_end).
 // test/kernels/contract.test.ts checks those against the kernel contract (ts/core/kernels.ts). With --threads
 // (the shared-memory build) it must also export what ts/wasm/threads.ts gives each worker its own
 // stack and thread-local block with: __wasm_init_tls, __tls_size, __tls_align, __stack_pointer.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readKernelTable } from './kernel-table.mjs';
 
 const [wasmPath, outPath, option] = process.argv.slice(2);
 if (!wasmPath || !outPath || (option !== undefined && option !== '--threads')) {
@@ -18,10 +17,10 @@ if (!wasmPath || !outPath || (option !== undefined && option !== '--threads')) {
   process.exit(2);
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const abi = readFileSync(join(root, 'crate/src/abi.rs'), 'utf8');
-const wanted = [...abi.matchAll(/pub (?:unsafe )?extern "C" fn (nn_\w+)/g)].map((m) => m[1]);
-if (wanted.length === 0) throw new Error('embed-wasm: found no nn_* functions in crate/src/abi.rs');
+// Every kernel of the table (`nn_<name>`) and every other export but the test hooks.
+const table = readKernelTable();
+const wanted = [...table.kernels.map((k) => `nn_${k.name}`), ...table.exports.filter((e) => e.feature === undefined).map((e) => e.name)];
+if (table.kernels.length === 0) throw new Error('embed-wasm: found no kernels in the table of crate/src/abi.rs');
 
 const bytes = readFileSync(wasmPath);
 const module = new WebAssembly.Module(bytes);

@@ -1,28 +1,41 @@
-//! The C ABI of the WebAssembly module: the only `extern "C"` items of the crate. Each kernel of
-//! the TS contract (`ts/core/kernels.ts`) is one function here, named by the rule `camelCase` →
-//! `nn_snake_case`, with the contract's raw arguments in order (test/kernels/contract.test.ts parses this
-//! file and checks both). Each wrapper turns `(pointer, length)` pairs into slices and calls the
-//! safe kernel; there is no math here. A flag is a `u32`, 0 or 1.
+//! The C ABI of the WebAssembly module, and the kernel table it is generated from.
+//!
+//! Every kernel is declared once, in the `kernels!` table at the end of this file: its name, its
+//! arguments in ABI order with their roles, and each tensor's element count as an expression of
+//! the dimensions. From each entry the macro makes
+//!
+//! - [`checked`]`::<name>`: the safe entry point, which checks every slice against its declared
+//!   length (the crate's one length check, [`crate::check_len`]) and runs the entry's body;
+//! - [`ffi`]`::<name>`, exported as `nn_<name>`: the `extern "C"` function that turns each
+//!   `(pointer, declared length)` into a slice (an absent optional output, the pointer 0, into
+//!   `None`; a flag into a `bool`) and calls the checked entry point. There is no math here.
+//!
+//! The TypeScript contract (`ts/core/kernels.ts`) declares the same kernels for the TS side
+//! (`affineBackward` → `nn_affine_backward`); test/kernels/contract.test.ts reads this table and
+//! checks every entry against it: the names, roles and order of the arguments, the return kind,
+//! and the element counts, evaluated on sample dimensions. scripts/embed-wasm.mjs reads it too
+//! (every kernel must be exported by every build).
+//!
+//! Roles: `dim` (a size, `usize`), `scalar` (an `f32` hyper-parameter), `flag` (a `u32`, 0 or 1,
+//! a `bool` in the body), `input` (`*const f32`), `output` and `inout` (`*mut f32`; an `inout` is
+//! updated in place), `optional` (`*mut f32` that may be 0). Returns: `void`, `status` (a kernel
+//! that needs workspace: 0 on success, otherwise the bytes that could not be reserved; it never
+//! traps for lack of memory, and a failed call leaves the module usable) or `value` (an `f64`).
 //!
 //! # Safety contract (all functions)
 //!
-//! Every `*const f32` / `*mut f32` argument points to a live block from [`nn_alloc`] (so it is
-//! 16-byte aligned) holding at least the number of floats its dimensions imply, or the length
-//! is 0 (the pointer is then not used at all, and may be anything, including 0). Outputs do not
-//! overlap any input, except where a function works in place on one buffer (`nn_add_bias`'s
-//! `x`, the optimizers' `param` and state, `nn_accumulate`'s `target`). `ts/core/backend.ts` checks
-//! all of this by the contract's roles before it calls. Sizes are `usize` (i32 on wasm32: the
-//! TS side passes byte offsets and element counts as numbers).
-//!
-//! Functions that need a workspace (GEMM packing) return a status: 0 on success, otherwise the
-//! number of bytes of workspace that could not be reserved (memory is full). They never trap for
-//! lack of memory, and a failed call leaves the module usable.
+//! Every pointer argument points to a live block from [`nn_alloc`] (so it is 16-byte aligned)
+//! holding at least the number of floats its entry declares, or that number is 0 (the pointer
+//! is then not used at all, and may be anything, including 0). Outputs do not overlap any other
+//! argument; an `inout` is read and written in place. `ts/core/backend.ts` checks all of this by
+//! the contract's roles before it calls. Sizes are `usize` (i32 on wasm32: the TS side passes
+//! byte offsets and element counts as numbers); the declared counts fit in one (each is the
+//! length of a buffer the caller holds).
 
-use crate::conv::Window;
+use crate::window::{out_size, Window};
 use crate::workspace::OutOfMemory;
 use crate::{
-    activation, affine, alloc, batch_norm, bias, conv, dropout, gemm, im2col, optim, pool,
-    softmax_xent,
+    activation, affine, alloc, batch_norm, bias, conv, dropout, gemm, optim, pool, softmax_xent,
 };
 
 /// Allocates `bytes` bytes, 16-byte aligned; returns the pointer, or 0 if memory cannot grow.
@@ -41,434 +54,147 @@ pub unsafe extern "C" fn nn_free(ptr: *mut u8, bytes: usize) {
     unsafe { alloc::free(ptr, bytes) }
 }
 
-/// `C[m×n] = A[m×k] · B[k×n]`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_gemm_nn(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: *const f32,
-    b: *const f32,
-    c: *mut f32,
-) -> usize {
-    // SAFETY: A, B, C are live, distinct buffers of m·k, k·n, m·n floats (module contract).
-    let (a, b, c) = unsafe {
-        (
-            slice(a, len(m, k)),
-            slice(b, len(k, n)),
-            slice_mut(c, len(m, n)),
-        )
+/// The type of an argument of a role: at the ABI (`ffi`) and in the checked entry point (`safe`).
+macro_rules! arg_type {
+    (ffi dim) => { usize };
+    (ffi scalar) => { f32 };
+    (ffi flag) => { u32 };
+    (ffi input) => { *const f32 };
+    (ffi output) => { *mut f32 };
+    (ffi inout) => { *mut f32 };
+    (ffi optional) => { *mut f32 };
+    (safe dim) => { usize };
+    (safe scalar) => { f32 };
+    (safe flag) => { bool };
+    (safe input) => { &[f32] };
+    (safe output) => { &mut [f32] };
+    (safe inout) => { &mut [f32] };
+    (safe optional) => { Option<&mut [f32]> };
+}
+
+/// What an entry returns: from the checked entry point (`safe`) and at the ABI (`ffi`).
+macro_rules! return_type {
+    (safe void) => { () };
+    (safe status) => { Result<(), OutOfMemory> };
+    (safe value) => { f64 };
+    (ffi void) => { () };
+    (ffi status) => { usize };
+    (ffi value) => { f64 };
+}
+
+/// The ABI form of a checked entry point's result.
+macro_rules! to_abi {
+    (void, $r:expr) => {
+        $r
     };
-    OutOfMemory::status(gemm::gemm_nn(m, k, n, a, b, c))
-}
-
-/// `C[m×n] = A[m×k] · B[n×k]ᵀ`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_gemm_nt(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: *const f32,
-    b: *const f32,
-    c: *mut f32,
-) -> usize {
-    // SAFETY: A, B, C are live, distinct buffers of m·k, n·k, m·n floats (module contract).
-    let (a, b, c) = unsafe {
-        (
-            slice(a, len(m, k)),
-            slice(b, len(n, k)),
-            slice_mut(c, len(m, n)),
-        )
+    (status, $r:expr) => {
+        OutOfMemory::status($r)
     };
-    OutOfMemory::status(gemm::gemm_nt(m, k, n, a, b, c))
-}
-
-/// `C[m×n] = A[k×m]ᵀ · B[k×n]`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_gemm_tn(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: *const f32,
-    b: *const f32,
-    c: *mut f32,
-) -> usize {
-    // SAFETY: A, B, C are live, distinct buffers of k·m, k·n, m·n floats (module contract).
-    let (a, b, c) = unsafe {
-        (
-            slice(a, len(k, m)),
-            slice(b, len(k, n)),
-            slice_mut(c, len(m, n)),
-        )
+    (value, $r:expr) => {
+        $r
     };
-    OutOfMemory::status(gemm::gemm_tn(m, k, n, a, b, c))
 }
 
-/// Affine forward: `out[m×n] = x[m×k] · W[k×n] + b`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_affine_forward(
-    m: usize,
-    k: usize,
-    n: usize,
-    x: *const f32,
-    w: *const f32,
-    b: *const f32,
-    out: *mut f32,
-) -> usize {
-    // SAFETY: x, W, b, out are live buffers of m·k, k·n, n, m·n floats; out overlaps no input.
-    let (x, w, b, out) = unsafe {
-        (
-            slice(x, len(m, k)),
-            slice(w, len(k, n)),
-            slice(b, n),
-            slice_mut(out, len(m, n)),
-        )
+/// A flag argument at the ABI (0 or 1) as a `bool`; other arguments unchanged.
+macro_rules! flag_to_bool {
+    (flag $arg:ident) => {
+        let $arg = $arg != 0;
     };
-    OutOfMemory::status(affine::affine_forward(m, k, n, x, w, b, out))
+    ($role:ident $arg:ident) => {};
 }
 
-/// Affine backward: `dW = xᵀ·dout`, `db = Σ_rows dout`, and `dx = dout·Wᵀ` unless `dx` is null.
-///
-/// # Safety
-/// See the module docs; `dx` may be null (no input gradient wanted).
-#[no_mangle]
-pub unsafe extern "C" fn nn_affine_backward(
-    m: usize,
-    k: usize,
-    n: usize,
-    x: *const f32,
-    w: *const f32,
-    dout: *const f32,
-    dw: *mut f32,
-    db: *mut f32,
-    dx: *mut f32,
-) -> usize {
-    // SAFETY: x, W, dout, dW, db (and dx unless null) are live buffers of m·k, k·n, m·n, k·n,
-    // n (and m·k) floats; the outputs overlap no input and each other.
-    let (x, w, dout, dw, db) = unsafe {
-        (
-            slice(x, len(m, k)),
-            slice(w, len(k, n)),
-            slice(dout, len(m, n)),
-            slice_mut(dw, len(k, n)),
-            slice_mut(db, n),
-        )
+/// A pointer argument at the ABI as a slice of its declared length.
+macro_rules! to_slice {
+    (input $arg:ident $len:expr) => {
+        // SAFETY: the module contract: a live buffer of `$len` floats that no output overlaps.
+        let $arg = unsafe { slice($arg, $len) };
     };
-    let dx = if dx.is_null() {
-        None
-    } else {
-        Some(unsafe { slice_mut(dx, len(m, k)) })
+    (output $arg:ident $len:expr) => {
+        // SAFETY: the module contract: a live buffer of `$len` floats that overlaps no other argument.
+        let $arg = unsafe { slice_mut($arg, $len) };
     };
-    OutOfMemory::status(affine::affine_backward(m, k, n, x, w, dout, dw, db, dx))
-}
-
-/// In place: `x[i, j] += b[j]` for a `rows×cols` matrix `x`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_add_bias(rows: usize, cols: usize, x: *mut f32, b: *const f32) {
-    // SAFETY: x (rows·cols floats, written in place) and b (cols floats) are live and distinct.
-    let (x, b) = unsafe { (slice_mut(x, len(rows, cols)), slice(b, cols)) };
-    bias::add_bias(rows, cols, x, b)
-}
-
-/// `out[j] = Σ_i x[i, j]`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_col_sum(rows: usize, cols: usize, x: *const f32, out: *mut f32) {
-    // SAFETY: x (rows·cols floats) and out (cols floats) are live and distinct.
-    let (x, out) = unsafe { (slice(x, len(rows, cols)), slice_mut(out, cols)) };
-    bias::col_sum(rows, cols, x, out)
-}
-
-/// `out = max(x, 0)`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_relu_forward(n: usize, x: *const f32, out: *mut f32) {
-    // SAFETY: x and out are live, distinct buffers of n floats.
-    let (x, out) = unsafe { (slice(x, n), slice_mut(out, n)) };
-    activation::relu_forward(x, out)
-}
-
-/// `dx = y > 0 ? dout : 0`, where `y` is the forward output.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_relu_backward(n: usize, y: *const f32, dout: *const f32, dx: *mut f32) {
-    // SAFETY: y, dout and dx are live buffers of n floats; dx overlaps neither input.
-    let (y, dout, dx) = unsafe { (slice(y, n), slice(dout, n), slice_mut(dx, n)) };
-    activation::relu_backward(y, dout, dx)
-}
-
-/// `out = 1 / (1 + exp(−x))`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_sigmoid_forward(n: usize, x: *const f32, out: *mut f32) {
-    // SAFETY: x and out are live, distinct buffers of n floats.
-    let (x, out) = unsafe { (slice(x, n), slice_mut(out, n)) };
-    activation::sigmoid_forward(x, out)
-}
-
-/// `dx = dout · (1 − y) · y`, where `y` is the forward output.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_sigmoid_backward(
-    n: usize,
-    y: *const f32,
-    dout: *const f32,
-    dx: *mut f32,
-) {
-    // SAFETY: y, dout and dx are live buffers of n floats; dx overlaps neither input.
-    let (y, dout, dx) = unsafe { (slice(y, n), slice(dout, n), slice_mut(dx, n)) };
-    activation::sigmoid_backward(y, dout, dx)
-}
-
-/// `y = softmax(x)` per row; returns the mean cross-entropy against `t`: a one-hot
-/// `rows×cols` matrix, or one class index per row when `labels` is 1.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_softmax_xent(
-    rows: usize,
-    cols: usize,
-    x: *const f32,
-    t: *const f32,
-    labels: u32,
-    y: *mut f32,
-) -> f64 {
-    let size = len(rows, cols);
-    // SAFETY: x and y hold rows·cols floats, t rows (labels) or rows·cols floats; y overlaps neither input.
-    let (x, t, y) = unsafe {
-        (
-            slice(x, size),
-            slice(t, targets_len(labels, rows, size)),
-            slice_mut(y, size),
-        )
+    (inout $arg:ident $len:expr) => {
+        to_slice!(output $arg $len);
     };
-    if labels != 0 {
-        softmax_xent::softmax_xent_labels(rows, cols, x, t, y)
-    } else {
-        softmax_xent::softmax_xent_onehot(rows, cols, x, t, y)
-    }
-}
-
-/// `dx = (y − t) / rows`, with `t` as in [`nn_softmax_xent`].
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_softmax_xent_backward(
-    rows: usize,
-    cols: usize,
-    y: *const f32,
-    t: *const f32,
-    labels: u32,
-    dx: *mut f32,
-) {
-    let size = len(rows, cols);
-    // SAFETY: y and dx hold rows·cols floats, t rows (labels) or rows·cols floats; dx overlaps neither input.
-    let (y, t, dx) = unsafe {
-        (
-            slice(y, size),
-            slice(t, targets_len(labels, rows, size)),
-            slice_mut(dx, size),
-        )
+    (optional $arg:ident $len:expr) => {
+        let $arg = if $arg.is_null() {
+            None
+        } else {
+            to_slice!(output $arg $len);
+            Some($arg)
+        };
     };
-    if labels != 0 {
-        softmax_xent::softmax_xent_backward_labels(rows, cols, y, t, dx)
-    } else {
-        softmax_xent::softmax_xent_backward_onehot(rows, cols, y, t, dx)
-    }
+    ($role:ident $arg:ident) => {};
 }
 
-/// Softmax-CE forward and backward in one pass: `y = softmax(x)`, `dx = (y − t) / rows`;
-/// returns the mean loss, with `t` as in [`nn_softmax_xent`].
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_softmax_xent_grad(
-    rows: usize,
-    cols: usize,
-    x: *const f32,
-    t: *const f32,
-    labels: u32,
-    y: *mut f32,
-    dx: *mut f32,
-) -> f64 {
-    let size = len(rows, cols);
-    // SAFETY: x, y, dx hold rows·cols floats, t rows (labels) or rows·cols floats; y and dx
-    // overlap no input or each other.
-    let (x, t, y, dx) = unsafe {
-        (
-            slice(x, size),
-            slice(t, targets_len(labels, rows, size)),
-            slice_mut(y, size),
-            slice_mut(dx, size),
-        )
+/// The length check of a tensor argument in the checked entry point.
+macro_rules! check_arg {
+    ($kernel:ident optional $arg:ident $len:expr) => {
+        if let Some(s) = $arg.as_deref() {
+            crate::check_len(stringify!($kernel), stringify!($arg), s, $len);
+        }
     };
-    if labels != 0 {
-        softmax_xent::softmax_xent_grad_labels(rows, cols, x, t, y, dx)
-    } else {
-        softmax_xent::softmax_xent_grad_onehot(rows, cols, x, t, y, dx)
-    }
-}
-
-/// SGD step: `param −= lr · grad`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_sgd(n: usize, lr: f32, param: *mut f32, grad: *const f32) {
-    // SAFETY: param (updated in place) and grad are live, distinct buffers of n floats.
-    let (param, grad) = unsafe { (slice_mut(param, n), slice(grad, n)) };
-    optim::sgd(lr, param, grad)
-}
-
-/// `target += source`.
-///
-/// # Safety
-/// See the module docs; `target` is updated in place.
-#[no_mangle]
-pub unsafe extern "C" fn nn_accumulate(n: usize, target: *mut f32, source: *const f32) {
-    // SAFETY: target (updated in place) and source are live, distinct buffers of n floats.
-    let (target, source) = unsafe { (slice_mut(target, n), slice(source, n)) };
-    optim::accumulate(target, source)
-}
-
-/// Momentum step (`optim::momentum`): `v = momentum·v − lr·grad; param += v`.
-///
-/// # Safety
-/// See the module docs; `param` and `v` are updated in place.
-#[no_mangle]
-pub unsafe extern "C" fn nn_momentum(
-    n: usize,
-    lr: f32,
-    momentum: f32,
-    param: *mut f32,
-    grad: *const f32,
-    v: *mut f32,
-) {
-    // SAFETY: param, grad and v are live, pairwise distinct buffers of n floats.
-    let (param, grad, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(v, n)) };
-    optim::momentum(lr, momentum, param, grad, v)
-}
-
-/// The book's Nesterov step (`optim::nesterov`); `mm = momentum²`, `step = (1 + momentum)·lr`.
-///
-/// # Safety
-/// See the module docs; `param` and `v` are updated in place.
-#[no_mangle]
-pub unsafe extern "C" fn nn_nesterov(
-    n: usize,
-    lr: f32,
-    momentum: f32,
-    mm: f32,
-    step: f32,
-    param: *mut f32,
-    grad: *const f32,
-    v: *mut f32,
-) {
-    // SAFETY: param, grad and v are live, pairwise distinct buffers of n floats.
-    let (param, grad, v) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(v, n)) };
-    optim::nesterov(lr, momentum, mm, step, param, grad, v)
-}
-
-/// AdaGrad step (`optim::adagrad`).
-///
-/// # Safety
-/// See the module docs; `param` and `h` are updated in place.
-#[no_mangle]
-pub unsafe extern "C" fn nn_adagrad(
-    n: usize,
-    lr: f32,
-    eps: f32,
-    param: *mut f32,
-    grad: *const f32,
-    h: *mut f32,
-) {
-    // SAFETY: param, grad and h are live, pairwise distinct buffers of n floats.
-    let (param, grad, h) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(h, n)) };
-    optim::adagrad(lr, eps, param, grad, h)
-}
-
-/// RMSprop step (`optim::rmsprop`); `keep = 1 − decay`.
-///
-/// # Safety
-/// See the module docs; `param` and `h` are updated in place.
-#[no_mangle]
-pub unsafe extern "C" fn nn_rmsprop(
-    n: usize,
-    lr: f32,
-    decay: f32,
-    keep: f32,
-    eps: f32,
-    param: *mut f32,
-    grad: *const f32,
-    h: *mut f32,
-) {
-    // SAFETY: param, grad and h are live, pairwise distinct buffers of n floats.
-    let (param, grad, h) = unsafe { (slice_mut(param, n), slice(grad, n), slice_mut(h, n)) };
-    optim::rmsprop(lr, decay, keep, eps, param, grad, h)
-}
-
-/// Adam step (`optim::adam`); `k1 = 1 − β1`, `k2 = 1 − β2`; `lr_t` holds the bias corrections.
-///
-/// # Safety
-/// See the module docs; `param`, `m` and `v` are updated in place.
-#[no_mangle]
-pub unsafe extern "C" fn nn_adam(
-    n: usize,
-    lr_t: f32,
-    k1: f32,
-    k2: f32,
-    eps: f32,
-    param: *mut f32,
-    grad: *const f32,
-    m: *mut f32,
-    v: *mut f32,
-) {
-    // SAFETY: param, grad, m and v are live, pairwise distinct buffers of n floats.
-    let (param, grad, m, v) = unsafe {
-        (
-            slice_mut(param, n),
-            slice(grad, n),
-            slice_mut(m, n),
-            slice_mut(v, n),
-        )
+    ($kernel:ident $role:ident $arg:ident $len:expr) => {
+        crate::check_len(stringify!($kernel), stringify!($arg), $arg, $len);
     };
-    optim::adam(lr_t, k1, k2, eps, param, grad, m, v)
+    ($kernel:ident $role:ident $arg:ident) => {};
 }
 
-/// Convolution forward (`crate::conv`): `col[N, C·FH·FW, OH·OW]` and `out[N, FN, OH·OW] = W·col_n + b`.
-///
-/// # Safety
-/// See the module docs; the window fits the padded input (stride ≥ 1).
-#[no_mangle]
-pub unsafe extern "C" fn nn_conv_forward(
+/// Generates [`checked`] and [`ffi`] from the table of kernels (see the module docs).
+macro_rules! kernels {
+    ($(
+        $(#[doc = $doc:literal])*
+        fn $name:ident($($arg:ident: $role:ident $([$len:expr])?),* $(,)?) -> $ret:ident
+        $(where $($v:ident = $e:expr;)+)?
+        $body:block
+    )*) => {
+        /// The kernels as safe functions: each checks its slices' lengths against its entry in the
+        /// table (panicking with `{kernel}: expected {arg} to hold {n} elements, got {len}`).
+        pub mod checked {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                $(#[doc = $doc])*
+                ///
+                /// # Panics
+                /// If a slice does not hold the elements its entry in the kernel table declares.
+                #[allow(clippy::too_many_arguments, unused_variables)]
+                // Into the export, as the hand-written wrappers were: left a call of its own, the
+                // scalar build ran softmaxXentBackward 8 % slower (the kernel compiled differently).
+                #[inline(always)]
+                pub fn $name($($arg: arg_type!(safe $role)),*) -> return_type!(safe $ret) {
+                    $($(let $v = $e;)+)?
+                    $(check_arg!($name $role $arg $($len)?);)*
+                    $body
+                }
+            )*
+        }
+
+        /// The `extern "C"` kernels, each exported as `nn_<name>` (see the module docs).
+        pub mod ffi {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                $(#[doc = $doc])*
+                ///
+                /// # Safety
+                /// See the module docs of [`crate::abi`].
+                #[export_name = concat!("nn_", stringify!($name))]
+                #[allow(clippy::too_many_arguments, unused_variables)]
+                pub unsafe extern "C" fn $name($($arg: arg_type!(ffi $role)),*) -> return_type!(ffi $ret) {
+                    $(flag_to_bool!($role $arg);)*
+                    $($(let $v = $e;)+)?
+                    $(to_slice!($role $arg $($len)?);)*
+                    to_abi!($ret, super::checked::$name($($arg),*))
+                }
+            )*
+        }
+    };
+}
+
+/// The window of a convolution or pooling from its eight dimensions.
+#[allow(clippy::too_many_arguments)]
+fn window(
     n: usize,
     c: usize,
     h: usize,
@@ -477,14 +203,8 @@ pub unsafe extern "C" fn nn_conv_forward(
     fw: usize,
     stride: usize,
     pad: usize,
-    filters: usize,
-    x: *const f32,
-    weights: *const f32,
-    b: *const f32,
-    col: *mut f32,
-    out: *mut f32,
-) -> usize {
-    let g = Window {
+) -> Window {
+    Window {
         n,
         c,
         h,
@@ -493,334 +213,205 @@ pub unsafe extern "C" fn nn_conv_forward(
         fw,
         stride,
         pad,
-    };
-    let (k, p) = (g.patch(), g.positions());
-    // SAFETY: x, W, b, col, out are live, distinct buffers of the sizes the window implies.
-    let (x, weights, b, col, out) = unsafe {
-        (
-            slice(x, n * c * h * w),
-            slice(weights, filters * k),
-            slice(b, filters),
-            slice_mut(col, n * k * p),
-            slice_mut(out, n * filters * p),
-        )
-    };
-    OutOfMemory::status(conv::conv_forward(&g, filters, x, weights, b, col, out))
-}
-
-/// Convolution backward: `dW`, `db`, and `dx` (with the one-sample scratch `dcol`) unless `dx` is null.
-///
-/// # Safety
-/// See the module docs; `dcol` and `dx` are both null or both live.
-#[no_mangle]
-pub unsafe extern "C" fn nn_conv_backward(
-    n: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    fh: usize,
-    fw: usize,
-    stride: usize,
-    pad: usize,
-    filters: usize,
-    col: *const f32,
-    weights: *const f32,
-    dout: *const f32,
-    dw: *mut f32,
-    db: *mut f32,
-    dcol: *mut f32,
-    dx: *mut f32,
-) -> usize {
-    let g = Window {
-        n,
-        c,
-        h,
-        w,
-        fh,
-        fw,
-        stride,
-        pad,
-    };
-    let (k, p) = (g.patch(), g.positions());
-    // SAFETY: as above; the outputs overlap no input and each other.
-    let (col, weights, dout, dw, db) = unsafe {
-        (
-            slice(col, n * k * p),
-            slice(weights, filters * k),
-            slice(dout, n * filters * p),
-            slice_mut(dw, filters * k),
-            slice_mut(db, filters),
-        )
-    };
-    let dx = if dx.is_null() {
-        None
-    } else {
-        Some(unsafe { (slice_mut(dcol, k * p), slice_mut(dx, n * c * h * w)) })
-    };
-    OutOfMemory::status(conv::conv_backward(
-        &g, filters, col, weights, dout, dw, db, dx,
-    ))
-}
-
-/// Max pooling forward (`crate::pool`): `out` and `argmax` (`[N, C, OH·OW]`) from `x[N, C, H, W]`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_max_pool_forward(
-    n: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    fh: usize,
-    fw: usize,
-    stride: usize,
-    pad: usize,
-    x: *const f32,
-    out: *mut f32,
-    argmax: *mut f32,
-) {
-    let g = Window {
-        n,
-        c,
-        h,
-        w,
-        fh,
-        fw,
-        stride,
-        pad,
-    };
-    let o = n * c * g.positions();
-    // SAFETY: x, out, argmax are live, distinct buffers of the sizes the window implies.
-    let (x, out, argmax) = unsafe {
-        (
-            slice(x, n * c * h * w),
-            slice_mut(out, o),
-            slice_mut(argmax, o),
-        )
-    };
-    pool::max_pool_forward(&g, x, out, argmax)
-}
-
-/// Max pooling backward: `dx[N, C, H, W]` from `dout` and the forward's `argmax`.
-///
-/// # Safety
-/// See the module docs; `argmax` holds window indices written by [`nn_max_pool_forward`].
-#[no_mangle]
-pub unsafe extern "C" fn nn_max_pool_backward(
-    n: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    fh: usize,
-    fw: usize,
-    stride: usize,
-    pad: usize,
-    dout: *const f32,
-    argmax: *const f32,
-    dx: *mut f32,
-) {
-    let g = Window {
-        n,
-        c,
-        h,
-        w,
-        fh,
-        fw,
-        stride,
-        pad,
-    };
-    let o = n * c * g.positions();
-    // SAFETY: as above.
-    let (dout, argmax, dx) = unsafe {
-        (
-            slice(dout, o),
-            slice(argmax, o),
-            slice_mut(dx, n * c * h * w),
-        )
-    };
-    pool::max_pool_backward(&g, dout, argmax, dx)
-}
-
-/// im2col (chapter 7): the windows of `x` `[n, c, h, w]` as the rows of
-/// `col` `[n·oh·ow, c·fh·fw]` (see [`im2col::im2col`]).
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_im2col(
-    n: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    fh: usize,
-    fw: usize,
-    stride: usize,
-    pad: usize,
-    x: *const f32,
-    col: *mut f32,
-) {
-    let (oh, ow) = (
-        im2col::conv_out_size(h, fh, stride, pad),
-        im2col::conv_out_size(w, fw, stride, pad),
-    );
-    // SAFETY: x holds n·c·h·w floats and col n·oh·ow·c·fh·fw; col overlaps x nowhere.
-    let (x, col) = unsafe {
-        (
-            slice(x, len(len(n, c), len(h, w))),
-            slice_mut(col, len(len(n, len(oh, ow)), len(c, len(fh, fw)))),
-        )
-    };
-    im2col::im2col(n, c, h, w, fh, fw, stride, pad, x, col)
-}
-
-/// Batch normalization, training mode (chapter 6; see [`batch_norm::batch_norm_forward_train`]):
-/// `x`, `xn`, `out` are `rows×cols`; `gamma`, `beta`, the running statistics (updated in place)
-/// and `inv_std` hold `cols`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_batch_norm_forward_train(
-    rows: usize,
-    cols: usize,
-    momentum: f32,
-    x: *const f32,
-    gamma: *const f32,
-    beta: *const f32,
-    running_mean: *mut f32,
-    running_var: *mut f32,
-    xn: *mut f32,
-    inv_std: *mut f32,
-    out: *mut f32,
-) {
-    let size = len(rows, cols);
-    // SAFETY: live buffers of the stated lengths; the five outputs overlap no other argument.
-    let (x, gamma, beta, running_mean, running_var, xn, inv_std, out) = unsafe {
-        (
-            slice(x, size),
-            slice(gamma, cols),
-            slice(beta, cols),
-            slice_mut(running_mean, cols),
-            slice_mut(running_var, cols),
-            slice_mut(xn, size),
-            slice_mut(inv_std, cols),
-            slice_mut(out, size),
-        )
-    };
-    batch_norm::batch_norm_forward_train(
-        rows,
-        cols,
-        momentum,
-        x,
-        gamma,
-        beta,
-        running_mean,
-        running_var,
-        xn,
-        inv_std,
-        out,
-    )
-}
-
-/// Batch normalization, test mode: the running statistics instead of the batch's.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_batch_norm_forward_test(
-    rows: usize,
-    cols: usize,
-    x: *const f32,
-    gamma: *const f32,
-    beta: *const f32,
-    running_mean: *const f32,
-    running_var: *const f32,
-    out: *mut f32,
-) {
-    let size = len(rows, cols);
-    // SAFETY: live buffers of the stated lengths; out overlaps no input.
-    let (x, gamma, beta, running_mean, running_var, out) = unsafe {
-        (
-            slice(x, size),
-            slice(gamma, cols),
-            slice(beta, cols),
-            slice(running_mean, cols),
-            slice(running_var, cols),
-            slice_mut(out, size),
-        )
-    };
-    batch_norm::batch_norm_forward_test(rows, cols, x, gamma, beta, running_mean, running_var, out)
-}
-
-/// Batch normalization backward: `dgamma`, `dbeta` and `dx` from `dout` and the training
-/// forward's `xn` and `inv_std`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_batch_norm_backward(
-    rows: usize,
-    cols: usize,
-    dout: *const f32,
-    xn: *const f32,
-    inv_std: *const f32,
-    gamma: *const f32,
-    dgamma: *mut f32,
-    dbeta: *mut f32,
-    dx: *mut f32,
-) {
-    let size = len(rows, cols);
-    // SAFETY: live buffers of the stated lengths; the three outputs overlap no other argument.
-    let (dout, xn, inv_std, gamma, dgamma, dbeta, dx) = unsafe {
-        (
-            slice(dout, size),
-            slice(xn, size),
-            slice(inv_std, cols),
-            slice(gamma, cols),
-            slice_mut(dgamma, cols),
-            slice_mut(dbeta, cols),
-            slice_mut(dx, size),
-        )
-    };
-    batch_norm::batch_norm_backward(rows, cols, dout, xn, inv_std, gamma, dgamma, dbeta, dx)
-}
-
-/// Dropout: `out = x·mask`.
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_apply_mask(n: usize, x: *const f32, mask: *const f32, out: *mut f32) {
-    // SAFETY: x, mask and out are live buffers of n floats; out overlaps neither input.
-    let (x, mask, out) = unsafe { (slice(x, n), slice(mask, n), slice_mut(out, n)) };
-    dropout::apply_mask(x, mask, out)
-}
-
-/// `out = s·x` (dropout at test time).
-///
-/// # Safety
-/// See the module docs.
-#[no_mangle]
-pub unsafe extern "C" fn nn_scale(n: usize, s: f32, x: *const f32, out: *mut f32) {
-    // SAFETY: x and out are live, distinct buffers of n floats.
-    let (x, out) = unsafe { (slice(x, n), slice_mut(out, n)) };
-    dropout::scale(s, x, out)
-}
-
-/// The length of a softmax's targets: one class index per row, or a `rows×cols` matrix.
-fn targets_len(labels: u32, rows: usize, size: usize) -> usize {
-    if labels != 0 {
-        rows
-    } else {
-        size
     }
 }
 
-/// `rows · cols`, trapping instead of wrapping.
-fn len(rows: usize, cols: usize) -> usize {
-    rows.checked_mul(cols)
-        .expect("nn: matrix size overflows usize")
+// The table. Element counts may use the dimensions, flags, `where` values, `out_size` and `if`
+// (test/kernels/contract.test.ts evaluates them on sample dimensions).
+#[rustfmt::skip]
+kernels! {
+    /// `C[m×n] = A[m×k] · B[k×n]`.
+    fn gemm_nn(m: dim, k: dim, n: dim, a: input[m * k], b: input[k * n], c: output[m * n]) -> status {
+        gemm::gemm_nn(m, k, n, a, b, c)
+    }
+    /// `C[m×n] = A[m×k] · B[n×k]ᵀ`.
+    fn gemm_nt(m: dim, k: dim, n: dim, a: input[m * k], b: input[n * k], c: output[m * n]) -> status {
+        gemm::gemm_nt(m, k, n, a, b, c)
+    }
+    /// `C[m×n] = A[k×m]ᵀ · B[k×n]`.
+    fn gemm_tn(m: dim, k: dim, n: dim, a: input[k * m], b: input[k * n], c: output[m * n]) -> status {
+        gemm::gemm_tn(m, k, n, a, b, c)
+    }
+    /// In place: `x[i, j] += b[j]` for a `rows×cols` matrix `x`.
+    fn add_bias(rows: dim, cols: dim, x: inout[rows * cols], b: input[cols]) -> void {
+        bias::add_bias(rows, cols, x, b)
+    }
+    /// `out[j] = Σ_i x[i, j]`.
+    fn col_sum(rows: dim, cols: dim, x: input[rows * cols], out: output[cols]) -> void {
+        bias::col_sum(rows, cols, x, out)
+    }
+    /// `out = max(x, 0)`.
+    fn relu_forward(n: dim, x: input[n], out: output[n]) -> void {
+        activation::relu_forward(x, out)
+    }
+    /// `dx = y > 0 ? dout : 0`, where `y` is the forward output.
+    fn relu_backward(n: dim, y: input[n], dout: input[n], dx: output[n]) -> void {
+        activation::relu_backward(y, dout, dx)
+    }
+    /// `out = 1 / (1 + exp(−x))`.
+    fn sigmoid_forward(n: dim, x: input[n], out: output[n]) -> void {
+        activation::sigmoid_forward(x, out)
+    }
+    /// `dx = dout · (1 − y) · y`, where `y` is the forward output.
+    fn sigmoid_backward(n: dim, y: input[n], dout: input[n], dx: output[n]) -> void {
+        activation::sigmoid_backward(y, dout, dx)
+    }
+    /// `y = softmax(x)` per row; returns the mean cross-entropy against `t`: a one-hot
+    /// `rows×cols` matrix, or one class index per row when `labels`.
+    fn softmax_xent(
+        rows: dim, cols: dim, x: input[rows * cols], t: input[if labels { rows } else { rows * cols }],
+        labels: flag, y: output[rows * cols],
+    ) -> value {
+        if labels {
+            softmax_xent::softmax_xent_labels(rows, cols, x, t, y)
+        } else {
+            softmax_xent::softmax_xent_onehot(rows, cols, x, t, y)
+        }
+    }
+    /// `dx = (y − t) / rows`, with `t` as in `softmax_xent`.
+    fn softmax_xent_backward(
+        rows: dim, cols: dim, y: input[rows * cols], t: input[if labels { rows } else { rows * cols }],
+        labels: flag, dx: output[rows * cols],
+    ) -> void {
+        if labels {
+            softmax_xent::softmax_xent_backward_labels(rows, cols, y, t, dx)
+        } else {
+            softmax_xent::softmax_xent_backward_onehot(rows, cols, y, t, dx)
+        }
+    }
+    /// Softmax-CE forward and backward in one pass: `y = softmax(x)`, `dx = (y − t) / rows`;
+    /// returns the mean loss, with `t` as in `softmax_xent`.
+    fn softmax_xent_grad(
+        rows: dim, cols: dim, x: input[rows * cols], t: input[if labels { rows } else { rows * cols }],
+        labels: flag, y: output[rows * cols], dx: output[rows * cols],
+    ) -> value {
+        if labels {
+            softmax_xent::softmax_xent_grad_labels(rows, cols, x, t, y, dx)
+        } else {
+            softmax_xent::softmax_xent_grad_onehot(rows, cols, x, t, y, dx)
+        }
+    }
+    /// Affine forward: `out[m×n] = x[m×k] · W[k×n] + b`.
+    fn affine_forward(
+        m: dim, k: dim, n: dim, x: input[m * k], w: input[k * n], b: input[n], out: output[m * n],
+    ) -> status {
+        affine::affine_forward(m, k, n, x, w, b, out)
+    }
+    /// Affine backward: `dW = xᵀ·dout`, `db = Σ_rows dout`, and `dx = dout·Wᵀ` unless `dx` is absent.
+    fn affine_backward(
+        m: dim, k: dim, n: dim, x: input[m * k], w: input[k * n], dout: input[m * n],
+        dw: output[k * n], db: output[n], dx: optional[m * k],
+    ) -> status {
+        affine::affine_backward(m, k, n, x, w, dout, dw, db, dx)
+    }
+    /// SGD step: `param −= lr · grad`.
+    fn sgd(n: dim, lr: scalar, param: inout[n], grad: input[n]) -> void {
+        optim::sgd(lr, param, grad)
+    }
+    /// `target += source`.
+    fn accumulate(n: dim, target: inout[n], source: input[n]) -> void {
+        optim::accumulate(target, source)
+    }
+    /// Momentum step (`optim::momentum`): `v = momentum·v − lr·grad; param += v`.
+    fn momentum(n: dim, lr: scalar, momentum: scalar, param: inout[n], grad: input[n], v: inout[n]) -> void {
+        optim::momentum(lr, momentum, param, grad, v)
+    }
+    /// The book's Nesterov step (`optim::nesterov`); `mm = momentum²`, `step = (1 + momentum)·lr`.
+    fn nesterov(
+        n: dim, lr: scalar, momentum: scalar, mm: scalar, step: scalar, param: inout[n], grad: input[n], v: inout[n],
+    ) -> void {
+        optim::nesterov(lr, momentum, mm, step, param, grad, v)
+    }
+    /// AdaGrad step (`optim::adagrad`).
+    fn adagrad(n: dim, lr: scalar, eps: scalar, param: inout[n], grad: input[n], h: inout[n]) -> void {
+        optim::adagrad(lr, eps, param, grad, h)
+    }
+    /// RMSprop step (`optim::rmsprop`); `keep = 1 − decay`.
+    fn rmsprop(
+        n: dim, lr: scalar, decay: scalar, keep: scalar, eps: scalar, param: inout[n], grad: input[n], h: inout[n],
+    ) -> void {
+        optim::rmsprop(lr, decay, keep, eps, param, grad, h)
+    }
+    /// Adam step (`optim::adam`); `k1 = 1 − β1`, `k2 = 1 − β2`; `lr_t` holds the bias corrections.
+    fn adam(
+        n: dim, lr_t: scalar, k1: scalar, k2: scalar, eps: scalar, param: inout[n], grad: input[n],
+        m: inout[n], v: inout[n],
+    ) -> void {
+        optim::adam(lr_t, k1, k2, eps, param, grad, m, v)
+    }
+    /// Batch normalization, training mode (see `batch_norm::batch_norm_forward_train`).
+    fn batch_norm_forward_train(
+        rows: dim, cols: dim, momentum: scalar, x: input[rows * cols], gamma: input[cols], beta: input[cols],
+        running_mean: inout[cols], running_var: inout[cols], xn: output[rows * cols], inv_std: output[cols],
+        out: output[rows * cols],
+    ) -> void {
+        batch_norm::batch_norm_forward_train(
+            rows, cols, momentum, x, gamma, beta, running_mean, running_var, xn, inv_std, out,
+        )
+    }
+    /// Batch normalization, test mode: the running statistics instead of the batch's.
+    fn batch_norm_forward_test(
+        rows: dim, cols: dim, x: input[rows * cols], gamma: input[cols], beta: input[cols],
+        running_mean: input[cols], running_var: input[cols], out: output[rows * cols],
+    ) -> void {
+        batch_norm::batch_norm_forward_test(rows, cols, x, gamma, beta, running_mean, running_var, out)
+    }
+    /// Batch normalization backward: `dgamma`, `dbeta` and `dx` from `dout` and the training
+    /// forward's `xn` and `inv_std`.
+    fn batch_norm_backward(
+        rows: dim, cols: dim, dout: input[rows * cols], xn: input[rows * cols], inv_std: input[cols],
+        gamma: input[cols], dgamma: output[cols], dbeta: output[cols], dx: output[rows * cols],
+    ) -> void {
+        batch_norm::batch_norm_backward(rows, cols, dout, xn, inv_std, gamma, dgamma, dbeta, dx)
+    }
+    /// Dropout: `out = x·mask`.
+    fn apply_mask(n: dim, x: input[n], mask: input[n], out: output[n]) -> void {
+        dropout::apply_mask(x, mask, out)
+    }
+    /// `out = s·x` (dropout at test time).
+    fn scale(n: dim, s: scalar, x: input[n], out: output[n]) -> void {
+        dropout::scale(s, x, out)
+    }
+    /// Convolution forward (`crate::conv`): `col[N, C·FH·FW, OH·OW]` and `out[N, FN, OH·OW] = W·col_n + b`.
+    fn conv_forward(
+        n: dim, c: dim, h: dim, w: dim, fh: dim, fw: dim, stride: dim, pad: dim, filters: dim,
+        x: input[n * c * h * w], weights: input[filters * k], b: input[filters],
+        col: output[n * k * p], out: output[n * filters * p],
+    ) -> status
+    where k = c * fh * fw; p = out_size(h, fh, stride, pad) * out_size(w, fw, stride, pad);
+    {
+        conv::conv_forward(&window(n, c, h, w, fh, fw, stride, pad), filters, x, weights, b, col, out)
+    }
+    /// Convolution backward: `dW`, `db`, and `dx` (with the one-sample scratch `dcol`) unless
+    /// both are absent.
+    fn conv_backward(
+        n: dim, c: dim, h: dim, w: dim, fh: dim, fw: dim, stride: dim, pad: dim, filters: dim,
+        col: input[n * k * p], weights: input[filters * k], dout: input[n * filters * p],
+        dw: output[filters * k], db: output[filters], dcol: optional[k * p], dx: optional[n * c * h * w],
+    ) -> status
+    where k = c * fh * fw; p = out_size(h, fh, stride, pad) * out_size(w, fw, stride, pad);
+    {
+        let g = window(n, c, h, w, fh, fw, stride, pad);
+        conv::conv_backward(&g, filters, col, weights, dout, dw, db, dcol.zip(dx))
+    }
+    /// Max pooling forward (`crate::pool`): `out` and `argmax` (`[N, C, OH·OW]`) from `x[N, C, H, W]`.
+    fn max_pool_forward(
+        n: dim, c: dim, h: dim, w: dim, fh: dim, fw: dim, stride: dim, pad: dim,
+        x: input[n * c * h * w], out: output[n * c * p], argmax: output[n * c * p],
+    ) -> void
+    where p = out_size(h, fh, stride, pad) * out_size(w, fw, stride, pad);
+    {
+        pool::max_pool_forward(&window(n, c, h, w, fh, fw, stride, pad), x, out, argmax)
+    }
+    /// Max pooling backward: `dx[N, C, H, W]` from `dout` and the forward's `argmax`.
+    fn max_pool_backward(
+        n: dim, c: dim, h: dim, w: dim, fh: dim, fw: dim, stride: dim, pad: dim,
+        dout: input[n * c * p], argmax: input[n * c * p], dx: output[n * c * h * w],
+    ) -> void
+    where p = out_size(h, fh, stride, pad) * out_size(w, fw, stride, pad);
+    {
+        pool::max_pool_backward(&window(n, c, h, w, fh, fw, stride, pad), dout, argmax, dx)
+    }
 }
 
 /// The `len` floats at `ptr` as a slice; an empty slice when `len = 0` (any `ptr`, even null).
@@ -896,7 +487,9 @@ pub extern "C" fn nn_pool_stop() {
     crate::parallel::pool::stop();
 }
 
-/// Test hook: the next part a worker (not the caller) runs traps there.
+/// Test hook, only in builds with the `test-hooks` feature (never shipped): the next part a
+/// worker (not the caller) runs traps there.
+#[cfg(feature = "test-hooks")]
 #[no_mangle]
 pub extern "C" fn nn_pool_fail_next_part() {
     #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]

@@ -13,19 +13,28 @@
 //!
 //! # Contracts
 //!
-//! The safe functions here check every slice length against its dimensions and panic on a
-//! mismatch (a trap in WebAssembly), with one message form ([`check_len`]). That is the last line of defence: the TypeScript side
-//! validates shapes first and throws a readable error. Inputs and outputs are distinct slices,
-//! so Rust's borrow rules already forbid aliasing; at the ABI, the caller promises it.
+//! Each kernel is declared once, in the table of [`abi`]: its arguments with their roles and each
+//! tensor's element count as an expression of the dimensions. The safe entry points
+//! [`abi::checked`] check every slice against those counts and panic on a mismatch (a trap in
+//! WebAssembly), with one message form ([`check_len`]); the kernel modules' own functions take
+//! the lengths the table declares and do not check them again. That is the last line of defence:
+//! the TypeScript side validates shapes first and throws a readable error. Inputs and outputs are
+//! distinct slices, so Rust's borrow rules already forbid aliasing; at the ABI, the caller
+//! promises it.
 //!
-//! Unsafe code lives in four places: [`abi`] (pointers from JavaScript become slices), the
-//! internals of [`gemm`] (packing, loop nest, micro-kernels), the allocator (`alloc`) and the
-//! SIMD intrinsics of [`exp`]; each `unsafe` block says why it is sound. The crate keeps no global
-//! state apart from the allocator and the kernels' [`workspace`] (one per thread, grown on
-//! demand and reused, so a training step does not allocate once warmed up).
+//! Unsafe code lives in these places, and each `unsafe` block says why it is sound: [`abi`]
+//! (pointers from JavaScript become slices); the internals of [`gemm`] (the packing, the loop
+//! nest and the micro-kernels work on raw pointers, and `gemm_with` hands them the parts of a
+//! strided C); the allocator (`alloc`); the SIMD intrinsics of [`exp`]; [`parallel`] (the
+//! sub-slices `for_each_block` gives each part, the `Sync` pointer wrapper the GEMM's parts
+//! share, and the worker pool's futex wait and notify); and, in tests only, the wasm32 test
+//! harness. The crate keeps no global state apart from the allocator, the worker pool and the
+//! kernels' [`workspace`] (one per thread, grown on demand and reused, so a training step does
+//! not allocate once warmed up).
 //!
 //! Nothing here panics for lack of memory: the workspace grows with `try_reserve`, and the
-//! kernels that use it return [`workspace::OutOfMemory`] (a status code at the ABI).
+//! kernels that use it return [`workspace::OutOfMemory`] (a status code at the ABI); no other
+//! kernel allocates.
 //!
 //! SIMD128 is chosen at compile time: building with `-C target-feature=+simd128` selects the
 //! `core::arch::wasm32` micro-kernel; otherwise the portable scalar one, which is always
@@ -58,11 +67,11 @@ pub mod conv;
 pub mod dropout;
 pub mod exp;
 pub mod gemm;
-pub mod im2col;
 pub mod optim;
 pub mod parallel;
 pub mod pool;
 pub mod softmax_xent;
+pub mod window;
 pub mod workspace;
 
 #[cfg(test)]
@@ -76,7 +85,6 @@ pub use activation::{relu_backward, relu_forward, sigmoid_backward, sigmoid_forw
 pub use affine::{affine_backward, affine_forward};
 pub use bias::{add_bias, col_sum};
 pub use gemm::{gemm, gemm_acc, gemm_nn, gemm_nt, gemm_tn};
-pub use im2col::im2col;
 pub use optim::{accumulate, sgd};
 pub use softmax_xent::{
     softmax_xent_backward_labels, softmax_xent_backward_onehot, softmax_xent_grad_labels,
@@ -85,6 +93,7 @@ pub use softmax_xent::{
 
 /// Panics unless `x` holds `expected` elements: the crate's one length check (`{op}: expected
 /// {name} to hold {expected} elements, got {len}`), the last line of defence behind the TS checks.
+/// [`abi::checked`] calls it for every tensor of every kernel, from the kernel table.
 #[track_caller]
 pub(crate) fn check_len(op: &str, name: &str, x: &[f32], expected: usize) {
     assert!(

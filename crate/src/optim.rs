@@ -7,18 +7,11 @@
 //! `(1 + momentum)·lr`) come from the caller, computed in f64 and rounded once: in f32,
 //! `1 − f32(0.999)` is 9.99987e-4, 1.3e-5 off. The TS backend does the same f32 operations
 //! (`Math.fround` after each), so both backends give the same bits. Hyper-parameters are
-//! checked on the TS side; here they are plain numbers.
-
-/// Panics unless every named slice holds as many elements as `param` (the last line of defence).
-fn check(op: &str, param: &[f32], others: &[(&str, &[f32])]) {
-    for &(name, o) in others {
-        crate::check_len(op, name, o, param.len());
-    }
-}
+//! checked on the TS side; here they are plain numbers. Every slice holds as many elements as
+//! `param` (the kernel table in `crate::abi` checks the lengths).
 
 /// Plain stochastic gradient descent: `param −= lr · grad`.
 pub fn sgd(lr: f32, param: &mut [f32], grad: &[f32]) {
-    check("sgd", param, &[("grad", grad)]);
     for (w, &g) in param.iter_mut().zip(grad) {
         *w -= lr * g;
     }
@@ -26,7 +19,6 @@ pub fn sgd(lr: f32, param: &mut [f32], grad: &[f32]) {
 
 /// `target += source`: the gradients of a value used in two places add up.
 pub fn accumulate(target: &mut [f32], source: &[f32]) {
-    check("accumulate", target, &[("source", source)]);
     for (t, &s) in target.iter_mut().zip(source) {
         *t += s;
     }
@@ -34,7 +26,6 @@ pub fn accumulate(target: &mut [f32], source: &[f32]) {
 
 /// Momentum (§6.1.4): `v = momentum·v − lr·grad; param += v`.
 pub fn momentum(lr: f32, momentum: f32, param: &mut [f32], grad: &[f32], v: &mut [f32]) {
-    check("momentum", param, &[("grad", grad), ("v", v)]);
     for ((w, &g), v) in param.iter_mut().zip(grad).zip(v.iter_mut()) {
         *v = momentum * *v - lr * g;
         *w += *v;
@@ -54,7 +45,6 @@ pub fn nesterov(
     grad: &[f32],
     v: &mut [f32],
 ) {
-    check("nesterov", param, &[("grad", grad), ("v", v)]);
     for ((w, &g), v) in param.iter_mut().zip(grad).zip(v.iter_mut()) {
         *w += mm * *v;
         *w -= step * g;
@@ -64,7 +54,6 @@ pub fn nesterov(
 
 /// AdaGrad (§6.1.5): `h += grad²; param −= lr·grad / (√h + eps)`.
 pub fn adagrad(lr: f32, eps: f32, param: &mut [f32], grad: &[f32], h: &mut [f32]) {
-    check("adagrad", param, &[("grad", grad), ("h", h)]);
     for ((w, &g), h) in param.iter_mut().zip(grad).zip(h.iter_mut()) {
         *h += g * g;
         *w -= lr * g / (h.sqrt() + eps);
@@ -82,7 +71,6 @@ pub fn rmsprop(
     grad: &[f32],
     h: &mut [f32],
 ) {
-    check("rmsprop", param, &[("grad", grad), ("h", h)]);
     for ((w, &g), h) in param.iter_mut().zip(grad).zip(h.iter_mut()) {
         *h *= decay;
         *h += keep * g * g;
@@ -104,7 +92,6 @@ pub fn adam(
     m: &mut [f32],
     v: &mut [f32],
 ) {
-    check("adam", param, &[("grad", grad), ("m", m), ("v", v)]);
     let n = param.len();
     let parts = crate::parallel::parts(
         n,

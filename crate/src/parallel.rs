@@ -77,6 +77,20 @@ pub fn try_for_each_part<F: Fn(usize) -> Result<(), OutOfMemory> + Sync>(
     }
 }
 
+/// Runs `f(r)` for the `parts` ranges `r` of `0..len` that [`range`] cuts (each starting on a
+/// multiple of `align`); the error of the largest failed request, if any. For outputs that are
+/// not `count` contiguous blocks (the GEMM's strided C, split by rows or by columns); the others
+/// go through [`for_each_block`], which hands each part its own sub-slices.
+#[inline]
+pub fn try_for_each_range<F: Fn(std::ops::Range<usize>) -> Result<(), OutOfMemory> + Sync>(
+    len: usize,
+    align: usize,
+    parts: usize,
+    f: F,
+) -> Result<(), OutOfMemory> {
+    try_for_each_part(parts, |part| f(range(len, parts, part, align)))
+}
+
 /// Runs `f(blocks, outputs)` over `parts` ranges of `0..count` (starting on multiples of `align`),
 /// each with its blocks of every output: output `i` holds `count` equal blocks (rows, planes,
 /// single elements), and a part gets the ones in its range. Element-wise kernels and those whose
@@ -118,6 +132,35 @@ pub fn for_each_block<const N: usize, F: Fn(std::ops::Range<usize>, [&mut [f32];
         });
         f(r, mine);
     });
+}
+
+/// [`for_each_block`] for parts that may run out of workspace: the error of the largest request,
+/// if any part failed (the others still ran and wrote their blocks).
+#[inline]
+pub fn try_for_each_block<
+    const N: usize,
+    F: Fn(std::ops::Range<usize>, [&mut [f32]; N]) -> Result<(), OutOfMemory> + Sync,
+>(
+    count: usize,
+    align: usize,
+    parts: usize,
+    outputs: [&mut [f32]; N],
+    f: F,
+) -> Result<(), OutOfMemory> {
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "atomics")))]
+    if count == 0 || parts <= 1 {
+        return f(0..count, outputs);
+    }
+    let failed = AtomicUsize::new(0);
+    for_each_block(count, align, parts, outputs, |r, blocks| {
+        if let Err(e) = f(r, blocks) {
+            failed.fetch_max(e.bytes, Ordering::Relaxed);
+        }
+    });
+    match failed.into_inner() {
+        0 => Ok(()),
+        bytes => Err(OutOfMemory { bytes }),
+    }
 }
 
 /// Elements per part below which an element-wise pass (or a pooling pass, per input element)
@@ -239,7 +282,8 @@ pub(crate) mod pool {
     static BUSY: AtomicBool = AtomicBool::new(false);
     /// Whether each worker is inside a part (its trap must count that part as done).
     static RUNNING: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
-    /// Test hook: the next part a worker runs traps.
+    /// Test hook (`test-hooks` builds only): the next part a worker runs traps.
+    #[cfg(feature = "test-hooks")]
     static FAIL_NEXT: AtomicBool = AtomicBool::new(false);
 
     pub(crate) fn threads() -> usize {
@@ -358,6 +402,7 @@ pub(crate) mod pool {
             seen = generation;
             while let Some(part) = claim(generation, parts) {
                 RUNNING[index].store(true, SeqCst);
+                #[cfg(feature = "test-hooks")]
                 if FAIL_NEXT.swap(false, SeqCst) {
                     core::arch::wasm32::unreachable();
                 }
@@ -394,6 +439,8 @@ pub(crate) mod pool {
         notify(&GENERATION);
     }
 
+    /// Test hook (`test-hooks` builds only): the next part a worker runs traps there.
+    #[cfg(feature = "test-hooks")]
     pub(crate) fn fail_next_part() {
         FAIL_NEXT.store(true, SeqCst);
     }

@@ -5,8 +5,8 @@
 //! `i·PW + j` inside the window (an f32, exact for any window), so the backward routes each
 //! gradient to it; overlapping windows add up, as the book's `col2im` does.
 
-use crate::conv::Window;
 use crate::parallel;
+use crate::window::Window;
 
 /// Whether `v` takes over from `best`, the window's winner so far: it is larger, or it is the
 /// window's first NaN (a NaN winner stays). Compares and selects, not `f32::max` or
@@ -16,15 +16,10 @@ fn beats(v: f32, best: f32) -> bool {
     !(v <= best) & !best.is_nan()
 }
 
-/// `out[N, C, OH·OW]` and `argmax` (same size) from `x[N, C, H, W]`.
+/// `out[N, C, OH·OW]` and `argmax` (same size) from `x[N, C, H, W]` (lengths as the kernel table
+/// in `crate::abi` declares them).
 pub fn max_pool_forward(g: &Window, x: &[f32], out: &mut [f32], argmax: &mut [f32]) {
-    let (oh, ow, plane) = (g.oh(), g.ow(), g.h * g.w);
-    assert!(
-        x.len() == g.n * g.c * plane
-            && out.len() == g.n * g.c * oh * ow
-            && argmax.len() == out.len(),
-        "max_pool_forward: slice lengths do not match the window"
-    );
+    let plane = g.h * g.w;
     // Planes (sample, channel) are independent: split them over threads.
     let planes = g.n * g.c;
     let parts = parallel::parts(x.len(), parallel::ELEMENTWISE_MIN_PER_PART, planes, 1);
@@ -123,13 +118,7 @@ fn max_2x2(w: usize, xc: &[f32], oh: usize, ow: usize, out: &mut [f32], argmax: 
 /// `dx[N, C, H, W]`: each `dout` added at the input its window's `argmax` chose (overwrites dx);
 /// an index outside the window drops its gradient.
 pub fn max_pool_backward(g: &Window, dout: &[f32], argmax: &[f32], dx: &mut [f32]) {
-    let (oh, ow, plane) = (g.oh(), g.ow(), g.h * g.w);
-    assert!(
-        dx.len() == g.n * g.c * plane
-            && dout.len() == g.n * g.c * oh * ow
-            && argmax.len() == dout.len(),
-        "max_pool_backward: slice lengths do not match the window"
-    );
+    let (oh, ow) = (g.oh(), g.ow());
     // Planes are independent: split them over threads (each part clears and fills its own).
     let planes = g.n * g.c;
     let (pooled, parts) = (

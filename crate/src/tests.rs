@@ -8,12 +8,12 @@
 
 /// Batch normalization (chapter 6).
 mod batch_norm;
+/// The convolution and max pooling (chapter 7).
+mod conv;
 /// Dropout's passes (chapter 6).
 mod dropout;
 /// The fused kernels (Affine passes, softmax-CE forward+backward) and the vectorised exp.
 mod fused;
-/// im2col (chapter 7).
-mod im2col;
 /// NaN through ReLU and max pooling, as the book's numpy layers.
 mod nan;
 /// The optimizers' update rules against f64 transcriptions of the book's.
@@ -389,10 +389,10 @@ fn gemm_rejects_aliasing_strides_for_c() {
 }
 
 #[test]
-#[should_panic(expected = "gemm_nt: expected B to hold 12 elements")]
+#[should_panic(expected = "gemm_nt: expected b to hold 12 elements")]
 fn gemm_nt_checks_exact_lengths() {
     let mut c = [0.0; 6];
-    let _ = gemm::gemm_nt(2, 3, 4, &[0.0; 6], &[0.0; 13], &mut c);
+    let _ = abi::checked::gemm_nt(2, 3, 4, &[0.0; 6], &[0.0; 13], &mut c);
 }
 
 // ---- bias, reductions, activations, SGD ------------------------------------------------------
@@ -700,9 +700,13 @@ fn abi_wrappers_reach_the_kernels() {
     naive::gemm(m, k, n, &a, k, 1, &b, n, 1, &mut want, n, 1);
     // SAFETY: live nn_alloc blocks of the right sizes; zero-size calls may pass null.
     unsafe {
-        assert_eq!(abi::nn_gemm_nn(m, k, n, pa, pb, pc), 0, "status 0: success");
+        assert_eq!(
+            abi::ffi::gemm_nn(m, k, n, pa, pb, pc),
+            0,
+            "status 0: success"
+        );
         assert_eq!(std::slice::from_raw_parts(pc, m * n), want.as_slice());
-        let _ = abi::nn_gemm_nt(
+        let _ = abi::ffi::gemm_nt(
             0,
             k,
             0,
@@ -711,7 +715,7 @@ fn abi_wrappers_reach_the_kernels() {
             std::ptr::null_mut(),
         );
         assert_eq!(
-            abi::nn_gemm_tn(m, 0, n, std::ptr::null(), std::ptr::null(), pc),
+            abi::ffi::gemm_tn(m, 0, n, std::ptr::null(), std::ptr::null(), pc),
             0
         );
         assert!(std::slice::from_raw_parts(pc, m * n)
@@ -720,7 +724,7 @@ fn abi_wrappers_reach_the_kernels() {
 
         let (x, lab) = (rng.floats(6), [2.0, 0.0]);
         let (px, plab, py) = (upload(&x), upload(&lab), upload(&[0.0; 6]));
-        let loss = abi::nn_softmax_xent(2, 3, px, plab, 1, py);
+        let loss = abi::ffi::softmax_xent(2, 3, px, plab, 1, py);
         let mut y = [0.0; 6];
         assert_eq!(
             loss,
@@ -728,7 +732,7 @@ fn abi_wrappers_reach_the_kernels() {
         );
         assert_eq!(std::slice::from_raw_parts(py, 6), &y);
         assert_eq!(
-            abi::nn_softmax_xent(
+            abi::ffi::softmax_xent(
                 0,
                 3,
                 std::ptr::null(),

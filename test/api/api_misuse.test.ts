@@ -71,7 +71,7 @@ const MISUSES: Misuse[] = [
   [
     'backend.reluForward(x, "out")',
     (b) => b.reluForward(b.zeros([1]), any('out')),
-    '.reluForward: expected output to be a Tensor, got a string ("out")',
+    '.reluForward: expected out to be a Tensor, got a string ("out")',
   ],
   [
     'backend.colSum("2", …)',

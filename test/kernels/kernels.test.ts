@@ -114,7 +114,9 @@ describe('the TS backend (the oracle) against textbook references', () => {
       const x = randomValues(rows * cols, rows + cols).map((v) => v * 20);
       const labels = Float32Array.from({ length: rows }, (_, i) => (i * 7) % cols);
       const onehot = new Float32Array(rows * cols);
-      labels.forEach((l, i) => (onehot[i * cols + l] = 1));
+      labels.forEach((l, i) => {
+        onehot[i * cols + l] = 1;
+      });
       const ref = naiveSoftmaxXent(rows, cols, x, labels, true);
       for (const [t, kind] of [
         [labels, 'labels'],
@@ -161,7 +163,9 @@ function otherKernelCases(rows: number, cols: number, seed: number) {
   const labels = Float32Array.from({ length: rows }, (_, i) => (i * 5 + seed) % cols);
   const probs = new Float32Array(size).fill(1 / cols);
   const onehot = new Float32Array(size);
-  labels.forEach((l, i) => (onehot[i * cols + l] = 1));
+  labels.forEach((l, i) => {
+    onehot[i * cols + l] = 1;
+  });
   const m = (values: Float32Array, shape: number[]): Input => ({ values, shape });
   const rc = [rows, cols];
   return [
@@ -363,7 +367,9 @@ function softmaxGradCases(rows: number, cols: number, seed: number) {
   const x = { values: randomValues(rows * cols, seed).map((v) => v * 20), shape: [rows, cols] };
   const labels = Float32Array.from({ length: rows }, (_, i) => (i * 3 + seed) % cols);
   const onehot = new Float32Array(rows * cols);
-  labels.forEach((l, i) => (onehot[i * cols + l] = 1));
+  labels.forEach((l, i) => {
+    onehot[i * cols + l] = 1;
+  });
   return (['labels', 'onehot'] as const).map((kind) => ({
     kind,
     inputs: [x, kind === 'labels' ? { values: labels, shape: [rows] } : { values: onehot, shape: [rows, cols] }],
@@ -390,7 +396,9 @@ describe('fused kernels on the TS backend equal the kernels they fuse', () => {
         const want = runFused(tsBackend, c.inputs, c.outs, (ins, outs) => unfusedAffine(c.name, m, k, n, ins, outs));
         const label = `${c.name} ${m}×${k}×${n}`;
         expect(got.guardsIntact, label).toBe(true);
-        got.outputs.forEach((o, i) => expect([...o], `${label} output ${i}`).toEqual([...want.outputs[i]]));
+        got.outputs.forEach((o, i) => {
+          expect([...o], `${label} output ${i}`).toEqual([...want.outputs[i]]);
+        });
       }
     }
   });
@@ -423,7 +431,9 @@ describe('fused kernels on the TS backend equal the kernels they fuse', () => {
         const label = `softmaxXentGrad ${c.kind} ${rows}×${cols}`;
         expect(got.guardsIntact, label).toBe(true);
         expect(got.result, label).toBe(want.result);
-        got.outputs.forEach((o, i) => expect([...o], `${label} output ${i}`).toEqual([...want.outputs[i]]));
+        got.outputs.forEach((o, i) => {
+          expect([...o], `${label} output ${i}`).toEqual([...want.outputs[i]]);
+        });
       }
     }
   });
@@ -468,9 +478,9 @@ describe.each(wasmBackends.map((b) => [b.name, b] as const))('%s fused kernels m
         const want = call(tsBackend);
         const label = `softmaxXentGrad ${c.kind} ${rows}×${cols}`;
         expect(got.guardsIntact, label).toBe(true);
-        got.outputs.forEach((o, i) =>
-          expect(toleranceRatio(o, want.outputs[i], 1e-6, 1e-5), `${label} output ${i}`).toBeLessThanOrEqual(1),
-        );
+        got.outputs.forEach((o, i) => {
+          expect(toleranceRatio(o, want.outputs[i], 1e-6, 1e-5), `${label} output ${i}`).toBeLessThanOrEqual(1);
+        });
         expect(toleranceRatio([got.result as number], [want.result as number], 1e-6, 1e-5), label).toBeLessThanOrEqual(1);
       }
     }
@@ -483,7 +493,7 @@ describe.each([tsBackend, ...wasmBackends].map((b) => [b.name, b] as const))('ac
     backend.accumulate(target, backend.tensor([0.5, -2, 10], [3]));
     expect([...target.data]).toEqual([1.5, 0, 13]);
     expect(() => backend.accumulate(target, backend.zeros([4]))).toThrow(
-      `${backend.name}.accumulate: expected input 1 to hold [3] = 3 elements, got shape [4] (4 elements)`,
+      `${backend.name}.accumulate: expected source to hold [3] = 3 elements, got shape [4] (4 elements)`,
     );
   });
 });
@@ -546,7 +556,7 @@ describe.each([tsBackend, ...wasmBackends].map((b) => [b.name, b] as const))(
   },
 );
 
-// ---- im2col (chapter 7) ------------------------------------------------------------------------
+// ---- im2col (chapter 7): the columns convForward keeps for its backward ----------------------
 
 /** n, c, h, w, fh, fw, stride, pad: empty batches and channels, 1×1, odd sizes, strides and pads, padding wider than the filter, MNIST. */
 const IM2COL_SHAPES: [number, number, number, number, number, number, number, number][] = [
@@ -562,37 +572,27 @@ const IM2COL_SHAPES: [number, number, number, number, number, number, number, nu
   [2, 2, 9, 9, 4, 3, 3, 2],
   [10, 1, 28, 28, 5, 5, 1, 0],
   [4, 3, 32, 32, 3, 3, 1, 1],
+  [1, 2, 1, 1, 5, 5, 1, 2], // filters wider than the input: rows with no column inside
+  [2, 1, 2, 3, 3, 5, 1, 2],
 ];
 
-describe.each([tsBackend, ...wasmBackends].map((b) => [b.name, b] as const))('im2col on %s', (_name, backend) => {
-  it("equals the book's definition on every shape, bit for bit, nothing written outside col", () => {
+describe.each([tsBackend, ...wasmBackends].map((b) => [b.name, b] as const))("convForward's columns on %s", (_name, backend) => {
+  it("are the book's im2col, transposed per sample ([c·fh·fw, oh·ow]), bit for bit, on every shape; nothing written outside col", () => {
     for (const [n, c, h, w, fh, fw, stride, pad] of IM2COL_SHAPES) {
       const x = randomValues(n * c * h * w, n * 1000 + h * 10 + w);
-      const want = naiveIm2col(n, c, h, w, fh, fw, stride, pad, x);
-      const oh = Math.floor((h + 2 * pad - fh) / stride) + 1;
-      const ow = Math.floor((w + 2 * pad - fw) / stride) + 1;
-      const got = runKernel(backend, [{ values: x, shape: [n, c, h, w] }], [n * oh * ow, c * fh * fw], ([xt], col) =>
-        backend.im2col(n, c, h, w, fh, fw, stride, pad, xt, col),
+      const book = naiveIm2col(n, c, h, w, fh, fw, stride, pad, x); // rows (img, oy, ox), columns (ch, fy, fx)
+      const k = c * fh * fw;
+      const p = (Math.floor((h + 2 * pad - fh) / stride) + 1) * (Math.floor((w + 2 * pad - fw) / stride) + 1);
+      const want: number[] = [];
+      for (let img = 0; img < n; img++) for (let q = 0; q < k; q++) for (let r = 0; r < p; r++) want.push(book[(img * p + r) * k + q]);
+      const [xt, weights, b, out] = [backend.tensor(x, [n, c, h, w]), backend.zeros([1, k]), backend.zeros([1]), backend.zeros([n * p])];
+      const got = runKernel(backend, [], [n, k, p], (_ins, col) =>
+        backend.convForward(n, c, h, w, fh, fw, stride, pad, 1, xt, weights, b, col, out),
       );
       const label = `im2col n${n} c${c} ${h}×${w} filter ${fh}×${fw} stride ${stride} pad ${pad}`;
       expect(got.guardsIntact, label).toBe(true);
       expect([...got.output], label).toEqual(want);
+      for (const t of [xt, weights, b, out]) t.dispose();
     }
-  });
-
-  it('refuses a filter that does not fit, a zero stride and a wrongly sized col', () => {
-    const x = backend.zeros([1, 1, 3, 3]);
-    expect(() => backend.im2col(1, 1, 3, 3, 4, 4, 1, 0, x, backend.zeros([16]))).toThrow(
-      `${backend.name}.im2col: expected the 4×4 filter to fit the padded 3×3 input`,
-    );
-    expect(() => backend.im2col(1, 1, 3, 3, 2, 2, 0, 0, x, backend.zeros([16]))).toThrow(
-      `${backend.name}.im2col: expected fh, fw and stride ≥ 1, got fh 2, fw 2, stride 0`,
-    );
-    expect(() => backend.im2col(1, 1, 3, 3, 2, 2, 1, 0, x, backend.zeros([15]))).toThrow(
-      `${backend.name}.im2col: expected col to hold 4×4 = 16 elements, got shape [15] (15 elements)`,
-    );
-    expect(() => backend.im2col(1, 1, 3, 3, 2, 2, 1, 0, backend.zeros([8]), backend.zeros([16]))).toThrow(
-      `${backend.name}.im2col: expected x to hold 1×1×3×3 = 9 elements, got shape [8] (8 elements)`,
-    );
   });
 });

@@ -3,21 +3,27 @@
 // training runs match bit for bit; the `threads` option, fallback, memory growth, dispose, a
 // worker failure and a process that never disposes.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Adam, createBackend, SGD, SimpleConvNet, TwoLayerNet, type Backend, type Sequential, type Tensor } from '../../ts/index.js';
-import { KERNELS, type KernelName } from '../../ts/core/kernels.js';
+import { type ArgSpec, KERNELS, type KernelName } from '../../ts/core/kernels.js';
+import { WasmBackend } from '../../ts/backends/wasm.js';
+import { instantiateThreadedBytes } from '../../ts/wasm/load.js';
+import { AUTO_THREADS_CAP, startPool } from '../../ts/wasm/threads.js';
+import { MAX_THREADS } from '../../ts/backends/create.js';
 import { randomValues, toleranceRatio } from '../helpers/backends.js';
 
 const THREADS = [2, 3, 4] as const;
 const single = await createBackend('wasm', { variant: 'simd128' });
 const oracle = await createBackend('ts');
 const threaded = await Promise.all(THREADS.map((threads) => createBackend('wasm', { threads })));
-afterAll(() => threaded.forEach((b) => b.dispose()));
+afterAll(() => {
+  for (const b of threaded) b.dispose();
+});
 
 type Dims = Record<string, number | string>;
 
-/** Shapes per kernel: odd sizes, and sizes past the split thresholds (crate/src/parallel.rs users). */
-const CASES: Partial<Record<KernelName, Dims[]>> = {};
+/** Shapes by the dimensions a kernel declares: odd sizes, and sizes past the split thresholds (crate/src/parallel.rs users). */
 const gemmShapes: Dims[] = [
   { m: 3, k: 5, n: 2 },
   { m: 17, k: 33, n: 9 },
@@ -29,8 +35,6 @@ const gemmShapes: Dims[] = [
   { m: 5, k: 300, n: 1031 },
   { m: 1031, k: 300, n: 5 },
 ];
-for (const name of ['gemmNN', 'gemmNT', 'gemmTN'] as const) CASES[name] = gemmShapes;
-for (const name of ['affineForward', 'affineBackward'] as const) CASES[name] = gemmShapes;
 const matrices: Dims[] = [
   { rows: 1, cols: 1 },
   { rows: 100, cols: 10 },
@@ -39,33 +43,43 @@ const matrices: Dims[] = [
   { rows: 256, cols: 513 },
   { rows: 2049, cols: 100 },
 ];
-for (const name of ['addBias', 'colSum', 'batchNormForwardTrain', 'batchNormForwardTest', 'batchNormBackward'] as const)
-  CASES[name] = matrices;
-for (const name of ['softmaxXent', 'softmaxXentBackward', 'softmaxXentGrad'] as const) {
-  CASES[name] = matrices.flatMap((d) => [
-    { ...d, targets: 'labels' },
-    { ...d, targets: 'onehot' },
-  ]);
-}
+/** Element-wise kernels (no dimensions): every tensor of `size` elements. */
 const lengths: Dims[] = [{ size: 1 }, { size: 7 }, { size: 1000 }, { size: 33_333 }, { size: 200_001 }];
-for (const name of Object.keys(KERNELS) as KernelName[]) {
-  if (!CASES[name] && !/^(im2col|conv|maxPool)/.test(name)) CASES[name] = lengths;
-}
 const windows: Dims[] = [
   { n: 1, c: 1, h: 5, w: 5, fh: 3, fw: 3, stride: 1, pad: 0, filters: 2 },
   { n: 3, c: 2, h: 9, w: 7, fh: 3, fw: 2, stride: 2, pad: 1, filters: 5 },
   { n: 100, c: 1, h: 28, w: 28, fh: 5, fw: 5, stride: 1, pad: 0, filters: 30 }, // the book's CNN
   { n: 7, c: 3, h: 16, w: 16, fh: 3, fw: 3, stride: 1, pad: 1, filters: 16 },
 ];
-CASES.im2col = windows;
-CASES.convForward = windows;
-CASES.convBackward = windows.flatMap((d) => [d, { ...d, noDx: 1 }]);
-CASES.maxPoolForward = [
+const poolingWindows: Dims[] = [
   ...windows.map((d) => ({ ...d, fh: 2, fw: 2, stride: 2, pad: 0 })),
   { n: 10, c: 30, h: 24, w: 24, fh: 2, fw: 2, stride: 2, pad: 0 },
   { n: 5, c: 7, h: 65, w: 63, fh: 3, fw: 3, stride: 2, pad: 1 },
 ];
-CASES.maxPoolBackward = CASES.maxPoolForward;
+const SHAPES: Record<string, Dims[]> = {
+  '': lengths,
+  'm k n': gemmShapes,
+  'rows cols': matrices,
+  'n c h w fh fw stride pad filters': windows,
+  'n c h w fh fw stride pad': poolingWindows,
+};
+
+/**
+ * The shapes of kernel `name`, derived from its contract entry: by the dimensions it declares,
+ * once per value of its flag, and once more with its optional outputs null.
+ */
+function casesOf(name: KernelName): Dims[] {
+  const args = KERNELS[name].args as readonly ArgSpec[];
+  const key = args
+    .filter((a) => a.role === 'dim')
+    .map((a) => a.name)
+    .join(' ');
+  const shapes = SHAPES[key];
+  if (!shapes) throw new Error(`${name}: no shapes for the dimensions '${key}'; add them to SHAPES`);
+  const flag = args.find((a) => a.role === 'flag');
+  const flagged = flag?.role === 'flag' ? shapes.flatMap((d) => flag.values.map((v) => ({ ...d, [flag.name]: v }))) : shapes;
+  return args.some((a) => a.role === 'optOut') ? flagged.flatMap((d) => [d, { ...d, noOptional: 1 }]) : flagged;
+}
 
 /** Hyper-parameters by name (the rest get 0.01). */
 const SCALARS: Record<string, number> = { momentum: 0.9, decay: 0.99, beta1: 0.9, beta2: 0.999, eps: 1e-7, s: 0.5 };
@@ -93,7 +107,7 @@ function makeCall(backend: Backend, name: KernelName, d: Dims, seed: number): Ca
     else if (arg.role === 'scalar') args.push(SCALARS[arg.name] ?? 0.01);
     else if (arg.role === 'flag') args.push(d[arg.name] ?? arg.values[0]);
     else {
-      if (arg.role === 'optOut' && d.noDx) {
+      if (arg.role === 'optOut' && d.noOptional) {
         a[arg.name] = null;
         args.push(null);
         continue;
@@ -141,9 +155,7 @@ describe('every kernel on 2, 3 and 4 threads is bitwise the one-thread build', (
 
   for (const name of Object.keys(KERNELS) as KernelName[]) {
     it(name, () => {
-      const cases = CASES[name];
-      expect(cases, `no shapes for ${name}`).toBeDefined();
-      for (const [i, d] of cases!.entries()) {
+      for (const [i, d] of casesOf(name).entries()) {
         const want = run(single, name, d, i * 100);
         const ts = run(oracle, name, d, i * 100);
         for (const [b, backend] of threaded.entries()) {
@@ -174,13 +186,13 @@ describe('the threads option', () => {
   it("'auto' takes the cores Node reports, at most 8", async () => {
     const { availableParallelism } = await import('node:os');
     const b = await createBackend('wasm', { threads: 'auto' });
-    expect(b.threads).toBe(Math.min(8, availableParallelism()));
+    expect(b.threads).toBe(Math.min(AUTO_THREADS_CAP, availableParallelism()));
     b.dispose();
   });
 
   it.each([0, -1, 1.5, 65, NaN, 'many', '2', false])('rejects threads %s, naming what it expects', async (threads) => {
     await expect(createBackend('wasm', { threads: threads as never })).rejects.toThrow(
-      `createBackend('wasm'): expected threads to be 'auto' or a whole number from 1 to 64, got`,
+      `createBackend('wasm'): expected threads to be 'auto' or a whole number from 1 to ${MAX_THREADS}, got`,
     );
   });
 
@@ -290,13 +302,17 @@ describe('a threaded backend', () => {
   });
 
   it('a worker that traps fails that call with an Error, never a hang; later calls run on one thread', async () => {
-    const b = await createBackend('wasm', { threads: 3 });
+    // The threaded build with the crate's test hooks (scripts/build-wasm.sh builds it for this
+    // test only; shipped builds do not export the hook).
+    const bytes = new Uint8Array(readFileSync(new URL('../../build/wasm/nn_simd128-threads-hooks.wasm', import.meta.url)));
+    const { exports, module } = await instantiateThreadedBytes(bytes);
+    const b = new WasmBackend(exports, 'simd128', undefined, { pool: await startPool(module, exports, 3) });
     const m = 300;
     const x = b.tensor(randomValues(m * m, 6), [m, m]);
     const c = b.zeros([m, m]);
     // Test hook of the Rust pool: the next part a worker runs traps. The caller claims parts too,
     // so a worker may get none in one call (a busy machine): call until one has failed.
-    (b as unknown as { rawExports(): { nn_pool_fail_next_part(): void } }).rawExports().nn_pool_fail_next_part();
+    (b.rawExports() as unknown as { nn_pool_fail_next_part(): void }).nn_pool_fail_next_part();
     let error: unknown;
     for (let i = 0; i < 200 && error === undefined; i++) {
       try {

@@ -91,9 +91,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('optimizers on %s', (_n
     );
     const w = backend.zeros([2]);
     const g = backend.zeros([2]);
-    expect(() => backend.sgd(1e39, w, g)).toThrow(
-      `${backend.name}.sgd: expected a finite learning rate, got 1e+39, which is beyond the f32 range`,
-    );
+    expect(() => backend.sgd(1e39, w, g)).toThrow(`${backend.name}.sgd: expected a finite lr, got 1e+39, which is beyond the f32 range`);
     expect(() => backend.adam(1e39, 0.9, 0.999, 1e-7, w, g, backend.zeros([2]), backend.zeros([2]))).toThrow(
       `${backend.name}.adam: expected a finite lrT, got 1e+39`,
     );
@@ -165,7 +163,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('optimizers on %s', (_n
     const v = backend.zeros([2, 2]);
     expect(() => backend.momentum(Infinity, 0.9, w, g, v)).toThrow(`${backend.name}.momentum: expected a finite lr, got Infinity`);
     expect(() => backend.adam(0.001, 0.9, 0.999, 1e-7, w, g, v, backend.zeros([3]))).toThrow(
-      `${backend.name}.adam: expected state 2 to hold [2, 2] = 4 elements, got shape [3] (3 elements)`,
+      `${backend.name}.adam: expected v to hold [2, 2] = 4 elements, got shape [3] (3 elements)`,
     );
     expect(() => backend.rmsprop(0.01, 0.99, 1e-7, w, g, w)).toThrow('must not share memory');
     expect(() => backend.adam(0.001, 0.9, 0.999, 1e-7, w, g, v, v)).toThrow('must not share memory');

@@ -8,7 +8,7 @@
 import { outputSize, type Window } from '../core/window.js';
 
 /** `col[C·FH·FW, OH·OW]` of sample `s` of `x` (written at `col[colAt…]`). */
-export function im2col(g: Window, x: Float32Array, s: number, col: Float32Array, colAt: number): void {
+function im2col(g: Window, x: Float32Array, s: number, col: Float32Array, colAt: number): void {
   const { oh, ow } = outputSize(g);
   const plane = g.h * g.w;
   let r = colAt;
@@ -34,7 +34,7 @@ export function im2col(g: Window, x: Float32Array, s: number, col: Float32Array,
 }
 
 /** Adds the columns back onto sample `s` of `dx` (the adjoint of `im2col`; dx must be zeroed first). */
-export function col2imAdd(g: Window, col: Float32Array, dx: Float32Array, s: number): void {
+function col2imAdd(g: Window, col: Float32Array, dx: Float32Array, s: number): void {
   const { oh, ow } = outputSize(g);
   const plane = g.h * g.w;
   let r = 0;
@@ -138,7 +138,7 @@ function convBackwardIn(
  * first NaN, so a diverged value propagates; a later NaN does not move argmax).
  */
 export function poolBeats(v: number, best: number): boolean {
-  return !(v <= best) && best === best;
+  return !(v <= best) && !Number.isNaN(best);
 }
 
 /** `out` and `argmax` (`[N, C, OH·OW]`): the first maximum of each window (or its first NaN), padding read as 0. */

@@ -12,8 +12,8 @@ import {
   type WasmVariant,
 } from '../wasm/load.js';
 
-/** Most threads a backend may ask for (crate/src/parallel.rs MAX_THREADS). */
-const MAX_THREADS = 64;
+/** Most threads a backend may ask for: crate/src/parallel.rs `MAX_THREADS` (test/kernels/contract.test.ts checks they agree). */
+export const MAX_THREADS = 64;
 
 export interface CreateBackendOptions {
   /**

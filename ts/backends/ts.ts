@@ -52,8 +52,8 @@ export class TsBackend extends Backend {
   protected linearMemoryBytes(): number {
     return 0;
   }
-  protected callKernel(name: KernelName, raw: readonly RawValue[]): number | void {
+  protected callKernel(name: KernelName, raw: readonly RawValue[]): number | undefined {
     const args = raw.map((v) => (typeof v === 'object' && v !== null ? v.data : v));
-    return (TS_KERNELS[name] as (...args: unknown[]) => number | void)(...args);
+    return (TS_KERNELS[name] as (...args: unknown[]) => number | undefined)(...args);
   }
 }

@@ -1,6 +1,5 @@
 import type { TsKernels } from '../core/kernels.js';
 import { convBackward, convForward, maxPoolBackward, maxPoolForward } from './conv_kernels.js';
-import { im2col } from './ts_im2col.js';
 import { applyMask, batchNormBackward, batchNormForwardTest, batchNormForwardTrain, scale } from './ts_normalization.js';
 
 /**
@@ -379,7 +378,6 @@ export const TS_KERNELS: TsKernels = {
   batchNormBackward,
   applyMask,
   scale,
-  im2col,
   convForward,
   convBackward,
   maxPoolForward,

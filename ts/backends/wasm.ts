@@ -141,12 +141,13 @@ export class WasmBackend extends Backend {
       `${this.name}.${where}: a worker thread failed during this call${failure ? ` (${failure})` : ''}, so its outputs are incomplete; the backend now runs on one thread`,
     );
   }
-  protected callKernel(name: KernelName, raw: readonly RawValue[], returns: KernelSpec['returns']): number | void {
+  protected callKernel(name: KernelName, raw: readonly RawValue[], returns: KernelSpec['returns']): number | undefined {
     // Tensors go as pointers, an absent optional output as 0 (null), flags as 0/1.
     const args = raw.map((v) => (typeof v === 'object' ? (v === null ? 0 : v.storage.ptr) : +v));
     const result = this.#kernels[name](...args);
     if (this.#pool?.broken()) this.#workerFailed(name);
     if (returns === 'status') this.#checkStatus(name, result);
     else if (returns === 'value') return result;
+    return undefined;
   }
 }

@@ -1,16 +1,19 @@
 /**
- * The kernel contract: one declaration per kernel, from which everything else follows.
+ * The kernel contract: one declaration per kernel, from which the TypeScript side follows.
  *
- * - The checked `Backend` method of the same name (ts/core/backend.ts installs one per entry): its
- *   public arguments are the entry's `args` without the `derived` ones, in order, and it checks
- *   them by their roles (ts/core/checks.ts) before anything runs.
- * - The raw call, in the order of the WASM export (`crate/src/abi.rs`): every argument but the
- *   `raw: false` ones, with `derived` values computed here (in f64) from the public ones.
+ * - The checked `Backend` method of the same name (ts/core/backend.ts): its public arguments are
+ *   the entry's `args` without the `derived` ones, in order and by name; it hands them to one
+ *   checked call that checks them by their roles (ts/core/checks.ts) before anything runs. Errors
+ *   name the argument as declared here ("gemmNN: expected B to hold 3×2 = 6 elements, …").
+ * - The raw call, in the order of the WASM export: every argument but the `raw: false` ones,
+ *   with `derived` values computed here (in f64) from the public ones.
  * - The TS implementation's signature (`TsKernels`, ts/backends/ts_kernels.ts): the raw call with
  *   tensors as `Float32Array`s and flags as booleans.
- * - The WASM export's name by the naming rule: `affineBackward` → `nn_affine_backward`; tensors
- *   are passed as pointers (an absent optional output as 0), flags as 0/1.
- *   test/kernels/contract.test.ts parses crate/src/abi.rs and checks every export against its entry.
+ * - The WASM export, named by the rule `affineBackward` → `nn_affine_backward`, is generated from
+ *   its entry in the kernel table of crate/src/abi.rs (tensors as pointers, an absent optional
+ *   output as 0, flags as 0/1). test/kernels/contract.test.ts reads that table and checks every
+ *   entry against the one here: argument names, roles and order, the return kind, and every
+ *   tensor's element count on sample dimensions.
  *
  * Roles: `dim` (an integer size, 0 to 2³¹ − 1), `scalar` (a hyper-parameter, finite in f32),
  * `flag` (one of two words; the second is `true`), `input`, `output` (overwritten), `inout`
@@ -19,13 +22,25 @@
  * argument. A kernel returns nothing, a workspace `status` (0, or the bytes it could not reserve:
  * an out-of-memory Error; the TS implementation returns nothing), or a `value` (a number).
  * A kernel that returns no value is not called when all its outputs are empty.
+ *
+ * Nothing here knows the `Tensor` class: a tensor argument is anything with a `size` and a `shape`
+ * (the types below take the tensor type as a parameter), so the backend imports this module and
+ * not the other way round.
  */
 import { checkLabels } from './checks.js';
-import { formatShape } from './tensor.js';
-import type { Tensor } from './tensor.js';
+import { formatShape } from './shape.js';
+import { checkWindowFits, convOutSize, type Window } from './window.js';
 
-/** The public arguments of a call, by name (the checks and `derived` values read them). */
-export type Args = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** What the contract reads of a tensor argument. */
+export interface Sized {
+  readonly size: number;
+  readonly shape: readonly number[];
+}
+
+/** The public arguments of a call, by name: numbers (dimensions, scalars), flags' words, tensors or `null`. */
+export interface Args {
+  readonly [name: string]: unknown;
+}
 
 /** How many elements a tensor must hold, and how an error says so (`m·k` elements, "m×k"). */
 export interface Expect {
@@ -35,17 +50,15 @@ export interface Expect {
 
 export type ArgSpec =
   | { readonly role: 'dim'; readonly name: string }
-  | { readonly role: 'scalar'; readonly name: string; readonly label: string; readonly raw?: false }
+  | { readonly role: 'scalar'; readonly name: string; readonly raw?: false }
   | { readonly role: 'flag'; readonly name: string; readonly values: readonly [string, string] }
   | { readonly role: 'derived'; readonly name: string; readonly value: (a: Args) => number }
   | {
       readonly role: 'input' | 'output' | 'inout' | 'optOut';
       readonly name: string;
-      /** The name errors give it (default: `name`). */
-      readonly label?: string | ((a: Args) => string);
       readonly expect: Expect;
       /** A check of its values (after its size), e.g. class indices. */
-      readonly values?: (where: string, t: Tensor, a: Args) => void;
+      readonly values?: (where: string, data: Float32Array, a: Args) => void;
     };
 
 export interface KernelSpec {
@@ -58,106 +71,88 @@ export interface KernelSpec {
 // ---- role constructors -------------------------------------------------------------------
 
 const dim = <N extends string>(name: N) => ({ role: 'dim', name }) as const;
-const scalar = <N extends string>(name: N, label: string = name) => ({ role: 'scalar', name, label }) as const;
+const scalar = <N extends string>(name: N) => ({ role: 'scalar', name }) as const;
 /** A hyper-parameter of the public call that the raw call receives only through `derived` values. */
-const publicScalar = <N extends string>(name: N) => ({ role: 'scalar', name, label: name, raw: false }) as const;
+const publicScalar = <N extends string>(name: N) => ({ role: 'scalar', name, raw: false }) as const;
 const flag = <N extends string, V extends readonly [string, string]>(name: N, values: V) => ({ role: 'flag', name, values }) as const;
 const derived = <N extends string>(name: N, value: (a: Args) => number) => ({ role: 'derived', name, value }) as const;
-type TensorOpts = { label?: string | ((a: Args) => string); values?: (where: string, t: Tensor, a: Args) => void };
-const input = <N extends string>(name: N, expect: Expect, opts: TensorOpts = {}) => ({ role: 'input', name, expect, ...opts }) as const;
-const output = <N extends string>(name: N, expect: Expect, opts: TensorOpts = {}) => ({ role: 'output', name, expect, ...opts }) as const;
-const inout = <N extends string>(name: N, expect: Expect, opts: TensorOpts = {}) => ({ role: 'inout', name, expect, ...opts }) as const;
-const optOut = <N extends string>(name: N, expect: Expect, opts: TensorOpts = {}) => ({ role: 'optOut', name, expect, ...opts }) as const;
+type ValuesCheck = (where: string, data: Float32Array, a: Args) => void;
+const input = <N extends string>(name: N, expect: Expect, values?: ValuesCheck) => ({ role: 'input', name, expect, values }) as const;
+const output = <N extends string>(name: N, expect: Expect) => ({ role: 'output', name, expect }) as const;
+const inout = <N extends string>(name: N, expect: Expect) => ({ role: 'inout', name, expect }) as const;
+const optOut = <N extends string>(name: N, expect: Expect) => ({ role: 'optOut', name, expect }) as const;
+
+/** A number argument of the call (a dimension or scalar, checked before any declaration reads it). */
+const num = (a: Args, name: string) => a[name] as number;
 
 /** A matrix (or vector) of the named dimensions: `dims('m', 'k')` → m·k elements, "m×k". */
 const dims = (...names: string[]): Expect => ({
-  size: (a) => names.reduce((p, n) => p * a[n], 1),
-  text: (a) => names.map((n) => a[n]).join('×'),
+  size: (a) => names.reduce((p, n) => p * num(a, n), 1),
+  text: (a) => names.map((n) => num(a, n)).join('×'),
 });
 /** As large as the tensor argument `name` (element-wise kernels). */
-const like = (name: string): Expect => ({ size: (a) => a[name].size, text: (a) => formatShape(a[name].shape) });
+const like = (name: string): Expect => ({ size: (a) => (a[name] as Sized).size, text: (a) => formatShape((a[name] as Sized).shape) });
 /** Element count of an element-wise kernel: that of its first output. */
-const sizeOf = (name: string) => derived('n', (a) => a[name].size);
+const sizeOf = (name: string) => derived('n', (a) => (a[name] as Sized).size);
 
 // ---- shared argument lists ---------------------------------------------------------------
 
 const gemm = (aDims: [string, string], bDims: [string, string]) =>
   ({
-    args: [
-      dim('m'),
-      dim('k'),
-      dim('n'),
-      input('a', dims(...aDims), { label: 'A' }),
-      input('b', dims(...bDims), { label: 'B' }),
-      output('c', dims('m', 'n'), { label: 'C' }),
-    ],
+    args: [dim('m'), dim('k'), dim('n'), input('A', dims(...aDims)), input('B', dims(...bDims)), output('C', dims('m', 'n'))],
     returns: 'status',
   }) as const;
 
 /** Element-wise y → dx kernels (the backward passes of activations). */
 const unaryBackward = {
-  args: [
-    sizeOf('dx'),
-    input('y', like('dx'), { label: 'input 1' }),
-    input('dout', like('dx'), { label: 'input 2' }),
-    output('dx', like('dx'), { label: 'output' }),
-  ],
+  args: [sizeOf('dx'), input('y', like('dx')), input('dout', like('dx')), output('dx', like('dx'))],
   returns: 'void',
 } as const;
-const unaryForward = {
-  args: [sizeOf('out'), input('x', like('out'), { label: 'input 1' }), output('out', like('out'), { label: 'output' })],
-  returns: 'void',
-} as const;
+const unaryForward = { args: [sizeOf('out'), input('x', like('out')), output('out', like('out'))], returns: 'void' } as const;
 
 /** The targets of a softmax-with-loss: a one-hot (or probability) matrix, or one class index per row. */
 const targets = flag('targets', ['onehot', 'labels'] as const);
 const targetTensor = input(
   't',
   {
-    size: (a) => (a.targets === 'labels' ? a.rows : a.rows * a.cols),
-    text: (a) => (a.targets === 'labels' ? `${a.rows} class indices` : `${a.rows}×${a.cols}`),
+    size: (a) => (a.targets === 'labels' ? num(a, 'rows') : num(a, 'rows') * num(a, 'cols')),
+    text: (a) => (a.targets === 'labels' ? `${num(a, 'rows')} class indices` : `${num(a, 'rows')}×${num(a, 'cols')}`),
   },
-  {
-    label: (a) => (a.targets === 'labels' ? 't (labels)' : 't (one-hot)'),
-    values: (where, t, a) => {
-      if (a.targets === 'labels') checkLabels(where, t.data, a.cols);
-    },
+  (where, data, a) => {
+    if (a.targets === 'labels') checkLabels(where, data, num(a, 'cols'));
   },
 );
 const atLeastOneClass = (where: string, a: Args) => {
-  if (a.rows > 0 && a.cols === 0)
-    throw new Error(`${where}: expected cols ≥ 1 (a softmax needs at least one class), got ${a.rows} rows of 0 classes`);
+  if (num(a, 'rows') > 0 && num(a, 'cols') === 0)
+    throw new Error(`${where}: expected cols ≥ 1 (a softmax needs at least one class), got ${num(a, 'rows')} rows of 0 classes`);
 };
-const scores = (name: string) => input(name, dims('rows', 'cols'), { label: 'scores' });
 
 /** An optimizer step: param and state tensors updated in place from grad. */
-const param = inout('param', like('param'), { label: 'output' });
-const grad = input('grad', like('param'), { label: 'input 1' });
-const state = (name: string, i: number) => inout(name, like('param'), { label: `state ${i}` });
-
-/** Output size of a convolution window sweep along one axis: ⌊(size + 2·pad − filter) / stride⌋ + 1. */
-export function convOutSize(size: number, filter: number, stride: number, pad: number): number {
-  return Math.floor((size + 2 * pad - filter) / stride) + 1;
-}
-
-/** Rows of im2col's output: one per window, n·oh·ow. */
-const colRows = (a: Args) => a.n * convOutSize(a.h, a.fh, a.stride, a.pad) * convOutSize(a.w, a.fw, a.stride, a.pad);
+const param = inout('param', like('param'));
+const grad = input('grad', like('param'));
+const state = <N extends string>(name: N) => inout(name, like('param'));
 
 /** The window of a convolution or pooling over x [n, c, h, w]. */
 const windowDims = [dim('n'), dim('c'), dim('h'), dim('w'), dim('fh'), dim('fw'), dim('stride'), dim('pad')] as const;
-const positions = (a: Args) => convOutSize(a.h, a.fh, a.stride, a.pad) * convOutSize(a.w, a.fw, a.stride, a.pad);
-const patch = (a: Args) => a.c * a.fh * a.fw;
-const filtersExpect: Expect = { size: (a) => a.filters * patch(a), text: (a) => `${a.filters}×${a.c}×${a.fh}×${a.fw}` };
-const colExpect: Expect = { size: (a) => a.n * patch(a) * positions(a), text: (a) => `${a.n}×${patch(a)}×${positions(a)}` };
-const convOutExpect: Expect = { size: (a) => a.n * a.filters * positions(a), text: (a) => `${a.n}×${a.filters}×${positions(a)}` };
-const pooledExpect: Expect = { size: (a) => a.n * a.c * positions(a), text: (a) => `${a.n}×${a.c}×${positions(a)}` };
-/** The window is at least 1×1, moves by ≥ 1 and fits the padded input ("a 5×5 filter with pad 0 does not fit a 4×4 input"). */
-function checkWindowFits(where: string, a: Args, what: string): void {
-  if (a.stride < 1) throw new Error(`${where}: expected stride ≥ 1, got ${a.stride}`);
-  if (a.fh < 1 || a.fw < 1) throw new Error(`${where}: expected a ${what} of at least 1×1, got ${a.fh}×${a.fw}`);
-  if (a.fh > a.h + 2 * a.pad || a.fw > a.w + 2 * a.pad)
-    throw new Error(`${where}: a ${a.fh}×${a.fw} ${what} with pad ${a.pad} does not fit a ${a.h}×${a.w} input`);
-}
+const windowOf = (a: Args) => a as unknown as Window;
+const positions = (a: Args) => {
+  const g = windowOf(a);
+  return convOutSize(g.h, g.fh, g.stride, g.pad) * convOutSize(g.w, g.fw, g.stride, g.pad);
+};
+const patch = (a: Args) => num(a, 'c') * num(a, 'fh') * num(a, 'fw');
+const filtersExpect: Expect = {
+  size: (a) => num(a, 'filters') * patch(a),
+  text: (a) => `${num(a, 'filters')}×${num(a, 'c')}×${num(a, 'fh')}×${num(a, 'fw')}`,
+};
+const colExpect: Expect = { size: (a) => num(a, 'n') * patch(a) * positions(a), text: (a) => `${num(a, 'n')}×${patch(a)}×${positions(a)}` };
+const convOutExpect: Expect = {
+  size: (a) => num(a, 'n') * num(a, 'filters') * positions(a),
+  text: (a) => `${num(a, 'n')}×${num(a, 'filters')}×${positions(a)}`,
+};
+const pooledExpect: Expect = {
+  size: (a) => num(a, 'n') * num(a, 'c') * positions(a),
+  text: (a) => `${num(a, 'n')}×${num(a, 'c')}×${positions(a)}`,
+};
 
 // ---- the kernels -------------------------------------------------------------------------
 
@@ -189,13 +184,13 @@ export const KERNELS = {
    * `'labels'`.
    */
   softmaxXent: {
-    args: [dim('rows'), dim('cols'), scores('x'), targetTensor, targets, output('y', dims('rows', 'cols'), { label: 'output' })],
+    args: [dim('rows'), dim('cols'), input('x', dims('rows', 'cols')), targetTensor, targets, output('y', dims('rows', 'cols'))],
     returns: 'value',
     check: atLeastOneClass,
   },
   /** dx = (y − t) / rows, with y from `softmaxXent`. */
   softmaxXentBackward: {
-    args: [dim('rows'), dim('cols'), scores('y'), targetTensor, targets, output('dx', dims('rows', 'cols'), { label: 'output' })],
+    args: [dim('rows'), dim('cols'), input('y', dims('rows', 'cols')), targetTensor, targets, output('dx', dims('rows', 'cols'))],
     returns: 'void',
     check: atLeastOneClass,
   },
@@ -207,10 +202,10 @@ export const KERNELS = {
     args: [
       dim('rows'),
       dim('cols'),
-      scores('x'),
+      input('x', dims('rows', 'cols')),
       targetTensor,
       targets,
-      output('y', dims('rows', 'cols'), { label: 'output' }),
+      output('y', dims('rows', 'cols')),
       output('dx', dims('rows', 'cols')),
     ],
     returns: 'value',
@@ -253,10 +248,10 @@ export const KERNELS = {
   },
 
   /** param −= lr · grad. */
-  sgd: { args: [sizeOf('param'), scalar('lr', 'learning rate'), param, grad], returns: 'void' },
+  sgd: { args: [sizeOf('param'), scalar('lr'), param, grad], returns: 'void' },
   /** target += source (gradients of a value used twice add up). */
   accumulate: {
-    args: [sizeOf('target'), inout('target', like('target'), { label: 'output' }), input('source', like('target'), { label: 'input 1' })],
+    args: [sizeOf('target'), inout('target', like('target')), input('source', like('target'))],
     returns: 'void',
   },
 
@@ -266,26 +261,35 @@ export const KERNELS = {
   // f64, once, and both backends round them to f32 the same way: in f32, 1 − 0.999 is 1.3e-5 off.
 
   /** Momentum: v = momentum·v − lr·grad; param += v. */
-  momentum: { args: [sizeOf('param'), scalar('lr'), scalar('momentum'), param, grad, state('v', 1)], returns: 'void' },
+  momentum: { args: [sizeOf('param'), scalar('lr'), scalar('momentum'), param, grad, state('v')], returns: 'void' },
   /** The book's Nesterov: param += momentum²·v − (1 + momentum)·lr·grad with the old v; then v = momentum·v − lr·grad. */
   nesterov: {
     args: [
       sizeOf('param'),
       scalar('lr'),
       scalar('momentum'),
-      derived('mm', (a) => a.momentum * a.momentum),
-      derived('step', (a) => (1 + a.momentum) * a.lr),
+      derived('mm', (a) => num(a, 'momentum') * num(a, 'momentum')),
+      derived('step', (a) => (1 + num(a, 'momentum')) * num(a, 'lr')),
       param,
       grad,
-      state('v', 1),
+      state('v'),
     ],
     returns: 'void',
   },
   /** AdaGrad: h += grad²; param −= lr·grad / (√h + eps). */
-  adagrad: { args: [sizeOf('param'), scalar('lr'), scalar('eps'), param, grad, state('h', 1)], returns: 'void' },
+  adagrad: { args: [sizeOf('param'), scalar('lr'), scalar('eps'), param, grad, state('h')], returns: 'void' },
   /** RMSprop: h = decay·h + (1 − decay)·grad²; param −= lr·grad / (√h + eps). */
   rmsprop: {
-    args: [sizeOf('param'), scalar('lr'), scalar('decay'), derived('keep', (a) => 1 - a.decay), scalar('eps'), param, grad, state('h', 1)],
+    args: [
+      sizeOf('param'),
+      scalar('lr'),
+      scalar('decay'),
+      derived('keep', (a) => 1 - num(a, 'decay')),
+      scalar('eps'),
+      param,
+      grad,
+      state('h'),
+    ],
     returns: 'void',
   },
   /** Adam: m += (1 − β1)(grad − m); v += (1 − β2)(grad² − v); param −= lrT·m / (√v + eps), lrT bias-corrected by the caller. */
@@ -295,13 +299,13 @@ export const KERNELS = {
       scalar('lrT'),
       publicScalar('beta1'),
       publicScalar('beta2'),
-      derived('k1', (a) => 1 - a.beta1),
-      derived('k2', (a) => 1 - a.beta2),
+      derived('k1', (a) => 1 - num(a, 'beta1')),
+      derived('k2', (a) => 1 - num(a, 'beta2')),
       scalar('eps'),
       param,
       grad,
-      state('m', 1),
-      state('v', 2),
+      state('m'),
+      state('v'),
     ],
     returns: 'void',
   },
@@ -364,44 +368,9 @@ export const KERNELS = {
   /** out = s·x (dropout at test time, s = 1 − ratio). */
   scale: { args: [sizeOf('out'), scalar('s'), input('x', like('out')), output('out', like('out'))], returns: 'void' },
 
-  // Chapter 7.
-
-  /**
-   * im2col: the windows of x [n, c, h, w] (a filter fh×fw moved by `stride` over x padded with
-   * `pad` zeros on every side) as the rows of col [n·oh·ow, c·fh·fw], in the book's layout: row
-   * (img, oy, ox), column (channel, fy, fx). oh = ⌊(h + 2·pad − fh) / stride⌋ + 1, ow likewise.
-   */
-  im2col: {
-    args: [
-      dim('n'),
-      dim('c'),
-      dim('h'),
-      dim('w'),
-      dim('fh'),
-      dim('fw'),
-      dim('stride'),
-      dim('pad'),
-      input('x', dims('n', 'c', 'h', 'w')),
-      output('col', {
-        size: (a) => colRows(a) * a.c * a.fh * a.fw,
-        text: (a) => `${colRows(a)}×${a.c * a.fh * a.fw}`,
-      }),
-    ],
-    returns: 'void',
-    check: (where, a) => {
-      if (a.fh < 1 || a.fw < 1 || a.stride < 1)
-        throw new Error(`${where}: expected fh, fw and stride ≥ 1, got fh ${a.fh}, fw ${a.fw}, stride ${a.stride}`);
-      if (a.h + 2 * a.pad < a.fh || a.w + 2 * a.pad < a.fw) {
-        throw new Error(
-          `${where}: expected the ${a.fh}×${a.fw} filter to fit the padded ${a.h + 2 * a.pad}×${a.w + 2 * a.pad} input (h, w = ${a.h}, ${a.w}, pad ${a.pad})`,
-        );
-      }
-    },
-  },
-
   // Chapter 7: the convolution as im2col + GEMM, one sample at a time, and max pooling
-  // (crate/src/conv.rs, crate/src/pool.rs, ts/backends/ts_conv.ts). A sample's columns are
-  // [c·fh·fw, oh·ow] here (the transpose of im2col's rows), so W·col lands directly in NCHW.
+  // (crate/src/conv.rs, crate/src/pool.rs, ts/backends/conv_kernels.ts). A sample's columns are
+  // [c·fh·fw, oh·ow] here (the transpose of the book's im2col rows), so W·col lands directly in NCHW.
 
   /** col [n, c·fh·fw, oh·ow] (kept for the backward) and out [n, filters, oh, ow] = W·col_n + b. */
   convForward: {
@@ -409,13 +378,13 @@ export const KERNELS = {
       ...windowDims,
       dim('filters'),
       input('x', dims('n', 'c', 'h', 'w')),
-      input('weights', filtersExpect, { label: 'W' }),
+      input('weights', filtersExpect),
       input('b', dims('filters')),
       output('col', colExpect),
       output('out', convOutExpect),
     ],
     returns: 'status',
-    check: (where, a) => checkWindowFits(where, a, 'filter'),
+    check: (where, a) => checkWindowFits(where, windowOf(a), 'filter'),
   },
   /**
    * From the forward's col: dW = Σ_n dout_n·col_nᵀ, db = Σ dout per filter, and, unless dcol and
@@ -426,7 +395,7 @@ export const KERNELS = {
       ...windowDims,
       dim('filters'),
       input('col', colExpect),
-      input('weights', filtersExpect, { label: 'W' }),
+      input('weights', filtersExpect),
       input('dout', convOutExpect),
       output('dW', filtersExpect),
       output('db', dims('filters')),
@@ -435,7 +404,7 @@ export const KERNELS = {
     ],
     returns: 'status',
     check: (where, a) => {
-      checkWindowFits(where, a, 'filter');
+      checkWindowFits(where, windowOf(a), 'filter');
       if ((a.dcol === null) !== (a.dx === null))
         throw new Error(`${where}: expected dx and dcol both given or both null, got ${a.dx === null ? 'only dcol' : 'only dx'}`);
     },
@@ -444,13 +413,13 @@ export const KERNELS = {
   maxPoolForward: {
     args: [...windowDims, input('x', dims('n', 'c', 'h', 'w')), output('out', pooledExpect), output('argmax', pooledExpect)],
     returns: 'void',
-    check: (where, a) => checkWindowFits(where, a, 'pooling window'),
+    check: (where, a) => checkWindowFits(where, windowOf(a), 'pooling window'),
   },
   /** dx [n, c, h, w]: each dout added at the input its window's argmax chose (an index outside the window drops it). */
   maxPoolBackward: {
     args: [...windowDims, input('dout', pooledExpect), input('argmax', pooledExpect), output('dx', dims('n', 'c', 'h', 'w'))],
     returns: 'void',
-    check: (where, a) => checkWindowFits(where, a, 'pooling window'),
+    check: (where, a) => checkWindowFits(where, windowOf(a), 'pooling window'),
   },
 } as const satisfies Record<string, KernelSpec>;
 
@@ -463,17 +432,22 @@ export function exportName(kernel: string): `nn_${string}` {
 
 // ---- types that follow from the declarations ---------------------------------------------
 
-type PublicArg<A> = A extends { role: 'dim' | 'scalar' }
+type Spec<K extends KernelName> = (typeof KERNELS)[K];
+/** The public arguments of kernel `K` (the declared ones but the `derived`), as a union. */
+type PublicSpecs<K extends KernelName> = Exclude<Spec<K>['args'][number], { role: 'derived' }>;
+
+/** A public argument's type, with `T` the tensor type. */
+type PublicArg<A, T> = A extends { role: 'dim' | 'scalar' }
   ? number
-  : A extends { role: 'flag'; values: readonly [infer F, infer T] }
-    ? F | T
+  : A extends { role: 'flag'; values: readonly [infer F, infer U] }
+    ? F | U
     : A extends { role: 'optOut' }
-      ? Tensor | null
-      : Tensor;
-type PublicArgs<L> = L extends readonly [infer H, ...infer T]
+      ? T | null
+      : T;
+type PublicArgs<L, T> = L extends readonly [infer H, ...infer R]
   ? H extends { role: 'derived' }
-    ? PublicArgs<T>
-    : [PublicArg<H>, ...PublicArgs<T>]
+    ? PublicArgs<R, T>
+    : [PublicArg<H, T>, ...PublicArgs<R, T>]
   : [];
 
 type RawArg<A> = A extends { role: 'dim' | 'scalar' | 'derived' }
@@ -483,12 +457,19 @@ type RawArg<A> = A extends { role: 'dim' | 'scalar' | 'derived' }
     : A extends { role: 'optOut' }
       ? Float32Array | null
       : Float32Array;
-type RawArgs<L> = L extends readonly [infer H, ...infer T] ? (H extends { raw: false } ? RawArgs<T> : [RawArg<H>, ...RawArgs<T>]) : [];
+type RawArgs<L> = L extends readonly [infer H, ...infer R] ? (H extends { raw: false } ? RawArgs<R> : [RawArg<H>, ...RawArgs<R>]) : [];
 
-type Returns<S> = S extends { returns: 'value' } ? number : void;
+/** A function of the given arguments that returns what kernel spec `S` returns. */
+type Returning<S, P extends unknown[]> = S extends { returns: 'value' } ? (...args: P) => number : (...args: P) => void;
 
-/** The checked kernel methods of every `Backend`, typed from the contract. */
-export type KernelMethods = { [K in KernelName]: (...args: PublicArgs<(typeof KERNELS)[K]['args']>) => Returns<(typeof KERNELS)[K]> };
+/** The public arguments of a call of kernel `K` by name, as the checked methods hand them over. */
+export type CallArgs<K extends KernelName, T> = { readonly [A in PublicSpecs<K> as A['name']]: PublicArg<A, T> };
+
+/** What kernel `K` returns to its caller: the value, or nothing. */
+export type KernelResult<K extends KernelName> = Spec<K> extends { returns: 'value' } ? number : undefined;
+
+/** The checked kernel methods of every `Backend` (with `T` its tensor type), typed from the contract. */
+export type KernelMethods<T> = { [K in KernelName]: Returning<Spec<K>, PublicArgs<Spec<K>['args'], T>> };
 
 /** The pure-TypeScript implementations: one function per kernel, raw arguments on Float32Arrays. */
-export type TsKernels = { [K in KernelName]: (...args: RawArgs<(typeof KERNELS)[K]['args']>) => Returns<(typeof KERNELS)[K]> };
+export type TsKernels = { [K in KernelName]: Returning<Spec<K>, RawArgs<Spec<K>['args']>> };

@@ -1,4 +1,4 @@
-import { formatShape } from './tensor.js';
+import { formatShape } from './shape.js';
 
 /** Values a tensor can be made from: flat numbers with a shape, or nested arrays. */
 export type TensorValues = ArrayLike<number> | NestedArray;

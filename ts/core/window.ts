@@ -15,9 +15,22 @@ export interface Window {
   readonly pad: number;
 }
 
-/** The output height and width, as the book's `1 + (H + 2·pad − FH) // stride`. */
+/**
+ * Positions of a window sweep along one axis, the book's `1 + (H + 2·pad − FH) // stride`: the
+ * one copy of the formula in TypeScript (crate/src/window.rs `out_size` is the Rust one).
+ */
+export function convOutSize(size: number, filter: number, stride: number, pad: number): number {
+  return Math.floor((size + 2 * pad - filter) / stride) + 1;
+}
+
+/** The output height and width of the sweep. */
 export function outputSize(g: Window): { oh: number; ow: number } {
-  return { oh: Math.floor((g.h + 2 * g.pad - g.fh) / g.stride) + 1, ow: Math.floor((g.w + 2 * g.pad - g.fw) / g.stride) + 1 };
+  return { oh: convOutSize(g.h, g.fh, g.stride, g.pad), ow: convOutSize(g.w, g.fw, g.stride, g.pad) };
+}
+
+/** Whether a `fh×fw` window fits an `h×w` input padded with `pad` zeros on each side. */
+export function windowFits(g: Pick<Window, 'h' | 'w' | 'fh' | 'fw' | 'pad'>): boolean {
+  return g.fh <= g.h + 2 * g.pad && g.fw <= g.w + 2 * g.pad;
 }
 
 /**
@@ -26,11 +39,14 @@ export function outputSize(g: Window): { oh: number; ow: number } {
  */
 export function checkWindow(where: string, g: Window, what = 'filter'): void {
   for (const key of ['n', 'c', 'h', 'w', 'fh', 'fw', 'stride', 'pad'] as const) checkDimension(where, key, g[key]);
+  checkWindowFits(where, g, what);
+}
+
+/** `checkWindow` for a window whose fields are known integers (a kernel's checked dimensions). */
+export function checkWindowFits(where: string, g: Window, what = 'filter'): void {
   if (g.stride < 1) throw new Error(`${where}: expected stride ≥ 1, got ${g.stride}`);
   if (g.fh < 1 || g.fw < 1) throw new Error(`${where}: expected a ${what} of at least 1×1, got ${g.fh}×${g.fw}`);
-  if (g.fh > g.h + 2 * g.pad || g.fw > g.w + 2 * g.pad) {
-    throw new Error(`${where}: a ${g.fh}×${g.fw} ${what} with pad ${g.pad} does not fit a ${g.h}×${g.w} input`);
-  }
+  if (!windowFits(g)) throw new Error(`${where}: a ${g.fh}×${g.fw} ${what} with pad ${g.pad} does not fit a ${g.h}×${g.w} input`);
 }
 
 /**

@@ -8,7 +8,7 @@ import { Relu } from '../layers/relu.js';
 import { Sequential } from './sequential.js';
 import { Random } from '../core/random.js';
 import type { Tensor } from '../core/tensor.js';
-import { outputSize } from '../core/window.js';
+import { outputSize, windowFits } from '../core/window.js';
 
 export interface SimpleConvNetOptions {
   /** [channels, height, width] of one input (default [1, 28, 28]). */
@@ -48,7 +48,7 @@ export class SimpleConvNet extends Sequential {
     }
     if (!Number.isInteger(pad) || pad < 0) throw new Error(`${where}: expected pad to be an integer ≥ 0, got ${describeValue(pad)}`);
     const conv = { n: 1, c: channels, h: height, w: width, fh: filterSize, fw: filterSize, stride, pad };
-    if (filterSize > height + 2 * pad || filterSize > width + 2 * pad) {
+    if (!windowFits(conv)) {
       throw new Error(`${where}: a ${filterSize}×${filterSize} filter with pad ${pad} does not fit a ${height}×${width} input`);
     }
     const { oh, ow } = outputSize(conv);

@@ -2,7 +2,7 @@ import { poolBeats } from '../backends/conv_kernels.js';
 import { reluBlocks } from '../backends/ts_kernels.js';
 import { BATCH_NORM_EPS } from '../backends/ts_normalization.js';
 import { formatShape, type Tensor } from '../core/tensor.js';
-import { outputSize, type Window } from '../core/window.js';
+import { outputSize, type Window, windowFits } from '../core/window.js';
 import type { Affine } from '../layers/affine.js';
 import type { BatchNormalization } from '../layers/batch_normalization.js';
 import type { Convolution } from '../layers/convolution.js';
@@ -186,7 +186,7 @@ function imageWindow(
   fw: number,
 ): Window {
   const [c, h, w] = input;
-  const fits = input.length === 3 && (channels === null || c === channels) && fh <= h + 2 * layer.pad && fw <= w + 2 * layer.pad;
+  const fits = input.length === 3 && (channels === null || c === channels) && windowFits({ h, w, fh, fw, pad: layer.pad });
   if (!fits)
     throw new Error(
       `${at.where}: layer '${at.name}' (${layer.constructor.name}) cannot take an input of shape ${formatShape(input)} per sample`,

@@ -1,10 +1,11 @@
 /**
  * The raw exports of the Rust crate (`crate/src/abi.rs`).
  *
- * Every kernel of the contract (ts/core/kernels.ts) is one export, named by the rule
- * `camelCase` → `nn_snake_case` (`affineBackward` → `nn_affine_backward`), taking its raw
- * arguments in the contract's order. test/kernels/contract.test.ts parses abi.rs and checks every
- * export's name, arguments and return type against its contract entry.
+ * Every kernel of the contract (ts/core/kernels.ts) is one export, generated from its entry in the
+ * kernel table of abi.rs and named by the rule `camelCase` → `nn_snake_case` (`affineBackward` →
+ * `nn_affine_backward`), taking its raw arguments in the contract's order.
+ * test/kernels/contract.test.ts reads that table and checks every entry's arguments, return kind
+ * and element counts against its contract entry.
  *
  * Conventions (BLAS order): dimensions first, then scalars, inputs, then outputs. Every pointer is
  * a byte offset into the module's linear memory of a 16-byte-aligned f32 buffer that the TS side
@@ -27,5 +28,5 @@ export interface NnExports {
   /** Frees a block from `nn_alloc` with the same byte count. */
   nn_free(ptr: number, bytes: number): void;
   /** The kernels, `nn_<kernel in snake case>`. */
-  readonly [kernel: `nn_${string}`]: ((...args: number[]) => number | void) | undefined;
+  readonly [kernel: `nn_${string}`]: ((...args: number[]) => unknown) | undefined;
 }

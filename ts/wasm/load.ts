@@ -196,15 +196,33 @@ export function instantiateThreaded(maxMemoryBytes = WASM32_MAX_BYTES): Promise<
   return instantiateBuild('simd128-threads', maxMemoryBytes);
 }
 
+/**
+ * @internal An instance of a threaded build given as its bytes, on a fresh shared memory, and its
+ * module (test/kernels/threads.test.ts loads the build with the crate's test hooks this way).
+ */
+export async function instantiateThreadedBytes(
+  bytes: Uint8Array<ArrayBuffer>,
+  maxMemoryBytes = WASM32_MAX_BYTES,
+): Promise<{ exports: NnExports; module: WebAssembly.Module }> {
+  return instantiateCompiled({ module: await WebAssembly.compile(bytes), minPages: importedMemoryMinPages(bytes) }, maxMemoryBytes, true);
+}
+
 async function instantiateBuild(build: WasmBuild, maxMemoryBytes: number): Promise<{ exports: NnExports; module: WebAssembly.Module }> {
-  const { module, minPages } = await compileVariant(build);
+  return instantiateCompiled(await compileVariant(build), maxMemoryBytes, build === 'simd128-threads');
+}
+
+async function instantiateCompiled(
+  { module, minPages }: CompiledVariant,
+  maxMemoryBytes: number,
+  shared: boolean,
+): Promise<{ exports: NnExports; module: WebAssembly.Module }> {
   const maximum = Math.floor(maxMemoryBytes / WASM_PAGE_BYTES);
   if (maximum < minPages) {
     throw new Error(
       `createBackend('wasm'): maxMemoryBytes must be at least ${minPages * WASM_PAGE_BYTES} bytes (the module's own data and stack), got ${maxMemoryBytes}`,
     );
   }
-  const memory = new WebAssembly.Memory({ initial: minPages, maximum, shared: build === 'simd128-threads' });
+  const memory = new WebAssembly.Memory({ initial: minPages, maximum, shared });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   return { exports: instance.exports as unknown as NnExports, module };
 }
@@ -248,11 +266,12 @@ export function importedMemoryMinPages(bytes: Uint8Array): number {
           pos++; // limits flags
           return leb();
         }
-        if (kind === 0)
+        if (kind === 0) {
           leb(); // function: type index
-        else if (kind === 1)
-          pos++, skipLimits(); // table: element type, limits
-        else if (kind === 3) pos += 2; // global: value type, mutability
+        } else if (kind === 1) {
+          pos++; // table: element type, then limits
+          skipLimits();
+        } else if (kind === 3) pos += 2; // global: value type, mutability
       }
     }
     pos = end;

@@ -207,7 +207,7 @@ fn zero_rows_or_columns_write_nothing_and_leave_the_running_statistics() {
 #[test]
 #[should_panic(expected = "batch_norm_forward_train: expected gamma to hold 3 elements, got 2")]
 fn a_wrong_length_panics_with_a_message() {
-    batch_norm_forward_train(
+    crate::abi::checked::batch_norm_forward_train(
         2,
         3,
         0.9,

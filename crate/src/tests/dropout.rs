@@ -26,5 +26,5 @@ fn apply_mask_and_scale_match_the_element_wise_products() {
 #[test]
 #[should_panic(expected = "apply_mask: expected mask to hold 3 elements, got 2")]
 fn a_wrong_length_panics_with_a_message() {
-    apply_mask(&[1.0; 3], &[1.0; 2], &mut [0.0; 3]);
+    crate::abi::checked::apply_mask(3, &[1.0; 3], &[1.0; 2], &mut [0.0; 3]);
 }

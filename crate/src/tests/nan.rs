@@ -6,9 +6,9 @@
 
 use super::Rng;
 use crate::activation::{relu_backward, relu_forward};
-use crate::conv::Window;
 use crate::parallel::testing::with_parts;
 use crate::pool::{max_pool_backward, max_pool_forward};
+use crate::window::Window;
 
 /// Same value, NaN equal to NaN (and −0 distinct from 0).
 fn same(a: f32, b: f32) -> bool {

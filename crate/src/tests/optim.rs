@@ -131,5 +131,5 @@ fn momentum_hand_computed_step() {
 #[test]
 #[should_panic(expected = "adagrad: expected h to hold 3 elements, got 2")]
 fn length_mismatch_panics() {
-    adagrad(0.1, 1e-7, &mut [0.0; 3], &[0.0; 3], &mut [0.0; 2]);
+    crate::abi::checked::adagrad(3, 0.1, 1e-7, &mut [0.0; 3], &[0.0; 3], &mut [0.0; 2]);
 }

@@ -114,7 +114,8 @@ fn gemm_in_any_number_of_parts_is_bitwise_one_part() {
 
 #[test]
 fn convolution_in_any_number_of_parts_is_bitwise_one_part() {
-    use crate::conv::{conv_backward, conv_forward, Window};
+    use crate::conv::{conv_backward, conv_forward};
+    use crate::window::Window;
     let mut rng = Rng(43);
     #[rustfmt::skip]
     let windows = [
@@ -178,7 +179,7 @@ fn convolution_in_any_number_of_parts_is_bitwise_one_part() {
 
 #[test]
 fn element_wise_and_pooling_passes_in_any_number_of_parts_are_bitwise_one_part() {
-    use crate::conv::Window;
+    use crate::window::Window;
     use crate::{activation, optim, pool};
     let mut rng = Rng(47);
     let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: the crate's formatting (cargo fmt --check), Rust kernels natively (cargo test) and on wasm32 with SIMD128 and
-# relaxed SIMD under Node (scripts/test-crate-wasm.sh), TypeScript types (tsc), the API reference
-# (TypeDoc), the package
-# build, then vitest (WASM vs TS parity, layers, nets, memory, errors, the built package).
+# The whole test suite: formatting and lint (cargo fmt --check, Biome), import cycles, Rust
+# kernels natively (cargo test) and on wasm32 with SIMD128 and relaxed SIMD under Node
+# (scripts/test-crate-wasm.sh), TypeScript types (tsc), the API reference (TypeDoc), the package
+# build, then vitest (WASM vs TS parity, layers, nets, memory, errors, the built package, the
+# pages in three browser engines).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh test
@@ -10,6 +11,12 @@ ensure
 
 say "cargo fmt --check (the crate is formatted by rustfmt, no exceptions)"
 "$(host_cargo)" fmt --manifest-path crate/Cargo.toml --check
+
+say "biome ci (the TypeScript is formatted and lint-free, warnings included: biome.jsonc)"
+npx biome ci --error-on-warnings .
+
+say "no import cycles among the modules (type imports count: scripts/check-cycles.ts)"
+npx tsx scripts/check-cycles.ts
 
 say "cargo test (Rust kernels against naive references, natively: the scalar paths)"
 "$(host_cargo)" test --quiet --manifest-path crate/Cargo.toml

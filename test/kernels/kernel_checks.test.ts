@@ -91,7 +91,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('every kernel check on 
     const valid = tensorsFor(c);
     callKernel(backend, c, valid, hyperFor(c)); // the unchanged call is accepted
     c.args.forEach((arg, i) => {
-      const swap = (t: unknown) => valid.map((v, j) => (j === i ? t : tensorsFor(c)[j])) as Tensor[];
+      const swap = (t: unknown) => valid.map((_v, j) => (j === i ? t : tensorsFor(c)[j])) as Tensor[];
       // (an element-wise kernel measures its inputs against the output, so a wrong-sized output
       // is reported through the first input: only "to hold" is certain)
       refused(

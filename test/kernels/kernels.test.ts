@@ -16,7 +16,7 @@ interface Input {
  * before and after it (so a write past either end shows up). Returns the output, the kernel's
  * return value and whether the guards survived.
  */
-function runKernel(backend: Backend, inputs: Input[], outShape: number[], call: (ins: Tensor[], out: Tensor) => number | void) {
+function runKernel(backend: Backend, inputs: Input[], outShape: number[], call: (ins: Tensor[], out: Tensor) => unknown) {
   const ins = inputs.map((i) => backend.tensor(i.values, i.shape));
   const before = backend.zeros([8]);
   const out = backend.zeros(outShape);
@@ -290,7 +290,7 @@ describe.each(wasmBackends.map((b) => [b.name, b] as const))('%s matches the TS 
 // ---- fused kernels: the composition they replace, on the oracle; then every WASM variant -------
 
 /** Like `runKernel` with several outputs, each pre-filled with NaN and followed by a NaN guard. */
-function runFused(backend: Backend, inputs: Input[], outShapes: number[][], call: (ins: Tensor[], outs: Tensor[]) => number | void) {
+function runFused(backend: Backend, inputs: Input[], outShapes: number[][], call: (ins: Tensor[], outs: Tensor[]) => unknown) {
   const ins = inputs.map((i) => backend.tensor(i.values, i.shape));
   const first = backend.zeros([8]);
   const outs: Tensor[] = [];

@@ -95,16 +95,29 @@ async function newSession(base: string): Promise<Session> {
     version: created.capabilities.browserVersion,
     send: (method, path, body) => request(method, prefix + path, body),
   };
-  await session.send('POST', '/timeouts', { script: COMMAND_TIMEOUT_MS });
   return session;
 }
 
 function webDriverTab(session: Session, viewport: Viewport): Tab {
+  // Only synchronous scripts: under a heavily loaded machine WebKitWebDriver's execute/async
+  // once never answered (a CI run hung 60 s on it). The expression's promise is parked on the
+  // page and polled with short synchronous calls until it settles.
+  let pending = 0;
   const evaluate = async (expression: string) => {
-    const script = `const done = arguments[arguments.length - 1]; ${asJson(expression)}.then(done, (e) => done({ thrown: String(e?.message ?? e) }));`;
-    const reply = await session.send('POST', '/execute/async', { script, args: [] });
-    if (typeof reply !== 'string') throw new Error(`in the page: ${reply.thrown}`);
-    return JSON.parse(reply);
+    const id = `e2e${pending++}`;
+    const park = `const p = (window.e2ePending ??= {}); p.${id} = { done: false };
+      ${asJson(expression)}.then((json) => (p.${id} = { done: true, json }), (e) => (p.${id} = { done: true, thrown: String(e?.message ?? e) }));`;
+    await session.send('POST', '/execute/sync', { script: park, args: [] });
+    const take = `const r = window.e2ePending.${id}; if (r.done) delete window.e2ePending.${id}; return r;`;
+    for (const end = Date.now() + COMMAND_TIMEOUT_MS; ; ) {
+      if (Date.now() > end) throw new Error(`in the page: ${expression.slice(0, 80)} did not settle in ${COMMAND_TIMEOUT_MS / 1000} s`);
+      const r = await session.send('POST', '/execute/sync', { script: take, args: [] });
+      if (r.done) {
+        if (r.thrown !== undefined) throw new Error(`in the page: ${r.thrown}`);
+        return JSON.parse(r.json);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   };
   return {
     eval: evaluate,

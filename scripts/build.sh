@@ -14,10 +14,11 @@ npx esbuild ts/index.ts --bundle --splitting --format=esm --platform=neutral --t
 # only the renderer and the graph's display data (ts/graph/op_info.ts) are bundled. Graphviz
 # (@viz-js/viz) stays an external, optional peer dependency, so the core bundle never contains it.
 npx esbuild ts/render/index.ts --bundle --format=esm --platform=neutral --target=es2022 --outfile=dist/render/index.js --external:../index.js --external:@viz-js/viz --log-level=warning
-# backprop-wasm/onnx (ONNX export; protobufjs stays an optional peer) and backprop-wasm/node
-# (model files on disk) are compiled file by file, not bundled: their `../index.js` imports then
-# reach dist/index.js, so they share the core's classes instead of carrying copies.
-npx esbuild ts/onnx/*.ts --format=esm --platform=neutral --target=es2022 --outdir=dist/onnx --log-level=warning
+# backprop-wasm/onnx (ONNX export) is bundled the same way: its `../index.js` import stays an
+# import of the core, and only the exporter, its schema and the pure window geometry it shares
+# with the core (ts/core/window.ts: functions, no classes) go into dist/onnx/index.js. protobufjs
+# stays an optional peer. backprop-wasm/node (model files on disk) is compiled as one file.
+npx esbuild ts/onnx/index.ts --bundle --format=esm --platform=neutral --target=es2022 --outfile=dist/onnx/index.js --external:../index.js --external:protobufjs --log-level=warning
 npx esbuild ts/io/node.ts --format=esm --platform=node --target=es2022 --outdir=dist/io --log-level=warning
 npx tsc -p tsconfig.build.json
 # The `backprop-wasm-mnist` bin: the CLI compiled for plain Node, importing ./index.js.

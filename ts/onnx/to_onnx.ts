@@ -4,6 +4,7 @@ import type protobufLight from 'protobufjs/light.js';
 import { BatchNormalization, LIBRARY_VERSION, type Layer, Sequential, SimpleConvNet, type Tensor } from '../index.js';
 // Types only: this file is compiled on its own, so a value import from a module other than
 // '../index.js' would point at a file the package does not ship.
+import { outputSize, windowFits } from '../core/window.js';
 import type { LayerOf } from '../layers/kinds.js';
 import type { LayerType } from '../layers/layer.js';
 import { ATTRIBUTE_FLOAT, ATTRIBUTE_INT, ATTRIBUTE_INTS, FLOAT, INT64, ONNX_SCHEMA } from './schema.js';
@@ -290,7 +291,7 @@ function imageSample(at: Place, channels: number | null): readonly number[] {
   return at.sample;
 }
 
-/** The output height and width of a window, as the book's `1 + (H + 2·pad − FH) // stride`; the window must fit. */
+/** The output height and width of a window (the one geometry helper, ts/core/window.ts); the window must fit. */
 function windowOutput(
   at: Place,
   h: number,
@@ -301,9 +302,9 @@ function windowOutput(
   pad: number,
   what: string,
 ): { oh: number; ow: number } {
-  if (fh > h + 2 * pad || fw > w + 2 * pad)
-    throw new Error(`toOnnx: layer '${at.name}': a ${fh}×${fw} ${what} with pad ${pad} does not fit a ${h}×${w} input`);
-  return { oh: Math.floor((h + 2 * pad - fh) / stride) + 1, ow: Math.floor((w + 2 * pad - fw) / stride) + 1 };
+  const g = { n: 1, c: 1, h, w, fh, fw, stride, pad };
+  if (!windowFits(g)) throw new Error(`toOnnx: layer '${at.name}': a ${fh}×${fw} ${what} with pad ${pad} does not fit a ${h}×${w} input`);
+  return outputSize(g);
 }
 
 function int(name: string, i: number): object {

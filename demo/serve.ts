@@ -188,5 +188,7 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
   const dir = process.argv[2] ?? resolve(import.meta.dirname, '..', 'build', 'demo');
   const port = Number(process.argv[3] ?? process.env.PORT ?? 8080);
   const { url } = await serveStatic(dir, port);
-  console.log(`open ${url} (serving ${dir}; Ctrl-C to stop)`);
+  // npm run demo builds the graph tour into graph/ next to the MNIST page: name both
+  const tour = existsSync(join(dir, 'graph', 'index.html')) ? ` and the graph tour at ${url}graph/` : '';
+  console.log(`open ${url}${tour} (serving ${dir}; Ctrl-C to stop)`);
 }

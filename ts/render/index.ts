@@ -10,5 +10,6 @@ export type { DotOptions } from './dot.js';
 export { toSvg, dotToSvg } from './svg.js';
 export { explainStep } from './explain.js';
 export type { ExplainOptions, OpTexts } from './explain.js';
+export type { OpText, StepText } from '../graph/op_info.js';
 export { formatNumber, formatValue } from './format.js';
 export type { FormatOptions } from './format.js';

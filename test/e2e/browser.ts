@@ -103,3 +103,19 @@ export async function strokeOn(tab: Tab, selector: string, points: readonly (rea
   );
   await tab.stroke(points.map(([fx, fy]) => [Math.round(box.x + box.width * fx), Math.round(box.y + box.height * fy)] as const));
 }
+
+/** The pointer of playwright and of puppeteer alike: both drivers draw a stroke through it. */
+interface Mouse {
+  move(x: number, y: number): Promise<unknown>;
+  down(): Promise<unknown>;
+  up(): Promise<unknown>;
+}
+
+/** Presses `mouse` at the first point, moves it through the others, releases it. */
+export async function mouseStroke(mouse: Mouse, points: readonly (readonly [number, number])[]): Promise<void> {
+  const [[x0, y0], ...rest] = points;
+  await mouse.move(x0, y0);
+  await mouse.down();
+  for (const [x, y] of rest) await mouse.move(x, y);
+  await mouse.up();
+}

@@ -10,6 +10,9 @@
  */
 import type * as Library from '../../ts/index.js';
 import type { Backend, Tensor, WasmVariant } from '../../ts/index.js';
+import { GEMM_SHAPES, toleranceRatio } from '../helpers/tolerance.js';
+
+export { GEMM_SHAPES };
 
 export interface ParityReport {
   variant: WasmVariant;
@@ -18,28 +21,6 @@ export interface ParityReport {
   /** "case: worst ratio" for each output outside the tolerance. */
   failures: string[];
 }
-
-/** m, k, n of the GEMM cases: empty, one, odd, around SIMD widths and tile edges, MNIST's shapes. */
-export const GEMM_SHAPES: readonly (readonly [number, number, number])[] = [
-  [0, 3, 5],
-  [3, 0, 5],
-  [1, 1, 1],
-  [1, 7, 1],
-  [2, 3, 4],
-  [3, 3, 3],
-  [4, 4, 4],
-  [5, 7, 9],
-  [7, 1, 13],
-  [8, 8, 8],
-  [9, 17, 5],
-  [13, 11, 31],
-  [16, 16, 16],
-  [17, 33, 15],
-  [31, 5, 33],
-  [33, 64, 65],
-  [127, 129, 3],
-  [100, 784, 50],
-];
 
 /** N, C, H, W, filters, FH, FW, stride, pad of the convolution cases (the book's and DeepConvNet's regimes). */
 const CONV_CASES = [
@@ -68,17 +49,6 @@ const ROWS_COLS = [
   [17, 13],
   [100, 10],
 ] as const;
-
-export function toleranceRatio(a: ArrayLike<number>, b: ArrayLike<number>, atol = 1e-5, rtol = 1e-4): number {
-  if (a.length !== b.length) return Infinity;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const r = Math.abs(a[i] - b[i]) / (atol + rtol * Math.abs(b[i]));
-    if (Number.isNaN(r)) return Infinity;
-    worst = Math.max(worst, r);
-  }
-  return worst;
-}
 
 /** The WASM builds this engine runs, best first. */
 export function variantsHere(lib: typeof Library): WasmVariant[] {

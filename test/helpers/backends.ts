@@ -43,14 +43,4 @@ export function integerValues(size: number, seed: number): Float32Array {
   return out;
 }
 
-/** Max over i of |a − b| / (atol + rtol·|b|); ≤ 1 means within tolerance everywhere. */
-export function toleranceRatio(a: ArrayLike<number>, b: ArrayLike<number>, atol = 1e-5, rtol = 1e-4): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const r = Math.abs(a[i] - b[i]) / (atol + rtol * Math.abs(b[i]));
-    if (Number.isNaN(r)) return Infinity;
-    worst = Math.max(worst, r);
-  }
-  return worst;
-}
+export { toleranceRatio } from './tolerance.js';

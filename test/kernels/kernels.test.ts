@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend, Tensor } from '../../ts/index.js';
 import { allBackends, integerValues, randomValues, toleranceRatio } from '../helpers/backends.js';
+import { GEMM_SHAPES } from '../helpers/tolerance.js';
 import { naiveGemm, naiveIm2col, naiveSoftmaxXent } from '../helpers/naive.js';
 
 const [tsBackend, ...wasmBackends] = await allBackends();
@@ -31,34 +32,6 @@ function runKernel(backend: Backend, inputs: Input[], outShape: number[], call: 
 
 const FORMS = ['nn', 'nt', 'tn'] as const;
 const gemmOf = (b: Backend, form: (typeof FORMS)[number]) => (form === 'nn' ? b.gemmNN : form === 'nt' ? b.gemmNT : b.gemmTN).bind(b);
-
-/** m, k, n: empty, one, odd, around SIMD widths and tile sizes, and the MNIST training shapes. */
-const GEMM_SHAPES: [number, number, number][] = [
-  [0, 0, 0],
-  [0, 3, 5],
-  [3, 0, 5],
-  [3, 5, 0],
-  [1, 1, 1],
-  [1, 7, 1],
-  [2, 3, 4],
-  [3, 3, 3],
-  [4, 4, 4],
-  [5, 7, 9],
-  [7, 1, 13],
-  [8, 8, 8],
-  [9, 17, 5],
-  [13, 11, 31],
-  [16, 16, 16],
-  [17, 33, 15],
-  [31, 5, 33],
-  [33, 64, 65],
-  [64, 1, 64],
-  [100, 10, 50],
-  [127, 129, 3],
-  [100, 784, 50], // Affine1 forward: x·W1
-  [784, 100, 50], // Affine1 backward dW1 = xᵀ·dout (TN)
-  [100, 50, 784], // Affine1 backward dx = dout·W1ᵀ (NT)
-];
 
 function gemmInputs(
   form: (typeof FORMS)[number],

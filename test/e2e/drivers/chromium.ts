@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { chromium, type Page } from 'playwright-core';
-import { asJson, type Browser, type Tab, type Viewport } from '../browser.js';
+import { asJson, mouseStroke, type Browser, type Tab, type Viewport } from '../browser.js';
 
 /** Debian's Chromium (scripts/setup-browsers.sh installs it). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -57,13 +57,7 @@ function playwrightTab(page: Page, errors: string[]): Tab {
   return {
     eval: async (expression) => JSON.parse(await page.evaluate(asJson(expression))),
     click: (selector) => page.click(selector),
-    async stroke(points) {
-      const [[x0, y0], ...rest] = points;
-      await page.mouse.move(x0, y0);
-      await page.mouse.down();
-      for (const [x, y] of rest) await page.mouse.move(x, y);
-      await page.mouse.up();
-    },
+    stroke: (points) => mouseStroke(page.mouse, points),
     screenshot: async (path) => void (await page.screenshot({ path, fullPage: true })),
     errors: async () => [...errors],
     close: () => page.close(),

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import puppeteer, { type Page } from 'puppeteer-core';
-import { asJson, type Browser, type Tab, type Viewport } from '../browser.js';
+import { asJson, mouseStroke, type Browser, type Tab, type Viewport } from '../browser.js';
 
 /** Debian's Firefox ESR (scripts/setup-browsers.sh installs it). */
 export const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
@@ -32,13 +32,7 @@ function puppeteerTab(page: Page, errors: string[]): Tab {
   return {
     eval: async (expression) => JSON.parse((await page.evaluate(asJson(expression))) as string),
     click: (selector) => page.click(selector),
-    async stroke(points) {
-      const [[x0, y0], ...rest] = points;
-      await page.mouse.move(x0, y0);
-      await page.mouse.down();
-      for (const [x, y] of rest) await page.mouse.move(x, y);
-      await page.mouse.up();
-    },
+    stroke: (points) => mouseStroke(page.mouse, points),
     screenshot: async (path) => void (await page.screenshot({ path: path as `${string}.png`, fullPage: true })),
     errors: async () => [...errors],
     close: () => page.close(),

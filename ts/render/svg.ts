@@ -22,10 +22,24 @@ function loadViz(): Promise<Viz> {
   return viz;
 }
 
-/** DOT text → SVG text, laid out by Graphviz `dot`. Throws with Graphviz's message on bad DOT. */
+/**
+ * DOT text → SVG text, laid out by Graphviz `dot`. Throws with Graphviz's message on bad DOT.
+ *
+ * Graphviz's WebAssembly has trapped now and then in WebKit ("Out of bounds memory access") on
+ * graphs it lays out fine elsewhere. A trapped instance's memory cannot be trusted, so the render
+ * runs once more on a new instance (the remedy viz-js's maintainer gives for failed renders);
+ * a second trap is thrown.
+ */
 export async function dotToSvg(dot: string): Promise<string> {
   if (typeof dot !== 'string') throw new Error(`dotToSvg: expected DOT text (a string), got ${describeValue(dot)}`);
-  return (await loadViz()).renderString(dot, { format: 'svg', engine: 'dot' });
+  const render = async () => (await loadViz()).renderString(dot, { format: 'svg', engine: 'dot' });
+  try {
+    return await render();
+  } catch (e) {
+    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+    viz = null;
+    return render();
+  }
 }
 
 /** The graph as an SVG image: `toDot` laid out by Graphviz. */

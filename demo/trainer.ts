@@ -13,12 +13,13 @@ import { Sequential } from '../ts/nets/sequential.js';
 import { createOptimizer, type Optimizer } from '../ts/training/optimizers.js';
 import { Random } from '../ts/core/random.js';
 import { SimpleConvNet } from '../ts/nets/simple_conv_net.js';
+import { DeepConvNet } from '../ts/nets/deep_conv_net.js';
 import type { Params, Tensor } from '../ts/core/tensor.js';
 import { argmax } from '../ts/core/values.js';
 import { CLASSES, IMAGE_SIDE, IMAGE_SIZE, type Digits } from './mnist_format.js';
-import type { TrainConfig } from './recipes.js';
+import type { ModelKind, TrainConfig } from './recipes.js';
 
-export { CNN_CONFIG, CNN_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, type TrainConfig } from './recipes.js';
+export { CNN_CONFIG, CNN_EPOCHS, DEEP_CONFIG, DEEP_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, RECIPES, type TrainConfig } from './recipes.js';
 
 /** Rows per forward pass when evaluating: a CNN's im2col buffer grows with the batch (25 floats per pixel of every feature map). */
 const EVAL_CHUNK = 500;
@@ -46,11 +47,19 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/** Which of the apps' nets `net` is: by class, as a model file rebuilds it. */
+export function modelKind(net: Sequential): ModelKind {
+  return net instanceof DeepConvNet ? 'deep' : net instanceof SimpleConvNet ? 'cnn' : 'mlp';
+}
+
 /**
- * The book's MultiLayerNetExtend when a chapter-6 option is on (it draws the same initial weights
- * from the seed), else the plain MLP.
+ * The net of a config: the book's CNNs as they are, seeded; for the MLP, the book's
+ * MultiLayerNetExtend when a chapter-6 option is on (it draws the same initial weights from the
+ * seed), else the plain MLP.
  */
 function buildNet(backend: Backend, config: TrainConfig): Sequential {
+  if (config.model === 'cnn') return new SimpleConvNet(backend, { weightInitStd: config.init, seed: config.seed });
+  if (config.model === 'deep') return new DeepConvNet(backend, { weightInitStd: config.init, seed: config.seed });
   const { dropout = 0, batchnorm = false, weightDecay = 0 } = config;
   if (dropout === 0 && !batchnorm && weightDecay === 0)
     return Sequential.mlp(backend, [IMAGE_SIZE, ...config.hidden, CLASSES], { init: config.init, seed: config.seed });
@@ -68,7 +77,7 @@ export class Trainer {
   readonly net: Sequential;
   readonly optimizer: Optimizer;
   readonly stepsPerEpoch: number;
-  /** The shape of one input: [784] for the MLP, [1, 28, 28] for the CNN. */
+  /** The shape of one input: [784] for the MLP, [1, 28, 28] for the CNNs. */
   readonly inputShape: number[];
   /** Steps taken so far; `step % stepsPerEpoch === 0` marks an epoch boundary. */
   steps = 0;
@@ -81,6 +90,9 @@ export class Trainer {
   readonly #order: Uint32Array;
   readonly #rng: Random;
   #input: Tensor | null = null;
+  /** The learning rate a schedule starts from, and the steps it spans (0: constant). */
+  readonly #baseLr: number;
+  readonly #scheduleSteps: number;
 
   /** The config as given, except that a loaded net's kind decides `model` (the file's net is what trains). */
   readonly config: TrainConfig;
@@ -96,12 +108,13 @@ export class Trainer {
     if (!(Number.isInteger(config.batch) && config.batch > 0 && config.batch <= train.count)) {
       throw new Error(`Trainer: expected a batch size in 1..${train.count} (the training set), got ${config.batch}`);
     }
-    const cnn = model ? model.net instanceof SimpleConvNet : config.model === 'cnn';
-    this.config = { ...config, model: cnn ? 'cnn' : 'mlp' };
-    this.net =
-      model?.net ?? (cnn ? new SimpleConvNet(backend, { weightInitStd: config.init, seed: config.seed }) : buildNet(backend, config));
+    const scheduleSteps = checkSchedule(config, Math.floor(train.count / config.batch));
+    this.net = model?.net ?? buildNet(backend, config);
+    this.config = { ...config, model: modelKind(this.net) };
     this.optimizer = model?.optimizer ?? createOptimizer(config.optimizer, { lr: config.lr });
-    this.inputShape = cnn ? [1, 28, 28] : [IMAGE_SIZE];
+    this.#baseLr = this.optimizer.lr;
+    this.#scheduleSteps = scheduleSteps;
+    this.inputShape = this.config.model === 'mlp' ? [IMAGE_SIZE] : [1, IMAGE_SIDE, IMAGE_SIDE];
     this.#trainX = backend.tensor(train.images, [train.count, ...this.inputShape]);
     this.#trainT = backend.tensor(train.labels, [train.count]);
     this.#testX = backend.tensor(test.images, [test.count, ...this.inputShape]);
@@ -135,6 +148,7 @@ export class Trainer {
     }
     const loss = this.net.lastLayer.loss!;
     if (loss > DIVERGED_LOSS) throw new TrainingDivergedError(this.steps + 1, loss);
+    if (this.#scheduleSteps > 0) this.optimizer.lr = scheduledLr(this.#baseLr, this.steps, this.#scheduleSteps);
     this.optimizer.update(this.net.params, grads);
     this.steps++;
     return loss;
@@ -183,7 +197,7 @@ export class Trainer {
    * the CNN, its first `count` filters (5×5 each, as stored in W1 [30, 1, 5, 5]).
    */
   firstLayerWeights(count: number): Float32Array {
-    if (this.config.model === 'cnn') {
+    if (this.config.model !== 'mlp') {
       const W1 = this.net.params.W1;
       return W1.data.slice(0, Math.min(count, W1.shape[0]) * (W1.size / W1.shape[0]));
     }
@@ -236,6 +250,25 @@ export class Trainer {
       t[r] = labels[i];
     }
   }
+}
+
+/**
+ * The cosine schedule's learning rate at step `step` (from 0) of `steps`: base·(1 + cos(π·s/S))/2,
+ * with s held at S − 1 past the end, so it never reaches 0 (which no optimizer takes).
+ */
+export function scheduledLr(base: number, step: number, steps: number): number {
+  const s = Math.min(step, steps - 1);
+  return (base * (1 + Math.cos((Math.PI * s) / steps))) / 2;
+}
+
+/** The steps a config's schedule spans (0 for 'constant'), or an error naming the bad value. */
+function checkSchedule(config: TrainConfig, stepsPerEpoch: number): number {
+  const { lrSchedule = 'constant', epochs } = config;
+  if (lrSchedule === 'constant') return 0;
+  if (lrSchedule !== 'cosine') throw new Error(`Trainer: expected lrSchedule 'constant' or 'cosine', got ${JSON.stringify(lrSchedule)}`);
+  if (!(Number.isInteger(epochs) && (epochs as number) > 0))
+    throw new Error(`Trainer: the 'cosine' schedule is spread over the run, so it needs epochs ≥ 1, got ${String(epochs)}`);
+  return (epochs as number) * stepsPerEpoch;
 }
 
 /** Copies a 28×28 image moved by (dx, dy) pixels; what moves in from outside is 0 (background). */

@@ -3,6 +3,7 @@
  * Every message carries the run id of the Reset that started its run: the page drops answers
  * from an older run that were already on their way when it pressed Reset.
  */
+import type { ModelKind } from '../recipes.js';
 import type { TrainConfig } from '../trainer.js';
 
 export type ToWorker =
@@ -32,7 +33,7 @@ export type FromWorker = { run: number } /**
       grid: { indices: number[]; labels: number[]; pixels: Uint8Array };
       loaded?: {
         name: string;
-        model: 'mlp' | 'cnn';
+        model: ModelKind;
         optimizer: string;
         lr: number;
         batchnorm: boolean;

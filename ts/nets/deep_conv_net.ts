@@ -120,7 +120,9 @@ export class DeepConvNet extends Sequential {
 function mergeConvParams(where: string, given: readonly Partial<ConvParam>[] | undefined): Readonly<ConvParam>[] {
   if (given === undefined) return [...DEEP_CONV_PARAMS];
   if (!Array.isArray(given) || given.length !== DEEP_CONV_PARAMS.length)
-    throw new Error(`${where}: expected convParams to be ${DEEP_CONV_PARAMS.length} objects (one per convolution), got ${describeValue(given)}`);
+    throw new Error(
+      `${where}: expected convParams to be ${DEEP_CONV_PARAMS.length} objects (one per convolution), got ${describeValue(given)}`,
+    );
   return given.map((entry, i) => {
     if (typeof entry !== 'object' || entry === null)
       throw new Error(`${where}: expected convParams[${i}] to be an object such as { pad: 1 }, got ${describeValue(entry)}`);

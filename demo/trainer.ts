@@ -6,7 +6,6 @@
 // The library's modules directly, not the package entry: the page's bundler then leaves the
 // model-file code (re-exported by the entry) out of the worker's first download.
 import type { Backend } from '../ts/core/backend.js';
-import type { Relu } from '../ts/layers/relu.js';
 import { NonFiniteLossError } from '../ts/layers/softmax_with_loss.js';
 import { MultiLayerNetExtend } from '../ts/nets/multi_layer_net_extend.js';
 import { Sequential } from '../ts/nets/sequential.js';
@@ -23,6 +22,14 @@ export { CNN_CONFIG, CNN_EPOCHS, DEEP_CONFIG, DEEP_EPOCHS, DEFAULT_CONFIG, DEFAU
 
 /** Rows per forward pass when evaluating: a CNN's im2col buffer grows with the batch (25 floats per pixel of every feature map). */
 const EVAL_CHUNK = 500;
+
+/** One layer's output for one image: its name and type, the shape of one sample ([C, H, W] or [D]) and the values. */
+export interface LayerActivation {
+  name: string;
+  type: string;
+  shape: number[];
+  values: Float32Array;
+}
 
 /**
  * A mean cross-entropy above this means diverged: the correct class gets probability e^−10000,
@@ -211,20 +218,30 @@ export class Trainer {
 
   /** Class probabilities (softmax of the scores) for one 784-pixel image in [0, 1]. */
   probabilities(pixels: Float32Array): Float64Array {
-    if (pixels.length !== IMAGE_SIZE) throw new Error(`Trainer.probabilities: expected ${IMAGE_SIZE} pixels, got ${pixels.length}`);
-    this.#input ??= this.backend.zeros([1, ...this.inputShape]);
-    this.#input.data.set(pixels);
-    return softmax(this.net.predict(this.#input).data);
+    return softmax(this.net.predict(this.#one('Trainer.probabilities', pixels)).data);
   }
 
   /**
-   * For the CNN, the ReLU-ed feature maps (filters × 24 × 24) of the last `probabilities` image;
-   * null for the MLP or before any prediction.
+   * The class probabilities of one image and what every layer gives on the way (test mode, as
+   * `predict`), copied out: the page draws them all, as ConvNetJS's demo does.
    */
-  featureMaps(): Float32Array | null {
-    if (this.config.model !== 'cnn') return null;
-    const out = (this.net.layers.get('Relu1') as Relu).out;
-    return out && out.shape[0] === 1 ? out.data.slice() : null;
+  activations(pixels: Float32Array): { probs: Float64Array; layers: LayerActivation[] } {
+    let x = this.#one('Trainer.activations', pixels);
+    const layers: LayerActivation[] = [];
+    // predict's loop, kept here because predict keeps no intermediate outputs
+    for (const [name, layer] of this.net.layers) {
+      x = layer.forward(x, false);
+      layers.push({ name, type: layer.type, shape: x.shape.slice(1), values: x.data.slice() });
+    }
+    return { probs: softmax(x.data), layers };
+  }
+
+  /** One image in the net's input tensor (made once, reused). */
+  #one(where: string, pixels: Float32Array): Tensor {
+    if (pixels.length !== IMAGE_SIZE) throw new Error(`${where}: expected ${IMAGE_SIZE} pixels, got ${pixels.length}`);
+    this.#input ??= this.backend.zeros([1, ...this.inputShape]);
+    this.#input.data.set(pixels);
+    return this.#input;
   }
 
   /** Frees the net, the optimizer state and the data tensors. */

@@ -192,7 +192,8 @@ export function parseCli(argv: string[]): CliOptions {
       hidden: parseHidden(parsed.hidden ?? DEFAULT_CONFIG.hidden.join(',')),
       batch: positiveInt('--batch', parsed.batch!),
       lr: learningRate(optimizer, parsed.lr ?? String(recipe.lr)),
-      lrSchedule,
+      // --epochs 0 only evaluates: there is no run to spread a schedule over
+      lrSchedule: epochs === 0 ? 'constant' : lrSchedule,
       epochs,
       optimizer,
       init: parseInit(parsed.init ?? String(recipe.init)),

@@ -35,6 +35,9 @@ export interface MnistModel {
   optimizerName: OptimizerName | null;
 }
 
+/** The CNNs by name, for messages: not by `constructor.name`, which a bundler may rename. */
+const CNN_NAMES = { cnn: 'SimpleConvNet', deep: 'DeepConvNet' } as const;
+
 /** The bytes of a model file: the net and its optimizer's state (for exact resumption). */
 export function saveMnistModel(net: Sequential, optimizer: Optimizer): Uint8Array {
   return saveModel(net, { optimizer });
@@ -113,7 +116,7 @@ export function loadMnistModel(backend: Backend, bytes: Uint8Array, source: stri
   const problem =
     net instanceof SimpleConvNet || net instanceof DeepConvNet
       ? net.inputDim.join('×') !== `1×${IMAGE_SIDE}×${IMAGE_SIDE}`
-        ? `a ${net.constructor.name} on ${net.inputDim.join('×')} images`
+        ? `a ${CNN_NAMES[kind as 'cnn' | 'deep']} on ${net.inputDim.join('×')} images`
         : null
       : net.params.W1 && net.params.W1.shape.length !== 2
         ? `a net whose W1 has shape [${net.params.W1.shape.join(', ')}]`

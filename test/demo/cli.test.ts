@@ -230,6 +230,7 @@ describe('option parsing', () => {
       lr: 0.002,
     });
     expect(parseCli(['--lr-schedule', 'cosine']).config).toMatchObject({ model: 'mlp', lrSchedule: 'cosine' });
+    expect(parseCli(['--model', 'deep', '--epochs', '0']).config.lrSchedule).toBe('constant'); // evaluation only: nothing to schedule
     expect(() => parseCli(['--lr-schedule', 'step'])).toThrow('--lr-schedule: expected constant or cosine, found "step"');
     expect(() => parseCli(['--model', 'deep', '--hidden', '50'])).toThrow(
       "--model deep: the book's DeepConvNet (6 conv 3×3 → 3 pools → 50 → dropout → 10 → dropout) is built as it is, so --hidden cannot apply (it is for --model mlp); leave it out",

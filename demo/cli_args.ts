@@ -57,6 +57,8 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--optimizer NAME', OPTIMIZERS.join('|'), DEFAULT_CONFIG.optimizer],
   ['--init he|xavier|std', "weight init; std is the book's 0.01, or give a number", String(DEFAULT_CONFIG.init)],
   ['--shift N', `augment: move each training image by up to N pixels at random (cnn and deep default ${String(CNN_CONFIG.shift)})`, '0'],
+  ['--rotate DEG', 'augment: also turn each training image by up to DEG degrees at random (0 to 45; moves become sub-pixel)', '0'],
+  ['--scale S', 'augment: also resize each training image by a random factor in 1 ± S (0 to 0.5)', '0'],
   ['--seed N', 'seed of init and shuffling, 0 to 2^32-1', String(DEFAULT_CONFIG.seed)],
   ['--dropout R', 'a Dropout of ratio R (0 up to, not including, 1) after each hidden layer (mlp only)', null],
   ['--batchnorm', 'a BatchNormalization before each hidden activation (mlp only)', null],
@@ -123,6 +125,8 @@ function readOptions(argv: string[]) {
         init: { type: 'string' },
         seed: { type: 'string', default: String(DEFAULT_CONFIG.seed) },
         shift: { type: 'string' },
+        rotate: { type: 'string' },
+        scale: { type: 'string' },
         dropout: { type: 'string' },
         batchnorm: { type: 'boolean' },
         'weight-decay': { type: 'string' },
@@ -199,6 +203,8 @@ export function parseCli(argv: string[]): CliOptions {
       init: parseInit(parsed.init ?? String(recipe.init)),
       seed: seed(parsed.seed!),
       shift: parsed.shift === undefined ? (recipe.shift ?? 0) : shiftPixels(parsed.shift),
+      rotate: parsed.rotate === undefined ? (recipe.rotate ?? 0) : inRange('--rotate', parsed.rotate, 45, 'degrees'),
+      scale: parsed.scale === undefined ? (recipe.scale ?? 0) : inRange('--scale', parsed.scale, 0.5, 'a relative size change'),
       dropout: parsed.dropout === undefined ? 0 : Dropout.checkRatio('--dropout', number('--dropout', parsed.dropout)),
       batchnorm: parsed.batchnorm ?? false,
       weightDecay:
@@ -256,6 +262,13 @@ function shiftPixels(text: string): number {
   const v = Number(text);
   if (!(/^\d+$/.test(text.trim()) && v <= 8))
     throw new Error(`--shift: expected a whole number of pixels from 0 to 8, found ${JSON.stringify(text)}`);
+  return v;
+}
+
+/** A number from 0 to `max` (an augmentation range). */
+function inRange(name: string, text: string, max: number, what: string): number {
+  const v = number(name, text);
+  if (!(v >= 0 && v <= max)) throw new Error(`${name}: expected ${what} from 0 to ${max}, found ${JSON.stringify(text)}`);
   return v;
 }
 

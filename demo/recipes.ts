@@ -33,6 +33,13 @@ export interface TrainConfig {
    * the CNN fits the training set by epoch 9; shifted copies keep it learning.
    */
   shift?: number;
+  /**
+   * Augmentation beyond whole-pixel shifts: each training image is also turned by a random angle
+   * in −rotate..rotate degrees and resized by a random factor in 1 ± scale, and moved by a random
+   * sub-pixel amount in −shift..shift (bilinear sampling; default 0: whole-pixel shifts only).
+   */
+  rotate?: number;
+  scale?: number;
   /** Chapter 6: a Dropout of this ratio after each hidden activation (0 or absent: none). */
   dropout?: number;
   /** Chapter 6: a BatchNormalization before each hidden activation. */

@@ -16,8 +16,10 @@ import { DeepConvNet } from '../ts/nets/deep_conv_net.js';
 import type { Params, Tensor } from '../ts/core/tensor.js';
 import { argmax } from '../ts/core/values.js';
 import { CLASSES, IMAGE_SIDE, IMAGE_SIZE, type Digits } from './mnist_format.js';
+import { shiftImage, warpImage } from './augment.js';
 import type { ModelKind, TrainConfig } from './recipes.js';
 
+export { shiftImage } from './augment.js';
 export { CNN_CONFIG, CNN_EPOCHS, DEEP_CONFIG, DEEP_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, RECIPES, type TrainConfig } from './recipes.js';
 
 /** Rows per forward pass when evaluating: a CNN's im2col buffer grows with the batch (25 floats per pixel of every feature map). */
@@ -258,11 +260,21 @@ export class Trainer {
       labels = this.#trainT.data,
       x = this.#batchX.data,
       t = this.#batchT.data;
-    const shift = this.config.shift ?? 0;
+    const { shift = 0, rotate = 0, scale = 0 } = this.config;
+    const rng = this.#rng;
     for (let r = 0; r < b; r++) {
       const i = this.#order[inEpoch * b + r];
-      if (shift > 0)
-        shiftImage(images, i * IMAGE_SIZE, x, r * IMAGE_SIZE, this.#rng.int(2 * shift + 1) - shift, this.#rng.int(2 * shift + 1) - shift);
+      if (rotate > 0 || scale > 0) {
+        // a continuous warp: any angle, size and sub-pixel move in the ranges
+        const warp = {
+          angle: ((2 * rng.uniform() - 1) * rotate * Math.PI) / 180,
+          scale: 1 + (2 * rng.uniform() - 1) * scale,
+          dx: (2 * rng.uniform() - 1) * shift,
+          dy: (2 * rng.uniform() - 1) * shift,
+        };
+        warpImage(images, i * IMAGE_SIZE, x, r * IMAGE_SIZE, warp);
+      } else if (shift > 0)
+        shiftImage(images, i * IMAGE_SIZE, x, r * IMAGE_SIZE, rng.int(2 * shift + 1) - shift, rng.int(2 * shift + 1) - shift);
       else x.set(images.subarray(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE), r * IMAGE_SIZE);
       t[r] = labels[i];
     }
@@ -286,23 +298,6 @@ function checkSchedule(config: TrainConfig, stepsPerEpoch: number): number {
   if (!(Number.isInteger(epochs) && (epochs as number) > 0))
     throw new Error(`Trainer: the 'cosine' schedule is spread over the run, so it needs epochs ≥ 1, got ${String(epochs)}`);
   return (epochs as number) * stepsPerEpoch;
-}
-
-/** Copies a 28×28 image moved by (dx, dy) pixels; what moves in from outside is 0 (background). */
-export function shiftImage(src: Float32Array, from: number, dst: Float32Array, to: number, dx: number, dy: number): void {
-  const side = IMAGE_SIDE;
-  for (let y = 0; y < side; y++) {
-    const sy = y - dy;
-    const row = to + y * side;
-    if (sy < 0 || sy >= side) {
-      dst.fill(0, row, row + side);
-      continue;
-    }
-    for (let x = 0; x < side; x++) {
-      const sx = x - dx;
-      dst[row + x] = sx >= 0 && sx < side ? src[from + sy * side + sx] : 0;
-    }
-  }
 }
 
 /** Softmax of a short score vector, max-subtracted. */

@@ -190,6 +190,8 @@ describe('option parsing', () => {
       lrSchedule: 'constant',
       epochs: 10,
       shift: 0,
+      rotate: 0,
+      scale: 0,
       dropout: 0,
       batchnorm: false,
       weightDecay: 0,
@@ -217,6 +219,10 @@ describe('option parsing', () => {
       '--load: the net comes from the file (its sizes, init and layers), so --init cannot apply; leave it out',
     );
     expect(() => parseCli(['--shift', '9'])).toThrow('--shift: expected a whole number of pixels from 0 to 8, found "9"');
+    expect(parseCli(['--rotate', '12.5', '--scale', '0.1']).config).toMatchObject({ rotate: 12.5, scale: 0.1 });
+    expect(() => parseCli(['--rotate', '46'])).toThrow('--rotate: expected degrees from 0 to 45, found "46"');
+    expect(() => parseCli(['--scale', '-0.1'])).toThrow('--scale: expected a relative size change from 0 to 0.5, found "-0.1"');
+    expect(() => parseCli(['--scale', 'big'])).toThrow('--scale: expected a number, found "big"');
   });
 
   it('--model deep takes the DeepConvNet recipe (cosine lr over its epochs), and what is given overrides it', () => {

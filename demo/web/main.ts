@@ -320,15 +320,21 @@ $<HTMLInputElement>('model-file').onchange = async () => {
 let lrTyped = false;
 $('lr').addEventListener('input', () => (lrTyped = true));
 /** The page's MLP settings as it loaded, restored when the model goes back to the MLP. */
-const mlpDefaults = { optimizer: settingValue('optimizer'), lr: settingValue('lr'), epochs: settingValue('epochs') };
+const mlpDefaults = {
+  optimizer: settingValue('optimizer'),
+  lr: settingValue('lr'),
+  epochs: settingValue('epochs'),
+  batch: settingValue('batch'),
+};
 $('model').addEventListener('change', () => {
-  // the CNNs train with the CLI's recipes (the book's Adam 0.001, their epochs)
+  // the CNNs train with the CLI's recipes (Adam, their learning rate, batch and epochs)
   const model = settingValue('model') as ModelKind;
   const cnn = model !== 'mlp';
   const { config, epochs } = RECIPES[model];
   $<HTMLSelectElement>('optimizer').value = cnn ? config.optimizer : mlpDefaults.optimizer;
   if (!lrTyped) $<HTMLInputElement>('lr').value = cnn ? String(config.lr) : mlpDefaults.lr;
   $<HTMLInputElement>('epochs').value = cnn ? String(epochs) : mlpDefaults.epochs;
+  $<HTMLInputElement>('batch').value = cnn ? String(config.batch) : mlpDefaults.batch;
   $<HTMLInputElement>('hidden').disabled = cnn;
   render();
 });

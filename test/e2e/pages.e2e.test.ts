@@ -216,9 +216,10 @@ for (const engine of ENGINES) {
         await waitForState(tab, "s.phase === 'paused'", 'the untrained net');
         await setValue(tab, '#model', 'deep');
         // the CLI's recipe for --model deep; hidden sizes do not apply
-        expect(await tab.eval("['optimizer', 'lr', 'epochs'].map((id) => document.getElementById(id).value)")).toEqual([
+        expect(await tab.eval("['optimizer', 'lr', 'batch', 'epochs'].map((id) => document.getElementById(id).value)")).toEqual([
           DEEP_CONFIG.optimizer,
           String(DEEP_CONFIG.lr),
+          String(DEEP_CONFIG.batch),
           String(DEEP_EPOCHS),
         ]);
         expect(await tab.eval("document.getElementById('hidden').disabled")).toBe(true);

@@ -14,7 +14,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Adam, createBackend, DeepConvNet, type Backend, type Layer } from '../ts/index.js';
+import { Adam, createBackend, DeepConvNet, type Backend, type Layer, type Params } from '../ts/index.js';
 import { filterGrad, maxPoolGrad } from './conv.js';
 import { describeMachine } from './machine.js';
 import { initTfjs, onTfBackend, tf } from './tfjs.js';
@@ -38,12 +38,13 @@ const xVals = seededValues(N * 28 * 28, 40).map((v) => (v + 1) / 2);
 const labels = seededLabels(N, CLASSES, 41);
 
 /** Our step on a backend: net, batch and Adam made once, so a step allocates nothing. */
-function ourStep(backend: Backend): { net: DeepConvNet; run: () => void } {
+function ourStep(backend: Backend): { net: DeepConvNet; adam: Adam; gradient: () => Params; run: () => void } {
   const net = new DeepConvNet(backend, { seed: 1 });
   const x = backend.tensor(xVals, [N, 1, 28, 28]);
   const t = backend.tensor(labels, [N]);
   const adam = new Adam({ lr: 0.001 });
-  return { net, run: () => adam.update(net.params, net.gradient(x, t)) };
+  const gradient = () => net.gradient(x, t);
+  return { net, adam, gradient, run: () => adam.update(net.params, gradient()) };
 }
 
 /** The same step in tfjs ops on its wasm backend. */
@@ -127,7 +128,7 @@ function tfStep(): Contender {
  * next to these layers.
  */
 function layerSplit(backend: Backend, steps: number): { part: string; ms: number }[] {
-  const { net, run } = ourStep(backend);
+  const { net, adam, gradient } = ourStep(backend);
   const times = new Map<string, number[]>();
   const timed = <A extends unknown[], R>(key: string, fn: (...a: A) => R) => {
     return (...args: A): R => {
@@ -156,19 +157,23 @@ function layerSplit(backend: Backend, steps: number): { part: string; ms: number
       lastLayer[method].bind(lastLayer) as (...a: unknown[]) => unknown,
     );
   }
-  times.set('step', []);
-  const step = timed('step', run);
+  for (const part of ['step', 'gradient', 'Adam update']) times.set(part, []);
+  const grad = timed('gradient', gradient);
+  const update = timed('Adam update', (g: Params) => adam.update(net.params, g));
+  const step = timed('step', () => update(grad()));
   for (let i = 0; i < 3; i++) step(); // warm-up
   for (const list of times.values()) list.length = 0;
   for (let i = 0; i < steps; i++) step();
-  const rows = [...times].filter(([, list]) => list.length > 0).map(([part, list]) => ({ part, ms: median(list) }));
-  const layersMs = rows.filter((r) => r.part !== 'step').reduce((a, r) => a + r.ms, 0);
-  const stepMs = rows.find((r) => r.part === 'step')!.ms;
-  // what is left of the step: Adam's update (16 tensors) and the net's own bookkeeping
+  // each part's median; the gradient less its layers is Sequential's own bookkeeping
+  const ms = (part: string) => median(times.get(part)!);
+  const layers = [...times].filter(([part, list]) => list.length > 0 && / (forward|backward)$/.test(part));
+  const rows = layers.map(([part, list]) => ({ part, ms: median(list) }));
+  const layersMs = rows.reduce((a, r) => a + r.ms, 0);
   return [
-    ...rows.filter((r) => r.part !== 'step'),
-    { part: 'Adam update and the rest', ms: stepMs - layersMs },
-    { part: 'step', ms: stepMs },
+    ...rows,
+    { part: 'the rest of gradient (Sequential)', ms: ms('gradient') - layersMs },
+    { part: 'Adam update', ms: ms('Adam update') },
+    { part: 'step', ms: ms('step') },
   ];
 }
 
@@ -216,12 +221,12 @@ function splitRows(): string[] {
   }
   const others = labelsOf.map((l) =>
     split[l]
-      .filter((r) => !/^Conv|^step$|^Adam/.test(r.part))
+      .filter((r) => / (forward|backward)$/.test(r.part) && !r.part.startsWith('Conv'))
       .reduce((a, r) => a + r.ms, 0)
       .toFixed(1),
   );
   rows.push(`| ReLU, pooling, Affine, Dropout, softmax (forward and backward) | | ${others.join(' | ')} |`);
-  for (const part of ['Adam update and the rest', 'step'])
+  for (const part of ['the rest of gradient (Sequential)', 'Adam update', 'step'])
     rows.push(`| ${part} | | ${labelsOf.map((l) => ms(l, part).toFixed(1)).join(' | ')} |`);
   return rows;
 }

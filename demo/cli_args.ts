@@ -57,8 +57,16 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--optimizer NAME', OPTIMIZERS.join('|'), DEFAULT_CONFIG.optimizer],
   ['--init he|xavier|std', "weight init; std is the book's 0.01, or give a number", String(DEFAULT_CONFIG.init)],
   ['--shift N', `augment: move each training image by up to N pixels at random (cnn and deep default ${String(CNN_CONFIG.shift)})`, '0'],
-  ['--rotate DEG', 'augment: also turn each training image by up to DEG degrees at random (0 to 45; moves become sub-pixel)', '0'],
-  ['--scale S', 'augment: also resize each training image by a random factor in 1 ± S (0 to 0.5)', '0'],
+  [
+    '--rotate DEG',
+    `augment: also turn each training image by up to DEG degrees at random, 0 to 45 (moves become sub-pixel; deep default ${String(DEEP_CONFIG.rotate)})`,
+    '0',
+  ],
+  [
+    '--scale S',
+    `augment: also resize each training image by a random factor in 1 ± S, 0 to 0.5 (deep default ${String(DEEP_CONFIG.scale)})`,
+    '0',
+  ],
   ['--seed N', 'seed of init and shuffling, 0 to 2^32-1', String(DEFAULT_CONFIG.seed)],
   ['--dropout R', 'a Dropout of ratio R (0 up to, not including, 1) after each hidden layer (mlp only)', null],
   ['--batchnorm', 'a BatchNormalization before each hidden activation (mlp only)', null],
@@ -74,12 +82,13 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
 /** "adam lr 0.001, init he, 20 epochs": a recipe's defaults for the help text. */
 function recipeText(config: TrainConfig, epochs: number): string {
   const extras = [
+    config.batch !== DEFAULT_CONFIG.batch ? `batch ${config.batch}` : '',
     config.shift ? `shift ${config.shift}` : '',
+    config.rotate ? `rotate ${config.rotate}` : '',
+    config.scale ? `scale ${config.scale}` : '',
     config.lrSchedule && config.lrSchedule !== 'constant' ? `${config.lrSchedule} lr` : '',
-  ]
-    .filter(Boolean)
-    .join(', ');
-  return `${config.optimizer} lr ${config.lr}, init ${config.init}, ${epochs} epochs${extras ? `, ${extras}` : ''}`;
+  ].filter(Boolean);
+  return `${config.optimizer} lr ${config.lr}, init ${config.init}, ${epochs} epochs${extras.length ? `, ${extras.join(', ')}` : ''}`;
 }
 
 function usage(): string {
@@ -118,7 +127,7 @@ function readOptions(argv: string[]) {
         model: { type: 'string', default: 'mlp' },
         hidden: { type: 'string' },
         epochs: { type: 'string' },
-        batch: { type: 'string', default: String(DEFAULT_CONFIG.batch) },
+        batch: { type: 'string' },
         lr: { type: 'string' },
         'lr-schedule': { type: 'string' },
         optimizer: { type: 'string' },
@@ -167,7 +176,7 @@ export function parseCli(argv: string[]): CliOptions {
     const mlpOnly = (['hidden', 'dropout', 'batchnorm', 'weight-decay'] as const).filter((o) => parsed[o] !== undefined);
     if (mlpOnly.length > 0)
       throw new Error(
-        `--model ${model}: the book's ${BOOK_NETS[model]} is built as it is, so --${mlpOnly.join(', --')} cannot apply (${mlpOnly.length === 1 ? 'it is' : 'they are'} for --model mlp); leave ${mlpOnly.length === 1 ? 'it' : 'them'} out`,
+        `--model ${model}: the book's ${BOOK_NETS[model]}, so --${mlpOnly.join(', --')} cannot apply (${mlpOnly.length === 1 ? 'it is' : 'they are'} for --model mlp); leave ${mlpOnly.length === 1 ? 'it' : 'them'} out`,
       );
   }
   // A loaded file's net is what trains: options that shape a new net would be silently ignored.
@@ -194,7 +203,7 @@ export function parseCli(argv: string[]): CliOptions {
     config: {
       model,
       hidden: parseHidden(parsed.hidden ?? DEFAULT_CONFIG.hidden.join(',')),
-      batch: positiveInt('--batch', parsed.batch!),
+      batch: positiveInt('--batch', parsed.batch ?? String(recipe.batch)),
       lr: learningRate(optimizer, parsed.lr ?? String(recipe.lr)),
       // --epochs 0 only evaluates: there is no run to spread a schedule over
       lrSchedule: epochs === 0 ? 'constant' : lrSchedule,
@@ -224,8 +233,8 @@ export function parseCli(argv: string[]): CliOptions {
 
 /** How the refusal of MLP-only options names each CNN. */
 const BOOK_NETS = {
-  cnn: 'SimpleConvNet (conv 30×5×5 → pool → 100 → 10)',
-  deep: 'DeepConvNet (6 conv 3×3 → 3 pools → 50 → dropout → 10 → dropout)',
+  cnn: 'SimpleConvNet is built as it is (conv 30×5×5 → pool → 100 → 10)',
+  deep: 'DeepConvNet is built as it is (6 conv 3×3 → 3 pools → 50 → dropout → 10 → dropout)',
 } as const;
 
 function schedule(text: string): LrSchedule {

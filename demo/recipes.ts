@@ -85,22 +85,25 @@ export const CNN_CONFIG: TrainConfig = {
 export const CNN_EPOCHS = 20;
 
 /**
- * The DeepConvNet recipe: the book's net, init and Adam at lr 0.001, batch 100, with images shifted
- * by up to 2 pixels and the learning rate decayed to 0 along a cosine over the run.
- * (Measured figures: docs/mnist.md.)
+ * The DeepConvNet recipe: the book's net and He init, Adam at lr 0.002 decayed to 0 along a cosine
+ * over 30 epochs, batch 50, and each training image moved by up to 2 pixels, turned by up to 10°
+ * and resized by up to ±10 % at random. The book's own recipe (Adam 0.001, batch 100, 20 epochs,
+ * no augmentation) stops near 0.98 on these 8,000 training digits. Measured: docs/mnist.md.
  */
 export const DEEP_CONFIG: TrainConfig = {
   model: 'deep',
   hidden: [50],
-  batch: 100,
-  lr: 0.001,
+  batch: 50,
+  lr: 0.002,
   optimizer: 'adam',
   init: 'he',
   seed: 42,
   shift: 2,
+  rotate: 10,
+  scale: 0.1,
   lrSchedule: 'cosine',
 };
-export const DEEP_EPOCHS = 20;
+export const DEEP_EPOCHS = 30;
 
 /** Each model's recipe and its length: what `--model` and the page's model menu start from. */
 export const RECIPES: { readonly [K in ModelKind]: { readonly config: TrainConfig; readonly epochs: number } } = {

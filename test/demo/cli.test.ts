@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AUTO_THREADS_CAP, MAX_THREADS, parseCli, USAGE } from '../../demo/cli_args.js';
 import { createBackend } from '../../ts/index.js';
 import * as pool from '../../ts/wasm/threads.js';
-import { CNN_EPOCHS, DEEP_EPOCHS } from '../../demo/trainer.js';
+import { CNN_EPOCHS, DEEP_CONFIG, DEEP_EPOCHS } from '../../demo/trainer.js';
 import { progressLine } from '../../demo/cli_progress.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -144,11 +144,12 @@ describe('npm run mnist', () => {
     const r = cli('--model', 'deep', '--epochs', '1', '--json');
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(summary).toMatchObject({ model: 'deep', optimizer: 'adam', lr: 0.001, lrSchedule: 'cosine', epochs: 1, steps: 80 });
+    expect(summary).toMatchObject({ model: 'deep', optimizer: 'adam', lr: DEEP_CONFIG.lr, lrSchedule: 'cosine', epochs: 1 });
+    expect(summary.steps).toBe(8000 / DEEP_CONFIG.batch);
     expect(summary.sizes).toEqual([784, 50, 10]);
     expect(summary.testAccuracy).toBeGreaterThan(0.5);
     expect(r.stderr).toContain(
-      'DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout), adam lr 0.001 (cosine over 1 epochs)',
+      `DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout), adam lr ${DEEP_CONFIG.lr} (cosine over 1 epochs)`,
     );
   }, 300_000);
 
@@ -227,7 +228,8 @@ describe('option parsing', () => {
 
   it('--model deep takes the DeepConvNet recipe (cosine lr over its epochs), and what is given overrides it', () => {
     const o = parseCli(['--model', 'deep']);
-    expect(o.config).toMatchObject({ model: 'deep', optimizer: 'adam', lr: 0.001, init: 'he', shift: 2, lrSchedule: 'cosine' });
+    expect(o.config).toMatchObject({ ...DEEP_CONFIG, hidden: o.config.hidden, epochs: DEEP_EPOCHS }); // hidden does not apply
+    expect(o.config).toMatchObject({ model: 'deep', optimizer: 'adam', init: 'he', lrSchedule: 'cosine' });
     expect(o.epochs).toBe(DEEP_EPOCHS);
     expect(o.config.epochs).toBe(DEEP_EPOCHS); // the schedule spans the run
     expect(parseCli(['--model', 'deep', '--lr-schedule', 'constant', '--epochs', '3', '--lr', '0.002']).config).toMatchObject({
@@ -239,7 +241,7 @@ describe('option parsing', () => {
     expect(parseCli(['--model', 'deep', '--epochs', '0']).config.lrSchedule).toBe('constant'); // evaluation only: nothing to schedule
     expect(() => parseCli(['--lr-schedule', 'step'])).toThrow('--lr-schedule: expected constant or cosine, found "step"');
     expect(() => parseCli(['--model', 'deep', '--hidden', '50'])).toThrow(
-      "--model deep: the book's DeepConvNet (6 conv 3×3 → 3 pools → 50 → dropout → 10 → dropout) is built as it is, so --hidden cannot apply (it is for --model mlp); leave it out",
+      "--model deep: the book's DeepConvNet is built as it is (6 conv 3×3 → 3 pools → 50 → dropout → 10 → dropout), so --hidden cannot apply (it is for --model mlp); leave it out",
     );
     expect(() => parseCli(['--model', 'deep', '--dropout', '0.1', '--batchnorm'])).toThrow(
       'so --dropout, --batchnorm cannot apply (they are for --model mlp); leave them out',

@@ -18,11 +18,13 @@
  * (crate/src/conv.rs) come from the `--sweep` rows: the smallest work per part at which two
  * threads were not slower than one, rounded to a power of two.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBackend, type Backend, type Tensor } from '../ts/index.js';
+import type { WasmBackend } from '../ts/backends/wasm.js';
 import { cpuSample, describeMachine, otherCores, waitForIdle } from './machine.js';
 import { cnnStep, mlpStep } from './steps.js';
 import { seededLabels, seededValues, sinkTotal, timeInterleaved, type TimingOptions } from './util.js';
@@ -32,6 +34,15 @@ const quick = args.includes('--quick');
 const threadsArg = args.indexOf('--threads');
 const threads = threadsArg >= 0 ? Number(args[threadsArg + 1]) : 2;
 const timing: TimingOptions = quick ? { rounds: 5, minSampleMs: 5, warmupMs: 20 } : { rounds: 21, minSampleMs: 10, warmupMs: 100 };
+
+// --busy: keep every core but one busy with a spinning process of our own for the whole run,
+// as a laptop's browser, editor and build do: the case where threads used to slow training down.
+const busy = args.includes('--busy')
+  ? Array.from({ length: Math.max(1, availableParallelism() - 1) }, () => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }))
+  : [];
+process.on('exit', () => {
+  for (const p of busy) p.kill();
+});
 
 const one = await createBackend('wasm', { variant: 'simd128' });
 const many = await createBackend('wasm', { threads });
@@ -48,7 +59,12 @@ interface Row {
   target?: number;
   /** Cores other processes kept busy while the row ran (Linux), the honest context of its ratio. */
   otherCores?: number;
+  /** Of the governor's windows during the row (ts/wasm/governor.ts), how many ran on one thread. */
+  soloWindows?: string;
 }
+
+/** What the N-thread backend's governor decided so far. */
+const governor = () => (many as WasmBackend).governorState();
 
 const rows: Row[] = [];
 
@@ -77,15 +93,25 @@ async function measure(
   for (let attempt = 0; attempt < (waitIdleSeconds > 0 ? 3 : 1); attempt++) {
     if (waitIdleSeconds > 0) await waitForIdle(waitIdleSeconds);
     const before = cpuSample();
+    const governed = governor();
     const us = timeInterleaved(runs, { ...timing, ...extra });
-    const next: Row = { group, what, oneUs: us.get('one')!, manyUs: us.get('many')!, target, otherCores: otherCores(before, cpuSample()) };
+    const after = governor();
+    const next: Row = {
+      group,
+      what,
+      oneUs: us.get('one')!,
+      manyUs: us.get('many')!,
+      target,
+      otherCores: otherCores(before, cpuSample()),
+      soloWindows: after && governed ? `${after.soloWindows - governed.soloWindows}/${after.windows - governed.windows}` : undefined,
+    };
     if (!row || (next.otherCores ?? 0) < (row.otherCores ?? 0)) row = next;
     if ((row.otherCores ?? 0) <= 0.3) break;
   }
   rows.push(row!);
   if (!row) return;
   console.log(
-    `  ${what.padEnd(46)} 1 thread ${fmt(row.oneUs)}  ${threads} threads ${fmt(row.manyUs)}  ×${(row.oneUs / row.manyUs).toFixed(2)}${target ? ` (target ≥ ${target})` : ''}  others ${row.otherCores?.toFixed(2) ?? '?'} cores`,
+    `  ${what.padEnd(46)} 1 thread ${fmt(row.oneUs)}  ${threads} threads ${fmt(row.manyUs)}  ×${(row.oneUs / row.manyUs).toFixed(2)}${target ? ` (target ≥ ${target})` : ''}  others ${row.otherCores?.toFixed(2) ?? '?'} cores; solo windows ${row.soloWindows ?? '-'}`,
   );
 }
 
@@ -225,11 +251,11 @@ const load = loadavg()
   .map((l) => l.toFixed(2))
   .join(' ');
 const md = [
-  `| ${threads} threads vs 1 | 1 thread | ${threads} threads | ratio | target | other processes |`,
-  '|---|---:|---:|---:|---:|---:|',
+  `| ${threads} threads vs 1 | 1 thread | ${threads} threads | ratio | target | other processes | windows on 1 thread |`,
+  '|---|---:|---:|---:|---:|---:|---:|',
   ...rows.map(
     (r) =>
-      `| ${r.what} | ${fmt(r.oneUs).trim()} | ${fmt(r.manyUs).trim()} | ${(r.oneUs / r.manyUs).toFixed(2)}× | ${r.target ? `≥ ${r.target}×` : ''} | ${r.otherCores === undefined ? '' : `${r.otherCores.toFixed(1)} cores`} |`,
+      `| ${r.what} | ${fmt(r.oneUs).trim()} | ${fmt(r.manyUs).trim()} | ${(r.oneUs / r.manyUs).toFixed(2)}× | ${r.target ? `≥ ${r.target}×` : ''} | ${r.otherCores === undefined ? '' : `${r.otherCores.toFixed(1)} cores`} | ${r.soloWindows ?? ''} |`,
   ),
   '',
   `Measured ${new Date().toISOString().slice(0, 10)} on ${describeMachine().cpu}, ${cpus().length} logical cores, Node ${process.versions.node}; load average after the run ${load} (1, 5, 15 min). "Other processes": the cores other jobs kept busy while the row ran (/proc/stat minus this process).`,

@@ -16,12 +16,19 @@ import { randomValues, toleranceRatio } from '../helpers/backends.js';
 const THREADS = [2, 3, 4] as const;
 const single = await createBackend('wasm', { variant: 'simd128' });
 const oracle = await createBackend('ts');
-const threaded = await Promise.all(THREADS.map((threads) => createBackend('wasm', { threads })));
+// Pinned to all their threads: the governor would move a loaded machine to one, and these tests
+// are about the split (the governor has its own, governor.test.ts and threads_busy.test.ts).
+const threaded = await Promise.all(THREADS.map((threads) => createBackend('wasm', { threads }).then(pinned)));
 afterAll(() => {
   for (const b of threaded) b.dispose();
 });
 
 type Dims = Record<string, number | string>;
+
+function pinned(b: Backend): Backend {
+  (b as WasmBackend).pinThreads();
+  return b;
+}
 
 /** Shapes by the dimensions a kernel declares: odd sizes, and sizes past the split thresholds (crate/src/parallel.rs users). */
 const gemmShapes: Dims[] = [

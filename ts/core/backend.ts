@@ -175,6 +175,15 @@ export abstract class Backend implements KernelMethods<Tensor> {
     return 1;
   }
   /**
+   * Threads the kernels run on now: `threads`, or 1 while the workers do not help. A threaded
+   * backend times its kernel calls and runs on its calling thread alone while that is faster
+   * (another process keeps a core busy), looking again now and then; results are bitwise the
+   * same either way.
+   */
+  get threadsInUse(): number {
+    return 1;
+  }
+  /**
    * Why a backend asked for threads runs on one thread instead (no shared memory here, a
    * browser's main thread, …), or `undefined`.
    */

@@ -30,6 +30,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBackend, Tensor, type Backend } from '../ts/index.js';
+import type { WasmBackend } from '../ts/backends/wasm.js';
 import { KERNELS } from '../ts/core/kernels.js';
 import { convOutSize } from '../ts/core/window.js';
 import { cpuSample, describeMachine, otherCores, waitForIdle } from './machine.js';
@@ -226,6 +227,9 @@ async function measureStep(step: Step): Promise<Row> {
   const backends = [await createBackend('wasm', { variant: 'simd128' }), await createBackend('wasm', { threads })];
   if (backends[1].threads !== threads)
     throw new Error(`bench/scaling: asked for ${threads} threads, got ${backends[1].threads} (${backends[1].threadsUnavailable})`);
+  // The model needs the split's own efficiency: every call on all threads, never the governor's
+  // pick of one thread on a loaded machine (bench/threads.ts measures what the governor gives).
+  (backends[1] as WasmBackend).pinThreads();
   const tallies: Tally[] = backends.map(() => ({ splitMs: 0, splitCalls: 0, inlineCalls: 0, calls: new Map() }));
   backends.forEach((b, i) => {
     instrument(b, tallies[i]);

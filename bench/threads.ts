@@ -10,7 +10,8 @@
  * machine if possible: the load average is printed with the results because other processes take
  * cores from the workers. Writes bench/results/threads.json and threads.md (dated, with the
  * machine). `--threads N`
- * compares N threads (default 2); `--wait-idle S` waits up to S seconds before each row for
+ * compares N threads (default 2); the targets are measured again with every core but one kept
+ * busy by spinning processes the bench starts (`--no-busy` skips those rows); `--wait-idle S` waits up to S seconds before each row for
  * the other processes to leave the cores free (and measures a disturbed row again, twice at most); `--quick` runs fewer rounds; `--sweep` adds the threshold rows
  * to a quick run (a full run has them); `--only <regex>` measures the rows whose name matches.
  *
@@ -18,7 +19,7 @@
  * (crate/src/conv.rs) come from the `--sweep` rows: the smallest work per part at which two
  * threads were not slower than one, rounded to a power of two.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,14 +36,19 @@ const threadsArg = args.indexOf('--threads');
 const threads = threadsArg >= 0 ? Number(args[threadsArg + 1]) : 2;
 const timing: TimingOptions = quick ? { rounds: 5, minSampleMs: 5, warmupMs: 20 } : { rounds: 21, minSampleMs: 10, warmupMs: 100 };
 
-// --busy: keep every core but one busy with a spinning process of our own for the whole run,
-// as a laptop's browser, editor and build do: the case where threads used to slow training down.
-const busy = args.includes('--busy')
-  ? Array.from({ length: Math.max(1, availableParallelism() - 1) }, () => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }))
-  : [];
-process.on('exit', () => {
-  for (const p of busy) p.kill();
-});
+// The busy rows: every core but one kept busy by spinning processes of our own, as a laptop's
+// browser, editor and build do; the case where two threads used to be slower than one.
+let hogs: ChildProcess[] = [];
+function startHogs(): void {
+  hogs = Array.from({ length: Math.max(1, availableParallelism() - 1) }, () =>
+    spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }),
+  );
+}
+function stopHogs(): void {
+  for (const p of hogs) p.kill();
+  hogs = [];
+}
+process.on('exit', stopHogs);
 
 const one = await createBackend('wasm', { variant: 'simd128' });
 const many = await createBackend('wasm', { threads });
@@ -50,7 +56,7 @@ if (many.threads !== threads)
   throw new Error(`bench/threads: asked for ${threads} threads, got ${many.threads} (${many.threadsUnavailable})`);
 
 interface Row {
-  group: 'target' | 'kernel' | 'sweep' | 'step';
+  group: 'target' | 'kernel' | 'sweep' | 'step' | 'busy';
   what: string;
   /** Median µs per call on one thread and on N threads. */
   oneUs: number;
@@ -90,8 +96,8 @@ async function measure(
   let row: Row | undefined;
   // With --wait-idle a row that other jobs disturbed anyway (over 0.3 cores) is measured again,
   // up to twice; the table keeps the least disturbed attempt and says how disturbed it was.
-  for (let attempt = 0; attempt < (waitIdleSeconds > 0 ? 3 : 1); attempt++) {
-    if (waitIdleSeconds > 0) await waitForIdle(waitIdleSeconds);
+  for (let attempt = 0; attempt < (waitIdleSeconds > 0 && group !== 'busy' ? 3 : 1); attempt++) {
+    if (waitIdleSeconds > 0 && group !== 'busy') await waitForIdle(waitIdleSeconds);
     const before = cpuSample();
     const governed = governor();
     const us = timeInterleaved(runs, { ...timing, ...extra });
@@ -140,15 +146,29 @@ console.log(
     .join(' ')}`,
 );
 
-// ---- the issue's targets --------------------------------------------------------------------
-await measure('target', 'gemmNN 1024×1024×1024', gemm('NN', 1024, 1024, 1024), 1.8, { rounds: quick ? 3 : 9 });
+// ---- the issue's targets, on a quiet machine and with a core kept busy ------------------------
+const gemm1024 = gemm('NN', 1024, 1024, 1024);
+const mlpBig = mlpStep([784, 256, 128, 10], 128);
+const mlpSmall = mlpStep([784, 50, 10], 100);
+await measure('target', 'gemmNN 1024×1024×1024', gemm1024, 1.8, { rounds: quick ? 3 : 9 });
 await measure('target', 'gemmNN 128×784·784×256 (x·W)', gemm('NN', 128, 784, 256), 1.6);
 await measure('target', 'gemmNT 128×256·(784×256)ᵀ (dx = dout·Wᵀ)', gemm('NT', 128, 256, 784), 1.6);
 await measure('target', 'gemmTN (128×784)ᵀ·128×256 (dW = xᵀ·dout)', gemm('TN', 784, 128, 256), 1.6);
 
-await measure('step', '784→256→128→10 step, batch 128', mlpStep([784, 256, 128, 10], 128), 1.5, { minSampleMs: 30 });
-await measure('step', '784→50→10 step, batch 100', mlpStep([784, 50, 10], 100), 1.25, { minSampleMs: 30 });
+await measure('step', '784→256→128→10 step, batch 128', mlpBig, 1.5, { minSampleMs: 30 });
+await measure('step', '784→50→10 step, batch 100', mlpSmall, 1.25, { minSampleMs: 30 });
 await measure('step', 'SimpleConvNet step (Adam), batch 100', cnnStep, 1.6, { minSampleMs: 30, rounds: quick ? 3 : 11 });
+
+if (!args.includes('--no-busy')) {
+  startHogs();
+  const busy = `${hogs.length} core${hogs.length === 1 ? '' : 's'} busy`;
+  console.log(`[bench/threads] ${busy}: a spinning process of ours on each core but one`);
+  await measure('busy', `gemmNN 1024×1024×1024, ${busy}`, gemm1024, 0.95, { rounds: quick ? 3 : 9 });
+  await measure('busy', `784→256→128→10 step, batch 128, ${busy}`, mlpBig, 0.95, { minSampleMs: 30 });
+  await measure('busy', `784→50→10 step, batch 100, ${busy}`, mlpSmall, 0.95, { minSampleMs: 30 });
+  await measure('busy', `SimpleConvNet step (Adam), batch 100, ${busy}`, cnnStep, 0.95, { minSampleMs: 30, rounds: quick ? 3 : 11 });
+  stopHogs();
+}
 
 // ---- kernels: split ones at their training shapes, and ones that stay inline ----------------
 await measure('kernel', 'affineForward 100×784·784×50 + b', (b) => {

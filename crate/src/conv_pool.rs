@@ -1,15 +1,16 @@
 //! The backward of a network's first three layers when they are Convolution → ReLU → max
 //! pooling and the convolution's input is the data (its dx is not needed): `dW` and `db` of the
-//! convolution straight from the pooling's `dout` and `argmax`, without the dense gradient of the
-//! convolution output.
+//! convolution straight from the pooling's `dout`, `argmax` and output, without the dense
+//! gradient of the convolution output.
 //!
 //! The layer-by-layer path scatters `dout` into a dense `[N, FN, OH, OW]` array (max pooling
 //! backward), masks it (ReLU backward) and multiplies it with every column (`dW = Σ dout_n·col_nᵀ`).
 //! But each pooling window sends its gradient to one position, so at most one position in
 //! `PH·PW` of that array is not zero: a 2×2 pooling leaves ¾ of the GEMM's products zero. Here
-//! each window's gradient `g` (0 where ReLU blocks: its output `r ≤ 0` at the chosen position,
-//! which a NaN is not) is added, times the input patch the chosen position read, to its filter's
-//! `dW` row: `dW[f, (c, i, j)] += g · x[n, c, oy·s + i − pad, ox·s + j − pad]`, and to `db[f]`.
+//! each window's gradient `g` is added, times the input patch its chosen position read, to its
+//! filter's `dW` row: `dW[f, (c, i, j)] += g · x[n, c, oy·s + i − pad, ox·s + j − pad]`, and to
+//! `db[f]`. ReLU blocks where its output is ≤ 0 at the chosen position (a NaN passes); that output
+//! is the pooled value itself, so the pooling's output tells it without reading the ReLU's.
 //!
 //! The sums run per filter, over samples, then windows in row-major order; threads split the
 //! filters (never the samples), so the result does not depend on the thread count. Exactly the
@@ -22,89 +23,145 @@ use crate::parallel;
 use crate::window::Window;
 
 /// `dW[FN, C·FH·FW]` and `db[FN]` of the convolution `g` (`fn_` filters) from its input
-/// `x[N, C, H, W]`, the ReLU output `r[N, FN, OH, OW]` (the pooling's input) and the pooling
-/// `pool` (its `n, c, h, w` are `N, FN, OH, OW`)'s `argmax` and `dout` (`[N, FN, PH·PW]`).
-/// Lengths as the kernel table (`crate::abi`) declares them.
+/// `x[N, C, H, W]` and the pooling `pool`'s (its `n, c, h, w` are `N, FN, OH, OW`) output
+/// `pooled`, `argmax` and `dout` (each `[N, FN, PH·PW]`). Lengths as the kernel table
+/// (`crate::abi`) declares them.
 #[allow(clippy::too_many_arguments)]
 pub fn conv_relu_pool_backward(
     g: &Window,
     fn_: usize,
     pool: &Window,
     x: &[f32],
-    r: &[f32],
+    pooled: &[f32],
     argmax: &[f32],
     dout: &[f32],
     dw: &mut [f32],
     db: &mut [f32],
 ) {
-    let k = g.patch();
     let pp = pool.positions();
     // Filters are independent: split them (each part walks every sample, in order).
-    let parts = parallel::parts(g.n * fn_ * pp * k, CONV_POOL_MIN_MACS_PER_PART, fn_, 1);
+    let parts = parallel::parts(
+        g.n * fn_ * pp * g.patch(),
+        CONV_POOL_MIN_MACS_PER_PART,
+        fn_,
+        1,
+    );
+    let rows = Rows::new(g, fn_, pool, pooled, argmax, dout);
     parallel::for_each_block(fn_, 1, parts, [dw, db], |f, [dw, db]| {
-        for (i, filter) in f.enumerate() {
-            let dw_f = &mut dw[i * k..(i + 1) * k];
-            db[i] = filter_grad(g, fn_, pool, filter, x, r, argmax, dout, dw_f);
-        }
+        filters_grad(&rows, f.start, x, dw, db);
     });
 }
 
 /// Multiply-adds below which a part is not worth a thread (as the convolution's).
 const CONV_POOL_MIN_MACS_PER_PART: usize = 1 << 20;
 
-/// The `dW` row of `filter` (overwritten) and its `db`.
-#[allow(clippy::too_many_arguments)]
-fn filter_grad(
-    g: &Window,
+/// What every filter reads besides x.
+struct Rows<'a> {
+    g: &'a Window,
     fn_: usize,
-    pool: &Window,
-    filter: usize,
-    x: &[f32],
-    r: &[f32],
-    argmax: &[f32],
-    dout: &[f32],
-    dw_f: &mut [f32],
-) -> f32 {
-    let (oh, ow) = (pool.h, pool.w);
-    let (ph, pw) = (pool.oh(), pool.ow());
-    let (plane, xs) = (oh * ow, g.sample());
-    let window = pool.fh * pool.fw;
-    dw_f.fill(0.0);
-    let mut db = 0.0f32;
-    let mut fast = fast::Acc::new(g);
-    for n in 0..g.n {
-        let row = (n * fn_ + filter) * ph * pw;
-        let (a_row, d_row) = (&argmax[row..row + ph * pw], &dout[row..row + ph * pw]);
-        let r_plane = &r[(n * fn_ + filter) * plane..(n * fn_ + filter + 1) * plane];
-        let x_n = &x[n * xs..(n + 1) * xs];
+    pool: &'a Window,
+    pooled: &'a [f32],
+    argmax: &'a [f32],
+    dout: &'a [f32],
+    /// The window index → (row, column) in the window, for windows of at most 64.
+    table: [(u16, u16); 64],
+}
+
+impl<'a> Rows<'a> {
+    fn new(
+        g: &'a Window,
+        fn_: usize,
+        pool: &'a Window,
+        pooled: &'a [f32],
+        argmax: &'a [f32],
+        dout: &'a [f32],
+    ) -> Self {
+        let mut table = [(0, 0); 64];
+        for (at, slot) in table.iter_mut().enumerate().take(pool.fh * pool.fw) {
+            *slot = ((at / pool.fw) as u16, (at % pool.fw) as u16);
+        }
+        Rows {
+            g,
+            fn_,
+            pool,
+            pooled,
+            argmax,
+            dout,
+            table,
+        }
+    }
+
+    /// Calls `f(oy, ox, grad)` for each pooling window of sample `n`, filter `filter` whose
+    /// gradient reaches the convolution, in row-major order, `(oy, ox)` the position its argmax
+    /// chose. Windows whose index is not a window index or points at the pooling's padding are
+    /// dropped (as the pooling backward drops them), and so are those where ReLU blocks (the
+    /// pooled value ≤ 0; a NaN passes).
+    #[inline(always)]
+    fn windows(&self, n: usize, filter: usize, mut f: impl FnMut(usize, usize, f32)) {
+        let pool = self.pool;
+        let (oh, ow) = (pool.h, pool.w);
+        let (ph, pw) = (pool.oh(), pool.ow());
+        let pp = ph * pw;
+        let window = pool.fh * pool.fw;
+        let row = (n * self.fn_ + filter) * pp;
+        let (a_row, p_row, d_row) = (
+            &self.argmax[row..row + pp],
+            &self.pooled[row..row + pp],
+            &self.dout[row..row + pp],
+        );
         for py in 0..ph {
             for px in 0..pw {
                 let q = py * pw + px;
                 let at = a_row[q];
-                if !(at >= 0.0 && at < window as f32) {
-                    continue; // not a window index: dropped, as max_pool_backward drops it
+                if !(at >= 0.0 && at < window as f32) || p_row[q] <= 0.0 {
+                    continue; // not a window index (dropped), or ReLU blocks
                 }
                 let at = at as usize;
-                let (i, j) = (at / pool.fw, at % pool.fw);
+                let (i, j) = if window <= 64 {
+                    let (i, j) = self.table[at];
+                    (usize::from(i), usize::from(j))
+                } else {
+                    (at / pool.fw, at % pool.fw)
+                };
                 let oy = (py * pool.stride + i).wrapping_sub(pool.pad);
                 let ox = (px * pool.stride + j).wrapping_sub(pool.pad);
                 if oy >= oh || ox >= ow {
                     continue; // padding won: dropped
                 }
-                // ReLU backward: blocked where its output is ≤ 0 (a NaN passes).
-                if r_plane[oy * ow + ox] <= 0.0 {
-                    continue;
-                }
-                let grad = d_row[q];
-                db += grad;
-                if !fast.add(g, x, n * xs, oy, ox, grad) {
-                    add_patch(g, x_n, oy, ox, grad, dw_f);
-                }
+                f(oy, ox, d_row[q]);
             }
         }
     }
-    fast.finish(g, dw_f);
-    db
+}
+
+/// `dW` rows (overwritten) and `db` of the filters `first..first + db.len()`.
+fn filters_grad(rows: &Rows, first: usize, x: &[f32], dw: &mut [f32], db: &mut [f32]) {
+    dw.fill(0.0);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        let (g, r) = (rows.g, rows.g.c * rows.g.fh);
+        macro_rules! fast {
+            ($($r:literal)*) => {
+                match (r, g.fw <= 4) {
+                    $(($r, true) => return simd::filters_grad::<$r, 1>(rows, first, x, dw, db),
+                      ($r, false) if g.fw <= 8 => return simd::filters_grad::<$r, 2>(rows, first, x, dw, db),)*
+                    _ => {}
+                }
+            };
+        }
+        fast!(1 2 3 4 5 6 7 8);
+    }
+    let (g, k, xs) = (rows.g, rows.g.patch(), rows.g.sample());
+    for (i, (dw_f, db_f)) in dw.chunks_exact_mut(k.max(1)).zip(db.iter_mut()).enumerate() {
+        let mut sum = 0.0f32;
+        for n in 0..g.n {
+            rows.windows(n, first + i, |oy, ox, grad| {
+                sum += grad;
+                add_patch(g, &x[n * xs..(n + 1) * xs], oy, ox, grad, dw_f);
+            });
+        }
+        *db_f = sum;
+    }
 }
 
 /// `dw_f += grad · patch` for the patch of output position (oy, ox), padding read as 0.
@@ -126,141 +183,190 @@ fn add_patch(g: &Window, x_n: &[f32], oy: usize, ox: usize, grad: f32, dw_f: &mu
     }
 }
 
-/// Without SIMD, every patch goes through [`add_patch`].
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-mod fast {
-    use crate::window::Window;
-
-    pub(super) struct Acc;
-    impl Acc {
-        pub(super) fn new(_: &Window) -> Self {
-            Acc
-        }
-        #[inline(always)]
-        pub(super) fn add(
-            &mut self,
-            _: &Window,
-            _: &[f32],
-            _: usize,
-            _: usize,
-            _: usize,
-            _: f32,
-        ) -> bool {
-            false
-        }
-        pub(super) fn finish(self, _: &Window, _: &mut [f32]) {}
-    }
-}
-
-/// SIMD128: the `C·FH` patch rows (at most 8) of up to 8 floats each held in 16 accumulators.
+/// SIMD128: each filter's `R = C·FH ≤ 8` patch rows of `FW ≤ 4·V` floats summed in `R·V` vector
+/// accumulators (the extra lanes read past the row and are dropped).
+///
+/// Filters go in blocks of [`BLOCK`], each block over the samples in turn: the block's pooling
+/// rows of one sample lie next to each other in memory, so they stream in (filter by filter over
+/// all samples, each row was a separate short read: ≈ 2× slower). For each filter of a sample,
+/// its windows are gathered [`CHUNK`] at a time (gradient and patch offset), then added in a loop
+/// of their own with the filter's accumulators in registers. Patches on padding, or whose loads
+/// would pass the end of x, go through [`add_patch`] into the `dW` row, which the accumulators
+/// are added to at the end.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod fast {
-    use crate::window::Window;
+mod simd {
+    use super::{add_patch, Rows};
     use core::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
 
-    pub(super) struct Acc {
-        acc: [[v128; 2]; 8],
-        /// Rows `C·FH` and vectors per row (1 for FW ≤ 4, 2 for FW ≤ 8); 0 rows: not used.
-        rows: usize,
-        vecs: usize,
-    }
+    /// Filters whose accumulators a block keeps (on the stack: at most 16·8·2 vectors, 4 KiB).
+    const BLOCK: usize = 16;
+    /// Windows gathered before their patches are added.
+    const CHUNK: usize = 64;
 
-    impl Acc {
-        pub(super) fn new(g: &Window) -> Self {
-            let rows = g.c * g.fh;
-            let ok = rows <= 8 && g.fw <= 8;
-            Acc {
-                acc: [[f32x4_splat(0.0); 2]; 8],
-                rows: if ok { rows } else { 0 },
-                vecs: if g.fw <= 4 { 1 } else { 2 },
-            }
+    /// Its own function per shape (not inlined into the dispatch).
+    #[inline(never)]
+    pub(super) fn filters_grad<const R: usize, const V: usize>(
+        rows: &Rows,
+        first: usize,
+        x: &[f32],
+        dw: &mut [f32],
+        db: &mut [f32],
+    ) {
+        let g = rows.g;
+        let k = g.patch();
+        debug_assert!(R == g.c * g.fh && g.fw <= 4 * V && k > 0);
+        let (plane, xs) = (g.h * g.w, g.sample());
+        // Where each patch row starts relative to the patch's top-left input (no division per window).
+        let mut row_at = [0usize; R];
+        for (row, at) in row_at.iter_mut().enumerate() {
+            *at = (row / g.fh) * plane + (row % g.fh) * g.w;
         }
-
-        /// Adds `grad ·` the patch of (oy, ox) in the sample at `x[x_n..]` if it lies inside the
-        /// image and its loads (4·vecs floats per row) inside `x`; false otherwise.
-        #[inline(always)]
-        pub(super) fn add(
-            &mut self,
-            g: &Window,
-            x: &[f32],
-            x_n: usize,
-            oy: usize,
-            ox: usize,
-            grad: f32,
-        ) -> bool {
-            if self.rows == 0 {
-                return false;
-            }
-            let y0 = (oy * g.stride).wrapping_sub(g.pad);
-            let x0 = (ox * g.stride).wrapping_sub(g.pad);
-            if y0 >= g.h || y0 + g.fh > g.h || x0 >= g.w || x0 + g.fw > g.w {
-                return false;
-            }
-            let plane = g.h * g.w;
-            let last = (g.c - 1) * plane + (y0 + g.fh - 1) * g.w + x0;
-            if x_n + last + 4 * self.vecs > x.len() {
-                return false;
-            }
-            let s = f32x4_splat(grad);
-            // SAFETY: x_n + last < x.len() (just checked), so the offset is inside x.
-            let base = unsafe { x.as_ptr().add(x_n) };
-            // One arm per (rows, vecs) shape keeps the accumulators in registers.
-            macro_rules! rows {
-                ($vecs:literal; $($r:literal)*) => {
-                    match self.rows {
-                        $($r => self.rows_n::<$r, $vecs>(base, g, y0 * g.w + x0, plane, s),)*
-                        _ => unreachable!(),
-                    }
-                };
-            }
-            if self.vecs == 1 {
-                rows!(1; 1 2 3 4 5 6 7 8)
-            } else {
-                rows!(2; 1 2 3 4 5 6 7 8)
-            }
-            true
-        }
-
-        #[inline(always)]
-        fn rows_n<const R: usize, const V: usize>(
-            &mut self,
-            base: *const f32,
-            g: &Window,
-            at: usize,
-            plane: usize,
-            s: v128,
-        ) {
-            for r in 0..R {
-                let (c, i) = (r / g.fh, r % g.fh);
-                // SAFETY: add() checked that the last row's 4·V floats lie inside x (rows go up in
-                // memory with r), and every row starts inside the image; v128 loads need no
-                // alignment on wasm.
-                unsafe {
-                    let p = base.add(c * plane + at + i * g.w);
-                    for v in 0..V {
-                        let xv = v128_load(p.add(4 * v).cast::<v128>());
-                        self.acc[r][v] = f32x4_add(self.acc[r][v], f32x4_mul(s, xv));
+        // The last row's loads must end inside x (the rows before it start lower).
+        let end = x.len().saturating_sub(row_at[R - 1] + 4 * V);
+        let add = |acc: &mut [[v128; V]; R], grads: &[f32], offsets: &[usize]| {
+            let mut a = *acc; // in registers for the loop
+            for (&grad, &at) in grads.iter().zip(offsets) {
+                let s = f32x4_splat(grad);
+                for (acc_r, &row) in a.iter_mut().zip(&row_at) {
+                    // SAFETY: at ≤ end (checked when gathered), so this row's 4·V floats lie
+                    // inside x; v128 loads need no alignment on wasm.
+                    unsafe {
+                        let p = x.as_ptr().add(at + row);
+                        for (v, a) in acc_r.iter_mut().enumerate() {
+                            *a =
+                                f32x4_add(*a, f32x4_mul(s, v128_load(p.add(4 * v).cast::<v128>())));
+                        }
                     }
                 }
             }
+            *acc = a;
+        };
+        // The straight path: no padding on either window and small windows, so every chosen
+        // patch lies inside its sample, at an offset a table gives: no test per window (a window
+        // that ReLU blocks, or with an index that is not one, adds 0·patch; a NaN or infinite input
+        // then makes dW NaN, as the layer-by-layer path does). A sample whose last patch's loads
+        // would pass the end of x takes the gathering path.
+        let pool = rows.pool;
+        let window = pool.fh * pool.fw;
+        let (ph, pw) = (pool.oh(), pool.ow());
+        let pp = ph * pw;
+        let straight = g.pad == 0 && pool.pad == 0 && window <= 64 && pp > 0;
+        let mut xoff = [0usize; 64];
+        for (at, o) in xoff.iter_mut().enumerate().take(window) {
+            *o = (at / pool.fw) * g.stride * g.w + (at % pool.fw) * g.stride;
         }
-
-        /// `dw_f += ` the accumulators (their first FW lanes per row).
-        pub(super) fn finish(self, g: &Window, dw_f: &mut [f32]) {
-            // Constant indices (r < 8), so the accumulators stay registers rather than an array.
-            for r in 0..8 {
-                if r >= self.rows {
-                    break;
+        let reach = if straight {
+            ((ph - 1) * pool.stride * g.w + (pw - 1) * pool.stride) * g.stride
+                + xoff[..window].iter().max().copied().unwrap_or(0)
+                + row_at[R - 1]
+                + 4 * V
+        } else {
+            usize::MAX
+        };
+        let (wf, ps) = (window as f32, pool.stride * g.stride);
+        for (b, (dw_b, db_b)) in dw
+            .chunks_mut(BLOCK * k)
+            .zip(db.chunks_mut(BLOCK))
+            .enumerate()
+        {
+            let mut acc = [[[f32x4_splat(0.0); V]; R]; BLOCK];
+            let mut sums = [0.0f32; BLOCK];
+            let (mut grads, mut offsets) = ([0.0f32; CHUNK], [0usize; CHUNK]);
+            for n in 0..g.n {
+                if straight && n * xs + reach <= x.len() {
+                    for (i, (acc_f, sum)) in acc
+                        .iter_mut()
+                        .zip(sums.iter_mut())
+                        .take(db_b.len())
+                        .enumerate()
+                    {
+                        let row = (n * rows.fn_ + first + b * BLOCK + i) * pp;
+                        let (a_row, p_row, d_row) = (
+                            &rows.argmax[row..row + pp],
+                            &rows.pooled[row..row + pp],
+                            &rows.dout[row..row + pp],
+                        );
+                        let mut a = *acc_f; // in registers for the loop
+                        let mut total = *sum;
+                        let mut q = 0;
+                        for py in 0..ph {
+                            let origin = n * xs + py * ps * g.w;
+                            for px in 0..pw {
+                                let at = a_row[q];
+                                let ok = (at >= 0.0) & (at < wf) & !(p_row[q] <= 0.0);
+                                let grad = if ok { d_row[q] } else { 0.0 };
+                                let idx = if ok { at as usize } else { 0 };
+                                let off = origin + px * ps + xoff[idx & 63];
+                                total += grad;
+                                let s = f32x4_splat(grad);
+                                for (acc_r, &r) in a.iter_mut().zip(&row_at) {
+                                    // SAFETY: off + r + 4·V ≤ n·xs + reach ≤ x.len() (the
+                                    // sample's last patch row ends there; rows start lower);
+                                    // v128 loads need no alignment on wasm.
+                                    unsafe {
+                                        let p = x.as_ptr().add(off + r);
+                                        for (v, a) in acc_r.iter_mut().enumerate() {
+                                            *a = f32x4_add(
+                                                *a,
+                                                f32x4_mul(
+                                                    s,
+                                                    v128_load(p.add(4 * v).cast::<v128>()),
+                                                ),
+                                            );
+                                        }
+                                    }
+                                }
+                                q += 1;
+                            }
+                        }
+                        *acc_f = a;
+                        *sum = total;
+                    }
+                    continue;
                 }
-                let mut lanes = [0.0f32; 8];
-                // SAFETY: `lanes` holds 8 floats, two v128 stores fill it.
-                unsafe {
-                    v128_store(lanes.as_mut_ptr().cast::<v128>(), self.acc[r][0]);
-                    v128_store(lanes.as_mut_ptr().add(4).cast::<v128>(), self.acc[r][1]);
+                for (i, dw_f) in dw_b.chunks_exact_mut(k).enumerate() {
+                    let mut len = 0;
+                    rows.windows(n, first + b * BLOCK + i, |oy, ox, grad| {
+                        sums[i] += grad;
+                        let y0 = (oy * g.stride).wrapping_sub(g.pad);
+                        let x0 = (ox * g.stride).wrapping_sub(g.pad);
+                        let inside = y0 < g.h && y0 + g.fh <= g.h && x0 < g.w && x0 + g.fw <= g.w;
+                        let at = if inside {
+                            n * xs + y0 * g.w + x0
+                        } else {
+                            usize::MAX
+                        };
+                        if at > end {
+                            add_patch(g, &x[n * xs..(n + 1) * xs], oy, ox, grad, dw_f);
+                            return;
+                        }
+                        grads[len] = grad;
+                        offsets[len] = at;
+                        len += 1;
+                        if len == CHUNK {
+                            add(&mut acc[i], &grads, &offsets);
+                            len = 0;
+                        }
+                    });
+                    add(&mut acc[i], &grads[..len], &offsets[..len]);
                 }
-                for (d, l) in dw_f[r * g.fw..(r + 1) * g.fw].iter_mut().zip(lanes) {
-                    *d += l;
+            }
+            for ((dw_f, acc_f), (d, sum)) in dw_b
+                .chunks_exact_mut(k)
+                .zip(&acc)
+                .zip(db_b.iter_mut().zip(sums))
+            {
+                for (row, acc_r) in acc_f.iter().enumerate() {
+                    let mut lanes = [0.0f32; 8];
+                    for (v, a) in acc_r.iter().enumerate() {
+                        // SAFETY: lanes holds 8 ≥ 4·V floats.
+                        unsafe { v128_store(lanes.as_mut_ptr().add(4 * v).cast::<v128>(), *a) };
+                    }
+                    for (d, l) in dw_f[row * g.fw..(row + 1) * g.fw].iter_mut().zip(lanes) {
+                        *d += l;
+                    }
                 }
+                *d = sum;
             }
         }
     }

@@ -193,16 +193,17 @@ function maxPoolBackwardIn(g: Window, dout: Float32Array, argmax: Float32Array, 
 }
 
 /**
- * dW and db of Convolution → ReLU → max pooling from the pooling's dout and argmax (crate/src/conv_pool.rs):
- * per filter, over samples, then windows in row-major order, each window's gradient (0 where the ReLU
- * output r ≤ 0 at the chosen position; a NaN passes) times the input patch that position read.
+ * dW and db of Convolution → ReLU → max pooling from the pooling's output, argmax and dout
+ * (crate/src/conv_pool.rs): per filter, over samples, then windows in row-major order, each window's
+ * gradient (none where ReLU blocks: the pooled value, its output there, is ≤ 0; a NaN passes) times
+ * the input patch its chosen position read.
  */
 function convReluPoolBackwardIn(
   g: Window,
   filters: number,
   pool: Window,
   x: Float32Array,
-  r: Float32Array,
+  pooled: Float32Array,
   argmax: Float32Array,
   dout: Float32Array,
   dw: Float32Array,
@@ -218,17 +219,15 @@ function convReluPoolBackwardIn(
     let sum = 0;
     for (let n = 0; n < g.n; n++) {
       const row = (n * filters + f) * ph * pw,
-        rPlane = (n * filters + f) * oh * ow,
         xn = n * g.c * plane;
       for (let q = 0; q < ph * pw; q++) {
         const at = argmax[row + q];
-        if (!(at >= 0 && at < window)) continue; // not a window index: dropped
+        if (!(at >= 0 && at < window) || pooled[row + q] <= 0) continue; // not a window index (dropped), or ReLU blocks
         const i = Math.floor(at / pool.fw),
           j = Math.floor(at - i * pool.fw);
         const oy = Math.floor(q / pw) * pool.stride + i - pool.pad,
           ox = (q % pw) * pool.stride + j - pool.pad;
         if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue; // padding won: dropped
-        if (r[rPlane + oy * ow + ox] <= 0) continue; // ReLU blocks (a NaN passes)
         const grad = dout[row + q];
         sum += grad;
         for (let c = 0; c < g.c; c++) {
@@ -332,7 +331,7 @@ export function convReluPoolBackward(
   poolStride: number,
   poolPad: number,
   x: Float32Array,
-  r: Float32Array,
+  pooled: Float32Array,
   argmax: Float32Array,
   dout: Float32Array,
   dW: Float32Array,
@@ -341,5 +340,5 @@ export function convReluPoolBackward(
   const g = { n, c, h, w, fh, fw, stride, pad };
   const { oh, ow } = outputSize(g);
   const pool = { n, c: filters, h: oh, w: ow, fh: poolH, fw: poolW, stride: poolStride, pad: poolPad };
-  convReluPoolBackwardIn(g, filters, pool, x, r, argmax, dout, dW, db);
+  convReluPoolBackwardIn(g, filters, pool, x, pooled, argmax, dout, dW, db);
 }

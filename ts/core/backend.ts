@@ -439,8 +439,8 @@ export abstract class Backend implements KernelMethods<Tensor> {
   }
   /**
    * The first layers Convolution → ReLU → max pooling, backward without the convolution's dx:
-   * dW and db from the input x, the ReLU output r (the pooling's input) and the pooling's argmax
-   * and dout, touching only the positions the pooling chose.
+   * dW and db from the input x and the pooling's output, argmax and dout, touching only the
+   * positions the pooling chose.
    */
   convReluPoolBackward(
     n: number,
@@ -457,13 +457,13 @@ export abstract class Backend implements KernelMethods<Tensor> {
     poolStride: number,
     poolPad: number,
     x: Tensor,
-    r: Tensor,
+    pooled: Tensor,
     argmax: Tensor,
     dout: Tensor,
     dW: Tensor,
     db: Tensor,
   ): void {
-    this.#call('convReluPoolBackward', { n, c, h, w, fh, fw, stride, pad, filters, poolH, poolW, poolStride, poolPad, x, r, argmax, dout, dW, db });
+    this.#call('convReluPoolBackward', { n, c, h, w, fh, fw, stride, pad, filters, poolH, poolW, poolStride, poolPad, x, pooled, argmax, dout, dW, db });
   }
   /** Max pooling forward: out [n, c, oh, ow], each window's first maximum; argmax its index in the window. */
   maxPoolForward(

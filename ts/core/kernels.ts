@@ -435,11 +435,11 @@ export const KERNELS = {
   },
   /**
    * A network's first layers Convolution → ReLU → max pooling, backward, when nothing needs the
-   * convolution's dx (its input is the data): dW and db from the input x, the ReLU output r
-   * [n, filters, oh, ow] (the pooling's input) and the pooling's argmax and dout [n, filters, ph, pw].
-   * The same as maxPoolBackward, reluBackward and convBackward (no dx) one after another, up to
-   * the order of the sums, without the dense gradient of r: only the positions the pooling chose
-   * get one (crate/src/conv_pool.rs).
+   * convolution's dx (its input is the data): dW and db from the input x and the pooling's output
+   * `pooled`, argmax and dout (each [n, filters, ph, pw]). The same as maxPoolBackward,
+   * reluBackward and convBackward (no dx) one after another, up to the order of the sums, without
+   * the dense gradient of the convolution output: only the positions the pooling chose get one, and
+   * ReLU blocks where the pooled value (its output there) is ≤ 0 (crate/src/conv_pool.rs).
    */
   convReluPoolBackward: {
     args: [
@@ -450,7 +450,7 @@ export const KERNELS = {
       dim('poolStride'),
       dim('poolPad'),
       input('x', dims('n', 'c', 'h', 'w')),
-      input('r', convOutExpect),
+      input('pooled', poolOfConvExpect),
       input('argmax', poolOfConvExpect),
       input('dout', poolOfConvExpect),
       output('dW', filtersExpect),

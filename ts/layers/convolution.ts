@@ -116,8 +116,8 @@ export class Convolution implements Layer {
     const x = requireForward(where, this.x);
     const g = requireForward(where, this.#window);
     const pg = requireForward(where, pool.window);
-    const r = pool.input!;
-    checkDout(where, dout, requireForward(where, pool.output));
+    const pooled = requireForward(where, pool.output);
+    checkDout(where, dout, pooled);
     const backend = this.W.backend;
     this.dW = reuseBuffer(this.dW, backend, this.W.shape);
     this.db = reuseBuffer(this.db, backend, this.b.shape);
@@ -136,7 +136,7 @@ export class Convolution implements Layer {
       pg.stride,
       pg.pad,
       x,
-      r,
+      pooled,
       pool.argmax!,
       dout,
       this.dW,

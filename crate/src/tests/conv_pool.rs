@@ -1,6 +1,6 @@
 //! The fused Convolution → ReLU → max pooling backward (`crate::conv_pool`) against its
 //! definition, accumulated in f64: the pooling's gradient scattered to its argmax, masked where
-//! the ReLU output is ≤ 0 (NaN passes), then `dW = Σ dz·patch`, `db = Σ dz`. Natively this runs
+//! the ReLU output (the pooling's input) is ≤ 0 (NaN passes), then `dW = Σ dz·patch`, `db = Σ dz`. Natively this runs
 //! the scalar path; on wasm32 with SIMD (scripts/test-crate-wasm.sh) the SIMD accumulators, with
 //! the scalar path for patches on padding or at the end of x. Splitting the filters over parts
 //! gives bitwise the one-part result.
@@ -109,6 +109,7 @@ struct Case {
     pool: Window,
     x: Vec<f32>,
     r: Vec<f32>,
+    pooled: Vec<f32>,
     argmax: Vec<f32>,
     dout: Vec<f32>,
 }
@@ -142,6 +143,7 @@ fn make(g: Window, fn_: usize, [pfh, pfw, ps, pp]: [usize; 4], rng: &mut Rng) ->
         pool,
         x,
         r,
+        pooled: out,
         argmax,
         dout,
     }
@@ -151,7 +153,7 @@ fn run(c: &Case) -> (Vec<f32>, Vec<f32>) {
     let k = c.g.patch();
     let (mut dw, mut db) = (vec![f32::NAN; c.fn_ * k], vec![f32::NAN; c.fn_]);
     conv_relu_pool_backward(
-        &c.g, c.fn_, &c.pool, &c.x, &c.r, &c.argmax, &c.dout, &mut dw, &mut db,
+        &c.g, c.fn_, &c.pool, &c.x, &c.pooled, &c.argmax, &c.dout, &mut dw, &mut db,
     );
     (dw, db)
 }
@@ -196,10 +198,7 @@ fn conv_relu_pool_backward_passes_nan_where_relu_does() {
         pad: 0,
     };
     let mut c = make(g, 2, [2, 2, 2, 0], &mut rng);
-    let pool_again = |c: &mut Case| {
-        let mut out = vec![0.0; c.argmax.len()];
-        max_pool_forward(&c.pool, &c.r, &mut out, &mut c.argmax);
-    };
+    let pool_again = |c: &mut Case| max_pool_forward(&c.pool, &c.r, &mut c.pooled, &mut c.argmax);
     c.r[0] = 0.0;
     c.r[1] = 0.0;
     c.r[4] = 0.0;

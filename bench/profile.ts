@@ -26,7 +26,7 @@ for (const kernel of Object.keys(KERNELS)) {
     const t0 = performance.now();
     const r = original(...a);
     const ms = performance.now() - t0;
-    const key = `${kernel}(${shapeOf(kernel === "adam" ? a.slice(4) : a)})`;
+    const key = `${kernel}(${shapeOf(kernel === 'adam' ? a.slice(4) : a)})`;
     const e = times.get(key) ?? times.set(key, { ms: 0, calls: 0 }).get(key)!;
     e.ms += ms;
     e.calls++;

@@ -463,7 +463,27 @@ export abstract class Backend implements KernelMethods<Tensor> {
     dW: Tensor,
     db: Tensor,
   ): void {
-    this.#call('convReluPoolBackward', { n, c, h, w, fh, fw, stride, pad, filters, poolH, poolW, poolStride, poolPad, x, pooled, argmax, dout, dW, db });
+    this.#call('convReluPoolBackward', {
+      n,
+      c,
+      h,
+      w,
+      fh,
+      fw,
+      stride,
+      pad,
+      filters,
+      poolH,
+      poolW,
+      poolStride,
+      poolPad,
+      x,
+      pooled,
+      argmax,
+      dout,
+      dW,
+      db,
+    });
   }
   /** Max pooling forward: out [n, c, oh, ow], each window's first maximum; argmax its index in the window. */
   maxPoolForward(

@@ -110,7 +110,8 @@ export class Convolution implements Layer {
    */
   backwardParamsThrough(layers: readonly Layer[], dout: Tensor): void {
     const where = 'Convolution.backwardParamsThrough';
-    if (this.fusedBackwardDepth(layers) !== 2) throw new Error(`${where}: expected this Convolution, a Relu of its output and a Pooling of that, after a forward`);
+    if (this.fusedBackwardDepth(layers) !== 2)
+      throw new Error(`${where}: expected this Convolution, a Relu of its output and a Pooling of that, after a forward`);
     const pool = layers[2] as Pooling;
     checkTensor(where, 'dout', dout);
     const x = requireForward(where, this.x);

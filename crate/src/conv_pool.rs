@@ -139,17 +139,16 @@ fn filters_grad(rows: &Rows, first: usize, x: &[f32], dw: &mut [f32], db: &mut [
     dw.fill(0.0);
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
-        let (g, r) = (rows.g, rows.g.c * rows.g.fh);
-        macro_rules! fast {
-            ($($r:literal)*) => {
-                match (r, g.fw <= 4) {
-                    $(($r, true) => return simd::filters_grad::<$r, 1>(rows, first, x, dw, db),
-                      ($r, false) if g.fw <= 8 => return simd::filters_grad::<$r, 2>(rows, first, x, dw, db),)*
-                    _ => {}
-                }
-            };
+        // The shapes of a grayscale first layer's square filters, 3×3, 5×5 (SimpleConvNet's) and
+        // 7×7: each shape is a function of its own (≈ 7 KB of code), so only these; any other
+        // takes the scalar path below, patch by patch.
+        let g = rows.g;
+        match (g.c * g.fh, g.fw) {
+            (3, 1..=4) => return simd::filters_grad::<3, 1>(rows, first, x, dw, db),
+            (5, 5..=8) => return simd::filters_grad::<5, 2>(rows, first, x, dw, db),
+            (7, 5..=8) => return simd::filters_grad::<7, 2>(rows, first, x, dw, db),
+            _ => {}
         }
-        fast!(1 2 3 4 5 6 7 8);
     }
     let (g, k, xs) = (rows.g, rows.g.patch(), rows.g.sample());
     for (i, (dw_f, db_f)) in dw.chunks_exact_mut(k.max(1)).zip(db.iter_mut()).enumerate() {
@@ -183,25 +182,50 @@ fn add_patch(g: &Window, x_n: &[f32], oy: usize, ox: usize, grad: f32, dw_f: &mu
     }
 }
 
+/// Sample `n`'s windows of the filters `first..` (one `dW` row each in `dw`), patch by patch
+/// through [`add_patch`], their gradients added to `sums`. One function for every shape of the
+/// SIMD path (not inlined into each: the module stays small).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(never)]
+fn sample_by_patches(
+    rows: &Rows,
+    n: usize,
+    first: usize,
+    x: &[f32],
+    dw: &mut [f32],
+    sums: &mut [f32],
+) {
+    let (g, xs) = (rows.g, rows.g.sample());
+    for (i, (dw_f, sum)) in dw
+        .chunks_exact_mut(g.patch())
+        .zip(sums.iter_mut())
+        .enumerate()
+    {
+        rows.windows(n, first + i, |oy, ox, grad| {
+            *sum += grad;
+            add_patch(g, &x[n * xs..(n + 1) * xs], oy, ox, grad, dw_f);
+        });
+    }
+}
+
 /// SIMD128: each filter's `R = C·FH ≤ 8` patch rows of `FW ≤ 4·V` floats summed in `R·V` vector
-/// accumulators (the extra lanes read past the row and are dropped).
+/// accumulators (the extra lanes read past the row and are dropped), for convolutions and poolings
+/// without padding (a first layer's usual case, SimpleConvNet's).
 ///
 /// Filters go in blocks of [`BLOCK`], each block over the samples in turn: the block's pooling
 /// rows of one sample lie next to each other in memory, so they stream in (filter by filter over
-/// all samples, each row was a separate short read: ≈ 2× slower). For each filter of a sample,
-/// its windows are gathered [`CHUNK`] at a time (gradient and patch offset), then added in a loop
-/// of their own with the filter's accumulators in registers. Patches on padding, or whose loads
-/// would pass the end of x, go through [`add_patch`] into the `dW` row, which the accumulators
-/// are added to at the end.
+/// all samples, each row was a separate short read: ≈ 2× slower). Each filter's windows of a
+/// sample then run through one straight loop, its accumulators in registers. A sample whose last
+/// patch's loads would pass the end of x (the batch's last, for some shapes), and every sample
+/// when padding is involved, go patch by patch through [`add_patch`] into the `dW` row, which the
+/// accumulators are added to at the end.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
-    use super::{add_patch, Rows};
+    use super::{sample_by_patches, Rows};
     use core::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
 
     /// Filters whose accumulators a block keeps (on the stack: at most 16·8·2 vectors, 4 KiB).
     const BLOCK: usize = 16;
-    /// Windows gathered before their patches are added.
-    const CHUNK: usize = 64;
 
     /// Its own function per shape (not inlined into the dispatch).
     #[inline(never)]
@@ -221,31 +245,11 @@ mod simd {
         for (row, at) in row_at.iter_mut().enumerate() {
             *at = (row / g.fh) * plane + (row % g.fh) * g.w;
         }
-        // The last row's loads must end inside x (the rows before it start lower).
-        let end = x.len().saturating_sub(row_at[R - 1] + 4 * V);
-        let add = |acc: &mut [[v128; V]; R], grads: &[f32], offsets: &[usize]| {
-            let mut a = *acc; // in registers for the loop
-            for (&grad, &at) in grads.iter().zip(offsets) {
-                let s = f32x4_splat(grad);
-                for (acc_r, &row) in a.iter_mut().zip(&row_at) {
-                    // SAFETY: at ≤ end (checked when gathered), so this row's 4·V floats lie
-                    // inside x; v128 loads need no alignment on wasm.
-                    unsafe {
-                        let p = x.as_ptr().add(at + row);
-                        for (v, a) in acc_r.iter_mut().enumerate() {
-                            *a =
-                                f32x4_add(*a, f32x4_mul(s, v128_load(p.add(4 * v).cast::<v128>())));
-                        }
-                    }
-                }
-            }
-            *acc = a;
-        };
         // The straight path: no padding on either window and small windows, so every chosen
         // patch lies inside its sample, at an offset a table gives: no test per window (a window
         // that ReLU blocks, or with an index that is not one, adds 0·patch; a NaN or infinite input
         // then makes dW NaN, as the layer-by-layer path does). A sample whose last patch's loads
-        // would pass the end of x takes the gathering path.
+        // would pass the end of x goes patch by patch.
         let pool = rows.pool;
         let window = pool.fh * pool.fw;
         let (ph, pw) = (pool.oh(), pool.ow());
@@ -271,7 +275,6 @@ mod simd {
         {
             let mut acc = [[[f32x4_splat(0.0); V]; R]; BLOCK];
             let mut sums = [0.0f32; BLOCK];
-            let (mut grads, mut offsets) = ([0.0f32; CHUNK], [0usize; CHUNK]);
             for n in 0..g.n {
                 if straight && n * xs + reach <= x.len() {
                     for (i, (acc_f, sum)) in acc
@@ -324,32 +327,8 @@ mod simd {
                     }
                     continue;
                 }
-                for (i, dw_f) in dw_b.chunks_exact_mut(k).enumerate() {
-                    let mut len = 0;
-                    rows.windows(n, first + b * BLOCK + i, |oy, ox, grad| {
-                        sums[i] += grad;
-                        let y0 = (oy * g.stride).wrapping_sub(g.pad);
-                        let x0 = (ox * g.stride).wrapping_sub(g.pad);
-                        let inside = y0 < g.h && y0 + g.fh <= g.h && x0 < g.w && x0 + g.fw <= g.w;
-                        let at = if inside {
-                            n * xs + y0 * g.w + x0
-                        } else {
-                            usize::MAX
-                        };
-                        if at > end {
-                            add_patch(g, &x[n * xs..(n + 1) * xs], oy, ox, grad, dw_f);
-                            return;
-                        }
-                        grads[len] = grad;
-                        offsets[len] = at;
-                        len += 1;
-                        if len == CHUNK {
-                            add(&mut acc[i], &grads, &offsets);
-                            len = 0;
-                        }
-                    });
-                    add(&mut acc[i], &grads[..len], &offsets[..len]);
-                }
+                // padding involved, or loads that would pass the end of x: patch by patch
+                sample_by_patches(rows, n, first + b * BLOCK, x, dw_b, &mut sums);
             }
             for ((dw_f, acc_f), (d, sum)) in dw_b
                 .chunks_exact_mut(k)

@@ -24,16 +24,22 @@ fn cases() -> Vec<(Window, usize, [usize; 4])> {
         pad,
     };
     vec![
-        (w(3, 1, 28, 28, 5, 5, 1, 0), 7, [2, 2, 2, 0]), // SimpleConvNet's shapes, 3 samples
-        (w(2, 1, 12, 12, 3, 3, 1, 1), 4, [2, 2, 2, 0]), // padding: border patches on the scalar path
-        (w(2, 2, 9, 7, 3, 4, 1, 0), 3, [3, 2, 1, 0]), // C·FH = 6, FW = 4 (one vector), overlapping windows
-        (w(1, 2, 10, 11, 4, 7, 1, 0), 5, [2, 3, 2, 1]), // FW = 7 (two vectors), pooling padding
-        (w(2, 3, 8, 8, 3, 3, 1, 0), 2, [2, 2, 2, 0]), // C·FH = 9 > 8: the scalar path only
-        (w(1, 1, 6, 6, 1, 1, 1, 0), 3, [2, 2, 2, 0]), // 1×1 filters
+        // the SIMD path's shapes (C·FH, FW) = (3, ≤ 4), (5, 5..8), (7, 5..8), without padding
+        (w(3, 1, 28, 28, 5, 5, 1, 0), 7, [2, 2, 2, 0]), // SimpleConvNet's, 3 samples
+        (w(2, 1, 11, 10, 3, 3, 1, 0), 3, [2, 2, 2, 0]), // 3×3, odd sizes
+        (w(2, 1, 9, 8, 3, 2, 2, 0), 2, [2, 2, 1, 0]),   // 3×2, stride 2, overlapping windows
+        (w(2, 1, 13, 12, 7, 7, 1, 0), 3, [3, 2, 2, 0]), // 7×7, pooling 3×2
+        (w(1, 1, 12, 12, 5, 8, 1, 0), 2, [2, 2, 2, 0]), // 5×8: two full vectors
         (w(2, 1, 9, 6, 5, 5, 1, 0), 2, [1, 1, 1, 0]), // ow = 2: loads past a row's end (and x's, at the last sample)
-        (w(2, 2, 11, 9, 3, 9, 2, 0), 3, [2, 1, 1, 0]), // FW = 9 > 8, stride 2
-        (w(0, 1, 5, 5, 3, 3, 1, 0), 2, [2, 2, 2, 0]), // no samples
-        (w(3, 1, 7, 7, 3, 3, 2, 1), 1, [3, 3, 3, 1]), // odd sizes, stride 2, both paddings
+        // the scalar path
+        (w(2, 1, 12, 12, 3, 3, 1, 1), 4, [2, 2, 2, 0]), // padding: border patches
+        (w(2, 2, 9, 7, 3, 4, 1, 0), 3, [3, 2, 1, 0]),   // C·FH = 6
+        (w(1, 2, 10, 11, 4, 7, 1, 0), 5, [2, 3, 2, 1]), // pooling padding
+        (w(2, 3, 8, 8, 3, 3, 1, 0), 2, [2, 2, 2, 0]),   // C·FH = 9
+        (w(1, 1, 6, 6, 1, 1, 1, 0), 3, [2, 2, 2, 0]),   // 1×1 filters
+        (w(2, 2, 11, 9, 3, 9, 2, 0), 3, [2, 1, 1, 0]),  // FW = 9, stride 2
+        (w(0, 1, 5, 5, 3, 3, 1, 0), 2, [2, 2, 2, 0]),   // no samples
+        (w(3, 1, 7, 7, 3, 3, 2, 1), 1, [3, 3, 3, 1]),   // odd sizes, stride 2, both paddings
     ]
 }
 

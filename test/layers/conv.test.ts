@@ -214,14 +214,21 @@ describe.each(backends.map((b) => [b.name, b] as const))('Convolution â†’ Relu â
     const [relu, pooling] = [new Relu(), new Pooling(2, 2, { stride: 2 })];
     const x = backend.tensor(randomValues(2 * 36, 2), [2, 1, 6, 6]);
     expect(conv.fusedBackwardDepth([conv, relu, pooling])).toBe(0); // before a forward
+    expect(() => conv.backwardParamsThrough([conv, relu, pooling], backend.zeros([2, 2, 2, 2]))).toThrow(
+      'Convolution.backwardParamsThrough: expected this Convolution, a Relu of its output and a Pooling of that',
+    );
     pooling.forward(relu.forward(conv.forward(x)));
     expect(conv.fusedBackwardDepth([conv, relu, pooling])).toBe(2);
     expect(conv.fusedBackwardDepth([conv, pooling, relu])).toBe(0);
     expect(conv.fusedBackwardDepth([relu, conv, pooling])).toBe(0);
     pooling.forward(conv.forward(x)); // the pooling no longer reads the Relu's output
     expect(conv.fusedBackwardDepth([conv, relu, pooling])).toBe(0);
+    pooling.forward(relu.forward(backend.tensor(randomValues(2 * 2 * 16, 3), [2, 2, 4, 4]))); // the Relu's input is not this layer's output
+    expect(conv.fusedBackwardDepth([conv, relu, pooling])).toBe(0);
     expect(() => conv.backwardParamsThrough([conv, relu, pooling], backend.zeros([2, 2, 2, 2]))).toThrow(
       'Convolution.backwardParamsThrough: expected this Convolution, a Relu of its output and a Pooling of that',
     );
+    pooling.forward(relu.forward(conv.forward(x)));
+    expect(conv.fusedBackwardDepth([conv, relu, pooling])).toBe(2);
   });
 });

@@ -98,7 +98,7 @@ export class Convolution implements Layer {
   fusedBackwardDepth(layers: readonly Layer[]): number {
     const [self, relu, pool] = layers;
     if (self !== this || !(relu instanceof Relu) || !(pool instanceof Pooling)) return 0;
-    return relu.out !== null && relu.out === pool.input && this.#out !== null && relu.out.size === this.#out.size ? 2 : 0;
+    return this.#out !== null && relu.input === this.#out && relu.out !== null && pool.input === relu.out ? 2 : 0;
   }
 
   /**

@@ -33,8 +33,11 @@ export const numpyName = (dtype: NumpyDtype, work: NumpyWork): string => `numpy-
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'numpy_book.py');
 const ENV = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', VECLIB_MAXIMUM_THREADS: '1' };
 
-/** Starts the child, or says why numpy cannot be measured here (no python3, no numpy). */
-export async function startNumpy(): Promise<Numpy | { skipped: string }> {
+/**
+ * Starts the child, or says why numpy cannot be measured here (no python3, no numpy). `cpu`: pin the
+ * child to that CPU with taskset (otherwise it inherits this process's CPUs).
+ */
+export async function startNumpy({ cpu }: { cpu?: number } = {}): Promise<Numpy | { skipped: string }> {
   const probe = spawnSync('python3', ['-c', 'import numpy; print(numpy.__version__)'], {
     encoding: 'utf8',
     env: { ...process.env, ...ENV },
@@ -44,7 +47,9 @@ export async function startNumpy(): Promise<Numpy | { skipped: string }> {
     return {
       skipped: `numpy: python3 cannot import numpy (${probe.stderr.trim().split('\n').pop()}); install it with \`pip install numpy\` (offline: pip install --no-index --find-links /opt/wheels numpy)`,
     };
-  const child: ChildProcessWithoutNullStreams = spawn('python3', [SCRIPT, '--serve'], {
+  const pinned = cpu !== undefined && spawnSync('taskset', ['-c', String(cpu), 'true']).status === 0;
+  const [command, args] = pinned ? ['taskset', ['-c', String(cpu), 'python3', SCRIPT, '--serve']] : ['python3', [SCRIPT, '--serve']];
+  const child: ChildProcessWithoutNullStreams = spawn(command, args, {
     env: { ...process.env, ...ENV },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

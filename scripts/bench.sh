@@ -31,6 +31,7 @@ fi
 if (( $(nproc) >= 2 )); then
   node --import tsx bench/threads.ts "$@"
   node --import tsx bench/scaling.ts "$@" # Amdahl's model for 4, 8, 16 cores from s and e measured here
+  node --import tsx bench/mlp_threads.ts "$@" # the MLPs on 2 threads against numpy on one (issue 22)
 else
   echo "[bench] one CPU: the threads comparison (bench/threads.ts) needs at least two" >&2
 fi

@@ -89,7 +89,7 @@ export class Pooling implements Layer {
     return this.#out;
   }
 
-  /** The window of the last forward, null before one. */
+  /** @internal The window of the last forward, null before one (Convolution.backwardParamsThrough reads it). */
   get window(): Window | null {
     return this.#window;
   }

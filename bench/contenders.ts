@@ -3,6 +3,7 @@
  * variant this engine runs, and TensorFlow.js's `cpu` and `wasm` backends.
  */
 import { createBackend, variantSupported, type Backend, type WasmVariant } from '../ts/index.js';
+import { startNumpy, type Numpy } from './numpy.js';
 import { initTfjs, type TfBackendName } from './tfjs.js';
 
 export interface Contenders {
@@ -10,11 +11,16 @@ export interface Contenders {
   ours: Backend[];
   /** TensorFlow.js backends that initialised. */
   tfjs: TfBackendName[];
-  /** WASM variants skipped because this engine rejects them, with the reason. */
+  /** WASM variants (or numpy) skipped, with the reason. */
   skipped: string[];
+  /** numpy running the book's layers in a child process on the same core, if python3 has numpy. */
+  numpy: Numpy | null;
+  /** The column name of one of `ours` (its backend name unless a comparison names them otherwise). */
+  label: (b: Backend) => string;
 }
 
-export async function makeContenders(): Promise<Contenders> {
+/** Ours, TensorFlow.js, and numpy unless `numpy` is false. */
+export async function makeContenders({ numpy = true } = {}): Promise<Contenders> {
   const ours: Backend[] = [await createBackend('ts')];
   const skipped: string[] = [];
   for (const variant of ['relaxed-simd', 'simd128', 'scalar'] as WasmVariant[]) {
@@ -24,7 +30,13 @@ export async function makeContenders(): Promise<Contenders> {
         `wasm-${variant}: this engine rejects it${variant === 'relaxed-simd' ? ' (Node 20: run with --experimental-wasm-relaxed-simd, as `npm run bench` does)' : ''}`,
       );
   }
-  return { ours, tfjs: await initTfjs(), skipped };
+  let np: Numpy | null = null;
+  if (numpy) {
+    const started = await startNumpy();
+    if ('skipped' in started) skipped.push(started.skipped);
+    else np = started;
+  }
+  return { ours, tfjs: await initTfjs(), skipped, numpy: np, label: (b) => b.name };
 }
 
 /** Column name of a tfjs backend. */

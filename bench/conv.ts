@@ -12,8 +12,8 @@
 import { Adam, SimpleConvNet, type Backend } from '../ts/index.js';
 import { tfName, type Contenders } from './contenders.js';
 import { onTfBackend, tf, type TfBackendName } from './tfjs.js';
-import type { TrainResult } from './train.js';
-import { seededLabels, seededValues, sink, timeInterleaved, type Contender, type TimingOptions } from './util.js';
+import { numpyContenders, type TrainResult } from './train.js';
+import { seededLabels, seededValues, sink, timeInterleavedWith, type Contender, type TimingOptions } from './util.js';
 
 const N = 100,
   H = 28,
@@ -27,7 +27,7 @@ export const CNN_NET = 'SimpleConvNet (Adam)';
 /** Multiply-adds ×2 of the convolution's forward (and of its dW, and of its dx). */
 const CONV_FLOPS = 2 * N * OH * OH * K * K * F;
 
-export function benchConvTraining(c: Contenders, timing: TimingOptions): TrainResult {
+export async function benchConvTraining(c: Contenders, timing: TimingOptions): Promise<TrainResult> {
   const xVals = seededValues(N * H * H, 40).map((v) => (v + 1) / 2);
   const labels = seededLabels(N, CLASSES, 41);
   const mine = c.ours.map((be) => {
@@ -35,17 +35,21 @@ export function benchConvTraining(c: Contenders, timing: TimingOptions): TrainRe
     const x = be.tensor(xVals, [N, 1, H, H]);
     const t = be.tensor(labels, [N]);
     const adam = new Adam({ lr: 0.001 });
-    return { name: be.name, run: () => adam.update(net.params, net.gradient(x, t)) };
+    return { name: c.label(be), run: () => adam.update(net.params, net.gradient(x, t)) };
   });
   const theirs = tfWasmOnly(c).map((name) => tfConvStep(name, xVals, labels));
-  const us = timeInterleaved([...mine, ...theirs], { ...timing, minSampleMs: Math.max(timing.minSampleMs ?? 3, 20) });
+  const numpy = await numpyContenders(c, 'cnn');
+  const { us, load } = await timeInterleavedWith([...mine, ...theirs, ...numpy], {
+    ...timing,
+    minSampleMs: Math.max(timing.minSampleMs ?? 3, 100),
+  });
   const ms = Object.fromEntries([...us].map(([k, v]) => [k, v / 1000]));
   console.log(
     `  ${CNN_NET.padEnd(18)} batch ${N}  ${Object.entries(ms)
       .map(([k, v]) => `${k} ${v.toFixed(3)}ms`)
-      .join('  ')}`,
+      .join('  ')}  (load ${load.loadAverage.toFixed(2)}, other processes ${load.otherCores?.toFixed(2) ?? '?'} cores)`,
   );
-  return { net: CNN_NET, batch: N, ms };
+  return { net: CNN_NET, batch: N, ms, load };
 }
 
 export function benchConvKernels(
@@ -62,7 +66,7 @@ export function benchConvKernels(
     pdVals = seededValues(N * F * P * P, 46);
   const convShape = `${N}×1×${H}×${H} ∗ ${F}×1×${K}×${K}`,
     poolShape = `${N}×${F}×${OH}×${OH}, 2×2 s2`;
-  const ours = (make: (be: Backend) => () => unknown) => c.ours.map((be) => ({ name: be.name, run: make(be) }));
+  const ours = (make: (be: Backend) => () => unknown) => c.ours.map((be) => ({ name: c.label(be), run: make(be) }));
   const tfs = (make: (name: TfBackendName) => () => unknown) => tfWasmOnly(c).map((name) => ({ name: tfName(name), run: make(name) }));
   const tensors = (be: Backend) => ({
     x: be.tensor(xVals, [N, 1, H, H]),
@@ -116,6 +120,46 @@ export function benchConvKernels(
       const a = tensors(be);
       be.convForward(...G, F, a.x, a.W, a.b, a.col, a.out);
       return () => be.convBackward(...G, F, a.col, a.W, a.dout, a.dW, a.db, a.dcol, a.dx);
+    }),
+  );
+  // The first layers' backward as SimpleConvNet runs it (crate/src/conv_pool.rs), against the three
+  // kernels it replaces; only on backends that have it (a comparison with an older build may not).
+  const withFused = c.ours.filter((be) => typeof (be as Partial<Backend>).convReluPoolBackward === 'function');
+  const fusedSetup = (be: Backend) => {
+    const a = tensors(be);
+    be.convForward(...G, F, a.x, a.W, a.b, a.col, a.out);
+    const r = be.zeros([N, F, OH, OH]);
+    be.reluForward(a.out, r);
+    const [pooled, argmax, pd, dpool, dr] = [
+      be.zeros([N, F, P, P]),
+      be.zeros([N, F, P, P]),
+      be.tensor(pdVals, [N, F, P, P]),
+      be.zeros([N, F, OH, OH]),
+      be.zeros([N, F, OH, OH]),
+    ];
+    be.maxPoolForward(...PG, r, pooled, argmax);
+    return { ...a, r, pooled, argmax, pd, dpool, dr };
+  };
+  record(
+    'Conv → ReLU → pool backward, dW db',
+    `${convShape}, pool 2×2 s2`,
+    0,
+    withFused.map((be) => {
+      const a = fusedSetup(be);
+      return { name: c.label(be), run: () => be.convReluPoolBackward(...G, F, 2, 2, 2, 0, a.x, a.pooled, a.argmax, a.pd, a.dW, a.db) };
+    }),
+  );
+  record(
+    '… the same as maxPoolBackward, reluBackward, convBackward',
+    `${convShape}, pool 2×2 s2`,
+    0,
+    ours((be) => {
+      const a = fusedSetup(be);
+      return () => {
+        be.maxPoolBackward(...PG, a.pd, a.argmax, a.dpool);
+        be.reluBackward(a.r, a.dpool, a.dr);
+        be.convBackward(...G, F, a.col, a.W, a.dr, a.dW, a.db, null, null);
+      };
     }),
   );
   record('maxPoolForward', poolShape, 0, [

@@ -59,7 +59,7 @@ export function benchKernels(c: Contenders, timing: TimingOptions): KernelResult
     const mine = c.ours.map((be) => {
       const [a, b, out] = [be.tensor(aVals, aShape), be.tensor(bVals, bShape), be.zeros([m, n])];
       const gemm = (form === 'nn' ? be.gemmNN : form === 'nt' ? be.gemmNT : be.gemmTN).bind(be);
-      return { name: be.name, run: () => gemm(m, k, n, a, b, out) };
+      return { name: c.label(be), run: () => gemm(m, k, n, a, b, out) };
     });
     const theirs = c.tfjs.map((name) => {
       const [a, b] = onTfBackend(name, () => [
@@ -89,7 +89,7 @@ export function benchKernels(c: Contenders, timing: TimingOptions): KernelResult
     const shape = `(${rows}, ${cols})`;
     const mine = c.ours.map((be) => {
       const [x, t, y, dx] = [be.tensor(xVals, [rows, cols]), be.tensor(labels, [rows]), be.zeros([rows, cols]), be.zeros([rows, cols])];
-      return { name: be.name, run: () => be.softmaxXentGrad(rows, cols, x, t, 'labels', y, dx) };
+      return { name: c.label(be), run: () => be.softmaxXentGrad(rows, cols, x, t, 'labels', y, dx) };
     });
     const theirs = c.tfjs.map((name) => tfSoftmaxXent(name, rows, cols, xVals, onehot));
     record('softmax-CE fwd+bwd', shape, 0, [...mine, ...theirs]);
@@ -257,7 +257,7 @@ export function benchKernels(c: Contenders, timing: TimingOptions): KernelResult
       o.kernel,
       o.shape,
       flops,
-      c.ours.map((be) => ({ name: be.name, run: o.make(be) })),
+      c.ours.map((be) => ({ name: c.label(be), run: o.make(be) })),
     );
   }
   return results;

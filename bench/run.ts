@@ -1,10 +1,13 @@
 /**
  * `npm run bench`: every kernel and whole training steps on our backends (each WASM variant this
  * engine runs, and pure TS) and on TensorFlow.js (`cpu`, `wasm`), interleaved in one process;
- * writes bench/results/latest.json and latest.md (dated, with the machine). Options: `--quick`
- * (fewer rounds, for a smoke run), `--steps N` (training steps of the memory check, default 1000).
+ * writes bench/results/latest.json and latest.md (dated, with the machine). The training steps
+ * also run in numpy with the book's layers (float32 and float64; bench/numpy_book.py in a child
+ * process on the same core, one BLAS thread), interleaved with ours, each row with the load it
+ * ran under. Options: `--quick` (fewer rounds, for a smoke run), `--steps N` (training steps of
+ * the memory check, default 1000), `--no-numpy`.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeContenders } from './contenders.js';
@@ -12,7 +15,7 @@ import { benchConvTraining } from './conv.js';
 import { benchKernels } from './kernels.js';
 import { describeMachine } from './machine.js';
 import { benchMemory } from './memory.js';
-import { computeTargets, markdown, type NumpyConv, type Results } from './report.js';
+import { computeTargets, markdown, type Results } from './report.js';
 import { benchTraining } from './train.js';
 import { sinkTotal } from './util.js';
 
@@ -27,19 +30,21 @@ const machine = describeMachine();
 console.log(
   `[bench] ${machine.cpu}; Node ${machine.node}; pinned to CPU ${machine.affinity}${machine.execArgv.length ? `; ${machine.execArgv.join(' ')}` : ''}`,
 );
-const contenders = await makeContenders();
-console.log(`[bench] ours: ${contenders.ours.map((b) => b.name).join(', ')}; TensorFlow.js: ${contenders.tfjs.join(', ')}`);
+const contenders = await makeContenders({ numpy: !args.includes('--no-numpy') });
+console.log(
+  `[bench] ours: ${contenders.ours.map((b) => b.name).join(', ')}; TensorFlow.js: ${contenders.tfjs.join(', ')}; numpy: ${contenders.numpy ? `${contenders.numpy.version} (the book's layers, one BLAS thread, child process on CPU ${contenders.numpy.cpus})` : 'not measured'}`,
+);
 for (const s of contenders.skipped) console.log(`[bench] skipped ${s}`);
 
 console.log('[bench] training steps');
-const training = [...benchTraining(contenders, timing), benchConvTraining(contenders, timing)];
+const training = [...(await benchTraining(contenders, timing)), await benchConvTraining(contenders, timing)];
+contenders.numpy?.close();
 console.log('[bench] kernels');
 const kernels = benchKernels(contenders, timing);
 console.log(`[bench] memory over ${steps} training steps`);
 const memory = await benchMemory(contenders, steps);
 
 const outDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
-const numpyConv = readNumpyConv(join(outDir, 'numpy_conv.json'));
 const results: Results = {
   machine,
   rounds: timing.rounds,
@@ -47,7 +52,8 @@ const results: Results = {
   kernels,
   training,
   memory,
-  targets: computeTargets(kernels, training, memory, numpyConv),
+  numpy: contenders.numpy ? { version: contenders.numpy.version, cpus: contenders.numpy.cpus } : null,
+  targets: computeTargets(kernels, training, memory),
 };
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -55,12 +61,3 @@ const md = markdown(results);
 writeFileSync(join(outDir, 'latest.md'), md);
 console.log(`\n${md}`);
 console.log(`[bench] wrote bench/results/latest.json and latest.md (sink ${sinkTotal().toFixed(3)})`);
-
-/** The numpy SimpleConvNet step that scripts/bench.sh measured just before (null if it could not run). */
-function readNumpyConv(path: string): NumpyConv | null {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as NumpyConv;
-  } catch {
-    return null;
-  }
-}

@@ -30,6 +30,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBackend, Tensor, type Backend } from '../ts/index.js';
+import type { WasmBackend } from '../ts/backends/wasm.js';
 import { KERNELS } from '../ts/core/kernels.js';
 import { convOutSize } from '../ts/core/window.js';
 import { cpuSample, describeMachine, otherCores, waitForIdle } from './machine.js';
@@ -58,6 +59,7 @@ function crateConstant(file: string, name: string): number {
 }
 const GEMM_MIN = crateConstant('gemm/mod.rs', 'GEMM_MIN_MACS_PER_PART');
 const CONV_MIN = crateConstant('conv.rs', 'CONV_MIN_MACS_PER_PART');
+const CONV_POOL_MIN = crateConstant('conv_pool.rs', 'CONV_POOL_MIN_MACS_PER_PART');
 const ELEMENTWISE_MIN = crateConstant('parallel.rs', 'ELEMENTWISE_MIN_PER_PART');
 /** The SIMD128 GEMM's register tile (MR rows × NR columns): a GEMM part starts on a whole tile. */
 const kernelSource = readFileSync(join(root, 'crate', 'src', 'gemm', 'kernel.rs'), 'utf8');
@@ -114,6 +116,13 @@ function splitPieces(kernel: string, a: unknown[]): Piece[] | null {
         },
       ];
     }
+    case 'convReluPoolBackward': {
+      // by filters (crate/src/conv_pool.rs): a patch of c·fh·fw per pooling window
+      const [samples, c, h, w, fh, fw, stride, pad, filters, ph, pw, ps, pp] = a as number[];
+      const [oh, ow] = [convOutSize(h, fh, stride, pad), convOutSize(w, fw, stride, pad)];
+      const windows = convOutSize(oh, ph, ps, pp) * convOutSize(ow, pw, ps, pp);
+      return [{ work: samples * filters * windows * c * fh * fw, minPerPart: CONV_POOL_MIN, most: filters, perThread: 1 }];
+    }
     case 'reluForward': // element ranges of 16 (crate/src/activation.rs, optim.rs); the element
     case 'reluBackward': // count is not an argument of the Backend method but the first tensor's size
     case 'adam': {
@@ -153,7 +162,9 @@ interface Tally {
 /** A call's sizes for the table: the leading dimensions, or the shape of the first tensor (ReLU, Adam). */
 function callShape(kernel: string, a: unknown[]): string {
   if (kernel.startsWith('relu') || kernel === 'adam') return (a.find((v) => v instanceof Tensor) as Tensor).shape.join('×');
-  return a.slice(0, kernel.startsWith('conv') ? 9 : kernel.startsWith('maxPool') ? 8 : 3).join(',');
+  return a
+    .slice(0, kernel === 'convReluPoolBackward' ? 13 : kernel.startsWith('conv') ? 9 : kernel.startsWith('maxPool') ? 8 : 3)
+    .join(',');
 }
 
 /** Wraps every kernel of `b` in a timer that adds split calls' time to `tally`. */
@@ -226,6 +237,9 @@ async function measureStep(step: Step): Promise<Row> {
   const backends = [await createBackend('wasm', { variant: 'simd128' }), await createBackend('wasm', { threads })];
   if (backends[1].threads !== threads)
     throw new Error(`bench/scaling: asked for ${threads} threads, got ${backends[1].threads} (${backends[1].threadsUnavailable})`);
+  // The model needs the split's own efficiency: every call on all threads, never the governor's
+  // pick of one thread on a loaded machine (bench/threads.ts measures what the governor gives).
+  (backends[1] as WasmBackend).pinThreads();
   const tallies: Tally[] = backends.map(() => ({ splitMs: 0, splitCalls: 0, inlineCalls: 0, calls: new Map() }));
   backends.forEach((b, i) => {
     instrument(b, tallies[i]);

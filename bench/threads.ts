@@ -10,7 +10,8 @@
  * machine if possible: the load average is printed with the results because other processes take
  * cores from the workers. Writes bench/results/threads.json and threads.md (dated, with the
  * machine). `--threads N`
- * compares N threads (default 2); `--wait-idle S` waits up to S seconds before each row for
+ * compares N threads (default 2); the targets are measured again with every core but one kept
+ * busy by spinning processes the bench starts (`--no-busy` skips those rows); `--wait-idle S` waits up to S seconds before each row for
  * the other processes to leave the cores free (and measures a disturbed row again, twice at most); `--quick` runs fewer rounds; `--sweep` adds the threshold rows
  * to a quick run (a full run has them); `--only <regex>` measures the rows whose name matches.
  *
@@ -18,11 +19,13 @@
  * (crate/src/conv.rs) come from the `--sweep` rows: the smallest work per part at which two
  * threads were not slower than one, rounded to a power of two.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBackend, type Backend, type Tensor } from '../ts/index.js';
+import type { WasmBackend } from '../ts/backends/wasm.js';
 import { cpuSample, describeMachine, otherCores, waitForIdle } from './machine.js';
 import { cnnStep, mlpStep } from './steps.js';
 import { seededLabels, seededValues, sinkTotal, timeInterleaved, type TimingOptions } from './util.js';
@@ -33,13 +36,27 @@ const threadsArg = args.indexOf('--threads');
 const threads = threadsArg >= 0 ? Number(args[threadsArg + 1]) : 2;
 const timing: TimingOptions = quick ? { rounds: 5, minSampleMs: 5, warmupMs: 20 } : { rounds: 21, minSampleMs: 10, warmupMs: 100 };
 
+// The busy rows: every core but one kept busy by spinning processes of our own, as a laptop's
+// browser, editor and build do; the case where two threads used to be slower than one.
+let hogs: ChildProcess[] = [];
+function startHogs(): void {
+  hogs = Array.from({ length: Math.max(1, availableParallelism() - 1) }, () =>
+    spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }),
+  );
+}
+function stopHogs(): void {
+  for (const p of hogs) p.kill();
+  hogs = [];
+}
+process.on('exit', stopHogs);
+
 const one = await createBackend('wasm', { variant: 'simd128' });
 const many = await createBackend('wasm', { threads });
 if (many.threads !== threads)
   throw new Error(`bench/threads: asked for ${threads} threads, got ${many.threads} (${many.threadsUnavailable})`);
 
 interface Row {
-  group: 'target' | 'kernel' | 'sweep' | 'step';
+  group: 'target' | 'kernel' | 'sweep' | 'step' | 'busy';
   what: string;
   /** Median µs per call on one thread and on N threads. */
   oneUs: number;
@@ -48,7 +65,12 @@ interface Row {
   target?: number;
   /** Cores other processes kept busy while the row ran (Linux), the honest context of its ratio. */
   otherCores?: number;
+  /** Of the governor's windows during the row (ts/wasm/governor.ts), how many ran on one thread. */
+  soloWindows?: string;
 }
+
+/** What the N-thread backend's governor decided so far. */
+const governor = () => (many as WasmBackend).governorState();
 
 const rows: Row[] = [];
 
@@ -74,18 +96,28 @@ async function measure(
   let row: Row | undefined;
   // With --wait-idle a row that other jobs disturbed anyway (over 0.3 cores) is measured again,
   // up to twice; the table keeps the least disturbed attempt and says how disturbed it was.
-  for (let attempt = 0; attempt < (waitIdleSeconds > 0 ? 3 : 1); attempt++) {
-    if (waitIdleSeconds > 0) await waitForIdle(waitIdleSeconds);
+  for (let attempt = 0; attempt < (waitIdleSeconds > 0 && group !== 'busy' ? 3 : 1); attempt++) {
+    if (waitIdleSeconds > 0 && group !== 'busy') await waitForIdle(waitIdleSeconds);
     const before = cpuSample();
+    const governed = governor();
     const us = timeInterleaved(runs, { ...timing, ...extra });
-    const next: Row = { group, what, oneUs: us.get('one')!, manyUs: us.get('many')!, target, otherCores: otherCores(before, cpuSample()) };
+    const after = governor();
+    const next: Row = {
+      group,
+      what,
+      oneUs: us.get('one')!,
+      manyUs: us.get('many')!,
+      target,
+      otherCores: otherCores(before, cpuSample()),
+      soloWindows: after && governed ? `${after.soloWindows - governed.soloWindows}/${after.windows - governed.windows}` : undefined,
+    };
     if (!row || (next.otherCores ?? 0) < (row.otherCores ?? 0)) row = next;
     if ((row.otherCores ?? 0) <= 0.3) break;
   }
   rows.push(row!);
   if (!row) return;
   console.log(
-    `  ${what.padEnd(46)} 1 thread ${fmt(row.oneUs)}  ${threads} threads ${fmt(row.manyUs)}  ×${(row.oneUs / row.manyUs).toFixed(2)}${target ? ` (target ≥ ${target})` : ''}  others ${row.otherCores?.toFixed(2) ?? '?'} cores`,
+    `  ${what.padEnd(46)} 1 thread ${fmt(row.oneUs)}  ${threads} threads ${fmt(row.manyUs)}  ×${(row.oneUs / row.manyUs).toFixed(2)}${target ? ` (target ≥ ${target})` : ''}  others ${row.otherCores?.toFixed(2) ?? '?'} cores; solo windows ${row.soloWindows ?? '-'}`,
   );
 }
 
@@ -114,15 +146,29 @@ console.log(
     .join(' ')}`,
 );
 
-// ---- the issue's targets --------------------------------------------------------------------
-await measure('target', 'gemmNN 1024×1024×1024', gemm('NN', 1024, 1024, 1024), 1.8, { rounds: quick ? 3 : 9 });
+// ---- the issue's targets, on a quiet machine and with a core kept busy ------------------------
+const gemm1024 = gemm('NN', 1024, 1024, 1024);
+const mlpBig = mlpStep([784, 256, 128, 10], 128);
+const mlpSmall = mlpStep([784, 50, 10], 100);
+await measure('target', 'gemmNN 1024×1024×1024', gemm1024, 1.8, { rounds: quick ? 3 : 9 });
 await measure('target', 'gemmNN 128×784·784×256 (x·W)', gemm('NN', 128, 784, 256), 1.6);
 await measure('target', 'gemmNT 128×256·(784×256)ᵀ (dx = dout·Wᵀ)', gemm('NT', 128, 256, 784), 1.6);
 await measure('target', 'gemmTN (128×784)ᵀ·128×256 (dW = xᵀ·dout)', gemm('TN', 784, 128, 256), 1.6);
 
-await measure('step', '784→256→128→10 step, batch 128', mlpStep([784, 256, 128, 10], 128), 1.5, { minSampleMs: 30 });
-await measure('step', '784→50→10 step, batch 100', mlpStep([784, 50, 10], 100), 1.25, { minSampleMs: 30 });
+await measure('step', '784→256→128→10 step, batch 128', mlpBig, 1.5, { minSampleMs: 30 });
+await measure('step', '784→50→10 step, batch 100', mlpSmall, 1.25, { minSampleMs: 30 });
 await measure('step', 'SimpleConvNet step (Adam), batch 100', cnnStep, 1.6, { minSampleMs: 30, rounds: quick ? 3 : 11 });
+
+if (!args.includes('--no-busy')) {
+  startHogs();
+  const busy = `${hogs.length} core${hogs.length === 1 ? '' : 's'} busy`;
+  console.log(`[bench/threads] ${busy}: a spinning process of ours on each core but one`);
+  await measure('busy', `gemmNN 1024×1024×1024, ${busy}`, gemm1024, 0.95, { rounds: quick ? 3 : 9 });
+  await measure('busy', `784→256→128→10 step, batch 128, ${busy}`, mlpBig, 0.95, { minSampleMs: 30 });
+  await measure('busy', `784→50→10 step, batch 100, ${busy}`, mlpSmall, 0.95, { minSampleMs: 30 });
+  await measure('busy', `SimpleConvNet step (Adam), batch 100, ${busy}`, cnnStep, 0.95, { minSampleMs: 30, rounds: quick ? 3 : 11 });
+  stopHogs();
+}
 
 // ---- kernels: split ones at their training shapes, and ones that stay inline ----------------
 await measure('kernel', 'affineForward 100×784·784×50 + b', (b) => {
@@ -225,11 +271,11 @@ const load = loadavg()
   .map((l) => l.toFixed(2))
   .join(' ');
 const md = [
-  `| ${threads} threads vs 1 | 1 thread | ${threads} threads | ratio | target | other processes |`,
-  '|---|---:|---:|---:|---:|---:|',
+  `| ${threads} threads vs 1 | 1 thread | ${threads} threads | ratio | target | other processes | windows on 1 thread |`,
+  '|---|---:|---:|---:|---:|---:|---:|',
   ...rows.map(
     (r) =>
-      `| ${r.what} | ${fmt(r.oneUs).trim()} | ${fmt(r.manyUs).trim()} | ${(r.oneUs / r.manyUs).toFixed(2)}× | ${r.target ? `≥ ${r.target}×` : ''} | ${r.otherCores === undefined ? '' : `${r.otherCores.toFixed(1)} cores`} |`,
+      `| ${r.what} | ${fmt(r.oneUs).trim()} | ${fmt(r.manyUs).trim()} | ${(r.oneUs / r.manyUs).toFixed(2)}× | ${r.target ? `≥ ${r.target}×` : ''} | ${r.otherCores === undefined ? '' : `${r.otherCores.toFixed(1)} cores`} | ${r.soloWindows ?? ''} |`,
   ),
   '',
   `Measured ${new Date().toISOString().slice(0, 10)} on ${describeMachine().cpu}, ${cpus().length} logical cores, Node ${process.versions.node}; load average after the run ${load} (1, 5, 15 min). "Other processes": the cores other jobs kept busy while the row ran (/proc/stat minus this process).`,

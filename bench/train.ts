@@ -5,14 +5,45 @@
  */
 import { Sequential, SGD } from '../ts/index.js';
 import { tfName, type Contenders } from './contenders.js';
+import { numpyName, type NumpyDtype, type NumpyNet, type NumpyWork } from './numpy.js';
 import { onTfBackend, tf, type TfBackendName } from './tfjs.js';
-import { seededLabels, seededValues, timeInterleaved, type Contender, type TimingOptions } from './util.js';
+import {
+  seededLabels,
+  seededValues,
+  timeInterleavedWith,
+  type Contender,
+  type ExternalContender,
+  type RowLoad,
+  type TimingOptions,
+} from './util.js';
 
 export interface TrainResult {
   net: string;
   batch: number;
   /** Median ms per training step, by contender. */
   ms: Record<string, number>;
+  /** The load the row was measured under. */
+  load?: RowLoad;
+}
+
+/**
+ * The numpy contenders of a step (bench/numpy_book.py in the child process of `c.numpy`): the
+ * book's layers in float32 and float64, and float32 without the first layer's dx (our work).
+ */
+export async function numpyContenders(c: Contenders, net: NumpyNet): Promise<ExternalContender[]> {
+  const np = c.numpy;
+  if (!np) return [];
+  const kinds: [NumpyDtype, NumpyWork][] = [
+    ['f32', 'book'],
+    ['f64', 'book'],
+    ['f32', 'same'],
+  ];
+  const out: ExternalContender[] = [];
+  for (const [dtype, work] of kinds) {
+    const id = await np.make(net, dtype, work);
+    out.push({ name: numpyName(dtype, work), sample: (n) => np.run(id, n) });
+  }
+  return out;
 }
 
 export const NETS: { sizes: number[]; batch: number }[] = [
@@ -22,7 +53,7 @@ export const NETS: { sizes: number[]; batch: number }[] = [
 
 const LR = 0.01;
 
-export function benchTraining(c: Contenders, timing: TimingOptions): TrainResult[] {
+export async function benchTraining(c: Contenders, timing: TimingOptions): Promise<TrainResult[]> {
   const results: TrainResult[] = [];
   for (const { sizes, batch } of NETS) {
     const [inputs, classes] = [sizes[0], sizes[sizes.length - 1]];
@@ -33,16 +64,20 @@ export function benchTraining(c: Contenders, timing: TimingOptions): TrainResult
       const x = be.tensor(xVals, [batch, inputs]);
       const t = be.tensor(labels, [batch]);
       const sgd = new SGD({ lr: LR });
-      return { name: be.name, run: () => sgd.update(net.params, net.gradient(x, t)) };
+      return { name: c.label(be), run: () => sgd.update(net.params, net.gradient(x, t)) };
     });
     const theirs = c.tfjs.map((name) => tfTrainStep(name, sizes, batch, xVals, labels));
-    const us = timeInterleaved([...mine, ...theirs], { ...timing, minSampleMs: Math.max(timing.minSampleMs ?? 3, 20) });
+    const numpy = await numpyContenders(c, sizes.join('-') as NumpyNet);
+    const { us, load } = await timeInterleavedWith([...mine, ...theirs, ...numpy], {
+      ...timing,
+      minSampleMs: Math.max(timing.minSampleMs ?? 3, 20),
+    });
     const ms = Object.fromEntries([...us].map(([k, v]) => [k, v / 1000]));
-    results.push({ net: sizes.join('→'), batch, ms });
+    results.push({ net: sizes.join('→'), batch, ms, load });
     console.log(
       `  ${sizes.join('→').padEnd(18)} batch ${batch}  ${Object.entries(ms)
         .map(([k, v]) => `${k} ${v.toFixed(3)}ms`)
-        .join('  ')}`,
+        .join('  ')}  (load ${load.loadAverage.toFixed(2)}, other processes ${load.otherCores?.toFixed(2) ?? '?'} cores)`,
     );
   }
   return results;

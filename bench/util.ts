@@ -3,6 +3,8 @@
  * sink that keeps results alive so the JIT cannot drop the work. Benchmarks are never timed
  * assertions in tests; they only report.
  */
+import { loadavg } from 'node:os';
+import { cpuSample, otherCores } from './machine.js';
 
 /** Seeded uniform values in [-1, 1) (mulberry32), so every run measures the same numbers. */
 export function seededValues(size: number, seed: number): Float32Array {
@@ -78,6 +80,78 @@ export function timeInterleaved(contenders: Contender[], options: TimingOptions 
     }
   }
   return new Map([...samples].map(([name, s]) => [name, median(s)]));
+}
+
+/** A contender that times itself in another process (numpy): `sample(n)` runs n calls and resolves to their total ms. */
+export interface ExternalContender {
+  name: string;
+  sample: (calls: number) => Promise<number>;
+}
+
+/** What a row was measured under: the 1-minute load average at its end and the cores other processes kept busy during it (Linux). */
+export interface RowLoad {
+  loadAverage: number;
+  otherCores: number | null;
+}
+
+/**
+ * `timeInterleaved` with external contenders too (numpy in a child process): every round times
+ * each contender once, in turn, ours and theirs alike; also returns the load the row ran under.
+ * An external sample is timed by its process, so the pipe is not counted.
+ */
+export async function timeInterleavedWith(
+  contenders: (Contender | ExternalContender)[],
+  options: TimingOptions = {},
+): Promise<{ us: Map<string, number>; load: RowLoad }> {
+  const { rounds = 9, minSampleMs = 3, warmupMs = 30 } = options;
+  const before = cpuSample();
+  const wall0 = performance.now();
+  let externalMs = 0; // the child's own CPU time, not another process's load
+  const external = async (c: ExternalContender, n: number) => {
+    const ms = await c.sample(n);
+    externalMs += ms;
+    return ms;
+  };
+  const calls = new Map<string, number>();
+  for (const c of contenders) {
+    let perCall: number;
+    if ('run' in c) {
+      const start = performance.now();
+      let n = 0;
+      do {
+        sink(c.run());
+        n++;
+      } while (performance.now() - start < warmupMs);
+      perCall = (performance.now() - start) / n;
+    } else {
+      let [n, ms] = [1, await external(c, 1)];
+      while (ms < warmupMs) {
+        n *= 2;
+        ms = await external(c, n);
+      }
+      perCall = ms / n;
+    }
+    calls.set(c.name, Math.max(1, Math.ceil(minSampleMs / perCall)));
+  }
+  const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const c of contenders) {
+      const n = calls.get(c.name)!;
+      let ms: number;
+      if ('run' in c) {
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) sink(c.run());
+        ms = performance.now() - t0;
+      } else ms = await external(c, n);
+      samples.get(c.name)!.push((ms * 1000) / n);
+    }
+  }
+  const measured = otherCores(before, cpuSample());
+  const others = measured === undefined ? undefined : Math.max(0, measured - externalMs / (performance.now() - wall0));
+  return {
+    us: new Map([...samples].map(([name, s]) => [name, median(s)])),
+    load: { loadAverage: loadavg()[0], otherCores: others === undefined ? null : others },
+  };
 }
 
 export function median(values: number[]): number {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench`: builds what is missing, then runs bench/run.ts (every kernel and training
-# steps on our WASM variants, our pure TS, TensorFlow.js cpu and wasm), which writes
+# steps on our WASM variants, our pure TS, TensorFlow.js cpu and wasm, and numpy with the book's
+# layers in float32 and float64), which writes
 # bench/results/latest.{json,md}, then bench/threads.ts (1 thread against 2). Extra arguments go
 # to both (--quick, --steps N). docs/performance.md explains the results.
 #
@@ -18,13 +19,11 @@ pin=()
 if command -v taskset >/dev/null 2>&1; then
   pin=(taskset -c "${BENCH_CPU:-$(( $(nproc) - 1 ))}")
 fi
-# The book's SimpleConvNet step in numpy (float32, one thread, same CPU) for the chapter-7 target;
-# skipped with a note when python3 or numpy is missing.
-rm -f bench/results/numpy_conv.json
-if python3 -c 'import numpy' >/dev/null 2>&1; then
-  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "${pin[@]}" python3 bench/numpy_conv.py || echo "[bench] bench/numpy_conv.py failed; the numpy target stays unmeasured" >&2
-else
-  echo "[bench] python3 with numpy not found: the numpy SimpleConvNet target stays unmeasured" >&2
+# numpy (the book's layers, bench/numpy_book.py) runs as a child process of bench/run.ts, so it
+# inherits the pinning: same core, one BLAS thread. Without python3 or numpy the run says so and
+# goes on without those columns.
+if ! python3 -c 'import numpy' >/dev/null 2>&1; then
+  echo "[bench] python3 with numpy not found: the numpy columns stay empty (pip install numpy; offline: pip install --no-index --find-links /opt/wheels numpy)" >&2
 fi
 "${pin[@]}" node "${RELAXED_NODE_FLAGS[@]}" --import tsx bench/run.ts "$@"
 # One thread against two (bench/threads.ts → bench/results/threads.{json,md}), not pinned: the
@@ -32,6 +31,7 @@ fi
 if (( $(nproc) >= 2 )); then
   node --import tsx bench/threads.ts "$@"
   node --import tsx bench/scaling.ts "$@" # Amdahl's model for 4, 8, 16 cores from s and e measured here
+  node --import tsx bench/mlp_threads.ts "$@" # the MLPs on 2 threads against numpy on one (issue 22)
 else
   echo "[bench] one CPU: the threads comparison (bench/threads.ts) needs at least two" >&2
 fi

@@ -35,7 +35,8 @@
 use crate::window::{out_size, Window};
 use crate::workspace::OutOfMemory;
 use crate::{
-    activation, affine, alloc, batch_norm, bias, conv, dropout, gemm, optim, pool, softmax_xent,
+    activation, affine, alloc, batch_norm, bias, conv, conv_pool, dropout, gemm, optim, pool,
+    softmax_xent,
 };
 
 /// Allocates `bytes` bytes, 16-byte aligned; returns the pointer, or 0 if memory cannot grow.
@@ -393,6 +394,22 @@ kernels! {
     {
         let g = window(n, c, h, w, fh, fw, stride, pad);
         conv::conv_backward(&g, filters, col, weights, dout, dw, db, dcol.zip(dx))
+    }
+    /// The first layers Convolution → ReLU → max pooling, backward, without the convolution's dx
+    /// (`crate::conv_pool`): `dW`, `db` from the input `x` and the pooling's output `pooled`,
+    /// `argmax` and `dout`.
+    fn conv_relu_pool_backward(
+        n: dim, c: dim, h: dim, w: dim, fh: dim, fw: dim, stride: dim, pad: dim, filters: dim,
+        pool_h: dim, pool_w: dim, pool_stride: dim, pool_pad: dim,
+        x: input[n * c * h * w], pooled: input[n * filters * pp], argmax: input[n * filters * pp],
+        dout: input[n * filters * pp], dw: output[filters * c * fh * fw], db: output[filters],
+    ) -> void
+    where oh = out_size(h, fh, stride, pad); ow = out_size(w, fw, stride, pad);
+        pp = out_size(oh, pool_h, pool_stride, pool_pad) * out_size(ow, pool_w, pool_stride, pool_pad);
+    {
+        let g = window(n, c, h, w, fh, fw, stride, pad);
+        let pool = window(n, filters, oh, ow, pool_h, pool_w, pool_stride, pool_pad);
+        conv_pool::conv_relu_pool_backward(&g, filters, &pool, x, pooled, argmax, dout, dw, db)
     }
     /// Max pooling forward (`crate::pool`): `out` and `argmax` (`[N, C, OH·OW]`) from `x[N, C, H, W]`.
     fn max_pool_forward(

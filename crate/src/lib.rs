@@ -64,6 +64,7 @@ mod alloc;
 pub mod batch_norm;
 pub mod bias;
 pub mod conv;
+pub mod conv_pool;
 pub mod dropout;
 pub mod exp;
 pub mod gemm;

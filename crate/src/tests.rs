@@ -10,6 +10,7 @@
 mod batch_norm;
 /// The convolution and max pooling (chapter 7).
 mod conv;
+mod conv_pool;
 /// Dropout's passes (chapter 6).
 mod dropout;
 /// The fused kernels (Affine passes, softmax-CE forward+backward) and the vectorised exp.

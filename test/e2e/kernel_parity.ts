@@ -164,6 +164,26 @@ function cases(lib: typeof Library): Case[] {
         }),
     ]);
   }
+  // Convolution → Relu → Pooling backward in one pass (convReluPoolBackward): its SIMD paths (the
+  // straight one without padding, the gathering one with it) against the TS backend.
+  for (const [n, c, h, w, fn, fh, fw, stride, pad] of CONV_CASES) {
+    const seed = n * 1000 + c * 100 + h * 10 + fn + 7;
+    list.push([
+      `Convolution → Relu → Pooling 2×2 fused backward ${n}×${c}×${h}×${w} * ${fn}×${fh}×${fw} stride ${stride} pad ${pad}`,
+      (b) =>
+        within(b, (t) => {
+          const conv = new lib.Convolution(t(values(fn * c * fh * fw, seed), [fn, c, fh, fw]), t(values(fn, seed + 1), [fn]), {
+            stride,
+            pad,
+          });
+          const relu = new lib.Relu();
+          const pool = new lib.Pooling(2, 2, { stride: 2 });
+          const out = pool.forward(relu.forward(conv.forward(t(values(n * c * h * w, seed + 2), [n, c, h, w]))));
+          conv.backwardParamsThrough([conv, relu, pool], t(values(out.size, seed + 3), out.shape as number[]));
+          return [out, conv.dW!, conv.db!];
+        }),
+    ]);
+  }
   list.push([
     'BatchNormalization 17×13 (train, backward, test)',
     (b) =>

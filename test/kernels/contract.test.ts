@@ -84,8 +84,10 @@ function evaluate(expr: string, vars: Record<string, number | boolean>): number 
       expectToken(')');
       return convOutSize(args[0], args[1], args[2], args[3]);
     }
-    if (!(t in vars)) throw new Error(`in '${expr}': unknown name '${t}'`);
-    return Number(vars[t]);
+    // a Rust name (`pool_h`) as the contract's (`poolH`): the values are keyed by loose names
+    const key = t in vars ? t : t.replace(/_/g, '');
+    if (!(key in vars)) throw new Error(`in '${expr}': unknown name '${t}'`);
+    return Number(vars[key]);
   };
   const v = sum();
   if (at !== tokens.length) throw new Error(`in '${expr}': unexpected '${tokens[at]}'`);
@@ -107,6 +109,10 @@ const SAMPLE: Record<string, number> = {
   stride: 2,
   pad: 1,
   filters: 4,
+  poolH: 2,
+  poolW: 3,
+  poolStride: 2,
+  poolPad: 1,
 };
 /** Elements of every tensor of an element-wise kernel (its raw `n`). */
 const ELEMENTS = 11;

@@ -1,13 +1,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Affine, createBackend, NonFiniteLossError, Pooling, Relu, Sequential, type Backend, type Tensor } from '../../ts/index.js';
 import { Float64Forward } from '../../ts/training/float64_forward.js';
+import type { WasmBackend } from '../../ts/backends/wasm.js';
 import { allBackends, randomValues } from '../helpers/backends.js';
 
 // NaN propagates through ReLU and max pooling as in the book's numpy layers: ReLU's mask is
 // `x <= 0`, which NaN is not, and pooling's np.max / np.argmax pick a window's first NaN. So a
 // net that diverged reports a non-finite loss at the same step on every backend (the threaded
 // build included, on arrays big enough to be split) and in the float64 reference.
-const backends = [...(await allBackends()), await createBackend('wasm', { threads: 2 })];
+const threaded = (await createBackend('wasm', { threads: 2 })) as WasmBackend;
+threaded.pinThreads(); // split whatever the machine's load (the governor could pick one thread)
+const backends = [...(await allBackends()), threaded];
 afterAll(() => backends.at(-1)!.dispose());
 const name = (b: Backend) => (b.threads > 1 ? `${b.name} on ${b.threads} threads` : b.name);
 

@@ -16,12 +16,19 @@ import { randomValues, toleranceRatio } from '../helpers/backends.js';
 const THREADS = [2, 3, 4] as const;
 const single = await createBackend('wasm', { variant: 'simd128' });
 const oracle = await createBackend('ts');
-const threaded = await Promise.all(THREADS.map((threads) => createBackend('wasm', { threads })));
+// Pinned to all their threads: the governor would move a loaded machine to one, and these tests
+// are about the split (the governor has its own, governor.test.ts and threads_busy.test.ts).
+const threaded = await Promise.all(THREADS.map((threads) => createBackend('wasm', { threads }).then(pinned)));
 afterAll(() => {
   for (const b of threaded) b.dispose();
 });
 
 type Dims = Record<string, number | string>;
+
+function pinned(b: Backend): Backend {
+  (b as WasmBackend).pinThreads();
+  return b;
+}
 
 /** Shapes by the dimensions a kernel declares: odd sizes, and sizes past the split thresholds (crate/src/parallel.rs users). */
 const gemmShapes: Dims[] = [
@@ -56,12 +63,20 @@ const poolingWindows: Dims[] = [
   { n: 10, c: 30, h: 24, w: 24, fh: 2, fw: 2, stride: 2, pad: 0 },
   { n: 5, c: 7, h: 65, w: 63, fh: 3, fw: 3, stride: 2, pad: 1 },
 ];
+/** A convolution and the pooling of its output (convReluPoolBackward). */
+const convPools: Dims[] = [
+  { n: 1, c: 1, h: 6, w: 6, fh: 3, fw: 3, stride: 1, pad: 0, filters: 2, poolH: 2, poolW: 2, poolStride: 2, poolPad: 0 },
+  { n: 3, c: 2, h: 9, w: 7, fh: 3, fw: 2, stride: 2, pad: 1, filters: 5, poolH: 2, poolW: 2, poolStride: 1, poolPad: 1 },
+  { n: 100, c: 1, h: 28, w: 28, fh: 5, fw: 5, stride: 1, pad: 0, filters: 30, poolH: 2, poolW: 2, poolStride: 2, poolPad: 0 }, // the book's CNN
+  { n: 7, c: 3, h: 16, w: 16, fh: 3, fw: 3, stride: 1, pad: 1, filters: 16, poolH: 3, poolW: 3, poolStride: 2, poolPad: 1 },
+];
 const SHAPES: Record<string, Dims[]> = {
   '': lengths,
   'm k n': gemmShapes,
   'rows cols': matrices,
   'n c h w fh fw stride pad filters': windows,
   'n c h w fh fw stride pad': poolingWindows,
+  'n c h w fh fw stride pad filters poolH poolW poolStride poolPad': convPools,
 };
 
 /**
@@ -120,7 +135,8 @@ function makeCall(backend: Backend, name: KernelName, d: Dims, seed: number): Ca
           d.targets === 'labels'
             ? values.map((v) => Math.floor(((v + 1) / 2) * cols))
             : values.map((_, i) => (i % cols === (Math.floor(i / cols) * 7) % cols ? 1 : 0));
-      else if (arg.name === 'argmax') values = values.map((v) => Math.floor(((v + 1) / 2) * Number(d.fh) * Number(d.fw)));
+      else if (arg.name === 'argmax')
+        values = values.map((v) => Math.floor(((v + 1) / 2) * Number(d.poolH ?? d.fh) * Number(d.poolW ?? d.fw)));
       else if (arg.name === 'mask') values = values.map((v) => (v > 0 ? 1 : 0));
       else if (NON_NEGATIVE.has(arg.name)) values = values.map(Math.abs);
       const t = backend.tensor(values, [n]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Convolution, Pooling, Random, type Backend } from '../../ts/index.js';
-import { allBackends, randomValues, toleranceRatio } from '../helpers/backends.js';
+import { Convolution, Pooling, Random, Relu, type Backend } from '../../ts/index.js';
+import { allBackends, integerValues, randomValues, toleranceRatio } from '../helpers/backends.js';
 import { convBook, outHW, poolBook, type Geometry } from '../helpers/conv_reference.js';
 
 const backends = await allBackends();
@@ -144,5 +144,91 @@ describe('WASM = TS for Convolution and Pooling', () => {
         expect(toleranceRatio(a[key], want[key]), `${key}, ${label(g)}`).toBeLessThanOrEqual(1);
       expect(a.pooled, label(g)).toEqual(want.pooled);
     });
+  });
+});
+
+/**
+ * Convolution → Relu → Pooling, backward without dx: the fused pass (`backwardParamsThrough`,
+ * the kernel convReluPoolBackward) against the layers one after another (Pooling.backward,
+ * Relu.backward, backwardParams). Small integers make every sum exact in f32, so the two must be
+ * equal whatever order they add in; the geometries cover the SIMD path (C·FH ≤ 8, FW ≤ 8, no
+ * padding) and its scalar fallbacks (padding, wide filters, loads at the end of x).
+ */
+describe.each(backends.map((b) => [b.name, b] as const))('Convolution → Relu → Pooling fused backward on %s', (_name, backend: Backend) => {
+  function fusedCases(count: number, seed: number) {
+    const rng = new Random(seed);
+    const out = [
+      { g: { n: 3, c: 1, h: 28, w: 28, fh: 5, fw: 5, stride: 1, pad: 0 }, filters: 6, pool: [2, 2, 2, 0] }, // SimpleConvNet's
+      { g: { n: 2, c: 16, h: 8, w: 8, fh: 3, fw: 3, stride: 1, pad: 1 }, filters: 3, pool: [2, 2, 2, 0] }, // DeepConvNet-like: C·FH = 48
+      { g: { n: 2, c: 1, h: 9, w: 6, fh: 5, fw: 5, stride: 1, pad: 0 }, filters: 2, pool: [1, 1, 1, 0] }, // ow = 2: loads past x's end
+      { g: { n: 1, c: 2, h: 10, w: 11, fh: 4, fw: 7, stride: 1, pad: 0 }, filters: 3, pool: [2, 3, 2, 1] },
+      { g: { n: 0, c: 1, h: 5, w: 5, fh: 3, fw: 3, stride: 1, pad: 0 }, filters: 2, pool: [2, 2, 2, 0] },
+    ];
+    while (out.length < count) {
+      const g = {
+        n: 1 + rng.int(3),
+        c: 1 + rng.int(3),
+        h: 2 + rng.int(11),
+        w: 2 + rng.int(11),
+        fh: 1 + rng.int(5),
+        fw: 1 + rng.int(9),
+        stride: 1 + rng.int(2),
+        pad: rng.int(2),
+      };
+      if (g.fh > g.h + 2 * g.pad || g.fw > g.w + 2 * g.pad) continue;
+      const [oh, ow] = outHW(g);
+      const pool = [1 + rng.int(3), 1 + rng.int(3), 1 + rng.int(3), rng.int(2)];
+      if (pool[0] > oh + 2 * pool[3] || pool[1] > ow + 2 * pool[3]) continue;
+      out.push({ g, filters: 1 + rng.int(4), pool });
+    }
+    return out;
+  }
+
+  it('gives the dW and db of the layers one after another, exactly, on 40 shapes', () => {
+    fusedCases(40, 77).forEach(({ g, filters, pool: [ph, pw, ps, pp] }, t) => {
+      const [oh, ow] = outHW(g);
+      const [poh, pow] = outHW({ n: g.n, c: filters, h: oh, w: ow, fh: ph, fw: pw, stride: ps, pad: pp });
+      const W = backend.tensor(integerValues(filters * g.c * g.fh * g.fw, t), [filters, g.c, g.fh, g.fw]);
+      const b = backend.tensor(integerValues(filters, t + 1), [filters]);
+      const x = backend.tensor(integerValues(g.n * g.c * g.h * g.w, t + 2), [g.n, g.c, g.h, g.w]);
+      const dout = backend.tensor(integerValues(g.n * filters * poh * pow, t + 3), [g.n, filters, poh, pow]);
+      const conv = new Convolution(W, b, { stride: g.stride, pad: g.pad });
+      const relu = new Relu();
+      const pooling = new Pooling(ph, pw, { stride: ps, pad: pp });
+      const layers = [conv, relu, pooling];
+      pooling.forward(relu.forward(conv.forward(x)));
+      const where = `x ${g.n}×${g.c}×${g.h}×${g.w}, filter ${g.fh}×${g.fw} s${g.stride} p${g.pad}, pool ${ph}×${pw} s${ps} p${pp}`;
+      expect(conv.fusedBackwardDepth(layers), where).toBe(2);
+      conv.backwardParamsThrough(layers, dout);
+      const fused = { dW: Array.from(conv.dW!.data), db: Array.from(conv.db!.data) };
+      conv.backwardParams(relu.backward(pooling.backward(dout)));
+      expect(fused.dW, `dW, ${where}`).toEqual(Array.from(conv.dW!.data));
+      expect(fused.db, `db, ${where}`).toEqual(Array.from(conv.db!.data));
+      for (const l of layers) l.dispose();
+      for (const v of [W, b, x, dout]) v.dispose();
+    });
+  });
+
+  it('is used only when a Relu of the convolution output and a Pooling of that follow', () => {
+    const conv = new Convolution(backend.tensor(randomValues(2 * 9, 1), [2, 1, 3, 3]), backend.zeros([2]));
+    const [relu, pooling] = [new Relu(), new Pooling(2, 2, { stride: 2 })];
+    const x = backend.tensor(randomValues(2 * 36, 2), [2, 1, 6, 6]);
+    expect(conv.fusedBackwardDepth([conv, relu, pooling])).toBe(0); // before a forward
+    expect(() => conv.backwardParamsThrough([conv, relu, pooling], backend.zeros([2, 2, 2, 2]))).toThrow(
+      'Convolution.backwardParamsThrough: expected this Convolution, a Relu of its output and a Pooling of that',
+    );
+    pooling.forward(relu.forward(conv.forward(x)));
+    expect(conv.fusedBackwardDepth([conv, relu, pooling])).toBe(2);
+    expect(conv.fusedBackwardDepth([conv, pooling, relu])).toBe(0);
+    expect(conv.fusedBackwardDepth([relu, conv, pooling])).toBe(0);
+    pooling.forward(conv.forward(x)); // the pooling no longer reads the Relu's output
+    expect(conv.fusedBackwardDepth([conv, relu, pooling])).toBe(0);
+    pooling.forward(relu.forward(backend.tensor(randomValues(2 * 2 * 16, 3), [2, 2, 4, 4]))); // the Relu's input is not this layer's output
+    expect(conv.fusedBackwardDepth([conv, relu, pooling])).toBe(0);
+    expect(() => conv.backwardParamsThrough([conv, relu, pooling], backend.zeros([2, 2, 2, 2]))).toThrow(
+      'Convolution.backwardParamsThrough: expected this Convolution, a Relu of its output and a Pooling of that',
+    );
+    pooling.forward(relu.forward(conv.forward(x)));
+    expect(conv.fusedBackwardDepth([conv, relu, pooling])).toBe(2);
   });
 });

@@ -85,19 +85,55 @@ describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet on %s', 
     plain.dispose();
   });
 
-  it('a wrong pooling gradient fails the check (the check can fail)', () => {
-    const net = small(backend);
-    const { x, t } = batch(backend);
-    const pool = net.layers.get('Pool1') as Pooling;
-    const backward = pool.backward.bind(pool);
+  it('a wrong pooling gradient fails the check (the check can fail), in the fused backward and layer by layer', () => {
     // route every gradient to the wrong window element: what a last-maximum tie rule or an off-by-one would do
-    pool.backward = (dout) => {
+    const fused = small(backend);
+    const { x, t } = batch(backend);
+    const conv = fused.layers.get('Conv1') as Convolution;
+    const pool = fused.layers.get('Pool1') as Pooling;
+    const through = conv.backwardParamsThrough.bind(conv);
+    let planted = 0;
+    conv.backwardParamsThrough = (layers, dout) => {
+      pool.argmax!.data.reverse();
+      planted++;
+      through(layers, dout);
+    };
+    expect(gradientCheck(fused, x, t).params.W1.relativeError).toBeGreaterThan(1e-2);
+    expect(planted).toBeGreaterThan(0); // the net took the fused path
+    fused.dispose();
+
+    const layered = small(backend);
+    (layered.layers.get('Conv1') as Convolution).fusedBackwardDepth = () => 0; // layer by layer
+    const pool2 = layered.layers.get('Pool1') as Pooling;
+    const backward = pool2.backward.bind(pool2);
+    pool2.backward = (dout) => {
       const dx = backward(dout);
       dx.data.reverse();
       return dx;
     };
-    expect(gradientCheck(net, x, t).params.W1.relativeError).toBeGreaterThan(1e-2);
-    net.dispose();
+    expect(gradientCheck(layered, x, t).params.W1.relativeError).toBeGreaterThan(1e-2);
+    layered.dispose();
+  });
+
+  it('takes Conv1 → Relu1 → Pool1 backward in one pass, with the gradients of the layers one after another', () => {
+    const [fused, layered] = [small(backend), small(backend)];
+    (layered.layers.get('Conv1') as Convolution).fusedBackwardDepth = () => 0;
+    const { x, t } = batch(backend);
+    const calls: string[] = [];
+    const kernel = backend.convReluPoolBackward.bind(backend);
+    backend.convReluPoolBackward = (...a: Parameters<Backend['convReluPoolBackward']>) => {
+      calls.push('convReluPoolBackward');
+      kernel(...a);
+    };
+    const a = fused.gradient(x, t);
+    expect(calls).toEqual(['convReluPoolBackward']);
+    const b = layered.gradient(x, t);
+    expect(calls).toEqual(['convReluPoolBackward']); // not called layer by layer
+    backend.convReluPoolBackward = kernel;
+    for (const key of ['W1', 'b1']) expect(toleranceRatio(a[key].data, b[key].data), key).toBeLessThanOrEqual(1);
+    for (const key of ['W2', 'b2', 'W3', 'b3']) expect(Array.from(a[key].data), key).toEqual(Array.from(b[key].data));
+    fused.dispose();
+    layered.dispose();
   });
 
   it("numericalGradient (f32, the book's) agrees with gradient", () => {
@@ -162,7 +198,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet on %s', 
 });
 
 describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet as a computational graph on %s', (_name, backend: Backend) => {
-  it("graphFromNet records Conv1 and Pool1, and its gradients equal the net's; the graph renders", async () => {
+  it("graphFromNet records Conv1 and Pool1, and its gradients equal the net's (W1, b1 to rounding); the graph renders", async () => {
     const net = small(backend);
     const { x, t } = batch(backend);
     const { graph, loss, params } = graphFromNet(net, x, t);
@@ -179,7 +215,10 @@ describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet as a com
     graph.backward(loss);
     const grads = net.gradient(x, t);
     expect(loss.value).toBe(net.lastLayer.loss);
-    for (const key of ['W1', 'b1', 'W2', 'b2', 'W3', 'b3'])
+    // the graph runs the layers one by one; the net takes Conv1 → Relu1 → Pool1 backward in one
+    // pass that adds in another order (Convolution.backwardParamsThrough)
+    for (const key of ['W1', 'b1']) expect(toleranceRatio((params[key].grad as Tensor).data, grads[key].data), key).toBeLessThanOrEqual(1);
+    for (const key of ['W2', 'b2', 'W3', 'b3'])
       expect(Array.from((params[key].grad as Tensor).data), key).toEqual(Array.from(grads[key].data));
     const { toDot } = await import('../../ts/render/index.js');
     const dot = toDot(graph);

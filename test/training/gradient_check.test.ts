@@ -337,17 +337,28 @@ describe.each(backends.map((b) => [b.name, b] as const))('gradientCheck on %s', 
     const { x, t } = fourDigits(backend);
     for (const planted of [false, true]) {
       const net = new SimpleConvNet(backend, { filterNum: 4, filterSize: 5, hiddenSize: 20, seed: 21 });
+      let flips = 0;
       if (planted) {
+        // in whichever backward the net takes: its first layers' in one pass (Conv1 → Relu1 → Pool1), or Conv1's alone
         const conv = net.layers.get('Conv1') as Convolution;
-        const backwardParams = conv.backwardParams.bind(conv);
-        conv.backwardParams = (dout) => {
-          backwardParams(dout);
+        const flip = () => {
+          flips++;
           conv.db!.data.forEach((v, i, d) => {
             d[i] = -v;
           });
         };
+        const [backwardParams, through] = [conv.backwardParams.bind(conv), conv.backwardParamsThrough.bind(conv)];
+        conv.backwardParams = (dout) => {
+          backwardParams(dout);
+          flip();
+        };
+        conv.backwardParamsThrough = (layers, dout) => {
+          through(layers, dout);
+          flip();
+        };
       }
       const check = gradientCheck(net, x, t);
+      expect(flips > 0, `planted ${planted}: the bug ran`).toBe(planted);
       expect(check.params.b1, `planted ${planted}`).toMatchObject({ compared: 4, skipped: 0, checked: true, ok: !planted });
       expect(check.params.W1.compared, `planted ${planted}`).toBe(100);
       expect(check.ok, check.summary).toBe(!planted);

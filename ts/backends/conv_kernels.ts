@@ -192,6 +192,60 @@ function maxPoolBackwardIn(g: Window, dout: Float32Array, argmax: Float32Array, 
   }
 }
 
+/**
+ * dW and db of Convolution → ReLU → max pooling from the pooling's output, argmax and dout
+ * (crate/src/conv_pool.rs): per filter, over samples, then windows in row-major order, each window's
+ * gradient (none where ReLU blocks: the pooled value, its output there, is ≤ 0; a NaN passes) times
+ * the input patch its chosen position read.
+ */
+function convReluPoolBackwardIn(
+  g: Window,
+  filters: number,
+  pool: Window,
+  x: Float32Array,
+  pooled: Float32Array,
+  argmax: Float32Array,
+  dout: Float32Array,
+  dw: Float32Array,
+  db: Float32Array,
+): void {
+  const { oh: ph, ow: pw } = outputSize(pool);
+  const [oh, ow] = [pool.h, pool.w];
+  const k = g.c * g.fh * g.fw,
+    plane = g.h * g.w,
+    window = pool.fh * pool.fw;
+  dw.fill(0);
+  for (let f = 0; f < filters; f++) {
+    let sum = 0;
+    for (let n = 0; n < g.n; n++) {
+      const row = (n * filters + f) * ph * pw,
+        xn = n * g.c * plane;
+      for (let q = 0; q < ph * pw; q++) {
+        const at = argmax[row + q];
+        if (!(at >= 0 && at < window) || pooled[row + q] <= 0) continue; // not a window index (dropped), or ReLU blocks
+        const i = Math.floor(at / pool.fw),
+          j = Math.floor(at - i * pool.fw);
+        const oy = Math.floor(q / pw) * pool.stride + i - pool.pad,
+          ox = (q % pw) * pool.stride + j - pool.pad;
+        if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue; // padding won: dropped
+        const grad = dout[row + q];
+        sum += grad;
+        for (let c = 0; c < g.c; c++) {
+          for (let fy = 0; fy < g.fh; fy++) {
+            const y = oy * g.stride + fy - g.pad;
+            if (y < 0 || y >= g.h) continue;
+            for (let fx = 0; fx < g.fw; fx++) {
+              const xx = ox * g.stride + fx - g.pad;
+              if (xx >= 0 && xx < g.w) dw[f * k + (c * g.fh + fy) * g.fw + fx] += grad * x[xn + c * plane + y * g.w + xx];
+            }
+          }
+        }
+      }
+    }
+    db[f] = sum;
+  }
+}
+
 // The contract's raw signatures (ts/core/kernels.ts): the window as eight dimensions.
 
 export function convForward(
@@ -261,4 +315,30 @@ export function maxPoolBackward(
   dx: Float32Array,
 ): void {
   maxPoolBackwardIn({ n, c, h, w, fh, fw, stride, pad }, dout, argmax, dx);
+}
+export function convReluPoolBackward(
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+  filters: number,
+  poolH: number,
+  poolW: number,
+  poolStride: number,
+  poolPad: number,
+  x: Float32Array,
+  pooled: Float32Array,
+  argmax: Float32Array,
+  dout: Float32Array,
+  dW: Float32Array,
+  db: Float32Array,
+): void {
+  const g = { n, c, h, w, fh, fw, stride, pad };
+  const { oh, ow } = outputSize(g);
+  const pool = { n, c: filters, h: oh, w: ow, fh: poolH, fw: poolW, stride: poolStride, pad: poolPad };
+  convReluPoolBackwardIn(g, filters, pool, x, pooled, argmax, dout, dW, db);
 }

@@ -1,5 +1,5 @@
 import type { TsKernels } from '../core/kernels.js';
-import { convBackward, convForward, maxPoolBackward, maxPoolForward } from './conv_kernels.js';
+import { convBackward, convForward, convReluPoolBackward, maxPoolBackward, maxPoolForward } from './conv_kernels.js';
 import { applyMask, batchNormBackward, batchNormForwardTest, batchNormForwardTrain, scale } from './ts_normalization.js';
 
 /**
@@ -382,4 +382,5 @@ export const TS_KERNELS: TsKernels = {
   convBackward,
   maxPoolForward,
   maxPoolBackward,
+  convReluPoolBackward,
 };

@@ -3,6 +3,7 @@ import { KERNELS, exportName, type KernelName, type KernelSpec } from '../core/k
 import type { Storage } from '../core/tensor.js';
 import type { NnExports, NnKernel } from '../wasm/abi.js';
 import { WASM32_MAX_BYTES, type WasmVariant } from '../wasm/load.js';
+import { callKey, ThreadGovernor, type GovernorState } from '../wasm/governor.js';
 import type { WorkerPool } from '../wasm/threads.js';
 
 /** How a WASM backend runs on threads: its worker pool, or why it has none though asked. */
@@ -58,6 +59,10 @@ export class WasmBackend extends Backend {
   readonly #maxMemoryBytes: number;
   /** The worker pool while it runs (threaded build, `threads` > 1), else undefined. */
   #pool: WorkerPool | undefined;
+  /** Picks one thread or all of them from measured call times (ts/wasm/governor.ts); none when pinned. */
+  #governor: ThreadGovernor | undefined;
+  /** Each kernel's index, for the governor's call keys. */
+  readonly #kernelIndex: Record<KernelName, number>;
   readonly #threadsUnavailable: string | undefined;
 
   /** Use `createBackend('wasm')`, which loads the module. */
@@ -65,11 +70,14 @@ export class WasmBackend extends Backend {
     super();
     this.#x = exports;
     this.#pool = threading.pool;
+    const pool = threading.pool;
+    this.#governor = pool && new ThreadGovernor(pool.threads, (n) => pool.use(n));
     this.#threadsUnavailable = threading.unavailable;
     this.variant = variant;
     this.name = `wasm-${variant}`;
     this.#maxMemoryBytes = maxMemoryBytes;
     const kernels: Partial<Record<KernelName, NnKernel>> = {};
+    this.#kernelIndex = Object.fromEntries(Object.keys(KERNELS).map((name, i) => [name, i])) as Record<KernelName, number>;
     for (const name of Object.keys(KERNELS) as KernelName[]) {
       const fn = exports[exportName(name)];
       if (typeof fn !== 'function')
@@ -91,9 +99,25 @@ export class WasmBackend extends Backend {
   override get threadsUnavailable(): string | undefined {
     return this.#threadsUnavailable;
   }
+  override get threadsInUse(): number {
+    return this.#pool === undefined ? 1 : (this.#governor?.state.threadsInUse ?? this.#pool.threads);
+  }
+  /** @internal What the thread governor decided so far (undefined without a pool, or pinned). */
+  governorState(): GovernorState | undefined {
+    return this.#pool && this.#governor?.state;
+  }
+  /**
+   * @internal Runs every kernel on all the pool's threads from now on, whatever they cost: for
+   * tests that must exercise the split (the governor would move a loaded machine to one thread).
+   */
+  pinThreads(): void {
+    this.#governor = undefined;
+    this.#pool?.use(this.#pool.threads);
+  }
   override dispose(): void {
     this.#pool?.dispose();
     this.#pool = undefined;
+    this.#governor = undefined;
   }
 
   protected elementLimit(): { elements: number; reason: string } {
@@ -144,7 +168,10 @@ export class WasmBackend extends Backend {
   protected callKernel(name: KernelName, raw: readonly RawValue[], returns: KernelSpec['returns']): number | undefined {
     // Tensors go as pointers, an absent optional output as 0 (null), flags as 0/1.
     const args = raw.map((v) => (typeof v === 'object' ? (v === null ? 0 : v.storage.ptr) : +v));
+    const governor = this.#governor;
+    governor?.begin();
     const result = this.#kernels[name](...args);
+    governor?.end(callKey(this.#kernelIndex[name], raw));
     if (this.#pool?.broken()) this.#workerFailed(name);
     if (returns === 'status') this.#checkStatus(name, result);
     else if (returns === 'value') return result;

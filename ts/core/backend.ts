@@ -175,6 +175,15 @@ export abstract class Backend implements KernelMethods<Tensor> {
     return 1;
   }
   /**
+   * Threads the kernels run on now: `threads`, or 1 while the workers do not help. A threaded
+   * backend times its kernel calls and runs on its calling thread alone while that is faster
+   * (another process keeps a core busy), looking again now and then; results are bitwise the
+   * same either way.
+   */
+  get threadsInUse(): number {
+    return 1;
+  }
+  /**
    * Why a backend asked for threads runs on one thread instead (no shared memory here, a
    * browser's main thread, …), or `undefined`.
    */
@@ -436,6 +445,54 @@ export abstract class Backend implements KernelMethods<Tensor> {
     dx: Tensor | null,
   ): void {
     this.#call('convBackward', { n, c, h, w, fh, fw, stride, pad, filters, col, weights, dout, dW, db, dcol, dx });
+  }
+  /**
+   * The first layers Convolution → ReLU → max pooling, backward without the convolution's dx:
+   * dW and db from the input x and the pooling's output, argmax and dout, touching only the
+   * positions the pooling chose.
+   */
+  convReluPoolBackward(
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    fh: number,
+    fw: number,
+    stride: number,
+    pad: number,
+    filters: number,
+    poolH: number,
+    poolW: number,
+    poolStride: number,
+    poolPad: number,
+    x: Tensor,
+    pooled: Tensor,
+    argmax: Tensor,
+    dout: Tensor,
+    dW: Tensor,
+    db: Tensor,
+  ): void {
+    this.#call('convReluPoolBackward', {
+      n,
+      c,
+      h,
+      w,
+      fh,
+      fw,
+      stride,
+      pad,
+      filters,
+      poolH,
+      poolW,
+      poolStride,
+      poolPad,
+      x,
+      pooled,
+      argmax,
+      dout,
+      dW,
+      db,
+    });
   }
   /** Max pooling forward: out [n, c, oh, ow], each window's first maximum; argmax its index in the window. */
   maxPoolForward(

@@ -149,6 +149,30 @@ const convOutExpect: Expect = {
   size: (a) => num(a, 'n') * num(a, 'filters') * positions(a),
   text: (a) => `${num(a, 'n')}×${num(a, 'filters')}×${positions(a)}`,
 };
+/** The pooling window over a convolution's output [n, filters, oh, ow] (convReluPoolBackward). */
+const poolOfConv = (a: Args): Window => {
+  const g = windowOf(a);
+  return {
+    n: g.n,
+    c: num(a, 'filters'),
+    h: convOutSize(g.h, g.fh, g.stride, g.pad),
+    w: convOutSize(g.w, g.fw, g.stride, g.pad),
+    fh: num(a, 'poolH'),
+    fw: num(a, 'poolW'),
+    stride: num(a, 'poolStride'),
+    pad: num(a, 'poolPad'),
+  };
+};
+const poolOfConvExpect: Expect = {
+  size: (a) => {
+    const p = poolOfConv(a);
+    return p.n * p.c * convOutSize(p.h, p.fh, p.stride, p.pad) * convOutSize(p.w, p.fw, p.stride, p.pad);
+  },
+  text: (a) => {
+    const p = poolOfConv(a);
+    return `${p.n}×${p.c}×${convOutSize(p.h, p.fh, p.stride, p.pad)}×${convOutSize(p.w, p.fw, p.stride, p.pad)}`;
+  },
+};
 const pooledExpect: Expect = {
   size: (a) => num(a, 'n') * num(a, 'c') * positions(a),
   text: (a) => `${num(a, 'n')}×${num(a, 'c')}×${positions(a)}`,
@@ -407,6 +431,35 @@ export const KERNELS = {
       checkWindowFits(where, windowOf(a), 'filter');
       if ((a.dcol === null) !== (a.dx === null))
         throw new Error(`${where}: expected dx and dcol both given or both null, got ${a.dx === null ? 'only dcol' : 'only dx'}`);
+    },
+  },
+  /**
+   * A network's first layers Convolution → ReLU → max pooling, backward, when nothing needs the
+   * convolution's dx (its input is the data): dW and db from the input x and the pooling's output
+   * `pooled`, argmax and dout (each [n, filters, ph, pw]). The same as maxPoolBackward,
+   * reluBackward and convBackward (no dx) one after another, up to the order of the sums, without
+   * the dense gradient of the convolution output: only the positions the pooling chose get one, and
+   * ReLU blocks where the pooled value (its output there) is ≤ 0 (crate/src/conv_pool.rs).
+   */
+  convReluPoolBackward: {
+    args: [
+      ...windowDims,
+      dim('filters'),
+      dim('poolH'),
+      dim('poolW'),
+      dim('poolStride'),
+      dim('poolPad'),
+      input('x', dims('n', 'c', 'h', 'w')),
+      input('pooled', poolOfConvExpect),
+      input('argmax', poolOfConvExpect),
+      input('dout', poolOfConvExpect),
+      output('dW', filtersExpect),
+      output('db', dims('filters')),
+    ],
+    returns: 'void',
+    check: (where, a) => {
+      checkWindowFits(where, windowOf(a), 'filter');
+      checkWindowFits(where, poolOfConv(a), 'pooling window');
     },
   },
   /** out [n, c, oh, ow]: each window's first maximum (padding reads 0); argmax its index i·fw + j in the window. */

@@ -9,6 +9,7 @@ import { checkDout, type Layer, type LayerParams, requireForward, reuseBuffer } 
 export abstract class OutputCachingActivation implements Layer {
   /** The last forward output (owned by the layer, reused across calls). */
   out: Tensor | null = null;
+  #x: Tensor | null = null;
   #dx: Tensor | null = null;
 
   abstract readonly type: 'Relu' | 'Sigmoid';
@@ -18,8 +19,14 @@ export abstract class OutputCachingActivation implements Layer {
   forward(x: Tensor): Tensor {
     checkTensor(`${this.type}.forward`, 'x', x);
     this.out = reuseBuffer(this.out, x.backend, x.shape);
+    this.#x = x;
     this.forwardKernel(x.backend, x, this.out);
     return this.out;
+  }
+
+  /** The input of the last forward (kept by reference, not used by the backward), null before one. */
+  get input(): Tensor | null {
+    return this.#x;
   }
 
   backward(dout: Tensor): Tensor {
@@ -44,6 +51,6 @@ export abstract class OutputCachingActivation implements Layer {
   dispose(): void {
     this.out?.dispose();
     this.#dx?.dispose();
-    this.out = this.#dx = null;
+    this.out = this.#dx = this.#x = null;
   }
 }

@@ -1,6 +1,8 @@
 import { checkTensor, formatShape, sameShape, type Tensor } from '../core/tensor.js';
 import { checkWindow, outputSize, windowOptions, type Window } from '../core/window.js';
 import { checkDout, type Layer, type LayerParams, requireForward, reuseBuffer } from './layer.js';
+import { Pooling } from './pooling.js';
+import { Relu } from './relu.js';
 
 export interface ConvolutionOptions {
   /** Step of the filter (default 1). */
@@ -87,6 +89,60 @@ export class Convolution implements Layer {
   /** dW and db only: for a network's first layer, whose input gradient nothing uses. */
   backwardParams(dout: Tensor): void {
     this.#backward('Convolution.backwardParams', dout, false);
+  }
+
+  /**
+   * 2 when `layers` (a network's, this layer first) go on with a Relu of this layer's output and a
+   * Pooling of the Relu's: `backwardParamsThrough` then takes the three backwards in one pass.
+   */
+  fusedBackwardDepth(layers: readonly Layer[]): number {
+    const [self, relu, pool] = layers;
+    if (self !== this || !(relu instanceof Relu) || !(pool instanceof Pooling)) return 0;
+    return this.#out !== null && relu.input === this.#out && relu.out !== null && pool.input === relu.out ? 2 : 0;
+  }
+
+  /**
+   * dW and db (no dx) from `dout`, the gradient of the Pooling's output, through the Relu and the
+   * Pooling after this layer (`fusedBackwardDepth`): the same values as Pooling.backward,
+   * Relu.backward and backwardParams one after another, up to the order of the sums, touching
+   * only the positions the pooling chose (≤ 1 in 4 for a 2×2 pooling). The Relu's and Pooling's
+   * own backward are not run.
+   */
+  backwardParamsThrough(layers: readonly Layer[], dout: Tensor): void {
+    const where = 'Convolution.backwardParamsThrough';
+    if (this.fusedBackwardDepth(layers) !== 2)
+      throw new Error(`${where}: expected this Convolution, a Relu of its output and a Pooling of that, after a forward`);
+    const pool = layers[2] as Pooling;
+    checkTensor(where, 'dout', dout);
+    const x = requireForward(where, this.x);
+    const g = requireForward(where, this.#window);
+    const pg = requireForward(where, pool.window);
+    const pooled = requireForward(where, pool.output);
+    checkDout(where, dout, pooled);
+    const backend = this.W.backend;
+    this.dW = reuseBuffer(this.dW, backend, this.W.shape);
+    this.db = reuseBuffer(this.db, backend, this.b.shape);
+    backend.convReluPoolBackward(
+      g.n,
+      g.c,
+      g.h,
+      g.w,
+      g.fh,
+      g.fw,
+      g.stride,
+      g.pad,
+      this.W.shape[0],
+      pg.fh,
+      pg.fw,
+      pg.stride,
+      pg.pad,
+      x,
+      pooled,
+      pool.argmax!,
+      dout,
+      this.dW,
+      this.db,
+    );
   }
 
   #backward(where: string, dout: Tensor, wantDx: boolean): void {

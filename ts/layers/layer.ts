@@ -38,6 +38,15 @@ export interface Layer {
    * first layer of a network, whose input gradient nothing uses.
    */
   backwardParams?(dout: Tensor): void;
+  /**
+   * For the first layer of a network: how many of the layers after it (`layers[1..]`, in order)
+   * its `backwardParamsThrough` takes over, 0 if none. Convolution takes a Relu and a Pooling
+   * after it (their backward and its own in one pass that touches only the positions the pooling
+   * chose: crate/src/conv_pool.rs).
+   */
+  fusedBackwardDepth?(layers: readonly Layer[]): number;
+  /** The parameter gradients without dx from the gradient of the last layer it takes over (see `fusedBackwardDepth`). */
+  backwardParamsThrough?(layers: readonly Layer[], dout: Tensor): void;
   /** Frees the layer's own buffers (not tensors it was given, such as Affine's W and b). */
   dispose(): void;
 }

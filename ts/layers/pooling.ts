@@ -79,6 +79,21 @@ export class Pooling implements Layer {
     return this.#dx;
   }
 
+  /** The input of the last forward (kept by reference), null before one. */
+  get input(): Tensor | null {
+    return this.#x;
+  }
+
+  /** The output of the last forward, null before one. */
+  get output(): Tensor | null {
+    return this.#out;
+  }
+
+  /** @internal The window of the last forward, null before one (Convolution.backwardParamsThrough reads it). */
+  get window(): Window | null {
+    return this.#window;
+  }
+
   /** Nothing to learn. */
   params(): LayerParams {
     return {};

@@ -180,10 +180,13 @@ export class Sequential {
     this.loss(x, t, true);
     let dout = this.lastLayer.backward();
     const layers = this.#order;
-    for (let i = layers.length - 1; i >= 1; i--) dout = layers[i].backward(dout);
-    // Nothing uses the gradient of the network's input, so a first layer with weights skips dx.
+    // Nothing uses the gradient of the network's input, so a first layer with weights skips dx,
+    // and may take the backward of the layers right after it too (Convolution → Relu → Pooling).
     const first = layers[0];
-    if (first?.backwardParams) first.backwardParams(dout);
+    const fused = first?.fusedBackwardDepth?.(layers) ?? 0;
+    for (let i = layers.length - 1; i >= 1 + fused; i--) dout = layers[i].backward(dout);
+    if (fused > 0) first.backwardParamsThrough!(layers, dout);
+    else if (first?.backwardParams) first.backwardParams(dout);
     else first?.backward(dout);
     const grads: Params = {};
     const lambda = this.weightDecayLambda;

@@ -9,6 +9,8 @@ import type { NnExports } from './abi.js';
 export interface WorkerPool {
   /** Threads that take parts, the caller included. */
   readonly threads: number;
+  /** Runs the kernels on `threads` of the pool's threads (1: the caller alone, the workers sleep) from the next call on. */
+  use(threads: number): void;
   /** Whether a worker has failed (trapped); the module then runs every kernel on the caller. */
   broken(): boolean;
   /** What the first failed worker reported, once its message has arrived. */
@@ -61,6 +63,9 @@ export async function startPool(module: WebAssembly.Module, exports: NnExports, 
   let disposed = false;
   const pool: WorkerPool = {
     threads,
+    use: (n) => {
+      if (!disposed) x.nn_set_threads(n);
+    },
     broken: () => x.nn_pool_broken() !== 0,
     get failure() {
       return failure;

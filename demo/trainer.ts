@@ -203,7 +203,7 @@ export class Trainer {
 
   /**
    * The first `count` columns of W1 (each the 784 weights of one hidden unit), concatenated; for
-   * the CNN, its first `count` filters (5×5 each, as stored in W1 [30, 1, 5, 5]).
+   * a CNN, its first `count` filters as stored in W1 (SimpleConvNet [30, 1, 5, 5], DeepConvNet [16, 1, 3, 3]).
    */
   firstLayerWeights(count: number): Float32Array {
     if (this.config.model !== 'mlp') {

@@ -99,9 +99,11 @@ export class Trainer {
   readonly #order: Uint32Array;
   readonly #rng: Random;
   #input: Tensor | null = null;
-  /** The learning rate a schedule starts from, and the steps it spans (0: constant). */
-  readonly #baseLr: number;
+  /** The steps the schedule spans (0: constant). */
   readonly #scheduleSteps: number;
+
+  /** The learning rate of the first step (a schedule's start), what the apps report as the run's lr. */
+  readonly startLr: number;
 
   /** The config as given, except that a loaded net's kind decides `model` (the file's net is what trains). */
   readonly config: TrainConfig;
@@ -121,7 +123,9 @@ export class Trainer {
     this.net = model?.net ?? buildNet(backend, config);
     this.config = { ...config, model: modelKind(this.net) };
     this.optimizer = model?.optimizer ?? createOptimizer(config.optimizer, { lr: config.lr });
-    this.#baseLr = this.optimizer.lr;
+    // A schedule starts from the config's lr, also for a loaded optimizer: the file holds the lr
+    // its own schedule had decayed to (near 0), so going on from a file is a warm restart.
+    this.startLr = scheduleSteps > 0 ? config.lr : this.optimizer.lr;
     this.#scheduleSteps = scheduleSteps;
     this.inputShape = this.config.model === 'mlp' ? [IMAGE_SIZE] : [1, IMAGE_SIDE, IMAGE_SIDE];
     this.#trainX = backend.tensor(train.images, [train.count, ...this.inputShape]);
@@ -157,7 +161,7 @@ export class Trainer {
     }
     const loss = this.net.lastLayer.loss!;
     if (loss > DIVERGED_LOSS) throw new TrainingDivergedError(this.steps + 1, loss);
-    if (this.#scheduleSteps > 0) this.optimizer.lr = scheduledLr(this.#baseLr, this.steps, this.#scheduleSteps);
+    if (this.#scheduleSteps > 0) this.optimizer.lr = scheduledLr(this.startLr, this.steps, this.#scheduleSteps);
     this.optimizer.update(this.net.params, grads);
     this.steps++;
     return loss;

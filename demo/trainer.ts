@@ -68,7 +68,8 @@ export function modelKind(net: Sequential): ModelKind {
  */
 function buildNet(backend: Backend, config: TrainConfig): Sequential {
   if (config.model === 'cnn') return new SimpleConvNet(backend, { weightInitStd: config.init, seed: config.seed });
-  if (config.model === 'deep') return new DeepConvNet(backend, { weightInitStd: config.init, seed: config.seed });
+  if (config.model === 'deep')
+    return new DeepConvNet(backend, { weightInitStd: config.init, seed: config.seed, dropoutRatio: config.dropout ?? 0.5 });
   const { dropout = 0, batchnorm = false, weightDecay = 0 } = config;
   if (dropout === 0 && !batchnorm && weightDecay === 0)
     return Sequential.mlp(backend, [IMAGE_SIZE, ...config.hidden, CLASSES], { init: config.init, seed: config.seed });

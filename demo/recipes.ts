@@ -6,9 +6,20 @@
 import type { WeightInit } from '../ts/training/init.js';
 import type { OptimizerName } from '../ts/training/optimizers.js';
 
+/**
+ * The nets the apps train: an MLP, the book's SimpleConvNet (chapter 7) or its DeepConvNet
+ * (chapter 8). Both CNNs are built as the book's, so they ignore `hidden` and the chapter-6 options.
+ */
+export type ModelKind = 'mlp' | 'cnn' | 'deep';
+export const MODEL_KINDS: readonly ModelKind[] = ['mlp', 'cnn', 'deep'];
+
+/** How the learning rate moves over a run (see `TrainConfig.lrSchedule`). */
+export type LrSchedule = 'constant' | 'cosine';
+export const LR_SCHEDULES: readonly LrSchedule[] = ['constant', 'cosine'];
+
 export interface TrainConfig {
-  /** 'mlp' (the default) or 'cnn': the book's SimpleConvNet, which ignores `hidden`. */
-  model?: 'mlp' | 'cnn';
+  /** 'mlp' (the default), 'cnn' (SimpleConvNet) or 'deep' (DeepConvNet). */
+  model?: ModelKind;
   /** Hidden layer sizes, e.g. [256, 128]. */
   hidden: number[];
   batch: number;
@@ -22,12 +33,27 @@ export interface TrainConfig {
    * the CNN fits the training set by epoch 9; shifted copies keep it learning.
    */
   shift?: number;
+  /**
+   * Augmentation beyond whole-pixel shifts: each training image is also turned by a random angle
+   * in −rotate..rotate degrees and resized by a random factor in 1 ± scale, and moved by a random
+   * sub-pixel amount in −shift..shift (bilinear sampling; default 0: whole-pixel shifts only).
+   */
+  rotate?: number;
+  scale?: number;
   /** Chapter 6: a Dropout of this ratio after each hidden activation (0 or absent: none). */
   dropout?: number;
   /** Chapter 6: a BatchNormalization before each hidden activation. */
   batchnorm?: boolean;
   /** Chapter 6: weight decay λ (0 or absent: none). */
   weightDecay?: number;
+  /**
+   * 'constant' (the default): `lr` throughout. 'cosine': lr·(1 + cos(π·s/S))/2 at step s of the
+   * run's S = epochs × steps-per-epoch steps, from `lr` down to nearly 0 at the last step (and
+   * there it stays if training goes on); it needs `epochs`.
+   */
+  lrSchedule?: LrSchedule;
+  /** The run's length, over which a schedule other than 'constant' is spread. */
+  epochs?: number;
 }
 
 /**
@@ -57,3 +83,31 @@ export const CNN_CONFIG: TrainConfig = {
   shift: 2,
 };
 export const CNN_EPOCHS = 20;
+
+/**
+ * The DeepConvNet recipe: the book's net and He init, Adam at lr 0.002 decayed to 0 along a cosine
+ * over 30 epochs, batch 50, and each training image moved by up to 2 pixels, turned by up to 10°
+ * and resized by up to ±10 % at random. The book's own recipe (Adam 0.001, batch 100, 20 epochs,
+ * no augmentation) stops near 0.98 on these 8,000 training digits. Measured: docs/mnist.md.
+ */
+export const DEEP_CONFIG: TrainConfig = {
+  model: 'deep',
+  hidden: [50],
+  batch: 50,
+  lr: 0.002,
+  optimizer: 'adam',
+  init: 'he',
+  seed: 42,
+  shift: 2,
+  rotate: 10,
+  scale: 0.1,
+  lrSchedule: 'cosine',
+};
+export const DEEP_EPOCHS = 30;
+
+/** Each model's recipe and its length: what `--model` and the page's model menu start from. */
+export const RECIPES: { readonly [K in ModelKind]: { readonly config: TrainConfig; readonly epochs: number } } = {
+  mlp: { config: DEFAULT_CONFIG, epochs: DEFAULT_EPOCHS },
+  cnn: { config: CNN_CONFIG, epochs: CNN_EPOCHS },
+  deep: { config: DEEP_CONFIG, epochs: DEEP_EPOCHS },
+};

@@ -6,22 +6,32 @@
 // The library's modules directly, not the package entry: the page's bundler then leaves the
 // model-file code (re-exported by the entry) out of the worker's first download.
 import type { Backend } from '../ts/core/backend.js';
-import type { Relu } from '../ts/layers/relu.js';
 import { NonFiniteLossError } from '../ts/layers/softmax_with_loss.js';
 import { MultiLayerNetExtend } from '../ts/nets/multi_layer_net_extend.js';
 import { Sequential } from '../ts/nets/sequential.js';
 import { createOptimizer, type Optimizer } from '../ts/training/optimizers.js';
 import { Random } from '../ts/core/random.js';
 import { SimpleConvNet } from '../ts/nets/simple_conv_net.js';
+import { DeepConvNet } from '../ts/nets/deep_conv_net.js';
 import type { Params, Tensor } from '../ts/core/tensor.js';
 import { argmax } from '../ts/core/values.js';
 import { CLASSES, IMAGE_SIDE, IMAGE_SIZE, type Digits } from './mnist_format.js';
-import type { TrainConfig } from './recipes.js';
+import { shiftImage, warpImage } from './augment.js';
+import type { ModelKind, TrainConfig } from './recipes.js';
 
-export { CNN_CONFIG, CNN_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, type TrainConfig } from './recipes.js';
+export { shiftImage } from './augment.js';
+export { CNN_CONFIG, CNN_EPOCHS, DEEP_CONFIG, DEEP_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, RECIPES, type TrainConfig } from './recipes.js';
 
 /** Rows per forward pass when evaluating: a CNN's im2col buffer grows with the batch (25 floats per pixel of every feature map). */
 const EVAL_CHUNK = 500;
+
+/** One layer's output for one image: its name and type, the shape of one sample ([C, H, W] or [D]) and the values. */
+export interface LayerActivation {
+  name: string;
+  type: string;
+  shape: number[];
+  values: Float32Array;
+}
 
 /**
  * A mean cross-entropy above this means diverged: the correct class gets probability e^−10000,
@@ -46,11 +56,19 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/** Which of the apps' nets `net` is: by class, as a model file rebuilds it. */
+export function modelKind(net: Sequential): ModelKind {
+  return net instanceof DeepConvNet ? 'deep' : net instanceof SimpleConvNet ? 'cnn' : 'mlp';
+}
+
 /**
- * The book's MultiLayerNetExtend when a chapter-6 option is on (it draws the same initial weights
- * from the seed), else the plain MLP.
+ * The net of a config: the book's CNNs as they are, seeded; for the MLP, the book's
+ * MultiLayerNetExtend when a chapter-6 option is on (it draws the same initial weights from the
+ * seed), else the plain MLP.
  */
 function buildNet(backend: Backend, config: TrainConfig): Sequential {
+  if (config.model === 'cnn') return new SimpleConvNet(backend, { weightInitStd: config.init, seed: config.seed });
+  if (config.model === 'deep') return new DeepConvNet(backend, { weightInitStd: config.init, seed: config.seed });
   const { dropout = 0, batchnorm = false, weightDecay = 0 } = config;
   if (dropout === 0 && !batchnorm && weightDecay === 0)
     return Sequential.mlp(backend, [IMAGE_SIZE, ...config.hidden, CLASSES], { init: config.init, seed: config.seed });
@@ -68,7 +86,7 @@ export class Trainer {
   readonly net: Sequential;
   readonly optimizer: Optimizer;
   readonly stepsPerEpoch: number;
-  /** The shape of one input: [784] for the MLP, [1, 28, 28] for the CNN. */
+  /** The shape of one input: [784] for the MLP, [1, 28, 28] for the CNNs. */
   readonly inputShape: number[];
   /** Steps taken so far; `step % stepsPerEpoch === 0` marks an epoch boundary. */
   steps = 0;
@@ -81,6 +99,9 @@ export class Trainer {
   readonly #order: Uint32Array;
   readonly #rng: Random;
   #input: Tensor | null = null;
+  /** The learning rate a schedule starts from, and the steps it spans (0: constant). */
+  readonly #baseLr: number;
+  readonly #scheduleSteps: number;
 
   /** The config as given, except that a loaded net's kind decides `model` (the file's net is what trains). */
   readonly config: TrainConfig;
@@ -96,12 +117,13 @@ export class Trainer {
     if (!(Number.isInteger(config.batch) && config.batch > 0 && config.batch <= train.count)) {
       throw new Error(`Trainer: expected a batch size in 1..${train.count} (the training set), got ${config.batch}`);
     }
-    const cnn = model ? model.net instanceof SimpleConvNet : config.model === 'cnn';
-    this.config = { ...config, model: cnn ? 'cnn' : 'mlp' };
-    this.net =
-      model?.net ?? (cnn ? new SimpleConvNet(backend, { weightInitStd: config.init, seed: config.seed }) : buildNet(backend, config));
+    const scheduleSteps = checkSchedule(config, Math.floor(train.count / config.batch));
+    this.net = model?.net ?? buildNet(backend, config);
+    this.config = { ...config, model: modelKind(this.net) };
     this.optimizer = model?.optimizer ?? createOptimizer(config.optimizer, { lr: config.lr });
-    this.inputShape = cnn ? [1, 28, 28] : [IMAGE_SIZE];
+    this.#baseLr = this.optimizer.lr;
+    this.#scheduleSteps = scheduleSteps;
+    this.inputShape = this.config.model === 'mlp' ? [IMAGE_SIZE] : [1, IMAGE_SIDE, IMAGE_SIDE];
     this.#trainX = backend.tensor(train.images, [train.count, ...this.inputShape]);
     this.#trainT = backend.tensor(train.labels, [train.count]);
     this.#testX = backend.tensor(test.images, [test.count, ...this.inputShape]);
@@ -135,6 +157,7 @@ export class Trainer {
     }
     const loss = this.net.lastLayer.loss!;
     if (loss > DIVERGED_LOSS) throw new TrainingDivergedError(this.steps + 1, loss);
+    if (this.#scheduleSteps > 0) this.optimizer.lr = scheduledLr(this.#baseLr, this.steps, this.#scheduleSteps);
     this.optimizer.update(this.net.params, grads);
     this.steps++;
     return loss;
@@ -183,7 +206,7 @@ export class Trainer {
    * the CNN, its first `count` filters (5×5 each, as stored in W1 [30, 1, 5, 5]).
    */
   firstLayerWeights(count: number): Float32Array {
-    if (this.config.model === 'cnn') {
+    if (this.config.model !== 'mlp') {
       const W1 = this.net.params.W1;
       return W1.data.slice(0, Math.min(count, W1.shape[0]) * (W1.size / W1.shape[0]));
     }
@@ -197,20 +220,30 @@ export class Trainer {
 
   /** Class probabilities (softmax of the scores) for one 784-pixel image in [0, 1]. */
   probabilities(pixels: Float32Array): Float64Array {
-    if (pixels.length !== IMAGE_SIZE) throw new Error(`Trainer.probabilities: expected ${IMAGE_SIZE} pixels, got ${pixels.length}`);
-    this.#input ??= this.backend.zeros([1, ...this.inputShape]);
-    this.#input.data.set(pixels);
-    return softmax(this.net.predict(this.#input).data);
+    return softmax(this.net.predict(this.#one('Trainer.probabilities', pixels)).data);
   }
 
   /**
-   * For the CNN, the ReLU-ed feature maps (filters × 24 × 24) of the last `probabilities` image;
-   * null for the MLP or before any prediction.
+   * The class probabilities of one image and what every layer gives on the way (test mode, as
+   * `predict`), copied out: the page draws them all, as ConvNetJS's demo does.
    */
-  featureMaps(): Float32Array | null {
-    if (this.config.model !== 'cnn') return null;
-    const out = (this.net.layers.get('Relu1') as Relu).out;
-    return out && out.shape[0] === 1 ? out.data.slice() : null;
+  activations(pixels: Float32Array): { probs: Float64Array; layers: LayerActivation[] } {
+    let x = this.#one('Trainer.activations', pixels);
+    const layers: LayerActivation[] = [];
+    // predict's loop, kept here because predict keeps no intermediate outputs
+    for (const [name, layer] of this.net.layers) {
+      x = layer.forward(x, false);
+      layers.push({ name, type: layer.type, shape: x.shape.slice(1), values: x.data.slice() });
+    }
+    return { probs: softmax(x.data), layers };
+  }
+
+  /** One image in the net's input tensor (made once, reused). */
+  #one(where: string, pixels: Float32Array): Tensor {
+    if (pixels.length !== IMAGE_SIZE) throw new Error(`${where}: expected ${IMAGE_SIZE} pixels, got ${pixels.length}`);
+    this.#input ??= this.backend.zeros([1, ...this.inputShape]);
+    this.#input.data.set(pixels);
+    return this.#input;
   }
 
   /** Frees the net, the optimizer state and the data tensors. */
@@ -227,32 +260,44 @@ export class Trainer {
       labels = this.#trainT.data,
       x = this.#batchX.data,
       t = this.#batchT.data;
-    const shift = this.config.shift ?? 0;
+    const { shift = 0, rotate = 0, scale = 0 } = this.config;
+    const rng = this.#rng;
     for (let r = 0; r < b; r++) {
       const i = this.#order[inEpoch * b + r];
-      if (shift > 0)
-        shiftImage(images, i * IMAGE_SIZE, x, r * IMAGE_SIZE, this.#rng.int(2 * shift + 1) - shift, this.#rng.int(2 * shift + 1) - shift);
+      if (rotate > 0 || scale > 0) {
+        // a continuous warp: any angle, size and sub-pixel move in the ranges
+        const warp = {
+          angle: ((2 * rng.uniform() - 1) * rotate * Math.PI) / 180,
+          scale: 1 + (2 * rng.uniform() - 1) * scale,
+          dx: (2 * rng.uniform() - 1) * shift,
+          dy: (2 * rng.uniform() - 1) * shift,
+        };
+        warpImage(images, i * IMAGE_SIZE, x, r * IMAGE_SIZE, warp);
+      } else if (shift > 0)
+        shiftImage(images, i * IMAGE_SIZE, x, r * IMAGE_SIZE, rng.int(2 * shift + 1) - shift, rng.int(2 * shift + 1) - shift);
       else x.set(images.subarray(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE), r * IMAGE_SIZE);
       t[r] = labels[i];
     }
   }
 }
 
-/** Copies a 28×28 image moved by (dx, dy) pixels; what moves in from outside is 0 (background). */
-export function shiftImage(src: Float32Array, from: number, dst: Float32Array, to: number, dx: number, dy: number): void {
-  const side = IMAGE_SIDE;
-  for (let y = 0; y < side; y++) {
-    const sy = y - dy;
-    const row = to + y * side;
-    if (sy < 0 || sy >= side) {
-      dst.fill(0, row, row + side);
-      continue;
-    }
-    for (let x = 0; x < side; x++) {
-      const sx = x - dx;
-      dst[row + x] = sx >= 0 && sx < side ? src[from + sy * side + sx] : 0;
-    }
-  }
+/**
+ * The cosine schedule's learning rate at step `step` (from 0) of `steps`: base·(1 + cos(π·s/S))/2,
+ * with s held at S − 1 past the end, so it never reaches 0 (which no optimizer takes).
+ */
+export function scheduledLr(base: number, step: number, steps: number): number {
+  const s = Math.min(step, steps - 1);
+  return (base * (1 + Math.cos((Math.PI * s) / steps))) / 2;
+}
+
+/** The steps a config's schedule spans (0 for 'constant'), or an error naming the bad value. */
+function checkSchedule(config: TrainConfig, stepsPerEpoch: number): number {
+  const { lrSchedule = 'constant', epochs } = config;
+  if (lrSchedule === 'constant') return 0;
+  if (lrSchedule !== 'cosine') throw new Error(`Trainer: expected lrSchedule 'constant' or 'cosine', got ${JSON.stringify(lrSchedule)}`);
+  if (!(Number.isInteger(epochs) && (epochs as number) > 0))
+    throw new Error(`Trainer: the 'cosine' schedule is spread over the run, so it needs epochs ≥ 1, got ${String(epochs)}`);
+  return (epochs as number) * stepsPerEpoch;
 }
 
 /** Softmax of a short score vector, max-subtracted. */

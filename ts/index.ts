@@ -1,5 +1,5 @@
 /**
- * backprop-wasm: the backpropagation layers of *Deep Learning from Scratch*, chapters 5–7, on a
+ * backprop-wasm: the backpropagation layers of *Deep Learning from Scratch*, chapters 5–8, on a
  * pure-TypeScript backend and a Rust → WebAssembly SIMD backend with the same API.
  *
  * The public surface: what a user of the README needs, no more. Backends come from
@@ -47,6 +47,8 @@ export { TwoLayerNet } from './nets/two_layer_net.js';
 export type { TwoLayerNetOptions } from './nets/two_layer_net.js';
 export { SimpleConvNet } from './nets/simple_conv_net.js';
 export type { SimpleConvNetOptions } from './nets/simple_conv_net.js';
+export { DeepConvNet } from './nets/deep_conv_net.js';
+export type { ConvParam, DeepConvNetOptions } from './nets/deep_conv_net.js';
 export { SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, OPTIMIZERS, createOptimizer } from './training/optimizers.js';
 export type { Optimizer, OptimizerName } from './training/optimizers.js';
 export { saveModel, loadModel, LIBRARY_VERSION } from './io/model.js';

@@ -7,10 +7,10 @@
 import './locale.js'; // first: uPlot reads navigator.language as it loads
 import uPlot from 'uplot';
 import { IMAGE_SIDE, IMAGE_SIZE } from '../mnist_format.js';
-import { CNN_CONFIG, CNN_EPOCHS } from '../recipes.js';
-import type { TrainConfig } from '../trainer.js';
+import { type ModelKind, RECIPES } from '../recipes.js';
+import type { LayerActivation, TrainConfig } from '../trainer.js';
 import { preprocessDrawing } from './preprocess.js';
-import { FILTER_SIDE, MAP_SIDE, WEIGHT_IMAGES, type FromWorker, type ToWorker } from './protocol.js';
+import { WEIGHT_IMAGES, type FromWorker, type ToWorker } from './protocol.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -32,6 +32,8 @@ interface DemoState {
   probs: number[] | null;
   /** The run whose net computed `probs`. */
   probsRun: number;
+  /** The layers drawn under "every layer" for the drawing: name, shape of one sample, largest |value|. */
+  activations: { name: string; shape: number[]; max: number }[];
   /** Hidden units drawn under "first-layer weights". */
   units: number[];
   /** The model file the current net was loaded from, and the size of the last download. */
@@ -50,6 +52,7 @@ const state: DemoState = {
   prediction: null,
   probs: null,
   probsRun: 0,
+  activations: [],
   units: [],
   loadedModel: null,
   downloadedBytes: 0,
@@ -134,6 +137,12 @@ const LEARNING_RATES: Record<TrainConfig['optimizer'], number> = {
 /** The controls a Reset applies (epochs is read at Start). */
 const NET_SETTINGS = ['backend', 'model', 'hidden', 'lr', 'batch', 'optimizer', 'batchnorm', 'dropout', 'weight-decay'] as const;
 
+/** How the status line names the CNNs, as the CLI does (describeMnistNet). */
+const CNN_TEXT = {
+  cnn: 'SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)',
+  deep: 'DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout)',
+} as const;
+
 function readConfig(): TrainConfig {
   const hidden = $<HTMLInputElement>('hidden')
     .value.split(',')
@@ -154,9 +163,10 @@ function readConfig(): TrainConfig {
   if (!(weightDecay >= 0 && Number.isFinite(weightDecay)))
     throw new Error(`weight decay: expected a number ≥ 0, found "${$<HTMLInputElement>('weight-decay').value}"`);
   const batchnorm = $<HTMLSelectElement>('batchnorm').value === 'on';
-  // the CNN: the CLI's recipe (He init, images shifted by up to 2 pixels); hidden sizes and the
-  // chapter-6 options do not apply
-  if ($<HTMLSelectElement>('model').value === 'cnn') return { ...CNN_CONFIG, lr, batch, optimizer };
+  // the CNNs: the CLI's recipes (He init, images shifted by up to 2 pixels; the DeepConvNet's
+  // cosine decay over the epochs field); hidden sizes and the chapter-6 options do not apply
+  const model = $<HTMLSelectElement>('model').value as ModelKind;
+  if (model !== 'mlp') return { ...RECIPES[model].config, lr, batch, optimizer, epochs: readEpochs() };
   return { hidden, lr, batch, optimizer, init: 'he', seed: 42, dropout, batchnorm, weightDecay };
 }
 
@@ -310,13 +320,21 @@ $<HTMLInputElement>('model-file').onchange = async () => {
 let lrTyped = false;
 $('lr').addEventListener('input', () => (lrTyped = true));
 /** The page's MLP settings as it loaded, restored when the model goes back to the MLP. */
-const mlpDefaults = { optimizer: settingValue('optimizer'), lr: settingValue('lr'), epochs: settingValue('epochs') };
+const mlpDefaults = {
+  optimizer: settingValue('optimizer'),
+  lr: settingValue('lr'),
+  epochs: settingValue('epochs'),
+  batch: settingValue('batch'),
+};
 $('model').addEventListener('change', () => {
-  // the CNN trains with the book's Adam 0.001 for 20 epochs (the CLI's recipe)
-  const cnn = settingValue('model') === 'cnn';
-  $<HTMLSelectElement>('optimizer').value = cnn ? CNN_CONFIG.optimizer : mlpDefaults.optimizer;
-  if (!lrTyped) $<HTMLInputElement>('lr').value = cnn ? String(CNN_CONFIG.lr) : mlpDefaults.lr;
-  $<HTMLInputElement>('epochs').value = cnn ? String(CNN_EPOCHS) : mlpDefaults.epochs;
+  // the CNNs train with the CLI's recipes (Adam, their learning rate, batch and epochs)
+  const model = settingValue('model') as ModelKind;
+  const cnn = model !== 'mlp';
+  const { config, epochs } = RECIPES[model];
+  $<HTMLSelectElement>('optimizer').value = cnn ? config.optimizer : mlpDefaults.optimizer;
+  if (!lrTyped) $<HTMLInputElement>('lr').value = cnn ? String(config.lr) : mlpDefaults.lr;
+  $<HTMLInputElement>('epochs').value = cnn ? String(epochs) : mlpDefaults.epochs;
+  $<HTMLInputElement>('batch').value = cnn ? String(config.batch) : mlpDefaults.batch;
   $<HTMLInputElement>('hidden').disabled = cnn;
   render();
 });
@@ -420,6 +438,58 @@ function paintSquare(canvas: HTMLCanvasElement, values: Float32Array, offset: nu
   ctx.putImageData(img, 0, 0);
 }
 
+/**
+ * Every layer's output for the drawn digit, as ConvNetJS's demo shows them: one picture per
+ * layer, its maps side by side (each scaled to its own largest value), a vector as a block of
+ * cells (scaled to the layer's largest). Red and blue where a layer has negative values (a
+ * convolution or Affine before its ReLU), black to white where it has none.
+ */
+function showActivations(layers: LayerActivation[]): void {
+  const root = $('activations');
+  while (root.children.length < layers.length) {
+    const figure = document.createElement('figure');
+    figure.append(document.createElement('canvas'), document.createElement('figcaption'));
+    root.append(figure);
+  }
+  while (root.children.length > layers.length) root.lastChild!.remove();
+  for (const [i, layer] of layers.entries()) {
+    const figure = root.children[i] as HTMLElement;
+    figure.querySelector('figcaption')!.textContent = `${layer.name} ${layer.shape.join('×')}`;
+    figure.title = `${layer.name} (${layer.type}): ${layer.shape.join('×')} values`;
+    paintMosaic(figure.querySelector('canvas')!, layer.values, layer.shape);
+  }
+  $('activations-section').hidden = layers.length === 0;
+  state.activations = layers.map((l) => ({ name: l.name, shape: l.shape, max: l.values.reduce((a, v) => Math.max(a, Math.abs(v)), 0) }));
+}
+
+/** Draws [maps, h, w] values as a grid of maps with 1-pixel gaps, or [d] values as one near-square map. */
+function paintMosaic(canvas: HTMLCanvasElement, values: Float32Array, shape: number[]): void {
+  const [maps, h, w] =
+    shape.length === 3 ? shape : [1, Math.ceil(values.length / Math.ceil(Math.sqrt(values.length))), Math.ceil(Math.sqrt(values.length))];
+  const cols = Math.ceil(Math.sqrt(maps));
+  const rows = Math.ceil(maps / cols);
+  canvas.width = cols * (w + 1) - 1;
+  canvas.height = rows * (h + 1) - 1;
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(canvas.width, canvas.height);
+  img.data.fill(255); // the gaps: white, opaque
+  const signed = values.some((v) => v < 0);
+  for (let m = 0; m < maps; m++) {
+    const size = h * w;
+    let max = 1e-12;
+    for (let p = 0; p < size && m * size + p < values.length; p++) max = Math.max(max, Math.abs(values[m * size + p]));
+    const [x0, y0] = [(m % cols) * (w + 1), Math.floor(m / cols) * (h + 1)];
+    for (let p = 0; p < size; p++) {
+      const v = values[m * size + p];
+      const at = ((y0 + Math.floor(p / w)) * canvas.width + x0 + (p % w)) * 4;
+      if (v === undefined) continue; // the cells of a vector's block past its end stay white
+      const grey = Math.round((Math.abs(v) / max) * 255);
+      img.data.set(signed ? signedColour(v, max) : [grey, grey, grey], at);
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
 /** Fills `root` with `count` canvases of side×side pictures from `values`. */
 function showSquares(root: HTMLElement, values: Float32Array, side: number, signed: boolean, title: (j: number) => string): void {
   const count = values.length / (side * side);
@@ -432,12 +502,12 @@ function showSquares(root: HTMLElement, values: Float32Array, side: number, sign
   }
 }
 
-/** The CNN's filters (figure 7-24 of the book), each scaled to its largest weight. */
-function showFilters(filters: Float32Array): void {
+/** A CNN's first-layer filters (figure 7-24 of the book), each scaled to its largest weight. */
+function showFilters(filters: Float32Array, side: number): void {
   state.units = [];
-  showSquares($('weights'), filters, FILTER_SIDE, true, (j) => `filter ${j + 1}`);
+  showSquares($('weights'), filters, side, true, (j) => `filter ${j + 1}`);
   $('weights-what').textContent =
-    `Each picture: one of the CNN's ${filters.length / (FILTER_SIDE * FILTER_SIDE)} learned 5×5 filters (as the book's figure 7-24).`;
+    `Each picture: one of the CNN's ${filters.length / (side * side)} learned ${side}×${side} filters (as the book's figure 7-24).`;
   $('weights-key').textContent = WEIGHTS_KEY.filter;
 }
 
@@ -481,8 +551,9 @@ function clearProbs(): void {
     b.text.textContent = '–';
     b.row.classList.remove('top');
   });
-  $('maps-section').hidden = true;
-  $('feature-maps').textContent = '';
+  $('activations-section').hidden = true;
+  $('activations').textContent = '';
+  state.activations = [];
 }
 function clearPad(): void {
   padCtx.fillStyle = '#000';
@@ -581,7 +652,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
         // the status line below describes the file's net, not the settings the page had.
         state.loadedModel = m.loaded.name;
         $<HTMLSelectElement>('model').value = m.loaded.model;
-        $<HTMLInputElement>('hidden').disabled = m.loaded.model === 'cnn';
+        $<HTMLInputElement>('hidden').disabled = m.loaded.model !== 'mlp';
         if (m.loaded.model === 'mlp') $<HTMLInputElement>('hidden').value = m.sizes.slice(1, -1).join(',');
         $<HTMLSelectElement>('optimizer').value = m.loaded.optimizer;
         $<HTMLInputElement>('lr').value = String(m.loaded.lr);
@@ -590,7 +661,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
         $<HTMLInputElement>('weight-decay').value = String(m.loaded.weightDecay);
         applied = Object.fromEntries(NET_SETTINGS.map((id) => [id, settingValue(id)]));
       }
-      readyText = `${m.backend}${threadsText(m.backend, m.threads, m.threadsUnavailable)}: ${m.sizes.length ? `${m.sizes.join('→')}${chapter6Text()}` : 'SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)' /* as the CLI says it (describeMnistNet) */}${m.loaded ? ` from ${m.loaded.name}` : ''} on ${m.trainCount} training / ${m.testCount} test digits.`;
+      readyText = `${m.backend}${threadsText(m.backend, m.threads, m.threadsUnavailable)}: ${m.model === 'mlp' ? `${m.sizes.join('→')}${chapter6Text()}` : CNN_TEXT[m.model]}${m.loaded ? ` from ${m.loaded.name}` : ''} on ${m.trainCount} training / ${m.testCount} test digits.`;
       // A file keeps the net, not how it got there: say so where the curves would be.
       $('history-note').hidden = !m.loaded;
       $('history-note').textContent = m.loaded
@@ -618,7 +689,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       $('train-acc').textContent = m.trainAccuracy.toFixed(3);
       $('test-acc').textContent = m.testAccuracy.toFixed(3);
       showPredictions(m.predictions);
-      if (m.filters) showFilters(m.filters);
+      if (m.filters) showFilters(m.filters, m.filterSide ?? 5);
       else showWeights(m.weights, m.units, m.loadedWeights ?? false);
       if (state.phase === 'evaluating') {
         state.phase = 'paused';
@@ -637,8 +708,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'probs':
       if (!padHasInk) break; // the answer for a drawing that was cleared while it was on its way
       showProbs(m.probs, m.run);
-      $('maps-section').hidden = !m.featureMaps;
-      if (m.featureMaps) showSquares($('feature-maps'), m.featureMaps, MAP_SIDE, false, (j) => `feature map of filter ${j + 1}`);
+      showActivations(m.layers);
       break;
     case 'model': {
       state.downloadedBytes = m.bytes.length;

@@ -3,7 +3,8 @@
  * Every message carries the run id of the Reset that started its run: the page drops answers
  * from an older run that were already on their way when it pressed Reset.
  */
-import type { TrainConfig } from '../trainer.js';
+import type { ModelKind } from '../recipes.js';
+import type { LayerActivation, TrainConfig } from '../trainer.js';
 
 export type ToWorker =
   /** (Re)builds the net on this backend with this config, or from a saved model file; training stays paused. */
@@ -28,11 +29,13 @@ export type FromWorker = { run: number } /**
       trainCount: number;
       testCount: number;
       stepsPerEpoch: number;
+      /** The net that trains (a loaded file's kind, else the settings'); `sizes` is empty for the CNNs. */
+      model: ModelKind;
       sizes: number[];
       grid: { indices: number[]; labels: number[]; pixels: Uint8Array };
       loaded?: {
         name: string;
-        model: 'mlp' | 'cnn';
+        model: ModelKind;
         optimizer: string;
         lr: number;
         batchnorm: boolean;
@@ -55,12 +58,14 @@ export type FromWorker = { run: number } /**
       predictions: Uint8Array;
       weights: Float32Array;
       units: number[];
+      /** A CNN's first-layer filters (side×side each: 5 for the SimpleConvNet, 3 for the DeepConvNet). */
       filters?: Float32Array;
+      filterSide?: number;
       loadedWeights?: boolean;
     }
   | { type: 'done'; step: number; epoch: number }
-  /** `featureMaps`: for the CNN, the 30 ReLU-ed 24×24 maps of its convolution for this image. */
-  | { type: 'probs'; probs: Float64Array; featureMaps?: Float32Array }
+  /** `layers`: what every layer of the net gives for this image (Conv1's maps, …, the last Affine's scores). */
+  | { type: 'probs'; probs: Float64Array; layers: LayerActivation[] }
   | { type: 'model'; bytes: Uint8Array }
   | { type: 'error'; message: string }
 );
@@ -68,6 +73,3 @@ export type FromWorker = { run: number } /**
 /** How many test digits the page shows, and how many first-layer units it draws. */
 export const GRID_SIZE = 40;
 export const WEIGHT_IMAGES = 16;
-/** The CNN's filters are 5×5 and its feature maps 24×24 (SimpleConvNet on 28×28 digits). */
-export const FILTER_SIDE = 5;
-export const MAP_SIDE = 24;

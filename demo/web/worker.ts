@@ -53,10 +53,10 @@ function evaluate(t: Trainer): void {
   const W1 = t.net.params.W1;
   lastEvalStep = t.steps;
   const base = { type: 'eval', step: t.steps, epoch: t.steps / t.stepsPerEpoch, trainAccuracy, testAccuracy, predictions } as const;
-  if (t.config.model === 'cnn') {
+  if (t.config.model !== 'mlp') {
     // the filters themselves, as the book's figure 7-24 shows them
     const filters = t.firstLayerWeights(W1.shape[0]);
-    post(run, { ...base, weights: new Float32Array(0), units: [], filters }, [filters.buffer]);
+    post(run, { ...base, weights: new Float32Array(0), units: [], filters, filterSide: W1.shape[2] }, [filters.buffer]);
     return;
   }
   const { units, weights } = mostChangedUnits(W1.data, initialW1 ?? W1.data, W1.shape[1], WEIGHT_IMAGES);
@@ -160,7 +160,8 @@ async function handle(m: ToWorker): Promise<void> {
         trainCount: d.train.count,
         testCount: d.test.count,
         stepsPerEpoch: trainer.stepsPerEpoch,
-        sizes: trainer.config.model === 'cnn' ? [] : (model?.sizes ?? [IMAGE_SIZE, ...m.config.hidden, 10]),
+        model: trainer.config.model ?? 'mlp',
+        sizes: trainer.config.model !== 'mlp' ? [] : (model?.sizes ?? [IMAGE_SIZE, ...m.config.hidden, 10]),
         grid: { indices, labels: indices.map((i) => d.test.labels[i]), pixels },
         loaded:
           model && m.model && modelFiles
@@ -196,8 +197,10 @@ async function handle(m: ToWorker): Promise<void> {
       }
       break;
     case 'predict':
-      if (m.run === run && trainer)
-        post(run, { type: 'probs', probs: trainer.probabilities(m.pixels), featureMaps: trainer.featureMaps() ?? undefined });
+      if (m.run === run && trainer) {
+        const { probs, layers } = trainer.activations(m.pixels);
+        post(run, { type: 'probs', probs, layers }, [probs.buffer, ...layers.map((l) => l.values.buffer)]);
+      }
       break;
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { shiftImage } from '../../demo/trainer.js';
+import { shiftImage, warpImage } from '../../demo/augment.js';
 
-describe("shiftImage (the CNN recipe's augmentation)", () => {
+describe("shiftImage (the CNN recipes' augmentation)", () => {
   it('moves a 28×28 image by (dx, dy), filling what comes in with 0', () => {
     const src = new Float32Array(28 * 28 + 5).fill(0);
     src[5 + 3 * 28 + 4] = 1; // pixel (x 4, y 3) of the image that starts at offset 5
@@ -14,5 +14,46 @@ describe("shiftImage (the CNN recipe's augmentation)", () => {
     expect(dst.subarray(0, 784).every((v) => v === 9)).toBe(true); // nothing written outside the target
     shiftImage(src, 5, dst, 0, 0, 0);
     expect(Array.from(dst.subarray(0, 784))).toEqual(Array.from(src.subarray(5, 789)));
+  });
+});
+
+describe('warpImage (turn, resize and move, bilinear)', () => {
+  const image = () => {
+    const src = new Float32Array(784);
+    src[3 * 28 + 20] = 1; // (x 20, y 3)
+    return src;
+  };
+  it('is the identity for no warp, and a whole-pixel move equals shiftImage', () => {
+    const src = Float32Array.from({ length: 784 }, (_, i) => (i * 7) % 11);
+    const dst = new Float32Array(784);
+    warpImage(src, 0, dst, 0, { angle: 0, scale: 1, dx: 0, dy: 0 });
+    expect(Array.from(dst)).toEqual(Array.from(src));
+    const shifted = new Float32Array(784);
+    shiftImage(src, 0, shifted, 0, 2, -3);
+    warpImage(src, 0, dst, 0, { angle: 0, scale: 1, dx: 2, dy: -3 });
+    expect(Array.from(dst)).toEqual(Array.from(shifted));
+  });
+
+  it('turns about the centre (13.5, 13.5): a quarter turn takes the pixel (20, 3) to (24, 20)', () => {
+    const dst = new Float32Array(784);
+    // +90°: (x, y) → centre + R·(p − centre), R = [[0, −1], [1, 0]]: (20, 3) → (24, 20)
+    warpImage(image(), 0, dst, 0, { angle: Math.PI / 2, scale: 1, dx: 0, dy: 0 });
+    expect(dst[20 * 28 + 24]).toBeCloseTo(1, 6);
+    expect(dst.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 6);
+  });
+
+  it('resizes about the centre and samples between pixels bilinearly', () => {
+    const dst = new Float32Array(784);
+    // × 2 about 13.5: the pixel (15, 13) lands around (16.5, 12.5)
+    const src = new Float32Array(784);
+    src[13 * 28 + 15] = 1;
+    warpImage(src, 0, dst, 0, { angle: 0, scale: 2, dx: 0, dy: 0 });
+    // the targets (16, 12) and (17, 13) sample the source at (14.75, 12.75) and (15.25, 13.25): 0.75·0.75 of the lit pixel each
+    expect(dst[12 * 28 + 16]).toBeCloseTo(0.75 * 0.75, 6);
+    expect(dst[13 * 28 + 17]).toBeCloseTo(0.75 * 0.75, 6);
+    // half a pixel to the right: two neighbours share the pixel
+    warpImage(src, 0, dst, 0, { angle: 0, scale: 1, dx: 0.5, dy: 0 });
+    expect([dst[13 * 28 + 15], dst[13 * 28 + 16]]).toEqual([0.5, 0.5]);
+    expect(dst.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 6);
   });
 });

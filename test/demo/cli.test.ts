@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AUTO_THREADS_CAP, MAX_THREADS, parseCli, USAGE } from '../../demo/cli_args.js';
 import { createBackend } from '../../ts/index.js';
 import * as pool from '../../ts/wasm/threads.js';
-import { CNN_EPOCHS } from '../../demo/trainer.js';
+import { CNN_EPOCHS, DEEP_CONFIG, DEEP_EPOCHS } from '../../demo/trainer.js';
 import { progressLine } from '../../demo/cli_progress.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -140,6 +140,19 @@ describe('npm run mnist', () => {
     expect(r.stderr).toContain('SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10), adam lr 0.001');
   }, 120_000);
 
+  it('--model deep trains the DeepConvNet: one epoch (cosine over it) is far above chance', () => {
+    const r = cli('--model', 'deep', '--epochs', '1', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ model: 'deep', optimizer: 'adam', lr: DEEP_CONFIG.lr, lrSchedule: 'cosine', epochs: 1 });
+    expect(summary.steps).toBe(8000 / DEEP_CONFIG.batch);
+    expect(summary.sizes).toEqual([784, 50, 10]);
+    expect(summary.testAccuracy).toBeGreaterThan(0.5);
+    expect(r.stderr).toContain(
+      `DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout), adam lr ${DEEP_CONFIG.lr} (cosine over 1 epochs)`,
+    );
+  }, 300_000);
+
   it('--help lists every option', () => {
     const r = cli('--help');
     expect(r.stdout).toMatch(/--threads N\|auto +threads for the wasm kernels.*\(default auto\)/);
@@ -152,6 +165,7 @@ describe('npm run mnist', () => {
       '--epochs',
       '--batch',
       '--lr',
+      '--lr-schedule',
       '--optimizer',
       '--init',
       '--seed',
@@ -174,7 +188,11 @@ describe('option parsing', () => {
       batch: 64,
       seed: 3,
       optimizer: 'nesterov',
+      lrSchedule: 'constant',
+      epochs: 10,
       shift: 0,
+      rotate: 0,
+      scale: 0,
       dropout: 0,
       batchnorm: false,
       weightDecay: 0,
@@ -192,7 +210,7 @@ describe('option parsing', () => {
       config: { lr: 0.002, init: 0.01, shift: 0 },
     });
     expect(parseCli([]).config).toMatchObject({ model: 'mlp', optimizer: 'nesterov', lr: 0.1, shift: 0 });
-    expect(() => parseCli(['--model', 'rnn'])).toThrow('--model: expected mlp or cnn, found "rnn"');
+    expect(() => parseCli(['--model', 'rnn'])).toThrow('--model: expected mlp, cnn, deep, found "rnn"');
     expect(parseCli(['--model', 'cnn', '--save', 'x.safetensors', '--load', 'y.safetensors'])).toMatchObject({
       save: 'x.safetensors',
       load: 'y.safetensors',
@@ -202,6 +220,34 @@ describe('option parsing', () => {
       '--load: the net comes from the file (its sizes, init and layers), so --init cannot apply; leave it out',
     );
     expect(() => parseCli(['--shift', '9'])).toThrow('--shift: expected a whole number of pixels from 0 to 8, found "9"');
+    expect(parseCli(['--rotate', '12.5', '--scale', '0.1']).config).toMatchObject({ rotate: 12.5, scale: 0.1 });
+    expect(() => parseCli(['--rotate', '46'])).toThrow('--rotate: expected degrees from 0 to 45, found "46"');
+    expect(() => parseCli(['--scale', '-0.1'])).toThrow('--scale: expected a relative size change from 0 to 0.5, found "-0.1"');
+    expect(() => parseCli(['--scale', 'big'])).toThrow('--scale: expected a number, found "big"');
+  });
+
+  it('--model deep takes the DeepConvNet recipe (cosine lr over its epochs), and what is given overrides it', () => {
+    const o = parseCli(['--model', 'deep']);
+    expect(o.config).toMatchObject({ ...DEEP_CONFIG, hidden: o.config.hidden, epochs: DEEP_EPOCHS }); // hidden does not apply
+    expect(o.config).toMatchObject({ model: 'deep', optimizer: 'adam', init: 'he', lrSchedule: 'cosine' });
+    expect(o.epochs).toBe(DEEP_EPOCHS);
+    expect(o.config.epochs).toBe(DEEP_EPOCHS); // the schedule spans the run
+    expect(parseCli(['--model', 'deep', '--lr-schedule', 'constant', '--epochs', '3', '--lr', '0.002']).config).toMatchObject({
+      lrSchedule: 'constant',
+      epochs: 3,
+      lr: 0.002,
+    });
+    expect(parseCli(['--lr-schedule', 'cosine']).config).toMatchObject({ model: 'mlp', lrSchedule: 'cosine' });
+    expect(parseCli(['--model', 'deep', '--epochs', '0']).config.lrSchedule).toBe('constant'); // evaluation only: nothing to schedule
+    expect(() => parseCli(['--lr-schedule', 'step'])).toThrow('--lr-schedule: expected constant or cosine, found "step"');
+    expect(() => parseCli(['--model', 'deep', '--hidden', '50'])).toThrow(
+      "--model deep: the book's DeepConvNet is built as it is (6 conv 3×3 → 3 pools → 50 → dropout → 10 → dropout), so --hidden cannot apply (it is for --model mlp); leave it out",
+    );
+    expect(() => parseCli(['--model', 'deep', '--dropout', '0.1', '--batchnorm'])).toThrow(
+      'so --dropout, --batchnorm cannot apply (they are for --model mlp); leave them out',
+    );
+    expect(USAGE).toMatch(/--model mlp\|cnn\|deep .*deep: its DeepConvNet .*cosine lr/);
+    expect(USAGE).toMatch(/--lr-schedule constant\|cosine +the learning rate over the run.*\(default constant\)/);
   });
 
   it('rejects malformed values with expected-vs-found messages', () => {
@@ -255,7 +301,9 @@ describe('what the CLI prints', () => {
     expect(rows.length).toBeGreaterThanOrEqual(12);
     const starts = rows.map((l) => l.slice(2).search(/ {2}\S/) + 4);
     expect(new Set(starts).size).toBe(1);
-    expect(USAGE).toContain('--optimizer NAME      sgd|momentum|nesterov|adagrad|rmsprop|adam (default nesterov)');
+    expect(USAGE).toContain(
+      `--optimizer NAME${' '.repeat(starts[0] - 2 - '--optimizer NAME'.length)}sgd|momentum|nesterov|adagrad|rmsprop|adam (default nesterov)`,
+    );
   });
 
   it('fits the progress line to the terminal width so it never wraps', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createBackend, readSafetensors, saveModel, Sequential, SimpleConvNet } from '../../ts/index.js';
+import { createBackend, DeepConvNet, readSafetensors, saveModel, Sequential, SimpleConvNet } from '../../ts/index.js';
 import { runCli } from '../helpers/cli.js';
 
 // The MNIST CLI's model files: --save after training, --load to start from one, --epochs 0 to
@@ -115,6 +115,22 @@ describe('npm run mnist -- --save / --load', () => {
     expect(loaded.stderr).toContain(`784→16→10 MLP (batchnorm, dropout 0.2, weight decay 0.001) from ${path}`);
   }, 120_000);
 
+  it('a DeepConvNet file loads with --model deep and evaluates; with another --model it is refused, naming the flag to use', async () => {
+    const path = join(dir, 'deep.safetensors');
+    writeFileSync(path, saveModel(new DeepConvNet(await createBackend('ts'), { seed: 3 })));
+    const evaluated = cli('--load', path, '--model', 'deep', '--epochs', '0', '--json');
+    expect(evaluated.status, evaluated.stderr).toBe(0);
+    expect(JSON.parse(evaluated.stdout)).toMatchObject({ model: 'deep', sizes: [784, 50, 10], steps: 0, loaded: { path } });
+    for (const [model, advice] of [
+      ['cnn', 'use --model deep'],
+      ['mlp', 'add --model deep'],
+    ]) {
+      const refused = cli('--load', path, ...(model === 'mlp' ? [] : ['--model', model]), '--epochs', '0');
+      expect(refused.status, model).toBe(1);
+      expect(refused.stderr).toContain(`mnist: --load ${path}: the file holds a DeepConvNet; ${advice}`);
+    }
+  }, 240_000);
+
   it('refuses files that are not MNIST models, naming the file and the problem', async () => {
     const junk = join(dir, 'junk.safetensors');
     writeFileSync(junk, 'not a model at all');
@@ -124,7 +140,7 @@ describe('npm run mnist -- --save / --load', () => {
     const small = join(dir, 'small.safetensors');
     writeFileSync(small, saveModel(Sequential.mlp(await createBackend('ts'), [4, 3, 2])));
     expect(cli('--load', small, '--epochs', '0').stderr).toContain(
-      `mnist: --load ${small}: expected an MNIST model (an MLP of 784 inputs → … → 10 classes, or a SimpleConvNet on 1×28×28 images), found 4→3→2`,
+      `mnist: --load ${small}: expected an MNIST model (an MLP of 784 inputs → … → 10 classes, or a SimpleConvNet or DeepConvNet on 1×28×28 images), found 4→3→2`,
     );
     const smallCnn = join(dir, 'small-cnn.safetensors');
     writeFileSync(
@@ -132,6 +148,9 @@ describe('npm run mnist -- --save / --load', () => {
       saveModel(new SimpleConvNet(await createBackend('ts'), { inputDim: [1, 9, 9], filterNum: 2, filterSize: 3, hiddenSize: 4 })),
     );
     expect(cli('--load', smallCnn, '--model', 'cnn', '--epochs', '0').stderr).toContain('found a SimpleConvNet on 1×9×9 images');
+    const smallDeep = join(dir, 'small-deep.safetensors');
+    writeFileSync(smallDeep, saveModel(new DeepConvNet(await createBackend('ts'), { inputDim: [1, 12, 12] })));
+    expect(cli('--load', smallDeep, '--model', 'deep', '--epochs', '0').stderr).toContain('found a DeepConvNet on 1×12×12 images');
     // --hidden (and the other options that shape a new net) were silently ignored with --load.
     const shaped = cli('--load', small, '--hidden', '50', '--batchnorm');
     expect(shaped.status).toBe(2);

@@ -338,7 +338,7 @@ try {
     await page.close();
   }, 120_000);
 
-  it('offers the CNN: its 30 learned 5×5 filters and the feature maps of a drawn digit', async () => {
+  it("offers the CNN: its 30 learned 5×5 filters and every layer's activations for a drawn digit", async () => {
     const page = await openPage('');
     await ready(page);
     await page.selectOption('#model', 'cnn');
@@ -363,7 +363,7 @@ try {
     expect(await page.textContent('#weights-key')).toBe(
       'red: positive weight, blue: negative, white: zero (each filter scaled to its largest weight).',
     );
-    expect(await page.isHidden('#maps-section')).toBe(true);
+    expect(await page.isHidden('#activations-section')).toBe(true);
 
     const box = (await page.locator('#draw').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
@@ -371,25 +371,37 @@ try {
     for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + i * 0.06));
     await page.mouse.up();
     await waitFor(page, 's.prediction !== null', 10_000);
-    await page.waitForSelector('#maps-section:not([hidden])', { timeout: 10_000 });
-    const maps = page.locator('#feature-maps canvas');
-    expect(await maps.count()).toBe(30);
-    expect(await maps.first().getAttribute('width')).toBe('24');
-    // a feature map of a stroke is not blank: some pixel is lit
-    const lit = await page.evaluate(() =>
-      Array.from(document.querySelectorAll<HTMLCanvasElement>('#feature-maps canvas')).some((c) =>
-        Array.from(c.getContext('2d')!.getImageData(0, 0, 24, 24).data).some((v: number, i: number) => i % 4 !== 3 && v > 0),
-      ),
-    );
+    await page.waitForSelector('#activations-section:not([hidden])', { timeout: 10_000 });
+    // one picture per layer, in the net's order: Conv1's 30 maps of 24×24 in 6 columns, 1-pixel gaps
+    expect(await page.locator('#activations figcaption').allTextContents()).toEqual([
+      'Conv1 30×24×24',
+      'Relu1 30×24×24',
+      'Pool1 30×12×12',
+      'Affine1 100',
+      'Relu2 100',
+      'Affine2 10',
+    ]);
+    const maps = page.locator('#activations canvas');
+    expect(await maps.nth(1).getAttribute('width')).toBe(String(6 * 25 - 1));
+    // Relu1's maps of a stroke are not blank: some map pixel is lit (not black, not a white gap)
+    const lit = await page.evaluate(() => {
+      const c = document.querySelectorAll<HTMLCanvasElement>('#activations canvas')[1];
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      for (let p = 0; p < c.width * c.height; p++) {
+        const [x, y] = [p % c.width, Math.floor(p / c.width)];
+        if (x % 25 !== 24 && y % 25 !== 24 && data[p * 4] > 0) return true;
+      }
+      return false;
+    });
     expect(lit).toBe(true);
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'mnist-demo-cnn.png'), fullPage: true });
 
-    // Clear, and Reset, take the drawing's feature maps away at once (with its probabilities).
+    // Clear, and Reset, take the drawing's activations away at once (with its probabilities).
     const mapsShown = () =>
       page.evaluate(() => ({
-        hidden: document.getElementById('maps-section')!.hidden,
-        maps: document.querySelectorAll('#feature-maps canvas').length,
+        hidden: document.getElementById('activations-section')!.hidden,
+        maps: document.querySelectorAll('#activations canvas').length,
       }));
     await page.click('#clear');
     expect(await mapsShown()).toEqual({ hidden: true, maps: 0 });
@@ -397,14 +409,17 @@ try {
     await page.mouse.down();
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.85);
     await page.mouse.up();
-    await page.waitForSelector('#maps-section:not([hidden])', { timeout: 10_000 });
+    await page.waitForSelector('#activations-section:not([hidden])', { timeout: 10_000 });
     const atReset = await page.evaluate(() => {
       document.getElementById('reset')!.click();
-      return { hidden: document.getElementById('maps-section')!.hidden, maps: document.querySelectorAll('#feature-maps canvas').length };
+      return {
+        hidden: document.getElementById('activations-section')!.hidden,
+        maps: document.querySelectorAll('#activations canvas').length,
+      };
     });
     expect(atReset).toEqual({ hidden: true, maps: 0 });
     await ready(page);
-    await page.waitForSelector('#maps-section:not([hidden])', { timeout: 10_000 }); // the new net's maps of the drawing still on the pad
+    await page.waitForSelector('#activations-section:not([hidden])', { timeout: 10_000 }); // the new net's activations of the drawing still on the pad
     expect((page as Opened).errors).toEqual([]);
     await page.close();
   }, 240_000);

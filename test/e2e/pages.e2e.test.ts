@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveStatic } from '../../demo/serve.js';
 import { buildDemo } from '../../scripts/build-demo.js';
 import { buildGraphPage } from '../../scripts/build-graph-page.js';
+import { DEEP_CONFIG, DEEP_EPOCHS } from '../../demo/recipes.js';
 import { readSafetensors } from '../../ts/index.js';
 import { setValue, strokeOn, text, waitFor, withTab, type Browser, type Tab } from './browser.js';
 import { engineMissing, ENGINES } from './engines.js';
@@ -74,6 +75,7 @@ interface DemoState {
   evals: { step: number; epoch: number; testAccuracy: number }[];
   prediction: number | null;
   probs: number[] | null;
+  activations: { name: string; shape: number[]; max: number }[];
 }
 const demoState = (tab: Tab) => tab.eval<DemoState>('window.demoState');
 const waitForState = (tab: Tab, predicate: string, what: string, timeout = 120_000) =>
@@ -208,6 +210,72 @@ for (const engine of ENGINES) {
         await mnist.click('#pause');
       });
     }, 240_000);
+
+    it("at 390 px, the page offers the book's DeepConvNet: its recipe, a short training, every layer's activations for a drawn digit", async () => {
+      await withTab(browser, url, PHONE, async (tab) => {
+        await waitForState(tab, "s.phase === 'paused'", 'the untrained net');
+        await setValue(tab, '#model', 'deep');
+        // the CLI's recipe for --model deep; hidden sizes do not apply
+        expect(await tab.eval("['optimizer', 'lr', 'batch', 'epochs'].map((id) => document.getElementById(id).value)")).toEqual([
+          DEEP_CONFIG.optimizer,
+          String(DEEP_CONFIG.lr),
+          String(DEEP_CONFIG.batch),
+          String(DEEP_EPOCHS),
+        ]);
+        expect(await tab.eval("document.getElementById('hidden').disabled")).toBe(true);
+        await setValue(tab, '#epochs', '1');
+        await tab.click('#start'); // "Reset and start": the model changed
+        await waitForState(tab, "s.phase === 'done'", 'one epoch of the DeepConvNet', 300_000);
+        expect(await text(tab, '#status')).toContain('DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3');
+        expect((await demoState(tab)).evals.at(-1)!.testAccuracy).toBeGreaterThan(0.5);
+        expect(await tab.eval("Array.from(document.querySelectorAll('#weights canvas'), (c) => c.width + '×' + c.height)")).toEqual(
+          Array(16).fill('3×3'),
+        );
+        // a "1" drawn with the engine's pointer: every layer's output is drawn, in the net's order
+        await strokeOn(
+          tab,
+          '#draw',
+          Array.from({ length: 13 }, (_, i) => [0.5 - i * 0.004, 0.15 + i * 0.06] as const),
+        );
+        await waitForState(tab, 's.activations.length > 0', "the drawing's activations", 30_000);
+        const { activations } = await demoState(tab);
+        expect(activations.map((a) => `${a.name} ${a.shape.join('×')}`)).toEqual([
+          'Conv1 16×28×28',
+          'Relu1 16×28×28',
+          'Conv2 16×28×28',
+          'Relu2 16×28×28',
+          'Pool1 16×14×14',
+          'Conv3 32×14×14',
+          'Relu3 32×14×14',
+          'Conv4 32×16×16',
+          'Relu4 32×16×16',
+          'Pool2 32×8×8',
+          'Conv5 64×8×8',
+          'Relu5 64×8×8',
+          'Conv6 64×8×8',
+          'Relu6 64×8×8',
+          'Pool3 64×4×4',
+          'Affine1 50',
+          'Relu7 50',
+          'Dropout1 50',
+          'Affine2 10',
+          'Dropout2 10',
+        ]);
+        expect(activations.every((a) => a.max > 0)).toBe(true); // no layer is blank for a stroke
+        // each layer is one picture: Conv4's 32 maps of 16×16 in 6 columns and 6 rows, with 1-pixel gaps
+        expect(await tab.eval("Array.from(document.querySelectorAll('#activations canvas'), (c) => c.width + '×' + c.height)[7]")).toBe(
+          `${6 * 17 - 1}×${6 * 17 - 1}`,
+        );
+        expect(await overflow(tab)).toEqual(FITS);
+        await tab.screenshot(join(SCREENSHOTS, `${slug}-mnist-deep-390.png`));
+        // Clear takes the drawing's activations away with its probabilities
+        await tab.click('#clear');
+        expect(await tab.eval("[document.getElementById('activations-section').hidden, window.demoState.activations.length]")).toEqual([
+          true,
+          0,
+        ]);
+      });
+    }, 420_000);
 
     // The graph tour: every step of every figure at 1280 px in one language, and each figure's
     // first and last step at 390 px in the other (the engines alternate which is which).

@@ -8,6 +8,7 @@ import {
   Convolution,
   Dropout,
   importTorchMlp,
+  DeepConvNet,
   MultiLayerNetExtend,
   Pooling,
   Relu,
@@ -158,6 +159,24 @@ describe.each(BACKEND_NAMES)('toOnnx of chapter 6–7 nets on %s, run by ONNX Ru
   it('SimpleConvNet: x is [batch, 1, 28, 28]; Conv, Relu, MaxPool, Flatten, Gemm', async () => {
     const net = trainAdam(new SimpleConvNet(await makeBackend(name), { seed: 3 }), [1, 28, 28], 0.001);
     expect(opTypes(toOnnx(net))).toEqual(['Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm', 'Relu', 'Gemm', 'Softmax']);
+    expect(await agrees(net, [1, 28, 28])).toBeLessThanOrEqual(1e-5);
+  });
+
+  it("DeepConvNet: six 3×3 Convs (conv 4's pad 2), three MaxPools, Flatten, Gemm, Dropout as Mul", async () => {
+    const net = trainAdam(new DeepConvNet(await makeBackend(name), { seed: 3 }), [1, 28, 28], 0.001, 2);
+    const convRelu = ['Conv', 'Relu', 'Conv', 'Relu', 'MaxPool'];
+    expect(opTypes(toOnnx(net))).toEqual([
+      ...convRelu,
+      ...convRelu,
+      ...convRelu,
+      'Flatten',
+      'Gemm',
+      'Relu',
+      'Mul',
+      'Gemm',
+      'Mul',
+      'Softmax',
+    ]);
     expect(await agrees(net, [1, 28, 28])).toBeLessThanOrEqual(1e-5);
   });
 

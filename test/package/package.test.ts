@@ -200,6 +200,8 @@ const PUBLIC_VALUES = [
   'Convolution',
   'Pooling',
   'SimpleConvNet',
+  // chapter 8
+  'DeepConvNet',
 ];
 const PUBLIC_TYPES = [
   'Backend',
@@ -246,6 +248,9 @@ const PUBLIC_TYPES = [
   'ConvolutionOptions',
   'PoolingOptions',
   'SimpleConvNetOptions',
+  // chapter 8
+  'ConvParam',
+  'DeepConvNetOptions',
 ];
 
 it('exports exactly the pinned public names, values and types', () => {

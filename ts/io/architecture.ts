@@ -2,6 +2,7 @@ import type { Backend } from '../core/backend.js';
 import { Affine } from '../layers/affine.js';
 import { BatchNormalization } from '../layers/batch_normalization.js';
 import { Convolution } from '../layers/convolution.js';
+import { DeepConvNet } from '../nets/deep_conv_net.js';
 import { Dropout } from '../layers/dropout.js';
 import { entryOf, type LayerOf } from '../layers/kinds.js';
 import type { Layer, LayerType } from '../layers/layer.js';
@@ -19,11 +20,11 @@ import { checkWindow, outputSize } from '../core/window.js';
  * The architecture of a saved net, as JSON in the file's metadata: enough for `loadModel` to
  * rebuild the same class with the same layers. Each layer kind and each net class is one entry
  * of a table below, so a new layer (Dropout, BatchNormalization, Convolution, Pooling) or net
- * (SimpleConvNet, MultiLayerNetExtend) is added by one entry that says how to describe it, which
+ * (SimpleConvNet, DeepConvNet, MultiLayerNetExtend) is added by one entry that says how to describe it, which
  * tensors it keeps and how to build it back.
  */
 export interface ArchitectureSpec {
-  /** The net's class: 'Sequential', 'TwoLayerNet', 'MultiLayerNetExtend' or 'SimpleConvNet'. */
+  /** The net's class: 'Sequential', 'TwoLayerNet', 'MultiLayerNetExtend', 'SimpleConvNet' or 'DeepConvNet'. */
   class: string;
   layers: LayerSpec[];
   /** The last layer (the loss); 'SoftmaxWithLoss' is the only one today. */
@@ -259,7 +260,46 @@ const NET_KINDS: readonly NetKind[] = [
       return adopt('SimpleConvNet', net, layers, tensors, weightDecayLambda);
     },
   },
+  {
+    class: 'DeepConvNet',
+    is: (net) => net.constructor === DeepConvNet,
+    build: (backend, layers, tensors, weightDecayLambda) => {
+      requirePattern('DeepConvNet', layers, DEEP_PATTERN);
+      const convs = layers.filter((l) => l.type === 'Convolution');
+      const [hidden, classes] = layers.filter((l) => l.type === 'Affine');
+      const net = new DeepConvNet(backend, {
+        inputDim: convs[0].input as [number, number, number],
+        // a non-square kernel is taken as its height here, and adopt() then refuses the file
+        convParams: convs.map((c) => ({
+          filterNum: c.filters as number,
+          filterSize: (c.kernel as number[])[0],
+          pad: c.pad as number,
+          stride: c.stride as number,
+        })),
+        hiddenSize: hidden.outputs as number,
+        outputSize: classes.outputs as number,
+        dropoutRatio: layers.find((l) => l.type === 'Dropout')!.ratio as number,
+      });
+      return adopt('DeepConvNet', net, layers, tensors, weightDecayLambda);
+    },
+  },
 ];
+
+/** The layers of a DeepConvNet as a file lists them ("Convolution Conv1, Relu Relu1, …"). */
+const DEEP_PATTERN = [
+  ...[1, 2, 3].flatMap((p) => [
+    `Convolution Conv${2 * p - 1}`,
+    `Relu Relu${2 * p - 1}`,
+    `Convolution Conv${2 * p}`,
+    `Relu Relu${2 * p}`,
+    `Pooling Pool${p}`,
+  ]),
+  'Affine Affine1',
+  'Relu Relu7',
+  'Dropout Dropout1',
+  'Affine Affine2',
+  'Dropout Dropout2',
+].join(', ');
 
 /** Throws unless the layers are exactly `pattern` ("Affine Affine1, Relu Relu1, …"): the class's fixed layers. */
 function requirePattern(className: string, layers: LayerSpec[], pattern: string): void {
@@ -302,7 +342,7 @@ export function describeNet(net: Sequential): { spec: ArchitectureSpec; tensors:
   const layers: LayerSpec[] = [];
   const tensors: Tensor[] = [];
   // The shape of one sample as it goes through the net (a Convolution's output is [FN, OH, OW]).
-  let sample: readonly number[] | null = net instanceof SimpleConvNet ? net.inputDim : null;
+  let sample: readonly number[] | null = net instanceof SimpleConvNet || net instanceof DeepConvNet ? net.inputDim : null;
   for (const [name, layer] of net.layers) {
     const kind = entryOf<LayerKind<Layer>>(LAYER_KINDS, layer);
     if (!kind)
@@ -420,7 +460,7 @@ function sampleShape(layer: Convolution | Pooling, incoming: readonly number[] |
   const shape = incoming ?? layer.inputShape;
   if (shape === null)
     throw new Error(
-      `saveModel: the net starts with a ${layer.constructor.name} that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch before saving (a SimpleConvNet knows its inputDim)`,
+      `saveModel: the net starts with a ${layer.constructor.name} that has not seen an input yet, so the [C, H, W] it takes is unknown: run predict on one batch before saving (a SimpleConvNet or DeepConvNet knows its inputDim)`,
     );
   return [...shape];
 }

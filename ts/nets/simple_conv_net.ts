@@ -1,6 +1,6 @@
 import { checkBackend, type Backend } from '../core/backend.js';
 import { describeValue } from '../core/checks.js';
-import { initStd, initWeights, type WeightInit } from '../training/init.js';
+import { initFilters, initStd, initWeights, type WeightInit } from '../training/init.js';
 import { Affine } from '../layers/affine.js';
 import { Convolution } from '../layers/convolution.js';
 import { Pooling } from '../layers/pooling.js';
@@ -59,11 +59,8 @@ export class SimpleConvNet extends Sequential {
     const rng = new Random(options.seed ?? 42);
     const made: Tensor[] = [];
     try {
-      const W1 = backend.zeros([filterNum, channels, filterSize, filterSize]);
+      const W1 = initFilters(backend, [filterNum, channels, filterSize, filterSize], init, rng);
       made.push(W1);
-      const std1 = initStd(init, channels * filterSize * filterSize);
-      const w1 = W1.data;
-      for (let i = 0; i < w1.length; i++) w1[i] = std1 * rng.normal();
       const W2 = initWeights(backend, pooled, hiddenSize, init, rng);
       made.push(W2);
       const W3 = initWeights(backend, hiddenSize, classes, init, rng);

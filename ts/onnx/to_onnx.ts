@@ -1,7 +1,7 @@
 import type protobufLight from 'protobufjs/light.js';
 // The core, imported as the package's main entry: the build keeps this import (these files are
 // compiled one by one, not bundled), so the classes below are the very ones the user's net is made of.
-import { BatchNormalization, LIBRARY_VERSION, type Layer, Sequential, SimpleConvNet, type Tensor } from '../index.js';
+import { BatchNormalization, DeepConvNet, LIBRARY_VERSION, type Layer, Sequential, SimpleConvNet, type Tensor } from '../index.js';
 // Types only: this file is compiled on its own, so a value import from a module other than
 // '../index.js' would point at a file the package does not ship.
 import { outputSize, windowFits } from '../core/window.js';
@@ -264,7 +264,7 @@ function exporter(name: string, layer: Layer): Exporter<Layer> {
  * last saw, an Affine's inputs or a BatchNormalization's features.
  */
 function netInput(net: Sequential): readonly number[] {
-  if (net instanceof SimpleConvNet) return net.inputDim;
+  if (net instanceof SimpleConvNet || net instanceof DeepConvNet) return net.inputDim;
   for (const [name, layer] of net.layers) {
     const input = exporter(name, layer).input(layer);
     if (input !== null) return input;

@@ -19,8 +19,20 @@ export function initStd(init: WeightInit, fanIn: number): number {
 
 /** A [fanIn, fanOut] weight matrix of normal values with the chosen standard deviation. */
 export function initWeights(backend: Backend, fanIn: number, fanOut: number, init: WeightInit, rng: Random): Tensor {
-  const std = initStd(init, fanIn);
-  const W = backend.zeros([fanIn, fanOut]);
+  return drawNormal(backend, [fanIn, fanOut], initStd(init, fanIn), rng);
+}
+
+/**
+ * A filter bank [FN, C, FH, FW] of normal values; its fan-in is C·FH·FW, the inputs one output
+ * pixel sums (the book's `pre_node_nums` in deep_convnet.py).
+ */
+export function initFilters(backend: Backend, shape: readonly [number, number, number, number], init: WeightInit, rng: Random): Tensor {
+  return drawNormal(backend, shape, initStd(init, shape[1] * shape[2] * shape[3]), rng);
+}
+
+/** A tensor of `std`·N(0, 1) values drawn in storage order; refuses a std that overflows f32. */
+function drawNormal(backend: Backend, shape: readonly number[], std: number, rng: Random): Tensor {
+  const W = backend.zeros(shape);
   const data = W.data;
   for (let i = 0; i < data.length; i++) {
     const w = std * rng.normal();

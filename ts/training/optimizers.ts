@@ -1,5 +1,5 @@
 import { sameShape, type Params } from '../core/tensor.js';
-import { checkObject } from '../core/checks.js';
+import { checkObject, valueText } from '../core/checks.js';
 import { checkTensor, formatShape, type Tensor } from '../core/tensor.js';
 import { checkF32 } from '../core/values.js';
 
@@ -12,12 +12,19 @@ import { checkF32 } from '../core/values.js';
 
 /** Stochastic gradient descent (§6.1.2): W ← W − lr · ∂L/∂W, in place, for every key of grads. */
 export class SGD implements Optimizer {
-  readonly lr: number;
+  #lr: number;
 
   constructor(options: { lr?: number } = {}) {
     const { lr = 0.01 } = checkOptions(new.target.name, options);
-    if (!(lr > 0)) throw new Error(`new SGD({ lr }): expected a positive learning rate, got ${lr}`);
-    this.lr = checkF32('new SGD({ lr })', 'learning rate', lr);
+    this.#lr = checkLr('new SGD({ lr })', lr);
+  }
+
+  /** The learning rate; assigning it (a schedule) takes effect at the next update. */
+  get lr(): number {
+    return this.#lr;
+  }
+  set lr(lr: number) {
+    this.#lr = checkLr('SGD.lr', lr);
   }
 
   update(params: Params, grads: Params): void {
@@ -29,6 +36,15 @@ export class SGD implements Optimizer {
   }
 
   dispose(): void {}
+}
+
+/**
+ * A learning rate: a number > 0 that stays finite in f32. The one rule for the constructors'
+ * `lr` and the `lr` setter that a schedule uses.
+ */
+function checkLr(where: string, lr: unknown): number {
+  if (typeof lr !== 'number' || !(lr > 0)) throw new Error(`${where}: expected a positive learning rate, got ${valueText(lr)}`);
+  return checkF32(where, 'learning rate', lr);
 }
 
 /** An optimizer's options object (`undefined` gives the defaults). */
@@ -59,7 +75,11 @@ function checkPair(owner: string, params: Params, key: string, grad: Tensor): Te
 
 /** What every optimizer offers: one update of all params from their grads, and freeing its state. */
 export interface Optimizer {
-  readonly lr: number;
+  /**
+   * The learning rate of the next update. Settable, for a schedule that lowers it during
+   * training (a value ≤ 0, NaN or beyond f32 is refused); Adam's bias correction keeps counting.
+   */
+  lr: number;
   update(params: Params, grads: Params): void;
   /** Frees the optimizer's state tensors (a no-op for SGD). */
   dispose(): void;
@@ -91,7 +111,7 @@ function checkHyper(owner: string, name: string, value: number, min: number, max
  * `np.zeros_like` on the first call) and reused afterwards, so training steps allocate nothing.
  */
 abstract class StatefulOptimizer implements Optimizer {
-  readonly lr: number;
+  #lr: number;
   readonly #state = new Map<string, Tensor[]>();
 
   constructor(
@@ -99,7 +119,15 @@ abstract class StatefulOptimizer implements Optimizer {
     lr: number,
     private readonly stateCount: number,
   ) {
-    this.lr = checkHyper(owner, 'lr', lr, 0, Infinity, true);
+    this.#lr = checkHyper(owner, 'lr', lr, 0, Infinity, true);
+  }
+
+  /** The learning rate; assigning it (a schedule) takes effect at the next update. */
+  get lr(): number {
+    return this.#lr;
+  }
+  set lr(lr: number) {
+    this.#lr = checkLr(`${this.constructor.name}.lr`, lr);
   }
 
   update(params: Params, grads: Params): void {

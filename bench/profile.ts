@@ -1,12 +1,12 @@
 /**
  * Where a training step's time goes, per kernel call (one thread, SIMD128): every kernel of the
- * backend is wrapped in a timer, and the step (the book's SimpleConvNet, or the two benchmark
- * MLPs) runs for a while; prints ms per step by kernel and call shape, and the time outside the
- * kernels (JavaScript). Usage: node --import tsx bench/profile.ts [cnn|mlp|mlp2] [--variant v]
+ * backend is wrapped in a timer, and the step (the book's SimpleConvNet or DeepConvNet, or the two
+ * benchmark MLPs) runs for a while; prints ms per step by kernel and call shape, and the time
+ * outside the kernels (JavaScript). Usage: node --import tsx bench/profile.ts [cnn|deep|mlp|mlp2] [--variant v]
  */
 import { createBackend, Tensor, type Backend, type WasmVariant } from '../ts/index.js';
 import { KERNELS } from '../ts/core/kernels.js';
-import { cnnStep, mlpStep } from './steps.js';
+import { cnnStep, deepStep, mlpStep } from './steps.js';
 
 const args = process.argv.slice(2);
 const which = args.find((a) => !a.startsWith('--')) ?? 'cnn';
@@ -33,11 +33,18 @@ for (const kernel of Object.keys(KERNELS)) {
     return r;
   };
 }
-const make = which === 'cnn' ? cnnStep : which === 'mlp' ? mlpStep([784, 50, 10], 100) : mlpStep([784, 256, 128, 10], 128);
+const make =
+  which === 'cnn'
+    ? cnnStep
+    : which === 'deep'
+      ? deepStep
+      : which === 'mlp'
+        ? mlpStep([784, 50, 10], 100)
+        : mlpStep([784, 256, 128, 10], 128);
 const run = make(b);
 for (let i = 0; i < 20; i++) run();
 times.clear();
-const steps = which === 'cnn' ? 100 : 1000;
+const steps = which === 'deep' ? 20 : which === 'cnn' ? 100 : 1000;
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) run();
 const total = (performance.now() - t0) / steps;

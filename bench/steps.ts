@@ -1,4 +1,4 @@
-import { Adam, Sequential, SGD, SimpleConvNet, type Backend } from '../ts/index.js';
+import { Adam, DeepConvNet, Sequential, SGD, SimpleConvNet, type Backend } from '../ts/index.js';
 import { seededLabels, seededValues } from './util.js';
 
 /**
@@ -23,6 +23,18 @@ export function mlpStep(sizes: number[], batch: number): (b: Backend) => () => u
 /** The book's SimpleConvNet (He init, Adam lr 0.001) on a batch of 100 seeded 28×28 images. */
 export function cnnStep(b: Backend): () => unknown {
   const net = new SimpleConvNet(b, { weightInitStd: 'he', seed: 1 });
+  const x = b.tensor(
+    seededValues(100 * 28 * 28, 40).map((v) => (v + 1) / 2),
+    [100, 1, 28, 28],
+  );
+  const t = b.tensor(seededLabels(100, 10, 41), [100]);
+  const adam = new Adam({ lr: 0.001 });
+  return () => adam.update(net.params, net.gradient(x, t));
+}
+
+/** The book's DeepConvNet (He init, Adam lr 0.001) on a batch of 100 seeded 28×28 images. */
+export function deepStep(b: Backend): () => unknown {
+  const net = new DeepConvNet(b, { seed: 1 });
   const x = b.tensor(
     seededValues(100 * 28 * 28, 40).map((v) => (v + 1) / 2),
     [100, 1, 28, 28],

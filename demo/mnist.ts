@@ -174,7 +174,7 @@ async function run(
   const sizes = netSizes(trainer.net);
   // A loaded optimizer (with its state) goes on as saved; otherwise --optimizer and --lr make one.
   const optimizer = model?.optimizerName ?? config.optimizer;
-  const lr = trainer.optimizer.lr;
+  const lr = trainer.startLr;
   const schedule = config.lrSchedule && config.lrSchedule !== 'constant' ? ` (${config.lrSchedule} over ${epochs} epochs)` : '';
   const what = describeMnistNet(trainer.net);
   // A loaded net was not initialised here: say where its weights (and optimizer state) come from instead of init and seed.

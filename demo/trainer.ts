@@ -68,7 +68,8 @@ export function modelKind(net: Sequential): ModelKind {
  */
 function buildNet(backend: Backend, config: TrainConfig): Sequential {
   if (config.model === 'cnn') return new SimpleConvNet(backend, { weightInitStd: config.init, seed: config.seed });
-  if (config.model === 'deep') return new DeepConvNet(backend, { weightInitStd: config.init, seed: config.seed });
+  if (config.model === 'deep')
+    return new DeepConvNet(backend, { weightInitStd: config.init, seed: config.seed, dropoutRatio: config.dropout ?? 0.5 });
   const { dropout = 0, batchnorm = false, weightDecay = 0 } = config;
   if (dropout === 0 && !batchnorm && weightDecay === 0)
     return Sequential.mlp(backend, [IMAGE_SIZE, ...config.hidden, CLASSES], { init: config.init, seed: config.seed });
@@ -99,9 +100,11 @@ export class Trainer {
   readonly #order: Uint32Array;
   readonly #rng: Random;
   #input: Tensor | null = null;
-  /** The learning rate a schedule starts from, and the steps it spans (0: constant). */
-  readonly #baseLr: number;
+  /** The steps the schedule spans (0: constant). */
   readonly #scheduleSteps: number;
+
+  /** The learning rate of the first step (a schedule's start), what the apps report as the run's lr. */
+  readonly startLr: number;
 
   /** The config as given, except that a loaded net's kind decides `model` (the file's net is what trains). */
   readonly config: TrainConfig;
@@ -121,7 +124,9 @@ export class Trainer {
     this.net = model?.net ?? buildNet(backend, config);
     this.config = { ...config, model: modelKind(this.net) };
     this.optimizer = model?.optimizer ?? createOptimizer(config.optimizer, { lr: config.lr });
-    this.#baseLr = this.optimizer.lr;
+    // A schedule starts from the config's lr, also for a loaded optimizer: the file holds the lr
+    // its own schedule had decayed to (near 0), so going on from a file is a warm restart.
+    this.startLr = scheduleSteps > 0 ? config.lr : this.optimizer.lr;
     this.#scheduleSteps = scheduleSteps;
     this.inputShape = this.config.model === 'mlp' ? [IMAGE_SIZE] : [1, IMAGE_SIDE, IMAGE_SIDE];
     this.#trainX = backend.tensor(train.images, [train.count, ...this.inputShape]);
@@ -157,7 +162,7 @@ export class Trainer {
     }
     const loss = this.net.lastLayer.loss!;
     if (loss > DIVERGED_LOSS) throw new TrainingDivergedError(this.steps + 1, loss);
-    if (this.#scheduleSteps > 0) this.optimizer.lr = scheduledLr(this.#baseLr, this.steps, this.#scheduleSteps);
+    if (this.#scheduleSteps > 0) this.optimizer.lr = scheduledLr(this.startLr, this.steps, this.#scheduleSteps);
     this.optimizer.update(this.net.params, grads);
     this.steps++;
     return loss;
@@ -203,7 +208,7 @@ export class Trainer {
 
   /**
    * The first `count` columns of W1 (each the 784 weights of one hidden unit), concatenated; for
-   * the CNN, its first `count` filters (5×5 each, as stored in W1 [30, 1, 5, 5]).
+   * a CNN, its first `count` filters as stored in W1 (SimpleConvNet [30, 1, 5, 5], DeepConvNet [16, 1, 3, 3]).
    */
   firstLayerWeights(count: number): Float32Array {
     if (this.config.model !== 'mlp') {

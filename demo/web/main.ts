@@ -548,7 +548,7 @@ const bars = Array.from({ length: 10 }, (_, d) => {
 });
 
 let padHasInk = false;
-/** Forgets the answer to the drawing: its probabilities and (for the CNN) its feature maps. */
+/** Forgets the answer to the drawing: its probabilities and every layer's activations. */
 function clearProbs(): void {
   state.prediction = null;
   state.probs = null;

@@ -177,7 +177,7 @@ async function handle(m: ToWorker): Promise<void> {
                 name: m.model.name,
                 model: model.kind,
                 optimizer: model.optimizerName ?? m.config.optimizer,
-                lr: trainer.optimizer.lr,
+                lr: trainer.startLr,
                 ...modelFiles.chapter6Options(model.net),
               }
             : undefined,

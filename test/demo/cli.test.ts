@@ -244,8 +244,11 @@ describe('option parsing', () => {
       "--model deep: the book's DeepConvNet is built as it is (6 conv 3×3 → 3 pools → 50 → dropout → 10 → dropout), so --hidden cannot apply (it is for --model mlp); leave it out",
     );
     expect(() => parseCli(['--model', 'deep', '--dropout', '0.1', '--batchnorm'])).toThrow(
-      'so --dropout, --batchnorm cannot apply (they are for --model mlp); leave them out',
+      'so --batchnorm cannot apply (it is for --model mlp); leave it out',
     );
+    // --dropout sets the ratio of the DeepConvNet's two Dropout layers (the book's 0.5, the recipe's 0.25)
+    expect(parseCli(['--model', 'deep', '--dropout', '0.5']).config.dropout).toBe(0.5);
+    expect(parseCli(['--model', 'deep']).config.dropout).toBe(DEEP_CONFIG.dropout);
     expect(USAGE).toMatch(/--model mlp\|cnn\|deep .*deep: its DeepConvNet .*cosine lr/);
     expect(USAGE).toMatch(/--lr-schedule constant\|cosine +the learning rate over the run.*\(default constant\)/);
   });
@@ -348,7 +351,8 @@ describe('options that used to be ignored or checked too late (issue 19.5)', () 
     );
     expect(parseCli(['--model', 'cnn', '--init', 'std', '--shift', '1']).config).toMatchObject({ model: 'cnn', init: 0.01, shift: 1 }); // these apply to the CNN
     expect(USAGE).toMatch(/--hidden 256,128 +hidden layer sizes, comma-separated \(mlp only\)/);
-    for (const flag of ['--dropout R', '--batchnorm', '--weight-decay L']) expect(USAGE).toMatch(new RegExp(`${flag} .*\\(mlp only\\)`));
+    for (const flag of ['--batchnorm', '--weight-decay L']) expect(USAGE).toMatch(new RegExp(`${flag} .*\\(mlp only\\)`));
+    expect(USAGE).toMatch(/--dropout R .*\(mlp\); deep: the ratio of its two Dropout layers/);
   });
 
   it('empty paths are refused, not ignored', () => {

@@ -46,6 +46,22 @@ describe('the cosine schedule', () => {
     constant.dispose();
   });
 
+  it("goes on from a loaded optimizer with its state but restarts the cosine from the config's lr (the file's lr has decayed)", () => {
+    const first = new Trainer(backend, data(), { ...config, lrSchedule: 'cosine', epochs: 1 });
+    for (let i = 0; i < 10; i++) first.step();
+    expect(first.optimizer.lr).toBeLessThan(0.001);
+    const again = new Trainer(
+      backend,
+      data(),
+      { ...config, lrSchedule: 'cosine', epochs: 1 },
+      { net: first.net, optimizer: first.optimizer },
+    );
+    again.step();
+    expect(again.optimizer.lr).toBe(0.01);
+    expect((again.optimizer as Adam).iter).toBe(11); // the state went on
+    again.dispose();
+  });
+
   it('refuses a schedule it does not know, or a cosine without the run length', () => {
     expect(() => new Trainer(backend, data(), { ...config, lrSchedule: 'step' as never, epochs: 2 })).toThrow(
       `Trainer: expected lrSchedule 'constant' or 'cosine', got "step"`,

@@ -7,7 +7,9 @@ import type { Backend, Tensor } from '../ts/index.js';
 import { benchConvKernels } from './conv.js';
 import { tfName, type Contenders } from './contenders.js';
 import { onTfBackend, tf, type TfBackendName } from './tfjs.js';
-import { seededLabels, seededValues, sink, timeInterleaved, type Contender, type TimingOptions } from './util.js';
+import { loadavg } from 'node:os';
+import { cpuSample, otherCores } from './machine.js';
+import { seededLabels, seededValues, sink, timeInterleaved, type Contender, type RowLoad, type TimingOptions } from './util.js';
 
 export interface KernelResult {
   kernel: string;
@@ -17,6 +19,8 @@ export interface KernelResult {
   flops: number;
   /** Median µs per call, by contender. */
   us: Record<string, number>;
+  /** The load the row was measured under. */
+  load?: RowLoad;
 }
 
 type Form = 'nn' | 'nt' | 'tn';
@@ -41,8 +45,10 @@ function gemmShapeText(form: Form, m: number, k: number, n: number): string {
 export function benchKernels(c: Contenders, timing: TimingOptions): KernelResult[] {
   const results: KernelResult[] = [];
   const record = (kernel: string, shape: string, flops: number, contenders: Contender[]) => {
+    const before = cpuSample();
     const us = Object.fromEntries(timeInterleaved(contenders, timing));
-    results.push({ kernel, shape, flops, us });
+    const others = otherCores(before, cpuSample());
+    results.push({ kernel, shape, flops, us, load: { loadAverage: loadavg()[0], otherCores: others ?? null } });
     console.log(
       `  ${kernel.padEnd(26)} ${shape.padEnd(22)} ${Object.entries(us)
         .map(([k, v]) => `${k} ${v.toFixed(1)}µs`)

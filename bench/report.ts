@@ -190,15 +190,16 @@ export function markdown(r: Results): string {
   }
 
   const kCols = columns(r.kernels.flatMap((k) => Object.keys(k.us)));
-  lines.push('', '**Kernels** (µs per call; GFLOP/s in brackets for the GEMMs and Affine passes)', '');
-  lines.push(`| kernel | shape | ${kCols.join(' | ')} |`, `|---|---|${kCols.map(() => '---:').join('|')}|`);
+  lines.push('', '**Kernels** (µs per call; GFLOP/s in brackets for the GEMMs and Affine passes; the load as for the steps)', '');
+  lines.push(`| kernel | shape | ${kCols.join(' | ')} | load |`, `|---|---|${kCols.map(() => '---:').join('|')}|---|`);
   for (const k of r.kernels) {
     const cell = (c: string) => {
       const us = k.us[c];
       if (us === undefined) return '–';
       return k.flops ? `${fmt(us, 1)} (${gflops(k.flops, us).toFixed(1)})` : fmt(us, 2);
     };
-    lines.push(`| ${k.kernel} | ${k.shape} | ${kCols.map(cell).join(' | ')} |`);
+    const load = k.load ? `${k.load.loadAverage.toFixed(2)}; others ${k.load.otherCores?.toFixed(2) ?? '?'} cores` : '–';
+    lines.push(`| ${k.kernel} | ${k.shape} | ${kCols.map(cell).join(' | ')} | ${load} |`);
   }
 
   lines.push('', `**Memory over ${r.memory[0]?.steps ?? 0} training steps** (784→50→10, batch 100)`, '');

@@ -69,6 +69,9 @@ interface Row {
   soloWindows?: string;
 }
 
+/** Warm-up per row for the governor to settle (ts/wasm/governor.ts: looks after 4, 8, 16 windows). */
+const GOVERNOR_SETTLE_MS = quick ? 500 : 1500;
+
 /** What the N-thread backend's governor decided so far. */
 const governor = () => (many as WasmBackend).governorState();
 
@@ -100,7 +103,10 @@ async function measure(
     if (waitIdleSeconds > 0 && group !== 'busy') await waitForIdle(waitIdleSeconds);
     const before = cpuSample();
     const governed = governor();
-    const us = timeInterleaved(runs, { ...timing, ...extra });
+    // The governor needs a few windows of 40 ms to find the faster way for new work (and looks at
+    // the other way now and then, which the medians keep): warm up past that, so a row measures
+    // training that has been going for a while, not its first half second.
+    const us = timeInterleaved(runs, { ...timing, ...extra, warmupMs: Math.max(timing.warmupMs ?? 0, GOVERNOR_SETTLE_MS) });
     const after = governor();
     const next: Row = {
       group,

@@ -144,6 +144,16 @@ function createCliBackend(kind: 'wasm' | 'ts', threads: 'auto' | number): Promis
   return kind === 'wasm' ? createBackend('wasm', { threads }) : createBackend('ts');
 }
 
+/**
+ * " on 1 of 2 threads" while the threaded backend runs on its calling thread alone (its governor
+ * found the other cores busy: the workers would slow training down), else nothing.
+ */
+function governed(backend: Backend): string {
+  return backend.threadsInUse < backend.threads
+    ? ` on ${backend.threadsInUse} of ${backend.threads} threads (the others did not help: busy cores)`
+    : '';
+}
+
 /** "2 threads", "1 thread", or "1 thread; more are unavailable: <why>" where more were asked. */
 function threadsNote(backend: Backend): string {
   const count = `${backend.threads} thread${backend.threads === 1 ? '' : 's'}`;
@@ -216,7 +226,7 @@ async function run(
     const { trainAccuracy, testAccuracy } = trainer.evaluate();
     const report = { epoch, loss: lossSum / trainer.stepsPerEpoch, trainAccuracy, testAccuracy, msPerStep: ms / trainer.stepsPerEpoch };
     history.push(report);
-    const line = `epoch ${String(epoch).padStart(String(epochs).length)}/${epochs}  loss ${report.loss.toFixed(4)}  train acc ${trainAccuracy.toFixed(4)}  test acc ${testAccuracy.toFixed(4)}  ${(1000 / report.msPerStep).toFixed(0)} steps/s (${report.msPerStep.toFixed(2)} ms/step)`;
+    const line = `epoch ${String(epoch).padStart(String(epochs).length)}/${epochs}  loss ${report.loss.toFixed(4)}  train acc ${trainAccuracy.toFixed(4)}  test acc ${testAccuracy.toFixed(4)}  ${(1000 / report.msPerStep).toFixed(0)} steps/s (${report.msPerStep.toFixed(2)} ms/step)${governed(backend)}`;
     if (tty) stream.write('\r\x1b[2K');
     log(line);
   }

@@ -143,6 +143,8 @@ fn filters_grad(rows: &Rows, first: usize, x: &[f32], dw: &mut [f32], db: &mut [
         // 7×7: each shape is a function of its own (≈ 7 KB of code), so only these; any other
         // takes the scalar path below, patch by patch.
         let g = rows.g;
+        // ts/layers/convolution.ts `fusedShape` holds these shapes too (a network takes this
+        // kernel only for them: patch by patch it is slower than the layers one by one).
         match (g.c * g.fh, g.fw) {
             (3, 1..=4) => return simd::filters_grad::<3, 1>(rows, first, x, dw, db),
             (5, 5..=8) => return simd::filters_grad::<5, 2>(rows, first, x, dw, db),

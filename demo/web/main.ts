@@ -135,7 +135,7 @@ const LEARNING_RATES: Record<TrainConfig['optimizer'], number> = {
   adam: 0.003,
 };
 /** The controls a Reset applies (epochs is read at Start). */
-const NET_SETTINGS = ['backend', 'model', 'hidden', 'lr', 'batch', 'optimizer', 'batchnorm', 'dropout', 'weight-decay'] as const;
+const NET_SETTINGS = ['backend', 'threads', 'model', 'hidden', 'lr', 'batch', 'optimizer', 'batchnorm', 'dropout', 'weight-decay'] as const;
 
 /** How the status line names the CNNs, as the CLI does (describeMnistNet). */
 const CNN_TEXT = {
@@ -245,6 +245,7 @@ function reset(model?: { name: string; bytes: Uint8Array }): void {
   state.evals = [];
   state.losses = [];
   for (const id of ['loss', 'train-acc', 'test-acc', 'speed']) $(id).textContent = '–';
+  $('speed-threads').textContent = '';
   $('epoch').textContent = '0';
   applied = Object.fromEntries(NET_SETTINGS.map((id) => [id, settingValue(id)]));
   targetStep = 0;
@@ -254,7 +255,13 @@ function reset(model?: { name: string; bytes: Uint8Array }): void {
   render();
   state.loadedModel = null;
   send(
-    { type: 'reset', backend: $<HTMLSelectElement>('backend').value as 'wasm' | 'ts', config, model },
+    {
+      type: 'reset',
+      backend: $<HTMLSelectElement>('backend').value as 'wasm' | 'ts',
+      threads: $<HTMLSelectElement>('threads').value === '1' ? 1 : 'auto',
+      config,
+      model,
+    },
     model ? [model.bytes.buffer] : [],
   );
 }
@@ -634,6 +641,15 @@ function threadsText(backend: string, threads: number, unavailable: string | und
   return ` · ${threads} thread${threads === 1 ? '' : 's'}${unavailable ? ` (${unavailable})` : ''}`;
 }
 
+/**
+ * Under steps/s, the threads that speed came from: "on 2 threads", or "on 1 of 2 threads" while
+ * the backend's governor finds the other cores busy; nothing on one thread only.
+ */
+function speedThreadsText(inUse: number): string {
+  if (state.threads <= 1) return '';
+  return inUse === state.threads ? `on ${inUse} threads` : `on ${inUse} of ${state.threads} threads`;
+}
+
 // ---- worker messages ----------------------------------------------------------------------
 worker.onmessage = (e: MessageEvent<FromWorker>) => {
   const m = e.data;
@@ -679,6 +695,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       $('epoch').textContent = m.epoch.toFixed(2);
       $('loss').textContent = m.loss.toFixed(3);
       $('speed').textContent = m.stepsPerSecond.toFixed(0);
+      $('speed-threads').textContent = speedThreadsText(m.threadsInUse);
       break;
     case 'eval':
       state.evals.push({ step: m.step, epoch: m.epoch, trainAccuracy: m.trainAccuracy, testAccuracy: m.testAccuracy });

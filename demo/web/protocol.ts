@@ -8,7 +8,14 @@ import type { LayerActivation, TrainConfig } from '../trainer.js';
 
 export type ToWorker =
   /** (Re)builds the net on this backend with this config, or from a saved model file; training stays paused. */
-  | { type: 'reset'; run: number; backend: 'wasm' | 'ts'; config: TrainConfig; model?: { name: string; bytes: Uint8Array } }
+  | {
+      type: 'reset';
+      run: number;
+      backend: 'wasm' | 'ts';
+      threads: 'auto' | 1;
+      config: TrainConfig;
+      model?: { name: string; bytes: Uint8Array };
+    }
   /** The net and its optimizer as the bytes of a .safetensors file (answered by 'model'). */
   | { type: 'save'; run: number }
   /** Trains until the step count reaches `untilStep`, then reports 'done'. */
@@ -43,7 +50,7 @@ export type FromWorker = { run: number } /**
         weightDecay: number;
       };
     }
-  | { type: 'progress'; step: number; epoch: number; loss: number; stepsPerSecond: number }
+  | { type: 'progress'; step: number; epoch: number; loss: number; stepsPerSecond: number; threadsInUse: number }
   /**
    * `units` are the hidden units whose change since init `weights` holds (784 floats each), most
    * changed first; for a net loaded from a file (`loadedWeights`, no init to subtract), the units

@@ -100,7 +100,14 @@ function slice(forRun: number): void {
       speed.rate = (speed.steps * 1000) / speed.ms;
       if (speed.ms >= 1000) speed.steps = speed.ms = 0;
     }
-    post(run, { type: 'progress', step: t.steps, epoch: t.steps / t.stepsPerEpoch, loss: loss / steps, stepsPerSecond: speed.rate });
+    post(run, {
+      type: 'progress',
+      step: t.steps,
+      epoch: t.steps / t.stepsPerEpoch,
+      loss: loss / steps,
+      stepsPerSecond: speed.rate,
+      threadsInUse: t.backend.threadsInUse,
+    });
     if (t.steps % evalEvery === 0) evaluate(t);
     if (t.steps >= untilStep) {
       running = false;
@@ -127,9 +134,10 @@ async function handle(m: ToWorker): Promise<void> {
       trainer?.backend.dispose(); // ends its worker threads
       trainer = null;
       const d = await loadData();
-      // All the cores where the page is cross-origin isolated (demo/serve.ts sends COOP/COEP);
-      // elsewhere the backend runs on one thread and says why (threadsUnavailable).
-      const backend = await createBackend(m.backend, { threads: 'auto' });
+      // The threads control: 'auto' is all the cores where the page is cross-origin isolated
+      // (demo/serve.ts sends COOP/COEP), on which the backend's governor still runs on one thread
+      // while the others do not help; elsewhere one thread, and threadsUnavailable says why.
+      const backend = await createBackend(m.backend, { threads: m.backend === 'wasm' ? m.threads : 1 });
       // Model files are read by a chunk of their own, fetched only when a model is loaded or saved.
       const modelFiles = m.model ? await import('../mnist_model.js') : null;
       if (m.run !== run) {

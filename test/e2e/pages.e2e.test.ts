@@ -138,6 +138,10 @@ for (const engine of ENGINES) {
         expect(trained.testAccuracy).toBeGreaterThanOrEqual(0.9);
         expect(Number(await text(tab, '#test-acc'))).toBeCloseTo(trained.testAccuracy, 3);
         expect(await text(tab, '#weights-key')).toContain('white: unchanged'); // the pictures show W − W at init
+        // The speed says which threads it came from: all of them, or one while the others did not help.
+        const speedThreads = await text(tab, '#speed-threads');
+        if (given.shared) expect(speedThreads).toMatch(new RegExp(`^on (1 of )?${untrained.threads} threads$`));
+        else expect(speedThreads).toBe('');
 
         // A "1": one stroke down the pad, drawn with the engine's pointer.
         await strokeOn(
@@ -169,10 +173,13 @@ for (const engine of ENGINES) {
         expect(bytes.length).toBe((await demoState(tab)).downloadedBytes);
         expect(readSafetensors(new Uint8Array(bytes)).tensors.get('W1')!.shape).toEqual([784, 256]);
 
-        // Reset: a new untrained net, nothing of the old one shown.
+        // Reset: a new untrained net, nothing of the old one shown; on the one thread the control now asks for.
+        await setValue(tab, '#threads', '1');
         await tab.click('#reset');
         await waitForState(tab, "s.phase === 'paused' && s.evals.length === 1 && s.probs !== null", 'the new net');
         expect((await demoState(tab)).evals[0].testAccuracy).toBeLessThan(0.3);
+        expect((await demoState(tab)).threads).toBe(1);
+        expect(await text(tab, '#status')).toContain(' · 1 thread: ');
 
         // Load model: the downloaded file, chosen in the file input, brings the trained net back,
         // and the controls follow the file's net: chapter-6 settings changed meanwhile are dropped.

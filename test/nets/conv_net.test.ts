@@ -19,6 +19,24 @@ const backends = await allBackends();
 /** A small SimpleConvNet: 2×9×9 inputs, 4 filters of 3×3, 12 hidden units, 5 classes. */
 const small = (backend: Backend, weightInitStd: number | 'he' = 0.3) =>
   new SimpleConvNet(backend, { inputDim: [2, 9, 9], filterNum: 4, filterSize: 3, hiddenSize: 12, outputSize: 5, weightInitStd, seed: 3 });
+/** The same with 1×9×9 inputs: its 3×3 filters are a shape the one-pass first-layer backward takes. */
+const smallGray = (backend: Backend) =>
+  new SimpleConvNet(backend, {
+    inputDim: [1, 9, 9],
+    filterNum: 4,
+    filterSize: 3,
+    hiddenSize: 12,
+    outputSize: 5,
+    weightInitStd: 0.3,
+    seed: 3,
+  });
+const grayBatch = (backend: Backend, n = 3) => ({
+  x: backend.tensor(randomValues(n * 81, 12), [n, 1, 9, 9]),
+  t: backend.tensor(
+    Float32Array.from({ length: n }, (_, i) => (i * 2) % 5),
+    [n],
+  ),
+});
 const batch = (backend: Backend, n = 3) => ({
   x: backend.tensor(randomValues(n * 2 * 81, 11), [n, 2, 9, 9]),
   t: backend.tensor(
@@ -87,8 +105,8 @@ describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet on %s', 
 
   it('a wrong pooling gradient fails the check (the check can fail), in the fused backward and layer by layer', () => {
     // route every gradient to the wrong window element: what a last-maximum tie rule or an off-by-one would do
-    const fused = small(backend);
-    const { x, t } = batch(backend);
+    const fused = smallGray(backend);
+    const { x, t } = grayBatch(backend);
     const conv = fused.layers.get('Conv1') as Convolution;
     const pool = fused.layers.get('Pool1') as Pooling;
     const through = conv.backwardParamsThrough.bind(conv);
@@ -102,7 +120,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet on %s', 
     expect(planted).toBeGreaterThan(0); // the net took the fused path
     fused.dispose();
 
-    const layered = small(backend);
+    const layered = smallGray(backend);
     (layered.layers.get('Conv1') as Convolution).fusedBackwardDepth = () => 0; // layer by layer
     const pool2 = layered.layers.get('Pool1') as Pooling;
     const backward = pool2.backward.bind(pool2);
@@ -116,9 +134,9 @@ describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet on %s', 
   });
 
   it('takes Conv1 → Relu1 → Pool1 backward in one pass, with the gradients of the layers one after another', () => {
-    const [fused, layered] = [small(backend), small(backend)];
+    const [fused, layered] = [smallGray(backend), smallGray(backend)];
     (layered.layers.get('Conv1') as Convolution).fusedBackwardDepth = () => 0;
-    const { x, t } = batch(backend);
+    const { x, t } = grayBatch(backend);
     const calls: string[] = [];
     const kernel = backend.convReluPoolBackward.bind(backend);
     backend.convReluPoolBackward = (...a: Parameters<Backend['convReluPoolBackward']>) => {
@@ -134,6 +152,17 @@ describe.each(backends.map((b) => [b.name, b] as const))('SimpleConvNet on %s', 
     for (const key of ['W2', 'b2', 'W3', 'b3']) expect(Array.from(a[key].data), key).toEqual(Array.from(b[key].data));
     fused.dispose();
     layered.dispose();
+    // 2-channel inputs (C·FH = 6): the one pass would go patch by patch, so the net runs the layers
+    const two = small(backend);
+    const twoBatch = batch(backend);
+    backend.convReluPoolBackward = (...args: Parameters<Backend['convReluPoolBackward']>) => {
+      calls.push('convReluPoolBackward');
+      kernel(...args);
+    };
+    two.gradient(twoBatch.x, twoBatch.t);
+    backend.convReluPoolBackward = kernel;
+    expect(calls).toEqual(['convReluPoolBackward']);
+    two.dispose();
   });
 
   it("numericalGradient (f32, the book's) agrees with gradient", () => {

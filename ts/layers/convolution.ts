@@ -93,26 +93,34 @@ export class Convolution implements Layer {
 
   /**
    * 2 when `layers` (a network's, this layer first) go on with a Relu of this layer's output and a
-   * Pooling of the Relu's: `backwardParamsThrough` then takes the three backwards in one pass.
+   * Pooling of the Relu's, after a forward, and the shapes are ones the one-pass backward is faster
+   * for (`fusedShape`): `backwardParamsThrough` then takes the three backwards in one pass.
    */
   fusedBackwardDepth(layers: readonly Layer[]): number {
+    const pool = this.#chain(layers);
+    return pool && fusedShape(this.#window!, pool.window!) ? 2 : 0;
+  }
+
+  /** The Pooling of `layers` when they are this layer, a Relu of its output and a Pooling of that, after a forward. */
+  #chain(layers: readonly Layer[]): Pooling | null {
     const [self, relu, pool] = layers;
-    if (self !== this || !(relu instanceof Relu) || !(pool instanceof Pooling)) return 0;
-    return this.#out !== null && relu.input === this.#out && relu.out !== null && pool.input === relu.out ? 2 : 0;
+    if (self !== this || !(relu instanceof Relu) || !(pool instanceof Pooling)) return null;
+    const chained = this.#out !== null && relu.input === this.#out && relu.out !== null && pool.input === relu.out;
+    return chained ? pool : null;
   }
 
   /**
    * dW and db (no dx) from `dout`, the gradient of the Pooling's output, through the Relu and the
-   * Pooling after this layer (`fusedBackwardDepth`): the same values as Pooling.backward,
-   * Relu.backward and backwardParams one after another, up to the order of the sums, touching
-   * only the positions the pooling chose (≤ 1 in 4 for a 2×2 pooling). The Relu's and Pooling's
-   * own backward are not run.
+   * Pooling after this layer (`layers`: this layer, a Relu of its output, a Pooling of that, after a
+   * forward): the same values as Pooling.backward, Relu.backward and backwardParams one after
+   * another, up to the order of the sums, touching only the positions the pooling chose (≤ 1 in 4
+   * for a 2×2 pooling). The Relu's and Pooling's own backward are not run. Any shape works;
+   * `fusedBackwardDepth` says for which it is faster, and Sequential.gradient takes it only then.
    */
   backwardParamsThrough(layers: readonly Layer[], dout: Tensor): void {
     const where = 'Convolution.backwardParamsThrough';
-    if (this.fusedBackwardDepth(layers) !== 2)
-      throw new Error(`${where}: expected this Convolution, a Relu of its output and a Pooling of that, after a forward`);
-    const pool = layers[2] as Pooling;
+    const pool = this.#chain(layers);
+    if (!pool) throw new Error(`${where}: expected this Convolution, a Relu of its output and a Pooling of that, after a forward`);
     checkTensor(where, 'dout', dout);
     const x = requireForward(where, this.x);
     const g = requireForward(where, this.#window);
@@ -202,4 +210,17 @@ export class Convolution implements Layer {
     this.#out = this.#dx = this.#dcol = this.col = this.dW = this.db = this.x = null;
     this.#window = null;
   }
+}
+
+/**
+ * The shapes convReluPoolBackward has its SIMD path for (crate/src/conv_pool.rs, `filters_grad`):
+ * no padding on either window, C·FH = 3 with FW ≤ 4, or C·FH = 5 or 7 with FW from 5 to 8 (a
+ * grayscale first layer's 3×3, 5×5, 7×7 filters), a pooling window of at most 64. There it takes
+ * about half the time of the three backwards; elsewhere it goes patch by patch, about twice
+ * theirs (measured 2026-12-07), so a network runs the layers one after another instead.
+ */
+export function fusedShape(g: Window, pool: Window): boolean {
+  if (g.pad !== 0 || pool.pad !== 0 || pool.fh * pool.fw > 64) return false;
+  const rows = g.c * g.fh;
+  return (rows === 3 && g.fw <= 4) || ((rows === 5 || rows === 7) && g.fw >= 5 && g.fw <= 8);
 }

@@ -10,7 +10,8 @@
  * threads is right on every machine at every moment, so the backend measures.
  *
  * How: calls are grouped by what they compute (the kernel and its sizes, a hashed key), so the
- * two ways are compared on the same work. The governor runs one way for a window of
+ * two ways are compared on the same work; each call's time includes the short gap before it (the
+ * JavaScript between the kernels of a step, which a spinning worker slows down too). The governor runs one way for a window of
  * {@link WINDOW_MS} of kernel time, then prices the window's calls both ways, from this window's
  * means and from the means the other way measured when it last ran, and switches if the other
  * way is cheaper by more than {@link MARGIN}. Now and then it runs a window the other way anyway
@@ -23,6 +24,8 @@
 
 /** Kernel time per decision window, in ms: several steps of a small MLP, a few of a CNN. */
 export const WINDOW_MS = 40;
+/** A gap between calls shorter than this (ms) is the step's own JavaScript and counts with the call after it. */
+export const GAP_MS = 1;
 /**
  * How much cheaper (as a fraction) the other way must price a window to switch to it: right after
  * a look, when both prices are fresh, and otherwise, when the other way's are as old as the last
@@ -64,6 +67,7 @@ export class ThreadGovernor {
   readonly #seen: CallStats[] = [];
   #windowMs = 0;
   #start = 0;
+  #lastEnd = Number.NEGATIVE_INFINITY;
   /** Whether this window is a look at the way not in use, and the wait before the next look. */
   #looking = false;
   #sinceLook = 0;
@@ -89,12 +93,17 @@ export class ThreadGovernor {
 
   /** Before a kernel call. */
   begin(): void {
-    this.#start = this.now();
+    const now = this.now();
+    // The JavaScript between two calls of a step runs slower too while a worker spins on its core:
+    // a short gap counts with the call after it. A long one is not training (the page's idle
+    // time, a benchmark's other contender) and is left out.
+    this.#start = now - this.#lastEnd < GAP_MS ? this.#lastEnd : now;
   }
 
   /** After the call that {@link begin} timed; `key` names what it computed (kernel and sizes). */
   end(key: number): void {
-    const ms = this.now() - this.#start;
+    this.#lastEnd = this.now();
+    const ms = this.#lastEnd - this.#start;
     let stats = this.#stats.get(key);
     if (stats === undefined) {
       stats = { mean: [Number.NaN, Number.NaN], calls: 0, ms: 0 };

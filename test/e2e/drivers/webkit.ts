@@ -25,32 +25,39 @@ export async function openWebKit({ locale }: WebKitOptions): Promise<Browser> {
   try {
     const { display, xvfb } = await startXvfb();
     processes.push(xvfb);
-    const port = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, DISPLAY: display, LANG: locale, LC_ALL: locale };
     delete env.LANGUAGE;
-    const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], { env, stdio: 'ignore' });
-    processes.push(driver);
-    const base = `http://127.0.0.1:${port}`;
-    await until(
-      () =>
-        fetch(`${base}/status`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      `${WEBKIT_DRIVER} to listen on port ${port}`,
-    );
-    const probe = await newSession(base);
+    let driver = await startDriver(env);
+    processes.push(driver.process);
+    const probe = await newSession(driver.base);
     await probe.send('DELETE', '');
+    /**
+     * A session on the driver. Under heavy load WebKitWebDriver once never answered POST /session
+     * (MiniBrowser did not come up in a minute); the driver then stays stuck on it, so a new
+     * driver is started and asked once more.
+     */
+    const session = async (): Promise<Session> => {
+      try {
+        return await newSession(driver.base);
+      } catch (e) {
+        if (!/no answer/.test((e as Error).message)) throw e;
+        console.warn(`[e2e] ${(e as Error).message}: starting WebKitWebDriver again`);
+        driver.process.kill();
+        driver = await startDriver(env);
+        processes.push(driver.process);
+        return newSession(driver.base);
+      }
+    };
     return {
       engine: 'webkit',
       version: `WebKitGTK ${probe.version} (MiniBrowser, LANG=${locale})`,
       async open(url: string, viewport: Viewport): Promise<Tab> {
-        const session = await newSession(base);
-        await session.send('POST', '/window/rect', viewport);
-        await session.send('POST', '/url', { url });
+        const s = await session();
+        await s.send('POST', '/window/rect', viewport);
+        await s.send('POST', '/url', { url });
         // Errors from here on; those thrown while the page loaded are in its own window.pageErrors.
-        await session.send('POST', '/execute/sync', { script: WATCH_ERRORS, args: [] });
-        return webDriverTab(session, viewport);
+        await s.send('POST', '/execute/sync', { script: WATCH_ERRORS, args: [] });
+        return webDriverTab(s, viewport);
       },
       close: async () => stop(),
     };
@@ -58,6 +65,22 @@ export async function openWebKit({ locale }: WebKitOptions): Promise<Browser> {
     stop();
     throw e;
   }
+}
+
+/** WebKitWebDriver on a free port with the page's environment, once it answers. */
+async function startDriver(env: NodeJS.ProcessEnv): Promise<{ process: ChildProcess; base: string }> {
+  const port = await freePort();
+  const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], { env, stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}`;
+  await until(
+    () =>
+      fetch(`${base}/status`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    `${WEBKIT_DRIVER} to listen on port ${port}`,
+  );
+  return { process: driver, base };
 }
 
 const WATCH_ERRORS = `window.e2eErrors = [];

@@ -175,7 +175,8 @@ async function run(
   // A loaded optimizer (with its state) goes on as saved; otherwise --optimizer and --lr make one.
   const optimizer = model?.optimizerName ?? config.optimizer;
   const lr = trainer.startLr;
-  const schedule = config.lrSchedule && config.lrSchedule !== 'constant' ? ` (${config.lrSchedule} over ${epochs} epochs)` : '';
+  const schedule =
+    config.lrSchedule && config.lrSchedule !== 'constant' ? ` (${config.lrSchedule} over ${epochs} epoch${epochs === 1 ? '' : 's'})` : '';
   const what = describeMnistNet(trainer.net);
   // A loaded net was not initialised here: say where its weights (and optimizer state) come from instead of init and seed.
   const origin = model

@@ -137,7 +137,12 @@ async function handle(m: ToWorker): Promise<void> {
       // The threads control: 'auto' is all the cores where the page is cross-origin isolated
       // (demo/serve.ts sends COOP/COEP), on which the backend's governor still runs on one thread
       // while the others do not help; elsewhere one thread, and threadsUnavailable says why.
-      const backend = await createBackend(m.backend, { threads: m.backend === 'wasm' ? m.threads : 1 });
+      // One thread runs the SIMD128 build, the one the threads run: the two settings differ in
+      // threads only, and train bit for bit alike (auto picks relaxed SIMD where it validates).
+      const backend =
+        m.backend === 'ts'
+          ? await createBackend('ts')
+          : await createBackend('wasm', m.threads === 1 ? { variant: 'simd128' } : { threads: 'auto' });
       // Model files are read by a chunk of their own, fetched only when a model is loaded or saved.
       const modelFiles = m.model ? await import('../mnist_model.js') : null;
       if (m.run !== run) {

@@ -149,7 +149,7 @@ describe('npm run mnist', () => {
     expect(summary.sizes).toEqual([784, 50, 10]);
     expect(summary.testAccuracy).toBeGreaterThan(0.5);
     expect(r.stderr).toContain(
-      `DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout), adam lr ${DEEP_CONFIG.lr} (cosine over 1 epochs)`,
+      `DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout), adam lr ${DEEP_CONFIG.lr} (cosine over 1 epoch)`,
     );
   }, 300_000);
 

@@ -100,7 +100,7 @@ export class WasmBackend extends Backend {
     return this.#threadsUnavailable;
   }
   override get threadsInUse(): number {
-    return this.#pool === undefined ? 1 : (this.#governor?.state.threadsInUse ?? this.#pool.threads);
+    return this.#pool === undefined ? 1 : (this.#governor?.threadsInUse ?? this.#pool.threads);
   }
   /** @internal What the thread governor decided so far (undefined without a pool, or pinned). */
   governorState(): GovernorState | undefined {

@@ -87,8 +87,13 @@ export class ThreadGovernor {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
+  /** Threads the kernels run on now (what `state` says, without building it). */
+  get threadsInUse(): number {
+    return this.#way === 1 ? this.threads : 1;
+  }
+
   get state(): GovernorState {
-    return { threadsInUse: this.#way === 1 ? this.threads : 1, windows: this.#windows, soloWindows: this.#soloWindows, looks: this.#looks };
+    return { threadsInUse: this.threadsInUse, windows: this.#windows, soloWindows: this.#soloWindows, looks: this.#looks };
   }
 
   /** Before a kernel call. */

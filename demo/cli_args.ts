@@ -67,6 +67,11 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
     `augment: also resize each training image by a random factor in 1 ± S, 0 to 0.5 (deep default ${String(DEEP_CONFIG.scale)})`,
     '0',
   ],
+  [
+    '--elastic PX',
+    `augment: also bend each training image by a smooth random field of PX pixels (root mean square), 0 to 4${DEEP_CONFIG.elastic ? ` (deep default ${String(DEEP_CONFIG.elastic)})` : ''}`,
+    '0',
+  ],
   ['--seed N', 'seed of init and shuffling, 0 to 2^32-1', String(DEFAULT_CONFIG.seed)],
   [
     '--dropout R',
@@ -90,6 +95,7 @@ function recipeText(config: TrainConfig, epochs: number): string {
     config.shift ? `shift ${config.shift}` : '',
     config.rotate ? `rotate ${config.rotate}` : '',
     config.scale ? `scale ${config.scale}` : '',
+    config.elastic ? `elastic ${config.elastic}` : '',
     config.lrSchedule && config.lrSchedule !== 'constant' ? `${config.lrSchedule} lr` : '',
   ].filter(Boolean);
   return `${config.optimizer} lr ${config.lr}, init ${config.init}, ${epochs} epochs${extras.length ? `, ${extras.join(', ')}` : ''}`;
@@ -140,6 +146,7 @@ function readOptions(argv: string[]) {
         shift: { type: 'string' },
         rotate: { type: 'string' },
         scale: { type: 'string' },
+        elastic: { type: 'string' },
         dropout: { type: 'string' },
         batchnorm: { type: 'boolean' },
         'weight-decay': { type: 'string' },
@@ -220,6 +227,7 @@ export function parseCli(argv: string[]): CliOptions {
       shift: parsed.shift === undefined ? (recipe.shift ?? 0) : shiftPixels(parsed.shift),
       rotate: parsed.rotate === undefined ? (recipe.rotate ?? 0) : inRange('--rotate', parsed.rotate, 45, 'degrees'),
       scale: parsed.scale === undefined ? (recipe.scale ?? 0) : inRange('--scale', parsed.scale, 0.5, 'a relative size change'),
+      elastic: parsed.elastic === undefined ? (recipe.elastic ?? 0) : inRange('--elastic', parsed.elastic, 4, 'pixels'),
       dropout: parsed.dropout === undefined ? (recipe.dropout ?? 0) : Dropout.checkRatio('--dropout', number('--dropout', parsed.dropout)),
       batchnorm: parsed.batchnorm ?? false,
       weightDecay:

@@ -41,6 +41,11 @@ export interface TrainConfig {
   rotate?: number;
   scale?: number;
   /**
+   * Elastic distortion: each training image is also bent by a smooth random displacement field
+   * (demo/augment.ts) of this root-mean-square size in pixels (default 0: none).
+   */
+  elastic?: number;
+  /**
    * Chapter 6: a Dropout of this ratio after each hidden activation (0 or absent: none). For the
    * DeepConvNet, the ratio of its two Dropout layers (absent: the book's 0.5).
    */

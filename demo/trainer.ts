@@ -16,7 +16,7 @@ import { DeepConvNet } from '../ts/nets/deep_conv_net.js';
 import type { Params, Tensor } from '../ts/core/tensor.js';
 import { argmax } from '../ts/core/values.js';
 import { CLASSES, IMAGE_SIDE, IMAGE_SIZE, type Digits } from './mnist_format.js';
-import { shiftImage, warpImage } from './augment.js';
+import { ElasticField, shiftImage, warpImage } from './augment.js';
 import type { ModelKind, TrainConfig } from './recipes.js';
 
 export { shiftImage } from './augment.js';
@@ -99,6 +99,8 @@ export class Trainer {
   readonly #batchT: Tensor;
   readonly #order: Uint32Array;
   readonly #rng: Random;
+  /** The elastic augmentation's field, made on first use. */
+  #elastic: ElasticField | undefined;
   #input: Tensor | null = null;
   /** The steps the schedule spans (0: constant). */
   readonly #scheduleSteps: number;
@@ -265,11 +267,12 @@ export class Trainer {
       labels = this.#trainT.data,
       x = this.#batchX.data,
       t = this.#batchT.data;
-    const { shift = 0, rotate = 0, scale = 0 } = this.config;
+    const { shift = 0, rotate = 0, scale = 0, elastic = 0 } = this.config;
     const rng = this.#rng;
+    const field = elastic > 0 ? (this.#elastic ??= new ElasticField()) : undefined;
     for (let r = 0; r < b; r++) {
       const i = this.#order[inEpoch * b + r];
-      if (rotate > 0 || scale > 0) {
+      if (rotate > 0 || scale > 0 || field) {
         // a continuous warp: any angle, size and sub-pixel move in the ranges
         const warp = {
           angle: ((2 * rng.uniform() - 1) * rotate * Math.PI) / 180,
@@ -277,7 +280,8 @@ export class Trainer {
           dx: (2 * rng.uniform() - 1) * shift,
           dy: (2 * rng.uniform() - 1) * shift,
         };
-        warpImage(images, i * IMAGE_SIZE, x, r * IMAGE_SIZE, warp);
+        field?.draw(() => rng.uniform(), elastic);
+        warpImage(images, i * IMAGE_SIZE, x, r * IMAGE_SIZE, warp, field);
       } else if (shift > 0)
         shiftImage(images, i * IMAGE_SIZE, x, r * IMAGE_SIZE, rng.int(2 * shift + 1) - shift, rng.int(2 * shift + 1) - shift);
       else x.set(images.subarray(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE), r * IMAGE_SIZE);

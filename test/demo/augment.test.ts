@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { shiftImage, warpImage } from '../../demo/augment.js';
+import { ElasticField, shiftImage, warpImage } from '../../demo/augment.js';
+import { Random } from '../../ts/core/random.js';
 
 describe("shiftImage (the CNN recipes' augmentation)", () => {
   it('moves a 28×28 image by (dx, dy), filling what comes in with 0', () => {
@@ -55,5 +56,55 @@ describe('warpImage (turn, resize and move, bilinear)', () => {
     warpImage(src, 0, dst, 0, { angle: 0, scale: 1, dx: 0.5, dy: 0 });
     expect([dst[13 * 28 + 15], dst[13 * 28 + 16]]).toEqual([0.5, 0.5]);
     expect(dst.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 6);
+  });
+});
+
+describe('ElasticField (smooth random displacements)', () => {
+  const drawn = (seed: number, rms: number) => {
+    const field = new ElasticField();
+    const rng = new Random(seed);
+    field.draw(() => rng.uniform(), rms);
+    return field;
+  };
+
+  it('displaces pixels by the asked root mean square away from the edges, smoothly, and the same for the same seed', () => {
+    let sum = 0;
+    let sumSq = 0;
+    let n = 0;
+    let step = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const f = drawn(seed, 1.5);
+      for (let y = 8; y < 20; y++)
+        for (let x = 8; x < 20; x++)
+          for (const d of [f.dx, f.dy]) {
+            sum += d[y * 28 + x];
+            sumSq += d[y * 28 + x] ** 2;
+            n++;
+            step += (d[y * 28 + x + 1] - d[y * 28 + x]) ** 2;
+          }
+    }
+    // no drift one way (noise drawn in 0..1 instead of −1..1 would move every pixel by ~18)
+    expect(Math.abs(sum / n)).toBeLessThan(0.5);
+    expect(Math.sqrt(sumSq / n)).toBeGreaterThan(1.5 * 0.85);
+    expect(Math.sqrt(sumSq / n)).toBeLessThan(1.5 * 1.15);
+    // smooth: neighbours move together (σ = 4: steps of about rms/σ; unblurred noise scaled to
+    // this size would jump by tens of pixels)
+    expect(Math.sqrt(step / n)).toBeLessThan(0.6);
+    expect(Array.from(drawn(7, 1).dx)).toEqual(Array.from(drawn(7, 1).dx));
+    expect(Array.from(drawn(7, 1).dx)).not.toEqual(Array.from(drawn(8, 1).dx));
+  });
+
+  it('bends an image: a field of 0 changes nothing, a field of +1 in x moves it one pixel left', () => {
+    const src = Float32Array.from({ length: 784 }, (_, i) => (i * 7) % 11);
+    const dst = new Float32Array(784);
+    const still = drawn(3, 0);
+    const none = { angle: 0, scale: 1, dx: 0, dy: 0 };
+    warpImage(src, 0, dst, 0, none, still);
+    expect(Array.from(dst)).toEqual(Array.from(src));
+    still.dx.fill(1); // each target pixel samples the source one pixel to its right
+    warpImage(src, 0, dst, 0, none, still);
+    const shifted = new Float32Array(784);
+    shiftImage(src, 0, shifted, 0, -1, 0);
+    expect(Array.from(dst)).toEqual(Array.from(shifted));
   });
 });

@@ -56,7 +56,7 @@ export class ElasticField {
     this.#kernel = Float32Array.from(k, (v) => v / sum);
     // Var(uniform −1..1) = 1/3; a separable blur keeps Σ w² = (Σ k²)² of it.
     const k2 = this.#kernel.reduce((a, w) => a + w * w, 0);
-    this.#unitRms = Math.sqrt(k2 * k2 / 3);
+    this.#unitRms = Math.sqrt((k2 * k2) / 3);
   }
 
   /** Draws a new field from `uniform` (0..1), with displacements of `rms` pixels. */
@@ -78,7 +78,8 @@ export class ElasticField {
     for (let line = 0; line < side; line++) {
       for (let i = 0; i < side; i++) {
         let acc = 0;
-        for (let j = Math.max(0, i - radius); j <= Math.min(side - 1, i + radius); j++) acc += k[j - i + radius] * src[line * across + j * step];
+        for (let j = Math.max(0, i - radius); j <= Math.min(side - 1, i + radius); j++)
+          acc += k[j - i + radius] * src[line * across + j * step];
         dst[line * across + i * step] = acc;
       }
     }

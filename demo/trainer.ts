@@ -99,8 +99,8 @@ export class Trainer {
   readonly #batchT: Tensor;
   readonly #order: Uint32Array;
   readonly #rng: Random;
-  /** The elastic augmentation's field, made on first use. */
-  #elastic: ElasticField | undefined;
+  /** The elastic augmentation's field (a few KB), redrawn for each image. */
+  readonly #elastic = new ElasticField();
   #input: Tensor | null = null;
   /** The steps the schedule spans (0: constant). */
   readonly #scheduleSteps: number;
@@ -269,7 +269,7 @@ export class Trainer {
       t = this.#batchT.data;
     const { shift = 0, rotate = 0, scale = 0, elastic = 0 } = this.config;
     const rng = this.#rng;
-    const field = elastic > 0 ? (this.#elastic ??= new ElasticField()) : undefined;
+    const field = elastic > 0 ? this.#elastic : undefined;
     for (let r = 0; r < b; r++) {
       const i = this.#order[inEpoch * b + r];
       if (rotate > 0 || scale > 0 || field) {

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createOptimizer, Dropout, OPTIMIZERS, Sequential, type OptimizerName, type WeightInit } from '../ts/index.js';
-import { LR_SCHEDULES, MODEL_KINDS, type LrSchedule, type ModelKind } from './recipes.js';
+import { augmentationWords, LR_SCHEDULES, MODEL_KINDS, type LrSchedule, type ModelKind } from './recipes.js';
 import { CNN_CONFIG, CNN_EPOCHS, DEEP_CONFIG, DEEP_EPOCHS, DEFAULT_CONFIG, DEFAULT_EPOCHS, RECIPES, type TrainConfig } from './trainer.js';
 
 export interface CliOptions {
@@ -92,10 +92,7 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
 function recipeText(config: TrainConfig, epochs: number): string {
   const extras = [
     config.batch !== DEFAULT_CONFIG.batch ? `batch ${config.batch}` : '',
-    config.shift ? `shift ${config.shift}` : '',
-    config.rotate ? `rotate ${config.rotate}` : '',
-    config.scale ? `scale ${config.scale}` : '',
-    config.elastic ? `elastic ${config.elastic}` : '',
+    ...augmentationWords(config),
     config.lrSchedule && config.lrSchedule !== 'constant' ? `${config.lrSchedule} lr` : '',
   ].filter(Boolean);
   return `${config.optimizer} lr ${config.lr}, init ${config.init}, ${epochs} epochs${extras.length ? `, ${extras.join(', ')}` : ''}`;

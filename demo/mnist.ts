@@ -12,7 +12,7 @@ import { checkSavePath } from './save_path.js';
 import { progressLine } from './cli_progress.js';
 import { loadDefaultMnist, loadIdxMnist } from './mnist_data.js';
 import type { Digits } from './mnist_format.js';
-import type { ModelKind } from './recipes.js';
+import { augmentationWords, type ModelKind } from './recipes.js';
 import { Trainer, TrainingDivergedError } from './trainer.js';
 
 interface EpochReport {
@@ -178,10 +178,12 @@ async function run(
   const schedule =
     config.lrSchedule && config.lrSchedule !== 'constant' ? ` (${config.lrSchedule} over ${epochs} epoch${epochs === 1 ? '' : 's'})` : '';
   const what = describeMnistNet(trainer.net);
+  const augmented = augmentationWords(config);
+  const augmentation = augmented.length > 0 ? `, augmented (${augmented.join(', ')})` : '';
   // A loaded net was not initialised here: say where its weights (and optimizer state) come from instead of init and seed.
   const origin = model
-    ? `${what} from ${options.load}, ${optimizer} lr ${lr}${schedule}${model.optimizer ? ' (the saved optimizer and its state)' : ''}, batch ${config.batch}, seed ${config.seed} (shuffling only: the weights are the file's)`
-    : `${what}, ${optimizer} lr ${lr}${schedule}, batch ${config.batch}, init ${config.init}, seed ${config.seed}`;
+    ? `${what} from ${options.load}, ${optimizer} lr ${lr}${schedule}${model.optimizer ? ' (the saved optimizer and its state)' : ''}, batch ${config.batch}${augmentation}, seed ${config.seed} (shuffling only: the weights are the file's)`
+    : `${what}, ${optimizer} lr ${lr}${schedule}, batch ${config.batch}${augmentation}, init ${config.init}, seed ${config.seed}`;
   const threads = backend.kind === 'wasm' ? ` (${threadsNote(backend)})` : '';
   const who = backend.threads > 1 ? `${backend.name}, ${backend.threads} threads` : backend.name; // tells --compare's two WASM runs apart
   log(`${backend.name}${threads}: ${origin}; ${data.train.count} train / ${data.test.count} test digits from ${source}`);

@@ -115,6 +115,17 @@ export const DEEP_CONFIG: TrainConfig = {
 };
 export const DEEP_EPOCHS = 30;
 
+/** The augmentation a config asks for, in the CLI's words ("shift 2", "rotate 15", …); empty for none. */
+export function augmentationWords(config: TrainConfig): string[] {
+  const { shift, rotate, scale, elastic } = config;
+  return [
+    shift ? `shift ${shift}` : '',
+    rotate ? `rotate ${rotate}` : '',
+    scale ? `scale ${scale}` : '',
+    elastic ? `elastic ${elastic}` : '',
+  ].filter(Boolean);
+}
+
 /** Each model's recipe and its length: what `--model` and the page's model menu start from. */
 export const RECIPES: { readonly [K in ModelKind]: { readonly config: TrainConfig; readonly epochs: number } } = {
   mlp: { config: DEFAULT_CONFIG, epochs: DEFAULT_EPOCHS },

@@ -75,7 +75,7 @@ const OPTIONS: [flag: string, what: string, fallback: string | null][] = [
   ['--seed N', 'seed of init and shuffling, 0 to 2^32-1', String(DEFAULT_CONFIG.seed)],
   [
     '--dropout R',
-    `a Dropout of ratio R (0 up to, not including, 1) after each hidden layer (mlp); deep: the ratio of its two Dropout layers (default ${String(DEEP_CONFIG.dropout)}, as the book)`,
+    `a Dropout of ratio R (0 up to, not including, 1) after each hidden layer (mlp); deep: the ratio of its two Dropout layers (default ${String(DEEP_CONFIG.dropout)}; the book has 0.5)`,
     null,
   ],
   ['--batchnorm', 'a BatchNormalization before each hidden activation (mlp only)', null],

@@ -71,7 +71,7 @@ export function chapter6Options(net: Sequential): { dropout: number; batchnorm: 
 /**
  * How the apps name a net: "784→256→128→10 MLP", "784→32→10 MLP (batchnorm, dropout 0.1)",
  * "SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)",
- * "DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout)".
+ * "DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout 0.25)".
  */
 export function describeMnistNet(net: Sequential): string {
   const sizes = netSizes(net);
@@ -86,7 +86,7 @@ export function describeMnistNet(net: Sequential): string {
   }
   const [filters, , fh, fw] = net.params.W1.shape;
   if (net instanceof SimpleConvNet) return `SimpleConvNet (conv ${filters}×${fh}×${fw} → relu → pool 2×2 → ${sizes.slice(1).join(' → ')})`;
-  return `DeepConvNet (conv ${net.convParams.map((c) => c.filterNum).join(', ')} ×${fh}×${fw} → 3 pools → ${sizes.slice(1).join(' → ')}, dropout)`;
+  return `DeepConvNet (conv ${net.convParams.map((c) => c.filterNum).join(', ')} ×${fh}×${fw} → 3 pools → ${sizes.slice(1).join(' → ')}, dropout ${chapter6Options(net).dropout})`;
 }
 
 /**

@@ -140,7 +140,7 @@ const NET_SETTINGS = ['backend', 'threads', 'model', 'hidden', 'lr', 'batch', 'o
 /** How the status line names the CNNs, as the CLI does (describeMnistNet). */
 const CNN_TEXT = {
   cnn: 'SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)',
-  deep: 'DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout)',
+  deep: `DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout ${RECIPES.deep.config.dropout})`,
 } as const;
 
 function readConfig(): TrainConfig {

@@ -149,7 +149,7 @@ describe('npm run mnist', () => {
     expect(summary.sizes).toEqual([784, 50, 10]);
     expect(summary.testAccuracy).toBeGreaterThan(0.5);
     expect(r.stderr).toContain(
-      `DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout), adam lr ${DEEP_CONFIG.lr} (cosine over 1 epoch)`,
+      `DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout ${DEEP_CONFIG.dropout}), adam lr ${DEEP_CONFIG.lr} (cosine over 1 epoch), batch ${DEEP_CONFIG.batch}, augmented (shift 2, rotate 15, scale 0.15, elastic 1)`,
     );
   }, 300_000);
 

@@ -161,6 +161,10 @@ describe('npm run mnist', () => {
       '--threads',
       '--model',
       '--shift',
+      '--rotate',
+      '--scale',
+      '--elastic',
+      '--dropout',
       '--hidden',
       '--epochs',
       '--batch',
@@ -193,6 +197,7 @@ describe('option parsing', () => {
       shift: 0,
       rotate: 0,
       scale: 0,
+      elastic: 0,
       dropout: 0,
       batchnorm: false,
       weightDecay: 0,
@@ -224,6 +229,9 @@ describe('option parsing', () => {
     expect(() => parseCli(['--rotate', '46'])).toThrow('--rotate: expected degrees from 0 to 45, found "46"');
     expect(() => parseCli(['--scale', '-0.1'])).toThrow('--scale: expected a relative size change from 0 to 0.5, found "-0.1"');
     expect(() => parseCli(['--scale', 'big'])).toThrow('--scale: expected a number, found "big"');
+    expect(parseCli(['--elastic', '1.5']).config.elastic).toBe(1.5);
+    expect(parseCli(['--model', 'deep', '--elastic', '0']).config.elastic).toBe(0);
+    expect(() => parseCli(['--elastic', '5'])).toThrow('--elastic: expected pixels from 0 to 4, found "5"');
   });
 
   it('--model deep takes the DeepConvNet recipe (cosine lr over its epochs), and what is given overrides it', () => {

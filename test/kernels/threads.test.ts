@@ -317,6 +317,14 @@ describe('a threaded backend', () => {
     expect(firstDifference(c.data, want.data)).toBe(-1);
   });
 
+  it('gives up on workers that do not start in time, and ends them: the backend is not left waiting', async () => {
+    const bytes = new Uint8Array(readFileSync(new URL('../../build/wasm/nn_simd128-threads.wasm', import.meta.url)));
+    const { exports, module } = await instantiateThreadedBytes(bytes);
+    // 0 ms: the timer fires before any worker can have instantiated the module and answered
+    // (createBackend then falls back to the one-thread build and says why in threadsUnavailable)
+    await expect(startPool(module, exports, 3, 0)).rejects.toThrow('the workers did not start within 0 s');
+  });
+
   it('a worker that traps fails that call with an Error, never a hang; later calls run on one thread', async () => {
     // The threaded build with the crate's test hooks (scripts/build-wasm.sh builds it for this
     // test only; shipped builds do not export the hook).

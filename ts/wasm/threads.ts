@@ -21,6 +21,13 @@ export interface WorkerPool {
 
 /** Threads `'auto'` starts at most. */
 export const AUTO_THREADS_CAP = 8;
+/**
+ * How long the workers may take to start (ms) before the pool gives up on them and the backend
+ * runs on one thread, saying why. A start takes milliseconds; a Web Worker that never runs its
+ * script (an engine short of threads or memory) would otherwise leave the backend, and a page
+ * waiting for it, hanging: once, Firefox's page stayed at "building the net…" for 300 s in CI.
+ */
+export const WORKER_START_MS = 20_000;
 /** Each worker's stack (the module's own default is 1 MiB too). */
 const STACK_BYTES = 1 << 20;
 
@@ -54,9 +61,15 @@ export async function autoThreads(): Promise<number> {
 
 /**
  * Starts `threads − 1` workers on `module`'s instance `exports` (whose memory is shared) and
- * tells the module they are ready. Rejects (and ends the workers it started) if one fails to start.
+ * tells the module they are ready. Rejects (and ends the workers it started) if one fails to start,
+ * or if they have not all started within `startMs`.
  */
-export async function startPool(module: WebAssembly.Module, exports: NnExports, threads: number): Promise<WorkerPool> {
+export async function startPool(
+  module: WebAssembly.Module,
+  exports: NnExports,
+  threads: number,
+  startMs = WORKER_START_MS,
+): Promise<WorkerPool> {
   const x = exports as unknown as PoolExports;
   const workers: PoolWorker[] = [];
   let failure: string | undefined;
@@ -104,7 +117,15 @@ export async function startPool(module: WebAssembly.Module, exports: NnExports, 
       );
       worker.post({ module, memory: exports.memory, index, stackTop: stack + STACK_BYTES, tls });
     }
-    await Promise.all(started);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the workers did not start within ${startMs / 1000} s`)), startMs);
+    });
+    try {
+      await Promise.race([Promise.all(started), late]);
+    } finally {
+      clearTimeout(timer);
+    }
     for (const w of workers) w.unref();
   } catch (error) {
     pool.dispose();

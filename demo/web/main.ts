@@ -137,11 +137,22 @@ const LEARNING_RATES: Record<TrainConfig['optimizer'], number> = {
 /** The controls a Reset applies (epochs is read at Start). */
 const NET_SETTINGS = ['backend', 'threads', 'model', 'hidden', 'lr', 'batch', 'optimizer', 'batchnorm', 'dropout', 'weight-decay'] as const;
 
-/** How the status line names the CNNs, as the CLI does (describeMnistNet). */
+/** How the status line names the CNNs, as the CLI does (describeMnistNet), with the DeepConvNet's Dropout ratio. */
 const CNN_TEXT = {
-  cnn: 'SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)',
-  deep: `DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout ${RECIPES.deep.config.dropout})`,
+  cnn: () => 'SimpleConvNet (conv 30×5×5 → relu → pool 2×2 → 100 → 10)',
+  deep: (dropout: string) => `DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout ${dropout})`,
 } as const;
+
+/**
+ * Which chapter-6 controls apply to a model: all three to the MLP; the DeepConvNet's two Dropout
+ * layers take the dropout ratio; the SimpleConvNet has none of them. The others are disabled.
+ */
+function enableChapter6(model: ModelKind): void {
+  $<HTMLInputElement>('hidden').disabled = model !== 'mlp';
+  $<HTMLSelectElement>('batchnorm').disabled = model !== 'mlp';
+  $<HTMLInputElement>('weight-decay').disabled = model !== 'mlp';
+  $<HTMLInputElement>('dropout').disabled = model === 'cnn';
+}
 
 function readConfig(): TrainConfig {
   const hidden = $<HTMLInputElement>('hidden')
@@ -164,9 +175,11 @@ function readConfig(): TrainConfig {
     throw new Error(`weight decay: expected a number ≥ 0, found "${$<HTMLInputElement>('weight-decay').value}"`);
   const batchnorm = $<HTMLSelectElement>('batchnorm').value === 'on';
   // the CNNs: the CLI's recipes (He init, images shifted by up to 2 pixels; the DeepConvNet's
-  // cosine decay over the epochs field); hidden sizes and the chapter-6 options do not apply
+  // cosine decay over the epochs field); hidden sizes and the chapter-6 options do not apply,
+  // except the DeepConvNet's Dropout ratio
   const model = $<HTMLSelectElement>('model').value as ModelKind;
-  if (model !== 'mlp') return { ...RECIPES[model].config, lr, batch, optimizer, epochs: readEpochs() };
+  if (model !== 'mlp')
+    return { ...RECIPES[model].config, lr, batch, optimizer, epochs: readEpochs(), ...(model === 'deep' ? { dropout } : {}) };
   return { hidden, lr, batch, optimizer, init: 'he', seed: 42, dropout, batchnorm, weightDecay };
 }
 
@@ -332,6 +345,9 @@ const mlpDefaults = {
   lr: settingValue('lr'),
   epochs: settingValue('epochs'),
   batch: settingValue('batch'),
+  dropout: settingValue('dropout'),
+  batchnorm: settingValue('batchnorm'),
+  weightDecay: settingValue('weight-decay'),
 };
 $('model').addEventListener('change', () => {
   // the CNNs train with the CLI's recipes (Adam, their learning rate, batch and epochs)
@@ -342,7 +358,11 @@ $('model').addEventListener('change', () => {
   if (!lrTyped) $<HTMLInputElement>('lr').value = cnn ? String(config.lr) : mlpDefaults.lr;
   $<HTMLInputElement>('epochs').value = cnn ? String(epochs) : mlpDefaults.epochs;
   $<HTMLInputElement>('batch').value = cnn ? String(config.batch) : mlpDefaults.batch;
-  $<HTMLInputElement>('hidden').disabled = cnn;
+  // the controls show what the model trains with: its recipe's Dropout, none of the others
+  $<HTMLInputElement>('dropout').value = cnn ? String(config.dropout ?? 0) : mlpDefaults.dropout;
+  $<HTMLSelectElement>('batchnorm').value = cnn ? 'off' : mlpDefaults.batchnorm;
+  $<HTMLInputElement>('weight-decay').value = cnn ? '0' : mlpDefaults.weightDecay;
+  enableChapter6(model);
   render();
 });
 $('optimizer').addEventListener('change', () => {
@@ -668,7 +688,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
         // the status line below describes the file's net, not the settings the page had.
         state.loadedModel = m.loaded.name;
         $<HTMLSelectElement>('model').value = m.loaded.model;
-        $<HTMLInputElement>('hidden').disabled = m.loaded.model !== 'mlp';
+        enableChapter6(m.loaded.model);
         if (m.loaded.model === 'mlp') $<HTMLInputElement>('hidden').value = m.sizes.slice(1, -1).join(',');
         $<HTMLSelectElement>('optimizer').value = m.loaded.optimizer;
         $<HTMLInputElement>('lr').value = String(m.loaded.lr);
@@ -677,7 +697,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
         $<HTMLInputElement>('weight-decay').value = String(m.loaded.weightDecay);
         applied = Object.fromEntries(NET_SETTINGS.map((id) => [id, settingValue(id)]));
       }
-      readyText = `${m.backend}${threadsText(m.backend, m.threads, m.threadsUnavailable)}: ${m.model === 'mlp' ? `${m.sizes.join('→')}${chapter6Text()}` : CNN_TEXT[m.model]}${m.loaded ? ` from ${m.loaded.name}` : ''} on ${m.trainCount} training / ${m.testCount} test digits.`;
+      readyText = `${m.backend}${threadsText(m.backend, m.threads, m.threadsUnavailable)}: ${m.model === 'mlp' ? `${m.sizes.join('→')}${chapter6Text()}` : CNN_TEXT[m.model](applied.dropout)}${m.loaded ? ` from ${m.loaded.name}` : ''} on ${m.trainCount} training / ${m.testCount} test digits.`;
       // A file keeps the net, not how it got there: say so where the curves would be.
       $('history-note').hidden = !m.loaded;
       $('history-note').textContent = m.loaded

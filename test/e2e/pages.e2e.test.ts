@@ -230,10 +230,22 @@ for (const engine of ENGINES) {
           String(DEEP_EPOCHS),
         ]);
         expect(await tab.eval("document.getElementById('hidden').disabled")).toBe(true);
+        // its recipe's Dropout ratio, which applies to it; batch norm and weight decay do not
+        expect(
+          await tab.eval(
+            "['dropout', 'batchnorm', 'weight-decay'].map((id) => [document.getElementById(id).value, document.getElementById(id).disabled])",
+          ),
+        ).toEqual([
+          [String(DEEP_CONFIG.dropout), false],
+          ['off', true],
+          ['0', true],
+        ]);
         await setValue(tab, '#epochs', '1');
         await tab.click('#start'); // "Reset and start": the model changed
         await waitForState(tab, "s.phase === 'done'", 'one epoch of the DeepConvNet', 300_000);
-        expect(await text(tab, '#status')).toContain('DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3');
+        expect(await text(tab, '#status')).toContain(
+          `DeepConvNet (conv 16, 16, 32, 32, 64, 64 ×3×3 → 3 pools → 50 → 10, dropout ${DEEP_CONFIG.dropout})`,
+        );
         expect((await demoState(tab)).evals.at(-1)!.testAccuracy).toBeGreaterThan(0.5);
         expect(await tab.eval("Array.from(document.querySelectorAll('#weights canvas'), (c) => c.width + '×' + c.height)")).toEqual(
           Array(16).fill('3×3'),

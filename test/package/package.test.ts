@@ -88,6 +88,7 @@ it('ships types: the tarball holds dist/index.d.ts with the public classes', () 
   const files = (JSON.parse(listing) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
   expect(files).toContain('dist/index.js');
   expect(files).toContain('dist/index.d.ts');
+  expect(files).toContain('LICENSE'); // the MIT licence package.json names
   expect(files.some((f) => f.startsWith('ts/') || f.startsWith('crate/'))).toBe(false);
 });
 

@@ -116,8 +116,22 @@ async function show(): Promise<void> {
   graphvizLoaded = true;
   if (token !== drawing) return; // a later step is being drawn
   el('graph').innerHTML = svg;
+  keepReadable(el('graph').querySelector('svg'));
   el('status').textContent = '';
   tour.ready = true;
+}
+
+/**
+ * The smallest scale a figure is drawn at (its text is about 16 px at full size): on a phone the
+ * widest figures would otherwise shrink to a quarter, their text to 4 px. Below it the figure
+ * keeps this size and its box scrolls sideways (the page itself does not).
+ */
+const MIN_FIGURE_SCALE = 0.6;
+
+function keepReadable(svg: SVGSVGElement | null): void {
+  if (!svg) return;
+  // Graphviz gives the width in pt; the length's value is in CSS px
+  svg.style.minWidth = `${Math.round(svg.width.baseVal.value * MIN_FIGURE_SCALE)}px`;
 }
 
 function drawTable(table: Table | null): void {

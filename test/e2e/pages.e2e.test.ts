@@ -97,6 +97,9 @@ const overflow = (tab: Tab) =>
   };
 })()`);
 const FITS = { innerWidth: PHONE.width, sideways: 0, cut: [] };
+/** The height in CSS px of the smallest text of the graph tour's figure, as drawn. */
+const smallestFigureText = (tab: Tab) =>
+  tab.eval<number>("Math.min(...Array.from(document.querySelectorAll('#graph svg text'), (t) => t.getBoundingClientRect().height))");
 const FITS_DESKTOP = { ...FITS, innerWidth: DESKTOP.width };
 const FIGURES = ['apple', 'chain-rule', 'add', 'mul', 'shopping', 'relu', 'sigmoid', 'affine', 'softmax-with-loss', 'two-layer-net'];
 /** What the tour page says it shows. */
@@ -362,6 +365,8 @@ for (const engine of ENGINES) {
           await tab.eval("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'End', bubbles: true }))");
           await waitFor(tab, 'graphTour.step === graphTour.steps - 1 && graphTour.ready', `${figure} last step`);
           expect(await overflow(tab), `${figure} last step`).toEqual(FITS);
+          // readable: a wide figure keeps its text at ≥ 9 px and scrolls in its box instead
+          expect(await smallestFigureText(tab), `${figure} text height`).toBeGreaterThanOrEqual(9);
           expect(await text(tab, '#phase')).toMatch(narrow === 'ko' ? /^(역전파|정리) / : /^(backward|conclusion) /);
           if (['apple', 'sigmoid', 'softmax-with-loss', 'two-layer-net'].includes(figure))
             await tab.screenshot(join(SCREENSHOTS, `${slug}-graph-390-${figure}-${narrow}.png`));

@@ -81,7 +81,11 @@ const lossChart = new uPlot(
     height: CHART_HEIGHT,
     title: 'training loss (log scale)',
     // Log scale: the loss falls by orders of magnitude, and a linear axis shows it as flat at 0.
-    scales: { x: epochScale, y: { distr: 3 } },
+    // Whole decades (0.1 to 10, not 0.2 to 10): a loss below the lowest label is then never unlabelled.
+    scales: {
+      x: epochScale,
+      y: { distr: 3, range: (_u, min, max) => (min != null && max != null && min > 0 ? uPlot.rangeLog(min, max, 10, true) : [0.1, 10]) },
+    },
     axes: [{ label: 'epoch' }, { label: 'loss', size: 56 }],
     series: [epochSeries, { label: 'loss', stroke: '#2f6fdf', width: 1.5, value: fixed(4) }],
   },

@@ -26,3 +26,14 @@ export function progressLine(p: Progress, columns = 80): string {
   const filled = Math.round((p.done / p.total) * width);
   return `${head}[${'█'.repeat(filled)}${'·'.repeat(width - filled)}]${tail}`;
 }
+
+/**
+ * " on 1 of 2 threads for 80 % of the steps" when the threaded backend ran most of an epoch's
+ * steps on its calling thread alone (its governor found that the other cores did not help: they
+ * were busy), else nothing. Counted over the steps, not read once at the epoch's end: the
+ * evaluation just before that moment runs calls of new sizes, which the governor tries both ways.
+ */
+export function governed(threads: number, soloSteps: number, steps: number): string {
+  if (threads === 1 || soloSteps * 2 <= steps) return '';
+  return ` on 1 of ${threads} threads for ${Math.round((100 * soloSteps) / steps)} % of the steps (the others did not help: busy cores)`;
+}

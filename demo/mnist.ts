@@ -9,7 +9,7 @@ import { createBackend, saveModel, type Backend } from '../ts/index.js';
 import { chapter6Options, describeMnistNet, loadMnistModel, netSizes, type MnistModel } from './mnist_model.js';
 import { parseCli, USAGE, type CliOptions } from './cli_args.js';
 import { checkSavePath } from './save_path.js';
-import { progressLine } from './cli_progress.js';
+import { governed, progressLine } from './cli_progress.js';
 import { loadDefaultMnist, loadIdxMnist } from './mnist_data.js';
 import type { Digits } from './mnist_format.js';
 import { augmentationWords, type ModelKind } from './recipes.js';
@@ -144,16 +144,6 @@ function createCliBackend(kind: 'wasm' | 'ts', threads: 'auto' | number): Promis
   return kind === 'wasm' ? createBackend('wasm', { threads }) : createBackend('ts');
 }
 
-/**
- * " on 1 of 2 threads" while the threaded backend runs on its calling thread alone (its governor
- * found the other cores busy: the workers would slow training down), else nothing.
- */
-function governed(backend: Backend): string {
-  return backend.threadsInUse < backend.threads
-    ? ` on ${backend.threadsInUse} of ${backend.threads} threads (the others did not help: busy cores)`
-    : '';
-}
-
 /** "2 threads", "1 thread", or "1 thread; more are unavailable: <why>" where more were asked. */
 function threadsNote(backend: Backend): string {
   const count = `${backend.threads} thread${backend.threads === 1 ? '' : 's'}`;
@@ -194,10 +184,12 @@ async function run(
   let estimated = !options.compare; // with --compare, say how long each run will take
   for (let epoch = 1; epoch <= epochs; epoch++) {
     let lossSum = 0;
+    let soloSteps = 0;
     const start = performance.now();
     for (let s = 0; s < trainer.stepsPerEpoch; s++) {
       try {
         lossSum += trainer.step();
+        if (backend.threadsInUse < backend.threads) soloSteps++;
       } catch (e) {
         if (tty) stream.write('\n'); // end the progress bar's line before main() prints the error
         trainer.dispose();
@@ -229,7 +221,7 @@ async function run(
     const { trainAccuracy, testAccuracy } = trainer.evaluate();
     const report = { epoch, loss: lossSum / trainer.stepsPerEpoch, trainAccuracy, testAccuracy, msPerStep: ms / trainer.stepsPerEpoch };
     history.push(report);
-    const line = `epoch ${String(epoch).padStart(String(epochs).length)}/${epochs}  loss ${report.loss.toFixed(4)}  train acc ${trainAccuracy.toFixed(4)}  test acc ${testAccuracy.toFixed(4)}  ${(1000 / report.msPerStep).toFixed(0)} steps/s (${report.msPerStep.toFixed(2)} ms/step)${governed(backend)}`;
+    const line = `epoch ${String(epoch).padStart(String(epochs).length)}/${epochs}  loss ${report.loss.toFixed(4)}  train acc ${trainAccuracy.toFixed(4)}  test acc ${testAccuracy.toFixed(4)}  ${(1000 / report.msPerStep).toFixed(0)} steps/s (${report.msPerStep.toFixed(2)} ms/step)${governed(backend.threads, soloSteps, trainer.stepsPerEpoch)}`;
     if (tty) stream.write('\r\x1b[2K');
     log(line);
   }

@@ -7,7 +7,7 @@ import { AUTO_THREADS_CAP, MAX_THREADS, parseCli, USAGE } from '../../demo/cli_a
 import { createBackend } from '../../ts/index.js';
 import * as pool from '../../ts/wasm/threads.js';
 import { CNN_EPOCHS, DEEP_CONFIG, DEEP_EPOCHS } from '../../demo/trainer.js';
-import { progressLine } from '../../demo/cli_progress.js';
+import { governed, progressLine } from '../../demo/cli_progress.js';
 import { runCli } from '../helpers/cli.js';
 
 // The MNIST CLI run directly from its source (test/package/package.test.ts runs the compiled bin from the
@@ -326,6 +326,13 @@ describe('what the CLI prints', () => {
     }
     expect(progressLine(p, 200)).toContain(`[${'█'.repeat(14)}${'·'.repeat(14)}]`);
     expect(progressLine(p, 50)).toMatch(/\[█+·+\]/); // a shorter bar, still half full
+  });
+
+  it('notes an epoch that ran most of its steps on one thread, not one that only ended there', () => {
+    expect(governed(2, 128, 160)).toBe(' on 1 of 2 threads for 80 % of the steps (the others did not help: busy cores)');
+    expect(governed(2, 80, 160)).toBe(''); // half: not most
+    expect(governed(2, 0, 160)).toBe('');
+    expect(governed(1, 160, 160)).toBe(''); // a one-thread backend has no others
   });
 
   it('--json: stdout is exactly one JSON object (progress and messages on stderr)', () => {

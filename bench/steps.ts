@@ -21,20 +21,13 @@ export function mlpStep(sizes: number[], batch: number): (b: Backend) => () => u
 }
 
 /** The book's SimpleConvNet (He init, Adam lr 0.001) on a batch of 100 seeded 28×28 images. */
-export function cnnStep(b: Backend): () => unknown {
-  const net = new SimpleConvNet(b, { weightInitStd: 'he', seed: 1 });
-  const x = b.tensor(
-    seededValues(100 * 28 * 28, 40).map((v) => (v + 1) / 2),
-    [100, 1, 28, 28],
-  );
-  const t = b.tensor(seededLabels(100, 10, 41), [100]);
-  const adam = new Adam({ lr: 0.001 });
-  return () => adam.update(net.params, net.gradient(x, t));
-}
+export const cnnStep = (b: Backend) => convNetStep(b, new SimpleConvNet(b, { weightInitStd: 'he', seed: 1 }));
 
 /** The book's DeepConvNet (He init, Adam lr 0.001) on a batch of 100 seeded 28×28 images. */
-export function deepStep(b: Backend): () => unknown {
-  const net = new DeepConvNet(b, { seed: 1 });
+export const deepStep = (b: Backend) => convNetStep(b, new DeepConvNet(b, { seed: 1 }));
+
+/** A CNN's step (its net made on `b`) with Adam (lr 0.001) on a batch of 100 seeded 28×28 images. */
+function convNetStep(b: Backend, net: SimpleConvNet | DeepConvNet): () => unknown {
   const x = b.tensor(
     seededValues(100 * 28 * 28, 40).map((v) => (v + 1) / 2),
     [100, 1, 28, 28],

@@ -59,15 +59,18 @@ export class ElasticField {
     this.#unitRms = Math.sqrt((k2 * k2) / 3);
   }
 
-  /** Draws a new field from `uniform` (0..1), with displacements of `rms` pixels. */
-  draw(uniform: () => number, rms: number): void {
-    for (const out of [this.dx, this.dy]) {
-      for (let i = 0; i < this.#noise.length; i++) this.#noise[i] = 2 * uniform() - 1;
-      this.#blur(this.#noise, this.#rows, 1, IMAGE_SIDE); // along each row
-      this.#blur(this.#rows, out, IMAGE_SIDE, 1); // along each column
-      const gain = rms / this.#unitRms;
-      for (let i = 0; i < out.length; i++) out[i] *= gain;
-    }
+  /** Draws a new field from `rng` (its uniform 0..1 values: x's field, then y's), with displacements of `rms` pixels. */
+  draw(rng: { uniform(): number }, rms: number): void {
+    this.#drawAxis(rng, rms, this.dx);
+    this.#drawAxis(rng, rms, this.dy);
+  }
+
+  #drawAxis(rng: { uniform(): number }, rms: number, out: Float32Array): void {
+    for (let i = 0; i < this.#noise.length; i++) this.#noise[i] = 2 * rng.uniform() - 1;
+    this.#blur(this.#noise, this.#rows, 1, IMAGE_SIDE); // along each row
+    this.#blur(this.#rows, out, IMAGE_SIDE, 1); // along each column
+    const gain = rms / this.#unitRms;
+    for (let i = 0; i < out.length; i++) out[i] *= gain;
   }
 
   /** One pass of the blur: `step` apart along a line, lines `across` apart; 0 beyond the edges. */

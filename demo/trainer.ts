@@ -280,7 +280,7 @@ export class Trainer {
           dx: (2 * rng.uniform() - 1) * shift,
           dy: (2 * rng.uniform() - 1) * shift,
         };
-        field?.draw(() => rng.uniform(), elastic);
+        field?.draw(rng, elastic); // once per image: no closure or array made in the step
         warpImage(images, i * IMAGE_SIZE, x, r * IMAGE_SIZE, warp, field);
       } else if (shift > 0)
         shiftImage(images, i * IMAGE_SIZE, x, r * IMAGE_SIZE, rng.int(2 * shift + 1) - shift, rng.int(2 * shift + 1) - shift);

@@ -63,7 +63,7 @@ describe('ElasticField (smooth random displacements)', () => {
   const drawn = (seed: number, rms: number) => {
     const field = new ElasticField();
     const rng = new Random(seed);
-    field.draw(() => rng.uniform(), rms);
+    field.draw(rng, rms);
     return field;
   };
 

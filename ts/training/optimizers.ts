@@ -112,6 +112,8 @@ function checkHyper(owner: string, name: string, value: number, min: number, max
  */
 abstract class StatefulOptimizer implements Optimizer {
   #lr: number;
+  /** "Adam.lr": named once, not per step (a schedule sets lr before every update). */
+  readonly #lrWhere: string;
   readonly #state = new Map<string, Tensor[]>();
 
   constructor(
@@ -120,6 +122,7 @@ abstract class StatefulOptimizer implements Optimizer {
     private readonly stateCount: number,
   ) {
     this.#lr = checkHyper(owner, 'lr', lr, 0, Infinity, true);
+    this.#lrWhere = `${new.target.name}.lr`;
   }
 
   /** The learning rate; assigning it (a schedule) takes effect at the next update. */
@@ -127,7 +130,7 @@ abstract class StatefulOptimizer implements Optimizer {
     return this.#lr;
   }
   set lr(lr: number) {
-    this.#lr = checkLr(`${this.constructor.name}.lr`, lr);
+    this.#lr = checkLr(this.#lrWhere, lr);
   }
 
   update(params: Params, grads: Params): void {

@@ -28,12 +28,13 @@ export function progressLine(p: Progress, columns = 80): string {
 }
 
 /**
- * " on 1 of 2 threads for 80 % of the steps" when the threaded backend ran most of an epoch's
- * steps on its calling thread alone (its governor found that the other cores did not help: they
- * were busy), else nothing. Counted over the steps, not read once at the epoch's end: the
+ * " on 1 of 2 threads for 80 % of the steps, …" when the threaded backend ran most of an epoch's
+ * steps on its calling thread alone, else nothing. Its governor runs so where the other threads
+ * measured no faster: mostly busy cores, but also a short first epoch, while the first calls still
+ * warm up (the note says what was measured, not why). Counted over the steps, not read once at the epoch's end: the
  * evaluation just before that moment runs calls of new sizes, which the governor tries both ways.
  */
 export function governed(threads: number, soloSteps: number, steps: number): string {
   if (threads === 1 || soloSteps * 2 <= steps) return '';
-  return ` on 1 of ${threads} threads for ${Math.round((100 * soloSteps) / steps)} % of the steps (the others did not help: busy cores)`;
+  return ` on 1 of ${threads} threads for ${Math.round((100 * soloSteps) / steps)} % of the steps, where the others measured no faster`;
 }

@@ -329,7 +329,7 @@ describe('what the CLI prints', () => {
   });
 
   it('notes an epoch that ran most of its steps on one thread, not one that only ended there', () => {
-    expect(governed(2, 128, 160)).toBe(' on 1 of 2 threads for 80 % of the steps (the others did not help: busy cores)');
+    expect(governed(2, 128, 160)).toBe(' on 1 of 2 threads for 80 % of the steps, where the others measured no faster');
     expect(governed(2, 80, 160)).toBe(''); // half: not most
     expect(governed(2, 0, 160)).toBe('');
     expect(governed(1, 160, 160)).toBe(''); // a one-thread backend has no others

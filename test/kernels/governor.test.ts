@@ -146,10 +146,23 @@ describe('the thread governor', () => {
     expect(r.state.looks).toBeLessThan(expected + 3);
   });
 
-  it('the first window of new work is followed by a look at the other way', () => {
-    const r = simulate(stepsIn((1.5 * WINDOW_MS) / 1000, quiet), () => quiet);
-    expect(r.uses).toEqual([1]);
-    expect(r.state.looks).toBe(1);
+  it("prices nothing in new work's first window (warm-up), and looks at the other way after the second", () => {
+    const first = simulate(stepsIn((1.5 * WINDOW_MS) / 1000, quiet), () => quiet);
+    expect(first.uses).toEqual([]);
+    expect(first.state.looks).toBe(0);
+    const second = simulate(stepsIn((2.5 * WINDOW_MS) / 1000, quiet), () => quiet);
+    expect(second.uses).toEqual([1]);
+    expect(second.state.looks).toBe(1);
+  });
+
+  it("does not let a slow first window (compiling, first-touched memory) send a quiet machine's threads away", () => {
+    // the calls of the first window cost three times as much on whichever way runs them
+    const warmSteps = stepsIn(WINDOW_MS / 1000, quiet) / 3;
+    const cold = quiet.map((k) => ({ ...k, solo: 3 * k.solo, threaded: 3 * k.threaded }));
+    // 0.3 s: about 10 windows, the first of them warm-up
+    const r = simulate(stepsIn(0.3, quiet), (step) => (step < warmSteps ? cold : quiet));
+    expect(r.uses).toEqual([1, 2]); // one look at one thread, and back
+    expect(r.state.soloWindows).toBe(1);
   });
 });
 

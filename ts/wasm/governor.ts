@@ -14,7 +14,8 @@
  * JavaScript between the kernels of a step, which a spinning worker slows down too). The governor runs one way for a window of
  * {@link WINDOW_MS} of kernel time, then prices the window's calls both ways, from this window's
  * means and from the means the other way measured when it last ran, and switches if the other
- * way is cheaper by more than {@link MARGIN}. Now and then it runs a window the other way anyway
+ * way is cheaper by more than {@link MARGIN}. A kind of call's first window is warm-up (compiling,
+ * first-touched memory) and prices nothing. Now and then it runs a window the other way anyway
  * (the machine's load changes); each such look that loses doubles the wait before the next,
  * up to {@link LOOK_MAX} windows, so a look costs at most a few per cent. With one way idle the
  * workers sleep after their spin (crate/src/parallel.rs), so the caller has its core back.
@@ -47,6 +48,8 @@ interface CallStats {
   /** This window's calls and their total ms. */
   calls: number;
   ms: number;
+  /** Whether a window has ended with calls of this kind: the first one's are warm-up, not a price. */
+  warm: boolean;
 }
 
 /** What the governor decided, for tests, the bench and the page. */
@@ -111,7 +114,7 @@ export class ThreadGovernor {
     const ms = this.#lastEnd - this.#start;
     let stats = this.#stats.get(key);
     if (stats === undefined) {
-      stats = { mean: [Number.NaN, Number.NaN], calls: 0, ms: 0 };
+      stats = { mean: [Number.NaN, Number.NaN], calls: 0, ms: 0, warm: false };
       this.#stats.set(key, stats);
     }
     if (stats.calls === 0) this.#seen.push(stats);
@@ -128,7 +131,18 @@ export class ThreadGovernor {
     let costHere = 0;
     let costOther = 0;
     let compared = 0;
+    let coldMs = 0;
     for (const s of this.#seen) {
+      if (!s.warm) {
+        // A kind's first calls pay for compiling and first-touching memory: priced as they are,
+        // they made the way that ran first look dear, and a quiet machine's first epoch ran on
+        // one thread until the next look.
+        s.warm = true;
+        coldMs += s.ms;
+        s.calls = 0;
+        s.ms = 0;
+        continue;
+      }
       s.mean[here] = s.ms / s.calls;
       if (!Number.isNaN(s.mean[other])) {
         costHere += s.ms;
@@ -144,6 +158,8 @@ export class ThreadGovernor {
     this.#windows++;
     if (here === 0) this.#soloWindows++;
 
+    // Mostly warm-up: go on this way and price the next window.
+    if (coldMs > windowMs / 2) return;
     // Most of this window's work never ran the other way (a new net, new sizes): look now.
     const known = compared >= windowMs / 2;
     const cheaper = (margin: number) => known && costOther < costHere * (1 - margin);
